@@ -30,4 +30,4 @@ pub mod numeric;
 pub mod validate;
 
 pub use framer::{Frame, Framer};
-pub use message::{write_line, Message, ParseError, Tag};
+pub use message::{write_line, write_line_trailing, Message, ParseError, Tag};

@@ -231,7 +231,13 @@ fn needs_colon(p: &str) -> bool {
 /// Writes `[':' source ' '] command params CRLF`. Shared by [`write_line`] and
 /// [`Message::write_to`].
 #[inline]
-fn write_body<S: AsRef<str>>(out: &mut String, source: Option<&str>, command: &str, params: &[S]) {
+fn write_body<S: AsRef<str>>(
+    out: &mut String,
+    source: Option<&str>,
+    command: &str,
+    params: &[S],
+    force_trailing: bool,
+) {
     if let Some(src) = source {
         out.push(':');
         out.push_str(src);
@@ -244,7 +250,11 @@ fn write_body<S: AsRef<str>>(out: &mut String, source: Option<&str>, command: &s
             out.push_str(p.as_ref());
         }
         let last = last.as_ref();
-        out.push_str(if needs_colon(last) { " :" } else { " " });
+        out.push_str(if force_trailing || needs_colon(last) {
+            " :"
+        } else {
+            " "
+        });
         out.push_str(last);
     }
     out.push_str("\r\n");
@@ -328,7 +338,13 @@ impl Message {
             }
             out.push(' ');
         }
-        write_body(out, self.source.as_deref(), &self.command, &self.params);
+        write_body(
+            out,
+            self.source.as_deref(),
+            &self.command,
+            &self.params,
+            false,
+        );
     }
 
     /// Rough (unescaped) size of the tag section, for capacity reservation.
@@ -378,7 +394,28 @@ pub fn write_line(
         out.push_str(t);
         out.push(' ');
     }
-    write_body(out, source, command, params);
+    write_body(out, source, command, params, false);
+}
+
+/// Like [`write_line`], but the last parameter always gets the `:` prefix.
+/// Used for free text (message bodies, reasons, numeric descriptions),
+/// which many clients and bots expect as a trailing parameter even when it
+/// is one word.
+pub fn write_line_trailing(
+    out: &mut String,
+    tags: Option<&str>,
+    source: Option<&str>,
+    command: &str,
+    params: &[&str],
+) {
+    let tags = tags.filter(|t| !t.is_empty());
+    out.reserve(tags.map_or(0, |t| t.len() + 2) + body_len(source, command, params));
+    if let Some(t) = tags {
+        out.push('@');
+        out.push_str(t);
+        out.push(' ');
+    }
+    write_body(out, source, command, params, true);
 }
 
 /// Appends `v` escaped per IRCv3 `message-tags` ("Escaping values") to `out`:

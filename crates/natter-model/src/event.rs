@@ -1,0 +1,198 @@
+//! Events: the only way the network state changes.
+//!
+//! A front end validates a command, builds the event(s) it stands for and
+//! passes each to [`crate::Network::apply`]. An event carries everything a
+//! renderer needs (such as the actor's `nick!user@host` as it was before
+//! the change), so rendering never has to look at state that the event has
+//! already changed.
+
+use crate::channel::Topic;
+use crate::user::{User, UserId};
+
+/// PRIVMSG or NOTICE (RFC 2812 3.3). A NOTICE never triggers automatic replies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageKind {
+    /// PRIVMSG.
+    Privmsg,
+    /// NOTICE.
+    Notice,
+}
+
+impl MessageKind {
+    /// The IRC command word.
+    pub fn command(self) -> &'static str {
+        match self {
+            MessageKind::Privmsg => "PRIVMSG",
+            MessageKind::Notice => "NOTICE",
+        }
+    }
+}
+
+/// Where a message goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MessageTarget {
+    /// One user.
+    User(UserId),
+    /// A channel's members; with `status` (`@` or `+`, STATUSMSG) only the
+    /// members holding at least that status.
+    Channel {
+        /// The channel's display name.
+        name: String,
+        /// The STATUSMSG prefix, if any.
+        status: Option<char>,
+    },
+}
+
+/// One mode letter set or unset, with its argument (RFC 2811 4).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModeChange {
+    /// `+` (true) or `-` (false).
+    pub add: bool,
+    /// The mode letter.
+    pub mode: char,
+    /// The argument: a nick for `o`/`v`, a mask for `b`, the key for `k`,
+    /// the limit for `+l`.
+    pub arg: Option<String>,
+}
+
+/// A change to the network, or a message travelling through it.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// A client finished registration and now exists network-wide.
+    UserIntroduced(Box<User>),
+    /// A user changed nick. Shown to the user and everyone sharing a channel.
+    NickChanged {
+        /// Who.
+        id: UserId,
+        /// The prefix under the old nick.
+        old_prefix: String,
+        /// The new nick.
+        new_nick: String,
+        /// Unix time (seconds), for WHOWAS.
+        at: u64,
+    },
+    /// A user joined a channel, creating it (with the joiner as operator) if
+    /// it did not exist. Shown to every member, the joiner included.
+    Joined {
+        /// Who.
+        id: UserId,
+        /// Their prefix.
+        prefix: String,
+        /// Channel name as given (used as the display name when created).
+        channel: String,
+        /// Unix time (seconds), the creation time if this creates the channel.
+        at: u64,
+    },
+    /// A user left a channel; the channel is destroyed when it empties.
+    /// Shown to every member, the leaver included.
+    Parted {
+        /// Who.
+        id: UserId,
+        /// Their prefix.
+        prefix: String,
+        /// Channel display name.
+        channel: String,
+        /// The PART message, if any.
+        reason: Option<String>,
+    },
+    /// A channel operator removed a member. Shown to every member, the
+    /// kicked one included.
+    Kicked {
+        /// Prefix of the kicker.
+        by_prefix: String,
+        /// Channel display name.
+        channel: String,
+        /// Who was kicked.
+        target: UserId,
+        /// Their nick.
+        target_nick: String,
+        /// The reason.
+        reason: String,
+    },
+    /// A user left the network (QUIT, KILL, a dropped connection, SendQ).
+    /// Shown to everyone sharing a channel, not to the user.
+    Quit {
+        /// Who.
+        id: UserId,
+        /// Their prefix.
+        prefix: String,
+        /// The quit message.
+        reason: String,
+        /// Unix time (seconds), for WHOWAS.
+        at: u64,
+    },
+    /// A channel's topic was set (`Some`) or cleared (`None`). Shown to members.
+    TopicChanged {
+        /// Prefix of the setter.
+        by_prefix: String,
+        /// Channel display name.
+        channel: String,
+        /// The new topic.
+        topic: Option<Topic>,
+    },
+    /// Channel modes changed. Shown to members as one MODE line.
+    ChannelModeChanged {
+        /// Prefix (or server name) of whoever changed them.
+        by_prefix: String,
+        /// Channel display name.
+        channel: String,
+        /// The changes, in order; `o`/`v` args are nicks of members.
+        changes: Vec<ModeChange>,
+        /// Unix time (seconds), for list entries.
+        at: u64,
+    },
+    /// A user's own modes changed. Shown to the user.
+    UserModeChanged {
+        /// Who.
+        id: UserId,
+        /// Their nick.
+        nick: String,
+        /// The changes.
+        changes: Vec<ModeChange>,
+    },
+    /// A PRIVMSG or NOTICE. Shown to the target user, or to the channel's
+    /// (status-filtered) members other than the sender.
+    Message {
+        /// The sender.
+        from: UserId,
+        /// The sender's prefix.
+        prefix: String,
+        /// PRIVMSG or NOTICE.
+        kind: MessageKind,
+        /// Where it goes.
+        target: MessageTarget,
+        /// The text, never empty.
+        text: String,
+        /// Unix time (seconds).
+        at: u64,
+    },
+    /// A user was invited to a channel; lets them past `+i` once. Shown to
+    /// the invited user.
+    Invited {
+        /// Prefix of the inviter.
+        by_prefix: String,
+        /// Who is invited.
+        target: UserId,
+        /// Their nick.
+        target_nick: String,
+        /// Channel display name.
+        channel: String,
+    },
+    /// A user went away (`Some(message)`) or came back (`None`). Shown to
+    /// channel peers, whose renderers decide whether their client wants it.
+    AwayChanged {
+        /// Who.
+        id: UserId,
+        /// Their prefix.
+        prefix: String,
+        /// The away message.
+        message: Option<String>,
+    },
+    /// A WALLOPS message. Shown to users with `+w`.
+    Wallops {
+        /// Prefix of the sender.
+        by_prefix: String,
+        /// The text.
+        text: String,
+    },
+}

@@ -1,0 +1,571 @@
+//! The network state and [`Network::apply`], the single place it changes.
+
+use std::collections::{HashMap, VecDeque};
+
+use natter_proto::casemap::fold;
+
+use crate::channel::{Channel, ListEntry, Membership};
+use crate::event::{Event, MessageTarget, ModeChange};
+use crate::user::{User, UserId};
+
+/// A nick that another user already holds or has reserved (ERR_NICKNAMEINUSE).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NickInUse;
+
+/// A former user, kept for WHOWAS (RFC 2812 3.6.3).
+#[derive(Debug, Clone)]
+pub struct WhowasEntry {
+    /// The nick they had.
+    pub nick: String,
+    /// Username.
+    pub user: String,
+    /// Host.
+    pub host: String,
+    /// Real name.
+    pub realname: String,
+    /// Their server.
+    pub server: String,
+    /// Unix time (seconds) they stopped using the nick.
+    pub at: u64,
+}
+
+/// Everything the network knows: users, nicks and channels.
+#[derive(Debug)]
+pub struct Network {
+    users: HashMap<UserId, User>,
+    /// Folded nick -> holder. Also holds reservations by clients that have
+    /// sent NICK but not finished registering, so two of them cannot race
+    /// to the same nick.
+    nicks: HashMap<String, UserId>,
+    channels: HashMap<String, Channel>,
+    whowas: VecDeque<WhowasEntry>,
+    whowas_len: usize,
+    max_users_seen: usize,
+}
+
+impl Default for Network {
+    fn default() -> Self {
+        Network::new(1000)
+    }
+}
+
+impl Network {
+    /// An empty network remembering up to `whowas_len` former nicks.
+    pub fn new(whowas_len: usize) -> Network {
+        Network {
+            users: HashMap::new(),
+            nicks: HashMap::new(),
+            channels: HashMap::new(),
+            whowas: VecDeque::new(),
+            whowas_len,
+            max_users_seen: 0,
+        }
+    }
+
+    // ---- nick reservations (before registration) ----
+
+    /// Reserves `nick` for the unregistered client `id`, dropping any nick it
+    /// reserved before. Fails with [`NickInUse`] when someone else holds it.
+    pub fn reserve_nick(&mut self, id: UserId, nick: &str) -> Result<(), NickInUse> {
+        let key = fold(nick);
+        match self.nicks.get(&key) {
+            Some(&holder) if holder != id => return Err(NickInUse),
+            _ => {}
+        }
+        self.nicks.retain(|_, holder| *holder != id);
+        self.nicks.insert(key, id);
+        Ok(())
+    }
+
+    /// Drops the reservation of an unregistered client that went away.
+    pub fn release_nick(&mut self, id: UserId) {
+        if !self.users.contains_key(&id) {
+            self.nicks.retain(|_, holder| *holder != id);
+        }
+    }
+
+    /// Whether `nick` is free for `id` (free, or already held by `id`).
+    pub fn nick_available(&self, id: UserId, nick: &str) -> bool {
+        self.nicks.get(&fold(nick)).is_none_or(|&h| h == id)
+    }
+
+    // ---- queries ----
+
+    /// A registered user by id.
+    pub fn user(&self, id: UserId) -> Option<&User> {
+        self.users.get(&id)
+    }
+
+    /// A registered user by nick (casemapped).
+    pub fn user_by_nick(&self, nick: &str) -> Option<&User> {
+        self.nicks
+            .get(&fold(nick))
+            .and_then(|id| self.users.get(id))
+    }
+
+    /// All registered users, in no particular order.
+    pub fn users(&self) -> impl Iterator<Item = &User> {
+        self.users.values()
+    }
+
+    /// Number of registered users.
+    pub fn user_count(&self) -> usize {
+        self.users.len()
+    }
+
+    /// The most users registered at once since start.
+    pub fn max_users_seen(&self) -> usize {
+        self.max_users_seen
+    }
+
+    /// A channel by name (casemapped).
+    pub fn channel(&self, name: &str) -> Option<&Channel> {
+        self.channels.get(&fold(name))
+    }
+
+    /// All channels, in no particular order.
+    pub fn channels(&self) -> impl Iterator<Item = &Channel> {
+        self.channels.values()
+    }
+
+    /// Number of channels.
+    pub fn channel_count(&self) -> usize {
+        self.channels.len()
+    }
+
+    /// The channels `id` is in.
+    pub fn channels_of(&self, id: UserId) -> impl Iterator<Item = &Channel> {
+        self.users
+            .get(&id)
+            .into_iter()
+            .flat_map(|u| u.channels.iter())
+            .filter_map(|key| self.channels.get(key))
+    }
+
+    /// Whether users `a` and `b` share at least one channel.
+    pub fn share_channel(&self, a: UserId, b: UserId) -> bool {
+        self.channels_of(a).any(|c| c.members.contains_key(&b))
+    }
+
+    /// Everyone sharing a channel with `id`, without `id`, each once.
+    pub fn peers(&self, id: UserId) -> Vec<UserId> {
+        let mut out: Vec<UserId> = self
+            .channels_of(id)
+            .flat_map(|c| c.members.keys().copied())
+            .filter(|&m| m != id)
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// WHOWAS entries for `nick`, newest first.
+    pub fn whowas(&self, nick: &str) -> impl Iterator<Item = &WhowasEntry> {
+        let key = fold(nick);
+        self.whowas
+            .iter()
+            .rev()
+            .filter(move |e| fold(&e.nick) == key)
+    }
+
+    // ---- the one path for changes ----
+
+    /// Applies `event` to the state and returns the users it must be shown
+    /// to (each once). Events are expected to be valid: the front end has
+    /// already checked permissions and existence; an event naming a user or
+    /// channel that is gone changes nothing and is shown to no one.
+    pub fn apply(&mut self, event: &Event) -> Vec<UserId> {
+        match event {
+            Event::UserIntroduced(user) => {
+                self.nicks.retain(|_, holder| *holder != user.id);
+                self.nicks.insert(fold(&user.nick), user.id);
+                self.users.insert(user.id, (**user).clone());
+                self.max_users_seen = self.max_users_seen.max(self.users.len());
+                Vec::new()
+            }
+            Event::NickChanged {
+                id, new_nick, at, ..
+            } => {
+                let Some(user) = self.users.get_mut(id) else {
+                    return Vec::new();
+                };
+                let old = std::mem::replace(&mut user.nick, new_nick.clone());
+                let entry = whowas_entry(user, &old, *at);
+                self.nicks.remove(&fold(&old));
+                self.nicks.insert(fold(new_nick), *id);
+                self.remember(entry);
+                let mut to = self.peers(*id);
+                to.push(*id);
+                to
+            }
+            Event::Joined {
+                id, channel, at, ..
+            } => {
+                let key = fold(channel);
+                let Some(user) = self.users.get_mut(id) else {
+                    return Vec::new();
+                };
+                user.channels.insert(key.clone());
+                let chan = self
+                    .channels
+                    .entry(key)
+                    .or_insert_with(|| Channel::new(channel, *at));
+                let first = chan.members.is_empty();
+                chan.members.insert(
+                    *id,
+                    Membership {
+                        op: first,
+                        voice: false,
+                    },
+                );
+                chan.invited.remove(id);
+                chan.members.keys().copied().collect()
+            }
+            Event::Parted { id, channel, .. } => {
+                let to = self.members_of(channel);
+                self.remove_member(&fold(channel), *id);
+                to
+            }
+            Event::Kicked {
+                channel, target, ..
+            } => {
+                let to = self.members_of(channel);
+                self.remove_member(&fold(channel), *target);
+                to
+            }
+            Event::Quit { id, at, .. } => {
+                let to = self.peers(*id);
+                let Some(user) = self.users.remove(id) else {
+                    return Vec::new();
+                };
+                for key in &user.channels {
+                    self.remove_member(key, *id);
+                }
+                self.nicks.remove(&fold(&user.nick));
+                self.remember(whowas_entry(&user, &user.nick, *at));
+                to
+            }
+            Event::TopicChanged { channel, topic, .. } => {
+                let Some(chan) = self.channels.get_mut(&fold(channel)) else {
+                    return Vec::new();
+                };
+                chan.topic = topic.clone();
+                chan.members.keys().copied().collect()
+            }
+            Event::ChannelModeChanged {
+                by_prefix,
+                channel,
+                changes,
+                at,
+            } => {
+                let key = fold(channel);
+                for change in changes {
+                    self.apply_channel_mode(&key, by_prefix, change, *at);
+                }
+                self.members_of(channel)
+            }
+            Event::UserModeChanged { id, changes, .. } => {
+                let Some(user) = self.users.get_mut(id) else {
+                    return Vec::new();
+                };
+                for c in changes {
+                    user.modes.set(c.mode, c.add);
+                }
+                vec![*id]
+            }
+            Event::Message {
+                from, target, at, ..
+            } => {
+                if let Some(u) = self.users.get_mut(from) {
+                    u.last_active = *at;
+                }
+                match target {
+                    MessageTarget::User(to) => {
+                        if self.users.contains_key(to) {
+                            vec![*to]
+                        } else {
+                            Vec::new()
+                        }
+                    }
+                    MessageTarget::Channel { name, status } => {
+                        let Some(chan) = self.channels.get(&fold(name)) else {
+                            return Vec::new();
+                        };
+                        chan.members
+                            .iter()
+                            .filter(|(&m, ms)| {
+                                m != *from && status.is_none_or(|s| ms.has_status(s))
+                            })
+                            .map(|(&m, _)| m)
+                            .collect()
+                    }
+                }
+            }
+            Event::Invited {
+                target, channel, ..
+            } => {
+                if let Some(chan) = self.channels.get_mut(&fold(channel)) {
+                    chan.invited.insert(*target);
+                }
+                vec![*target]
+            }
+            Event::AwayChanged { id, message, .. } => {
+                let Some(user) = self.users.get_mut(id) else {
+                    return Vec::new();
+                };
+                user.away = message.clone();
+                self.peers(*id)
+            }
+            Event::Wallops { .. } => self
+                .users
+                .values()
+                .filter(|u| u.modes.wallops)
+                .map(|u| u.id)
+                .collect(),
+        }
+    }
+
+    fn members_of(&self, channel: &str) -> Vec<UserId> {
+        self.channels
+            .get(&fold(channel))
+            .map(|c| c.members.keys().copied().collect())
+            .unwrap_or_default()
+    }
+
+    /// Removes `id` from the channel with folded name `key`, destroying the
+    /// channel when it empties.
+    fn remove_member(&mut self, key: &str, id: UserId) {
+        if let Some(user) = self.users.get_mut(&id) {
+            user.channels.remove(key);
+        }
+        if let Some(chan) = self.channels.get_mut(key) {
+            chan.members.remove(&id);
+            if chan.members.is_empty() {
+                self.channels.remove(key);
+            }
+        }
+    }
+
+    fn apply_channel_mode(&mut self, key: &str, by: &str, change: &ModeChange, at: u64) {
+        let target = match (change.mode, &change.arg) {
+            ('o' | 'v', Some(nick)) => self.nicks.get(&fold(nick)).copied(),
+            _ => None,
+        };
+        let Some(chan) = self.channels.get_mut(key) else {
+            return;
+        };
+        let arg = change.arg.clone();
+        match change.mode {
+            'o' | 'v' => {
+                if let Some(m) = target.and_then(|t| chan.members.get_mut(&t)) {
+                    if change.mode == 'o' {
+                        m.op = change.add;
+                    } else {
+                        m.voice = change.add;
+                    }
+                }
+            }
+            'b' => {
+                let Some(mask) = arg else { return };
+                let folded = fold(&mask);
+                chan.bans.retain(|b| fold(&b.mask) != folded);
+                if change.add {
+                    let setter = by.split('!').next().unwrap_or(by).to_string();
+                    chan.bans.push(ListEntry {
+                        mask,
+                        setter,
+                        set_at: at,
+                    });
+                }
+            }
+            'k' => chan.modes.key = if change.add { arg } else { None },
+            'l' => {
+                chan.modes.limit = if change.add {
+                    arg.and_then(|a| a.parse().ok())
+                } else {
+                    None
+                }
+            }
+            'i' => chan.modes.invite_only = change.add,
+            'm' => chan.modes.moderated = change.add,
+            'n' => chan.modes.no_external = change.add,
+            's' => chan.modes.secret = change.add,
+            't' => chan.modes.topic_lock = change.add,
+            _ => {}
+        }
+    }
+
+    fn remember(&mut self, entry: WhowasEntry) {
+        if self.whowas_len == 0 {
+            return;
+        }
+        if self.whowas.len() >= self.whowas_len {
+            self.whowas.pop_front();
+        }
+        self.whowas.push_back(entry);
+    }
+}
+
+fn whowas_entry(user: &User, nick: &str, at: u64) -> WhowasEntry {
+    WhowasEntry {
+        nick: nick.to_string(),
+        user: user.user.clone(),
+        host: user.host.clone(),
+        realname: user.realname.clone(),
+        server: user.server.clone(),
+        at,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::MessageKind;
+    use crate::user::{Frontend, UserModes};
+
+    fn user(id: UserId, nick: &str) -> Event {
+        Event::UserIntroduced(Box::new(User {
+            id,
+            nick: nick.into(),
+            user: "~u".into(),
+            host: "127.0.0.1".into(),
+            realname: "R".into(),
+            server: "s".into(),
+            modes: UserModes::default(),
+            away: None,
+            account: None,
+            channels: Default::default(),
+            signon: 0,
+            last_active: 0,
+            frontend: Frontend::Irc,
+        }))
+    }
+
+    fn join(id: UserId, chan: &str) -> Event {
+        Event::Joined {
+            id,
+            prefix: String::new(),
+            channel: chan.into(),
+            at: 1,
+        }
+    }
+
+    #[test]
+    fn first_joiner_is_op_and_channel_dies_with_last_part() {
+        let mut n = Network::default();
+        n.apply(&user(1, "a"));
+        n.apply(&user(2, "b"));
+        assert_eq!(n.apply(&join(1, "#Chan")), vec![1]);
+        let mut to = n.apply(&join(2, "#chan"));
+        to.sort();
+        assert_eq!(to, vec![1, 2]);
+        let c = n.channel("#CHAN").unwrap();
+        assert_eq!(c.name, "#Chan");
+        assert!(c.is_op(1) && !c.is_op(2));
+        n.apply(&Event::Parted {
+            id: 1,
+            prefix: String::new(),
+            channel: "#chan".into(),
+            reason: None,
+        });
+        assert!(n.channel("#chan").is_some());
+        n.apply(&Event::Parted {
+            id: 2,
+            prefix: String::new(),
+            channel: "#chan".into(),
+            reason: None,
+        });
+        assert!(n.channel("#chan").is_none());
+        assert_eq!(n.channel_count(), 0);
+    }
+
+    #[test]
+    fn nicks_are_casemapped_and_reserved() {
+        let mut n = Network::default();
+        n.reserve_nick(7, "Foo[1]").unwrap();
+        assert_eq!(n.reserve_nick(8, "foo{1}"), Err(NickInUse));
+        n.release_nick(7);
+        n.reserve_nick(8, "foo{1}").unwrap();
+        n.apply(&user(8, "foo{1}"));
+        assert_eq!(n.user_by_nick("FOO[1]").unwrap().id, 8);
+    }
+
+    #[test]
+    fn quit_reaches_peers_once_and_cleans_up() {
+        let mut n = Network::default();
+        for (id, nick) in [(1, "a"), (2, "b"), (3, "c")] {
+            n.apply(&user(id, nick));
+        }
+        for c in ["#x", "#y"] {
+            n.apply(&join(1, c));
+            n.apply(&join(2, c));
+        }
+        n.apply(&join(3, "#z"));
+        let to = n.apply(&Event::Quit {
+            id: 1,
+            prefix: String::new(),
+            reason: "bye".into(),
+            at: 5,
+        });
+        assert_eq!(to, vec![2]);
+        assert!(n.user_by_nick("a").is_none());
+        assert_eq!(n.whowas("A").next().unwrap().nick, "a");
+        assert!(n.channel("#x").unwrap().members.len() == 1);
+    }
+
+    #[test]
+    fn status_messages_reach_only_ranked_members() {
+        let mut n = Network::default();
+        for (id, nick) in [(1, "a"), (2, "b"), (3, "c")] {
+            n.apply(&user(id, nick));
+            n.apply(&join(id, "#x"));
+        }
+        let to = n.apply(&Event::Message {
+            from: 2,
+            prefix: String::new(),
+            kind: MessageKind::Privmsg,
+            target: MessageTarget::Channel {
+                name: "#x".into(),
+                status: Some('@'),
+            },
+            text: "hi".into(),
+            at: 1,
+        });
+        assert_eq!(to, vec![1]);
+    }
+
+    #[test]
+    fn channel_modes_apply() {
+        let mut n = Network::default();
+        n.apply(&user(1, "a"));
+        n.apply(&user(2, "b"));
+        n.apply(&join(1, "#x"));
+        n.apply(&join(2, "#x"));
+        let ch = |mode, add, arg: Option<&str>| ModeChange {
+            add,
+            mode,
+            arg: arg.map(String::from),
+        };
+        n.apply(&Event::ChannelModeChanged {
+            by_prefix: "a!~u@h".into(),
+            channel: "#x".into(),
+            changes: vec![
+                ch('o', true, Some("B")),
+                ch('k', true, Some("key")),
+                ch('l', true, Some("5")),
+                ch('b', true, Some("*!*@bad")),
+                ch('n', false, None),
+            ],
+            at: 9,
+        });
+        let c = n.channel("#x").unwrap();
+        assert!(c.is_op(2));
+        assert_eq!(c.modes.key.as_deref(), Some("key"));
+        assert_eq!(c.modes.limit, Some(5));
+        assert_eq!(c.bans[0].setter, "a");
+        assert_eq!(
+            c.modes.render(true),
+            ("+klt".to_string(), vec!["key".to_string(), "5".to_string()])
+        );
+    }
+}

@@ -1,0 +1,112 @@
+//! Users: one per registered client anywhere on the network.
+
+use std::collections::BTreeSet;
+
+/// A network-unique, never reused identifier of a user (and of the local
+/// connection that carries it, for local users).
+pub type UserId = u64;
+
+/// Which protocol a local user speaks; renderers use it to pick the output
+/// format for an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Frontend {
+    /// The IRC client protocol (RFC 2812, Modern IRC).
+    Irc,
+    /// The lectures' line-and-JSON instant messaging protocol.
+    Im,
+}
+
+/// User modes (RFC 2812 3.1.5; `B` from the IRCv3 bot-mode spec).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UserModes {
+    /// `i`: hidden from WHO/NAMES for users who share no channel.
+    pub invisible: bool,
+    /// `o`: an IRC operator (set only through OPER).
+    pub oper: bool,
+    /// `w`: receives WALLOPS.
+    pub wallops: bool,
+    /// `B`: marks the user as a bot.
+    pub bot: bool,
+}
+
+impl UserModes {
+    /// The mode letters natter knows, in display order.
+    pub const LETTERS: &'static str = "Biow";
+
+    /// Whether mode `c` is set; `None` for a letter natter does not know.
+    pub fn get(&self, c: char) -> Option<bool> {
+        Some(match c {
+            'i' => self.invisible,
+            'o' => self.oper,
+            'w' => self.wallops,
+            'B' => self.bot,
+            _ => return None,
+        })
+    }
+
+    /// Sets mode `c`; returns false (and changes nothing) for an unknown letter.
+    pub fn set(&mut self, c: char, on: bool) -> bool {
+        match c {
+            'i' => self.invisible = on,
+            'o' => self.oper = on,
+            'w' => self.wallops = on,
+            'B' => self.bot = on,
+            _ => return false,
+        }
+        true
+    }
+
+    /// The modes as RPL_UMODEIS shows them, e.g. `+iw` (just `+` when none).
+    pub fn render(&self) -> String {
+        let mut s = String::from("+");
+        for c in Self::LETTERS.chars() {
+            if self.get(c) == Some(true) {
+                s.push(c);
+            }
+        }
+        s
+    }
+}
+
+/// A registered user.
+#[derive(Debug, Clone)]
+pub struct User {
+    /// Stable identifier.
+    pub id: UserId,
+    /// Current nickname, as the user spelled it.
+    pub nick: String,
+    /// Username (ident) from USER, prefixed with `~` as no ident check is made.
+    pub user: String,
+    /// Host shown in the user's prefix: the client's IP address.
+    pub host: String,
+    /// Real name (gecos) from USER.
+    pub realname: String,
+    /// Name of the server the user is connected to.
+    pub server: String,
+    /// Modes.
+    pub modes: UserModes,
+    /// Away message, if away (RFC 2812 4.1).
+    pub away: Option<String>,
+    /// Account name when logged in; `None` for users without an account.
+    pub account: Option<String>,
+    /// Folded names of the channels the user is in.
+    pub channels: BTreeSet<String>,
+    /// Unix time (seconds) of registration.
+    pub signon: u64,
+    /// Unix time (seconds) of the last PRIVMSG/NOTICE sent, for WHOIS idle.
+    pub last_active: u64,
+    /// The protocol of the user's connection.
+    pub frontend: Frontend,
+}
+
+impl User {
+    /// The user's message source, `nick!user@host` (Modern IRC "Source").
+    pub fn prefix(&self) -> String {
+        format!("{}!{}@{}", self.nick, self.user, self.host)
+    }
+
+    /// Whether the glob `mask` (nick!user@host form) matches this user.
+    pub fn matches_mask(&self, mask: &str) -> bool {
+        natter_proto::mask::matches(mask, &self.prefix())
+    }
+}

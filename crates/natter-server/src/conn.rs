@@ -1,0 +1,295 @@
+//! One client connection: a reader task that frames, parses and handles
+//! lines (and enforces the registration and ping timeouts), and a writer
+//! task that drains the client's [`Outbound`] queue into the socket,
+//! coalescing every queued line into one write.
+
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use natter_model::{Event, Frontend};
+use natter_proto::numeric::ERR_INPUTTOOLONG;
+use natter_proto::{write_line, write_line_trailing, Frame, Framer, Message, ParseError};
+use tokio::io::AsyncWriteExt;
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::TcpStream;
+use tokio::time::Instant;
+
+use crate::irc::{self, operators, Client, Ctx, Deferred};
+use crate::outbound::{Closed, Outbound};
+use crate::server::Shared;
+use crate::world::{now, ConnEntry};
+
+/// Longest line accepted: 8191 bytes of tags plus 512 of message
+/// (IRCv3 message-tags; RFC 1459 2.3).
+const MAX_LINE: usize = 8191 + 512;
+
+/// Serves one accepted connection until it ends.
+pub(crate) async fn serve(shared: Arc<Shared>, stream: TcpStream, addr: SocketAddr) {
+    let _ = stream.set_nodelay(true);
+    let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
+    let (needs_pass, sendq) = {
+        let w = shared.world.lock();
+        (w.config.server.password.is_some(), w.config.limits.sendq)
+    };
+    let out = Arc::new(Outbound::new(sendq));
+    shared.world.lock().conns.insert(
+        id,
+        ConnEntry {
+            out: out.clone(),
+            frontend: Frontend::Irc,
+            caps: Default::default(),
+            registered: false,
+            addr,
+        },
+    );
+    let (rd, wr) = stream.into_split();
+    let writer = tokio::spawn(write_loop(wr, out.clone()));
+    let mut client = Client::new(id, addr, needs_pass);
+    let reason = read_loop(&shared, &mut client, rd, &out).await;
+
+    {
+        let mut w = shared.world.lock();
+        if let Some(prefix) = w
+            .net
+            .user(id)
+            .filter(|_| client.registered)
+            .map(|u| u.prefix())
+        {
+            w.emit(
+                &Event::Quit {
+                    id,
+                    prefix,
+                    reason: reason.clone(),
+                    at: now(),
+                },
+                None,
+            );
+        }
+        w.net.release_nick(id);
+        w.conns.remove(&id);
+    }
+    let mut line = String::new();
+    write_line_trailing(
+        &mut line,
+        None,
+        None,
+        "ERROR",
+        &[&format!("Closing Link: {} ({reason})", client.host)],
+    );
+    out.close(Some(Bytes::from(line)));
+    let _ = writer.await;
+}
+
+/// Reads until the connection should end; returns the quit reason.
+async fn read_loop(
+    shared: &Arc<Shared>,
+    client: &mut Client,
+    rd: OwnedReadHalf,
+    out: &Outbound,
+) -> String {
+    let mut framer = Framer::new(MAX_LINE);
+    let connected = Instant::now();
+    let mut last_rx = connected;
+    let mut ping_sent: Option<Instant> = None;
+    loop {
+        let timeouts = shared.world.lock().config.timeouts.clone();
+        let deadline = if !client.registered {
+            connected + timeouts.registration()
+        } else if let Some(sent) = ping_sent {
+            sent + timeouts.ping_timeout()
+        } else {
+            last_rx + timeouts.ping_interval()
+        };
+        tokio::select! {
+            biased;
+            _ = out.cancel.cancelled() => {
+                return match out.closed() {
+                    Some(Closed::Abort(reason)) => reason,
+                    _ => client.quit.clone().unwrap_or_else(|| "Connection closed".into()),
+                };
+            }
+            _ = shared.shutdown.cancelled() => return "Server shutting down".into(),
+            ready = rd.readable() => {
+                if ready.is_err() {
+                    return "Connection closed".into();
+                }
+                // A stack buffer: an idle connection holds no read buffer.
+                let mut tmp = [0u8; 4096];
+                match rd.try_read(&mut tmp) {
+                    Ok(0) => return "Connection closed".into(),
+                    Ok(n) => framer.feed(&tmp[..n]),
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+                    Err(e) => return format!("Read error: {e}"),
+                }
+                last_rx = Instant::now();
+                ping_sent = None;
+                while let Some(frame) = framer.next_frame() {
+                    handle_frame(shared, client, out, frame);
+                    if let Some(job) = client.deferred.take() {
+                        run_deferred(shared, client, out, job).await;
+                    }
+                    if let Some(reason) = &client.quit {
+                        return reason.clone();
+                    }
+                }
+                framer.shrink();
+            }
+            _ = tokio::time::sleep_until(deadline) => {
+                if !client.registered {
+                    return "Registration timed out".into();
+                }
+                if let Some(sent) = ping_sent {
+                    return format!("Ping timeout: {} seconds", (Instant::now() - sent + timeouts.ping_interval()).as_secs());
+                }
+                let mut line = String::new();
+                let server = shared.world.lock().config.server.name.clone();
+                write_line(&mut line, None, None, "PING", &[&server]);
+                out.push(Bytes::from(line));
+                ping_sent = Some(Instant::now());
+            }
+        }
+    }
+}
+
+/// Parses and handles one frame under the world lock, then queues the
+/// client's replies as one buffer.
+fn handle_frame(shared: &Shared, client: &mut Client, out: &Outbound, frame: Frame) {
+    let mut world = shared.world.lock();
+    let mut ctx = Ctx {
+        world: &mut world,
+        client,
+        out: String::new(),
+    };
+    match frame {
+        Frame::TooLong => ctx.numeric(ERR_INPUTTOOLONG, &["Input line was too long"]),
+        Frame::Line(bytes) => match Message::parse_bytes(&bytes) {
+            Ok(msg) => irc::dispatch(&mut ctx, &msg),
+            Err(ParseError::Empty) => {}
+            Err(ParseError::TagsTooLong | ParseError::BodyTooLong) => {
+                ctx.numeric(ERR_INPUTTOOLONG, &["Input line was too long"])
+            }
+            Err(ParseError::InvalidUtf8) => {
+                let lossy = String::from_utf8_lossy(&bytes);
+                let cmd = Message::parse(&lossy)
+                    .map(|m| m.command)
+                    .unwrap_or_else(|_| "*".into());
+                ctx.server_line(
+                    "FAIL",
+                    &[
+                        &cmd,
+                        "INVALID_UTF8",
+                        "Message rejected, it contained invalid UTF-8",
+                    ],
+                );
+            }
+            Err(ParseError::NoCommand | ParseError::InvalidCommand) => {
+                let lossy = String::from_utf8_lossy(&bytes);
+                let word = lossy
+                    .split_ascii_whitespace()
+                    .find(|w| !w.starts_with('@') && !w.starts_with(':'))
+                    .unwrap_or("*")
+                    .to_string();
+                ctx.numeric(
+                    natter_proto::numeric::ERR_UNKNOWNCOMMAND,
+                    &[&word, "Unknown command"],
+                );
+            }
+        },
+    }
+    let reply = std::mem::take(&mut ctx.out);
+    drop(world);
+    if !reply.is_empty() {
+        out.push(Bytes::from(reply));
+    }
+}
+
+/// Runs slow work off the world lock, then finishes it under the lock.
+async fn run_deferred(shared: &Arc<Shared>, client: &mut Client, out: &Outbound, job: Deferred) {
+    let finish: Box<dyn FnOnce(&mut Ctx<'_>) + Send> = match job {
+        Deferred::OperCheck {
+            name,
+            password,
+            hash,
+        } => {
+            let ok =
+                tokio::task::spawn_blocking(move || operators::verify_password(&password, &hash))
+                    .await
+                    .unwrap_or(false);
+            Box::new(move |ctx| operators::oper_checked(ctx, &name, ok))
+        }
+        Deferred::Rehash => {
+            let path = shared.world.lock().config.path.clone();
+            let s = shared.clone();
+            let result = tokio::task::spawn_blocking(move || s.reload(path))
+                .await
+                .unwrap_or_else(|e| {
+                    Err(crate::config::ConfigError {
+                        file: None,
+                        line: None,
+                        key: None,
+                        message: format!("reload failed: {e}"),
+                    })
+                });
+            Box::new(move |ctx| operators::rehashed(ctx, result))
+        }
+    };
+    let mut world = shared.world.lock();
+    if world.net.user(client.id).is_none() {
+        return;
+    }
+    let mut ctx = Ctx {
+        world: &mut world,
+        client,
+        out: String::new(),
+    };
+    finish(&mut ctx);
+    let reply = std::mem::take(&mut ctx.out);
+    drop(world);
+    if !reply.is_empty() {
+        out.push(Bytes::from(reply));
+    }
+}
+
+/// Drains the queue into the socket until it is closed; on a graceful close
+/// flushes what is queued first. A write error aborts the connection.
+async fn write_loop(mut wr: OwnedWriteHalf, out: Arc<Outbound>) {
+    let mut buf: Vec<u8> = Vec::new();
+    loop {
+        let closed = out.drain_into(&mut buf);
+        if let Some(Closed::Abort(reason)) = &closed {
+            let mut line = String::new();
+            write_line_trailing(
+                &mut line,
+                None,
+                None,
+                "ERROR",
+                &[&format!("Closing Link: ({reason})")],
+            );
+            let _ = tokio::time::timeout(Duration::from_millis(200), wr.write_all(line.as_bytes()))
+                .await;
+            return;
+        }
+        if !buf.is_empty() {
+            let result = tokio::select! {
+                r = wr.write_all(&buf) => r,
+                _ = out.abort.cancelled() => continue,
+            };
+            if let Err(e) = result {
+                out.abort(&format!("Write error: {e}"));
+                return;
+            }
+            buf.clear();
+            if buf.capacity() > 64 * 1024 {
+                buf = Vec::new();
+            }
+        }
+        if closed == Some(Closed::Graceful) {
+            let _ = wr.shutdown().await;
+            return;
+        }
+        out.wait().await;
+    }
+}

@@ -1,0 +1,90 @@
+//! CAP: IRCv3 capability negotiation (LS, LIST, REQ, END), before and after
+//! registration. <https://ircv3.net/specs/extensions/capability-negotiation>
+
+use natter_proto::Message;
+
+use super::caps::{Cap, CapSet};
+use super::{registration, Ctx};
+
+/// ERR_INVALIDCAPCMD (Modern IRC).
+const ERR_INVALIDCAPCMD: &str = "410";
+
+/// CAP <subcommand> [params].
+pub fn cap(ctx: &mut Ctx<'_>, msg: &Message) {
+    let Some(sub) = msg.param(0) else {
+        return ctx.need_more_params("CAP");
+    };
+    let nick = ctx.nick().to_string();
+    let server = ctx.world.config.server.name.clone();
+    match sub.to_ascii_uppercase().as_str() {
+        "LS" => {
+            if !ctx.client.registered {
+                ctx.client.cap_negotiating = true;
+            }
+            let version: u32 = msg.param(1).and_then(|v| v.parse().ok()).unwrap_or(0);
+            ctx.client.cap_version = ctx.client.cap_version.max(version);
+            if ctx.client.cap_version >= 302 {
+                // CAP LS 302 implies cap-notify.
+                set_caps(ctx, |caps| caps.set(Cap::CapNotify, true));
+            }
+            let list: Vec<&str> = Cap::ALL.iter().map(|c| c.name()).collect();
+            ctx.server_line("CAP", &[&nick, "LS", &list.join(" ")]);
+        }
+        "LIST" => {
+            let enabled = caps_of(ctx).names();
+            ctx.server_line("CAP", &[&nick, "LIST", &enabled]);
+        }
+        "REQ" => {
+            if !ctx.client.registered {
+                ctx.client.cap_negotiating = true;
+            }
+            let Some(req) = msg.param(1) else {
+                return ctx.need_more_params("CAP");
+            };
+            let mut wanted = caps_of(ctx);
+            let mut ok = true;
+            for item in req.split_ascii_whitespace() {
+                let (on, name) = match item.strip_prefix('-') {
+                    Some(n) => (false, n),
+                    None => (true, item),
+                };
+                match Cap::from_name(name) {
+                    // cap-notify cannot be disabled once CAP LS 302 was seen.
+                    Some(Cap::CapNotify) if !on && ctx.client.cap_version >= 302 => ok = false,
+                    Some(cap) => wanted.set(cap, on),
+                    None => ok = false,
+                }
+            }
+            if ok {
+                set_caps(ctx, |caps| *caps = wanted);
+                ctx.server_line("CAP", &[&nick, "ACK", req]);
+            } else {
+                ctx.server_line("CAP", &[&nick, "NAK", req]);
+            }
+        }
+        "END" => {
+            if !ctx.client.registered {
+                ctx.client.cap_negotiating = false;
+                registration::try_register(ctx);
+            }
+        }
+        _ => {
+            let _ = server;
+            ctx.numeric(ERR_INVALIDCAPCMD, &[sub, "Invalid CAP command"]);
+        }
+    }
+}
+
+fn caps_of(ctx: &Ctx<'_>) -> CapSet {
+    ctx.world
+        .conns
+        .get(&ctx.client.id)
+        .map(|c| c.caps)
+        .unwrap_or_default()
+}
+
+fn set_caps(ctx: &mut Ctx<'_>, f: impl FnOnce(&mut CapSet)) {
+    if let Some(conn) = ctx.world.conns.get_mut(&ctx.client.id) {
+        f(&mut conn.caps);
+    }
+}

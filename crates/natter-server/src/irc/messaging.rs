@@ -1,0 +1,119 @@
+//! PRIVMSG, NOTICE and AWAY (RFC 2812 3.3 and 4.1; Modern IRC).
+//!
+//! A NOTICE never produces an error reply (RFC 2812 3.3.2): errors are
+//! only sent for PRIVMSG.
+
+use natter_model::{Event, MessageKind, MessageTarget};
+use natter_proto::numeric::*;
+use natter_proto::validate::is_channel_name;
+use natter_proto::Message;
+
+use super::channels::truncate;
+use super::Ctx;
+use crate::world::now;
+
+/// PRIVMSG/NOTICE <target>{,<target>} <text>. A target is a nick, a
+/// channel, or `@#chan`/`+#chan` (STATUSMSG) for its ops or voiced members.
+pub fn message(ctx: &mut Ctx<'_>, msg: &Message) {
+    let kind = if msg.command == "NOTICE" {
+        MessageKind::Notice
+    } else {
+        MessageKind::Privmsg
+    };
+    let notice = kind == MessageKind::Notice;
+    let Some(targets) = msg.param(0).filter(|t| !t.is_empty()) else {
+        if !notice {
+            ctx.numeric(
+                ERR_NORECIPIENT,
+                &[&format!("No recipient given ({})", msg.command)],
+            );
+        }
+        return;
+    };
+    let Some(text) = msg.param(1).filter(|t| !t.is_empty()) else {
+        if !notice {
+            ctx.numeric(ERR_NOTEXTTOSEND, &["No text to send"]);
+        }
+        return;
+    };
+    let max_targets = ctx.world.config.limits.max_targets;
+    for (i, target) in targets.split(',').filter(|t| !t.is_empty()).enumerate() {
+        if i >= max_targets {
+            if !notice {
+                ctx.numeric(ERR_TOOMANYTARGETS, &[target, "Too many targets"]);
+            }
+            break;
+        }
+        deliver(ctx, kind, target, text);
+    }
+}
+
+fn deliver(ctx: &mut Ctx<'_>, kind: MessageKind, target: &str, text: &str) {
+    let notice = kind == MessageKind::Notice;
+    let me = ctx.me();
+    let (status, bare) = match target.chars().next() {
+        Some(s @ ('@' | '+')) if is_channel_name(&target[1..]) => (Some(s), &target[1..]),
+        _ => (None, target),
+    };
+    let prefix = me.prefix();
+    let from = me.id;
+    let to = if is_channel_name(bare) {
+        let Some(chan) = ctx.world.net.channel(bare) else {
+            if !notice {
+                ctx.numeric(ERR_NOSUCHNICK, &[target, "No such nick/channel"]);
+            }
+            return;
+        };
+        if !chan.can_send(me) {
+            if !notice {
+                let name = chan.name.clone();
+                ctx.numeric(ERR_CANNOTSENDTOCHAN, &[&name, "Cannot send to channel"]);
+            }
+            return;
+        }
+        MessageTarget::Channel {
+            name: chan.name.clone(),
+            status,
+        }
+    } else {
+        let Some(user) = ctx.world.net.user_by_nick(bare) else {
+            if !notice {
+                ctx.numeric(ERR_NOSUCHNICK, &[target, "No such nick/channel"]);
+            }
+            return;
+        };
+        let (uid, nick, away) = (user.id, user.nick.clone(), user.away.clone());
+        if let (Some(away), false) = (away, notice) {
+            ctx.numeric(RPL_AWAY, &[&nick, &away]);
+        }
+        MessageTarget::User(uid)
+    };
+    ctx.emit(Event::Message {
+        from,
+        prefix,
+        kind,
+        target: to,
+        text: text.to_string(),
+        at: now(),
+    });
+}
+
+/// AWAY [<text>]: sets (RPL_NOWAWAY) or clears (RPL_UNAWAY) the away message.
+pub fn away(ctx: &mut Ctx<'_>, msg: &Message) {
+    let message = msg
+        .param(0)
+        .filter(|t| !t.is_empty())
+        .map(|t| truncate(t, ctx.world.config.limits.awaylen).to_string());
+    let prefix = ctx.me().prefix();
+    let back = message.is_none();
+    ctx.emit(Event::AwayChanged {
+        id: ctx.client.id,
+        prefix,
+        message,
+    });
+    if back {
+        ctx.numeric(RPL_UNAWAY, &["You are no longer marked as being away"]);
+    } else {
+        ctx.numeric(RPL_NOWAWAY, &["You have been marked as being away"]);
+    }
+}

@@ -1,0 +1,215 @@
+//! The IRC front end: per-client protocol state, the command table, and one
+//! file per command family.
+//!
+//! A handler runs with the world locked ([`Ctx`]): it validates the command,
+//! answers the client with numerics, and turns accepted commands into
+//! [`natter_model::Event`]s through [`Ctx::emit`]. It never awaits.
+
+mod capabilities;
+pub mod caps;
+mod channels;
+mod messaging;
+mod modes;
+pub mod operators;
+mod queries;
+mod registration;
+pub mod render;
+
+use std::net::SocketAddr;
+
+use natter_model::{Event, User, UserId};
+use natter_proto::numeric::*;
+use natter_proto::{write_line, write_line_trailing, Message};
+
+use crate::world::World;
+
+/// Protocol state of one IRC connection, owned by its task.
+#[derive(Debug)]
+pub struct Client {
+    /// Its id (also its user id once registered).
+    pub id: UserId,
+    /// The peer address.
+    pub addr: SocketAddr,
+    /// Host shown to others: the IP address (a leading ':' of an IPv6
+    /// address is prefixed with '0' so it stays one IRC parameter).
+    pub host: String,
+    /// Whether registration is complete.
+    pub registered: bool,
+    /// The nick from NICK, before registration.
+    pub nick: Option<String>,
+    /// Username and real name from USER, before registration.
+    pub user: Option<(String, String)>,
+    /// Whether a correct PASS was given (or none is needed).
+    pub pass_ok: bool,
+    /// Whether a CAP LS/REQ holds registration until CAP END.
+    pub cap_negotiating: bool,
+    /// CAP LS version (302 enables values and cap-notify).
+    pub cap_version: u32,
+    /// Set by a handler to end the connection: the quit reason.
+    pub quit: Option<String>,
+    /// Work a handler left to run off the world lock.
+    pub deferred: Option<Deferred>,
+}
+
+/// Slow work a handler hands to its connection task, to run without the
+/// world lock held; the task then calls back into the handler's module.
+#[derive(Debug)]
+pub enum Deferred {
+    /// Check an OPER password, then [`operators::oper_checked`].
+    OperCheck {
+        /// The oper block's name.
+        name: String,
+        /// The password given.
+        password: String,
+        /// The argon2 hash from the configuration.
+        hash: String,
+    },
+    /// Reload the configuration and MOTD, then [`operators::rehashed`].
+    Rehash,
+}
+
+impl Client {
+    /// A fresh connection from `addr`.
+    pub fn new(id: UserId, addr: SocketAddr, needs_pass: bool) -> Client {
+        let ip = addr.ip().to_canonical().to_string();
+        let host = if ip.starts_with(':') {
+            format!("0{ip}")
+        } else {
+            ip
+        };
+        Client {
+            id,
+            addr,
+            host,
+            registered: false,
+            nick: None,
+            user: None,
+            pass_ok: !needs_pass,
+            cap_negotiating: false,
+            cap_version: 0,
+            quit: None,
+            deferred: None,
+        }
+    }
+}
+
+/// What a handler works with: the locked world, the client, and the
+/// client's pending output (flushed to its queue after the handler).
+pub struct Ctx<'a> {
+    /// The world, locked.
+    pub world: &'a mut World,
+    /// The client that sent the command.
+    pub client: &'a mut Client,
+    /// Lines for the client, in order.
+    pub out: String,
+}
+
+impl Ctx<'_> {
+    /// The nick to address the client by in numerics (`*` before it has one).
+    pub fn nick(&self) -> &str {
+        match &self.client.nick {
+            Some(n) => n,
+            None => "*",
+        }
+    }
+
+    /// The registered user behind this client.
+    ///
+    /// Panics if called before registration; the dispatcher guarantees it.
+    pub fn me(&self) -> &User {
+        self.world
+            .net
+            .user(self.client.id)
+            .expect("registered client has a user")
+    }
+
+    /// Sends `:server NUMERIC nick params...`.
+    pub fn numeric(&mut self, numeric: &str, params: &[&str]) {
+        let mut all: Vec<&str> = Vec::with_capacity(params.len() + 1);
+        let nick = match &self.client.nick {
+            Some(n) => n.as_str(),
+            None => "*",
+        };
+        all.push(nick);
+        all.extend_from_slice(params);
+        write_line_trailing(
+            &mut self.out,
+            None,
+            Some(&self.world.config.server.name),
+            numeric,
+            &all,
+        );
+    }
+
+    /// Sends `:server COMMAND params...`.
+    pub fn server_line(&mut self, command: &str, params: &[&str]) {
+        write_line(
+            &mut self.out,
+            None,
+            Some(&self.world.config.server.name),
+            command,
+            params,
+        );
+    }
+
+    /// ERR_NEEDMOREPARAMS for `command`.
+    pub fn need_more_params(&mut self, command: &str) {
+        self.numeric(ERR_NEEDMOREPARAMS, &[command, "Not enough parameters"]);
+    }
+
+    /// Applies `event` to the network and delivers it; lines for this client
+    /// stay in order with its replies.
+    pub fn emit(&mut self, event: Event) {
+        self.world
+            .emit(&event, Some((self.client.id, &mut self.out)));
+    }
+}
+
+/// Runs one parsed command.
+pub fn dispatch(ctx: &mut Ctx<'_>, msg: &Message) {
+    let cmd = msg.command.as_str();
+    // Commands that work at any time.
+    match cmd {
+        "CAP" => return capabilities::cap(ctx, msg),
+        "PASS" => return registration::pass(ctx, msg),
+        "NICK" => return registration::nick(ctx, msg),
+        "USER" => return registration::user(ctx, msg),
+        "PING" => return registration::ping(ctx, msg),
+        "PONG" => return,
+        "QUIT" => return registration::quit(ctx, msg),
+        _ => {}
+    }
+    if !ctx.client.registered {
+        ctx.numeric(ERR_NOTREGISTERED, &["You have not registered"]);
+        return;
+    }
+    match cmd {
+        "JOIN" => channels::join(ctx, msg),
+        "PART" => channels::part(ctx, msg),
+        "TOPIC" => channels::topic(ctx, msg),
+        "NAMES" => channels::names(ctx, msg),
+        "LIST" => channels::list(ctx, msg),
+        "KICK" => channels::kick(ctx, msg),
+        "INVITE" => channels::invite(ctx, msg),
+        "MODE" => modes::mode(ctx, msg),
+        "PRIVMSG" | "NOTICE" => messaging::message(ctx, msg),
+        "AWAY" => messaging::away(ctx, msg),
+        "WHO" => queries::who(ctx, msg),
+        "WHOIS" => queries::whois(ctx, msg),
+        "WHOWAS" => queries::whowas(ctx, msg),
+        "ISON" => queries::ison(ctx, msg),
+        "USERHOST" => queries::userhost(ctx, msg),
+        "VERSION" => queries::version(ctx, msg),
+        "TIME" => queries::time(ctx, msg),
+        "ADMIN" => queries::admin(ctx, msg),
+        "INFO" => queries::info(ctx, msg),
+        "MOTD" => queries::motd(ctx, msg),
+        "LUSERS" => queries::lusers(ctx, msg),
+        "OPER" => operators::oper(ctx, msg),
+        "KILL" => operators::kill(ctx, msg),
+        "WALLOPS" => operators::wallops(ctx, msg),
+        "REHASH" => operators::rehash(ctx, msg),
+        "DIE" => operators::die(ctx, msg),
+        _ => ctx.numeric(ERR_UNKNOWNCOMMAND, &[cmd, "Unknown command"]),
+    }
+}

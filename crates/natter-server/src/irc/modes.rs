@@ -1,0 +1,302 @@
+//! MODE for channels and users (RFC 2811 4, RFC 2812 3.1.5 and 3.2.3;
+//! Modern IRC "MODE message").
+
+use natter_model::{Event, ModeChange};
+use natter_proto::numeric::*;
+use natter_proto::validate::is_channel_name;
+use natter_proto::{mask, Message};
+
+use super::Ctx;
+use crate::world::now;
+
+/// MODE <target> [<modestring> [<mode arguments>...]].
+pub fn mode(ctx: &mut Ctx<'_>, msg: &Message) {
+    let Some(target) = msg.param(0) else {
+        return ctx.need_more_params("MODE");
+    };
+    if is_channel_name(target) {
+        channel_mode(ctx, target, &msg.params[1..]);
+    } else {
+        user_mode(ctx, target, msg.param(1));
+    }
+}
+
+fn channel_mode(ctx: &mut Ctx<'_>, name: &str, params: &[String]) {
+    let Some(chan) = ctx.world.net.channel(name) else {
+        return ctx.numeric(ERR_NOSUCHCHANNEL, &[name, "No such channel"]);
+    };
+    let chan = chan.clone();
+    let me = ctx.client.id;
+    let Some(modestring) = params.first() else {
+        let (flags, args) = chan.modes.render(chan.member(me).is_some());
+        let mut p: Vec<&str> = vec![&chan.name, &flags];
+        p.extend(args.iter().map(String::as_str));
+        ctx.numeric(RPL_CHANNELMODEIS, &p);
+        return ctx.numeric(
+            RPL_CREATIONTIME,
+            &[&chan.name, &chan.created_at.to_string()],
+        );
+    };
+    let is_op = chan.is_op(me);
+    let max_param_modes = ctx.world.config.limits.modes_per_command;
+    let max_bans = ctx.world.config.limits.max_bans;
+    let mut args = params[1..].iter();
+    let mut add = true;
+    let mut changes: Vec<ModeChange> = Vec::new();
+    let mut param_modes = 0;
+    let mut denied = false;
+    let mut listed_bans = false;
+    // Track the would-be state so "+i+i" or "+o x -o x" stay consistent.
+    let mut state = chan.clone();
+    for c in modestring.chars() {
+        let takes_arg = match c {
+            '+' | '-' => {
+                add = c == '+';
+                continue;
+            }
+            'o' | 'v' | 'b' => true,
+            'k' => true,
+            'l' => add,
+            'i' | 'm' | 'n' | 's' | 't' => false,
+            _ => {
+                ctx.numeric(
+                    ERR_UNKNOWNMODE,
+                    &[&c.to_string(), "is unknown mode char to me"],
+                );
+                continue;
+            }
+        };
+        let arg = if takes_arg {
+            args.next().cloned()
+        } else {
+            None
+        };
+        if c == 'b' && arg.is_none() {
+            if !listed_bans {
+                listed_bans = true;
+                for b in &chan.bans {
+                    ctx.numeric(
+                        RPL_BANLIST,
+                        &[&chan.name, &b.mask, &b.setter, &b.set_at.to_string()],
+                    );
+                }
+                ctx.numeric(RPL_ENDOFBANLIST, &[&chan.name, "End of channel ban list"]);
+            }
+            continue;
+        }
+        if takes_arg && arg.is_none() {
+            // -k without a key is accepted (RFC 2811: the key is not checked).
+            if c == 'k' && !add {
+                if !is_op {
+                    denied = true;
+                } else if state.modes.key.take().is_some() {
+                    changes.push(ModeChange {
+                        add,
+                        mode: 'k',
+                        arg: Some("*".into()),
+                    });
+                }
+            }
+            continue;
+        }
+        if !is_op {
+            denied = true;
+            continue;
+        }
+        if takes_arg {
+            if param_modes >= max_param_modes {
+                continue;
+            }
+            param_modes += 1;
+        }
+        let change = match c {
+            'o' | 'v' => {
+                let nick = arg.expect("takes an argument");
+                let Some(user) = ctx.world.net.user_by_nick(&nick) else {
+                    ctx.numeric(ERR_NOSUCHNICK, &[&nick, "No such nick/channel"]);
+                    continue;
+                };
+                let (uid, unick) = (user.id, user.nick.clone());
+                let Some(m) = state.members.get_mut(&uid) else {
+                    ctx.numeric(
+                        ERR_USERNOTINCHANNEL,
+                        &[&unick, &chan.name, "They aren't on that channel"],
+                    );
+                    continue;
+                };
+                let slot = if c == 'o' { &mut m.op } else { &mut m.voice };
+                if *slot == add {
+                    continue;
+                }
+                *slot = add;
+                ModeChange {
+                    add,
+                    mode: c,
+                    arg: Some(unick),
+                }
+            }
+            'b' => {
+                let m = mask::normalize_hostmask(&arg.expect("takes an argument"));
+                let exists = state
+                    .bans
+                    .iter()
+                    .position(|b| natter_proto::casemap::eq(&b.mask, &m));
+                match (add, exists) {
+                    (true, Some(_)) | (false, None) => continue,
+                    (true, None) if state.bans.len() >= max_bans => {
+                        ctx.numeric("478", &[&chan.name, &m, "Channel ban list is full"]);
+                        continue;
+                    }
+                    (true, None) => state.bans.push(natter_model::ListEntry {
+                        mask: m.clone(),
+                        setter: String::new(),
+                        set_at: 0,
+                    }),
+                    (false, Some(i)) => {
+                        let entry = state.bans.remove(i);
+                        // Show the mask as it was stored.
+                        changes.push(ModeChange {
+                            add,
+                            mode: 'b',
+                            arg: Some(entry.mask),
+                        });
+                        continue;
+                    }
+                }
+                ModeChange {
+                    add,
+                    mode: 'b',
+                    arg: Some(m),
+                }
+            }
+            'k' => {
+                let key = arg.expect("takes an argument");
+                if add {
+                    if key.is_empty() || key.contains([' ', ',']) {
+                        ctx.numeric(ERR_INVALIDKEY, &[&chan.name, "Key is not well-formed"]);
+                        continue;
+                    }
+                    state.modes.key = Some(key.clone());
+                    ModeChange {
+                        add,
+                        mode: 'k',
+                        arg: Some(key),
+                    }
+                } else {
+                    if state.modes.key.take().is_none() {
+                        continue;
+                    }
+                    ModeChange {
+                        add,
+                        mode: 'k',
+                        arg: Some("*".into()),
+                    }
+                }
+            }
+            'l' if add => {
+                let Some(limit) = arg.and_then(|a| a.parse::<usize>().ok()).filter(|&l| l > 0)
+                else {
+                    continue;
+                };
+                if state.modes.limit == Some(limit) {
+                    continue;
+                }
+                state.modes.limit = Some(limit);
+                ModeChange {
+                    add,
+                    mode: 'l',
+                    arg: Some(limit.to_string()),
+                }
+            }
+            'l' => {
+                if state.modes.limit.take().is_none() {
+                    continue;
+                }
+                ModeChange {
+                    add,
+                    mode: 'l',
+                    arg: None,
+                }
+            }
+            flag => {
+                let slot = match flag {
+                    'i' => &mut state.modes.invite_only,
+                    'm' => &mut state.modes.moderated,
+                    'n' => &mut state.modes.no_external,
+                    's' => &mut state.modes.secret,
+                    _ => &mut state.modes.topic_lock,
+                };
+                if *slot == add {
+                    continue;
+                }
+                *slot = add;
+                ModeChange {
+                    add,
+                    mode: flag,
+                    arg: None,
+                }
+            }
+        };
+        changes.push(change);
+    }
+    if denied {
+        ctx.numeric(
+            ERR_CHANOPRIVSNEEDED,
+            &[&chan.name, "You're not channel operator"],
+        );
+    }
+    if !changes.is_empty() {
+        let by_prefix = ctx.me().prefix();
+        ctx.emit(Event::ChannelModeChanged {
+            by_prefix,
+            channel: chan.name.clone(),
+            changes,
+            at: now(),
+        });
+    }
+}
+
+fn user_mode(ctx: &mut Ctx<'_>, target: &str, modestring: Option<&str>) {
+    let Some(user) = ctx.world.net.user_by_nick(target) else {
+        return ctx.numeric(ERR_NOSUCHNICK, &[target, "No such nick/channel"]);
+    };
+    if user.id != ctx.client.id {
+        return ctx.numeric(ERR_USERSDONTMATCH, &["Can't change mode for other users"]);
+    }
+    let mut modes = user.modes;
+    let nick = user.nick.clone();
+    let Some(modestring) = modestring else {
+        return ctx.numeric(RPL_UMODEIS, &[&modes.render()]);
+    };
+    let mut add = true;
+    let mut changes = Vec::new();
+    let mut unknown = false;
+    for c in modestring.chars() {
+        match c {
+            '+' | '-' => add = c == '+',
+            // +o only through OPER; -o is allowed.
+            'o' if add => {}
+            'i' | 'w' | 'B' | 'o' => {
+                if modes.get(c) != Some(add) {
+                    modes.set(c, add);
+                    changes.push(ModeChange {
+                        add,
+                        mode: c,
+                        arg: None,
+                    });
+                }
+            }
+            _ => unknown = true,
+        }
+    }
+    if unknown {
+        ctx.numeric(ERR_UMODEUNKNOWNFLAG, &["Unknown MODE flag"]);
+    }
+    if !changes.is_empty() {
+        ctx.emit(Event::UserModeChanged {
+            id: ctx.client.id,
+            nick,
+            changes,
+        });
+    }
+}

@@ -1,0 +1,196 @@
+//! Operator commands: OPER, KILL, WALLOPS, REHASH, DIE (RFC 2812 3.1.4,
+//! 3.7, 4.2, 4.3, 4.7).
+//!
+//! OPER's password check (argon2, deliberately slow) and REHASH's file
+//! reads must not run under the world lock, so those handlers only record
+//! a [`Deferred`] job; the connection task runs it off the lock and calls
+//! back into [`oper_checked`] or [`rehashed`].
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use natter_model::{Event, ModeChange};
+use natter_proto::numeric::*;
+use natter_proto::{mask, write_line_trailing, Message};
+
+use super::{Ctx, Deferred};
+use crate::config::{Config, ConfigError};
+use crate::world::now;
+
+/// OPER <name> <password>.
+pub fn oper(ctx: &mut Ctx<'_>, msg: &Message) {
+    let (Some(name), Some(password)) = (msg.param(0), msg.param(1)) else {
+        return ctx.need_more_params("OPER");
+    };
+    let me = ctx.me();
+    let userhost = format!("{}@{}", me.user, me.host);
+    let block = ctx.world.config.opers.iter().find(|o| o.name == name);
+    match block {
+        Some(o) if mask::matches(&o.host, &userhost) => {
+            ctx.client.deferred = Some(Deferred::OperCheck {
+                name: name.to_string(),
+                password: password.to_string(),
+                hash: o.password.clone(),
+            });
+        }
+        _ => ctx.numeric(ERR_NOOPERHOST, &["No O-lines for your host"]),
+    }
+}
+
+/// Verifies an OPER password against its argon2 hash. Slow by design; run
+/// it off the world lock.
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    use argon2::PasswordVerifier;
+    argon2::PasswordHash::new(hash)
+        .map(|h| {
+            argon2::Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// Finishes OPER once the password was checked.
+pub fn oper_checked(ctx: &mut Ctx<'_>, name: &str, ok: bool) {
+    if !ok {
+        tracing::warn!(oper = name, client = ctx.client.id, "failed OPER attempt");
+        return ctx.numeric(ERR_PASSWDMISMATCH, &["Password incorrect"]);
+    }
+    let me = ctx.me();
+    if !me.modes.oper {
+        let nick = me.nick.clone();
+        ctx.emit(Event::UserModeChanged {
+            id: ctx.client.id,
+            nick,
+            changes: vec![ModeChange {
+                add: true,
+                mode: 'o',
+                arg: None,
+            }],
+        });
+    }
+    tracing::info!(oper = name, nick = ctx.nick(), "OPER");
+    ctx.numeric(RPL_YOUREOPER, &["You are now an IRC operator"]);
+}
+
+/// Sends ERR_NOPRIVILEGES unless the client is an operator; true if it is.
+fn require_oper(ctx: &mut Ctx<'_>) -> bool {
+    if ctx.me().modes.oper {
+        return true;
+    }
+    ctx.numeric(
+        ERR_NOPRIVILEGES,
+        &["Permission Denied- You're not an IRC operator"],
+    );
+    false
+}
+
+/// KILL <nick> <reason>: disconnects a user.
+pub fn kill(ctx: &mut Ctx<'_>, msg: &Message) {
+    let (Some(nick), Some(reason)) = (msg.param(0), msg.param(1)) else {
+        return ctx.need_more_params("KILL");
+    };
+    if !require_oper(ctx) {
+        return;
+    }
+    let Some(target) = ctx.world.net.user_by_nick(nick) else {
+        return ctx.numeric(ERR_NOSUCHNICK, &[nick, "No such nick/channel"]);
+    };
+    let (tid, prefix) = (target.id, target.prefix());
+    let killer = ctx.me().nick.clone();
+    let why = format!("Killed ({killer} ({reason}))");
+    let server = ctx.world.config.server.name.clone();
+    let mut line = String::new();
+    write_line_trailing(&mut line, None, Some(&killer), "KILL", &[nick, &why]);
+    write_line_trailing(
+        &mut line,
+        None,
+        None,
+        "ERROR",
+        &[&format!("Closing Link: {server} ({why})")],
+    );
+    if tid == ctx.client.id {
+        ctx.out.push_str(&line);
+        ctx.client.quit = Some(why.clone());
+    } else if let Some(conn) = ctx.world.conns.get(&tid) {
+        conn.out.close(Some(Bytes::from(line)));
+    }
+    ctx.emit(Event::Quit {
+        id: tid,
+        prefix,
+        reason: why,
+        at: now(),
+    });
+}
+
+/// WALLOPS <text>: to every user with +w.
+pub fn wallops(ctx: &mut Ctx<'_>, msg: &Message) {
+    let Some(text) = msg.param(0).filter(|t| !t.is_empty()) else {
+        return ctx.need_more_params("WALLOPS");
+    };
+    if !require_oper(ctx) {
+        return;
+    }
+    let by_prefix = ctx.me().prefix();
+    ctx.emit(Event::Wallops {
+        by_prefix,
+        text: text.to_string(),
+    });
+}
+
+/// REHASH: reloads the configuration file and MOTD without dropping anyone.
+pub fn rehash(ctx: &mut Ctx<'_>, _msg: &Message) {
+    if require_oper(ctx) {
+        ctx.client.deferred = Some(Deferred::Rehash);
+    }
+}
+
+/// Finishes REHASH with the newly loaded configuration, or reports why it
+/// was refused (the old configuration stays in force).
+pub fn rehashed(ctx: &mut Ctx<'_>, result: Result<(Config, Vec<String>), ConfigError>) {
+    let file = ctx
+        .world
+        .config
+        .path
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| "(built-in defaults)".into());
+    match result {
+        Ok((mut config, motd)) => {
+            // Listeners and the server's name cannot change while running.
+            config.server.name = ctx.world.config.server.name.clone();
+            config.listen = ctx.world.config.listen.clone();
+            ctx.world.reconfigure(Arc::new(config), motd);
+            tracing::info!(by = ctx.nick(), "configuration reloaded");
+            ctx.numeric(RPL_REHASHING, &[&file, "Rehashing"]);
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "REHASH failed");
+            let server = ctx.world.config.server.name.clone();
+            let nick = ctx.nick().to_string();
+            ctx.server_line(
+                "NOTICE",
+                &[
+                    &nick,
+                    &format!("*** REHASH failed, configuration unchanged: {e}"),
+                ],
+            );
+            let _ = server;
+        }
+    }
+}
+
+/// DIE: shuts the server down, if `server.allow_die` is set.
+pub fn die(ctx: &mut Ctx<'_>, _msg: &Message) {
+    if !require_oper(ctx) {
+        return;
+    }
+    if !ctx.world.config.server.allow_die {
+        return ctx.numeric(
+            ERR_NOPRIVILEGES,
+            &["Permission Denied- DIE is disabled (server.allow_die)"],
+        );
+    }
+    tracing::warn!(by = ctx.nick(), "DIE");
+    ctx.world.shutdown.cancel();
+}

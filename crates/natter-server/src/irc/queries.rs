@@ -1,0 +1,339 @@
+//! Queries about users and the server: WHO, WHOIS, WHOWAS, ISON, USERHOST,
+//! VERSION, TIME, ADMIN, INFO, MOTD, LUSERS (RFC 2812 3.4 and 3.6; Modern IRC).
+
+use natter_model::{User, UserId};
+use natter_proto::numeric::*;
+use natter_proto::validate::is_channel_name;
+use natter_proto::{mask, Message};
+
+use super::registration::{send_isupport, VERSION};
+use super::Ctx;
+use crate::world::now;
+
+/// Whether `viewer` may see `user` in WHO/NAMES: not invisible, themselves,
+/// or sharing a channel.
+fn visible(ctx: &Ctx<'_>, viewer: UserId, user: &User) -> bool {
+    !user.modes.invisible || user.id == viewer || ctx.world.net.share_channel(viewer, user.id)
+}
+
+/// WHO <mask> [o]: users matching a channel or a mask (RPL_WHOREPLY).
+pub fn who(ctx: &mut Ctx<'_>, msg: &Message) {
+    let target = msg.param(0).unwrap_or("*");
+    let opers_only = msg.param(1).is_some_and(|f| f.contains('o'));
+    let me = ctx.client.id;
+    let server = ctx.world.config.server.name.clone();
+    let mut rows: Vec<[String; 7]> = Vec::new();
+    if is_channel_name(target) {
+        if let Some(chan) = ctx.world.net.channel(target) {
+            let member = chan.member(me).is_some();
+            if member || !chan.modes.secret {
+                for (uid, m) in &chan.members {
+                    let Some(u) = ctx.world.net.user(*uid) else {
+                        continue;
+                    };
+                    if (!member && u.modes.invisible) || (opers_only && !u.modes.oper) {
+                        continue;
+                    }
+                    rows.push(who_row(u, &chan.name, m.prefixes(false), &server));
+                }
+            }
+        }
+    } else {
+        let pattern = if target == "0" { "*" } else { target };
+        for u in ctx.world.net.users() {
+            if opers_only && !u.modes.oper || !visible(ctx, me, u) {
+                continue;
+            }
+            let hit = [&u.nick, &u.user, &u.host, &u.realname, &u.server]
+                .iter()
+                .any(|field| mask::matches(pattern, field));
+            if hit {
+                let chan = ctx
+                    .world
+                    .net
+                    .channels_of(u.id)
+                    .find(|c| !c.modes.secret)
+                    .map(|c| c.name.clone());
+                let status = chan
+                    .as_deref()
+                    .and_then(|c| ctx.world.net.channel(c))
+                    .and_then(|c| c.member(u.id))
+                    .map(|m| m.prefixes(false))
+                    .unwrap_or("");
+                rows.push(who_row(u, chan.as_deref().unwrap_or("*"), status, &server));
+            }
+        }
+    }
+    for r in rows {
+        let p: Vec<&str> = r.iter().map(String::as_str).collect();
+        ctx.numeric(RPL_WHOREPLY, &p);
+    }
+    ctx.numeric(RPL_ENDOFWHO, &[target, "End of WHO list"]);
+}
+
+fn who_row(u: &User, channel: &str, status: &str, server: &str) -> [String; 7] {
+    let mut flags = String::from(if u.away.is_some() { "G" } else { "H" });
+    if u.modes.oper {
+        flags.push('*');
+    }
+    flags.push_str(status);
+    let hops = if u.server == server { 0 } else { 1 };
+    [
+        channel.to_string(),
+        u.user.clone(),
+        u.host.clone(),
+        u.server.clone(),
+        u.nick.clone(),
+        flags,
+        format!("{hops} {}", u.realname),
+    ]
+}
+
+/// WHOIS [<server>] <nick>: RPL_WHOISUSER, WHOISCHANNELS, WHOISSERVER,
+/// AWAY, WHOISOPERATOR, WHOISIDLE, ENDOFWHOIS.
+pub fn whois(ctx: &mut Ctx<'_>, msg: &Message) {
+    let Some(first) = msg.param(0) else {
+        return ctx.numeric(ERR_NONICKNAMEGIVEN, &["No nickname given"]);
+    };
+    let nicks = msg.param(1).unwrap_or(first);
+    let nick = nicks.split(',').next().unwrap_or(nicks);
+    let Some(u) = ctx.world.net.user_by_nick(nick) else {
+        ctx.numeric(ERR_NOSUCHNICK, &[nick, "No such nick/channel"]);
+        return ctx.numeric(RPL_ENDOFWHOIS, &[nick, "End of /WHOIS list"]);
+    };
+    let u = u.clone();
+    let me = ctx.client.id;
+    ctx.numeric(
+        RPL_WHOISUSER,
+        &[&u.nick, &u.user, &u.host, "*", &u.realname],
+    );
+    let chans: Vec<String> = ctx
+        .world
+        .net
+        .channels_of(u.id)
+        .filter(|c| !c.modes.secret || c.member(me).is_some())
+        .map(|c| {
+            format!(
+                "{}{}",
+                c.member(u.id).map(|m| m.prefixes(false)).unwrap_or(""),
+                c.name
+            )
+        })
+        .collect();
+    for chunk in chans.chunks(20) {
+        ctx.numeric(RPL_WHOISCHANNELS, &[&u.nick, &chunk.join(" ")]);
+    }
+    let description = if u.server == ctx.world.config.server.name {
+        ctx.world.config.server.description.clone()
+    } else {
+        String::new()
+    };
+    ctx.numeric(RPL_WHOISSERVER, &[&u.nick, &u.server, &description]);
+    if let Some(away) = &u.away {
+        ctx.numeric(RPL_AWAY, &[&u.nick, away]);
+    }
+    if u.modes.oper {
+        ctx.numeric(RPL_WHOISOPERATOR, &[&u.nick, "is an IRC operator"]);
+    }
+    let idle = now().saturating_sub(u.last_active).to_string();
+    ctx.numeric(
+        RPL_WHOISIDLE,
+        &[
+            &u.nick,
+            &idle,
+            &u.signon.to_string(),
+            "seconds idle, signon time",
+        ],
+    );
+    ctx.numeric(RPL_ENDOFWHOIS, &[&u.nick, "End of /WHOIS list"]);
+}
+
+/// WHOWAS <nick> [<count>]: former holders of a nick, newest first.
+pub fn whowas(ctx: &mut Ctx<'_>, msg: &Message) {
+    let Some(nick) = msg.param(0).filter(|n| !n.is_empty()) else {
+        return ctx.numeric(ERR_NONICKNAMEGIVEN, &["No nickname given"]);
+    };
+    let count = msg
+        .param(1)
+        .and_then(|c| c.parse::<usize>().ok())
+        .filter(|&c| c > 0)
+        .unwrap_or(usize::MAX);
+    let entries: Vec<_> = ctx.world.net.whowas(nick).take(count).cloned().collect();
+    if entries.is_empty() {
+        ctx.numeric(ERR_WASNOSUCHNICK, &[nick, "There was no such nickname"]);
+    }
+    for e in entries {
+        ctx.numeric(
+            RPL_WHOWASUSER,
+            &[&e.nick, &e.user, &e.host, "*", &e.realname],
+        );
+        let when = humantime::format_rfc3339_seconds(
+            std::time::UNIX_EPOCH + std::time::Duration::from_secs(e.at),
+        );
+        ctx.numeric(RPL_WHOISSERVER, &[&e.nick, &e.server, &when.to_string()]);
+    }
+    ctx.numeric(RPL_ENDOFWHOWAS, &[nick, "End of WHOWAS"]);
+}
+
+/// ISON <nick>{ <nick>}: which of the nicks are online (RPL_ISON).
+pub fn ison(ctx: &mut Ctx<'_>, msg: &Message) {
+    if msg.params.is_empty() {
+        return ctx.need_more_params("ISON");
+    }
+    let online: Vec<String> = msg
+        .params
+        .iter()
+        .flat_map(|p| p.split(' '))
+        .filter_map(|n| ctx.world.net.user_by_nick(n).map(|u| u.nick.clone()))
+        .collect();
+    ctx.numeric(RPL_ISON, &[&online.join(" ")]);
+}
+
+/// USERHOST <nick>{ <nick>} (up to 5): `nick[*]=(+|-)user@host` (RPL_USERHOST).
+pub fn userhost(ctx: &mut Ctx<'_>, msg: &Message) {
+    if msg.params.is_empty() {
+        return ctx.need_more_params("USERHOST");
+    }
+    let replies: Vec<String> = msg
+        .params
+        .iter()
+        .take(5)
+        .filter_map(|n| ctx.world.net.user_by_nick(n))
+        .map(|u| {
+            format!(
+                "{}{}={}{}@{}",
+                u.nick,
+                if u.modes.oper { "*" } else { "" },
+                if u.away.is_some() { '-' } else { '+' },
+                u.user,
+                u.host
+            )
+        })
+        .collect();
+    ctx.numeric(RPL_USERHOST, &[&replies.join(" ")]);
+}
+
+/// VERSION: RPL_VERSION, then the ISUPPORT lines (Modern IRC).
+pub fn version(ctx: &mut Ctx<'_>, _msg: &Message) {
+    let server = ctx.world.config.server.name.clone();
+    ctx.numeric(
+        RPL_VERSION,
+        &[
+            VERSION,
+            &server,
+            "https://natter.invalid IRC and IM chat server",
+        ],
+    );
+    send_isupport(ctx);
+}
+
+/// TIME: the server's local time (RPL_TIME), RFC 3339 in UTC.
+pub fn time(ctx: &mut Ctx<'_>, _msg: &Message) {
+    let server = ctx.world.config.server.name.clone();
+    let t = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+    ctx.numeric(RPL_TIME, &[&server, &now().to_string(), "0", &t]);
+}
+
+/// ADMIN: RPL_ADMINME, ADMINLOC1, ADMINLOC2, ADMINEMAIL from `[admin]`.
+pub fn admin(ctx: &mut Ctx<'_>, _msg: &Message) {
+    let cfg = ctx.world.config.clone();
+    ctx.numeric(RPL_ADMINME, &[&cfg.server.name, "Administrative info"]);
+    ctx.numeric(RPL_ADMINLOC1, &[&cfg.admin.location]);
+    ctx.numeric(RPL_ADMINLOC2, &[&cfg.admin.description]);
+    ctx.numeric(RPL_ADMINEMAIL, &[&cfg.admin.email]);
+}
+
+/// INFO: a few lines about the software (RPL_INFO, RPL_ENDOFINFO).
+pub fn info(ctx: &mut Ctx<'_>, _msg: &Message) {
+    let started = humantime::format_rfc3339_seconds(
+        std::time::UNIX_EPOCH + std::time::Duration::from_secs(ctx.world.started),
+    )
+    .to_string();
+    for line in [
+        format!("{VERSION}: an IRC and instant messaging server written in Rust."),
+        format!("Server: {}", ctx.world.config.server.description),
+        format!("Running since {started}"),
+    ] {
+        ctx.numeric(RPL_INFO, &[&line]);
+    }
+    ctx.numeric(RPL_ENDOFINFO, &["End of /INFO list"]);
+}
+
+/// MOTD.
+pub fn motd(ctx: &mut Ctx<'_>, _msg: &Message) {
+    send_motd(ctx);
+}
+
+/// LUSERS.
+pub fn lusers(ctx: &mut Ctx<'_>, _msg: &Message) {
+    send_lusers(ctx);
+}
+
+/// RPL_MOTDSTART, RPL_MOTD lines and RPL_ENDOFMOTD, or ERR_NOMOTD when empty.
+pub(super) fn send_motd(ctx: &mut Ctx<'_>) {
+    let motd = ctx.world.motd.clone();
+    if motd.is_empty() {
+        return ctx.numeric(ERR_NOMOTD, &["MOTD File is missing"]);
+    }
+    let server = ctx.world.config.server.name.clone();
+    ctx.numeric(
+        RPL_MOTDSTART,
+        &[&format!("- {server} Message of the day - ")],
+    );
+    for line in motd.iter() {
+        ctx.numeric(RPL_MOTD, &[&format!("- {line}")]);
+    }
+    ctx.numeric(RPL_ENDOFMOTD, &["End of /MOTD command."]);
+}
+
+/// RPL_LUSERCLIENT through RPL_GLOBALUSERS.
+pub(super) fn send_lusers(ctx: &mut Ctx<'_>) {
+    let net = &ctx.world.net;
+    let total = net.user_count();
+    let invisible = net.users().filter(|u| u.modes.invisible).count();
+    let opers = net.users().filter(|u| u.modes.oper).count();
+    let channels = net.channel_count();
+    let max = net.max_users_seen();
+    let unknown = ctx.world.conns.values().filter(|c| !c.registered).count();
+    let local = ctx.world.conns.values().filter(|c| c.registered).count();
+    ctx.numeric(
+        RPL_LUSERCLIENT,
+        &[&format!(
+            "There are {} users and {invisible} invisible on 1 servers",
+            total - invisible
+        )],
+    );
+    if opers > 0 {
+        ctx.numeric(RPL_LUSEROP, &[&opers.to_string(), "operator(s) online"]);
+    }
+    if unknown > 0 {
+        ctx.numeric(
+            RPL_LUSERUNKNOWN,
+            &[&unknown.to_string(), "unknown connection(s)"],
+        );
+    }
+    ctx.numeric(
+        RPL_LUSERCHANNELS,
+        &[&channels.to_string(), "channels formed"],
+    );
+    ctx.numeric(
+        RPL_LUSERME,
+        &[&format!("I have {local} clients and 0 servers")],
+    );
+    ctx.numeric(
+        RPL_LOCALUSERS,
+        &[
+            &local.to_string(),
+            &max.to_string(),
+            &format!("Current local users {local}, max {max}"),
+        ],
+    );
+    ctx.numeric(
+        RPL_GLOBALUSERS,
+        &[
+            &total.to_string(),
+            &max.to_string(),
+            &format!("Current global users {total}, max {max}"),
+        ],
+    );
+}

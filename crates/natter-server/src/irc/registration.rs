@@ -1,0 +1,180 @@
+//! Connection registration and keepalive: PASS, NICK, USER, PING, QUIT,
+//! and the welcome burst (Modern IRC "Connection Registration"; RFC 2812 3.1).
+
+use natter_model::{Event, Frontend, User, UserModes};
+use natter_proto::numeric::*;
+use natter_proto::validate::{is_valid_nick, is_valid_user};
+use natter_proto::Message;
+
+use super::{queries, Ctx};
+use crate::world::now;
+
+/// The version string in RPL_YOURHOST, RPL_MYINFO and VERSION.
+pub const VERSION: &str = concat!("natter-", env!("CARGO_PKG_VERSION"));
+
+/// PASS <password>: must come before NICK/USER when the server has one.
+pub fn pass(ctx: &mut Ctx<'_>, msg: &Message) {
+    if ctx.client.registered {
+        return ctx.numeric(ERR_ALREADYREGISTERED, &["You may not reregister"]);
+    }
+    let Some(given) = msg.param(0) else {
+        return ctx.need_more_params("PASS");
+    };
+    ctx.client.pass_ok = match &ctx.world.config.server.password {
+        Some(pw) => pw == given,
+        None => true,
+    };
+}
+
+/// NICK <nickname>: sets the nick before registration, changes it after.
+pub fn nick(ctx: &mut Ctx<'_>, msg: &Message) {
+    let Some(nick) = msg.param(0).filter(|n| !n.is_empty()) else {
+        return ctx.numeric(ERR_NONICKNAMEGIVEN, &["No nickname given"]);
+    };
+    if !is_valid_nick(nick, ctx.world.config.limits.nicklen) {
+        return ctx.numeric(ERR_ERRONEUSNICKNAME, &[nick, "Erroneous nickname"]);
+    }
+    let id = ctx.client.id;
+    if !ctx.client.registered {
+        if ctx.world.net.reserve_nick(id, nick).is_err() {
+            return ctx.numeric(ERR_NICKNAMEINUSE, &[nick, "Nickname is already in use"]);
+        }
+        ctx.client.nick = Some(nick.to_string());
+        return try_register(ctx);
+    }
+    let me = ctx.me();
+    if me.nick == nick {
+        return;
+    }
+    if !ctx.world.net.nick_available(id, nick) {
+        return ctx.numeric(ERR_NICKNAMEINUSE, &[nick, "Nickname is already in use"]);
+    }
+    let old_prefix = me.prefix();
+    ctx.emit(Event::NickChanged {
+        id,
+        old_prefix,
+        new_nick: nick.to_string(),
+        at: now(),
+    });
+    ctx.client.nick = Some(nick.to_string());
+}
+
+/// USER <username> <mode> <unused> <realname>.
+pub fn user(ctx: &mut Ctx<'_>, msg: &Message) {
+    if ctx.client.registered || ctx.client.user.is_some() {
+        return ctx.numeric(ERR_ALREADYREGISTERED, &["You may not reregister"]);
+    }
+    if msg.params.len() < 4 || msg.params[0].is_empty() {
+        return ctx.need_more_params("USER");
+    }
+    let userlen = ctx.world.config.limits.userlen;
+    // Keep what is valid of the username, cut to USERLEN with room for '~'.
+    let mut username: String = msg.params[0]
+        .chars()
+        .filter(|c| !c.is_control() && !matches!(c, ' ' | '@' | '!' | ':'))
+        .collect();
+    while username.len() > userlen.saturating_sub(1).max(1) {
+        username.pop();
+    }
+    if !is_valid_user(&username, userlen) {
+        return ctx.need_more_params("USER");
+    }
+    ctx.client.user = Some((format!("~{username}"), msg.params[3].clone()));
+    try_register(ctx);
+}
+
+/// PING <token>: answered with PONG at any time.
+pub fn ping(ctx: &mut Ctx<'_>, msg: &Message) {
+    let Some(token) = msg.param(0) else {
+        return ctx.need_more_params("PING");
+    };
+    let server = ctx.world.config.server.name.clone();
+    ctx.server_line("PONG", &[&server, token]);
+}
+
+/// QUIT [<reason>]: ends the connection; peers see "Quit: reason".
+pub fn quit(ctx: &mut Ctx<'_>, msg: &Message) {
+    ctx.client.quit = Some(match msg.param(0).filter(|r| !r.is_empty()) {
+        Some(r) => format!("Quit: {r}"),
+        None => "Client Quit".to_string(),
+    });
+}
+
+/// Completes registration once NICK and USER are in and CAP negotiation is
+/// over: checks PASS, introduces the user, sends the welcome burst.
+pub(super) fn try_register(ctx: &mut Ctx<'_>) {
+    let c = &ctx.client;
+    if c.registered || c.cap_negotiating || c.nick.is_none() || c.user.is_none() {
+        return;
+    }
+    if !c.pass_ok {
+        ctx.numeric(ERR_PASSWDMISMATCH, &["Password incorrect"]);
+        ctx.client.quit = Some("Bad password".into());
+        return;
+    }
+    let (username, realname) = c.user.clone().expect("checked above");
+    let nick = c.nick.clone().expect("checked above");
+    let t = now();
+    let user = User {
+        id: c.id,
+        nick: nick.clone(),
+        user: username,
+        host: c.host.clone(),
+        realname,
+        server: ctx.world.config.server.name.clone(),
+        modes: UserModes::default(),
+        away: None,
+        account: None,
+        channels: Default::default(),
+        signon: t,
+        last_active: t,
+        frontend: Frontend::Irc,
+    };
+    let prefix = user.prefix();
+    ctx.emit(Event::UserIntroduced(Box::new(user)));
+    ctx.client.registered = true;
+    if let Some(conn) = ctx.world.conns.get_mut(&ctx.client.id) {
+        conn.registered = true;
+    }
+    welcome(ctx, &prefix);
+}
+
+fn welcome(ctx: &mut Ctx<'_>, prefix: &str) {
+    let cfg = ctx.world.config.clone();
+    let server = cfg.server.name.as_str();
+    ctx.numeric(
+        RPL_WELCOME,
+        &[&format!(
+            "Welcome to the {} IRC Network {prefix}",
+            cfg.server.network
+        )],
+    );
+    ctx.numeric(
+        RPL_YOURHOST,
+        &[&format!("Your host is {server}, running version {VERSION}")],
+    );
+    let created = humantime::format_rfc3339_seconds(
+        std::time::UNIX_EPOCH + std::time::Duration::from_secs(ctx.world.started),
+    );
+    ctx.numeric(
+        RPL_CREATED,
+        &[&format!("This server was created {created}")],
+    );
+    ctx.numeric(
+        RPL_MYINFO,
+        &[server, VERSION, "Biow", "biklmnostv", "bklov"],
+    );
+    send_isupport(ctx);
+    queries::send_lusers(ctx);
+    queries::send_motd(ctx);
+}
+
+/// RPL_ISUPPORT, at most 13 tokens a line.
+pub(super) fn send_isupport(ctx: &mut Ctx<'_>) {
+    let tokens = ctx.world.isupport.clone();
+    for chunk in tokens.chunks(13) {
+        let mut params: Vec<&str> = chunk.iter().map(String::as_str).collect();
+        params.push("are supported by this server");
+        ctx.numeric(RPL_ISUPPORT, &params);
+    }
+}

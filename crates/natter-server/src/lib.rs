@@ -1,0 +1,20 @@
+//! natter's server: listeners, per-connection tasks, the IRC front end and
+//! the configuration, around the pure network model of `natter-model`.
+//!
+//! - [`config`]: the TOML configuration and its errors.
+//! - [`server`]: binding listeners, accepting, shutting down.
+//! - `conn`: one connection's reader and writer tasks, timeouts.
+//! - [`outbound`]: the bounded per-client queue (SendQ).
+//! - [`world`]: the network model plus local connections, under one lock;
+//!   the single event path that applies and delivers changes.
+//! - [`irc`]: the IRC client protocol: command table, one file per family.
+
+pub mod config;
+mod conn;
+pub mod irc;
+pub mod outbound;
+pub mod server;
+pub mod world;
+
+pub use config::{Config, ConfigError, Overrides};
+pub use server::{start, Running, StartError};

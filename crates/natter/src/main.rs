@@ -1,0 +1,163 @@
+//! The `natter` command: `natter serve` runs the chat server, `natter
+//! passwd` makes the argon2 hash an `[[oper]]` block needs.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use natter_server::{Config, Overrides};
+
+#[derive(Parser)]
+#[command(name = "natter", version, about = "An IRC-compatible chat server")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (embedded defaults unless --config is given).
+    Serve {
+        /// TOML configuration file (see natter.example.toml).
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        /// IRC listener address, e.g. 127.0.0.1:6667; repeatable; replaces listen.irc.
+        #[arg(long, value_name = "ADDR")]
+        listen: Vec<SocketAddr>,
+        /// Directory for persistent data; replaces server.data_dir.
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<PathBuf>,
+        /// This server's name; replaces server.name.
+        #[arg(long, value_name = "NAME")]
+        server_name: Option<String>,
+    },
+    /// Read a password (from the terminal, or one line of standard input) and
+    /// print its argon2 hash for an [[oper]] block's `password` key.
+    Passwd,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve {
+            config,
+            listen,
+            data_dir,
+            server_name,
+        } => serve(
+            config,
+            Overrides {
+                listen,
+                data_dir,
+                server_name,
+            },
+        ),
+        Command::Passwd => passwd(),
+    }
+}
+
+fn serve(path: Option<PathBuf>, overrides: Overrides) -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("NATTER_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let mut config = match &path {
+        Some(p) => match Config::load(p) {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("natter: {e}");
+                return ExitCode::from(2);
+            }
+        },
+        None => Config::default(),
+    };
+    if let Err(e) = overrides.apply(&mut config) {
+        eprintln!("natter: {e}");
+        return ExitCode::from(2);
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("natter: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        let running = match natter_server::start(config, overrides).await {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("natter: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        for addr in &running.irc_addrs {
+            // One line per listener on stdout, for scripts that start natter.
+            println!("natter: IRC listening on {addr}");
+        }
+        let _ = std::io::stdout().flush();
+        tokio::select! {
+            _ = shutdown_signal() => tracing::info!("signal received, shutting down"),
+            _ = running.stopping() => tracing::info!("DIE received, shutting down"),
+        }
+        running.shutdown();
+        running.wait().await;
+        tracing::info!("stopped");
+        ExitCode::SUCCESS
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => return std::future::pending().await,
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+fn passwd() -> ExitCode {
+    use argon2::password_hash::{rand_core::OsRng, PasswordHasher, SaltString};
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        eprint!("Password (shown as you type): ");
+        let _ = std::io::stderr().flush();
+    }
+    let mut line = String::new();
+    if stdin.lock().read_line(&mut line).is_err() {
+        eprintln!("natter passwd: cannot read the password");
+        return ExitCode::FAILURE;
+    }
+    let password = line.trim_end_matches(['\r', '\n']);
+    if password.is_empty() {
+        eprintln!("natter passwd: the password is empty");
+        return ExitCode::FAILURE;
+    }
+    let salt = SaltString::generate(&mut OsRng);
+    match argon2::Argon2::default().hash_password(password.as_bytes(), &salt) {
+        Ok(hash) => {
+            println!("{hash}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("natter passwd: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
