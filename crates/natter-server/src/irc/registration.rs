@@ -12,6 +12,19 @@ use crate::world::now;
 /// The version string in RPL_YOURHOST, RPL_MYINFO and VERSION.
 pub const VERSION: &str = concat!("natter-", env!("CARGO_PKG_VERSION"));
 
+/// `p` as a non-final parameter of a reply. Only the last parameter may
+/// be empty, contain a space or start with ':' (Modern IRC "Parameters";
+/// RFC 1459 2.3.1), so a client-supplied value that cannot be a middle
+/// parameter (e.g. from `NICK :a b`) is echoed as `*` rather than
+/// splitting the reply into different parameters.
+pub(super) fn middle(p: &str) -> &str {
+    if p.is_empty() || p.starts_with(':') || p.contains(' ') {
+        "*"
+    } else {
+        p
+    }
+}
+
 /// PASS <password>: must come before NICK/USER when the server has one.
 pub fn pass(ctx: &mut Ctx<'_>, msg: &Message) {
     if ctx.client.registered {
@@ -32,7 +45,7 @@ pub fn nick(ctx: &mut Ctx<'_>, msg: &Message) {
         return ctx.numeric(ERR_NONICKNAMEGIVEN, &["No nickname given"]);
     };
     if !is_valid_nick(nick, ctx.world.config.limits.nicklen) {
-        return ctx.numeric(ERR_ERRONEUSNICKNAME, &[nick, "Erroneous nickname"]);
+        return ctx.numeric(ERR_ERRONEUSNICKNAME, &[middle(nick), "Erroneous nickname"]);
     }
     let id = ctx.client.id;
     if !ctx.client.registered {
