@@ -144,7 +144,9 @@ fn channel_mode(ctx: &mut Ctx<'_>, name: &str, params: &[String]) {
                 match (add, exists) {
                     (true, Some(_)) | (false, None) => continue,
                     (true, None) if state.bans.len() >= max_bans => {
-                        ctx.numeric("478", &[&chan.name, &m, "Channel ban list is full"]);
+                        // ERR_BANLISTFULL names the list's mode letter
+                        // (RFC 2812 5.2; Modern IRC), not the mask.
+                        ctx.numeric("478", &[&chan.name, "b", "Channel list is full"]);
                         continue;
                     }
                     (true, None) => state.bans.push(natter_model::ListEntry {
