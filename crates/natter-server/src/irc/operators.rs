@@ -86,6 +86,10 @@ fn require_oper(ctx: &mut Ctx<'_>) -> bool {
 }
 
 /// KILL <nick> <reason>: disconnects a user.
+///
+/// As Modern IRC describes it: the target receives the KILL (from the
+/// operator), its own QUIT with "Killed (<killer> (<reason>))", then ERROR,
+/// and is closed; everyone sharing a channel with it sees that QUIT.
 pub fn kill(ctx: &mut Ctx<'_>, msg: &Message) {
     let (Some(nick), Some(reason)) = (msg.param(0), msg.param(1)) else {
         return ctx.need_more_params("KILL");
@@ -96,23 +100,33 @@ pub fn kill(ctx: &mut Ctx<'_>, msg: &Message) {
     let Some(target) = ctx.world.net.user_by_nick(nick) else {
         return ctx.numeric(ERR_NOSUCHNICK, &[nick, "No such nick/channel"]);
     };
-    let (tid, prefix) = (target.id, target.prefix());
-    let killer = ctx.me().nick.clone();
+    let (tid, prefix, target_nick) = (target.id, target.prefix(), target.nick.clone());
+    let me = ctx.me();
+    let (killer, killer_prefix) = (me.nick.clone(), me.prefix());
     let why = format!("Killed ({killer} ({reason}))");
     let server = ctx.world.config.server.name.clone();
     let mut line = String::new();
-    write_line_trailing(&mut line, None, Some(&killer), "KILL", &[nick, &why]);
     write_line_trailing(
         &mut line,
         None,
-        None,
-        "ERROR",
-        &[&format!("Closing Link: {server} ({why})")],
+        Some(&killer_prefix),
+        "KILL",
+        &[&target_nick, &why],
     );
+    // The model shows a QUIT to the peers only; the target gets its own.
+    write_line_trailing(&mut line, None, Some(&prefix), "QUIT", &[&why]);
     if tid == ctx.client.id {
+        // The connection sends its ERROR itself when it closes.
         ctx.out.push_str(&line);
         ctx.client.quit = Some(why.clone());
     } else if let Some(conn) = ctx.world.conns.get(&tid) {
+        write_line_trailing(
+            &mut line,
+            None,
+            None,
+            "ERROR",
+            &[&format!("Closing Link: {server} ({why})")],
+        );
         conn.out.close(Some(Bytes::from(line)));
     }
     ctx.emit(Event::Quit {
