@@ -544,6 +544,10 @@ fn cap_unknown_subcommand_gets_410() {
     let r = c.ask("CAP FROB");
     assert_eq!(r.len(), 1, "{r:#?}");
     assert_numeric(&r[0], "410", &["*", "FROB", "Invalid CAP command"]);
+    // A subcommand that cannot be a middle parameter is echoed as `*`.
+    let r = c.ask("CAP :FROB NICATE");
+    assert_eq!(r.len(), 1, "{r:#?}");
+    assert_numeric(&r[0], "410", &["*", "*", "Invalid CAP command"]);
 }
 
 #[test]

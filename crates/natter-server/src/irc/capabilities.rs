@@ -70,6 +70,7 @@ pub fn cap(ctx: &mut Ctx<'_>, msg: &Message) {
         }
         _ => {
             let _ = server;
+            let sub = registration::middle(sub);
             ctx.numeric(ERR_INVALIDCAPCMD, &[sub, "Invalid CAP command"]);
         }
     }

@@ -6,7 +6,7 @@ use natter_proto::numeric::*;
 use natter_proto::validate::is_channel_name;
 use natter_proto::{mask, Message};
 
-use super::registration::{send_isupport, VERSION};
+use super::registration::{middle, send_isupport, VERSION};
 use super::Ctx;
 use crate::world::now;
 
@@ -68,7 +68,7 @@ pub fn who(ctx: &mut Ctx<'_>, msg: &Message) {
         let p: Vec<&str> = r.iter().map(String::as_str).collect();
         ctx.numeric(RPL_WHOREPLY, &p);
     }
-    ctx.numeric(RPL_ENDOFWHO, &[target, "End of WHO list"]);
+    ctx.numeric(RPL_ENDOFWHO, &[middle(target), "End of WHO list"]);
 }
 
 fn who_row(u: &User, channel: &str, status: &str, server: &str) -> [String; 7] {
@@ -98,6 +98,7 @@ pub fn whois(ctx: &mut Ctx<'_>, msg: &Message) {
     let nicks = msg.param(1).unwrap_or(first);
     let nick = nicks.split(',').next().unwrap_or(nicks);
     let Some(u) = ctx.world.net.user_by_nick(nick) else {
+        let nick = middle(nick);
         ctx.numeric(ERR_NOSUCHNICK, &[nick, "No such nick/channel"]);
         return ctx.numeric(RPL_ENDOFWHOIS, &[nick, "End of /WHOIS list"]);
     };
@@ -159,6 +160,7 @@ pub fn whowas(ctx: &mut Ctx<'_>, msg: &Message) {
         .filter(|&c| c > 0)
         .unwrap_or(usize::MAX);
     let entries: Vec<_> = ctx.world.net.whowas(nick).take(count).cloned().collect();
+    let nick = middle(nick);
     if entries.is_empty() {
         ctx.numeric(ERR_WASNOSUCHNICK, &[nick, "There was no such nickname"]);
     }
