@@ -98,13 +98,17 @@ fn serve(path: Option<PathBuf>, overrides: Overrides) -> ExitCode {
                 return ExitCode::from(2);
             }
         };
+        // Install the signal handlers before announcing the listeners: a
+        // script may send SIGTERM as soon as it has read that line, and a
+        // signal arriving before then would kill the process outright.
+        let signal = shutdown_signal();
         for addr in &running.irc_addrs {
             // One line per listener on stdout, for scripts that start natter.
             println!("natter: IRC listening on {addr}");
         }
         let _ = std::io::stdout().flush();
         tokio::select! {
-            _ = shutdown_signal() => tracing::info!("signal received, shutting down"),
+            _ = signal => tracing::info!("signal received, shutting down"),
             _ = running.stopping() => tracing::info!("DIE received, shutting down"),
         }
         running.shutdown();
@@ -114,22 +118,36 @@ fn serve(path: Option<PathBuf>, overrides: Overrides) -> ExitCode {
     })
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
+/// Registers for SIGTERM and SIGINT (Ctrl-C) right away, inside the
+/// runtime, and returns a future that resolves on the first of them.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(_) => return std::future::pending().await,
-            };
-        tokio::select! {
-            _ = ctrl_c => {}
-            _ = term.recv() => {}
+        use tokio::signal::unix::{signal, Signal, SignalKind};
+        let term = signal(SignalKind::terminate()).ok();
+        let int = signal(SignalKind::interrupt()).ok();
+        async fn recv(s: Option<Signal>) {
+            match s {
+                Some(mut s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending().await,
+            }
+        }
+        async move {
+            tokio::select! {
+                _ = recv(term) => {}
+                _ = recv(int) => {}
+            }
         }
     }
     #[cfg(not(unix))]
-    let _ = ctrl_c.await;
+    {
+        let ctrl_c = tokio::signal::ctrl_c();
+        async move {
+            let _ = ctrl_c.await;
+        }
+    }
 }
 
 fn passwd() -> ExitCode {
