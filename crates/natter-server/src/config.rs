@@ -12,7 +12,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 /// The whole configuration.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     /// `[server]`: identity and files.
@@ -207,20 +207,6 @@ pub struct Oper {
 
 fn any_host() -> String {
     "*@*".into()
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            server: ServerSection::default(),
-            listen: ListenSection::default(),
-            limits: Limits::default(),
-            timeouts: Timeouts::default(),
-            admin: Admin::default(),
-            opers: Vec::new(),
-            path: None,
-        }
-    }
 }
 
 /// Command-line settings that override the file (`--listen`,
