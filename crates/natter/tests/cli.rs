@@ -1,0 +1,610 @@
+//! The `natter` binary end to end: `natter serve` announces its listener on
+//! stdout and serves real IRC clients; command-line overrides
+//! (`--listen`, `--data-dir`, `--server-name`); configuration errors that
+//! name the file, line and key and exit with status 2; the shipped
+//! `natter.example.toml` is valid; SIGTERM and DIE stop the server cleanly
+//! (clients get ERROR, exit status 0); `natter passwd` prints an argon2 hash
+//! that verifies and that OPER accepts.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// How long any single expected event may take before a test fails.
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+fn natter() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_natter"))
+}
+
+fn example_config() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../natter.example.toml")
+}
+
+/// A running `natter serve`, killed (SIGKILL) if still running when dropped.
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+    /// Later stdout lines.
+    stdout: mpsc::Receiver<String>,
+}
+
+impl Server {
+    /// Starts `natter serve <args>` and waits for its "listening" line.
+    fn start(args: &[&str]) -> Server {
+        let mut child = natter()
+            .arg("serve")
+            .args(args)
+            .env("NATTER_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn natter");
+        let out = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let first = rx
+            .recv_timeout(TIMEOUT)
+            .expect("natter serve prints its listener on stdout");
+        let addr = first
+            .strip_prefix("natter: IRC listening on ")
+            .unwrap_or_else(|| panic!("unexpected first stdout line {first:?}"))
+            .parse()
+            .expect("an ip:port");
+        Server {
+            child,
+            addr,
+            stdout: rx,
+        }
+    }
+
+    fn connect(&self) -> Client {
+        Client::connect(self.addr)
+    }
+
+    /// Sends SIGTERM with the `kill` command.
+    fn terminate(&self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success());
+    }
+
+    /// Waits for the process to exit by itself.
+    fn wait_exit(&mut self) -> ExitStatus {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "natter did not exit");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// A minimal blocking IRC client.
+struct Client {
+    reader: BufReader<TcpStream>,
+    writer: TcpStream,
+}
+
+impl Client {
+    fn connect(addr: SocketAddr) -> Client {
+        let stream = TcpStream::connect(addr).expect("connect");
+        stream.set_read_timeout(Some(TIMEOUT)).unwrap();
+        Client {
+            writer: stream.try_clone().unwrap(),
+            reader: BufReader::new(stream),
+        }
+    }
+
+    fn send(&mut self, line: &str) {
+        self.writer
+            .write_all(format!("{line}\r\n").as_bytes())
+            .expect("write");
+    }
+
+    /// The next line without CR LF, or `None` once the server closed.
+    fn line(&mut self) -> Option<String> {
+        let mut s = String::new();
+        match self.reader.read_line(&mut s) {
+            Ok(0) => None,
+            Ok(_) => Some(s.trim_end_matches(['\r', '\n']).to_string()),
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => None,
+            Err(e) => panic!("no line from natter: {e}"),
+        }
+    }
+
+    /// Reads up to and including the first line whose command (the word
+    /// after the source) is one of `commands`; returns all lines read.
+    fn until(&mut self, commands: &[&str]) -> Vec<String> {
+        let mut lines = Vec::new();
+        loop {
+            let l = self
+                .line()
+                .unwrap_or_else(|| panic!("closed while waiting for {commands:?}: {lines:#?}"));
+            let done = commands.contains(&command_of(&l));
+            lines.push(l);
+            if done {
+                return lines;
+            }
+        }
+    }
+
+    /// Registers as `nick`; returns the welcome burst through the MOTD.
+    fn register(&mut self, nick: &str) -> Vec<String> {
+        self.send(&format!("NICK {nick}"));
+        self.send(&format!("USER {nick} 0 * :{nick}"));
+        self.until(&["376", "422"])
+    }
+
+    fn read_until_closed(&mut self) -> Vec<String> {
+        let mut lines = Vec::new();
+        while let Some(l) = self.line() {
+            lines.push(l);
+        }
+        lines
+    }
+}
+
+/// The command of a raw line (skipping a `:source`).
+fn command_of(line: &str) -> &str {
+    let mut words = line.split(' ');
+    let first = words.next().unwrap_or("");
+    if first.starts_with(':') {
+        words.next().unwrap_or("")
+    } else {
+        first
+    }
+}
+
+/// Runs `natter serve <args>` expecting it to fail at start-up.
+fn serve_fails(args: &[&str]) -> Output {
+    let out = natter()
+        .arg("serve")
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run natter");
+    assert!(!out.status.success(), "natter serve {args:?} started");
+    assert!(
+        out.stdout.is_empty(),
+        "nothing on stdout: {:?}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    out
+}
+
+fn stderr_of(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// An argon2id hash of `password` with cheap parameters, for `[[oper]]`.
+fn cheap_hash(password: &str) -> String {
+    use argon2::password_hash::{PasswordHasher, SaltString};
+    let params = argon2::Params::new(8, 1, 1, None).unwrap();
+    let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+    let salt = SaltString::encode_b64(b"natter-cli-salt").unwrap();
+    argon
+        .hash_password(password.as_bytes(), &salt)
+        .unwrap()
+        .to_string()
+}
+
+// ---- serve ----
+
+#[test]
+fn serve_prints_listener_and_serves_clients() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("nested/data");
+    let server = Server::start(&[
+        "--listen",
+        "127.0.0.1:0",
+        "--data-dir",
+        data.to_str().unwrap(),
+    ]);
+    assert_eq!(server.addr.ip().to_string(), "127.0.0.1");
+    assert_ne!(server.addr.port(), 0);
+    // The data directory was created before the listener was announced.
+    assert!(data.is_dir(), "{} was not created", data.display());
+
+    let mut c = server.connect();
+    let burst = c.register("alice");
+    assert_eq!(
+        burst[0],
+        ":natter.local 001 alice :Welcome to the NatterNet IRC Network alice!~alice@127.0.0.1"
+    );
+    c.send("PING :are-you-there");
+    assert_eq!(
+        c.until(&["PONG"]),
+        vec![":natter.local PONG natter.local are-you-there"]
+    );
+    // One line per listener, and nothing else on stdout.
+    assert!(server.stdout.try_recv().is_err());
+}
+
+#[test]
+fn server_name_override_is_the_source() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&[
+        "--listen",
+        "127.0.0.1:0",
+        "--data-dir",
+        dir.path().to_str().unwrap(),
+        "--server-name",
+        "irc.example.org",
+    ]);
+    let mut c = server.connect();
+    let burst = c.register("bob");
+    assert!(
+        burst[0].starts_with(":irc.example.org 001 bob "),
+        "{:?}",
+        burst[0]
+    );
+}
+
+#[test]
+fn example_config_is_valid_and_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let example = example_config();
+    let server = Server::start(&[
+        "--config",
+        example.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+        "--data-dir",
+        data.to_str().unwrap(),
+    ]);
+    assert!(data.is_dir());
+    let mut c = server.connect();
+    let burst = c.register("carol");
+    assert!(burst[0].starts_with(":natter.local 001 carol "));
+    // The example's oper block, password "change-me", from 127.0.0.1.
+    c.send("OPER admin change-me");
+    let got = c.until(&["381", "464", "491"]);
+    assert_eq!(
+        got.last().map(String::as_str),
+        Some(":natter.local 381 carol :You are now an IRC operator"),
+        "{got:#?}"
+    );
+}
+
+#[test]
+fn sigterm_sends_error_and_exits_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(&[
+        "--listen",
+        "127.0.0.1:0",
+        "--data-dir",
+        dir.path().to_str().unwrap(),
+    ]);
+    let mut c = server.connect();
+    c.register("dave");
+    server.terminate();
+    let lines = c.read_until_closed();
+    assert_eq!(
+        lines.last().map(String::as_str),
+        Some("ERROR :Closing Link: 127.0.0.1 (Server shutting down)"),
+        "{lines:#?}"
+    );
+    let status = server.wait_exit();
+    assert_eq!(status.code(), Some(0), "{status:?}");
+}
+
+#[test]
+fn sigterm_right_after_the_listening_line_exits_zero() {
+    // A script may signal as soon as it has read the line: the handler must
+    // already be in place, or the default action kills the process.
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(&[
+        "--listen",
+        "127.0.0.1:0",
+        "--data-dir",
+        dir.path().to_str().unwrap(),
+    ]);
+    server.terminate();
+    let status = server.wait_exit();
+    assert_eq!(status.code(), Some(0), "{status:?}");
+}
+
+#[test]
+fn die_from_an_operator_exits_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("natter.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[server]\nallow_die = true\n\n[[oper]]\nname = \"root\"\npassword = \"{}\"\n",
+            cheap_hash("pw")
+        ),
+    )
+    .unwrap();
+    let mut server = Server::start(&[
+        "--config",
+        config.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+        "--data-dir",
+        dir.path().join("data").to_str().unwrap(),
+    ]);
+    let mut bystander = server.connect();
+    bystander.register("erin");
+    let mut c = server.connect();
+    c.register("frank");
+    c.send("OPER root pw");
+    c.until(&["381"]);
+    c.send("DIE");
+    for client in [&mut c, &mut bystander] {
+        let lines = client.read_until_closed();
+        assert_eq!(
+            lines.last().map(String::as_str),
+            Some("ERROR :Closing Link: 127.0.0.1 (Server shutting down)"),
+            "{lines:#?}"
+        );
+    }
+    assert_eq!(server.wait_exit().code(), Some(0));
+}
+
+// ---- configuration errors ----
+
+#[test]
+fn unknown_key_names_file_line_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("natter.toml");
+    std::fs::write(
+        &config,
+        "[server]\nname = \"irc.test\"\n\n[limits]\nnicklenn = 5\n",
+    )
+    .unwrap();
+    let out = serve_fails(&["--config", config.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr_of(&out);
+    let want = format!(
+        "natter: {}:5: key `limits.nicklenn`: unknown field `nicklenn`",
+        config.display()
+    );
+    assert!(err.starts_with(&want), "stderr: {err}");
+}
+
+#[test]
+fn bad_values_name_file_line_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("natter.toml");
+    for (text, want) in [
+        (
+            "# listeners\n[listen]\nirc = [\"nonsense\"]\n",
+            ":3: key `listen.irc`: ",
+        ),
+        (
+            "[limits]\nnicklen = 0\n",
+            ":2: key `limits.nicklen`: 0 is out of range 1..=200",
+        ),
+        (
+            "[server]\nname = \"nodot\"\n",
+            ":2: key `server.name`: \"nodot\" is not a server name",
+        ),
+        (
+            "[timeouts]\nping_interval = \"soon\"\n",
+            ":2: key `timeouts.ping_interval`: ",
+        ),
+        (
+            "[[oper]]\nname = \"x\"\npassword = \"plain\"\n",
+            ":3: key `oper.password`: ",
+        ),
+    ] {
+        std::fs::write(&config, text).unwrap();
+        let out = serve_fails(&["--config", config.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(2));
+        let err = stderr_of(&out);
+        let want = format!("natter: {}{want}", config.display());
+        assert!(
+            err.starts_with(&want),
+            "for {text:?}\nwant: {want}\nstderr: {err}"
+        );
+    }
+}
+
+#[test]
+fn missing_config_file_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("nope.toml");
+    let out = serve_fails(&["--config", config.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr_of(&out);
+    let want = format!("natter: {}: cannot read: ", config.display());
+    assert!(err.starts_with(&want), "stderr: {err}");
+}
+
+#[test]
+fn missing_motd_file_names_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("natter.toml");
+    std::fs::write(&config, "[server]\nmotd_file = \"motd.txt\"\n").unwrap();
+    let out = serve_fails(&[
+        "--config",
+        config.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+        "--data-dir",
+        dir.path().join("data").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr_of(&out);
+    let want = format!(
+        "natter: {}:2: key `server.motd_file`: cannot read MOTD file {}",
+        config.display(),
+        dir.path().join("motd.txt").display()
+    );
+    assert!(err.starts_with(&want), "stderr: {err}");
+}
+
+#[test]
+fn bad_command_line_values_fail() {
+    let out = serve_fails(&["--server-name", "no dot here"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr_of(&out).contains("key `server.name`"),
+        "{}",
+        stderr_of(&out)
+    );
+
+    let out = serve_fails(&["--listen", "nonsense"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr_of(&out).contains("--listen"), "{}", stderr_of(&out));
+}
+
+#[test]
+fn busy_port_and_bad_data_dir_fail() {
+    let dir = tempfile::tempdir().unwrap();
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = busy.local_addr().unwrap().to_string();
+    let out = serve_fails(&[
+        "--listen",
+        &addr,
+        "--data-dir",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr_of(&out).starts_with(&format!("natter: cannot listen on {addr}: ")),
+        "{}",
+        stderr_of(&out)
+    );
+
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "").unwrap();
+    let data = file.join("data");
+    let out = serve_fails(&[
+        "--listen",
+        "127.0.0.1:0",
+        "--data-dir",
+        data.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr_of(&out).starts_with(&format!(
+            "natter: cannot create data directory {}: ",
+            data.display()
+        )),
+        "{}",
+        stderr_of(&out)
+    );
+}
+
+// ---- passwd ----
+
+fn passwd(stdin: &str) -> Output {
+    let mut child = natter()
+        .arg("passwd")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn natter passwd");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().expect("natter passwd runs")
+}
+
+#[test]
+fn passwd_prints_a_verifiable_argon2_hash() {
+    use argon2::PasswordVerifier;
+    let out = passwd("correct horse\n");
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let mut lines = stdout.lines();
+    let hash = lines.next().expect("a hash line");
+    assert_eq!(lines.next(), None, "one line only: {stdout:?}");
+    assert!(hash.starts_with("$argon2id$"), "{hash}");
+    let parsed = argon2::PasswordHash::new(hash).expect("a PHC string");
+    let argon = argon2::Argon2::default();
+    assert!(argon.verify_password(b"correct horse", &parsed).is_ok());
+    assert!(argon.verify_password(b"correct horse\n", &parsed).is_err());
+    assert!(argon.verify_password(b"wrong", &parsed).is_err());
+
+    // And OPER accepts it.
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("natter.toml");
+    std::fs::write(
+        &config,
+        format!("[[oper]]\nname = \"me\"\npassword = \"{hash}\"\n"),
+    )
+    .unwrap();
+    let server = Server::start(&[
+        "--config",
+        config.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+        "--data-dir",
+        dir.path().join("data").to_str().unwrap(),
+    ]);
+    let mut c = server.connect();
+    c.register("gina");
+    c.send("OPER me :correct horse");
+    let got = c.until(&["381", "464", "491"]);
+    assert_eq!(
+        got.last().map(String::as_str),
+        Some(":natter.local 381 gina :You are now an IRC operator")
+    );
+}
+
+#[test]
+fn passwd_accepts_crlf_and_refuses_empty() {
+    use argon2::PasswordVerifier;
+    let out = passwd("pw\r\n");
+    assert!(out.status.success());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let parsed = argon2::PasswordHash::new(stdout.trim_end()).unwrap();
+    assert!(argon2::Argon2::default()
+        .verify_password(b"pw", &parsed)
+        .is_ok());
+
+    for input in ["\n", ""] {
+        let out = passwd(input);
+        assert!(!out.status.success(), "{input:?} accepted");
+        assert!(out.stdout.is_empty());
+        assert!(
+            stderr_of(&out).contains("natter passwd: the password is empty"),
+            "{}",
+            stderr_of(&out)
+        );
+    }
+}
+
+#[test]
+fn help_and_version() {
+    let out = natter().arg("--version").output().unwrap();
+    assert!(out.status.success());
+    let mut s = String::new();
+    out.stdout.as_slice().read_to_string(&mut s).unwrap();
+    assert_eq!(s.trim(), format!("natter {}", env!("CARGO_PKG_VERSION")));
+    let out = natter().output().unwrap();
+    assert!(!out.status.success(), "a subcommand is required");
+}
