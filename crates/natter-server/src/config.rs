@@ -306,7 +306,8 @@ impl Config {
                 file: None,
                 line,
                 key,
-                message: e.message().trim().to_string(),
+                // The parser's message may span lines; keep it to one.
+                message: one_line(e.message()),
             }
         })?;
         config.validate().map_err(|(key, message)| ConfigError {
@@ -399,6 +400,15 @@ impl Config {
         })?;
         Ok(text.lines().map(|l| l.trim_end().to_string()).collect())
     }
+}
+
+/// `text`'s non-empty lines, trimmed and joined with "; ".
+fn one_line(text: &str) -> String {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// The 1-based line of byte offset `at`, and the dotted key written on it.

@@ -162,35 +162,47 @@ pub fn rehash(ctx: &mut Ctx<'_>, _msg: &Message) {
 /// Finishes REHASH with the newly loaded configuration, or reports why it
 /// was refused (the old configuration stays in force).
 pub fn rehashed(ctx: &mut Ctx<'_>, result: Result<(Config, Vec<String>), ConfigError>) {
-    let file = ctx
-        .world
-        .config
-        .path
-        .as_ref()
-        .map(|p| p.display().to_string())
-        .unwrap_or_else(|| "(built-in defaults)".into());
     match result {
         Ok((mut config, motd)) => {
             // Listeners and the server's name cannot change while running.
             config.server.name = ctx.world.config.server.name.clone();
             config.listen = ctx.world.config.listen.clone();
+            let file = rehash_file_param(config.path.as_deref());
             ctx.world.reconfigure(Arc::new(config), motd);
             tracing::info!(by = ctx.nick(), "configuration reloaded");
             ctx.numeric(RPL_REHASHING, &[&file, "Rehashing"]);
         }
         Err(e) => {
             tracing::warn!(error = %e, "REHASH failed");
-            let server = ctx.world.config.server.name.clone();
             let nick = ctx.nick().to_string();
-            ctx.server_line(
-                "NOTICE",
-                &[
-                    &nick,
-                    &format!("*** REHASH failed, configuration unchanged: {e}"),
-                ],
-            );
-            let _ = server;
+            // One line whatever the error text holds: a CR or LF in it would
+            // end the NOTICE and inject the rest as a line of its own.
+            let text = format!("*** REHASH failed, configuration unchanged: {e}")
+                .replace(['\r', '\n', '\0'], " ");
+            ctx.server_line("NOTICE", &[&nick, &text]);
         }
+    }
+}
+
+/// RPL_REHASHING's `<config file>`: a middle parameter, so the whole path
+/// when it can be one, else the file's name, else `*` (also for the
+/// built-in defaults, which have no file).
+fn rehash_file_param(path: Option<&std::path::Path>) -> String {
+    fn is_middle(s: &str) -> bool {
+        !s.is_empty()
+            && !s.starts_with(':')
+            && !s.contains(|c: char| c == ' ' || c.is_ascii_control())
+    }
+    let Some(path) = path else {
+        return "*".into();
+    };
+    let full = path.display().to_string();
+    if is_middle(&full) {
+        return full;
+    }
+    match path.file_name().map(|n| n.to_string_lossy()) {
+        Some(name) if is_middle(&name) => name.into_owned(),
+        _ => "*".into(),
     }
 }
 
