@@ -403,6 +403,54 @@ fn rehash_with_broken_config_keeps_the_old_one() {
 }
 
 #[test]
+fn rehash_failure_is_one_notice_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("motd.txt"), "original\n").unwrap();
+    let path = write_config(dir.path(), 10, "");
+    let server = server_from_file(&path);
+    let mut alice = oper_client(&server, "alice");
+    // A TOML syntax error, whose parser message spans several lines.
+    std::fs::write(&path, "[server\nname = \"a.b\"\n").unwrap();
+    let got = alice.ask("REHASH");
+    assert_eq!(cmds(&got), vec!["NOTICE"], "{got:#?}");
+    let want = format!(
+        "*** REHASH failed, configuration unchanged: {}:1: key `server`: invalid table header",
+        path.display()
+    );
+    assert!(
+        got[0].params[1].starts_with(&want),
+        "{:?}",
+        got[0].params[1]
+    );
+}
+
+#[test]
+fn rehash_file_parameter_is_one_middle_parameter() {
+    // RPL_REHASHING is "<client> <config file> :Rehashing": a path with a
+    // space cannot be a middle parameter, so the file name stands in.
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("my conf");
+    std::fs::create_dir(&conf).unwrap();
+    std::fs::write(conf.join("motd.txt"), "hi\n").unwrap();
+    let path = write_config(&conf, 390, "");
+    let server = server_from_file(&path);
+    let mut alice = oper_client(&server, "alice");
+    assert_eq!(
+        alice.ask("REHASH"),
+        ms(&[":natter.local 382 alice natter.toml :Rehashing"])
+    );
+
+    // Without a file (built-in defaults) there is no name to give.
+    let server = server_with_root(|_| {});
+    let mut bob = oper_client(&server, "bob");
+    assert_eq!(
+        bob.ask("REHASH"),
+        ms(&[":natter.local 382 bob * :Rehashing"])
+    );
+    bob.assert_quiet();
+}
+
+#[test]
 fn rehash_needs_an_operator() {
     let server = server_with_root(|_| {});
     let mut bob = server.client("bob");

@@ -411,6 +411,10 @@ fn bad_values_name_file_line_and_key() {
             ":2: key `timeouts.ping_interval`: ",
         ),
         (
+            "[server\nname = \"a.b\"\n",
+            ":1: key `server`: invalid table header; expected",
+        ),
+        (
             "[[oper]]\nname = \"x\"\npassword = \"plain\"\n",
             ":3: key `oper.password`: ",
         ),
@@ -424,6 +428,7 @@ fn bad_values_name_file_line_and_key() {
             err.starts_with(&want),
             "for {text:?}\nwant: {want}\nstderr: {err}"
         );
+        assert_eq!(err.lines().count(), 1, "one line: {err:?}");
     }
 }
 
