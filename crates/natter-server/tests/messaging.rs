@@ -511,3 +511,45 @@ fn nick_targets_are_casemapped() {
     assert!(alice.ask("PRIVMSG W{X} :braces").is_empty());
     assert_got(&mut weird, "alice", "PRIVMSG", &["w[x]", "braces"]);
 }
+
+// ---- line length ----
+
+#[test]
+fn relayed_lines_are_cut_to_512_bytes() {
+    let server = TestServer::start();
+    let mut alice = server.client("alice");
+    let mut bob = server.client("bob");
+    join_all("#oddx", &mut [&mut alice, &mut bob]);
+    // 480 bytes of two-byte characters: the client's line is within 510
+    // bytes, but with alice's source prepended it would not be.
+    let text = "é".repeat(240);
+    for (cmd, target) in [
+        ("PRIVMSG", "#oddx"),
+        ("NOTICE", "bob"),
+        ("PRIVMSG", "@#oddx"),
+    ] {
+        assert!(alice.ask(&format!("{cmd} {target} :{text}")).is_empty());
+        let got = bob.sync();
+        if target.starts_with('@') {
+            // bob is no op: nothing for him.
+            assert!(got.is_empty(), "{got:#?}");
+            continue;
+        }
+        assert_eq!(got.len(), 1, "{got:#?}");
+        let m = &got[0];
+        assert_eq!(params(m)[0], target);
+        let relayed = &m.params[1];
+        let line_len = format!(":{} {cmd} {target} :{relayed}\r\n", prefix("alice")).len();
+        // Cut on a character boundary, as little as possible.
+        assert!(line_len <= 512, "{line_len} bytes");
+        assert!(line_len >= 511, "cut more than needed: {line_len} bytes");
+        assert!(text.starts_with(relayed.as_str()));
+    }
+    // Exactly as many whole characters as fit.
+    alice.ask(&format!("PRIVMSG #oddx :{text}"));
+    let got = bob.sync();
+    let room = 512 - format!(":{} PRIVMSG #oddx :\r\n", prefix("alice")).len();
+    // An odd number of bytes: the cut must not split a character.
+    assert_eq!(room % 2, 1);
+    assert_eq!(got[0].params[1], "é".repeat(room / 2));
+}

@@ -710,3 +710,32 @@ fn lusers_counts_operators() {
     let r = lusers(&mut alice);
     assert_numeric(one(&r, "252"), "252", &["alice", "1", "operator(s) online"]);
 }
+
+#[test]
+fn whois_channel_list_is_split_to_fit_512_bytes() {
+    let server = TestServer::start();
+    let mut alice = server.client("alice");
+    let mut bob = server.client("bob");
+    let names: Vec<String> = (0..15)
+        .map(|i| format!("#{i:02}-{}", "c".repeat(44)))
+        .collect();
+    for name in &names {
+        bob.send(&format!("JOIN {name}"));
+        bob.expect("366");
+    }
+    let r = alice.ask("WHOIS bob");
+    let lines = with_command(&r, "319");
+    // 15 x 48 bytes do not fit one line; every line parsed, so each is
+    // within 512 bytes.
+    assert!(lines.len() >= 2, "{r:#?}");
+    let mut listed: Vec<String> = lines
+        .iter()
+        .flat_map(|m| {
+            assert_eq!(m.params[..2], ["alice", "bob"]);
+            m.params[2].split(' ').map(String::from).collect::<Vec<_>>()
+        })
+        .collect();
+    listed.sort();
+    let want: Vec<String> = names.iter().map(|n| format!("@{n}")).collect();
+    assert_eq!(listed, want);
+}

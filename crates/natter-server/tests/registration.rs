@@ -975,3 +975,54 @@ fn server_does_not_wait_on_registration_forever_with_cap() {
         ["Closing Link: 127.0.0.1 (Registration timed out)"]
     );
 }
+
+// ---- line length of what registration and QUIT send ----
+
+#[test]
+fn long_quit_reason_is_cut_to_fit_512_bytes() {
+    let server = TestServer::start();
+    let mut alice = server.client("alice");
+    let mut bob = server.client("bob");
+    alice.ask("JOIN #c");
+    bob.ask("JOIN #c");
+    alice.sync();
+    // A 510-byte QUIT line: "Quit: " and the source make the relayed
+    // lines longer than the client's.
+    let reason = "r".repeat(510 - "QUIT :".len());
+    alice.send(&format!("QUIT :{reason}"));
+    // The harness refuses lines over 512 bytes, so parsing is the check.
+    let lines = until_closed(&mut alice);
+    assert_eq!(commands(&lines), ["ERROR"]);
+    let error_text = &lines[0].params[0];
+    assert!(error_text.starts_with("Closing Link: 127.0.0.1 (Quit: rrr"));
+    let r = bob.sync();
+    assert_eq!(r.len(), 1, "{r:#?}");
+    assert_eq!(r[0].command, "QUIT");
+    let relayed = &r[0].params[0];
+    assert!(relayed.starts_with("Quit: rrr"), "{relayed}");
+    // Cut, but no more than the longer of the two lines needs.
+    assert!(relayed.len() > 400, "{} bytes", relayed.len());
+    assert!(format!("Quit: {reason}").starts_with(relayed.as_str()));
+}
+
+#[test]
+fn long_realname_is_cut_so_replies_fit_512_bytes() {
+    let server = TestServer::start();
+    let mut alice = server.client("alice");
+    let long = "R".repeat(400);
+    let mut c = server.connect();
+    c.send(&format!("NICK {}", "n".repeat(30)));
+    c.send(&format!("USER {} 0 * :{long}", "u".repeat(16)));
+    c.expect("376");
+    c.send("JOIN #a-channel-with-a-rather-long-name-for-this-test");
+    c.expect("366");
+    // WHO and WHOIS repeat the real name next to the longest names; every
+    // line must still parse (the harness rejects lines over 512 bytes).
+    let r = alice.ask("WHO #a-channel-with-a-rather-long-name-for-this-test");
+    let real = &one(&r, "352").params[7];
+    let shown = real.strip_prefix("0 ").expect("hopcount");
+    assert!(long.starts_with(shown) && shown.len() >= 50, "{shown}");
+    assert!(shown.len() < long.len(), "the real name was not cut");
+    let r = alice.ask(&format!("WHOIS {}", "n".repeat(30)));
+    assert_eq!(one(&r, "311").params[5], shown);
+}

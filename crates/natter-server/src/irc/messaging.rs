@@ -12,6 +12,9 @@ use super::channels::truncate;
 use super::Ctx;
 use crate::world::now;
 
+/// Longest line sent to a client, CR LF included (RFC 1459 2.3).
+const MAX_LINE: usize = 512;
+
 /// PRIVMSG/NOTICE <target>{,<target>} <text>. A target is a nick, a
 /// channel, or `@#chan`/`+#chan` (STATUSMSG) for its ops or voiced members.
 pub fn message(ctx: &mut Ctx<'_>, msg: &Message) {
@@ -88,6 +91,16 @@ fn deliver(ctx: &mut Ctx<'_>, kind: MessageKind, target: &str, text: &str) {
         }
         MessageTarget::User(uid)
     };
+    // A relayed line may not exceed 512 bytes with its CR LF (RFC 1459 2.3;
+    // Modern IRC "Message Format"), and the source we prepend makes it
+    // longer than what the client sent: cut the text to fit.
+    let shown_target = match &to {
+        MessageTarget::Channel { name, status } => name.len() + usize::from(status.is_some()),
+        MessageTarget::User(uid) => ctx.world.net.user(*uid).map_or(0, |u| u.nick.len()),
+    };
+    // ":" prefix " " command " " target " :" text "\r\n"
+    let overhead = 1 + prefix.len() + 1 + kind.command().len() + 1 + shown_target + 2 + 2;
+    let text = truncate(text, MAX_LINE.saturating_sub(overhead));
     ctx.emit(Event::Message {
         from,
         prefix,

@@ -121,8 +121,23 @@ pub fn whois(ctx: &mut Ctx<'_>, msg: &Message) {
             )
         })
         .collect();
-    for chunk in chans.chunks(20) {
-        ctx.numeric(RPL_WHOISCHANNELS, &[&u.nick, &chunk.join(" ")]);
+    // As many channels a line as fit in 512 bytes (RFC 1459 2.3):
+    // ":server 319 me nick :chans\r\n".
+    let budget = 512usize
+        .saturating_sub(ctx.world.config.server.name.len() + ctx.nick().len() + u.nick.len() + 12);
+    let mut line = String::new();
+    for c in &chans {
+        if !line.is_empty() && line.len() + 1 + c.len() > budget {
+            ctx.numeric(RPL_WHOISCHANNELS, &[&u.nick, &line]);
+            line.clear();
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(c);
+    }
+    if !line.is_empty() {
+        ctx.numeric(RPL_WHOISCHANNELS, &[&u.nick, &line]);
     }
     let description = if u.server == ctx.world.config.server.name {
         ctx.world.config.server.description.clone()

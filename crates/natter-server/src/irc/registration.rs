@@ -6,11 +6,20 @@ use natter_proto::numeric::*;
 use natter_proto::validate::{is_valid_nick, is_valid_user};
 use natter_proto::Message;
 
+use super::channels::truncate;
 use super::{queries, Ctx};
 use crate::world::now;
 
 /// The version string in RPL_YOURHOST, RPL_MYINFO and VERSION.
 pub const VERSION: &str = concat!("natter-", env!("CARGO_PKG_VERSION"));
+
+/// Longest line sent to a client, CR LF included (RFC 1459 2.3).
+const MAX_LINE: usize = 512;
+
+/// Longest real name kept from USER, in bytes. The real name is repeated
+/// in WHO, WHOIS and WHOWAS replies next to nicks, channel and host names;
+/// cutting it here keeps those replies within 512 bytes (RFC 1459 2.3).
+pub const REALLEN: usize = 128;
 
 /// `p` as a non-final parameter of a reply. Only the last parameter may
 /// be empty, contain a space or start with ':' (Modern IRC "Parameters";
@@ -92,7 +101,8 @@ pub fn user(ctx: &mut Ctx<'_>, msg: &Message) {
     if !is_valid_user(&username, userlen) {
         return ctx.need_more_params("USER");
     }
-    ctx.client.user = Some((format!("~{username}"), msg.params[3].clone()));
+    let realname = truncate(&msg.params[3], REALLEN).to_string();
+    ctx.client.user = Some((format!("~{username}"), realname));
     try_register(ctx);
 }
 
@@ -107,10 +117,21 @@ pub fn ping(ctx: &mut Ctx<'_>, msg: &Message) {
 
 /// QUIT [<reason>]: ends the connection; peers see "Quit: reason".
 pub fn quit(ctx: &mut Ctx<'_>, msg: &Message) {
-    ctx.client.quit = Some(match msg.param(0).filter(|r| !r.is_empty()) {
+    let reason = match msg.param(0).filter(|r| !r.is_empty()) {
         Some(r) => format!("Quit: {r}"),
         None => "Client Quit".to_string(),
-    });
+    };
+    // The reason goes out as `:prefix QUIT :reason` to peers and as
+    // `ERROR :Closing Link: host (reason)` to the quitter; neither may
+    // exceed 512 bytes with CR LF (RFC 1459 2.3), so cut it to fit both.
+    let error_overhead = "ERROR :Closing Link:  ()\r\n".len() + ctx.client.host.len();
+    let quit_overhead = ctx
+        .world
+        .net
+        .user(ctx.client.id)
+        .map_or(0, |u| ":".len() + u.prefix().len() + " QUIT :\r\n".len());
+    let max = MAX_LINE.saturating_sub(error_overhead.max(quit_overhead));
+    ctx.client.quit = Some(truncate(&reason, max).to_string());
 }
 
 /// Completes registration once NICK and USER are in and CAP negotiation is
