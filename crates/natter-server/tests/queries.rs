@@ -739,3 +739,21 @@ fn whois_channel_list_is_split_to_fit_512_bytes() {
     let want: Vec<String> = names.iter().map(|n| format!("@{n}")).collect();
     assert_eq!(listed, want);
 }
+
+#[test]
+fn ison_reply_fits_512_bytes() {
+    let server = TestServer::start();
+    let mut alice = server.client("alice");
+    let nicks: Vec<String> = (0..16)
+        .map(|i| format!("n{i:02}{}", "x".repeat(27)))
+        .collect();
+    let _online: Vec<Client> = nicks.iter().map(|n| server.client(n)).collect();
+    // A 500-byte ISON naming 16 online users: the answer, with its
+    // ":natter.local 303 alice :" prefix, would be 522 bytes.
+    let line = format!("ISON {}", nicks.join(" "));
+    assert_eq!(line.len(), 500);
+    let r = alice.ask(&line);
+    assert_eq!(r.len(), 1, "{r:#?}");
+    // As many as fit, in order.
+    assert_numeric(&r[0], "303", &["alice", &nicks[..15].join(" ")]);
+}

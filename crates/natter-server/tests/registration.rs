@@ -769,6 +769,7 @@ fn commands_before_registration_get_451() {
         "MODE x +i",
         "LUSERS",
         "AWAY :x",
+        "FROBNICATE",
     ] {
         let r = c.ask(line);
         assert_eq!(r.len(), 1, "{line}: {r:#?}");

@@ -315,6 +315,12 @@ fn unknown_command_gets_421() {
         assert_eq!(r.len(), 1, "{line}: {r:#?}");
         assert_numeric(&r[0], "421", &["alice", cmd, "Unknown command"]);
     }
+    // A source or tags without any command.
+    for line in [":alice!x@y", "@a=b", "@a=b :src"] {
+        let r = alice.ask(line);
+        assert_eq!(r.len(), 1, "{line}: {r:#?}");
+        assert_numeric(&r[0], "421", &["alice", "*", "Unknown command"]);
+    }
     // A word that is not a command at all.
     let r = alice.ask("PRIV-MSG bob :x");
     assert_eq!(r.len(), 1, "{r:#?}");

@@ -197,13 +197,26 @@ pub fn ison(ctx: &mut Ctx<'_>, msg: &Message) {
     if msg.params.is_empty() {
         return ctx.need_more_params("ISON");
     }
-    let online: Vec<String> = msg
-        .params
-        .iter()
-        .flat_map(|p| p.split(' '))
-        .filter_map(|n| ctx.world.net.user_by_nick(n).map(|u| u.nick.clone()))
-        .collect();
-    ctx.numeric(RPL_ISON, &[&online.join(" ")]);
+    // The reply may not exceed 512 bytes (RFC 1459 2.3) and its prefix is
+    // longer than "ISON ": nicks that no longer fit are left out, as ircd
+    // does (":server 303 me :nicks\r\n").
+    let budget =
+        512usize.saturating_sub(ctx.world.config.server.name.len() + ctx.nick().len() + 10);
+    let mut online = String::new();
+    for n in msg.params.iter().flat_map(|p| p.split(' ')) {
+        let Some(u) = ctx.world.net.user_by_nick(n) else {
+            continue;
+        };
+        let sep = usize::from(!online.is_empty());
+        if online.len() + sep + u.nick.len() > budget {
+            break;
+        }
+        if sep == 1 {
+            online.push(' ');
+        }
+        online.push_str(&u.nick);
+    }
+    ctx.numeric(RPL_ISON, &[&online]);
 }
 
 /// USERHOST <nick>{ <nick>} (up to 5): `nick[*]=(+|-)user@host` (RPL_USERHOST).
