@@ -6,6 +6,7 @@ use natter_proto::numeric::*;
 use natter_proto::validate::{is_channel_name, is_valid_channel};
 use natter_proto::{casemap, Message};
 
+use super::registration::middle;
 use super::Ctx;
 use crate::world::now;
 
@@ -42,7 +43,7 @@ pub fn join(ctx: &mut Ctx<'_>, msg: &Message) {
 fn join_one(ctx: &mut Ctx<'_>, name: &str, key: Option<&str>) {
     let limits = &ctx.world.config.limits;
     if !is_valid_channel(name, limits.channellen) {
-        return ctx.numeric(ERR_NOSUCHCHANNEL, &[name, "No such channel"]);
+        return ctx.numeric(ERR_NOSUCHCHANNEL, &[middle(name), "No such channel"]);
     }
     let id = ctx.client.id;
     let me = ctx.me();
@@ -95,7 +96,7 @@ pub fn part(ctx: &mut Ctx<'_>, msg: &Message) {
     let reason = msg.param(1).filter(|r| !r.is_empty()).map(String::from);
     for name in list.split(',').filter(|n| !n.is_empty()) {
         let Some(chan) = ctx.world.net.channel(name) else {
-            ctx.numeric(ERR_NOSUCHCHANNEL, &[name, "No such channel"]);
+            ctx.numeric(ERR_NOSUCHCHANNEL, &[middle(name), "No such channel"]);
             continue;
         };
         if chan.member(ctx.client.id).is_none() {
@@ -120,7 +121,7 @@ pub fn topic(ctx: &mut Ctx<'_>, msg: &Message) {
         return ctx.need_more_params("TOPIC");
     };
     let Some(chan) = ctx.world.net.channel(name) else {
-        return ctx.numeric(ERR_NOSUCHCHANNEL, &[name, "No such channel"]);
+        return ctx.numeric(ERR_NOSUCHCHANNEL, &[middle(name), "No such channel"]);
     };
     let member = chan.member(ctx.client.id);
     let chan = chan.clone();
@@ -174,7 +175,7 @@ pub fn names(ctx: &mut Ctx<'_>, msg: &Message) {
                 let chan = chan.clone();
                 send_names(ctx, &chan);
             }
-            _ => ctx.numeric(RPL_ENDOFNAMES, &[name, "End of /NAMES list"]),
+            _ => ctx.numeric(RPL_ENDOFNAMES, &[middle(name), "End of /NAMES list"]),
         }
     }
 }
@@ -233,7 +234,7 @@ pub fn kick(ctx: &mut Ctx<'_>, msg: &Message) {
         return ctx.need_more_params("KICK");
     };
     let Some(chan) = ctx.world.net.channel(name) else {
-        return ctx.numeric(ERR_NOSUCHCHANNEL, &[name, "No such channel"]);
+        return ctx.numeric(ERR_NOSUCHCHANNEL, &[middle(name), "No such channel"]);
     };
     let chan_name = chan.name.clone();
     match chan.member(ctx.client.id) {
@@ -259,7 +260,7 @@ pub fn kick(ctx: &mut Ctx<'_>, msg: &Message) {
     };
     for nick in targets.split(',').filter(|n| !n.is_empty()) {
         let Some(target) = ctx.world.net.user_by_nick(nick) else {
-            ctx.numeric(ERR_NOSUCHNICK, &[nick, "No such nick/channel"]);
+            ctx.numeric(ERR_NOSUCHNICK, &[middle(nick), "No such nick/channel"]);
             continue;
         };
         let (target, target_nick) = (target.id, target.nick.clone());
@@ -296,7 +297,7 @@ pub fn invite(ctx: &mut Ctx<'_>, msg: &Message) {
     let (target_id, target_nick, target_away) =
         (target.id, target.nick.clone(), target.away.clone());
     let Some(chan) = ctx.world.net.channel(name) else {
-        return ctx.numeric(ERR_NOSUCHCHANNEL, &[name, "No such channel"]);
+        return ctx.numeric(ERR_NOSUCHCHANNEL, &[middle(name), "No such channel"]);
     };
     let chan_name = chan.name.clone();
     match chan.member(ctx.client.id) {

@@ -6,6 +6,7 @@ use natter_proto::numeric::*;
 use natter_proto::validate::is_channel_name;
 use natter_proto::{mask, Message};
 
+use super::registration::middle;
 use super::Ctx;
 use crate::world::now;
 
@@ -23,7 +24,7 @@ pub fn mode(ctx: &mut Ctx<'_>, msg: &Message) {
 
 fn channel_mode(ctx: &mut Ctx<'_>, name: &str, params: &[String]) {
     let Some(chan) = ctx.world.net.channel(name) else {
-        return ctx.numeric(ERR_NOSUCHCHANNEL, &[name, "No such channel"]);
+        return ctx.numeric(ERR_NOSUCHCHANNEL, &[middle(name), "No such channel"]);
     };
     let chan = chan.clone();
     let me = ctx.client.id;
@@ -61,7 +62,7 @@ fn channel_mode(ctx: &mut Ctx<'_>, name: &str, params: &[String]) {
             _ => {
                 ctx.numeric(
                     ERR_UNKNOWNMODE,
-                    &[&c.to_string(), "is unknown mode char to me"],
+                    &[middle(&c.to_string()), "is unknown mode char to me"],
                 );
                 continue;
             }
@@ -113,7 +114,7 @@ fn channel_mode(ctx: &mut Ctx<'_>, name: &str, params: &[String]) {
             'o' | 'v' => {
                 let nick = arg.expect("takes an argument");
                 let Some(user) = ctx.world.net.user_by_nick(&nick) else {
-                    ctx.numeric(ERR_NOSUCHNICK, &[&nick, "No such nick/channel"]);
+                    ctx.numeric(ERR_NOSUCHNICK, &[middle(&nick), "No such nick/channel"]);
                     continue;
                 };
                 let (uid, unick) = (user.id, user.nick.clone());
@@ -137,6 +138,10 @@ fn channel_mode(ctx: &mut Ctx<'_>, name: &str, params: &[String]) {
             }
             'b' => {
                 let m = mask::normalize_hostmask(&arg.expect("takes an argument"));
+                // RPL_BANLIST shows the mask as a middle parameter.
+                if middle(&m) != m {
+                    continue;
+                }
                 let exists = state
                     .bans
                     .iter()
@@ -174,7 +179,8 @@ fn channel_mode(ctx: &mut Ctx<'_>, name: &str, params: &[String]) {
             'k' => {
                 let key = arg.expect("takes an argument");
                 if add {
-                    if key.is_empty() || key.contains([' ', ',']) {
+                    // JOIN must be able to give it as a middle parameter.
+                    if middle(&key) != key || key.contains(',') {
                         ctx.numeric(ERR_INVALIDKEY, &[&chan.name, "Key is not well-formed"]);
                         continue;
                     }
@@ -260,7 +266,7 @@ fn channel_mode(ctx: &mut Ctx<'_>, name: &str, params: &[String]) {
 
 fn user_mode(ctx: &mut Ctx<'_>, target: &str, modestring: Option<&str>) {
     let Some(user) = ctx.world.net.user_by_nick(target) else {
-        return ctx.numeric(ERR_NOSUCHNICK, &[target, "No such nick/channel"]);
+        return ctx.numeric(ERR_NOSUCHNICK, &[middle(target), "No such nick/channel"]);
     };
     if user.id != ctx.client.id {
         return ctx.numeric(ERR_USERSDONTMATCH, &["Can't change mode for other users"]);
