@@ -865,3 +865,47 @@ fn channel_names_are_casemapped_rfc1459() {
     assert_eq!(bob.ask("PART #foo{1}"), ms(&[&line]));
     assert_eq!(alice.sync(), ms(&[&line]));
 }
+
+// ---- replies stay well-formed ----
+
+#[test]
+fn unrepresentable_names_are_echoed_as_star() {
+    // A trailing parameter may hold a space or start with ':', which no
+    // middle parameter of a reply can; such names are echoed as '*' so the
+    // reply keeps its parameters (Modern IRC "Parameters").
+    let server = TestServer::start();
+    let mut alice = server.client("alice");
+    alice.ask("JOIN #c");
+    assert_eq!(
+        alice.ask("JOIN :#a b"),
+        ms(&[":natter.local 403 alice * :No such channel"])
+    );
+    assert_eq!(
+        alice.ask("JOIN ::x"),
+        ms(&[":natter.local 403 alice * :No such channel"])
+    );
+    assert_eq!(
+        alice.ask("PART :#a b"),
+        ms(&[":natter.local 403 alice * :No such channel"])
+    );
+    assert_eq!(
+        alice.ask("TOPIC :#a b"),
+        ms(&[":natter.local 403 alice * :No such channel"])
+    );
+    assert_eq!(
+        alice.ask("NAMES :#a b"),
+        ms(&[":natter.local 366 alice * :End of /NAMES list"])
+    );
+    assert_eq!(
+        alice.ask("KICK #c :x y"),
+        ms(&[":natter.local 401 alice * :No such nick/channel"])
+    );
+    assert_eq!(
+        alice.ask("INVITE :x y"),
+        ms(&[":natter.local 461 alice INVITE :Not enough parameters"])
+    );
+    assert_eq!(
+        alice.ask("INVITE alice :#a b"),
+        ms(&[":natter.local 403 alice * :No such channel"])
+    );
+}

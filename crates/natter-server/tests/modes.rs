@@ -451,3 +451,46 @@ fn operator_may_drop_plus_o() {
         ms(&[":natter.local 481 alice :Permission Denied- You're not an IRC operator"])
     );
 }
+
+// ---- replies stay well-formed ----
+
+#[test]
+fn unrepresentable_arguments_are_echoed_as_star_or_refused() {
+    let server = TestServer::start();
+    let (mut alice, mut bob, _carol) = three_in(&server, "#c");
+    assert_eq!(
+        alice.ask("MODE :#a b"),
+        ms(&[":natter.local 403 alice * :No such channel"])
+    );
+    assert_eq!(
+        alice.ask("MODE :a b"),
+        ms(&[":natter.local 401 alice * :No such nick/channel"])
+    );
+    assert_eq!(
+        alice.ask("MODE #c +o :a b"),
+        ms(&[":natter.local 401 alice * :No such nick/channel"])
+    );
+    // A space in a trailing modestring is no mode character.
+    let line = format!(":{} MODE #c +i", src("alice"));
+    assert_eq!(
+        alice.ask("MODE #c :+i x"),
+        ms(&[
+            ":natter.local 472 alice * :is unknown mode char to me",
+            ":natter.local 472 alice x :is unknown mode char to me",
+            &line,
+        ])
+    );
+    assert_eq!(bob.sync(), ms(&[&line]));
+    // A ban mask or key that could not be shown as a parameter is refused.
+    assert!(alice.ask("MODE #c +b :a b").is_empty());
+    assert!(alice.ask("MODE #c +b ::x").is_empty());
+    assert_eq!(
+        alice.ask("MODE #c +k ::x"),
+        ms(&[":natter.local 525 alice #c :Key is not well-formed"])
+    );
+    assert_eq!(
+        alice.ask("MODE #c +b"),
+        ms(&[":natter.local 368 alice #c :End of channel ban list"])
+    );
+    bob.assert_quiet();
+}
