@@ -468,10 +468,15 @@ fn names_of_secret_channel() {
             ":natter.local 366 alice #s :End of /NAMES list",
         ])
     );
-    // Non-members learn nothing.
+    // Non-members learn nothing, not even the topic.
     assert_eq!(
         dave.ask("NAMES #s"),
         ms(&[":natter.local 366 dave #s :End of /NAMES list"])
+    );
+    alice.ask("TOPIC #s :hush");
+    assert_eq!(
+        dave.ask("TOPIC #s"),
+        ms(&[":natter.local 442 dave #s :You're not on that channel"])
     );
 }
 
