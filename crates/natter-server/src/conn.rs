@@ -127,6 +127,11 @@ async fn read_loop(
                 last_rx = Instant::now();
                 ping_sent = None;
                 while let Some(frame) = framer.next_frame() {
+                    // Closed meanwhile (KILL, SendQ): the cancel branch
+                    // above ends the connection; the rest is not handled.
+                    if out.cancel.is_cancelled() {
+                        break;
+                    }
                     handle_frame(shared, client, out, frame);
                     if let Some(job) = client.deferred.take() {
                         run_deferred(shared, client, out, job).await;
@@ -158,6 +163,12 @@ async fn read_loop(
 /// client's replies as one buffer.
 fn handle_frame(shared: &Shared, client: &mut Client, out: &Outbound, frame: Frame) {
     let mut world = shared.world.lock();
+    // A registered client whose user is gone was KILLed while lines it had
+    // already sent were waiting here: it may no longer act (handlers rely on
+    // the user existing), its connection is closing.
+    if client.registered && world.net.user(client.id).is_none() {
+        return;
+    }
     let mut ctx = Ctx {
         world: &mut world,
         client,
