@@ -498,7 +498,6 @@ fn die_stops_the_server_when_allowed() {
 }
 
 #[test]
-#[ignore = "conn.rs keeps handling a killed client's already-read lines; the first one needing its user panics the task (\"registered client has a user\") and its connection is never removed"]
 fn kill_while_target_has_lines_queued_leaves_no_ghost() {
     // The target's reader may still be working through lines it had
     // already read when the KILL removed its user. Handling them must not

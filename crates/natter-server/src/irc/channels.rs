@@ -106,11 +106,14 @@ pub fn part(ctx: &mut Ctx<'_>, msg: &Message) {
         }
         let channel = chan.name.clone();
         let prefix = ctx.me().prefix();
+        let reason = reason
+            .as_deref()
+            .map(|r| super::fit_trailing(r, &prefix, "PART", &[&channel]).to_string());
         ctx.emit(Event::Parted {
             id: ctx.client.id,
             prefix,
             channel,
-            reason: reason.clone(),
+            reason,
         });
     }
 }
@@ -149,14 +152,15 @@ pub fn topic(ctx: &mut Ctx<'_>, msg: &Message) {
             &[&chan.name, "You're not channel operator"],
         );
     }
-    let text = truncate(text, ctx.world.config.limits.topiclen);
     let me = ctx.me();
+    let by_prefix = me.prefix();
+    let text = truncate(text, ctx.world.config.limits.topiclen);
+    let text = super::fit_trailing(text, &by_prefix, "TOPIC", &[&chan.name]);
     let topic = (!text.is_empty()).then(|| Topic {
         text: text.to_string(),
         setter: me.nick.clone(),
         set_at: now(),
     });
-    let by_prefix = me.prefix();
     ctx.emit(Event::TopicChanged {
         by_prefix,
         channel: chan.name.clone(),
@@ -276,12 +280,14 @@ pub fn kick(ctx: &mut Ctx<'_>, msg: &Message) {
             );
             continue;
         }
+        let reason = super::fit_trailing(&reason, &by_prefix, "KICK", &[&chan_name, &target_nick])
+            .to_string();
         ctx.emit(Event::Kicked {
             by_prefix: by_prefix.clone(),
             channel: chan_name.clone(),
             target,
             target_nick,
-            reason: reason.clone(),
+            reason,
         });
     }
 }

@@ -165,6 +165,26 @@ impl Ctx<'_> {
     }
 }
 
+/// `text` cut (on a character boundary) so that the line
+/// `:source COMMAND middles... :text` CR LF fits in 512 bytes (RFC 1459 2.3):
+/// the source a server prepends can push a client's maximal line over.
+pub(crate) fn fit_trailing<'t>(
+    text: &'t str,
+    source: &str,
+    command: &str,
+    middles: &[&str],
+) -> &'t str {
+    // ':' source ' ' command (' ' middle)* ' :' text CR LF
+    let overhead = 1
+        + source.len()
+        + 1
+        + command.len()
+        + middles.iter().map(|m| m.len() + 1).sum::<usize>()
+        + 2
+        + 2;
+    channels::truncate(text, 512usize.saturating_sub(overhead))
+}
+
 /// Runs one parsed command.
 pub fn dispatch(ctx: &mut Ctx<'_>, msg: &Message) {
     let cmd = msg.command.as_str();

@@ -140,7 +140,10 @@ impl Client {
                 Some(String::from_utf8_lossy(&buf).into_owned())
             }
             Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => None,
-            Err(e) => panic!("[{}] no line from server within {:?}: {e}", self.nick, TIMEOUT),
+            Err(e) => panic!(
+                "[{}] no line from server within {:?}: {e}",
+                self.nick, TIMEOUT
+            ),
         }
     }
 
@@ -149,7 +152,8 @@ impl Client {
         let line = self
             .recv_line()
             .unwrap_or_else(|| panic!("[{}] connection closed", self.nick));
-        Message::parse(&line).unwrap_or_else(|e| panic!("[{}] unparsable line {line:?}: {e:?}", self.nick))
+        Message::parse(&line)
+            .unwrap_or_else(|e| panic!("[{}] unparsable line {line:?}: {e:?}", self.nick))
     }
 
     /// Reads until a message with `command` arrives and returns it; panics
@@ -163,7 +167,10 @@ impl Client {
         let mut skipped = Vec::new();
         loop {
             let Some(line) = self.recv_line() else {
-                panic!("[{}] closed while waiting for {commands:?}; skipped {skipped:#?}", self.nick);
+                panic!(
+                    "[{}] closed while waiting for {commands:?}; skipped {skipped:#?}",
+                    self.nick
+                );
             };
             let msg = Message::parse(&line).expect("parsable");
             if commands.contains(&msg.command.as_str()) {
@@ -182,7 +189,9 @@ impl Client {
         let mut seen = Vec::new();
         loop {
             let msg = self.recv();
-            if msg.command == "PONG" && msg.params.last().map(String::as_str) == Some(token.as_str()) {
+            if msg.command == "PONG"
+                && msg.params.last().map(String::as_str) == Some(token.as_str())
+            {
                 return seen;
             }
             seen.push(msg);
@@ -198,7 +207,11 @@ impl Client {
     /// Asserts nothing but the sync PONG arrives.
     pub fn assert_quiet(&mut self) {
         let seen = self.sync();
-        assert!(seen.is_empty(), "[{}] expected nothing, got {seen:#?}", self.nick);
+        assert!(
+            seen.is_empty(),
+            "[{}] expected nothing, got {seen:#?}",
+            self.nick
+        );
     }
 
     /// Reads until the server closes the connection, returning the lines.
