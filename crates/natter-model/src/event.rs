@@ -9,13 +9,16 @@
 use crate::channel::Topic;
 use crate::user::{User, UserId};
 
-/// PRIVMSG or NOTICE (RFC 2812 3.3). A NOTICE never triggers automatic replies.
+/// PRIVMSG or NOTICE (RFC 2812 3.3), or TAGMSG (IRCv3 message-tags). A
+/// NOTICE never triggers automatic replies; a TAGMSG carries only tags.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MessageKind {
     /// PRIVMSG.
     Privmsg,
     /// NOTICE.
     Notice,
+    /// TAGMSG: no text, only client-only tags.
+    Tagmsg,
 }
 
 impl MessageKind {
@@ -24,6 +27,7 @@ impl MessageKind {
         match self {
             MessageKind::Privmsg => "PRIVMSG",
             MessageKind::Notice => "NOTICE",
+            MessageKind::Tagmsg => "TAGMSG",
         }
     }
 }
@@ -150,8 +154,10 @@ pub enum Event {
         /// The changes.
         changes: Vec<ModeChange>,
     },
-    /// A PRIVMSG or NOTICE. Shown to the target user, or to the channel's
-    /// (status-filtered) members other than the sender.
+    /// A PRIVMSG, NOTICE or TAGMSG. Shown to the target user, or to the
+    /// channel's (status-filtered) members; the sender is among the
+    /// recipients too, and front ends decide whether to echo it
+    /// (IRCv3 echo-message; the IM protocol always echoes).
     Message {
         /// The sender.
         from: UserId,
@@ -161,13 +167,41 @@ pub enum Event {
         kind: MessageKind,
         /// Where it goes.
         target: MessageTarget,
-        /// The text, never empty.
+        /// The text; empty only for TAGMSG.
         text: String,
+        /// Client-only tags (IRCv3 message-tags), serialized without the
+        /// leading '@' (e.g. `+draft/react=lol;+typing=active`); may be empty.
+        tags: String,
+        /// The network-unique message ID (IRCv3 message-ids).
+        msgid: String,
         /// Unix time (seconds).
         at: u64,
     },
+    /// A user changed their real name (IRCv3 setname). Shown to the user
+    /// and channel peers.
+    RealnameChanged {
+        /// Who.
+        id: UserId,
+        /// Their prefix.
+        prefix: String,
+        /// The new real name.
+        realname: String,
+    },
+    /// A user's username and/or host changed (IRCv3 chghost). Shown to the
+    /// user and channel peers.
+    HostChanged {
+        /// Who.
+        id: UserId,
+        /// The prefix before the change.
+        old_prefix: String,
+        /// The new username.
+        user: String,
+        /// The new host.
+        host: String,
+    },
     /// A user was invited to a channel; lets them past `+i` once. Shown to
-    /// the invited user.
+    /// the invited user and to the channel's operators (who see it only
+    /// with IRCv3 invite-notify).
     Invited {
         /// Prefix of the inviter.
         by_prefix: String,

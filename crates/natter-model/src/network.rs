@@ -279,14 +279,9 @@ impl Network {
                 if let Some(u) = self.users.get_mut(from) {
                     u.last_active = *at;
                 }
-                match target {
-                    MessageTarget::User(to) => {
-                        if self.users.contains_key(to) {
-                            vec![*to]
-                        } else {
-                            Vec::new()
-                        }
-                    }
+                let mut to: Vec<UserId> = match target {
+                    MessageTarget::User(to) if self.users.contains_key(to) => vec![*to],
+                    MessageTarget::User(_) => return Vec::new(),
                     MessageTarget::Channel { name, status } => {
                         let Some(chan) = self.channels.get(&fold(name)) else {
                             return Vec::new();
@@ -299,15 +294,40 @@ impl Network {
                             .map(|(&m, _)| m)
                             .collect()
                     }
+                };
+                if !to.contains(from) {
+                    to.push(*from);
                 }
+                to
             }
             Event::Invited {
                 target, channel, ..
             } => {
+                let mut to = vec![*target];
                 if let Some(chan) = self.channels.get_mut(&fold(channel)) {
                     chan.invited.insert(*target);
+                    to.extend(chan.members.iter().filter(|(_, m)| m.op).map(|(&id, _)| id));
                 }
-                vec![*target]
+                to
+            }
+            Event::RealnameChanged { id, realname, .. } => {
+                let Some(user) = self.users.get_mut(id) else {
+                    return Vec::new();
+                };
+                user.realname = realname.clone();
+                let mut to = self.peers(*id);
+                to.push(*id);
+                to
+            }
+            Event::HostChanged { id, user, host, .. } => {
+                let Some(u) = self.users.get_mut(id) else {
+                    return Vec::new();
+                };
+                u.user = user.clone();
+                u.host = host.clone();
+                let mut to = self.peers(*id);
+                to.push(*id);
+                to
             }
             Event::AwayChanged { id, message, .. } => {
                 let Some(user) = self.users.get_mut(id) else {
@@ -529,9 +549,12 @@ mod tests {
                 status: Some('@'),
             },
             text: "hi".into(),
+            tags: String::new(),
+            msgid: "m1".into(),
             at: 1,
         });
-        assert_eq!(to, vec![1]);
+        // The op, and the sender (whose front end decides about echoing).
+        assert_eq!(to, vec![1, 2]);
     }
 
     #[test]

@@ -112,6 +112,8 @@ pub struct Limits {
     pub sendq: usize,
     /// Former nicks remembered for WHOWAS.
     pub whowas: usize,
+    /// Nicks one client may MONITOR (ISUPPORT MONITOR).
+    pub monitor: usize,
 }
 
 impl Default for Limits {
@@ -129,6 +131,7 @@ impl Default for Limits {
             max_targets: 4,
             sendq: 1 << 20,
             whowas: 1000,
+            monitor: 100,
         }
     }
 }

@@ -41,6 +41,7 @@ pub(crate) async fn serve(shared: Arc<Shared>, stream: TcpStream, addr: SocketAd
             out: out.clone(),
             frontend: Frontend::Irc,
             caps: Default::default(),
+            monitoring: Default::default(),
             registered: false,
             addr,
         },
@@ -69,7 +70,7 @@ pub(crate) async fn serve(shared: Arc<Shared>, stream: TcpStream, addr: SocketAd
             );
         }
         w.net.release_nick(id);
-        w.conns.remove(&id);
+        w.remove_conn(id);
     }
     let mut line = String::new();
     write_line_trailing(
@@ -177,7 +178,10 @@ fn handle_frame(shared: &Shared, client: &mut Client, out: &Outbound, frame: Fra
     match frame {
         Frame::TooLong => ctx.numeric(ERR_INPUTTOOLONG, &["Input line was too long"]),
         Frame::Line(bytes) => match Message::parse_bytes(&bytes) {
-            Ok(msg) => irc::dispatch(&mut ctx, &msg),
+            Ok(msg) => {
+                ctx.take_label(&msg);
+                irc::dispatch(&mut ctx, &msg)
+            }
             Err(ParseError::Empty) => {}
             Err(ParseError::TagsTooLong | ParseError::BodyTooLong) => {
                 ctx.numeric(ERR_INPUTTOOLONG, &["Input line was too long"])
@@ -210,7 +214,7 @@ fn handle_frame(shared: &Shared, client: &mut Client, out: &Outbound, frame: Fra
             }
         },
     }
-    let reply = std::mem::take(&mut ctx.out);
+    let reply = ctx.take_reply();
     drop(world);
     if !reply.is_empty() {
         out.push(Bytes::from(reply));
@@ -257,7 +261,7 @@ async fn run_deferred(shared: &Arc<Shared>, client: &mut Client, out: &Outbound,
         out: String::new(),
     };
     finish(&mut ctx);
-    let reply = std::mem::take(&mut ctx.out);
+    let reply = ctx.take_reply();
     drop(world);
     if !reply.is_empty() {
         out.push(Bytes::from(reply));

@@ -2,7 +2,7 @@
 //! its local connections. One lock guards it; handlers run under that lock,
 //! never across an await or I/O (pushing to an [`Outbound`] never blocks).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -11,6 +11,9 @@ use natter_model::{Event, Frontend, Network, UserId};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
+use natter_proto::numeric::{RPL_MONOFFLINE, RPL_MONONLINE};
+use natter_proto::{casemap, write_line_trailing};
+
 use crate::irc::caps::CapSet;
 use crate::irc::render;
 use crate::outbound::Outbound;
@@ -24,6 +27,8 @@ pub struct ConnEntry {
     pub frontend: Frontend,
     /// Capabilities it negotiated (IRCv3 CAP); renderers read them.
     pub caps: CapSet,
+    /// Folded nicks this client MONITORs (mirrors [`World::monitors`]).
+    pub monitoring: HashSet<String>,
     /// Whether it finished registration (and so is a user in `net`).
     pub registered: bool,
     /// The peer address.
@@ -47,6 +52,10 @@ pub struct World {
     pub isupport: Vec<String>,
     /// Cancelled to shut the whole server down (DIE, SIGTERM).
     pub shutdown: CancellationToken,
+    /// MONITOR lists: folded nick -> local users watching it.
+    pub monitors: HashMap<String, HashSet<UserId>>,
+    started_nanos: u128,
+    msgid_counter: u64,
 }
 
 impl World {
@@ -61,6 +70,12 @@ impl World {
             isupport,
             config,
             shutdown,
+            monitors: HashMap::new(),
+            started_nanos: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or(0),
+            msgid_counter: 0,
         }
     }
 
@@ -82,30 +97,30 @@ impl World {
     /// instead of its queue, so they stay in order with its direct replies.
     pub fn emit(&mut self, event: &Event, me: Option<(UserId, &mut String)>) {
         let recipients = self.net.apply(event);
-        let (me_id, me_buf) = match me {
+        let (me_id, mut me_buf) = match me {
             Some((id, buf)) => (Some(id), Some(buf)),
             None => (None, None),
         };
-        let mut me_buf = me_buf;
-        let mut forms: Vec<(u32, Option<Bytes>)> = Vec::new();
+        let stamp = render::Stamp::default();
+        // Distinct forms are few (a handful of capability combinations), so
+        // a linear scan beats hashing.
+        let mut forms: Vec<(CapSet, Bytes)> = Vec::new();
         for id in recipients {
             let Some(conn) = self.conns.get(&id) else {
                 continue;
             };
-            let key = match conn.frontend {
-                Frontend::Irc => render::form_key(event, conn.caps),
-                Frontend::Im => continue,
-            };
+            if conn.frontend != Frontend::Irc || !render::visible(event, id, conn.caps) {
+                continue;
+            }
+            let key = render::form_key(event, conn.caps);
             let line = match forms.iter().find(|(k, _)| *k == key) {
                 Some((_, line)) => line.clone(),
                 None => {
-                    let line =
-                        render::render(event, &self.net, conn.caps, &self.config.server.name);
+                    let line = render::render(event, &self.net, key, &stamp);
                     forms.push((key, line.clone()));
                     line
                 }
             };
-            let Some(line) = line else { continue };
             match (&mut me_buf, me_id == Some(id)) {
                 (Some(buf), true) => buf.push_str(std::str::from_utf8(&line).unwrap_or_default()),
                 _ => {
@@ -113,6 +128,71 @@ impl World {
                 }
             }
         }
+        self.notify_monitors(event);
+    }
+
+    /// MONITOR (IRCv3 monitor): tells watchers when a nick they monitor
+    /// comes online (RPL_MONONLINE) or goes offline (RPL_MONOFFLINE).
+    fn notify_monitors(&mut self, event: &Event) {
+        if self.monitors.is_empty() {
+            return;
+        }
+        let (online, offline): (Option<String>, Option<String>) = match event {
+            Event::UserIntroduced(u) => (Some(u.prefix()), None),
+            Event::NickChanged { id, old_prefix, .. } => {
+                let old_nick = old_prefix.split('!').next().unwrap_or("").to_string();
+                let new = self.net.user(*id).map(|u| u.prefix());
+                // A case-only change leaves the monitored key the same.
+                match new {
+                    Some(p) if casemap::eq(p.split('!').next().unwrap_or(""), &old_nick) => {
+                        (None, None)
+                    }
+                    new => (new, Some(old_nick)),
+                }
+            }
+            Event::Quit { prefix, .. } => (
+                None,
+                Some(prefix.split('!').next().unwrap_or("").to_string()),
+            ),
+            _ => (None, None),
+        };
+        let server = self.config.server.name.clone();
+        for (numeric, who) in [(RPL_MONOFFLINE, offline), (RPL_MONONLINE, online)] {
+            let Some(who) = who else { continue };
+            let nick = who.split('!').next().unwrap_or("");
+            let Some(watchers) = self.monitors.get(&casemap::fold(nick)) else {
+                continue;
+            };
+            for w in watchers {
+                let (Some(conn), Some(user)) = (self.conns.get(w), self.net.user(*w)) else {
+                    continue;
+                };
+                let mut line = String::new();
+                write_line_trailing(&mut line, None, Some(&server), numeric, &[&user.nick, &who]);
+                conn.out.push(Bytes::from(line));
+            }
+        }
+    }
+
+    /// Forgets a local connection that ended (its user, if any, already quit).
+    pub fn remove_conn(&mut self, id: UserId) {
+        if let Some(conn) = self.conns.remove(&id) {
+            for nick in conn.monitoring {
+                if let Some(watchers) = self.monitors.get_mut(&nick) {
+                    watchers.remove(&id);
+                    if watchers.is_empty() {
+                        self.monitors.remove(&nick);
+                    }
+                }
+            }
+        }
+    }
+
+    /// A fresh network-unique message ID (IRCv3 message-ids): the server's
+    /// start time and a counter, so IDs never repeat across restarts either.
+    pub fn next_msgid(&mut self) -> String {
+        self.msgid_counter += 1;
+        format!("{:x}-{:x}", self.started_nanos, self.msgid_counter)
     }
 }
 

@@ -448,7 +448,23 @@ fn cap_ls_302_holds_registration_until_cap_end() {
     assert_eq!(params(&r[0])[..2], ["*", "LS"]);
     assert_eq!(
         cap_names(&r[0].params[2]),
-        ["cap-notify", "multi-prefix", "userhost-in-names"]
+        [
+            "account-notify",
+            "account-tag",
+            "away-notify",
+            "batch",
+            "cap-notify",
+            "chghost",
+            "echo-message",
+            "extended-join",
+            "invite-notify",
+            "labeled-response",
+            "message-tags",
+            "multi-prefix",
+            "server-time",
+            "setname",
+            "userhost-in-names"
+        ]
     );
     c.send("NICK alice");
     c.send("USER alice 0 * :Alice");

@@ -27,8 +27,36 @@ pub fn cap(ctx: &mut Ctx<'_>, msg: &Message) {
                 // CAP LS 302 implies cap-notify.
                 set_caps(ctx, |caps| caps.set(Cap::CapNotify, true));
             }
-            let list: Vec<&str> = Cap::ALL.iter().map(|c| c.name()).collect();
-            ctx.server_line("CAP", &[&nick, "LS", &list.join(" ")]);
+            let v302 = ctx.client.cap_version >= 302;
+            let entries: Vec<String> = Cap::ALL
+                .iter()
+                .map(|c| match (c.value(), v302) {
+                    (Some(v), true) => format!("{}={v}", c.name()),
+                    _ => c.name().to_string(),
+                })
+                .collect();
+            // Long lists span several lines; with 302 every line but the
+            // last says `*` so the client knows more follows.
+            let mut lines: Vec<String> = vec![String::new()];
+            for e in entries {
+                let last = lines.last_mut().expect("never empty");
+                if !last.is_empty() && last.len() + 1 + e.len() > 380 && v302 {
+                    lines.push(e);
+                } else {
+                    if !last.is_empty() {
+                        last.push(' ');
+                    }
+                    last.push_str(&e);
+                }
+            }
+            let n = lines.len();
+            for (i, line) in lines.iter().enumerate() {
+                if i + 1 < n {
+                    ctx.server_line("CAP", &[&nick, "LS", "*", line]);
+                } else {
+                    ctx.server_line("CAP", &[&nick, "LS", line]);
+                }
+            }
         }
         "LIST" => {
             let enabled = caps_of(ctx).names();

@@ -1,29 +1,87 @@
-//! IRCv3 capabilities (Capability Negotiation, <https://ircv3.net/specs/extensions/capability-negotiation>):
-//! the set natter offers and the per-client set a client has enabled.
+//! IRCv3 capabilities (Capability Negotiation,
+//! <https://ircv3.net/specs/extensions/capability-negotiation>): the set
+//! natter offers and the per-client set a client has enabled.
 
 /// One capability natter offers, spelled as IRCv3 spells it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u32)]
 pub enum Cap {
-    /// `multi-prefix`: NAMES and WHO show every member prefix, not just the highest.
-    MultiPrefix = 1 << 0,
-    /// `userhost-in-names`: NAMES shows `nick!user@host`.
-    UserhostInNames = 1 << 1,
+    /// `account-notify`: ACCOUNT when a peer logs in or out.
+    AccountNotify = 1 << 0,
+    /// `account-tag`: an `account` tag on messages from logged-in users.
+    AccountTag = 1 << 1,
+    /// `away-notify`: AWAY lines when peers go away or come back.
+    AwayNotify = 1 << 2,
+    /// `batch`: BATCH framing of related lines.
+    Batch = 1 << 3,
     /// `cap-notify`: CAP NEW/DEL (implied by CAP LS 302).
-    CapNotify = 1 << 2,
+    CapNotify = 1 << 4,
+    /// `chghost`: CHGHOST instead of a QUIT/JOIN cycle on host changes.
+    Chghost = 1 << 5,
+    /// `echo-message`: the sender gets its own PRIVMSG/NOTICE/TAGMSG back.
+    EchoMessage = 1 << 6,
+    /// `extended-join`: JOIN carries the account and real name.
+    ExtendedJoin = 1 << 7,
+    /// `invite-notify`: channel operators see INVITEs to their channel.
+    InviteNotify = 1 << 8,
+    /// `labeled-response`: replies carry the command's `label` tag.
+    LabeledResponse = 1 << 9,
+    /// `message-tags`: client-only tags, TAGMSG, `msgid`.
+    MessageTags = 1 << 10,
+    /// `multi-prefix`: NAMES, WHO and WHOIS show every member prefix.
+    MultiPrefix = 1 << 11,
+    /// `server-time`: a `time` tag on every message.
+    ServerTime = 1 << 12,
+    /// `setname`: SETNAME, and real-name changes of peers.
+    Setname = 1 << 13,
+    /// `userhost-in-names`: NAMES shows `nick!user@host`.
+    UserhostInNames = 1 << 14,
 }
 
 impl Cap {
     /// Every capability natter offers, in CAP LS order.
-    pub const ALL: [Cap; 3] = [Cap::CapNotify, Cap::MultiPrefix, Cap::UserhostInNames];
+    pub const ALL: [Cap; 15] = [
+        Cap::AccountNotify,
+        Cap::AccountTag,
+        Cap::AwayNotify,
+        Cap::Batch,
+        Cap::CapNotify,
+        Cap::Chghost,
+        Cap::EchoMessage,
+        Cap::ExtendedJoin,
+        Cap::InviteNotify,
+        Cap::LabeledResponse,
+        Cap::MessageTags,
+        Cap::MultiPrefix,
+        Cap::ServerTime,
+        Cap::Setname,
+        Cap::UserhostInNames,
+    ];
 
     /// The capability's name.
     pub fn name(self) -> &'static str {
         match self {
-            Cap::MultiPrefix => "multi-prefix",
-            Cap::UserhostInNames => "userhost-in-names",
+            Cap::AccountNotify => "account-notify",
+            Cap::AccountTag => "account-tag",
+            Cap::AwayNotify => "away-notify",
+            Cap::Batch => "batch",
             Cap::CapNotify => "cap-notify",
+            Cap::Chghost => "chghost",
+            Cap::EchoMessage => "echo-message",
+            Cap::ExtendedJoin => "extended-join",
+            Cap::InviteNotify => "invite-notify",
+            Cap::LabeledResponse => "labeled-response",
+            Cap::MessageTags => "message-tags",
+            Cap::MultiPrefix => "multi-prefix",
+            Cap::ServerTime => "server-time",
+            Cap::Setname => "setname",
+            Cap::UserhostInNames => "userhost-in-names",
         }
+    }
+
+    /// The value shown after `=` in CAP LS 302, if any.
+    pub fn value(self) -> Option<&'static str> {
+        None
     }
 
     /// The capability called `name`, if natter offers it.
@@ -33,7 +91,7 @@ impl Cap {
 }
 
 /// A set of capabilities, as a bit set.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct CapSet(pub u32);
 
 impl CapSet {
@@ -48,6 +106,10 @@ impl CapSet {
         } else {
             self.0 &= !(cap as u32);
         }
+    }
+    /// The set restricted to `caps`.
+    pub fn only(self, caps: &[Cap]) -> CapSet {
+        CapSet(self.0 & caps.iter().fold(0, |m, c| m | *c as u32))
     }
     /// The names of the capabilities in the set, space-separated.
     pub fn names(self) -> String {

@@ -1,7 +1,10 @@
-//! PRIVMSG, NOTICE and AWAY (RFC 2812 3.3 and 4.1; Modern IRC).
+//! PRIVMSG, NOTICE, TAGMSG and AWAY (RFC 2812 3.3 and 4.1; Modern IRC;
+//! IRCv3 message-tags).
 //!
 //! A NOTICE never produces an error reply (RFC 2812 3.3.2): errors are
-//! only sent for PRIVMSG.
+//! only sent for PRIVMSG and TAGMSG. Every message gets a `msgid`
+//! (IRCv3 message-ids); client-only tags (`+name`) from clients that
+//! negotiated message-tags are relayed to recipients that did too.
 
 use natter_model::{Event, MessageKind, MessageTarget};
 use natter_proto::numeric::*;
@@ -15,13 +18,18 @@ use crate::world::now;
 /// Longest line sent to a client, CR LF included (RFC 1459 2.3).
 const MAX_LINE: usize = 512;
 
-/// PRIVMSG/NOTICE <target>{,<target>} <text>. A target is a nick, a
-/// channel, or `@#chan`/`+#chan` (STATUSMSG) for its ops or voiced members.
+/// Longest client-only tag section accepted from a client, in bytes
+/// (IRCv3 message-tags: 4094 for client tags).
+const MAX_CLIENT_TAGS: usize = 4094;
+
+/// PRIVMSG/NOTICE <target>{,<target>} <text>, or TAGMSG <target>{,<target>}.
+/// A target is a nick, a channel, or `@#chan`/`+#chan` (STATUSMSG) for its
+/// ops or voiced members.
 pub fn message(ctx: &mut Ctx<'_>, msg: &Message) {
-    let kind = if msg.command == "NOTICE" {
-        MessageKind::Notice
-    } else {
-        MessageKind::Privmsg
+    let kind = match msg.command.as_str() {
+        "NOTICE" => MessageKind::Notice,
+        "TAGMSG" => MessageKind::Tagmsg,
+        _ => MessageKind::Privmsg,
     };
     let notice = kind == MessageKind::Notice;
     let Some(targets) = msg.param(0).filter(|t| !t.is_empty()) else {
@@ -33,12 +41,21 @@ pub fn message(ctx: &mut Ctx<'_>, msg: &Message) {
         }
         return;
     };
-    let Some(text) = msg.param(1).filter(|t| !t.is_empty()) else {
-        if !notice {
-            ctx.numeric(ERR_NOTEXTTOSEND, &["No text to send"]);
+    let text = match (kind, msg.param(1).filter(|t| !t.is_empty())) {
+        (MessageKind::Tagmsg, _) => "",
+        (_, Some(text)) => text,
+        (_, None) => {
+            if !notice {
+                ctx.numeric(ERR_NOTEXTTOSEND, &["No text to send"]);
+            }
+            return;
         }
-        return;
     };
+    let tags = client_tags(ctx, msg);
+    if kind == MessageKind::Tagmsg && tags.is_empty() {
+        // Nothing to relay (no client-only tags, or not negotiated).
+        return;
+    }
     let max_targets = ctx.world.config.limits.max_targets;
     for (i, target) in targets.split(',').filter(|t| !t.is_empty()).enumerate() {
         if i >= max_targets {
@@ -47,11 +64,34 @@ pub fn message(ctx: &mut Ctx<'_>, msg: &Message) {
             }
             break;
         }
-        deliver(ctx, kind, target, text);
+        deliver(ctx, kind, target, text, &tags);
     }
 }
 
-fn deliver(ctx: &mut Ctx<'_>, kind: MessageKind, target: &str, text: &str) {
+/// The client-only tags (`+name[=value]`) of `msg`, re-serialized, when the
+/// sender negotiated message-tags; empty otherwise or when over the limit.
+fn client_tags(ctx: &Ctx<'_>, msg: &Message) -> String {
+    if !ctx.caps().has(super::caps::Cap::MessageTags) {
+        return String::new();
+    }
+    let mut out = String::new();
+    for tag in msg.tags.iter().filter(|t| t.key.starts_with('+')) {
+        if !out.is_empty() {
+            out.push(';');
+        }
+        out.push_str(&tag.key);
+        if let Some(v) = &tag.value {
+            out.push('=');
+            natter_proto::message::escape_tag_value(v, &mut out);
+        }
+    }
+    if out.len() > MAX_CLIENT_TAGS {
+        out.clear();
+    }
+    out
+}
+
+fn deliver(ctx: &mut Ctx<'_>, kind: MessageKind, target: &str, text: &str, tags: &str) {
     let notice = kind == MessageKind::Notice;
     let me = ctx.me();
     let (status, bare) = match target.chars().next() {
@@ -86,7 +126,7 @@ fn deliver(ctx: &mut Ctx<'_>, kind: MessageKind, target: &str, text: &str) {
             return;
         };
         let (uid, nick, away) = (user.id, user.nick.clone(), user.away.clone());
-        if let (Some(away), false) = (away, notice) {
+        if let (Some(away), MessageKind::Privmsg) = (away, kind) {
             ctx.numeric(RPL_AWAY, &[&nick, &away]);
         }
         MessageTarget::User(uid)
@@ -101,12 +141,15 @@ fn deliver(ctx: &mut Ctx<'_>, kind: MessageKind, target: &str, text: &str) {
     // ":" prefix " " command " " target " :" text "\r\n"
     let overhead = 1 + prefix.len() + 1 + kind.command().len() + 1 + shown_target + 2 + 2;
     let text = truncate(text, MAX_LINE.saturating_sub(overhead));
+    let msgid = ctx.world.next_msgid();
     ctx.emit(Event::Message {
         from,
         prefix,
         kind,
         target: to,
         text: text.to_string(),
+        tags: tags.to_string(),
+        msgid,
         at: now(),
     });
 }

@@ -10,6 +10,7 @@ pub mod caps;
 mod channels;
 mod messaging;
 mod modes;
+mod monitor;
 pub mod operators;
 mod queries;
 mod registration;
@@ -22,6 +23,7 @@ use natter_proto::numeric::*;
 use natter_proto::{write_line, write_line_trailing, Message};
 
 use crate::world::World;
+use caps::{Cap, CapSet};
 
 /// Protocol state of one IRC connection, owned by its task.
 #[derive(Debug)]
@@ -49,6 +51,11 @@ pub struct Client {
     pub quit: Option<String>,
     /// Work a handler left to run off the world lock.
     pub deferred: Option<Deferred>,
+    /// The `label` tag of the command being answered (IRCv3
+    /// labeled-response), when the client negotiated the capability.
+    pub label: Option<String>,
+    /// Counter for this client's batch reference tags.
+    pub batches: u64,
 }
 
 /// Slow work a handler hands to its connection task, to run without the
@@ -89,6 +96,8 @@ impl Client {
             cap_version: 0,
             quit: None,
             deferred: None,
+            label: None,
+            batches: 0,
         }
     }
 }
@@ -152,6 +161,60 @@ impl Ctx<'_> {
         );
     }
 
+    /// The client's negotiated capabilities.
+    pub fn caps(&self) -> CapSet {
+        self.world
+            .conns
+            .get(&self.client.id)
+            .map(|c| c.caps)
+            .unwrap_or_default()
+    }
+
+    /// Remembers `msg`'s `label` tag if the client uses labeled-response.
+    pub fn take_label(&mut self, msg: &Message) {
+        self.client.label = None;
+        if self.caps().has(Cap::LabeledResponse) {
+            if let Some(tag) = msg.tags.iter().find(|t| t.key == "label") {
+                self.client.label = Some(tag.value.clone().unwrap_or_default());
+            }
+        }
+    }
+
+    /// Takes the replies to the current command, labeled per IRCv3
+    /// labeled-response when it carried a label: one line gets the `label`
+    /// tag, none becomes `ACK`, several are wrapped in a `labeled-response`
+    /// batch. While deferred work is pending the label waits for it.
+    pub fn take_reply(&mut self) -> String {
+        let out = std::mem::take(&mut self.out);
+        if self.client.deferred.is_some() {
+            return out;
+        }
+        let Some(label) = self.client.label.take() else {
+            return out;
+        };
+        let mut label_tag = String::from("label=");
+        natter_proto::message::escape_tag_value(&label, &mut label_tag);
+        let server = &self.world.config.server.name;
+        let lines: Vec<&str> = out.split_inclusive("\r\n").collect();
+        match lines.len() {
+            0 => format!("@{label_tag} :{server} ACK\r\n"),
+            1 => with_tag(lines[0], &label_tag),
+            _ if self.caps().has(Cap::Batch) => {
+                self.client.batches += 1;
+                let id = format!("lr{}", self.client.batches);
+                let mut wrapped =
+                    format!("@{label_tag} :{server} BATCH +{id} labeled-response\r\n");
+                let batch_tag = format!("batch={id}");
+                for line in lines {
+                    wrapped.push_str(&with_tag(line, &batch_tag));
+                }
+                wrapped.push_str(&format!(":{server} BATCH -{id}\r\n"));
+                wrapped
+            }
+            _ => out,
+        }
+    }
+
     /// ERR_NEEDMOREPARAMS for `command`.
     pub fn need_more_params(&mut self, command: &str) {
         self.numeric(ERR_NEEDMOREPARAMS, &[command, "Not enough parameters"]);
@@ -162,6 +225,15 @@ impl Ctx<'_> {
     pub fn emit(&mut self, event: Event) {
         self.world
             .emit(&event, Some((self.client.id, &mut self.out)));
+    }
+}
+
+/// `line` (one serialized line) with `tag` (`key[=value]`, escaped) added
+/// in front of any tags it has.
+fn with_tag(line: &str, tag: &str) -> String {
+    match line.strip_prefix('@') {
+        Some(rest) => format!("@{tag};{rest}"),
+        None => format!("@{tag} {line}"),
     }
 }
 
@@ -212,7 +284,10 @@ pub fn dispatch(ctx: &mut Ctx<'_>, msg: &Message) {
         "KICK" => channels::kick(ctx, msg),
         "INVITE" => channels::invite(ctx, msg),
         "MODE" => modes::mode(ctx, msg),
-        "PRIVMSG" | "NOTICE" => messaging::message(ctx, msg),
+        "PRIVMSG" | "NOTICE" | "TAGMSG" => messaging::message(ctx, msg),
+        "SETNAME" => registration::setname(ctx, msg),
+        "MONITOR" => monitor::monitor(ctx, msg),
+        "CHGHOST" => operators::chghost(ctx, msg),
         "AWAY" => messaging::away(ctx, msg),
         "WHO" => queries::who(ctx, msg),
         "WHOIS" => queries::whois(ctx, msg),

@@ -220,3 +220,41 @@ pub fn die(ctx: &mut Ctx<'_>, _msg: &Message) {
     tracing::warn!(by = ctx.nick(), "DIE");
     ctx.world.shutdown.cancel();
 }
+
+/// CHGHOST <nick> <user> <host>: an operator changes a user's displayed
+/// username and host (as Ergo and InspIRCd offer); clients with IRCv3
+/// chghost see `CHGHOST`.
+pub fn chghost(ctx: &mut Ctx<'_>, msg: &Message) {
+    let (Some(nick), Some(user), Some(host)) = (msg.param(0), msg.param(1), msg.param(2)) else {
+        return ctx.need_more_params("CHGHOST");
+    };
+    if !require_oper(ctx) {
+        return;
+    }
+    let userlen = ctx.world.config.limits.userlen;
+    let valid = |s: &str, max: usize| {
+        !s.is_empty()
+            && s.len() <= max
+            && !s.starts_with(':')
+            && s.bytes().all(|b| b > b' ' && b != b'!' && b != b'@')
+    };
+    if !valid(user, userlen) || !valid(host, 64) {
+        return ctx.server_line(
+            "FAIL",
+            &["CHGHOST", "INVALID_PARAMS", "Invalid username or host"],
+        );
+    }
+    let Some(target) = ctx.world.net.user_by_nick(nick) else {
+        return ctx.numeric(
+            ERR_NOSUCHNICK,
+            &[super::registration::middle(nick), "No such nick/channel"],
+        );
+    };
+    let (id, old_prefix) = (target.id, target.prefix());
+    ctx.emit(Event::HostChanged {
+        id,
+        old_prefix,
+        user: user.to_string(),
+        host: host.to_string(),
+    });
+}

@@ -6,6 +6,7 @@ use natter_proto::numeric::*;
 use natter_proto::validate::is_channel_name;
 use natter_proto::{mask, Message};
 
+use super::caps::Cap;
 use super::registration::{middle, send_isupport, VERSION};
 use super::Ctx;
 use crate::world::now;
@@ -16,13 +17,23 @@ fn visible(ctx: &Ctx<'_>, viewer: UserId, user: &User) -> bool {
     !user.modes.invisible || user.id == viewer || ctx.world.net.share_channel(viewer, user.id)
 }
 
-/// WHO <mask> [o]: users matching a channel or a mask (RPL_WHOREPLY).
+/// WHO <mask> [<flags>][%<fields>[,<token>]]: users matching a channel or a
+/// mask, as RPL_WHOREPLY, or as RPL_WHOSPCRPL with the requested fields
+/// (IRCv3 WHOX). The flag `o` keeps only operators.
 pub fn who(ctx: &mut Ctx<'_>, msg: &Message) {
     let target = msg.param(0).unwrap_or("*");
-    let opers_only = msg.param(1).is_some_and(|f| f.contains('o'));
+    let (flags, whox) = match msg.param(1) {
+        Some(p) => match p.split_once('%') {
+            Some((flags, fields)) => (flags, Some(fields)),
+            None => (p, None),
+        },
+        None => ("", None),
+    };
+    let opers_only = flags.contains('o');
     let me = ctx.client.id;
-    let server = ctx.world.config.server.name.clone();
-    let mut rows: Vec<[String; 7]> = Vec::new();
+    let multi = ctx.caps().has(Cap::MultiPrefix);
+    // (user, channel shown, status prefixes)
+    let mut rows: Vec<(User, String, &'static str)> = Vec::new();
     if is_channel_name(target) {
         if let Some(chan) = ctx.world.net.channel(target) {
             let member = chan.member(me).is_some();
@@ -34,7 +45,7 @@ pub fn who(ctx: &mut Ctx<'_>, msg: &Message) {
                     if (!member && u.modes.invisible) || (opers_only && !u.modes.oper) {
                         continue;
                     }
-                    rows.push(who_row(u, &chan.name, m.prefixes(false), &server));
+                    rows.push((u.clone(), chan.name.clone(), m.prefixes(multi)));
                 }
             }
         }
@@ -48,45 +59,63 @@ pub fn who(ctx: &mut Ctx<'_>, msg: &Message) {
                 .iter()
                 .any(|field| mask::matches(pattern, field));
             if hit {
-                let chan = ctx
-                    .world
-                    .net
-                    .channels_of(u.id)
-                    .find(|c| !c.modes.secret)
-                    .map(|c| c.name.clone());
+                let chan = ctx.world.net.channels_of(u.id).find(|c| !c.modes.secret);
+                let name = chan.map(|c| c.name.clone()).unwrap_or_else(|| "*".into());
                 let status = chan
-                    .as_deref()
-                    .and_then(|c| ctx.world.net.channel(c))
                     .and_then(|c| c.member(u.id))
-                    .map(|m| m.prefixes(false))
+                    .map(|m| m.prefixes(multi))
                     .unwrap_or("");
-                rows.push(who_row(u, chan.as_deref().unwrap_or("*"), status, &server));
+                rows.push((u.clone(), name, status));
             }
         }
     }
-    for r in rows {
-        let p: Vec<&str> = r.iter().map(String::as_str).collect();
-        ctx.numeric(RPL_WHOREPLY, &p);
+    let server = ctx.world.config.server.name.clone();
+    for (u, channel, status) in &rows {
+        let mut flags = String::from(if u.away.is_some() { "G" } else { "H" });
+        if u.modes.oper {
+            flags.push('*');
+        }
+        if u.modes.bot {
+            flags.push('B');
+        }
+        flags.push_str(status);
+        let hops = if u.server == server { "0" } else { "1" };
+        match whox {
+            None => {
+                let last = format!("{hops} {}", u.realname);
+                ctx.numeric(
+                    RPL_WHOREPLY,
+                    &[channel, &u.user, &u.host, &u.server, &u.nick, &flags, &last],
+                )
+            }
+            Some(fields) => {
+                let (fields, token) = fields.split_once(',').unwrap_or((fields, ""));
+                let idle = now().saturating_sub(u.last_active).to_string();
+                let account = u.account.as_deref().unwrap_or("0");
+                let mut params: Vec<&str> = Vec::new();
+                // WHOX fields always come in this order, whatever the request's.
+                for f in "tcuihsnfdlaor".chars().filter(|f| fields.contains(*f)) {
+                    params.push(match f {
+                        't' => middle(token),
+                        'c' => channel,
+                        'u' => &u.user,
+                        'i' => &u.host,
+                        'h' => &u.host,
+                        's' => &u.server,
+                        'n' => &u.nick,
+                        'f' => &flags,
+                        'd' => hops,
+                        'l' => &idle,
+                        'a' => account,
+                        'o' => "n/a",
+                        _ => &u.realname,
+                    });
+                }
+                ctx.numeric(RPL_WHOSPCRPL, &params);
+            }
+        }
     }
     ctx.numeric(RPL_ENDOFWHO, &[middle(target), "End of WHO list"]);
-}
-
-fn who_row(u: &User, channel: &str, status: &str, server: &str) -> [String; 7] {
-    let mut flags = String::from(if u.away.is_some() { "G" } else { "H" });
-    if u.modes.oper {
-        flags.push('*');
-    }
-    flags.push_str(status);
-    let hops = if u.server == server { 0 } else { 1 };
-    [
-        channel.to_string(),
-        u.user.clone(),
-        u.host.clone(),
-        u.server.clone(),
-        u.nick.clone(),
-        flags,
-        format!("{hops} {}", u.realname),
-    ]
 }
 
 /// WHOIS [<server>] <nick>: RPL_WHOISUSER, WHOISCHANNELS, WHOISSERVER,
@@ -150,6 +179,10 @@ pub fn whois(ctx: &mut Ctx<'_>, msg: &Message) {
     }
     if u.modes.oper {
         ctx.numeric(RPL_WHOISOPERATOR, &[&u.nick, "is an IRC operator"]);
+    }
+    if u.modes.bot {
+        let network = ctx.world.config.server.network.clone();
+        ctx.numeric(RPL_WHOISBOT, &[&u.nick, &format!("is a bot on {network}")]);
     }
     let idle = now().saturating_sub(u.last_active).to_string();
     ctx.numeric(

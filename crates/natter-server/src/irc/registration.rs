@@ -212,3 +212,28 @@ pub(super) fn send_isupport(ctx: &mut Ctx<'_>) {
         ctx.numeric(RPL_ISUPPORT, &params);
     }
 }
+
+/// SETNAME <realname> (IRCv3 setname): changes the real name; the user and
+/// peers with the capability see `SETNAME`. A real name that is empty or
+/// longer than [`REALLEN`] gets `FAIL SETNAME INVALID_REALNAME`.
+pub fn setname(ctx: &mut Ctx<'_>, msg: &Message) {
+    let Some(realname) = msg.param(0) else {
+        return ctx.need_more_params("SETNAME");
+    };
+    if realname.is_empty() || realname.len() > REALLEN {
+        return ctx.server_line(
+            "FAIL",
+            &[
+                "SETNAME",
+                "INVALID_REALNAME",
+                "Real name is empty or too long",
+            ],
+        );
+    }
+    let prefix = ctx.me().prefix();
+    ctx.emit(Event::RealnameChanged {
+        id: ctx.client.id,
+        prefix,
+        realname: realname.to_string(),
+    });
+}

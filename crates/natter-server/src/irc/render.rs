@@ -1,44 +1,115 @@
 //! Rendering for IRC clients: network events become IRC lines, and the
 //! ISUPPORT tokens are derived from the configuration.
 //!
-//! [`form_key`] tells which capabilities change how an event looks, so
+//! [`visible`] says whether a recipient's client is shown an event at all
+//! (echo-message, away-notify, invite-notify...). [`form_key`] keeps only
+//! the capabilities that change how the event looks, so
 //! [`crate::world::World::emit`] renders each distinct form once and shares
-//! the bytes among all recipients of that form.
+//! the bytes among every recipient of that form.
+
+use std::cell::OnceCell;
 
 use bytes::Bytes;
-use natter_model::{Event, MessageTarget, Network};
+use natter_model::{Event, MessageKind, MessageTarget, Network, UserId};
+use natter_proto::message::escape_tag_value;
 use natter_proto::{write_line, write_line_trailing};
 
-use super::caps::CapSet;
+use super::caps::{Cap, CapSet};
 use crate::config::Config;
 
-/// The part of `caps` that changes how `event` is rendered. Recipients with
-/// equal keys get the same bytes. No capability natter offers yet changes
-/// an event's line, so every recipient shares one form.
-pub fn form_key(_event: &Event, _caps: CapSet) -> u32 {
-    0
+/// Values computed once per event and shared by all its forms.
+#[derive(Default)]
+pub struct Stamp {
+    time: OnceCell<String>,
 }
 
-/// `event` as one IRC line (with CRLF) for a client with `caps`, or `None`
-/// when such a client is not shown the event. `net` is the state after the
-/// event was applied.
-pub fn render(event: &Event, net: &Network, _caps: CapSet, _server: &str) -> Option<Bytes> {
-    let mut out = String::with_capacity(128);
+impl Stamp {
+    /// The event's `time` tag value (IRCv3 server-time): UTC, millisecond
+    /// precision, e.g. `2026-11-22T09:33:16.123Z`.
+    pub fn time(&self) -> &str {
+        self.time.get_or_init(|| {
+            humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string()
+        })
+    }
+}
+
+/// Whether the client of `recipient`, with `caps`, is shown `event` at all.
+pub fn visible(event: &Event, recipient: UserId, caps: CapSet) -> bool {
     match event {
-        Event::UserIntroduced(_) | Event::AwayChanged { .. } => return None,
+        Event::UserIntroduced(_) => false,
+        Event::Message {
+            from, kind, target, ..
+        } => {
+            if *kind == MessageKind::Tagmsg && !caps.has(Cap::MessageTags) {
+                return false;
+            }
+            // The sender sees its own message only with echo-message, unless
+            // it wrote to itself.
+            recipient != *from
+                || caps.has(Cap::EchoMessage)
+                || *target == MessageTarget::User(*from)
+        }
+        Event::AwayChanged { id, .. } => recipient != *id && caps.has(Cap::AwayNotify),
+        Event::Invited { target, .. } => recipient == *target || caps.has(Cap::InviteNotify),
+        Event::RealnameChanged { .. } => caps.has(Cap::Setname),
+        Event::HostChanged { .. } => caps.has(Cap::Chghost),
+        _ => true,
+    }
+}
+
+/// The capabilities among `caps` that change how `event` is rendered.
+/// Recipients with equal keys get the very same bytes.
+pub fn form_key(event: &Event, caps: CapSet) -> CapSet {
+    match event {
+        Event::Message { .. } => caps.only(&[Cap::ServerTime, Cap::MessageTags, Cap::AccountTag]),
+        Event::Joined { .. } => caps.only(&[Cap::ServerTime, Cap::ExtendedJoin, Cap::AccountTag]),
+        _ => caps.only(&[Cap::ServerTime]),
+    }
+}
+
+/// `event` as one IRC line (with CR LF) in the form `form` (a
+/// [`form_key`]). `net` is the state after the event was applied.
+pub fn render(event: &Event, net: &Network, form: CapSet, stamp: &Stamp) -> Bytes {
+    let mut tags = String::new();
+    if form.has(Cap::ServerTime) {
+        tags.push_str("time=");
+        tags.push_str(stamp.time());
+    }
+    let mut out = String::with_capacity(160);
+    match event {
+        Event::UserIntroduced(_) => {}
         Event::NickChanged {
             old_prefix,
             new_nick,
             ..
-        } => write_line(&mut out, None, Some(old_prefix), "NICK", &[new_nick]),
+        } => write_line(&mut out, Some(&tags), Some(old_prefix), "NICK", &[new_nick]),
         Event::Joined {
-            prefix, channel, ..
+            id,
+            prefix,
+            channel,
+            ..
         } => {
             let name = net
                 .channel(channel)
                 .map(|c| c.name.as_str())
                 .unwrap_or(channel);
-            write_line(&mut out, None, Some(prefix), "JOIN", &[name])
+            let user = net.user(*id);
+            let account = user.and_then(|u| u.account.as_deref());
+            if form.has(Cap::AccountTag) {
+                add_account_tag(&mut tags, account);
+            }
+            if form.has(Cap::ExtendedJoin) {
+                let realname = user.map(|u| u.realname.as_str()).unwrap_or("");
+                write_line_trailing(
+                    &mut out,
+                    Some(&tags),
+                    Some(prefix),
+                    "JOIN",
+                    &[name, account.unwrap_or("*"), realname],
+                )
+            } else {
+                write_line(&mut out, Some(&tags), Some(prefix), "JOIN", &[name])
+            }
         }
         Event::Parted {
             prefix,
@@ -46,8 +117,10 @@ pub fn render(event: &Event, net: &Network, _caps: CapSet, _server: &str) -> Opt
             reason,
             ..
         } => match reason {
-            Some(r) => write_line_trailing(&mut out, None, Some(prefix), "PART", &[channel, r]),
-            None => write_line(&mut out, None, Some(prefix), "PART", &[channel]),
+            Some(r) => {
+                write_line_trailing(&mut out, Some(&tags), Some(prefix), "PART", &[channel, r])
+            }
+            None => write_line(&mut out, Some(&tags), Some(prefix), "PART", &[channel]),
         },
         Event::Kicked {
             by_prefix,
@@ -57,13 +130,13 @@ pub fn render(event: &Event, net: &Network, _caps: CapSet, _server: &str) -> Opt
             ..
         } => write_line_trailing(
             &mut out,
-            None,
+            Some(&tags),
             Some(by_prefix),
             "KICK",
             &[channel, target_nick, reason],
         ),
         Event::Quit { prefix, reason, .. } => {
-            write_line_trailing(&mut out, None, Some(prefix), "QUIT", &[reason])
+            write_line_trailing(&mut out, Some(&tags), Some(prefix), "QUIT", &[reason])
         }
         Event::TopicChanged {
             by_prefix,
@@ -71,7 +144,13 @@ pub fn render(event: &Event, net: &Network, _caps: CapSet, _server: &str) -> Opt
             topic,
         } => {
             let text = topic.as_ref().map(|t| t.text.as_str()).unwrap_or("");
-            write_line_trailing(&mut out, None, Some(by_prefix), "TOPIC", &[channel, text])
+            write_line_trailing(
+                &mut out,
+                Some(&tags),
+                Some(by_prefix),
+                "TOPIC",
+                &[channel, text],
+            )
         }
         Event::ChannelModeChanged {
             by_prefix,
@@ -79,52 +158,64 @@ pub fn render(event: &Event, net: &Network, _caps: CapSet, _server: &str) -> Opt
             changes,
             ..
         } => {
-            let mut flags = String::new();
-            let mut sign = None;
-            let mut args: Vec<&str> = vec![channel];
-            for c in changes {
-                if sign != Some(c.add) {
-                    flags.push(if c.add { '+' } else { '-' });
-                    sign = Some(c.add);
-                }
-                flags.push(c.mode);
-            }
-            args.insert(1, &flags);
+            let flags = mode_flags(changes);
+            let mut args: Vec<&str> = vec![channel, &flags];
             args.extend(changes.iter().filter_map(|c| c.arg.as_deref()));
-            write_line(&mut out, None, Some(by_prefix), "MODE", &args);
+            write_line(&mut out, Some(&tags), Some(by_prefix), "MODE", &args);
         }
         Event::UserModeChanged { nick, changes, .. } => {
-            let mut flags = String::new();
-            let mut sign = None;
-            for c in changes {
-                if sign != Some(c.add) {
-                    flags.push(if c.add { '+' } else { '-' });
-                    sign = Some(c.add);
-                }
-                flags.push(c.mode);
-            }
-            write_line(&mut out, None, Some(nick), "MODE", &[nick, &flags])
+            let flags = mode_flags(changes);
+            write_line(&mut out, Some(&tags), Some(nick), "MODE", &[nick, &flags])
         }
         Event::Message {
+            from,
             prefix,
             kind,
             target,
             text,
+            tags: client_tags,
+            msgid,
             ..
-        } => match target {
-            MessageTarget::User(to) => {
-                let nick = net.user(*to)?.nick.as_str();
-                write_line_trailing(&mut out, None, Some(prefix), kind.command(), &[nick, text])
-            }
-            MessageTarget::Channel { name, status } => {
-                let mut t = String::with_capacity(name.len() + 1);
-                if let Some(s) = status {
-                    t.push(*s);
+        } => {
+            let sender = net.user(*from);
+            if form.has(Cap::MessageTags) {
+                push_tag(&mut tags, "msgid", Some(msgid));
+                if sender.is_some_and(|u| u.modes.bot) {
+                    push_tag(&mut tags, "bot", None);
                 }
-                t.push_str(name);
-                write_line_trailing(&mut out, None, Some(prefix), kind.command(), &[&t, text])
             }
-        },
+            if form.has(Cap::AccountTag) {
+                add_account_tag(&mut tags, sender.and_then(|u| u.account.as_deref()));
+            }
+            if form.has(Cap::MessageTags) && !client_tags.is_empty() {
+                if !tags.is_empty() {
+                    tags.push(';');
+                }
+                tags.push_str(client_tags);
+            }
+            let mut shown = String::new();
+            let target: &str = match target {
+                MessageTarget::User(to) => net.user(*to).map(|u| u.nick.as_str()).unwrap_or("*"),
+                MessageTarget::Channel { name, status } => {
+                    if let Some(s) = status {
+                        shown.push(*s);
+                    }
+                    shown.push_str(name);
+                    &shown
+                }
+            };
+            if *kind == MessageKind::Tagmsg {
+                write_line(&mut out, Some(&tags), Some(prefix), "TAGMSG", &[target])
+            } else {
+                write_line_trailing(
+                    &mut out,
+                    Some(&tags),
+                    Some(prefix),
+                    kind.command(),
+                    &[target, text],
+                )
+            }
+        }
         Event::Invited {
             by_prefix,
             target_nick,
@@ -132,16 +223,70 @@ pub fn render(event: &Event, net: &Network, _caps: CapSet, _server: &str) -> Opt
             ..
         } => write_line(
             &mut out,
-            None,
+            Some(&tags),
             Some(by_prefix),
             "INVITE",
             &[target_nick, channel],
         ),
+        Event::AwayChanged {
+            prefix, message, ..
+        } => match message {
+            Some(m) => write_line_trailing(&mut out, Some(&tags), Some(prefix), "AWAY", &[m]),
+            None => write_line(&mut out, Some(&tags), Some(prefix), "AWAY", &[]),
+        },
+        Event::RealnameChanged {
+            prefix, realname, ..
+        } => write_line_trailing(&mut out, Some(&tags), Some(prefix), "SETNAME", &[realname]),
+        Event::HostChanged {
+            old_prefix,
+            user,
+            host,
+            ..
+        } => write_line(
+            &mut out,
+            Some(&tags),
+            Some(old_prefix),
+            "CHGHOST",
+            &[user, host],
+        ),
         Event::Wallops { by_prefix, text } => {
-            write_line_trailing(&mut out, None, Some(by_prefix), "WALLOPS", &[text])
+            write_line_trailing(&mut out, Some(&tags), Some(by_prefix), "WALLOPS", &[text])
         }
     }
-    Some(Bytes::from(out))
+    Bytes::from(out)
+}
+
+/// `+ov-k`-style flags for a list of changes.
+fn mode_flags(changes: &[natter_model::ModeChange]) -> String {
+    let mut flags = String::new();
+    let mut sign = None;
+    for c in changes {
+        if sign != Some(c.add) {
+            flags.push(if c.add { '+' } else { '-' });
+            sign = Some(c.add);
+        }
+        flags.push(c.mode);
+    }
+    flags
+}
+
+/// Appends `key[=value]` (escaped) to a tag string.
+fn push_tag(tags: &mut String, key: &str, value: Option<&str>) {
+    if !tags.is_empty() {
+        tags.push(';');
+    }
+    tags.push_str(key);
+    if let Some(v) = value {
+        tags.push('=');
+        escape_tag_value(v, tags);
+    }
+}
+
+/// The `account` tag (IRCv3 account-tag), for a logged-in sender only.
+fn add_account_tag(tags: &mut String, account: Option<&str>) {
+    if let Some(a) = account {
+        push_tag(tags, "account", Some(a));
+    }
 }
 
 /// The RPL_ISUPPORT tokens (Modern IRC "Feature Advertisement").
@@ -149,6 +294,7 @@ pub fn isupport_tokens(config: &Config) -> Vec<String> {
     let l = &config.limits;
     vec![
         format!("AWAYLEN={}", l.awaylen),
+        "BOT=B".into(),
         "CASEMAPPING=rfc1459".into(),
         format!("CHANLIMIT=#&:{}", l.channels_per_user),
         "CHANMODES=b,k,l,imnst".into(),
@@ -160,16 +306,19 @@ pub fn isupport_tokens(config: &Config) -> Vec<String> {
         format!("MAXLIST=b:{}", l.max_bans),
         format!("MAXTARGETS={}", l.max_targets),
         format!("MODES={}", l.modes_per_command),
+        format!("MONITOR={}", l.monitor),
         format!("NETWORK={}", config.server.network),
         format!("NICKLEN={}", l.nicklen),
         "PREFIX=(ov)@+".into(),
         "SAFELIST".into(),
         "STATUSMSG=@+".into(),
         format!(
-            "TARGMAX=JOIN:,KICK:1,LIST:,NAMES:1,NOTICE:{t},PART:,PRIVMSG:{t},WHOIS:1",
+            "TARGMAX=JOIN:,KICK:1,LIST:,MONITOR:,NAMES:1,NOTICE:{t},PART:,PRIVMSG:{t},TAGMSG:{t},WHOIS:1",
             t = l.max_targets
         ),
         format!("TOPICLEN={}", l.topiclen),
         format!("USERLEN={}", l.userlen),
+        "UTF8ONLY".into(),
+        "WHOX".into(),
     ]
 }

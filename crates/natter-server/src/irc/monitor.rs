@@ -1,0 +1,142 @@
+//! MONITOR (IRCv3 monitor, <https://ircv3.net/specs/extensions/monitor>):
+//! clients keep a list of nicks and are told when each comes online or
+//! goes offline. The notifications themselves are sent by
+//! [`crate::world::World::emit`] after nick, registration and quit events.
+
+use natter_proto::numeric::*;
+use natter_proto::{casemap, Message};
+
+use super::Ctx;
+
+/// MONITOR + targets | - targets | C | L | S.
+pub fn monitor(ctx: &mut Ctx<'_>, msg: &Message) {
+    let Some(sub) = msg.param(0) else {
+        return ctx.need_more_params("MONITOR");
+    };
+    let id = ctx.client.id;
+    let targets: Vec<&str> = msg
+        .param(1)
+        .unwrap_or("")
+        .split(',')
+        .filter(|t| !t.is_empty())
+        .collect();
+    match sub {
+        "+" => {
+            if targets.is_empty() {
+                return ctx.need_more_params("MONITOR");
+            }
+            let limit = ctx.world.config.limits.monitor;
+            let mut online = Vec::new();
+            let mut offline = Vec::new();
+            for (i, nick) in targets.iter().enumerate() {
+                let key = casemap::fold(nick);
+                let count = ctx.world.conns.get(&id).map_or(0, |c| c.monitoring.len());
+                let already = ctx
+                    .world
+                    .conns
+                    .get(&id)
+                    .is_some_and(|c| c.monitoring.contains(&key));
+                if !already && count >= limit {
+                    let rest = targets[i..].join(",");
+                    ctx.numeric(
+                        ERR_MONLISTFULL,
+                        &[&limit.to_string(), &rest, "Monitor list is full"],
+                    );
+                    break;
+                }
+                if let Some(conn) = ctx.world.conns.get_mut(&id) {
+                    conn.monitoring.insert(key.clone());
+                }
+                ctx.world.monitors.entry(key).or_default().insert(id);
+                match ctx.world.net.user_by_nick(nick) {
+                    Some(u) => online.push(u.prefix()),
+                    None => offline.push(nick.to_string()),
+                }
+            }
+            send_list(ctx, RPL_MONONLINE, &online);
+            send_list(ctx, RPL_MONOFFLINE, &offline);
+        }
+        "-" => {
+            for nick in targets {
+                let key = casemap::fold(nick);
+                if let Some(conn) = ctx.world.conns.get_mut(&id) {
+                    conn.monitoring.remove(&key);
+                }
+                forget(ctx, &key, id);
+            }
+        }
+        "C" | "c" => {
+            let keys: Vec<String> = ctx
+                .world
+                .conns
+                .get_mut(&id)
+                .map(|c| c.monitoring.drain().collect())
+                .unwrap_or_default();
+            for key in keys {
+                forget(ctx, &key, id);
+            }
+        }
+        "L" | "l" => {
+            let list = watched(ctx);
+            send_list(ctx, RPL_MONLIST, &list);
+            ctx.numeric(RPL_ENDOFMONLIST, &["End of MONITOR list"]);
+        }
+        "S" | "s" => {
+            let mut online = Vec::new();
+            let mut offline = Vec::new();
+            for nick in watched(ctx) {
+                match ctx.world.net.user_by_nick(&nick) {
+                    Some(u) => online.push(u.prefix()),
+                    None => offline.push(nick),
+                }
+            }
+            send_list(ctx, RPL_MONONLINE, &online);
+            send_list(ctx, RPL_MONOFFLINE, &offline);
+        }
+        _ => ctx.numeric(
+            ERR_UNKNOWNCOMMAND,
+            &["MONITOR", "Unknown MONITOR subcommand"],
+        ),
+    }
+}
+
+/// The nicks this client monitors, as it spelled them is not kept, so the
+/// folded forms, sorted.
+fn watched(ctx: &Ctx<'_>) -> Vec<String> {
+    let mut list: Vec<String> = ctx
+        .world
+        .conns
+        .get(&ctx.client.id)
+        .map(|c| c.monitoring.iter().cloned().collect())
+        .unwrap_or_default();
+    list.sort();
+    list
+}
+
+fn forget(ctx: &mut Ctx<'_>, key: &str, id: natter_model::UserId) {
+    if let Some(watchers) = ctx.world.monitors.get_mut(key) {
+        watchers.remove(&id);
+        if watchers.is_empty() {
+            ctx.world.monitors.remove(key);
+        }
+    }
+}
+
+/// Sends `numeric` with comma-joined `items`, split to stay under 512 bytes.
+fn send_list(ctx: &mut Ctx<'_>, numeric: &str, items: &[String]) {
+    let budget = 400usize.saturating_sub(ctx.nick().len());
+    let mut line = String::new();
+    for item in items {
+        if !line.is_empty() && line.len() + 1 + item.len() > budget {
+            ctx.numeric(numeric, &[&line]);
+            line.clear();
+        }
+        if !line.is_empty() {
+            line.push(',');
+        }
+        line.push_str(item);
+    }
+    if !line.is_empty() {
+        ctx.numeric(numeric, &[&line]);
+    }
+}
