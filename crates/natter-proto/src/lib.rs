@@ -2,7 +2,11 @@
 //! byte stream into lines, casemapping, wildcard masks, name validation and
 //! numeric reply codes.
 //!
-//! Everything here is pure (no I/O, no global state) and dependency-free.
+//! It also holds the frame grammar of the lectures' instant-messaging (IM)
+//! protocol, in [`im`].
+//!
+//! Everything here is pure (no I/O, no global state); the only dependency
+//! is serde_json, for the IM protocol's JSON arguments.
 //!
 //! Specification sources:
 //! * Modern IRC client protocol (ircdocs, "Messages" / "Message Format" section),
@@ -18,12 +22,14 @@
 //!   normalisation.
 //! * [`validate`]: nickname, channel name and username grammar checks.
 //! * [`numeric`]: numeric reply codes as `&str` constants.
+//! * [`im`]: IM protocol requests and replies (`COMMAND <json>` lines).
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod casemap;
 pub mod framer;
+pub mod im;
 pub mod mask;
 pub mod message;
 pub mod numeric;

@@ -19,6 +19,8 @@ pub struct Config {
     pub server: ServerSection,
     /// `[listen]`: the addresses to accept clients on.
     pub listen: ListenSection,
+    /// `[im]`: the IM front end.
+    pub im: ImSection,
     /// `[limits]`: lengths and counts advertised in ISUPPORT and enforced.
     pub limits: Limits,
     /// `[timeouts]`: registration and keepalive, in seconds.
@@ -74,12 +76,32 @@ impl Default for ServerSection {
 pub struct ListenSection {
     /// IRC listeners, `ip:port`.
     pub irc: Vec<SocketAddr>,
+    /// IM protocol listeners, `ip:port`; empty turns the IM front end off.
+    pub im: Vec<SocketAddr>,
 }
 
 impl Default for ListenSection {
     fn default() -> Self {
         ListenSection {
             irc: vec!["127.0.0.1:6667".parse().expect("valid address")],
+            im: vec!["127.0.0.1:6666".parse().expect("valid address")],
+        }
+    }
+}
+
+/// `[im]`: the IM front end.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ImSection {
+    /// Seconds between the ONLINE_USERS every IM client gets regardless of
+    /// changes (the lecture's periodic presence update).
+    pub online_users_interval: u64,
+}
+
+impl Default for ImSection {
+    fn default() -> Self {
+        ImSection {
+            online_users_interval: 30,
         }
     }
 }
@@ -218,6 +240,8 @@ fn any_host() -> String {
 pub struct Overrides {
     /// Replaces `listen.irc` when not empty.
     pub listen: Vec<SocketAddr>,
+    /// Replaces `listen.im` when not empty.
+    pub im_listen: Vec<SocketAddr>,
     /// Replaces `server.data_dir`.
     pub data_dir: Option<PathBuf>,
     /// Replaces `server.name`.
@@ -230,6 +254,9 @@ impl Overrides {
     pub fn apply(&self, config: &mut Config) -> Result<(), ConfigError> {
         if !self.listen.is_empty() {
             config.listen.irc = self.listen.clone();
+        }
+        if !self.im_listen.is_empty() {
+            config.listen.im = self.im_listen.clone();
         }
         if let Some(d) = &self.data_dir {
             config.server.data_dir = d.clone();
@@ -358,6 +385,7 @@ impl Config {
         }
         let t = &self.timeouts;
         for (key, v) in [
+            ("im.online_users_interval", self.im.online_users_interval),
             ("timeouts.registration", t.registration),
             ("timeouts.ping_interval", t.ping_interval),
             ("timeouts.ping_timeout", t.ping_timeout),

@@ -27,7 +27,12 @@ use crate::world::{now, ConnEntry};
 const MAX_LINE: usize = 8191 + 512;
 
 /// Serves one accepted connection until it ends.
-pub(crate) async fn serve(shared: Arc<Shared>, stream: TcpStream, addr: SocketAddr) {
+pub(crate) async fn serve(
+    shared: Arc<Shared>,
+    stream: TcpStream,
+    addr: SocketAddr,
+    frontend: Frontend,
+) {
     let _ = stream.set_nodelay(true);
     let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
     let (needs_pass, sendq) = {
@@ -39,7 +44,7 @@ pub(crate) async fn serve(shared: Arc<Shared>, stream: TcpStream, addr: SocketAd
         id,
         ConnEntry {
             out: out.clone(),
-            frontend: Frontend::Irc,
+            frontend,
             caps: Default::default(),
             monitoring: Default::default(),
             registered: false,
@@ -48,7 +53,8 @@ pub(crate) async fn serve(shared: Arc<Shared>, stream: TcpStream, addr: SocketAd
     );
     let (rd, wr) = stream.into_split();
     let writer = tokio::spawn(write_loop(wr, out.clone()));
-    let mut client = Client::new(id, addr, needs_pass);
+    // The IM protocol has no PASS: the server password guards IRC only.
+    let mut client = Client::new(id, addr, needs_pass && frontend == Frontend::Irc, frontend);
     let reason = read_loop(&shared, &mut client, rd, &out).await;
 
     {
@@ -72,15 +78,25 @@ pub(crate) async fn serve(shared: Arc<Shared>, stream: TcpStream, addr: SocketAd
         w.net.release_nick(id);
         w.remove_conn(id);
     }
-    let mut line = String::new();
-    write_line_trailing(
-        &mut line,
-        None,
-        None,
-        "ERROR",
-        &[&format!("Closing Link: {} ({reason})", client.host)],
-    );
-    out.close(Some(Bytes::from(line)));
+    let last = match frontend {
+        Frontend::Irc => {
+            let mut line = String::new();
+            write_line_trailing(
+                &mut line,
+                None,
+                None,
+                "ERROR",
+                &[&format!("Closing Link: {} ({reason})", client.host)],
+            );
+            Some(line)
+        }
+        // GOODBYE needs no answer; anything else is explained.
+        Frontend::Im if reason == "Goodbye" => None,
+        Frontend::Im => {
+            Some(natter_proto::im::Reply::Error(format!("closing: {reason}")).to_line())
+        }
+    };
+    out.close(last.map(Bytes::from));
     let _ = writer.await;
 }
 
@@ -99,6 +115,10 @@ async fn read_loop(
         let timeouts = shared.world.lock().config.timeouts.clone();
         let deadline = if !client.registered {
             connected + timeouts.registration()
+        } else if client.frontend == Frontend::Im {
+            // The IM protocol has no keepalive; the periodic ONLINE_USERS
+            // writes find dead peers.
+            Instant::now() + Duration::from_secs(3600)
         } else if let Some(sent) = ping_sent {
             sent + timeouts.ping_timeout()
         } else {
@@ -175,6 +195,20 @@ fn handle_frame(shared: &Shared, client: &mut Client, out: &Outbound, frame: Fra
         client,
         out: String::new(),
     };
+    if ctx.client.frontend == Frontend::Im {
+        match frame {
+            Frame::TooLong => {
+                natter_proto::im::Reply::Error("line too long".into()).write_to(&mut ctx.out)
+            }
+            Frame::Line(bytes) => crate::im::dispatch(&mut ctx, &bytes),
+        }
+        let reply = std::mem::take(&mut ctx.out);
+        drop(world);
+        if !reply.is_empty() {
+            out.push(Bytes::from(reply));
+        }
+        return;
+    }
     match frame {
         Frame::TooLong => ctx.numeric(ERR_INPUTTOOLONG, &["Input line was too long"]),
         Frame::Line(bytes) => match Message::parse_bytes(&bytes) {

@@ -8,9 +8,12 @@
 //! - [`world`]: the network model plus local connections, under one lock;
 //!   the single event path that applies and delivers changes.
 //! - [`irc`]: the IRC client protocol: command table, one file per family.
+//! - [`im`]: the lectures' IM protocol, a second front end over the same
+//!   users and channels.
 
 pub mod config;
 mod conn;
+pub mod im;
 pub mod irc;
 pub mod outbound;
 pub mod server;

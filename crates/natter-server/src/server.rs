@@ -6,6 +6,7 @@ use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Duration;
 
+use natter_model::Frontend;
 use parking_lot::Mutex;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -72,6 +73,8 @@ impl std::error::Error for StartError {}
 pub struct Running {
     /// The bound IRC listener addresses (with the real port when 0 was asked).
     pub irc_addrs: Vec<SocketAddr>,
+    /// The bound IM listener addresses.
+    pub im_addrs: Vec<SocketAddr>,
     shutdown: CancellationToken,
     tasks: TaskTracker,
 }
@@ -107,16 +110,25 @@ pub async fn start(config: Config, overrides: Overrides) -> Result<Running, Star
     std::fs::create_dir_all(&config.server.data_dir)
         .map_err(|e| StartError::DataDir(config.server.data_dir.clone(), e))?;
     let mut listeners = Vec::new();
-    for addr in &config.listen.irc {
-        let l = TcpListener::bind(addr)
-            .await
-            .map_err(|e| StartError::Bind(*addr, e))?;
-        listeners.push(l);
+    for (addrs, frontend) in [
+        (&config.listen.irc, Frontend::Irc),
+        (&config.listen.im, Frontend::Im),
+    ] {
+        for addr in addrs {
+            let l = TcpListener::bind(addr)
+                .await
+                .map_err(|e| StartError::Bind(*addr, e))?;
+            listeners.push((l, frontend));
+        }
     }
-    let irc_addrs: Vec<SocketAddr> = listeners
-        .iter()
-        .filter_map(|l| l.local_addr().ok())
-        .collect();
+    let bound = |f: Frontend| -> Vec<SocketAddr> {
+        listeners
+            .iter()
+            .filter(|(_, lf)| *lf == f)
+            .filter_map(|(l, _)| l.local_addr().ok())
+            .collect()
+    };
+    let (irc_addrs, im_addrs) = (bound(Frontend::Irc), bound(Frontend::Im));
     let shutdown = CancellationToken::new();
     let tasks = TaskTracker::new();
     let shared = Arc::new(Shared {
@@ -125,26 +137,49 @@ pub async fn start(config: Config, overrides: Overrides) -> Result<Running, Star
         overrides,
         shutdown: shutdown.clone(),
     });
-    for listener in listeners {
+    for (listener, frontend) in listeners {
         let shared = shared.clone();
         let t = tasks.clone();
-        tasks.spawn(accept_loop(listener, shared, t));
+        tasks.spawn(accept_loop(listener, frontend, shared, t));
     }
-    tracing::info!(addrs = ?irc_addrs, "IRC listening");
+    if !im_addrs.is_empty() {
+        tasks.spawn(presence_ticker(shared.clone()));
+    }
+    tracing::info!(irc = ?irc_addrs, im = ?im_addrs, "listening");
     Ok(Running {
         irc_addrs,
+        im_addrs,
         shutdown,
         tasks,
     })
 }
 
-async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, tasks: TaskTracker) {
+/// Sends every IM client ONLINE_USERS every `im.online_users_interval`
+/// seconds (read again after each tick, so REHASH can change it).
+async fn presence_ticker(shared: Arc<Shared>) {
+    loop {
+        let every = shared.world.lock().config.im.online_users_interval.max(1);
+        tokio::select! {
+            _ = shared.shutdown.cancelled() => return,
+            _ = tokio::time::sleep(Duration::from_secs(every)) => {
+                shared.world.lock().broadcast_presence(None, None);
+            }
+        }
+    }
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    frontend: Frontend,
+    shared: Arc<Shared>,
+    tasks: TaskTracker,
+) {
     loop {
         tokio::select! {
             _ = shared.shutdown.cancelled() => return,
             accepted = listener.accept() => match accepted {
                 Ok((stream, addr)) => {
-                    tasks.spawn(crate::conn::serve(shared.clone(), stream, addr));
+                    tasks.spawn(crate::conn::serve(shared.clone(), stream, addr, frontend));
                 }
                 Err(e) => {
                     // EMFILE and friends: back off instead of spinning.

@@ -14,6 +14,7 @@ use crate::config::Config;
 use natter_proto::numeric::{RPL_MONOFFLINE, RPL_MONONLINE};
 use natter_proto::{casemap, write_line_trailing};
 
+use crate::im;
 use crate::irc::caps::CapSet;
 use crate::irc::render;
 use crate::outbound::Outbound;
@@ -52,6 +53,10 @@ pub struct World {
     pub isupport: Vec<String>,
     /// Cancelled to shut the whole server down (DIE, SIGTERM).
     pub shutdown: CancellationToken,
+    /// IM conversations and their IDs.
+    pub conversations: crate::im::conversations::Conversations,
+    /// Registered local IM users, for presence broadcasts.
+    pub im_users: HashSet<UserId>,
     /// MONITOR lists: folded nick -> local users watching it.
     pub monitors: HashMap<String, HashSet<UserId>>,
     started_nanos: u128,
@@ -71,6 +76,8 @@ impl World {
             config,
             shutdown,
             monitors: HashMap::new(),
+            conversations: Default::default(),
+            im_users: HashSet::new(),
             started_nanos: std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_nanos())
@@ -105,20 +112,44 @@ impl World {
         // Distinct forms are few (a handful of capability combinations), so
         // a linear scan beats hashing.
         let mut forms: Vec<(CapSet, Bytes)> = Vec::new();
+        // IM clients all see one form (or none) of an event.
+        let mut im_form: Option<Option<Bytes>> = None;
         for id in recipients {
             let Some(conn) = self.conns.get(&id) else {
                 continue;
             };
-            if conn.frontend != Frontend::Irc || !render::visible(event, id, conn.caps) {
-                continue;
-            }
-            let key = render::form_key(event, conn.caps);
-            let line = match forms.iter().find(|(k, _)| *k == key) {
-                Some((_, line)) => line.clone(),
-                None => {
-                    let line = render::render(event, &self.net, key, &stamp);
-                    forms.push((key, line.clone()));
-                    line
+            let line = match conn.frontend {
+                Frontend::Irc => {
+                    if !render::visible(event, id, conn.caps) {
+                        continue;
+                    }
+                    let key = render::form_key(event, conn.caps);
+                    match forms.iter().find(|(k, _)| *k == key) {
+                        Some((_, line)) => line.clone(),
+                        None => {
+                            let line = render::render(event, &self.net, key, &stamp);
+                            forms.push((key, line.clone()));
+                            line
+                        }
+                    }
+                }
+                Frontend::Im => {
+                    let form = match &im_form {
+                        Some(form) => form.clone(),
+                        None => {
+                            let form =
+                                im::render::render(event, &self.net, id, &mut self.conversations);
+                            // An invitation is for its target alone.
+                            if !matches!(event, Event::Invited { .. }) {
+                                im_form = Some(form.clone());
+                            }
+                            form
+                        }
+                    };
+                    match form {
+                        Some(line) => line,
+                        None => continue,
+                    }
                 }
             };
             match (&mut me_buf, me_id == Some(id)) {
@@ -128,7 +159,33 @@ impl World {
                 }
             }
         }
+        self.conversations.after(event, &self.net);
+        if im::render::changes_presence(event) {
+            self.broadcast_presence(me_id, me_buf);
+        }
         self.notify_monitors(event);
+    }
+
+    /// Sends ONLINE_USERS to every registered IM client (IM protocol: on
+    /// every presence change, and periodically). `me`'s copy goes to
+    /// `me_buf` when given, to stay in order with its replies.
+    pub fn broadcast_presence(&mut self, me: Option<UserId>, mut me_buf: Option<&mut String>) {
+        if self.im_users.is_empty() {
+            return;
+        }
+        let line = im::render::online_users(&self.net);
+        // A user who just quit is still listed until its connection is
+        // gone, but is no longer on the network: it gets no presence.
+        for id in self.im_users.iter().filter(|id| self.net.user(**id).is_some()) {
+            match (&mut me_buf, me == Some(*id)) {
+                (Some(buf), true) => buf.push_str(std::str::from_utf8(&line).unwrap_or_default()),
+                _ => {
+                    if let Some(conn) = self.conns.get(id) {
+                        conn.out.push(line.clone());
+                    }
+                }
+            }
+        }
     }
 
     /// MONITOR (IRCv3 monitor): tells watchers when a nick they monitor
@@ -176,6 +233,7 @@ impl World {
 
     /// Forgets a local connection that ended (its user, if any, already quit).
     pub fn remove_conn(&mut self, id: UserId) {
+        self.im_users.remove(&id);
         if let Some(conn) = self.conns.remove(&id) {
             for nick in conn.monitoring {
                 if let Some(watchers) = self.monitors.get_mut(&nick) {

@@ -26,6 +26,9 @@ enum Command {
         /// IRC listener address, e.g. 127.0.0.1:6667; repeatable; replaces listen.irc.
         #[arg(long, value_name = "ADDR")]
         listen: Vec<SocketAddr>,
+        /// IM protocol listener address, e.g. 127.0.0.1:6666; repeatable; replaces listen.im.
+        #[arg(long, value_name = "ADDR")]
+        im_listen: Vec<SocketAddr>,
         /// Directory for persistent data; replaces server.data_dir.
         #[arg(long, value_name = "DIR")]
         data_dir: Option<PathBuf>,
@@ -44,12 +47,14 @@ fn main() -> ExitCode {
         Command::Serve {
             config,
             listen,
+            im_listen,
             data_dir,
             server_name,
         } => serve(
             config,
             Overrides {
                 listen,
+                im_listen,
                 data_dir,
                 server_name,
             },
@@ -105,6 +110,9 @@ fn serve(path: Option<PathBuf>, overrides: Overrides) -> ExitCode {
         for addr in &running.irc_addrs {
             // One line per listener on stdout, for scripts that start natter.
             println!("natter: IRC listening on {addr}");
+        }
+        for addr in &running.im_addrs {
+            println!("natter: IM listening on {addr}");
         }
         let _ = std::io::stdout().flush();
         tokio::select! {

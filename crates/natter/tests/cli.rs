@@ -35,8 +35,11 @@ struct Server {
 impl Server {
     /// Starts `natter serve <args>` and waits for its "listening" line.
     fn start(args: &[&str]) -> Server {
+        // An ephemeral IM port too, so servers in parallel tests never
+        // compete for the default 6666 (a later --im-listen in args wins).
         let mut child = natter()
             .arg("serve")
+            .args(["--im-listen", "127.0.0.1:0"])
             .args(args)
             .env("NATTER_LOG", "warn")
             .stdin(Stdio::null())
@@ -184,6 +187,7 @@ fn command_of(line: &str) -> &str {
 fn serve_fails(args: &[&str]) -> Output {
     let out = natter()
         .arg("serve")
+        .args(["--im-listen", "127.0.0.1:0"])
         .args(args)
         .stdin(Stdio::null())
         .output()
@@ -241,7 +245,9 @@ fn serve_prints_listener_and_serves_clients() {
         c.until(&["PONG"]),
         vec![":natter.local PONG natter.local are-you-there"]
     );
-    // One line per listener, and nothing else on stdout.
+    // One line per listener (IRC, then IM), and nothing else on stdout.
+    let im = server.stdout.recv_timeout(TIMEOUT).unwrap();
+    assert!(im.starts_with("natter: IM listening on 127.0.0.1:"), "{im}");
     assert!(server.stdout.try_recv().is_err());
 }
 

@@ -402,7 +402,7 @@ pub(super) fn send_names(ctx: &mut Ctx<'_>, chan: &Channel) {
 }
 
 /// `s` cut to at most `max` bytes on a character boundary.
-pub(super) fn truncate(s: &str, max: usize) -> &str {
+pub(crate) fn truncate(s: &str, max: usize) -> &str {
     if s.len() <= max {
         return s;
     }

@@ -18,7 +18,7 @@ pub mod render;
 
 use std::net::SocketAddr;
 
-use natter_model::{Event, User, UserId};
+use natter_model::{Event, Frontend, User, UserId};
 use natter_proto::numeric::*;
 use natter_proto::{write_line, write_line_trailing, Message};
 
@@ -56,6 +56,8 @@ pub struct Client {
     pub label: Option<String>,
     /// Counter for this client's batch reference tags.
     pub batches: u64,
+    /// The protocol this connection speaks.
+    pub frontend: Frontend,
 }
 
 /// Slow work a handler hands to its connection task, to run without the
@@ -77,7 +79,7 @@ pub enum Deferred {
 
 impl Client {
     /// A fresh connection from `addr`.
-    pub fn new(id: UserId, addr: SocketAddr, needs_pass: bool) -> Client {
+    pub fn new(id: UserId, addr: SocketAddr, needs_pass: bool, frontend: Frontend) -> Client {
         let ip = addr.ip().to_canonical().to_string();
         let host = if ip.starts_with(':') {
             format!("0{ip}")
@@ -98,6 +100,7 @@ impl Client {
             deferred: None,
             label: None,
             batches: 0,
+            frontend,
         }
     }
 }
@@ -227,6 +230,8 @@ impl Ctx<'_> {
             .emit(&event, Some((self.client.id, &mut self.out)));
     }
 }
+
+pub(crate) use channels::truncate;
 
 /// `line` (one serialized line) with `tag` (`key[=value]`, escaped) added
 /// in front of any tags it has.

@@ -20,7 +20,10 @@ pub const TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A running server, stopped when dropped.
 pub struct TestServer {
+    /// The IRC listener.
     pub addr: SocketAddr,
+    /// The IM listener, unless the test turned it off.
+    pub im_addr: Option<SocketAddr>,
     running: Option<Running>,
     runtime: Option<tokio::runtime::Runtime>,
     pub dir: tempfile::TempDir,
@@ -37,6 +40,7 @@ impl TestServer {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut config = Config::default();
         config.listen.irc = vec!["127.0.0.1:0".parse().unwrap()];
+        config.listen.im = vec!["127.0.0.1:0".parse().unwrap()];
         config.server.data_dir = dir.path().join("data");
         tweak(&mut config);
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -49,6 +53,7 @@ impl TestServer {
             .expect("server starts");
         TestServer {
             addr: running.irc_addrs[0],
+            im_addr: running.im_addrs.first().copied(),
             running: Some(running),
             runtime: Some(runtime),
             dir,

@@ -1,0 +1,372 @@
+//! The IM protocol's frames: one message per line, the command word, then
+//! optionally one space and its argument as one JSON value. This is the
+//! lectures' IM server protocol with JSON in place of Python pickles; see
+//! `docs/im-protocol.md` for the whole grammar, sequences and errors.
+//!
+//! Client to server ([`Request`]): `REGISTER ["user", "status"]`,
+//! `STATUS ["status"]`, `GOODBYE`, `INVITE ["user", ...]`,
+//! `LIST_CONVERSATIONS`, `JOIN [convID]`, `SEND_MESSAGE [convID, "text"]`,
+//! `LEAVE [convID]`.
+//!
+//! Server to client ([`Reply`]): `ONLINE_USERS {"user": "status"}`,
+//! `INVITATION [convID, "inviter"]`, `CONVERSATIONS {"convID": ["user"]}`,
+//! `MESSAGE [convID, "sender", "text"]`, `ERROR "reason"`.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+/// A conversation ID: a positive integer, never reused while a server runs.
+pub type ConvId = u64;
+
+/// A request from an IM client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Request {
+    /// `REGISTER ["username", "status"]`: the first message of a session.
+    Register {
+        /// The username (the same namespace as IRC nicknames).
+        username: String,
+        /// The initial status, e.g. `online` or `away`.
+        status: String,
+    },
+    /// `STATUS ["status"]`: changes the status.
+    Status(String),
+    /// `GOODBYE`: ends the session.
+    Goodbye,
+    /// `INVITE ["user", ...]`: creates a conversation and invites the users.
+    Invite(Vec<String>),
+    /// `LIST_CONVERSATIONS`: asks for the ongoing conversations.
+    ListConversations,
+    /// `JOIN [convID]`.
+    Join(ConvId),
+    /// `SEND_MESSAGE [convID, "message"]`.
+    SendMessage(ConvId, String),
+    /// `LEAVE [convID]`.
+    Leave(ConvId),
+}
+
+/// Why a line is not a valid request. `Display` gives the text sent back
+/// in `ERROR`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RequestError {
+    /// The line is empty.
+    Empty,
+    /// The command word is not one of the protocol's.
+    UnknownCommand(String),
+    /// The argument is not valid JSON.
+    InvalidJson(String),
+    /// The argument is JSON of the wrong shape; names the expected shape.
+    BadArguments {
+        /// The command.
+        command: &'static str,
+        /// The shape it takes, e.g. `["username", "status"]`.
+        expected: &'static str,
+    },
+}
+
+impl std::fmt::Display for RequestError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RequestError::Empty => write!(f, "empty message"),
+            RequestError::UnknownCommand(c) => write!(f, "unknown command {c}"),
+            RequestError::InvalidJson(e) => write!(f, "invalid JSON argument: {e}"),
+            RequestError::BadArguments { command, expected } => {
+                write!(f, "{command} takes {expected}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for RequestError {}
+
+/// Parses one line (without its LF or CR LF).
+///
+/// Errors: [`RequestError`] for an empty line, an unknown command, JSON that
+/// does not parse, or an argument of the wrong shape (including a missing
+/// or superfluous argument).
+pub fn parse_request(line: &str) -> Result<Request, RequestError> {
+    let line = line.trim_matches([' ', '\t']);
+    if line.is_empty() {
+        return Err(RequestError::Empty);
+    }
+    let (command, arg) = match line.split_once(' ') {
+        Some((c, a)) => (c, Some(a.trim())),
+        None => (line, None),
+    };
+    let arg: Option<Value> = match arg.filter(|a| !a.is_empty()) {
+        Some(a) => {
+            Some(serde_json::from_str(a).map_err(|e| RequestError::InvalidJson(e.to_string()))?)
+        }
+        None => None,
+    };
+    let bad = |command: &'static str, expected: &'static str| RequestError::BadArguments {
+        command,
+        expected,
+    };
+    let items = |v: &Option<Value>| -> Option<Vec<Value>> {
+        match v {
+            Some(Value::Array(a)) => Some(a.clone()),
+            _ => None,
+        }
+    };
+    let string = |v: &Value| v.as_str().map(str::to_owned);
+    let conv = |v: &Value| v.as_u64().filter(|&n| n > 0);
+    Ok(match command {
+        "REGISTER" => {
+            let e = || bad("REGISTER", r#"["username", "status"]"#);
+            match items(&arg).as_deref() {
+                Some([u, s]) => Request::Register {
+                    username: string(u).ok_or_else(e)?,
+                    status: string(s).ok_or_else(e)?,
+                },
+                _ => return Err(e()),
+            }
+        }
+        "STATUS" => {
+            let e = || bad("STATUS", r#"["status"]"#);
+            match items(&arg).as_deref() {
+                Some([s]) => Request::Status(string(s).ok_or_else(e)?),
+                _ => return Err(e()),
+            }
+        }
+        "GOODBYE" | "LIST_CONVERSATIONS" => {
+            if arg.is_some() {
+                return Err(if command == "GOODBYE" {
+                    bad("GOODBYE", "no argument")
+                } else {
+                    bad("LIST_CONVERSATIONS", "no argument")
+                });
+            }
+            if command == "GOODBYE" {
+                Request::Goodbye
+            } else {
+                Request::ListConversations
+            }
+        }
+        "INVITE" => {
+            let e = || bad("INVITE", r#"["username", ...] (at least one)"#);
+            let list = items(&arg).filter(|l| !l.is_empty()).ok_or_else(e)?;
+            Request::Invite(
+                list.iter()
+                    .map(string)
+                    .collect::<Option<Vec<_>>>()
+                    .ok_or_else(e)?,
+            )
+        }
+        "JOIN" | "LEAVE" => {
+            let (name, expected) = if command == "JOIN" {
+                ("JOIN", "[convID] (a positive integer)")
+            } else {
+                ("LEAVE", "[convID] (a positive integer)")
+            };
+            match items(&arg).as_deref() {
+                Some([id]) => {
+                    let id = conv(id).ok_or_else(|| bad(name, expected))?;
+                    if command == "JOIN" {
+                        Request::Join(id)
+                    } else {
+                        Request::Leave(id)
+                    }
+                }
+                _ => return Err(bad(name, expected)),
+            }
+        }
+        "SEND_MESSAGE" => {
+            let e = || bad("SEND_MESSAGE", r#"[convID, "message"]"#);
+            match items(&arg).as_deref() {
+                Some([id, text]) => {
+                    Request::SendMessage(conv(id).ok_or_else(e)?, string(text).ok_or_else(e)?)
+                }
+                _ => return Err(e()),
+            }
+        }
+        other => {
+            return Err(RequestError::UnknownCommand(
+                other.chars().take(32).collect(),
+            ))
+        }
+    })
+}
+
+/// A message from the server to an IM client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reply {
+    /// `ONLINE_USERS {"username": "status", ...}`.
+    OnlineUsers(BTreeMap<String, String>),
+    /// `INVITATION [convID, "inviter"]`.
+    Invitation(ConvId, String),
+    /// `CONVERSATIONS {"convID": ["user", ...], ...}`.
+    Conversations(BTreeMap<ConvId, Vec<String>>),
+    /// `MESSAGE [convID, "sender", "message"]`.
+    Message(ConvId, String, String),
+    /// `ERROR "reason"`.
+    Error(String),
+}
+
+impl Reply {
+    /// Appends the reply as one line, LF-terminated, to `out`. JSON string
+    /// escaping keeps any CR or LF inside values off the wire.
+    pub fn write_to(&self, out: &mut String) {
+        let (command, arg) = match self {
+            Reply::OnlineUsers(users) => ("ONLINE_USERS", serde_json::to_string(users)),
+            Reply::Invitation(id, by) => ("INVITATION", serde_json::to_string(&(id, by))),
+            Reply::Conversations(convs) => {
+                let map: BTreeMap<String, &Vec<String>> =
+                    convs.iter().map(|(k, v)| (k.to_string(), v)).collect();
+                ("CONVERSATIONS", serde_json::to_string(&map))
+            }
+            Reply::Message(id, from, text) => ("MESSAGE", serde_json::to_string(&(id, from, text))),
+            Reply::Error(reason) => ("ERROR", serde_json::to_string(reason)),
+        };
+        out.push_str(command);
+        out.push(' ');
+        out.push_str(&arg.unwrap_or_else(|_| "null".into()));
+        out.push('\n');
+    }
+
+    /// The reply as one LF-terminated line.
+    pub fn to_line(&self) -> String {
+        let mut s = String::new();
+        self.write_to(&mut s);
+        s
+    }
+
+    /// Parses a server line (for clients such as `natter im`).
+    ///
+    /// Errors: [`RequestError`] as for [`parse_request`].
+    pub fn parse(line: &str) -> Result<Reply, RequestError> {
+        let line = line.trim_end_matches(['\r', '\n']);
+        let (command, arg) = line.split_once(' ').unwrap_or((line, ""));
+        let v: Value =
+            serde_json::from_str(arg).map_err(|e| RequestError::InvalidJson(e.to_string()))?;
+        let bad = |command: &'static str, expected: &'static str| RequestError::BadArguments {
+            command,
+            expected,
+        };
+        let s = |v: &Value| v.as_str().map(str::to_owned);
+        Ok(match command {
+            "ONLINE_USERS" => Reply::OnlineUsers(
+                serde_json::from_value(v)
+                    .map_err(|_| bad("ONLINE_USERS", r#"{"user": "status"}"#))?,
+            ),
+            "INVITATION" => match v.as_array().map(Vec::as_slice) {
+                Some([id, by]) => Reply::Invitation(
+                    id.as_u64().ok_or(bad("INVITATION", "[convID, inviter]"))?,
+                    s(by).ok_or(bad("INVITATION", "[convID, inviter]"))?,
+                ),
+                _ => return Err(bad("INVITATION", "[convID, inviter]")),
+            },
+            "CONVERSATIONS" => {
+                let map: BTreeMap<String, Vec<String>> = serde_json::from_value(v)
+                    .map_err(|_| bad("CONVERSATIONS", r#"{"convID": [users]}"#))?;
+                Reply::Conversations(
+                    map.into_iter()
+                        .filter_map(|(k, v)| Some((k.parse().ok()?, v)))
+                        .collect(),
+                )
+            }
+            "MESSAGE" => match v.as_array().map(Vec::as_slice) {
+                Some([id, from, text]) => Reply::Message(
+                    id.as_u64()
+                        .ok_or(bad("MESSAGE", "[convID, sender, text]"))?,
+                    s(from).ok_or(bad("MESSAGE", "[convID, sender, text]"))?,
+                    s(text).ok_or(bad("MESSAGE", "[convID, sender, text]"))?,
+                ),
+                _ => return Err(bad("MESSAGE", "[convID, sender, text]")),
+            },
+            "ERROR" => Reply::Error(s(&v).unwrap_or_else(|| v.to_string())),
+            other => return Err(RequestError::UnknownCommand(other.to_string())),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_every_request() {
+        assert_eq!(
+            parse_request(r#"REGISTER ["ann", "online"]"#),
+            Ok(Request::Register {
+                username: "ann".into(),
+                status: "online".into()
+            })
+        );
+        assert_eq!(
+            parse_request(r#"STATUS ["away"]"#),
+            Ok(Request::Status("away".into()))
+        );
+        assert_eq!(parse_request("GOODBYE"), Ok(Request::Goodbye));
+        assert_eq!(
+            parse_request(r#"INVITE ["a","b"]"#),
+            Ok(Request::Invite(vec!["a".into(), "b".into()]))
+        );
+        assert_eq!(
+            parse_request("LIST_CONVERSATIONS"),
+            Ok(Request::ListConversations)
+        );
+        assert_eq!(parse_request("JOIN [3]"), Ok(Request::Join(3)));
+        assert_eq!(
+            parse_request(r#"SEND_MESSAGE [3, "hi there"]"#),
+            Ok(Request::SendMessage(3, "hi there".into()))
+        );
+        assert_eq!(parse_request("LEAVE [3]"), Ok(Request::Leave(3)));
+    }
+
+    #[test]
+    fn rejects_bad_shapes() {
+        assert!(
+            matches!(parse_request("HELLO"), Err(RequestError::UnknownCommand(c)) if c == "HELLO")
+        );
+        assert!(matches!(
+            parse_request("JOIN [0]"),
+            Err(RequestError::BadArguments { .. })
+        ));
+        assert!(matches!(
+            parse_request("JOIN [\"3\"]"),
+            Err(RequestError::BadArguments { .. })
+        ));
+        assert!(matches!(
+            parse_request("JOIN"),
+            Err(RequestError::BadArguments { .. })
+        ));
+        assert!(matches!(
+            parse_request("REGISTER [\"a\"]"),
+            Err(RequestError::BadArguments { .. })
+        ));
+        assert!(matches!(
+            parse_request("REGISTER [\"a\""),
+            Err(RequestError::InvalidJson(_))
+        ));
+        assert!(matches!(
+            parse_request("INVITE []"),
+            Err(RequestError::BadArguments { .. })
+        ));
+        assert!(matches!(
+            parse_request("GOODBYE now"),
+            Err(RequestError::InvalidJson(_))
+        ));
+        assert_eq!(parse_request("   "), Err(RequestError::Empty));
+    }
+
+    #[test]
+    fn replies_round_trip() {
+        let replies = [
+            Reply::OnlineUsers([("ann".to_string(), "online".to_string())].into()),
+            Reply::Invitation(7, "ann".into()),
+            Reply::Conversations([(7, vec!["ann".to_string(), "ben".to_string()])].into()),
+            Reply::Message(7, "ann".into(), "line one\nline two \"quoted\"".into()),
+            Reply::Error("no such conversation 9".into()),
+        ];
+        for r in replies {
+            let line = r.to_line();
+            assert_eq!(line.matches('\n').count(), 1, "{line}");
+            assert_eq!(Reply::parse(&line), Ok(r));
+        }
+        assert_eq!(
+            Reply::Invitation(7, "ann".into()).to_line(),
+            "INVITATION [7,\"ann\"]\n"
+        );
+    }
+}

@@ -1,0 +1,334 @@
+//! The IM front end: the lectures' instant-messaging protocol (see
+//! `docs/im-protocol.md`), over the same users and channels as IRC.
+//!
+//! An IM user is a network user whose nick is its username; its status is
+//! its AWAY message (`online` means not away). A conversation is a channel
+//! (or, for private messages from IRC users, a direct conversation; see
+//! [`conversations`]). Handlers here run under the world lock like the IRC
+//! ones, turn requests into the same [`natter_model::Event`]s, and answer
+//! with [`Reply`] lines; [`render`] shows network events to IM clients.
+
+pub mod conversations;
+pub mod render;
+
+use natter_model::{Event, Frontend, MessageKind, MessageTarget, User, UserModes};
+use natter_proto::casemap;
+use natter_proto::im::{parse_request, ConvId, Reply, Request};
+use natter_proto::validate::is_valid_nick;
+
+use crate::irc::{fit_trailing, Ctx};
+use crate::world::now;
+use conversations::Conversation;
+
+/// The status that means "not away".
+pub const ONLINE: &str = "online";
+
+/// Queues `reply` for the client.
+fn reply(ctx: &mut Ctx<'_>, reply: Reply) {
+    reply.write_to(&mut ctx.out);
+}
+
+/// Queues `ERROR "reason"`.
+fn error(ctx: &mut Ctx<'_>, reason: impl Into<String>) {
+    reply(ctx, Reply::Error(reason.into()));
+}
+
+/// Handles one line from an IM client.
+pub fn dispatch(ctx: &mut Ctx<'_>, line: &[u8]) {
+    let Ok(line) = std::str::from_utf8(line) else {
+        return error(ctx, "invalid UTF-8");
+    };
+    let request = match parse_request(line) {
+        Ok(r) => r,
+        Err(natter_proto::im::RequestError::Empty) => return,
+        Err(e) => return error(ctx, e.to_string()),
+    };
+    match (&request, ctx.client.registered) {
+        (Request::Register { .. }, true) => return error(ctx, "already registered"),
+        (Request::Goodbye, _) => return goodbye(ctx),
+        (Request::Register { username, status }, false) => return register(ctx, username, status),
+        (_, false) => {
+            return error(
+                ctx,
+                r#"not registered: send REGISTER ["username", "status"] first"#,
+            )
+        }
+        _ => {}
+    }
+    match request {
+        Request::Status(status) => set_status(ctx, &status),
+        Request::Invite(users) => invite(ctx, &users),
+        Request::ListConversations => list_conversations(ctx),
+        Request::Join(id) => join(ctx, id),
+        Request::SendMessage(id, text) => send_message(ctx, id, &text),
+        Request::Leave(id) => leave(ctx, id),
+        Request::Register { .. } | Request::Goodbye => unreachable!("handled above"),
+    }
+}
+
+/// The away message a status stands for (`None` for `online`), cut to AWAYLEN.
+fn away_of(ctx: &Ctx<'_>, status: &str) -> Option<String> {
+    let status = status.trim();
+    if status.is_empty() || status.eq_ignore_ascii_case(ONLINE) {
+        return None;
+    }
+    let clean: String = status
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    Some(crate::irc::truncate(&clean, ctx.world.config.limits.awaylen).to_string())
+}
+
+fn register(ctx: &mut Ctx<'_>, username: &str, status: &str) {
+    if !is_valid_nick(username, ctx.world.config.limits.nicklen) {
+        return error(
+            ctx,
+            format!(
+                "invalid username {username:?}: 1 to {} letters, digits or []\\`_^{{|}}-, not starting with a digit or '-'",
+                ctx.world.config.limits.nicklen
+            ),
+        );
+    }
+    let id = ctx.client.id;
+    if ctx.world.net.reserve_nick(id, username).is_err() {
+        return error(ctx, format!("username {username:?} is taken"));
+    }
+    let t = now();
+    let user = User {
+        id,
+        nick: username.to_string(),
+        user: "im".into(),
+        host: ctx.client.host.clone(),
+        realname: format!("{username} (IM)"),
+        server: ctx.world.config.server.name.clone(),
+        modes: UserModes::default(),
+        away: away_of(ctx, status),
+        account: None,
+        channels: Default::default(),
+        signon: t,
+        last_active: t,
+        frontend: Frontend::Im,
+    };
+    ctx.client.nick = Some(username.to_string());
+    ctx.client.registered = true;
+    ctx.world.im_users.insert(id);
+    if let Some(conn) = ctx.world.conns.get_mut(&id) {
+        conn.registered = true;
+    }
+    // Introducing the user broadcasts ONLINE_USERS to every IM client,
+    // this one included.
+    ctx.emit(Event::UserIntroduced(Box::new(user)));
+}
+
+fn goodbye(ctx: &mut Ctx<'_>) {
+    ctx.client.quit = Some("Goodbye".into());
+}
+
+fn set_status(ctx: &mut Ctx<'_>, status: &str) {
+    let message = away_of(ctx, status);
+    let me = ctx.me();
+    if me.away == message {
+        return;
+    }
+    let prefix = me.prefix();
+    ctx.emit(Event::AwayChanged {
+        id: ctx.client.id,
+        prefix,
+        message,
+    });
+}
+
+fn invite(ctx: &mut Ctx<'_>, usernames: &[String]) {
+    let me = ctx.me();
+    let (my_id, my_nick, my_prefix) = (me.id, me.nick.clone(), me.prefix());
+    let mut targets = Vec::new();
+    for name in usernames {
+        match ctx.world.net.user_by_nick(name) {
+            Some(u) if u.id == my_id => {}
+            Some(u) if !targets.iter().any(|(id, _)| *id == u.id) => {
+                targets.push((u.id, u.nick.clone()))
+            }
+            Some(_) => {}
+            None => error(ctx, format!("no such user {name:?}")),
+        }
+    }
+    let (conv, channel) = {
+        let world = &mut *ctx.world;
+        world.conversations.create_group(&world.net, my_id)
+    };
+    // The inviter is invited too (the lecture's INVITATION goes to all).
+    reply(ctx, Reply::Invitation(conv, my_nick));
+    for (target, target_nick) in targets {
+        ctx.emit(Event::Invited {
+            by_prefix: my_prefix.clone(),
+            target,
+            target_nick,
+            channel: channel.clone(),
+        });
+    }
+}
+
+fn list_conversations(ctx: &mut Ctx<'_>) {
+    let me = ctx.client.id;
+    let net = &ctx.world.net;
+    let nick = |id| net.user(id).map(|u| u.nick.clone());
+    let mut list = std::collections::BTreeMap::new();
+    for (id, conv) in ctx.world.conversations.iter() {
+        match conv {
+            Conversation::Group { channel, .. } => {
+                let mut members: Vec<String> = net
+                    .channel(channel)
+                    .map(|c| c.members.keys().filter_map(|m| nick(*m)).collect())
+                    .unwrap_or_default();
+                members.sort_by_key(|n| casemap::fold(n));
+                list.insert(*id, members);
+            }
+            Conversation::Direct(a, b) if *a == me || *b == me => {
+                list.insert(*id, [*a, *b].into_iter().filter_map(nick).collect());
+            }
+            Conversation::Direct(..) => {}
+        }
+    }
+    reply(ctx, Reply::Conversations(list));
+}
+
+/// The channel behind group conversation `id`, or an ERROR sent.
+fn group_channel(ctx: &mut Ctx<'_>, id: ConvId) -> Option<Result<String, (u64, u64)>> {
+    match ctx.world.conversations.get(id) {
+        Some(Conversation::Group { channel, .. }) => Some(Ok(channel.clone())),
+        Some(Conversation::Direct(a, b)) => Some(Err((*a, *b))),
+        None => {
+            error(ctx, format!("no such conversation {id}"));
+            None
+        }
+    }
+}
+
+fn join(ctx: &mut Ctx<'_>, id: ConvId) {
+    let me = ctx.client.id;
+    let channel = match group_channel(ctx, id) {
+        None => return,
+        Some(Err((a, b))) if a == me || b == me => {
+            return error(ctx, format!("already in conversation {id}"))
+        }
+        Some(Err(_)) => return error(ctx, format!("conversation {id} is private")),
+        Some(Ok(channel)) => channel,
+    };
+    let user = ctx.me();
+    if let Some(chan) = ctx.world.net.channel(&channel) {
+        let refusal = if chan.member(me).is_some() {
+            Some("you are already in it")
+        } else if chan.is_banned(user) {
+            Some("you are banned")
+        } else if chan.modes.invite_only && !chan.invited.contains(&me) {
+            Some("it is invite-only")
+        } else if chan.modes.key.is_some() && !chan.invited.contains(&me) {
+            Some("it needs a key")
+        } else if chan.modes.limit.is_some_and(|l| chan.members.len() >= l)
+            && !chan.invited.contains(&me)
+        {
+            Some("it is full")
+        } else {
+            None
+        };
+        if let Some(why) = refusal {
+            return error(ctx, format!("cannot join conversation {id}: {why}"));
+        }
+    }
+    let prefix = user.prefix();
+    ctx.emit(Event::Joined {
+        id: me,
+        prefix,
+        channel,
+        at: now(),
+    });
+}
+
+fn send_message(ctx: &mut Ctx<'_>, id: ConvId, text: &str) {
+    // One IRC line per message: line breaks become spaces.
+    let text: String = text
+        .chars()
+        .map(|c| if c == '\r' || c == '\n' { ' ' } else { c })
+        .collect();
+    if text.trim().is_empty() {
+        return error(ctx, "empty message");
+    }
+    let me = ctx.me().clone();
+    let prefix = me.prefix();
+    let target = match group_channel(ctx, id) {
+        None => return,
+        Some(Ok(channel)) => {
+            let Some(chan) = ctx.world.net.channel(&channel) else {
+                return error(ctx, format!("not in conversation {id}"));
+            };
+            if chan.member(me.id).is_none() {
+                return error(ctx, format!("not in conversation {id}"));
+            }
+            if !chan.can_send(&me) {
+                return error(
+                    ctx,
+                    format!("cannot send to conversation {id}: you are muted or banned"),
+                );
+            }
+            MessageTarget::Channel {
+                name: chan.name.clone(),
+                status: None,
+            }
+        }
+        Some(Err((a, b))) if a == me.id || b == me.id => {
+            let other = if a == me.id { b } else { a };
+            if ctx.world.net.user(other).is_none() {
+                return error(ctx, format!("the other user of conversation {id} is gone"));
+            }
+            MessageTarget::User(other)
+        }
+        Some(Err(_)) => return error(ctx, format!("not in conversation {id}")),
+    };
+    let shown = match &target {
+        MessageTarget::Channel { name, .. } => name.clone(),
+        MessageTarget::User(u) => ctx
+            .world
+            .net
+            .user(*u)
+            .map(|u| u.nick.clone())
+            .unwrap_or_default(),
+    };
+    let text = fit_trailing(&text, &prefix, "PRIVMSG", &[&shown]).to_string();
+    let msgid = ctx.world.next_msgid();
+    ctx.emit(Event::Message {
+        from: me.id,
+        prefix,
+        kind: MessageKind::Privmsg,
+        target,
+        text,
+        tags: String::new(),
+        msgid,
+        at: now(),
+    });
+}
+
+fn leave(ctx: &mut Ctx<'_>, id: ConvId) {
+    let me = ctx.client.id;
+    match group_channel(ctx, id) {
+        None => {}
+        Some(Ok(channel)) => {
+            let member = ctx
+                .world
+                .net
+                .channel(&channel)
+                .is_some_and(|c| c.member(me).is_some());
+            if !member {
+                return error(ctx, format!("not in conversation {id}"));
+            }
+            let prefix = ctx.me().prefix();
+            ctx.emit(Event::Parted {
+                id: me,
+                prefix,
+                channel,
+                reason: None,
+            });
+        }
+        Some(Err((a, b))) if a == me || b == me => ctx.world.conversations.remove(id),
+        Some(Err(_)) => error(ctx, format!("not in conversation {id}")),
+    }
+}
