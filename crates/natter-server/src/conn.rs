@@ -137,11 +137,20 @@ async fn read_loop(
                 if ready.is_err() {
                     return "Connection closed".into();
                 }
-                // A stack buffer: an idle connection holds no read buffer.
-                let mut tmp = [0u8; 4096];
-                match rd.try_read(&mut tmp) {
+                // A stack buffer in its own scope, so that it is not kept in
+                // the task across the awaits below: an idle connection holds
+                // no read buffer.
+                let read = {
+                    let mut tmp = [0u8; 4096];
+                    let r = rd.try_read(&mut tmp);
+                    if let Ok(n) = r {
+                        framer.feed(&tmp[..n]);
+                    }
+                    r
+                };
+                match read {
                     Ok(0) => return "Connection closed".into(),
-                    Ok(n) => framer.feed(&tmp[..n]),
+                    Ok(_) => {}
                     Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
                     Err(e) => return format!("Read error: {e}"),
                 }
