@@ -6,11 +6,13 @@
 //! (IRCv3 message-ids); client-only tags (`+name`) from clients that
 //! negotiated message-tags are relayed to recipients that did too.
 
+use bytes::Bytes;
 use natter_model::{Event, MessageKind, MessageTarget};
 use natter_proto::numeric::*;
 use natter_proto::validate::is_channel_name;
 use natter_proto::Message;
 
+use super::caps::Cap;
 use super::channels::truncate;
 use super::Ctx;
 use crate::world::now;
@@ -71,7 +73,7 @@ pub fn message(ctx: &mut Ctx<'_>, msg: &Message) {
 /// The client-only tags (`+name[=value]`) of `msg`, re-serialized, when the
 /// sender negotiated message-tags; empty otherwise or when over the limit.
 fn client_tags(ctx: &Ctx<'_>, msg: &Message) -> String {
-    if !ctx.caps().has(super::caps::Cap::MessageTags) {
+    if !ctx.caps().has(Cap::MessageTags) {
         return String::new();
     }
     let mut out = String::new();
@@ -142,6 +144,8 @@ fn deliver(ctx: &mut Ctx<'_>, kind: MessageKind, target: &str, text: &str, tags:
     let overhead = 1 + prefix.len() + 1 + kind.command().len() + 1 + shown_target + 2 + 2;
     let text = truncate(text, MAX_LINE.saturating_sub(overhead));
     let msgid = ctx.world.next_msgid();
+    let to_self = to == MessageTarget::User(from);
+    let before = ctx.out.len();
     ctx.emit(Event::Message {
         from,
         prefix,
@@ -152,6 +156,35 @@ fn deliver(ctx: &mut Ctx<'_>, kind: MessageKind, target: &str, text: &str, tags:
         msgid,
         at: now(),
     });
+    if to_self {
+        received_by_self(ctx, before);
+    }
+}
+
+/// A message to oneself is both sent and received, so it is shown twice
+/// with echo-message (once as the echo, once as received). IRCv3
+/// labeled-response: "When a client sends a message to itself, the server
+/// MUST NOT include the label tag, except for any acknowledgment sent with
+/// the echo-message mechanism": for a labeled command the received copy
+/// goes straight to the queue, out of the labeled reply, which keeps only
+/// the echo (or becomes an `ACK` without echo-message). `before` is where
+/// the line `emit` wrote for this client starts in `ctx.out`.
+fn received_by_self(ctx: &mut Ctx<'_>, before: usize) {
+    let line = ctx.out[before..].to_string();
+    if line.is_empty() {
+        return;
+    }
+    let echo = ctx.caps().has(Cap::EchoMessage);
+    if ctx.client.label.is_some() {
+        if !echo {
+            ctx.out.truncate(before);
+        }
+        if let Some(conn) = ctx.world.conns.get(&ctx.client.id) {
+            conn.out.push(Bytes::from(line));
+        }
+    } else if echo {
+        ctx.out.push_str(&line);
+    }
 }
 
 /// AWAY [<text>]: sets (RPL_NOWAWAY) or clears (RPL_UNAWAY) the away message.
