@@ -7,14 +7,14 @@
 //! negotiated message-tags are relayed to recipients that did too.
 
 use bytes::Bytes;
-use natter_model::{Event, MessageKind, MessageTarget};
+use natter_model::{Event, Frontend, MessageKind, MessageTarget, UserId};
 use natter_proto::numeric::*;
 use natter_proto::validate::is_channel_name;
 use natter_proto::Message;
 
 use super::caps::Cap;
 use super::channels::truncate;
-use super::Ctx;
+use super::{render, Ctx};
 use crate::world::now;
 
 /// Longest line sent to a client, CR LF included (RFC 1459 2.3).
@@ -204,5 +204,36 @@ pub fn away(ctx: &mut Ctx<'_>, msg: &Message) {
         ctx.numeric(RPL_UNAWAY, &["You are no longer marked as being away"]);
     } else {
         ctx.numeric(RPL_NOWAWAY, &["You have been marked as being away"]);
+    }
+}
+
+/// IRCv3 away-notify: clients are sent AWAY "when a user joins and has an
+/// away message set" as well as when it changes. After `id` (with `prefix`)
+/// joined `channel`, tells the other members with the capability, right
+/// after their JOIN line.
+pub(super) fn away_on_join(ctx: &Ctx<'_>, id: UserId, prefix: &str, channel: &str) {
+    let world = &ctx.world;
+    let Some(message) = world.net.user(id).and_then(|u| u.away.clone()) else {
+        return;
+    };
+    let Some(chan) = world.net.channel(channel) else {
+        return;
+    };
+    let away = Event::AwayChanged {
+        id,
+        prefix: prefix.to_string(),
+        message: Some(message),
+    };
+    let stamp = render::Stamp::default();
+    for member in chan.members.keys() {
+        let Some(conn) = world.conns.get(member) else {
+            continue;
+        };
+        if conn.frontend != Frontend::Irc || !render::visible(&away, *member, conn.caps) {
+            continue;
+        }
+        let form = render::form_key(&away, conn.caps);
+        conn.out
+            .push(render::render(&away, &world.net, form, &stamp));
     }
 }

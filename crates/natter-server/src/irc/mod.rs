@@ -228,6 +228,15 @@ impl Ctx<'_> {
     pub fn emit(&mut self, event: Event) {
         self.world
             .emit(&event, Some((self.client.id, &mut self.out)));
+        if let Event::Joined {
+            id,
+            prefix,
+            channel,
+            ..
+        } = &event
+        {
+            messaging::away_on_join(self, *id, prefix, channel);
+        }
     }
 }
 
