@@ -7,6 +7,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+
+mod bench;
 use natter_server::{Config, Overrides};
 
 #[derive(Parser)]
@@ -36,6 +38,9 @@ enum Command {
         #[arg(long, value_name = "NAME")]
         server_name: Option<String>,
     },
+    /// Drive an IRC server with load and measure it (see `natter bench --help`).
+    #[command(subcommand)]
+    Bench(bench::Scenario),
     /// Read a password (from the terminal, or one line of standard input) and
     /// print its argon2 hash for an [[oper]] block's `password` key.
     Passwd,
@@ -60,6 +65,13 @@ fn main() -> ExitCode {
             },
         ),
         Command::Passwd => passwd(),
+        Command::Bench(scenario) => {
+            if bench::run(scenario) {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
     }
 }
 
@@ -109,10 +121,11 @@ fn serve(path: Option<PathBuf>, overrides: Overrides) -> ExitCode {
         let signal = shutdown_signal();
         for addr in &running.irc_addrs {
             // One line per listener on stdout, for scripts that start natter.
-            println!("natter: IRC listening on {addr}");
+            // A closed stdout must not bring the server down.
+            let _ = writeln!(std::io::stdout(), "natter: IRC listening on {addr}");
         }
         for addr in &running.im_addrs {
-            println!("natter: IM listening on {addr}");
+            let _ = writeln!(std::io::stdout(), "natter: IM listening on {addr}");
         }
         let _ = std::io::stdout().flush();
         tokio::select! {

@@ -1,0 +1,182 @@
+//! A short smoke run of `natter bench` against a real natter: the generator
+//! must measure and report (JSON with every figure), account for every
+//! message, and stop by itself. No timing is asserted: speed is measured by
+//! the benchmarks in docs/performance.md, never by tests.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+/// The server process, its IRC address, and its stdout (kept open).
+struct Server(
+    Child,
+    String,
+    #[allow(dead_code)] BufReader<std::process::ChildStdout>,
+);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_server(dir: &std::path::Path) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_natter"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--im-listen",
+            "127.0.0.1:0",
+            "--data-dir",
+        ])
+        .arg(dir.join("data"))
+        .env("NATTER_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn natter serve");
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    let addr = line.trim().rsplit(' ').next().unwrap().to_string();
+    assert!(addr.starts_with("127.0.0.1:"), "{line}");
+    Server(child, addr, stdout)
+}
+
+fn bench(args: &[&str], json: &std::path::Path) -> serde_json::Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_natter"))
+        .arg("bench")
+        .args(args)
+        .arg("--json")
+        .arg(json)
+        .output()
+        .expect("run natter bench");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "bench failed: {stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.starts_with("natter bench "), "{stdout}");
+    serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap()
+}
+
+#[test]
+fn fanout_and_connect_smoke_runs_report_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_server(dir.path());
+    let pid = server.0.id().to_string();
+    let json = dir.path().join("fanout.json");
+    let r = bench(
+        &[
+            "fanout",
+            "--addr",
+            &server.1,
+            "--server-pid",
+            &pid,
+            "--members",
+            "8",
+            "--senders",
+            "2",
+            "--rate",
+            "100",
+            "--duration",
+            "1",
+            "--label",
+            "natter",
+        ],
+        &json,
+    );
+    assert_eq!(r["scenario"], "fanout");
+    assert_eq!(r["label"], "natter");
+    assert_eq!(r["messages_sent"], 100);
+    // Every message reached the 7 other members.
+    assert_eq!(r["deliveries_expected"], 700);
+    assert_eq!(r["deliveries"], 700);
+    assert_eq!(r["lost"], 0);
+    assert_eq!(r["errors"], 0);
+    for key in [
+        "deliveries_per_second",
+        "latency_p50_ms",
+        "latency_p99_ms",
+        "latency_max_ms",
+        "bench_cpu_s",
+        "server_cpu_s",
+    ] {
+        assert!(r[key].is_number(), "{key} missing in {r}");
+    }
+    assert!(r["latency_p50_ms"].as_f64().unwrap() <= r["latency_p99_ms"].as_f64().unwrap());
+
+    let json = dir.path().join("connect.json");
+    let r = bench(
+        &[
+            "connect",
+            "--addr",
+            &server.1,
+            "--server-pid",
+            &pid,
+            "--clients",
+            "50",
+            "--ping-sample",
+            "10",
+            "--idle",
+            "0",
+        ],
+        &json,
+    );
+    assert_eq!(r["registered"], 50);
+    assert_eq!(r["ping_sampled"], 10);
+    assert_eq!(r["ping_ok"], 10);
+    assert!(r["rss_per_client_kib"].is_number(), "{r}");
+}
+
+#[test]
+fn churn_and_rooms_smoke_runs_report_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_server(dir.path());
+    let json = dir.path().join("churn.json");
+    let r = bench(
+        &[
+            "churn",
+            "--addr",
+            &server.1,
+            "--workers",
+            "4",
+            "--duration",
+            "1",
+            "--prefix",
+            "ch",
+        ],
+        &json,
+    );
+    assert_eq!(r["scenario"], "churn");
+    assert!(r["registered"].as_u64().unwrap() > 0, "{r}");
+    assert_eq!(r["errors"], 0);
+
+    let json = dir.path().join("rooms.json");
+    let r = bench(
+        &[
+            "rooms",
+            "--addr",
+            &server.1,
+            "--channels",
+            "4",
+            "--members",
+            "3",
+            "--rate",
+            "40",
+            "--private-rate",
+            "10",
+            "--duration",
+            "1",
+            "--prefix",
+            "ro",
+        ],
+        &json,
+    );
+    // 40 channel messages to 2 others each, 10 private messages to 1.
+    assert_eq!(r["deliveries_expected"], 90);
+    assert_eq!(r["deliveries"], 90);
+    assert_eq!(r["lost"], 0);
+}
