@@ -99,7 +99,10 @@ pub fn who(ctx: &mut Ctx<'_>, msg: &Message) {
                         't' => middle(token),
                         'c' => channel,
                         'u' => &u.user,
-                        'i' => &u.host,
+                        // The IP address, or 255.255.255.255 when hidden
+                        // (ircu WHOX): after CHGHOST the host is no IP.
+                        'i' if u.host.parse::<std::net::IpAddr>().is_ok() => &u.host,
+                        'i' => "255.255.255.255",
                         'h' => &u.host,
                         's' => &u.server,
                         'n' => &u.nick,
