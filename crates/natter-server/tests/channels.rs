@@ -319,7 +319,8 @@ fn topic_set_query_and_whotime() {
     let got = bob.ask("TOPIC #t");
     assert_eq!(cmds(&got), vec!["332", "333"]);
     assert_eq!(got[0], m(":natter.local 332 bob #t :Hello world"));
-    assert_eq!(got[1].params[..3], ["bob", "#t", "alice"]);
+    // The setter is the full prefix, so clients can show "set by nick [user@host]".
+    assert_eq!(got[1].params[..3], ["bob", "#t", &src("alice")]);
     let at: u64 = got[1].params[3].parse().expect("numeric time");
     assert!(
         (before..=after).contains(&at),
@@ -367,7 +368,7 @@ fn topic_lock_requires_op_and_minus_t_lets_anyone() {
     assert_eq!(bob.ask("TOPIC #t :bob was here"), ms(&[&line]));
     assert_eq!(alice.sync(), ms(&[&line]));
     let got = alice.ask("TOPIC #t");
-    assert_eq!(got[1].params[..3], ["alice", "#t", "bob"]);
+    assert_eq!(got[1].params[..3], ["alice", "#t", &src("bob")]);
 }
 
 #[test]
@@ -406,7 +407,7 @@ fn topic_is_shown_on_join_and_cut_to_topiclen() {
     let got = bob.ask("JOIN #t");
     assert_eq!(cmds(&got), vec!["JOIN", "332", "333", "353", "366"]);
     assert_eq!(got[1], m(":natter.local 332 bob #t 0123456789"));
-    assert_eq!(got[2].params[..3], ["bob", "#t", "alice"]);
+    assert_eq!(got[2].params[..3], ["bob", "#t", &src("alice")]);
     assert_eq!(got[3], m(":natter.local 353 bob = #t :@alice bob"));
 }
 

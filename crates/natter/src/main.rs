@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod bench;
+mod im_client;
 use natter_server::{Config, Overrides};
 
 #[derive(Parser)]
@@ -44,6 +45,17 @@ enum Command {
     /// Read a password (from the terminal, or one line of standard input) and
     /// print its argon2 hash for an [[oper]] block's `password` key.
     Passwd,
+    /// Chat in the terminal over the IM protocol (see /help once connected).
+    Im {
+        /// The server's IM address (its --im-listen), HOST:PORT; port 6666 if omitted.
+        addr: String,
+        /// Username (asked for if not given).
+        #[arg(long)]
+        user: Option<String>,
+        /// Initial status, e.g. online, away, busy.
+        #[arg(long, default_value = "online")]
+        status: String,
+    },
 }
 
 fn main() -> ExitCode {
@@ -65,6 +77,7 @@ fn main() -> ExitCode {
             },
         ),
         Command::Passwd => passwd(),
+        Command::Im { addr, user, status } => im_client::run(&addr, user, &status),
         Command::Bench(scenario) => {
             if bench::run(scenario) {
                 ExitCode::SUCCESS
@@ -82,6 +95,11 @@ fn serve(path: Option<PathBuf>, overrides: Overrides) -> ExitCode {
                 .unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
+        // Colours only on a terminal; and a closed stderr (a pipe whose
+        // reader died, as with `natter serve | tee` and Ctrl-C) must not
+        // turn a log line into a panic that skips the clean shutdown.
+        .with_ansi(std::io::stderr().is_terminal())
+        .log_internal_errors(false)
         .init();
     let mut config = match &path {
         Some(p) => match Config::load(p) {

@@ -158,7 +158,8 @@ pub fn topic(ctx: &mut Ctx<'_>, msg: &Message) {
     let text = super::fit_trailing(text, &by_prefix, "TOPIC", &[&chan.name]);
     let topic = (!text.is_empty()).then(|| Topic {
         text: text.to_string(),
-        setter: me.nick.clone(),
+        // The full prefix, as clients show it in "Topic set by" (RPL_TOPICWHOTIME).
+        setter: me.prefix(),
         set_at: now(),
     });
     ctx.emit(Event::TopicChanged {
