@@ -1,0 +1,407 @@
+//! `natter im` end to end: real `natter serve` processes and `natter im`
+//! processes driven through their standard input and output, asserting the
+//! exact lines people see: presence (printed only when it changes, though
+//! the server repeats it every second here), invitations, joining, talking,
+//! leaving, status, errors; and the exit codes and messages when the server
+//! cannot be reached, is not an IM server, refuses the username, or goes
+//! away.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// How long any single expected event may take before a test fails.
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+fn natter() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_natter"))
+}
+
+/// Forwards `from`'s lines to a channel, from a thread.
+fn lines_of(from: impl Read + Send + 'static) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(from).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// Waits up to TIMEOUT for `child` to exit.
+fn wait_exit(child: &mut Child) -> ExitStatus {
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            return status;
+        }
+        assert!(Instant::now() < deadline, "the process did not exit");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A running `natter serve`, killed if still running when dropped.
+struct Server {
+    child: Child,
+    /// The IRC listener.
+    irc: String,
+    /// The IM listener.
+    im: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Server {
+    /// Starts a server whose ONLINE_USERS refresh comes every second.
+    fn start() -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("natter.toml");
+        std::fs::write(&config, "[im]\nonline_users_interval = 1\n").unwrap();
+        let mut child = natter()
+            .arg("serve")
+            .args(["--listen", "127.0.0.1:0", "--im-listen", "127.0.0.1:0"])
+            .arg("--config")
+            .arg(&config)
+            .arg("--data-dir")
+            .arg(dir.path().join("data"))
+            .env("NATTER_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn natter serve");
+        let out = lines_of(child.stdout.take().unwrap());
+        let next = |prefix: &str| {
+            let line = out
+                .recv_timeout(TIMEOUT)
+                .expect("natter serve prints its listeners");
+            line.strip_prefix(prefix)
+                .unwrap_or_else(|| panic!("expected {prefix:?}, got {line:?}"))
+                .to_string()
+        };
+        let irc = next("natter: IRC listening on ");
+        let im = next("natter: IM listening on ");
+        Server {
+            child,
+            irc,
+            im,
+            _dir: dir,
+        }
+    }
+
+    /// Sends SIGTERM (a clean shutdown: clients get an ERROR first).
+    fn terminate(&self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success());
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// A running `natter im`, fed through its standard input.
+struct Im {
+    name: String,
+    child: Child,
+    stdin: Option<ChildStdin>,
+    stdout: mpsc::Receiver<String>,
+    stderr: mpsc::Receiver<String>,
+}
+
+impl Im {
+    fn start(addr: &str, args: &[&str]) -> Im {
+        let mut child = natter()
+            .args(["im", addr])
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn natter im");
+        Im {
+            name: args.join(" "),
+            stdin: child.stdin.take(),
+            stdout: lines_of(child.stdout.take().unwrap()),
+            stderr: lines_of(child.stderr.take().unwrap()),
+            child,
+        }
+    }
+
+    /// Starts `natter im ADDR --user NAME` and checks its greeting and the
+    /// online line that follows.
+    fn user(addr: &str, name: &str, online: &str) -> Im {
+        let im = Im::start(addr, &["--user", name]);
+        im.expect(&format!(
+            "connected to {addr} as {name}; /help lists the commands"
+        ));
+        im.expect(online);
+        im
+    }
+
+    /// Types `line`.
+    fn say(&mut self, line: &str) {
+        let stdin = self.stdin.as_mut().expect("stdin still open");
+        stdin
+            .write_all(format!("{line}\n").as_bytes())
+            .expect("write to natter im");
+        stdin.flush().unwrap();
+    }
+
+    /// The next line on standard output.
+    fn line(&self) -> String {
+        self.stdout.recv_timeout(TIMEOUT).unwrap_or_else(|_| {
+            panic!(
+                "{}: no line within {TIMEOUT:?}; stderr: {:?}",
+                self.name,
+                self.stderr.try_iter().collect::<Vec<_>>()
+            )
+        })
+    }
+
+    fn expect(&self, expected: &str) {
+        assert_eq!(self.line(), expected, "{}", self.name);
+    }
+
+    /// Asserts nothing more is printed for a while.
+    fn quiet(&self, wait: Duration) {
+        if let Ok(line) = self.stdout.recv_timeout(wait) {
+            panic!("{}: unexpected line {line:?}", self.name);
+        }
+    }
+
+    /// Closes standard input (end of input quits) and returns the exit
+    /// status and what else was printed on stdout and stderr.
+    fn finish(mut self) -> (ExitStatus, Vec<String>, Vec<String>) {
+        self.stdin = None;
+        self.wait()
+    }
+
+    /// Waits for the process to exit by itself; as for `finish`.
+    fn wait(mut self) -> (ExitStatus, Vec<String>, Vec<String>) {
+        let status = wait_exit(&mut self.child);
+        // The forwarding threads end at end of file.
+        let rest = |rx: &mpsc::Receiver<String>| {
+            let mut lines = Vec::new();
+            while let Ok(l) = rx.recv_timeout(TIMEOUT) {
+                lines.push(l);
+            }
+            lines
+        };
+        let out = rest(&self.stdout);
+        let err = rest(&self.stderr);
+        (status, out, err)
+    }
+}
+
+impl Drop for Im {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+#[test]
+fn two_people_invite_join_talk_and_leave() {
+    let server = Server::start();
+    let addr = server.im.as_str();
+    let mut ann = Im::user(addr, "ann", "online: ann (online)");
+    let mut ben = Im::user(addr, "ben", "online: ann (online), ben (online)");
+    ann.expect("online: ann (online), ben (online)");
+
+    // Plain text needs a conversation.
+    ann.say("hello?");
+    ann.expect("no current conversation: /join ID or /msg ID text");
+
+    // The inviter joins its new conversation at once; unknown names get
+    // the server's error and are not reported as invited.
+    ann.say("/invite ben zed");
+    ann.expect("! server: no such user \"zed\"");
+    ann.expect("started conversation 1 and invited ben");
+    ben.expect("ann invites you to conversation 1 — type /join 1");
+
+    ben.say("/join 1");
+    ben.expect("joined conversation 1 with ann");
+    ben.say("/join 1");
+    ben.expect("! server: cannot join conversation 1: you are already in it");
+
+    ann.say("hello ben");
+    ann.expect("[1] ann: hello ben");
+    ben.expect("[1] ann: hello ben");
+    ben.say("hi ann, //not a command");
+    ben.expect("[1] ben: hi ann, //not a command");
+    ann.expect("[1] ben: hi ann, //not a command");
+    ann.say("//slash at the start");
+    ann.expect("[1] ann: /slash at the start");
+    ben.expect("[1] ann: /slash at the start");
+    ben.say("/msg 1 via /msg");
+    ben.expect("[1] ben: via /msg");
+    ann.expect("[1] ben: via /msg");
+
+    ann.say("/list");
+    ann.expect("conversations:");
+    ann.expect("  [1] ann, ben (current)");
+
+    // Status changes show up for everyone; the server's refresh every
+    // second repeats the list, which is not printed again.
+    ben.say("/away lunch");
+    ben.expect("online: ann (online), ben (away: lunch)");
+    ann.expect("online: ann (online), ben (away: lunch)");
+    ann.quiet(Duration::from_millis(2500));
+    ben.say("/who");
+    ben.expect("online: ann (online), ben (away: lunch)");
+    ben.say("/back");
+    ben.expect("online: ann (online), ben (online)");
+    ann.expect("online: ann (online), ben (online)");
+
+    ben.say("/leave 1");
+    ben.expect("left conversation 1");
+    ben.say("still there?");
+    ben.expect("no current conversation: /join ID or /msg ID text");
+    ben.say("/leave 1");
+    ben.expect("! server: not in conversation 1");
+    ann.say("/list");
+    ann.expect("conversations:");
+    ann.expect("  [1] ann (current)");
+    ann.say("anyone?");
+    ann.expect("[1] ann: anyone?");
+    ben.say("/join 7");
+    ben.expect("! server: no such conversation 7");
+    ben.say("/frob");
+    ben.expect("unknown command /frob (/help lists them)");
+    ben.say("/join one");
+    ben.expect("usage: /join ID (a number from /list)");
+
+    ben.say("/quit");
+    let (status, out, err) = ben.wait();
+    assert_eq!(status.code(), Some(0), "{out:?} {err:?}");
+    assert!(out.is_empty() && err.is_empty(), "{out:?} {err:?}");
+    ann.expect("online: ann (online)");
+
+    // End of input quits like /quit.
+    let (status, out, err) = ann.finish();
+    assert_eq!(status.code(), Some(0), "{out:?} {err:?}");
+    assert!(out.is_empty() && err.is_empty(), "{out:?} {err:?}");
+}
+
+#[test]
+fn help_lists_the_commands() {
+    let server = Server::start();
+    let mut ann = Im::user(&server.im, "ann", "online: ann (online)");
+    ann.say("/help");
+    assert_eq!(ann.line(), "commands:");
+    let mut help: Vec<String> = Vec::new();
+    while !matches!(help.last(), Some(l) if l.contains("/quit")) {
+        help.push(ann.line());
+    }
+    for command in [
+        "/invite", "/join", "/leave", "/msg", "/list", "/who", "/status", "/away", "/back",
+    ] {
+        assert!(
+            help.iter().any(|l| l.contains(command)),
+            "{command}: {help:#?}"
+        );
+    }
+    let (status, _, _) = ann.finish();
+    assert_eq!(status.code(), Some(0));
+}
+
+#[test]
+fn username_from_input_and_initial_status() {
+    let server = Server::start();
+    let mut cat = Im::start(&server.im, &["--status", "busy"]);
+    // Not at a terminal: the first line of input is the username.
+    cat.say("cat");
+    cat.expect(&format!(
+        "connected to {} as cat; /help lists the commands",
+        server.im
+    ));
+    cat.expect("online: cat (busy)");
+    let (status, _, _) = cat.finish();
+    assert_eq!(status.code(), Some(0));
+
+    let empty = Im::start(&server.im, &[]);
+    let (status, out, err) = empty.finish();
+    assert_eq!(status.code(), Some(1));
+    assert!(out.is_empty(), "{out:?}");
+    assert_eq!(err, ["natter im: no username given"]);
+}
+
+#[test]
+fn taken_or_invalid_username_exits_1() {
+    let server = Server::start();
+    let ann = Im::user(&server.im, "ann", "online: ann (online)");
+    for (name, why) in [
+        ("ann", "username \"ann\" is taken".to_string()),
+        ("9lives", "invalid username \"9lives\"".to_string()),
+    ] {
+        let im = Im::start(&server.im, &["--user", name]);
+        let (status, out, err) = im.wait();
+        assert_eq!(status.code(), Some(1), "{out:?} {err:?}");
+        assert!(out.is_empty(), "{out:?}");
+        assert_eq!(err.len(), 1, "{err:?}");
+        let prefix = format!("natter im: cannot register as {name}: {why}");
+        assert!(err[0].starts_with(&prefix), "{err:?}");
+    }
+    drop(ann);
+}
+
+#[test]
+fn unreachable_server_exits_1() {
+    // A port that was just free: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let im = Im::start(&addr, &["--user", "ann"]);
+    let (status, out, err) = im.finish();
+    assert_eq!(status.code(), Some(1), "{out:?} {err:?}");
+    assert!(out.is_empty(), "{out:?}");
+    assert_eq!(err.len(), 1, "{err:?}");
+    assert!(
+        err[0].starts_with(&format!("natter im: cannot connect to {addr}: ")),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn an_irc_port_is_not_an_im_server() {
+    let server = Server::start();
+    let im = Im::start(&server.irc, &["--user", "ann"]);
+    let (status, out, err) = im.wait();
+    assert_eq!(status.code(), Some(1), "{out:?} {err:?}");
+    assert_eq!(err.len(), 1, "{err:?}");
+    assert!(
+        err[0].starts_with(&format!(
+            "natter im: {} does not speak the IM protocol",
+            server.irc
+        )),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn server_going_away_exits_1() {
+    let server = Server::start();
+    let ann = Im::user(&server.im, "ann", "online: ann (online)");
+    server.terminate();
+    let (status, out, err) = ann.wait();
+    assert_eq!(status.code(), Some(1), "{out:?} {err:?}");
+    assert_eq!(out, ["! server: closing: Server shutting down"]);
+    assert_eq!(err, ["natter im: the server closed the connection"]);
+}
