@@ -176,15 +176,22 @@ fn list_conversations(ctx: &mut Ctx<'_>) {
     for (id, conv) in ctx.world.conversations.iter() {
         match conv {
             Conversation::Group { channel, .. } => {
-                let mut members: Vec<String> = net
-                    .channel(channel)
+                let chan = net.channel(channel);
+                // A secret (+s) IRC channel is not shown to non-members, as
+                // IRC's LIST, NAMES and WHOIS keep it from them.
+                if chan.is_some_and(|c| c.modes.secret && c.member(me).is_none()) {
+                    continue;
+                }
+                let mut members: Vec<String> = chan
                     .map(|c| c.members.keys().filter_map(|m| nick(*m)).collect())
                     .unwrap_or_default();
                 members.sort_by_key(|n| casemap::fold(n));
                 list.insert(*id, members);
             }
             Conversation::Direct(a, b) if *a == me || *b == me => {
-                list.insert(*id, [*a, *b].into_iter().filter_map(nick).collect());
+                let mut members: Vec<String> = [*a, *b].into_iter().filter_map(nick).collect();
+                members.sort_by_key(|n| casemap::fold(n));
+                list.insert(*id, members);
             }
             Conversation::Direct(..) => {}
         }
@@ -215,6 +222,18 @@ fn join(ctx: &mut Ctx<'_>, id: ConvId) {
         Some(Ok(channel)) => channel,
     };
     let user = ctx.me();
+    let in_it = ctx
+        .world
+        .net
+        .channel(&channel)
+        .is_some_and(|c| c.member(me).is_some());
+    // The same CHANLIMIT an IRC JOIN obeys (405 there).
+    if !in_it && user.channels.len() >= ctx.world.config.limits.channels_per_user {
+        return error(
+            ctx,
+            format!("cannot join conversation {id}: you are in too many conversations"),
+        );
+    }
     if let Some(chan) = ctx.world.net.channel(&channel) {
         let refusal = if chan.member(me).is_some() {
             Some("you are already in it")
@@ -245,10 +264,17 @@ fn join(ctx: &mut Ctx<'_>, id: ConvId) {
 }
 
 fn send_message(ctx: &mut Ctx<'_>, id: ConvId, text: &str) {
-    // One IRC line per message: line breaks become spaces.
+    // One IRC line per message: line breaks become spaces, and so does NUL,
+    // which no IRC line may carry (JSON can: "\u0000").
     let text: String = text
         .chars()
-        .map(|c| if c == '\r' || c == '\n' { ' ' } else { c })
+        .map(|c| {
+            if matches!(c, '\r' | '\n' | '\0') {
+                ' '
+            } else {
+                c
+            }
+        })
         .collect();
     if text.trim().is_empty() {
         return error(ctx, "empty message");
