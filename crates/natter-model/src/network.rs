@@ -37,6 +37,11 @@ pub struct Network {
     /// sent NICK but not finished registering, so two of them cannot race
     /// to the same nick.
     nicks: HashMap<String, UserId>,
+    /// Unregistered id -> the folded nick it reserved.
+    reserved: HashMap<UserId, String>,
+    /// Users with +i and with +o, kept for LUSERS without a scan.
+    invisible: usize,
+    opers: usize,
     channels: HashMap<String, Channel>,
     whowas: VecDeque<WhowasEntry>,
     whowas_len: usize,
@@ -59,6 +64,9 @@ impl Network {
             whowas: VecDeque::new(),
             whowas_len,
             max_users_seen: 0,
+            reserved: HashMap::new(),
+            invisible: 0,
+            opers: 0,
         }
     }
 
@@ -72,15 +80,26 @@ impl Network {
             Some(&holder) if holder != id => return Err(NickInUse),
             _ => {}
         }
-        self.nicks.retain(|_, holder| *holder != id);
-        self.nicks.insert(key, id);
+        self.drop_reservation(id);
+        self.nicks.insert(key.clone(), id);
+        self.reserved.insert(id, key);
         Ok(())
+    }
+
+    /// Forgets what `id` reserved before registering (O(1): registration of
+    /// thousands of clients must not scan every nick).
+    fn drop_reservation(&mut self, id: UserId) {
+        if let Some(key) = self.reserved.remove(&id) {
+            if self.nicks.get(&key) == Some(&id) {
+                self.nicks.remove(&key);
+            }
+        }
     }
 
     /// Drops the reservation of an unregistered client that went away.
     pub fn release_nick(&mut self, id: UserId) {
         if !self.users.contains_key(&id) {
-            self.nicks.retain(|_, holder| *holder != id);
+            self.drop_reservation(id);
         }
     }
 
@@ -111,6 +130,16 @@ impl Network {
     /// Number of registered users.
     pub fn user_count(&self) -> usize {
         self.users.len()
+    }
+
+    /// Users with mode +i (LUSERS), kept up to date without a scan.
+    pub fn invisible_count(&self) -> usize {
+        self.invisible
+    }
+
+    /// Users with mode +o (LUSERS), kept up to date without a scan.
+    pub fn oper_count(&self) -> usize {
+        self.opers
     }
 
     /// The most users registered at once since start.
@@ -177,8 +206,9 @@ impl Network {
     pub fn apply(&mut self, event: &Event) -> Vec<UserId> {
         match event {
             Event::UserIntroduced(user) => {
-                self.nicks.retain(|_, holder| *holder != user.id);
+                self.drop_reservation(user.id);
                 self.nicks.insert(fold(&user.nick), user.id);
+                self.count_modes(&user.modes, 1);
                 self.users.insert(user.id, (**user).clone());
                 self.max_users_seen = self.max_users_seen.max(self.users.len());
                 Vec::new()
@@ -238,6 +268,7 @@ impl Network {
                 let Some(user) = self.users.remove(id) else {
                     return Vec::new();
                 };
+                self.count_modes(&user.modes, -1);
                 for key in &user.channels {
                     self.remove_member(key, *id);
                 }
@@ -268,9 +299,13 @@ impl Network {
                 let Some(user) = self.users.get_mut(id) else {
                     return Vec::new();
                 };
+                let before = user.modes;
                 for c in changes {
                     user.modes.set(c.mode, c.add);
                 }
+                let after = user.modes;
+                self.count_modes(&before, -1);
+                self.count_modes(&after, 1);
                 vec![*id]
             }
             Event::Message {
@@ -342,6 +377,16 @@ impl Network {
                 .filter(|u| u.modes.wallops)
                 .map(|u| u.id)
                 .collect(),
+        }
+    }
+
+    /// Adds (`sign` 1) or removes (-1) a user's modes from the counters.
+    fn count_modes(&mut self, modes: &crate::user::UserModes, sign: isize) {
+        if modes.invisible {
+            self.invisible = self.invisible.saturating_add_signed(sign);
+        }
+        if modes.oper {
+            self.opers = self.opers.saturating_add_signed(sign);
         }
     }
 

@@ -356,12 +356,14 @@ pub(super) fn send_motd(ctx: &mut Ctx<'_>) {
 pub(super) fn send_lusers(ctx: &mut Ctx<'_>) {
     let net = &ctx.world.net;
     let total = net.user_count();
-    let invisible = net.users().filter(|u| u.modes.invisible).count();
-    let opers = net.users().filter(|u| u.modes.oper).count();
+    let invisible = net.invisible_count();
+    let opers = net.oper_count();
     let channels = net.channel_count();
     let max = net.max_users_seen();
-    let unknown = ctx.world.conns.values().filter(|c| !c.registered).count();
-    let local = ctx.world.conns.values().filter(|c| c.registered).count();
+    // Counters, not scans: the welcome burst runs LUSERS on every
+    // registration. With one server every user is local.
+    let local = total;
+    let unknown = ctx.world.conns.len().saturating_sub(local);
     ctx.numeric(
         RPL_LUSERCLIENT,
         &[&format!(
