@@ -176,7 +176,11 @@ impl World {
         let line = im::render::online_users(&self.net);
         // A user who just quit is still listed until its connection is
         // gone, but is no longer on the network: it gets no presence.
-        for id in self.im_users.iter().filter(|id| self.net.user(**id).is_some()) {
+        for id in self
+            .im_users
+            .iter()
+            .filter(|id| self.net.user(**id).is_some())
+        {
             match (&mut me_buf, me == Some(*id)) {
                 (Some(buf), true) => buf.push_str(std::str::from_utf8(&line).unwrap_or_default()),
                 _ => {
