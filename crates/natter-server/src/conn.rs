@@ -1,7 +1,7 @@
-//! One client connection: a reader task that frames, parses and handles
-//! lines (and enforces the registration and ping timeouts), and a writer
-//! task that drains the client's [`Outbound`] queue into the socket,
-//! coalescing every queued line into one write.
+//! One client connection, served by one task: it frames, parses and
+//! handles input lines, enforces the registration and ping timeouts, and
+//! drains the client's [`Outbound`] queue into the socket with
+//! non-blocking writes, every queued line coalesced into one write.
 
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
@@ -13,7 +13,6 @@ use natter_model::{Event, Frontend};
 use natter_proto::numeric::ERR_INPUTTOOLONG;
 use natter_proto::{write_line, write_line_trailing, Frame, Framer, Message, ParseError};
 use tokio::io::AsyncWriteExt;
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 
@@ -51,11 +50,10 @@ pub(crate) async fn serve(
             addr,
         },
     );
-    let (rd, wr) = stream.into_split();
-    let writer = tokio::spawn(write_loop(wr, out.clone()));
     // The IM protocol has no PASS: the server password guards IRC only.
     let mut client = Client::new(id, addr, needs_pass && frontend == Frontend::Irc, frontend);
-    let reason = read_loop(&shared, &mut client, rd, &out).await;
+    let mut pending: Vec<u8> = Vec::new();
+    let reason = drive(&shared, &mut client, &stream, &out, &mut pending).await;
 
     {
         let mut w = shared.world.lock();
@@ -96,16 +94,47 @@ pub(crate) async fn serve(
             Some(natter_proto::im::Reply::Error(format!("closing: {reason}")).to_line())
         }
     };
-    out.close(last.map(Bytes::from));
-    let _ = writer.await;
+    // Send what is still queued, then the closing line, then close. A client
+    // cut off for not reading gets only a best-effort try at the ERROR line.
+    let closed_by = out.closed();
+    let aborted = matches!(closed_by, Some(Closed::Abort(_)));
+    if aborted {
+        pending.clear();
+    } else {
+        out.drain_into(&mut pending);
+    }
+    // A graceful close by someone else (KILL) queued its own last lines.
+    if closed_by != Some(Closed::Graceful) {
+        if let Some(line) = last {
+            pending.extend_from_slice(line.as_bytes());
+        }
+    }
+    let grace = if aborted {
+        Duration::from_millis(200)
+    } else {
+        Duration::from_secs(5)
+    };
+    let mut stream = stream;
+    let _ = tokio::time::timeout(grace, async {
+        stream.write_all(&pending).await?;
+        stream.shutdown().await
+    })
+    .await;
 }
 
-/// Reads until the connection should end; returns the quit reason.
-async fn read_loop(
+/// Runs the connection until it should end and returns the quit reason.
+///
+/// One task does everything, with non-blocking reads and writes: it waits
+/// for input, for queued output (drained into `pending`, so one write
+/// carries every queued line), for the socket to take more of `pending`,
+/// and for the registration/ping deadline. A client that does not read
+/// only stops its own writes; its queue overflows and aborts it.
+async fn drive(
     shared: &Arc<Shared>,
     client: &mut Client,
-    rd: OwnedReadHalf,
+    stream: &TcpStream,
     out: &Outbound,
+    pending: &mut Vec<u8>,
 ) -> String {
     let mut framer = Framer::new(MAX_LINE);
     let connected = Instant::now();
@@ -113,12 +142,11 @@ async fn read_loop(
     let mut ping_sent: Option<Instant> = None;
     loop {
         let timeouts = shared.world.lock().config.timeouts.clone();
+        // The IM protocol has no keepalive: once registered, an IM client
+        // has no deadline (the periodic ONLINE_USERS writes find dead peers).
+        let keepalive = client.frontend == Frontend::Irc || !client.registered;
         let deadline = if !client.registered {
             connected + timeouts.registration()
-        } else if client.frontend == Frontend::Im {
-            // The IM protocol has no keepalive; the periodic ONLINE_USERS
-            // writes find dead peers.
-            Instant::now() + Duration::from_secs(3600)
         } else if let Some(sent) = ping_sent {
             sent + timeouts.ping_timeout()
         } else {
@@ -133,7 +161,26 @@ async fn read_loop(
                 };
             }
             _ = shared.shutdown.cancelled() => return "Server shutting down".into(),
-            ready = rd.readable() => {
+            ready = stream.writable(), if !pending.is_empty() => {
+                if ready.is_err() {
+                    return "Connection closed".into();
+                }
+                match stream.try_write(pending) {
+                    Ok(n) => {
+                        out.wrote(n);
+                        pending.drain(..n);
+                        if pending.is_empty() && pending.capacity() > 16 * 1024 {
+                            *pending = Vec::new();
+                        }
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                    Err(e) => return format!("Write error: {e}"),
+                }
+            }
+            _ = out.wait(), if pending.is_empty() => {
+                out.drain_into(pending);
+            }
+            ready = stream.readable() => {
                 if ready.is_err() {
                     return "Connection closed".into();
                 }
@@ -142,7 +189,7 @@ async fn read_loop(
                 // no read buffer.
                 let read = {
                     let mut tmp = [0u8; 4096];
-                    let r = rd.try_read(&mut tmp);
+                    let r = stream.try_read(&mut tmp);
                     if let Ok(n) = r {
                         framer.feed(&tmp[..n]);
                     }
@@ -164,7 +211,9 @@ async fn read_loop(
                     }
                     handle_frame(shared, client, out, frame);
                     if let Some(job) = client.deferred.take() {
-                        run_deferred(shared, client, out, job).await;
+                        // Boxed: the rare slow path must not grow every
+                        // connection's task.
+                        Box::pin(run_deferred(shared, client, out, job)).await;
                     }
                     if let Some(reason) = &client.quit {
                         return reason.clone();
@@ -172,7 +221,7 @@ async fn read_loop(
                 }
                 framer.shrink();
             }
-            _ = tokio::time::sleep_until(deadline) => {
+            _ = tokio::time::sleep_until(deadline), if keepalive => {
                 if !client.registered {
                     return "Registration timed out".into();
                 }
@@ -308,46 +357,5 @@ async fn run_deferred(shared: &Arc<Shared>, client: &mut Client, out: &Outbound,
     drop(world);
     if !reply.is_empty() {
         out.push(Bytes::from(reply));
-    }
-}
-
-/// Drains the queue into the socket until it is closed; on a graceful close
-/// flushes what is queued first. A write error aborts the connection.
-async fn write_loop(mut wr: OwnedWriteHalf, out: Arc<Outbound>) {
-    let mut buf: Vec<u8> = Vec::new();
-    loop {
-        let closed = out.drain_into(&mut buf);
-        if let Some(Closed::Abort(reason)) = &closed {
-            let mut line = String::new();
-            write_line_trailing(
-                &mut line,
-                None,
-                None,
-                "ERROR",
-                &[&format!("Closing Link: ({reason})")],
-            );
-            let _ = tokio::time::timeout(Duration::from_millis(200), wr.write_all(line.as_bytes()))
-                .await;
-            return;
-        }
-        if !buf.is_empty() {
-            let result = tokio::select! {
-                r = wr.write_all(&buf) => r,
-                _ = out.abort.cancelled() => continue,
-            };
-            if let Err(e) = result {
-                out.abort(&format!("Write error: {e}"));
-                return;
-            }
-            buf.clear();
-            if buf.capacity() > 64 * 1024 {
-                buf = Vec::new();
-            }
-        }
-        if closed == Some(Closed::Graceful) {
-            let _ = wr.shutdown().await;
-            return;
-        }
-        out.wait().await;
     }
 }

@@ -36,11 +36,8 @@ pub struct Outbound {
     inner: Mutex<Inner>,
     limit: usize,
     data: Notify,
-    /// Cancelled when the connection must end (abort or graceful close):
-    /// the reader stops.
+    /// Cancelled when the connection must end (abort or graceful close).
     pub cancel: CancellationToken,
-    /// Cancelled only on abort: the writer stops even mid-write.
-    pub abort: CancellationToken,
 }
 
 impl Outbound {
@@ -51,7 +48,6 @@ impl Outbound {
             limit,
             data: Notify::new(),
             cancel: CancellationToken::new(),
-            abort: CancellationToken::new(),
         }
     }
 
@@ -67,7 +63,6 @@ impl Outbound {
             inner.bytes = 0;
             inner.closed = Some(Closed::Abort("SendQ exceeded".into()));
             drop(inner);
-            self.abort.cancel();
             self.cancel.cancel();
             self.data.notify_one();
             return false;
@@ -109,7 +104,6 @@ impl Outbound {
         inner.bytes = 0;
         inner.closed = Some(Closed::Abort(reason.to_string()));
         drop(inner);
-        self.abort.cancel();
         self.cancel.cancel();
         self.data.notify_one();
     }
@@ -125,17 +119,24 @@ impl Outbound {
     }
 
     /// Moves every queued line into `out` (appending), returning whether the
-    /// queue is closed. Used by the writer only.
+    /// queue is closed. Used by the connection's task only. The bytes stay
+    /// counted against the limit until [`Outbound::wrote`] says they left,
+    /// so lines taken out but not yet written still count as SendQ.
     pub fn drain_into(&self, out: &mut Vec<u8>) -> Option<Closed> {
         let mut inner = self.inner.lock();
         for line in inner.lines.drain(..) {
             out.extend_from_slice(&line);
         }
-        inner.bytes = 0;
         if inner.lines.capacity() > 64 {
             inner.lines.shrink_to(8);
         }
         inner.closed.clone()
+    }
+
+    /// Records that `n` drained bytes were written to the socket.
+    pub fn wrote(&self, n: usize) {
+        let mut inner = self.inner.lock();
+        inner.bytes = inner.bytes.saturating_sub(n);
     }
 
     /// Waits until lines were pushed or the queue was closed since the last
@@ -159,6 +160,18 @@ mod tests {
         let mut out = Vec::new();
         q.drain_into(&mut out);
         assert!(out.is_empty());
+    }
+
+    #[test]
+    fn drained_bytes_count_until_written() {
+        let q = Outbound::new(10);
+        assert!(q.push(Bytes::from_static(b"123456\r\n")));
+        let mut out = Vec::new();
+        q.drain_into(&mut out);
+        // 8 bytes taken out but not written: 4 more would overflow.
+        assert_eq!(q.queued_bytes(), 8);
+        q.wrote(8);
+        assert!(q.push(Bytes::from_static(b"123456\r\n")));
     }
 
     #[test]

@@ -1280,7 +1280,6 @@ fn cheap_hash(password: &str) -> String {
 }
 
 #[test]
-#[ignore = "irc/operators.rs KILL writes IRC lines (KILL, QUIT, ERROR :Closing Link) to an IM connection instead of one IM ERROR"]
 fn kill_of_an_im_user_ends_with_an_im_error() {
     let server = TestServer::with_config(|c| {
         c.im.online_users_interval = 3600;

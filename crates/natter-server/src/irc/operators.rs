@@ -120,14 +120,23 @@ pub fn kill(ctx: &mut Ctx<'_>, msg: &Message) {
         ctx.out.push_str(&line);
         ctx.client.quit = Some(why.clone());
     } else if let Some(conn) = ctx.world.conns.get(&tid) {
-        write_line_trailing(
-            &mut line,
-            None,
-            None,
-            "ERROR",
-            &[&format!("Closing Link: {server} ({why})")],
-        );
-        conn.out.close(Some(Bytes::from(line)));
+        let last = match conn.frontend {
+            natter_model::Frontend::Irc => {
+                write_line_trailing(
+                    &mut line,
+                    None,
+                    None,
+                    "ERROR",
+                    &[&format!("Closing Link: {server} ({why})")],
+                );
+                line
+            }
+            // An IM client understands only IM lines.
+            natter_model::Frontend::Im => {
+                natter_proto::im::Reply::Error(format!("closing: {why}")).to_line()
+            }
+        };
+        conn.out.close(Some(Bytes::from(last)));
     }
     ctx.emit(Event::Quit {
         id: tid,
