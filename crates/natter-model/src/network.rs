@@ -24,7 +24,7 @@ pub struct WhowasEntry {
     /// Real name.
     pub realname: String,
     /// Their server.
-    pub server: String,
+    pub server: std::sync::Arc<str>,
     /// Unix time (seconds) they stopped using the nick.
     pub at: u64,
 }

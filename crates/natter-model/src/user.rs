@@ -81,8 +81,9 @@ pub struct User {
     pub host: String,
     /// Real name (gecos) from USER.
     pub realname: String,
-    /// Name of the server the user is connected to.
-    pub server: String,
+    /// Name of the server the user is connected to (shared: every user
+    /// of a server points at one copy).
+    pub server: std::sync::Arc<str>,
     /// Modes.
     pub modes: UserModes,
     /// Away message, if away (RFC 2812 4.1).

@@ -154,7 +154,7 @@ async fn drive(
         };
         tokio::select! {
             biased;
-            _ = out.cancel.cancelled() => {
+            _ = out.wait_closed() => {
                 return match out.closed() {
                     Some(Closed::Abort(reason)) => reason,
                     _ => client.quit.clone().unwrap_or_else(|| "Connection closed".into()),
@@ -168,9 +168,13 @@ async fn drive(
                 match stream.try_write(pending) {
                     Ok(n) => {
                         out.wrote(n);
-                        pending.drain(..n);
-                        if pending.is_empty() && pending.capacity() > 16 * 1024 {
+                        if n == pending.len() {
+                            // All written: give the buffer back, so an idle
+                            // connection keeps no output buffer (the welcome
+                            // burst alone would leave kilobytes behind).
                             *pending = Vec::new();
+                        } else {
+                            pending.drain(..n);
                         }
                     }
                     Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
@@ -206,7 +210,7 @@ async fn drive(
                 while let Some(frame) = framer.next_frame() {
                     // Closed meanwhile (KILL, SendQ): the cancel branch
                     // above ends the connection; the rest is not handled.
-                    if out.cancel.is_cancelled() {
+                    if out.is_closed() {
                         break;
                     }
                     handle_frame(shared, client, out, frame);

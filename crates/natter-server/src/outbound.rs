@@ -12,7 +12,6 @@ use std::collections::VecDeque;
 use bytes::Bytes;
 use parking_lot::Mutex;
 use tokio::sync::Notify;
-use tokio_util::sync::CancellationToken;
 
 /// Why a queue stopped taking lines.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,8 +35,10 @@ pub struct Outbound {
     inner: Mutex<Inner>,
     limit: usize,
     data: Notify,
-    /// Cancelled when the connection must end (abort or graceful close).
-    pub cancel: CancellationToken,
+    /// Woken when the connection must end (abort or graceful close). A
+    /// plain Notify, not a CancellationToken: it costs no allocation, and
+    /// idle connections are many.
+    ended: Notify,
 }
 
 impl Outbound {
@@ -47,7 +48,7 @@ impl Outbound {
             inner: Mutex::new(Inner::default()),
             limit,
             data: Notify::new(),
-            cancel: CancellationToken::new(),
+            ended: Notify::new(),
         }
     }
 
@@ -63,7 +64,7 @@ impl Outbound {
             inner.bytes = 0;
             inner.closed = Some(Closed::Abort("SendQ exceeded".into()));
             drop(inner);
-            self.cancel.cancel();
+            self.ended.notify_one();
             self.data.notify_one();
             return false;
         }
@@ -90,7 +91,7 @@ impl Outbound {
         }
         inner.closed = Some(Closed::Graceful);
         drop(inner);
-        self.cancel.cancel();
+        self.ended.notify_one();
         self.data.notify_one();
     }
 
@@ -104,8 +105,23 @@ impl Outbound {
         inner.bytes = 0;
         inner.closed = Some(Closed::Abort(reason.to_string()));
         drop(inner);
-        self.cancel.cancel();
+        self.ended.notify_one();
         self.data.notify_one();
+    }
+
+    /// Whether the queue is closed (the connection must end).
+    pub fn is_closed(&self) -> bool {
+        self.inner.lock().closed.is_some()
+    }
+
+    /// Resolves once the queue is closed (only the connection's task waits).
+    pub async fn wait_closed(&self) {
+        loop {
+            if self.is_closed() {
+                return;
+            }
+            self.ended.notified().await;
+        }
     }
 
     /// Why the queue is closed, if it is.
@@ -127,9 +143,8 @@ impl Outbound {
         for line in inner.lines.drain(..) {
             out.extend_from_slice(&line);
         }
-        if inner.lines.capacity() > 64 {
-            inner.lines.shrink_to(8);
-        }
+        // Emptied: free the ring too, idle connections are many.
+        inner.lines = VecDeque::new();
         inner.closed.clone()
     }
 
@@ -156,7 +171,7 @@ mod tests {
         assert!(q.push(Bytes::from_static(b"12345\r\n")));
         assert!(!q.push(Bytes::from_static(b"12345\r\n")));
         assert_eq!(q.closed(), Some(Closed::Abort("SendQ exceeded".into())));
-        assert!(q.cancel.is_cancelled());
+        assert!(q.is_closed());
         let mut out = Vec::new();
         q.drain_into(&mut out);
         assert!(out.is_empty());

@@ -49,6 +49,8 @@ pub struct World {
     pub motd: Arc<Vec<String>>,
     /// Unix time (seconds) the server started.
     pub started: u64,
+    /// This server's name, shared by all its users' records.
+    pub server_arc: Arc<str>,
     /// ISUPPORT tokens, computed from the config.
     pub isupport: Vec<String>,
     /// Cancelled to shut the whole server down (DIE, SIGTERM).
@@ -73,6 +75,7 @@ impl World {
             motd: Arc::new(motd),
             started: now(),
             isupport,
+            server_arc: Arc::from(config.server.name.as_str()),
             config,
             shutdown,
             monitors: HashMap::new(),

@@ -100,7 +100,7 @@ fn register(ctx: &mut Ctx<'_>, username: &str, status: &str) {
         user: "im".into(),
         host: ctx.client.host.clone(),
         realname: format!("{username} (IM)"),
-        server: ctx.world.config.server.name.clone(),
+        server: ctx.world.server_arc.clone(),
         modes: UserModes::default(),
         away: away_of(ctx, status),
         account: None,

@@ -55,7 +55,7 @@ pub fn who(ctx: &mut Ctx<'_>, msg: &Message) {
             if opers_only && !u.modes.oper || !visible(ctx, me, u) {
                 continue;
             }
-            let hit = [&u.nick, &u.user, &u.host, &u.realname, &u.server]
+            let hit = [&*u.nick, &*u.user, &*u.host, &*u.realname, &*u.server]
                 .iter()
                 .any(|field| mask::matches(pattern, field));
             if hit {
@@ -79,7 +79,7 @@ pub fn who(ctx: &mut Ctx<'_>, msg: &Message) {
             flags.push('B');
         }
         flags.push_str(status);
-        let hops = if u.server == server { "0" } else { "1" };
+        let hops = if *u.server == *server { "0" } else { "1" };
         match whox {
             None => {
                 let last = format!("{hops} {}", u.realname);
@@ -171,7 +171,7 @@ pub fn whois(ctx: &mut Ctx<'_>, msg: &Message) {
     if !line.is_empty() {
         ctx.numeric(RPL_WHOISCHANNELS, &[&u.nick, &line]);
     }
-    let description = if u.server == ctx.world.config.server.name {
+    let description = if *u.server == *ctx.world.config.server.name {
         ctx.world.config.server.description.clone()
     } else {
         String::new()

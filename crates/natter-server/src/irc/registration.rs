@@ -155,7 +155,7 @@ pub(super) fn try_register(ctx: &mut Ctx<'_>) {
         user: username,
         host: c.host.clone(),
         realname,
-        server: ctx.world.config.server.name.clone(),
+        server: ctx.world.server_arc.clone(),
         modes: UserModes::default(),
         away: None,
         account: None,
