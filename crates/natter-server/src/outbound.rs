@@ -148,6 +148,13 @@ impl Outbound {
         inner.closed.clone()
     }
 
+    /// The queued lines themselves (tests check that recipients share one
+    /// rendered buffer).
+    #[cfg(test)]
+    pub(crate) fn queued_lines(&self) -> Vec<Bytes> {
+        self.inner.lock().lines.iter().cloned().collect()
+    }
+
     /// Records that `n` drained bytes were written to the socket.
     pub fn wrote(&self, n: usize) {
         let mut inner = self.inner.lock();

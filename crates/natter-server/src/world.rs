@@ -268,3 +268,120 @@ pub fn now() -> u64 {
         .map(|d| d.as_secs())
         .unwrap_or(0)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::irc::caps::Cap;
+    use natter_model::{MessageKind, MessageTarget, User, UserModes};
+
+    fn user(id: UserId, nick: &str) -> Event {
+        Event::UserIntroduced(Box::new(User {
+            id,
+            nick: nick.into(),
+            user: "~u".into(),
+            host: "127.0.0.1".into(),
+            realname: nick.into(),
+            server: Arc::from("natter.local"),
+            modes: UserModes::default(),
+            away: None,
+            account: None,
+            channels: Default::default(),
+            signon: 0,
+            last_active: 0,
+            frontend: Frontend::Irc,
+        }))
+    }
+
+    /// A channel message is rendered once per distinct capability form,
+    /// and every recipient of a form queues the very same buffer.
+    #[test]
+    fn one_render_per_form_shared_by_recipients() {
+        let mut w = World::new(
+            Arc::new(Config::default()),
+            Vec::new(),
+            CancellationToken::new(),
+        );
+        let mut tagged = CapSet::default();
+        tagged.set(Cap::ServerTime, true);
+        tagged.set(Cap::MessageTags, true);
+        // Users 1-4 plain, 5-6 with server-time and message-tags, 7 with an
+        // irrelevant extra cap (multi-prefix) that must not split the form.
+        let mut extra = CapSet::default();
+        extra.set(Cap::MultiPrefix, true);
+        let caps = [
+            CapSet::default(),
+            CapSet::default(),
+            CapSet::default(),
+            CapSet::default(),
+            tagged,
+            tagged,
+            extra,
+        ];
+        for (i, c) in caps.iter().enumerate() {
+            let id = i as UserId + 1;
+            w.conns.insert(
+                id,
+                ConnEntry {
+                    out: Arc::new(Outbound::new(1 << 20)),
+                    frontend: Frontend::Irc,
+                    caps: *c,
+                    monitoring: HashSet::new(),
+                    registered: true,
+                    addr: "127.0.0.1:1".parse().unwrap(),
+                },
+            );
+            w.emit(&user(id, &format!("u{id}")), None);
+            w.emit(
+                &Event::Joined {
+                    id,
+                    prefix: format!("u{id}!~u@127.0.0.1"),
+                    channel: "#c".into(),
+                    at: 0,
+                },
+                None,
+            );
+        }
+        for conn in w.conns.values() {
+            let mut sink = Vec::new();
+            conn.out.drain_into(&mut sink);
+        }
+        let msgid = w.next_msgid();
+        w.emit(
+            &Event::Message {
+                from: 1,
+                prefix: "u1!~u@127.0.0.1".into(),
+                kind: MessageKind::Privmsg,
+                target: MessageTarget::Channel {
+                    name: "#c".into(),
+                    status: None,
+                },
+                text: "hello".into(),
+                tags: String::new(),
+                msgid,
+                at: 0,
+            },
+            None,
+        );
+        let line = |id: UserId| {
+            let lines = w.conns[&id].out.queued_lines();
+            assert_eq!(lines.len(), 1, "user {id} got {lines:?}");
+            lines[0].clone()
+        };
+        // The sender (no echo-message) gets nothing.
+        assert!(w.conns[&1].out.queued_lines().is_empty());
+        let plain = line(2);
+        for id in [3, 4, 7] {
+            assert_eq!(
+                line(id).as_ptr(),
+                plain.as_ptr(),
+                "user {id} shares the plain buffer"
+            );
+        }
+        let with_tags = line(5);
+        assert_eq!(line(6).as_ptr(), with_tags.as_ptr());
+        assert_ne!(with_tags.as_ptr(), plain.as_ptr());
+        assert!(plain.starts_with(b":u1!~u@127.0.0.1 PRIVMSG #c :hello"));
+        assert!(with_tags.starts_with(b"@time="));
+    }
+}
