@@ -203,6 +203,8 @@ pub enum Event {
     /// the invited user and to the channel's operators (who see it only
     /// with IRCv3 invite-notify).
     Invited {
+        /// The inviter.
+        by: UserId,
         /// Prefix of the inviter.
         by_prefix: String,
         /// Who is invited.

@@ -314,6 +314,14 @@ fn invite_notify_reaches_channel_operators_with_the_capability_only() {
     plainop.assert_quiet();
     alice.assert_quiet();
     eve.assert_quiet();
+
+    // An operator with the capability who invites gets RPL_INVITING, not
+    // its own INVITE echoed back.
+    let mut late = server.client("late");
+    let r = op.ask("INVITE late #c");
+    only(&r, SERVER, "341", &["op", "late", "#c"]);
+    let r = late.sync();
+    only(&r, &prefix("op"), "INVITE", &["late", "#c"]);
 }
 
 #[test]

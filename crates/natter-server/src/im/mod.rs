@@ -160,6 +160,7 @@ fn invite(ctx: &mut Ctx<'_>, usernames: &[String]) {
     reply(ctx, Reply::Invitation(conv, my_nick));
     for (target, target_nick) in targets {
         ctx.emit(Event::Invited {
+            by: my_id,
             by_prefix: my_prefix.clone(),
             target,
             target_nick,

@@ -334,6 +334,7 @@ pub fn invite(ctx: &mut Ctx<'_>, msg: &Message) {
     }
     let by_prefix = ctx.me().prefix();
     ctx.emit(Event::Invited {
+        by: ctx.client.id,
         by_prefix,
         target: target_id,
         target_nick,

@@ -50,7 +50,11 @@ pub fn visible(event: &Event, recipient: UserId, caps: CapSet) -> bool {
                 || *target == MessageTarget::User(*from)
         }
         Event::AwayChanged { id, .. } => recipient != *id && caps.has(Cap::AwayNotify),
-        Event::Invited { target, .. } => recipient == *target || caps.has(Cap::InviteNotify),
+        // invite-notify goes to the channel's operators, not back to the
+        // inviter (who has RPL_INVITING).
+        Event::Invited { by, target, .. } => {
+            recipient == *target || (recipient != *by && caps.has(Cap::InviteNotify))
+        }
         Event::RealnameChanged { .. } => caps.has(Cap::Setname),
         Event::HostChanged { .. } => caps.has(Cap::Chghost),
         _ => true,
