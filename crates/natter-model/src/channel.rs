@@ -1,8 +1,6 @@
 //! Channels: their members, topic, modes and lists.
 
-use std::collections::{HashMap, HashSet};
-
-use crate::user::{User, UserId};
+use crate::user::{User, UserId, UserMap, UserSet};
 
 /// A member's channel privileges (PREFIX=(ov)@+).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -121,9 +119,9 @@ pub struct Channel {
     /// Ban masks (`+b`).
     pub bans: Vec<ListEntry>,
     /// Members and their status.
-    pub members: HashMap<UserId, Membership>,
+    pub members: UserMap<Membership>,
     /// Users invited since the last time they joined; lets them past `+i`.
-    pub invited: HashSet<UserId>,
+    pub invited: UserSet,
 }
 
 impl Channel {
@@ -139,8 +137,8 @@ impl Channel {
                 ..ChannelModes::default()
             },
             bans: Vec::new(),
-            members: HashMap::new(),
-            invited: HashSet::new(),
+            members: UserMap::default(),
+            invited: UserSet::default(),
         }
     }
 

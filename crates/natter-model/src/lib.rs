@@ -20,4 +20,4 @@ pub mod user;
 pub use channel::{Channel, ChannelModes, ListEntry, Membership, Topic};
 pub use event::{Event, MessageKind, MessageTarget, ModeChange};
 pub use network::{Network, NickInUse, WhowasEntry};
-pub use user::{Frontend, User, UserId, UserModes};
+pub use user::{Frontend, User, UserId, UserMap, UserModes, UserSet};

@@ -6,7 +6,7 @@ use natter_proto::casemap::fold;
 
 use crate::channel::{Channel, ListEntry, Membership};
 use crate::event::{Event, MessageTarget, ModeChange};
-use crate::user::{User, UserId};
+use crate::user::{User, UserId, UserMap};
 
 /// A nick that another user already holds or has reserved (ERR_NICKNAMEINUSE).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,13 +32,13 @@ pub struct WhowasEntry {
 /// Everything the network knows: users, nicks and channels.
 #[derive(Debug)]
 pub struct Network {
-    users: HashMap<UserId, User>,
+    users: UserMap<User>,
     /// Folded nick -> holder. Also holds reservations by clients that have
     /// sent NICK but not finished registering, so two of them cannot race
     /// to the same nick.
     nicks: HashMap<String, UserId>,
     /// Unregistered id -> the folded nick it reserved.
-    reserved: HashMap<UserId, String>,
+    reserved: UserMap<String>,
     /// Users with +i and with +o, kept for LUSERS without a scan.
     invisible: usize,
     opers: usize,
@@ -58,13 +58,13 @@ impl Network {
     /// An empty network remembering up to `whowas_len` former nicks.
     pub fn new(whowas_len: usize) -> Network {
         Network {
-            users: HashMap::new(),
+            users: UserMap::default(),
             nicks: HashMap::new(),
             channels: HashMap::new(),
             whowas: VecDeque::new(),
             whowas_len,
             max_users_seen: 0,
-            reserved: HashMap::new(),
+            reserved: UserMap::default(),
             invisible: 0,
             opers: 0,
         }

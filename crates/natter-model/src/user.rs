@@ -6,6 +6,15 @@ use std::collections::BTreeSet;
 /// connection that carries it, for local users).
 pub type UserId = u64;
 
+/// A map keyed by [`UserId`]. Ids are assigned by servers, never chosen by
+/// clients, so a fast non-cryptographic hash is safe here (the fan-out path
+/// looks one up per recipient); maps keyed by client-chosen strings keep
+/// the standard, DoS-resistant hasher.
+pub type UserMap<V> = rustc_hash::FxHashMap<UserId, V>;
+
+/// A set of [`UserId`]s (see [`UserMap`]).
+pub type UserSet = rustc_hash::FxHashSet<UserId>;
+
 /// Which protocol a local user speaks; renderers use it to pick the output
 /// format for an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

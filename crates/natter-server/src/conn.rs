@@ -3,12 +3,14 @@
 //! drains the client's [`Outbound`] queue into the socket with
 //! non-blocking writes, every queued line coalesced into one write.
 
+use std::collections::VecDeque;
+use std::io::IoSlice;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
+use bytes::{Buf, Bytes};
 use natter_model::{Event, Frontend};
 use natter_proto::numeric::ERR_INPUTTOOLONG;
 use natter_proto::{write_line, write_line_trailing, Frame, Framer, Message, ParseError};
@@ -24,6 +26,10 @@ use crate::world::{now, ConnEntry};
 /// Longest line accepted: 8191 bytes of tags plus 512 of message
 /// (IRCv3 message-tags; RFC 1459 2.3).
 const MAX_LINE: usize = 8191 + 512;
+
+/// Most lines handed to one vectored write (Linux's IOV_MAX is 1024; a
+/// few dozen lines already fill a socket buffer's worth).
+const MAX_IOV: usize = 64;
 
 /// Serves one accepted connection until it ends.
 pub(crate) async fn serve(
@@ -52,7 +58,7 @@ pub(crate) async fn serve(
     );
     // The IM protocol has no PASS: the server password guards IRC only.
     let mut client = Client::new(id, addr, needs_pass && frontend == Frontend::Irc, frontend);
-    let mut pending: Vec<u8> = Vec::new();
+    let mut pending: VecDeque<Bytes> = VecDeque::new();
     let reason = drive(&shared, &mut client, &stream, &out, &mut pending).await;
 
     {
@@ -98,15 +104,17 @@ pub(crate) async fn serve(
     // cut off for not reading gets only a best-effort try at the ERROR line.
     let closed_by = out.closed();
     let aborted = matches!(closed_by, Some(Closed::Abort(_)));
-    if aborted {
-        pending.clear();
-    } else {
-        out.drain_into(&mut pending);
+    let mut rest: Vec<u8> = Vec::new();
+    if !aborted {
+        for line in pending.drain(..) {
+            rest.extend_from_slice(&line);
+        }
+        out.drain_into(&mut rest);
     }
     // A graceful close by someone else (KILL) queued its own last lines.
     if closed_by != Some(Closed::Graceful) {
         if let Some(line) = last {
-            pending.extend_from_slice(line.as_bytes());
+            rest.extend_from_slice(line.as_bytes());
         }
     }
     let grace = if aborted {
@@ -116,7 +124,7 @@ pub(crate) async fn serve(
     };
     let mut stream = stream;
     let _ = tokio::time::timeout(grace, async {
-        stream.write_all(&pending).await?;
+        stream.write_all(&rest).await?;
         stream.shutdown().await
     })
     .await;
@@ -125,8 +133,9 @@ pub(crate) async fn serve(
 /// Runs the connection until it should end and returns the quit reason.
 ///
 /// One task does everything, with non-blocking reads and writes: it waits
-/// for input, for queued output (drained into `pending`, so one write
-/// carries every queued line), for the socket to take more of `pending`,
+/// for input, for queued output (taken into `pending`, so one vectored
+/// write carries every queued line straight from the shared buffers, with
+/// no copy), for the socket to take more of `pending`,
 /// and for the registration/ping deadline. A client that does not read
 /// only stops its own writes; its queue overflows and aborts it.
 async fn drive(
@@ -134,7 +143,7 @@ async fn drive(
     client: &mut Client,
     stream: &TcpStream,
     out: &Outbound,
-    pending: &mut Vec<u8>,
+    pending: &mut VecDeque<Bytes>,
 ) -> String {
     let mut framer = Framer::new(MAX_LINE);
     let connected = Instant::now();
@@ -165,16 +174,29 @@ async fn drive(
                 if ready.is_err() {
                     return "Connection closed".into();
                 }
-                match stream.try_write(pending) {
-                    Ok(n) => {
+                let mut slices = [IoSlice::new(&[]); MAX_IOV];
+                let mut count = 0;
+                for (slot, line) in slices.iter_mut().zip(pending.iter()) {
+                    *slot = IoSlice::new(line);
+                    count += 1;
+                }
+                match stream.try_write_vectored(&slices[..count]) {
+                    Ok(mut n) => {
                         out.wrote(n);
-                        if n == pending.len() {
-                            // All written: give the buffer back, so an idle
-                            // connection keeps no output buffer (the welcome
-                            // burst alone would leave kilobytes behind).
-                            *pending = Vec::new();
-                        } else {
-                            pending.drain(..n);
+                        while n > 0 {
+                            let front = pending.front_mut().expect("n bytes came from pending");
+                            if n >= front.len() {
+                                n -= front.len();
+                                pending.pop_front();
+                            } else {
+                                front.advance(n);
+                                n = 0;
+                            }
+                        }
+                        if pending.is_empty() && pending.capacity() > 16 {
+                            // After a burst, give the ring back: idle
+                            // connections are many.
+                            *pending = VecDeque::new();
                         }
                     }
                     Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
@@ -182,7 +204,7 @@ async fn drive(
                 }
             }
             _ = out.wait(), if pending.is_empty() => {
-                out.drain_into(pending);
+                out.take_lines(pending);
             }
             ready = stream.readable() => {
                 if ready.is_err() {

@@ -155,6 +155,17 @@ impl Outbound {
         self.inner.lock().lines.iter().cloned().collect()
     }
 
+    /// Moves every queued line into `into` (which must be empty) by swapping
+    /// the two rings, so neither side reallocates on the hot path; returns
+    /// whether the queue is closed. The bytes stay counted until
+    /// [`Outbound::wrote`].
+    pub fn take_lines(&self, into: &mut VecDeque<Bytes>) -> Option<Closed> {
+        debug_assert!(into.is_empty());
+        let mut inner = self.inner.lock();
+        std::mem::swap(&mut inner.lines, into);
+        inner.closed.clone()
+    }
+
     /// Records that `n` drained bytes were written to the socket.
     pub fn wrote(&self, n: usize) {
         let mut inner = self.inner.lock();

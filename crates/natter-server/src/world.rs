@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use natter_model::{Event, Frontend, Network, UserId};
+use natter_model::{Event, Frontend, Network, UserId, UserMap, UserSet};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
@@ -42,7 +42,7 @@ pub struct World {
     /// Users and channels.
     pub net: Network,
     /// Local connections by id.
-    pub conns: HashMap<UserId, ConnEntry>,
+    pub conns: UserMap<ConnEntry>,
     /// The configuration in force (replaced by REHASH).
     pub config: Arc<Config>,
     /// MOTD lines (replaced by REHASH).
@@ -58,9 +58,9 @@ pub struct World {
     /// IM conversations and their IDs.
     pub conversations: crate::im::conversations::Conversations,
     /// Registered local IM users, for presence broadcasts.
-    pub im_users: HashSet<UserId>,
+    pub im_users: UserSet,
     /// MONITOR lists: folded nick -> local users watching it.
-    pub monitors: HashMap<String, HashSet<UserId>>,
+    pub monitors: HashMap<String, UserSet>,
     started_nanos: u128,
     msgid_counter: u64,
 }
@@ -71,7 +71,7 @@ impl World {
         let isupport = render::isupport_tokens(&config);
         World {
             net: Network::new(config.limits.whowas),
-            conns: HashMap::new(),
+            conns: UserMap::default(),
             motd: Arc::new(motd),
             started: now(),
             isupport,
@@ -80,7 +80,7 @@ impl World {
             shutdown,
             monitors: HashMap::new(),
             conversations: Default::default(),
-            im_users: HashSet::new(),
+            im_users: UserSet::default(),
             started_nanos: std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_nanos())
