@@ -387,6 +387,19 @@ pub fn write_line(
     command: &str,
     params: &[&str],
 ) {
+    write_tagged(out, tags, source, command, params, false);
+}
+
+/// The tag section, then [`write_body`]; shared by both output fast paths.
+#[inline]
+fn write_tagged(
+    out: &mut String,
+    tags: Option<&str>,
+    source: Option<&str>,
+    command: &str,
+    params: &[&str],
+    force_trailing: bool,
+) {
     let tags = tags.filter(|t| !t.is_empty());
     out.reserve(tags.map_or(0, |t| t.len() + 2) + body_len(source, command, params));
     if let Some(t) = tags {
@@ -394,7 +407,7 @@ pub fn write_line(
         out.push_str(t);
         out.push(' ');
     }
-    write_body(out, source, command, params, false);
+    write_body(out, source, command, params, force_trailing);
 }
 
 /// Like [`write_line`], but the last parameter always gets the `:` prefix.
@@ -408,14 +421,7 @@ pub fn write_line_trailing(
     command: &str,
     params: &[&str],
 ) {
-    let tags = tags.filter(|t| !t.is_empty());
-    out.reserve(tags.map_or(0, |t| t.len() + 2) + body_len(source, command, params));
-    if let Some(t) = tags {
-        out.push('@');
-        out.push_str(t);
-        out.push(' ');
-    }
-    write_body(out, source, command, params, true);
+    write_tagged(out, tags, source, command, params, true);
 }
 
 /// Appends `v` escaped per IRCv3 `message-tags` ("Escaping values") to `out`:
