@@ -1,0 +1,258 @@
+"""irctest controller for natter.
+
+irctest (https://github.com/progval/irctest) drives IRC servers through
+"controllers": a module with a ``get_irctest_controller_class()`` function
+returning a class that writes the server's configuration into a temporary
+directory, starts the server there and stops it again. This is natter's.
+
+It is loaded by module path, so irctest needs no change:
+
+    cd /path/to/irctest
+    PATH=/path/to/natter/target/release:$PATH \\
+    PYTHONPATH=/path/to/natter \\
+    python3 -m pytest --controller tests.irctest.natter_controller \\
+        -m 'not services and not Ergo and not deprecated and not strict'
+
+(``PYTHONPATH=/path/to/natter/tests/irctest`` with ``--controller
+natter_controller`` works as well.)
+
+The ``natter`` binary is looked up on PATH. Set IRCTEST_DEBUG_LOGS=1 to see
+natter's log (NATTER_LOG=debug) interleaved with the test output.
+"""
+
+from __future__ import annotations
+
+import functools
+import ipaddress
+import os
+import shutil
+import subprocess
+from typing import Optional, Set, Type
+
+from irctest.basecontrollers import BaseServerController, DirectoryBasedController
+from irctest.patma import ANYSTR, StrRe
+from irctest.runner import NotImplementedByController
+from irctest.specifications import Capabilities, OptionalBehaviors
+
+#: Name and password of the operator block irctest's OPER tests use.
+OPER_NAME = "operuser"
+OPER_PASSWORD = "operpassword"
+
+
+def _natter_binary() -> str:
+    path = shutil.which("natter")
+    if path is None:
+        raise RuntimeError(
+            "natter controller: no `natter` binary on PATH (build it with "
+            "`cargo build --release -p natter` and add target/release to PATH)"
+        )
+    return path
+
+
+@functools.lru_cache(maxsize=None)
+def _hash_password(password: str) -> str:
+    """The argon2 hash `natter passwd` makes of ``password`` (cached: the
+    oper password is the same for every test)."""
+    out = subprocess.run(
+        [_natter_binary(), "passwd"],
+        input=password + "\n",
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    digest = out.stdout.strip()
+    if not digest.startswith("$argon2"):
+        raise RuntimeError(f"natter passwd printed no argon2 hash: {out.stdout!r}")
+    return digest
+
+
+def _toml_str(value: str) -> str:
+    """``value`` as a TOML basic string."""
+    escapes = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+    out = []
+    for ch in value:
+        if ch in escapes:
+            out.append(escapes[ch])
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+def _listen_addr(hostname: str, port: int) -> str:
+    """The ``ip:port`` natter should listen on for irctest's ``hostname``.
+
+    irctest hands out ``0.0.0.0`` (the address it bound to find a free
+    port); clients connecting to it reach the loopback interface, so natter
+    only ever listens on loopback."""
+    try:
+        ip = ipaddress.ip_address(hostname)
+    except ValueError:
+        ip = ipaddress.ip_address("127.0.0.1")  # "localhost" and the like
+    if ip.is_unspecified or not ip.is_loopback:
+        ip = ipaddress.ip_address("::1" if ip.version == 6 else "127.0.0.1")
+    if ip.version == 6:
+        return f"[{ip}]:{port}"
+    return f"{ip}:{port}"
+
+
+class NatterController(BaseServerController, DirectoryBasedController):
+    software_name = "natter"
+    supports_sts = False
+    supported_sasl_mechanisms: Set[str] = set()
+    # natter has no extbans.
+    extban_mute_char = None
+
+    # The capabilities natter offers that irctest knows (natter's CAP LS
+    # also has cap-notify, chghost, invite-notify and userhost-in-names).
+    # Listing one here makes a CAP NAK for it a failure instead of a skip.
+    capabilities = frozenset(
+        [
+            Capabilities.ACCOUNT_NOTIFY,
+            Capabilities.ACCOUNT_TAG,
+            Capabilities.AWAY_NOTIFY,
+            Capabilities.BATCH,
+            Capabilities.ECHO_MESSAGE,
+            Capabilities.EXTENDED_JOIN,
+            Capabilities.LABELED_RESPONSE,
+            Capabilities.MESSAGE_TAGS,
+            Capabilities.MULTI_PREFIX,
+            Capabilities.SERVER_TIME,
+            Capabilities.SETNAME,
+        ]
+    )
+
+    # Behaviours natter implements: irctest fails (rather than skips) a test
+    # that finds them missing.
+    optional_behaviors = frozenset(
+        [
+            OptionalBehaviors.CAP_REQ_MINUS,
+            OptionalBehaviors.ELIST_U,
+            OptionalBehaviors.INVITE_OVERRIDES_LIMIT,
+            OptionalBehaviors.MULTI_JOIN,
+            OptionalBehaviors.MULTI_PRIVMSG,
+        ]
+    )
+
+    # ISUPPORT values isupport.py's testValues checks.
+    isupport = {
+        "BOT": "B",
+        "CASEMAPPING": "rfc1459",
+        "CHANTYPES": "#&",
+        "ELIST": StrRe(".*U.*"),
+        "MONITOR": ANYSTR,
+        "PREFIX": "(ov)@+",
+        "STATUSMSG": "@+",
+        "TARGMAX": ANYSTR,
+        "UTF8ONLY": None,
+        "WHOX": None,
+    }
+
+    def create_config(self) -> None:
+        super().create_config()
+        with self.open_file("natter.toml"):
+            pass
+
+    def run(
+        self,
+        hostname: str,
+        port: int,
+        *,
+        password: Optional[str],
+        ssl: bool,
+        run_services: bool,
+        faketime: Optional[str] = None,
+        websocket_hostname: Optional[str] = None,
+        websocket_port: Optional[int] = None,
+    ) -> None:
+        # Refuse what natter cannot do before starting anything, so the test
+        # is skipped cleanly. A skip in setUp means no tearDown: give back
+        # the ports irctest reserved for this test ourselves.
+        missing: Optional[str] = None
+        if ssl:
+            missing = "TLS"
+        elif websocket_hostname is not None or websocket_port is not None:
+            missing = "Websocket"
+        elif run_services:
+            missing = "Services"
+        if missing is not None:
+            self.kill()
+            raise NotImplementedByController(missing)
+        assert self.proc is None
+
+        natter = _natter_binary()
+        self.hostname = hostname
+        self.port = port
+        self.create_config()
+        assert self.directory
+
+        lines = [
+            "[server]",
+            'name = "My.Little.Server"',
+            'network = "testnet"',
+            'description = "test server"',
+            f"data_dir = {_toml_str(str(self.directory / 'data'))}",
+        ]
+        if password is not None:
+            lines.append(f"password = {_toml_str(password)}")
+        lines += [
+            "",
+            "[listen]",
+            f"irc = [{_toml_str(_listen_addr(hostname, port))}]",
+            # No IM front end: its default is a fixed port (6666) that
+            # parallel runs, or a developer's own natter, would fight over.
+            "im = []",
+            "",
+            "[limits]",
+            "nicklen = 32",
+            "channellen = 64",
+            "channels_per_user = 100",
+            "max_bans = 100",
+            "max_targets = 10",
+            "sendq = 4194304",
+            "",
+            "[timeouts]",
+            # Short, so a test that leaves a connection hanging does not
+            # keep it for long; longer than any test's pauses.
+            "registration = 10",
+            "ping_interval = 60",
+            "ping_timeout = 30",
+            "",
+            "[admin]",
+            'location = "irctest"',
+            'description = "natter under irctest"',
+            'email = "admin@example.org"',
+            "",
+            "[[oper]]",
+            f"name = {_toml_str(OPER_NAME)}",
+            f"password = {_toml_str(_hash_password(OPER_PASSWORD))}",
+            'host = "*@*"',
+            "",
+        ]
+        config_path = self.directory / "natter.toml"
+        with self.open_file("natter.toml", "w") as fd:
+            fd.write("\n".join(lines))
+
+        if faketime and shutil.which("faketime"):
+            faketime_cmd = ["faketime", "-f", faketime]
+            self.faketime_enabled = True
+        else:
+            faketime_cmd = []
+
+        env = dict(os.environ)
+        env.setdefault("NATTER_LOG", "debug" if self.debug_mode else "warn")
+        self.proc = self.execute(
+            [*faketime_cmd, natter, "serve", "--config", config_path],
+            proc_name="natter",
+            env=env,
+        )
+        # Return once natter accepts clients (irctest's own check, which
+        # also QUITs its probe connection so it does not linger in LUSERS).
+        self.wait_for_port()
+
+
+def get_irctest_controller_class() -> Type[NatterController]:
+    return NatterController
