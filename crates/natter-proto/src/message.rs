@@ -154,9 +154,12 @@ fn is_valid_command(c: &str) -> bool {
             || (b.len() == 3 && b.iter().all(u8::is_ascii_digit)))
 }
 
-/// Parses a tag section (without `@`). Empty entries (`;;`) and entries with
-/// an empty key are skipped; duplicate keys are kept in order.
-fn parse_tags(s: &str) -> Vec<Tag> {
+/// Parses a tag section (without `@` and the space after it; IRCv3
+/// message-tags). Empty entries (`;;`) and entries with an empty key are
+/// skipped; duplicate keys are kept in order; values are unescaped. Used
+/// by [`Message::parse`], and by servers that want the tags (e.g. a
+/// `label`) of a line whose command did not parse.
+pub fn parse_tags(s: &str) -> Vec<Tag> {
     let mut tags = Vec::with_capacity(s.bytes().filter(|&b| b == b';').count() + 1);
     for part in s.split(';') {
         let (key, raw) = match part.find('=') {

@@ -27,6 +27,19 @@ use crate::world::{now, ConnEntry};
 /// (IRCv3 message-tags; RFC 1459 2.3).
 const MAX_LINE: usize = 8191 + 512;
 
+/// Most tag data a client may send, in bytes, without the `@` and the
+/// space (IRCv3 message-tags: 4094; 8191 is for tags the server adds).
+const MAX_CLIENT_TAG_DATA: usize = 4094;
+
+/// Length of a raw line's tag data (between `@` and the first space).
+fn client_tags_len(line: &[u8]) -> usize {
+    let line = &line[line.iter().position(|&b| b != b' ').unwrap_or(0)..];
+    if line.first() != Some(&b'@') {
+        return 0;
+    }
+    line.iter().position(|&b| b == b' ').unwrap_or(line.len()) - 1
+}
+
 /// Most lines handed to one vectored write (Linux's IOV_MAX is 1024; a
 /// few dozen lines already fill a socket buffer's worth).
 const MAX_IOV: usize = 64;
@@ -297,8 +310,12 @@ fn handle_frame(shared: &Shared, client: &mut Client, out: &Outbound, frame: Fra
         Frame::TooLong => ctx.numeric(ERR_INPUTTOOLONG, &["Input line was too long"]),
         Frame::Line(bytes) => match Message::parse_bytes(&bytes) {
             Ok(msg) => {
-                ctx.take_label(&msg);
-                irc::dispatch(&mut ctx, &msg)
+                ctx.take_label(&msg.tags);
+                if client_tags_len(&bytes) > MAX_CLIENT_TAG_DATA {
+                    ctx.numeric(ERR_INPUTTOOLONG, &["Input line was too long"])
+                } else {
+                    irc::dispatch(&mut ctx, &msg)
+                }
             }
             Err(ParseError::Empty) => {}
             Err(ParseError::TagsTooLong | ParseError::BodyTooLong) => {
@@ -320,6 +337,14 @@ fn handle_frame(shared: &Shared, client: &mut Client, out: &Outbound, frame: Fra
             }
             Err(ParseError::NoCommand | ParseError::InvalidCommand) => {
                 let lossy = String::from_utf8_lossy(&bytes);
+                // Still answer a labeled line with its label.
+                if let Some((section, _)) = lossy
+                    .trim_start()
+                    .strip_prefix('@')
+                    .and_then(|r| r.split_once(' '))
+                {
+                    ctx.take_label(&natter_proto::message::parse_tags(section));
+                }
                 let word = lossy
                     .split_ascii_whitespace()
                     .find(|w| !w.starts_with('@') && !w.starts_with(':'))

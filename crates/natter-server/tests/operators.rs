@@ -12,59 +12,10 @@ use std::path::{Path, PathBuf};
 
 use common::*;
 use natter_proto::Message;
-use natter_server::config::Oper;
 use natter_server::Config;
 
-/// The source a test client `nick` gets (username `~nick`, host 127.0.0.1).
-fn src(nick: &str) -> String {
-    format!("{nick}!~{nick}@127.0.0.1")
-}
-
-/// Parses an expected line.
-fn m(line: &str) -> Message {
-    Message::parse(line).unwrap_or_else(|e| panic!("bad expected line {line:?}: {e:?}"))
-}
-
-/// Parses expected lines.
-fn ms(lines: &[&str]) -> Vec<Message> {
-    lines.iter().map(|l| m(l)).collect()
-}
-
-/// The commands of `msgs`, in order.
-fn cmds(msgs: &[Message]) -> Vec<&str> {
-    msgs.iter().map(|m| m.command.as_str()).collect()
-}
-
-/// An argon2id PHC hash of `password` with deliberately cheap parameters
-/// (the verifier takes them from the hash), for `[[oper]]` blocks.
-fn cheap_hash(password: &str) -> String {
-    use argon2::password_hash::{PasswordHasher, SaltString};
-    let params = argon2::Params::new(8, 1, 1, None).unwrap();
-    let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
-    let salt = SaltString::encode_b64(b"natter-test-salt").unwrap();
-    argon
-        .hash_password(password.as_bytes(), &salt)
-        .unwrap()
-        .to_string()
-}
-
-fn oper(name: &str, password: &str, host: &str) -> Oper {
-    Oper {
-        name: name.into(),
-        password: cheap_hash(password),
-        host: host.into(),
-    }
-}
-
-/// A server with oper `root`/`hunter2` from any host, adjusted by `tweak`.
-fn server_with_root(tweak: impl FnOnce(&mut Config)) -> TestServer {
-    TestServer::with_config(|c| {
-        c.opers.push(oper("root", "hunter2", "*@*"));
-        tweak(c);
-    })
-}
-
-/// Registers `nick` and makes it an operator.
+/// Registers `nick` and makes it an operator as `root`, checking that the
+/// answer is exactly MODE +o and 381.
 fn oper_client(server: &TestServer, nick: &str) -> Client {
     let mut c = server.client(nick);
     let got = c.ask("OPER root hunter2");
@@ -146,14 +97,12 @@ fn kill_disconnects_target_and_tells_peers() {
     let mut alice = oper_client(&server, "alice");
     let mut bob = server.client("bob");
     let mut carol = server.client("carol");
-    bob.ask("JOIN #k");
-    carol.ask("JOIN #k");
-    bob.sync();
+    join_all("#k", &mut [&mut bob, &mut carol]);
 
     // The killer shares no channel with bob: no reply.
     assert!(alice.ask("KILL Bob :spamming").is_empty());
     let why = "Killed (alice (spamming))";
-    let lines: Vec<Message> = bob.read_until_closed().iter().map(|l| m(l)).collect();
+    let lines = until_closed(&mut bob);
     assert_eq!(
         lines,
         ms(&[
@@ -178,11 +127,9 @@ fn kill_self_closes_own_connection() {
     let server = server_with_root(|_| {});
     let mut alice = oper_client(&server, "alice");
     let mut bob = server.client("bob");
-    alice.ask("JOIN #k");
-    bob.ask("JOIN #k");
-    alice.sync();
+    join_all("#k", &mut [&mut alice, &mut bob]);
     alice.send("KILL alice :oops");
-    let lines: Vec<Message> = alice.read_until_closed().iter().map(|l| m(l)).collect();
+    let lines = until_closed(&mut alice);
     let why = "Killed (alice (oops))";
     assert_eq!(
         lines[..2],
@@ -233,9 +180,12 @@ fn wallops_reaches_plus_w_users_only() {
     dave.assert_quiet();
 
     alice.ask("MODE alice +w");
-    let line = format!(":{} WALLOPS :again", src("alice"));
-    assert_eq!(alice.ask("WALLOPS :again"), ms(&[&line]));
-    assert_eq!(carol.sync(), ms(&[&line]));
+    assert_echoed(
+        &mut alice,
+        "WALLOPS :again",
+        "WALLOPS :again",
+        &mut [&mut carol],
+    );
     dave.assert_quiet();
 }
 
@@ -287,6 +237,8 @@ fn server_from_file(path: &Path) -> TestServer {
     TestServer::with_config(|c| {
         *c = Config::load(path).expect("test config loads");
         c.listen.irc = vec!["127.0.0.1:0".parse().unwrap()];
+        // Not the default 6666: parallel tests would fight over it.
+        c.listen.im = vec!["127.0.0.1:0".parse().unwrap()];
     })
 }
 
@@ -308,9 +260,7 @@ fn rehash_reloads_config_and_motd_without_dropping_anyone() {
     let server = server_from_file(&path);
     let mut alice = oper_client(&server, "alice");
     let mut bob = server.client("bob");
-    alice.ask("JOIN #stay");
-    bob.ask("JOIN #stay");
-    alice.sync();
+    join_all("#stay", &mut [&mut alice, &mut bob]);
     assert_eq!(motd_lines(&alice.ask("MOTD")), vec!["- first version"]);
 
     std::fs::write(dir.path().join("motd.txt"), "second version\nline two\n").unwrap();
@@ -334,9 +284,12 @@ fn rehash_reloads_config_and_motd_without_dropping_anyone() {
     bob.assert_quiet();
     assert_eq!(alice.ask("MODE alice"), ms(&[":natter.local 221 alice +o"]));
     // ...and the new settings are in force.
-    let line = format!(":{} TOPIC #stay 0123456789", src("alice"));
-    assert_eq!(alice.ask("TOPIC #stay :0123456789abcdef"), ms(&[&line]));
-    assert_eq!(bob.sync(), ms(&[&line]));
+    assert_echoed(
+        &mut alice,
+        "TOPIC #stay :0123456789abcdef",
+        "TOPIC #stay 0123456789",
+        &mut [&mut bob],
+    );
     assert_eq!(cmds(&bob.ask("OPER second pw2")), vec!["MODE", "381"]);
 }
 

@@ -1,7 +1,7 @@
 //! Robustness of the connection layer end to end: framing whatever the TCP
 //! boundaries (a byte at a time, many lines per write, LF-only and bare CR
-//! terminators, empty lines), line length limits (512-byte body, 8191-byte
-//! tags, ERR_INPUTTOOLONG 417) with the connection surviving, invalid UTF-8
+//! terminators, empty lines), line length limits (512-byte body, 4094 bytes
+//! of client tag data, ERR_INPUTTOOLONG 417) with the connection surviving, invalid UTF-8
 //! (`FAIL <cmd> INVALID_UTF8`), unknown commands (421), missing parameters
 //! (461), clients vanishing mid-line, random garbage, keepalive (server
 //! PING and ping timeout), and 100 clients registering at once.
@@ -13,45 +13,10 @@ use std::sync::{Arc, Barrier};
 
 use natter_proto::Message;
 
-const SERVER: &str = "natter.local";
-
-fn params(m: &Message) -> Vec<&str> {
-    m.params.iter().map(String::as_str).collect()
-}
-
-fn assert_msg(m: &Message, source: &str, command: &str, expected: &[&str]) {
-    assert_eq!(
-        (m.source.as_deref(), m.command.as_str(), params(m)),
-        (Some(source), command, expected.to_vec()),
-        "unexpected message {m:#?}"
-    );
-}
-
-fn assert_numeric(m: &Message, code: &str, expected: &[&str]) {
-    assert_msg(m, SERVER, code, expected);
-}
-
-fn prefix(nick: &str) -> String {
-    format!("{nick}!~{nick}@127.0.0.1")
-}
-
-/// Asserts the only thing `c` got since its last sync is `command params`
-/// from `from`.
-fn assert_got(c: &mut Client, from: &str, command: &str, expected: &[&str]) {
-    let got = c.sync();
-    assert_eq!(
-        got.len(),
-        1,
-        "[{}] expected one message, got {got:#?}",
-        c.nick
-    );
-    assert_msg(&got[0], &prefix(from), command, expected);
-}
-
 /// `text` cut so that `:<from's prefix> PRIVMSG <target> :<text>\r\n` fits
 /// in 512 bytes (RFC 1459 2.3), as the server must relay it.
 fn fitted<'a>(text: &'a str, from: &str, target: &str) -> &'a str {
-    let overhead = format!(":{} PRIVMSG {target} :\r\n", prefix(from)).len();
+    let overhead = format!(":{} PRIVMSG {target} :\r\n", src(from)).len();
     let mut end = text.len().min(512 - overhead);
     while !text.is_char_boundary(end) {
         end -= 1;
@@ -130,8 +95,8 @@ fn several_lines_in_one_write() {
     expect_pong(&mut alice, "c");
     let got = bob.sync();
     assert_eq!(got.len(), 2, "{got:#?}");
-    assert_msg(&got[0], &prefix("alice"), "PRIVMSG", &["bob", "first"]);
-    assert_msg(&got[1], &prefix("alice"), "PRIVMSG", &["bob", "second"]);
+    assert_msg(&got[0], &src("alice"), "PRIVMSG", &["bob", "first"]);
+    assert_msg(&got[1], &src("alice"), "PRIVMSG", &["bob", "second"]);
 }
 
 #[test]
@@ -190,13 +155,11 @@ fn line_over_512_bytes_gets_417_and_connection_keeps_working() {
     );
     // One byte more is too long, and is not delivered.
     let r = alice.ask(&format!("{head}{ok_text}y"));
-    assert_eq!(r.len(), 1, "{r:#?}");
-    assert_numeric(&r[0], "417", &["alice", "Input line was too long"]);
+    only(&r, SERVER, "417", &["alice", "Input line was too long"]);
     bob.assert_quiet();
     // Far beyond any buffer: still exactly one 417.
     let r = alice.ask(&format!("{head}{}", "z".repeat(20_000)));
-    assert_eq!(r.len(), 1, "{r:#?}");
-    assert_numeric(&r[0], "417", &["alice", "Input line was too long"]);
+    only(&r, SERVER, "417", &["alice", "Input line was too long"]);
     bob.assert_quiet();
     // The connection is fine afterwards.
     assert!(alice.ask("PRIVMSG bob :still here").is_empty());
@@ -208,8 +171,7 @@ fn long_line_before_registration_gets_417() {
     let server = TestServer::start();
     let mut c = server.connect();
     let r = c.ask(&format!("USER {} 0 * :x", "u".repeat(600)));
-    assert_eq!(r.len(), 1, "{r:#?}");
-    assert_numeric(&r[0], "417", &["*", "Input line was too long"]);
+    only(&r, SERVER, "417", &["*", "Input line was too long"]);
     c.register("alice");
 }
 
@@ -220,12 +182,14 @@ fn tags_of_len(len: usize) -> String {
 }
 
 #[test]
-fn tags_up_to_8191_bytes_are_accepted_and_more_get_417() {
+fn client_tags_up_to_4094_bytes_are_accepted_and_more_get_417() {
     let server = TestServer::start();
     let mut alice = server.client("alice");
     let mut bob = server.client("bob");
-    let at_limit = tags_of_len(8191);
-    assert_eq!(at_limit.len(), 8191);
+    // IRCv3 message-tags: a client's tag data (without '@' and the space)
+    // is at most 4094 bytes; 8191 is the limit for what servers send.
+    let at_limit = tags_of_len(4096);
+    assert_eq!(at_limit.len(), 4096);
     alice.send(&format!("{at_limit}PING :tagged"));
     expect_pong(&mut alice, "tagged");
     // Maximal tags plus a maximal body together.
@@ -239,9 +203,8 @@ fn tags_up_to_8191_bytes_are_accepted_and_more_get_417() {
         &["bob", fitted(&text, "alice", "bob")],
     );
     // One byte more of tags is refused.
-    let r = alice.ask(&format!("{}PRIVMSG bob :hi", tags_of_len(8192)));
-    assert_eq!(r.len(), 1, "{r:#?}");
-    assert_numeric(&r[0], "417", &["alice", "Input line was too long"]);
+    let r = alice.ask(&format!("{}PRIVMSG bob :hi", tags_of_len(4097)));
+    only(&r, SERVER, "417", &["alice", "Input line was too long"]);
     bob.assert_quiet();
     // Several tags.
     alice.send("@a;b=1;+c=x\\sy PING :many");
@@ -257,9 +220,8 @@ fn invalid_utf8_gets_fail_and_connection_survives() {
     let mut bob = server.client("bob");
     alice.send_raw(b"PRIVMSG bob :caf\xe9 \xff\xfe\r\n");
     let r = alice.sync();
-    assert_eq!(r.len(), 1, "{r:#?}");
-    assert_msg(
-        &r[0],
+    only(
+        &r,
         SERVER,
         "FAIL",
         &[
@@ -286,9 +248,8 @@ fn invalid_utf8_before_registration() {
     let mut c = server.connect();
     c.send_raw(b"NICK \xff\xfe\r\n");
     let r = c.sync();
-    assert_eq!(r.len(), 1, "{r:#?}");
-    assert_msg(
-        &r[0],
+    only(
+        &r,
         SERVER,
         "FAIL",
         &[
@@ -323,8 +284,7 @@ fn unknown_command_gets_421() {
     }
     // A word that is not a command at all.
     let r = alice.ask("PRIV-MSG bob :x");
-    assert_eq!(r.len(), 1, "{r:#?}");
-    assert_numeric(&r[0], "421", &["alice", "PRIV-MSG", "Unknown command"]);
+    only(&r, SERVER, "421", &["alice", "PRIV-MSG", "Unknown command"]);
 }
 
 #[test]
@@ -332,9 +292,7 @@ fn missing_parameters_get_461() {
     let server = TestServer::start();
     let mut alice = server.client("alice");
     let mut bob = server.client("bob");
-    alice.ask("JOIN #c");
-    bob.ask("JOIN #c");
-    alice.sync();
+    join_all("#c", &mut [&mut alice, &mut bob]);
     for (line, cmd) in [
         ("JOIN", "JOIN"),
         ("PART", "PART"),
@@ -369,15 +327,13 @@ fn client_disconnecting_mid_line_does_not_disturb_others() {
     let server = TestServer::start();
     let mut alice = server.client("alice");
     let mut bob = server.client("bob");
-    alice.ask("JOIN #c");
-    bob.ask("JOIN #c");
-    alice.sync();
+    join_all("#c", &mut [&mut alice, &mut bob]);
     bob.send_raw(b"PRIVMSG #c :half a li");
     // Hang up without QUIT.
     drop(bob);
     // The half line is never delivered: the next thing alice sees is the QUIT.
     let quit = alice.recv();
-    assert_msg(&quit, &prefix("bob"), "QUIT", &["Connection closed"]);
+    assert_msg(&quit, &src("bob"), "QUIT", &["Connection closed"]);
     alice.assert_quiet();
     // The server carries on, and bob's nick is free.
     let mut bob2 = server.client("bob");
@@ -392,9 +348,7 @@ fn garbage_bytes_do_not_crash_the_server() {
     let server = TestServer::start();
     let mut alice = server.client("alice");
     let mut bob = server.client("bob");
-    alice.ask("JOIN #c");
-    bob.ask("JOIN #c");
-    alice.sync();
+    join_all("#c", &mut [&mut alice, &mut bob]);
 
     // An unregistered connection sends 10 KB of random bytes (NULs
     // included), then a PING: it is still being served.
@@ -503,7 +457,7 @@ fn idle_client_is_pinged_and_dropped_on_ping_timeout() {
     // Alice answers her PINGs (on her own thread, as the test waited on
     // bob), so she is still here and sees bob go.
     let quit = alice_thread.join().unwrap();
-    assert_eq!(quit.source.as_deref(), Some(prefix("bob").as_str()));
+    assert_eq!(quit.source.as_deref(), Some(src("bob").as_str()));
     assert_eq!(quit.command, "QUIT");
     assert!(quit.params[0].starts_with("Ping timeout"), "{quit:?}");
 }
@@ -529,9 +483,7 @@ fn long_part_reason_is_cut_to_fit_512_bytes() {
     let server = TestServer::start();
     let mut alice = server.client("alice");
     let mut bob = server.client("bob");
-    alice.ask("JOIN #c");
-    bob.ask("JOIN #c");
-    alice.sync();
+    join_all("#c", &mut [&mut alice, &mut bob]);
     let reason = "p".repeat(510 - "PART #c :".len());
     alice.send(&format!("PART #c :{reason}"));
     // Parsing is the check: the harness rejects lines over 512 bytes.

@@ -13,6 +13,7 @@ mod modes;
 mod monitor;
 pub mod operators;
 mod queries;
+pub mod read_marker;
 mod registration;
 pub mod render;
 
@@ -173,11 +174,12 @@ impl Ctx<'_> {
             .unwrap_or_default()
     }
 
-    /// Remembers `msg`'s `label` tag if the client uses labeled-response.
-    pub fn take_label(&mut self, msg: &Message) {
+    /// Remembers the `label` among `tags` (of the line being handled) if
+    /// the client uses labeled-response.
+    pub fn take_label(&mut self, tags: &[natter_proto::Tag]) {
         self.client.label = None;
         if self.caps().has(Cap::LabeledResponse) {
-            if let Some(tag) = msg.tags.iter().find(|t| t.key == "label") {
+            if let Some(tag) = tags.iter().find(|t| t.key == "label") {
                 self.client.label = Some(tag.value.clone().unwrap_or_default());
             }
         }
@@ -236,6 +238,9 @@ impl Ctx<'_> {
         } = &event
         {
             messaging::away_on_join(self, *id, prefix, channel);
+            if *id == self.client.id {
+                read_marker::on_join(self, channel);
+            }
         }
     }
 }
@@ -301,6 +306,7 @@ pub fn dispatch(ctx: &mut Ctx<'_>, msg: &Message) {
         "PRIVMSG" | "NOTICE" | "TAGMSG" => messaging::message(ctx, msg),
         "SETNAME" => registration::setname(ctx, msg),
         "MONITOR" => monitor::monitor(ctx, msg),
+        "MARKREAD" => read_marker::markread(ctx, msg),
         "CHGHOST" => operators::chghost(ctx, msg),
         "AWAY" => messaging::away(ctx, msg),
         "WHO" => queries::who(ctx, msg),

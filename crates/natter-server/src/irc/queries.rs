@@ -17,6 +17,22 @@ fn visible(ctx: &Ctx<'_>, viewer: UserId, user: &User) -> bool {
     !user.modes.invisible || user.id == viewer || ctx.world.net.share_channel(viewer, user.id)
 }
 
+/// A WHO row for a user found by nick or mask rather than by channel: the
+/// first non-secret channel they are in (or `*`) and their status there.
+fn row_outside_channel(
+    net: &natter_model::Network,
+    u: &User,
+    multi: bool,
+) -> (User, String, &'static str) {
+    let chan = net.channels_of(u.id).find(|c| !c.modes.secret);
+    let name = chan.map(|c| c.name.clone()).unwrap_or_else(|| "*".into());
+    let status = chan
+        .and_then(|c| c.member(u.id))
+        .map(|m| m.prefixes(multi))
+        .unwrap_or("");
+    (u.clone(), name, status)
+}
+
 /// WHO <mask> [<flags>][%<fields>[,<token>]]: users matching a channel or a
 /// mask, as RPL_WHOREPLY, or as RPL_WHOSPCRPL with the requested fields
 /// (IRCv3 WHOX). The flag `o` keeps only operators.
@@ -49,6 +65,17 @@ pub fn who(ctx: &mut Ctx<'_>, msg: &Message) {
                 }
             }
         }
+    } else if let Some(u) = ctx
+        .world
+        .net
+        .user_by_nick(target)
+        .filter(|_| !target.contains(['*', '?']))
+    {
+        // An exact nick names one user: +i hides users from mask searches,
+        // not from someone who already knows the nick (Modern IRC WHO).
+        if !opers_only || u.modes.oper {
+            rows.push(row_outside_channel(&ctx.world.net, u, multi));
+        }
     } else {
         let pattern = if target == "0" { "*" } else { target };
         for u in ctx.world.net.users() {
@@ -59,13 +86,7 @@ pub fn who(ctx: &mut Ctx<'_>, msg: &Message) {
                 .iter()
                 .any(|field| mask::matches(pattern, field));
             if hit {
-                let chan = ctx.world.net.channels_of(u.id).find(|c| !c.modes.secret);
-                let name = chan.map(|c| c.name.clone()).unwrap_or_else(|| "*".into());
-                let status = chan
-                    .and_then(|c| c.member(u.id))
-                    .map(|m| m.prefixes(multi))
-                    .unwrap_or("");
-                rows.push((u.clone(), name, status));
+                rows.push(row_outside_channel(&ctx.world.net, u, multi));
             }
         }
     }

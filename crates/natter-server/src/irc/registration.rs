@@ -86,7 +86,8 @@ pub fn user(ctx: &mut Ctx<'_>, msg: &Message) {
     if ctx.client.registered || ctx.client.user.is_some() {
         return ctx.numeric(ERR_ALREADYREGISTERED, &["You may not reregister"]);
     }
-    if msg.params.len() < 4 || msg.params[0].is_empty() {
+    // An empty real name is refused too (Modern IRC USER: ERR_NEEDMOREPARAMS).
+    if msg.params.len() < 4 || msg.params[0].is_empty() || msg.params[3].is_empty() {
         return ctx.need_more_params("USER");
     }
     let userlen = ctx.world.config.limits.userlen;
