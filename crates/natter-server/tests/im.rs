@@ -4,19 +4,13 @@
 //! order), IRC private messages as direct conversations, WHOIS and INVITE
 //! across the two protocols, presence (ONLINE_USERS on every change and
 //! periodically), every ERROR and that the connection survives it,
-//! conversation IDs never reused, and the shape of CONVERSATIONS.
-//!
-//! [`Im`] is a blocking IM client. Its `sync` sends an unknown command with
-//! a unique name and reads up to the ERROR naming it: the server handles a
-//! client's lines in order (before or after REGISTER alike), so this proves
-//! what was (and was not) sent in between, without sleeping.
+//! conversation IDs never reused, and the shape of CONVERSATIONS. The IM
+//! side is driven by the blocking [`Im`] client of the common module.
 
 mod common;
 use common::*;
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpStream;
 
 use natter_proto::im::{ConvId, Reply};
 use natter_proto::Message;
@@ -30,256 +24,17 @@ fn start() -> TestServer {
     TestServer::with_config(|c| c.im.online_users_interval = 3600)
 }
 
-/// `s` as a JSON string.
-fn q(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
-/// A blocking IM client.
-struct Im {
-    name: String,
-    reader: BufReader<TcpStream>,
-    writer: TcpStream,
-    syncs: u32,
-}
-
-impl Im {
-    /// Connects to the server's IM listener; not registered.
-    fn connect(server: &TestServer, name: &str) -> Im {
-        let addr = server.im_addr.expect("the IM listener is on");
-        let stream = TcpStream::connect(addr).expect("connect");
-        stream.set_read_timeout(Some(TIMEOUT)).unwrap();
-        stream.set_nodelay(true).unwrap();
-        Im {
-            name: name.to_string(),
-            writer: stream.try_clone().unwrap(),
-            reader: BufReader::new(stream),
-            syncs: 0,
-        }
-    }
-
-    /// Connects and registers as `name` with `status`; returns once the
-    /// ONLINE_USERS that follows REGISTER (listing `name`) arrived.
-    fn register(server: &TestServer, name: &str, status: &str) -> Im {
-        let mut c = Im::connect(server, name);
-        c.send(&format!("REGISTER [{}, {}]", q(name), q(status)));
-        let users = c.online();
-        assert!(users.contains_key(name), "[{name}] not listed in {users:?}");
-        c
-    }
-
-    /// Sends one line (LF appended).
-    fn send(&mut self, line: &str) {
-        self.send_raw(format!("{line}\n").as_bytes());
-    }
-
-    /// Sends bytes as they are.
-    fn send_raw(&mut self, bytes: &[u8]) {
-        self.writer.write_all(bytes).expect("write");
-    }
-
-    /// The next raw line (without LF); `None` when the server closed the
-    /// connection. Panics on timeout.
-    fn recv_line(&mut self) -> Option<String> {
-        let mut buf = Vec::new();
-        match self.reader.read_until(b'\n', &mut buf) {
-            Ok(0) => None,
-            Ok(_) => {
-                assert_eq!(buf.pop(), Some(b'\n'), "[{}] unterminated line", self.name);
-                assert!(
-                    !buf.contains(&b'\r'),
-                    "[{}] CR inside a server line {:?}",
-                    self.name,
-                    String::from_utf8_lossy(&buf)
-                );
-                Some(String::from_utf8(buf).expect("server lines are UTF-8"))
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => None,
-            Err(e) => panic!(
-                "[{}] no line from server within {TIMEOUT:?}: {e}",
-                self.name
-            ),
-        }
-    }
-
-    /// The next reply. Panics on timeout, close or an unparsable line.
-    fn recv(&mut self) -> Reply {
-        let line = self
-            .recv_line()
-            .unwrap_or_else(|| panic!("[{}] connection closed", self.name));
-        Reply::parse(&line)
-            .unwrap_or_else(|e| panic!("[{}] unparsable line {line:?}: {e:?}", self.name))
-    }
-
-    /// Reads until a reply satisfying `want` arrives and returns it.
-    fn expect(&mut self, what: &str, want: impl Fn(&Reply) -> bool) -> Reply {
-        let mut skipped = Vec::new();
-        loop {
-            let r = self.recv();
-            if want(&r) {
-                return r;
-            }
-            skipped.push(r);
-            assert!(
-                skipped.len() < 10_000,
-                "[{}] no {what}; skipped {skipped:?}",
-                self.name
-            );
-        }
-    }
-
-    /// Reads through the next ONLINE_USERS and returns its map.
-    fn online(&mut self) -> BTreeMap<String, String> {
-        match self.expect("ONLINE_USERS", |r| matches!(r, Reply::OnlineUsers(_))) {
-            Reply::OnlineUsers(users) => users,
-            _ => unreachable!(),
-        }
-    }
-
-    /// Sends an unknown command with a fresh name and returns every reply
-    /// received before the ERROR naming it, as raw lines.
-    fn sync_lines(&mut self) -> Vec<String> {
-        self.syncs += 1;
-        let token = format!("SYNC_{}", self.syncs);
-        self.send(&token);
-        let marker = Reply::Error(format!("unknown command {token}"));
-        let mut seen = Vec::new();
-        loop {
-            let line = self
-                .recv_line()
-                .unwrap_or_else(|| panic!("[{}] closed during sync; saw {seen:#?}", self.name));
-            let reply = Reply::parse(&line)
-                .unwrap_or_else(|e| panic!("[{}] unparsable line {line:?}: {e:?}", self.name));
-            if reply == marker {
-                return seen;
-            }
-            seen.push(line);
-        }
-    }
-
-    /// As [`Im::sync_lines`], parsed.
-    fn sync(&mut self) -> Vec<Reply> {
-        self.sync_lines()
-            .iter()
-            .map(|l| Reply::parse(l).unwrap())
-            .collect()
-    }
-
-    /// Sends `line` and returns everything the server answered.
-    fn ask(&mut self, line: &str) -> Vec<Reply> {
-        self.send(line);
-        self.sync()
-    }
-
-    /// Sends `line`, asserts the answer is exactly one ERROR and returns
-    /// its text.
-    fn error_of(&mut self, line: &str) -> String {
-        let got = self.ask(line);
-        match got.as_slice() {
-            [Reply::Error(text)] => text.clone(),
-            _ => panic!("[{}] {line:?}: expected one ERROR, got {got:?}", self.name),
-        }
-    }
-
-    /// LIST_CONVERSATIONS, parsed.
-    fn conversations(&mut self) -> BTreeMap<ConvId, Vec<String>> {
-        self.send("LIST_CONVERSATIONS");
-        match self.expect("CONVERSATIONS", |r| matches!(r, Reply::Conversations(_))) {
-            Reply::Conversations(c) => c,
-            _ => unreachable!(),
-        }
-    }
-
-    /// LIST_CONVERSATIONS, the raw line.
-    fn conversations_line(&mut self) -> String {
-        self.send("LIST_CONVERSATIONS");
-        loop {
-            let line = self.recv_line().expect("open");
-            if line.starts_with("CONVERSATIONS ") {
-                return line;
-            }
-        }
-    }
-
-    /// INVITE `users`; returns the new conversation's ID from the
-    /// INVITATION the inviter gets.
-    fn invite(&mut self, users: &[&str]) -> ConvId {
-        let list: Vec<String> = users.iter().map(|u| q(u)).collect();
-        self.send(&format!("INVITE [{}]", list.join(", ")));
-        match self.expect("INVITATION", |r| matches!(r, Reply::Invitation(..))) {
-            Reply::Invitation(id, by) => {
-                assert_eq!(by, self.name);
-                id
-            }
-            _ => unreachable!(),
-        }
-    }
-
-    /// JOIN `id`, asserting nothing comes back.
-    fn join(&mut self, id: ConvId) {
-        let got = self.ask(&format!("JOIN [{id}]"));
-        assert!(got.is_empty(), "[{}] JOIN [{id}]: {got:?}", self.name);
-    }
-
-    /// SEND_MESSAGE; returns what the sender got back.
-    fn say(&mut self, id: ConvId, text: &str) -> Vec<Reply> {
-        self.ask(&format!("SEND_MESSAGE [{id}, {}]", q(text)))
-    }
-
-    /// Reads until the server closes the connection; returns the lines.
-    fn read_until_closed(&mut self) -> Vec<String> {
-        let mut lines = Vec::new();
-        while let Some(l) = self.recv_line() {
-            lines.push(l);
-        }
-        lines
-    }
-}
-
-fn params(m: &Message) -> Vec<&str> {
-    m.params.iter().map(String::as_str).collect()
-}
-
 /// The IRC prefix of IM user `name` (user name `im`).
 fn im_prefix(name: &str) -> String {
-    format!("{name}!im@127.0.0.1")
+    format!("{name}!im@{HOST}")
 }
 
-/// Asserts `m` is exactly `:source command params...`.
-fn assert_msg(m: &Message, source: &str, command: &str, expected: &[&str]) {
-    assert_eq!(
-        (m.source.as_deref(), m.command.as_str(), params(m)),
-        (Some(source), command, expected.to_vec()),
-        "unexpected message {m:#?}"
-    );
-}
-
-/// Asserts the IRC client got exactly one message since its last sync.
-fn irc_got_one(c: &mut Client, source: &str, command: &str, expected: &[&str]) {
-    let got = c.sync();
-    assert_eq!(
-        got.len(),
-        1,
-        "[{}] expected one message, got {got:#?}",
-        c.nick
-    );
-    assert_msg(&got[0], source, command, expected);
-}
-
+/// A MESSAGE reply.
 fn message(id: ConvId, from: &str, text: &str) -> Reply {
     Reply::Message(id, from.into(), text.into())
 }
 
+/// An ERROR reply.
 fn error(text: &str) -> Reply {
     Reply::Error(text.into())
 }
@@ -330,8 +85,8 @@ fn worked_session_from_the_document() {
     alice.send(r#"INVITE ["bob", "carol"]"#);
     assert_eq!(alice.sync_lines(), [r#"INVITATION [1,"alice"]"#]);
     assert_eq!(bob.sync_lines(), [r#"INVITATION [1,"alice"]"#]);
-    irc_got_one(
-        &mut carol,
+    only(
+        &carol.sync(),
         &im_prefix("alice"),
         "INVITE",
         &["carol", "#conv-1"],
@@ -353,8 +108,8 @@ fn worked_session_from_the_document() {
     alice.send(r#"SEND_MESSAGE [1, "hi both"]"#);
     assert_eq!(alice.sync_lines(), [r#"MESSAGE [1,"alice","hi both"]"#]);
     assert_eq!(bob.sync_lines(), [r#"MESSAGE [1,"alice","hi both"]"#]);
-    irc_got_one(
-        &mut carol,
+    only(
+        &carol.sync(),
         &im_prefix("alice"),
         "PRIVMSG",
         &["#conv-1", "hi both"],
@@ -376,8 +131,8 @@ fn worked_session_from_the_document() {
     assert!(alice.sync().is_empty());
     bob.send(r#"SEND_MESSAGE [2, "hi carol"]"#);
     assert_eq!(bob.sync_lines(), [r#"MESSAGE [2,"bob","hi carol"]"#]);
-    irc_got_one(
-        &mut carol,
+    only(
+        &carol.sync(),
         &im_prefix("bob"),
         "PRIVMSG",
         &["carol", "hi carol"],
@@ -418,7 +173,7 @@ fn worked_session_from_the_document() {
         alice.sync_lines(),
         [r#"ONLINE_USERS {"alice":"online","carol":"in a meeting"}"#]
     );
-    irc_got_one(&mut carol, &im_prefix("bob"), "QUIT", &["Goodbye"]);
+    only(&carol.sync(), &im_prefix("bob"), "QUIT", &["Goodbye"]);
 
     assert_eq!(
         alice.conversations_line(),
@@ -428,7 +183,7 @@ fn worked_session_from_the_document() {
     assert_eq!(alice.sync_lines(), [r#"ERROR "no such conversation 2""#]);
     alice.send("GOODBYE");
     assert_eq!(alice.read_until_closed(), Vec::<String>::new());
-    irc_got_one(&mut carol, &im_prefix("alice"), "QUIT", &["Goodbye"]);
+    only(&carol.sync(), &im_prefix("alice"), "QUIT", &["Goodbye"]);
 }
 
 // ---- framing ----
@@ -472,8 +227,8 @@ fn message_text_round_trips_unicode_quotes_and_escapes() {
     carol.sync();
     let text = "héllo \"wörld\" \\ 🎉 {\"not\": \"json\"} [1, 2]";
     assert_eq!(alice.say(id, text), [message(id, "alice", text)]);
-    irc_got_one(
-        &mut carol,
+    only(
+        &carol.sync(),
         &im_prefix("alice"),
         "PRIVMSG",
         &[&format!("#conv-{id}"), text],
@@ -497,12 +252,7 @@ fn long_messages_are_cut_to_fit_an_irc_line_and_everyone_sees_the_same_text() {
     carol.send("JOIN #room");
     carol.expect("366");
     carol.send("INVITE alice #room");
-    let Reply::Invitation(id, by) =
-        alice.expect("INVITATION", |r| matches!(r, Reply::Invitation(..)))
-    else {
-        unreachable!()
-    };
-    assert_eq!(by, "carol");
+    let id = alice.expect_invitation("carol");
     alice.join(id);
     carol.sync();
     let long = "é".repeat(400); // 800 bytes
@@ -529,7 +279,12 @@ fn im_and_irc_users_share_a_conversation_in_order_both_ways() {
     let mut alice = Im::register(&server, "alice", "online");
     let id = alice.invite(&["carol"]);
     let chan = format!("#conv-{id}");
-    irc_got_one(&mut carol, &im_prefix("alice"), "INVITE", &["carol", &chan]);
+    only(
+        &carol.sync(),
+        &im_prefix("alice"),
+        "INVITE",
+        &["carol", &chan],
+    );
     alice.join(id);
     carol.send(&format!("JOIN {chan}"));
     carol.expect("366");
@@ -599,16 +354,16 @@ fn irc_privmsg_to_an_im_user_is_a_direct_conversation_it_can_answer() {
     assert!(bob.sync().is_empty());
 
     assert_eq!(alice.say(1, "hi carol"), [message(1, "alice", "hi carol")]);
-    irc_got_one(
-        &mut carol,
+    only(
+        &carol.sync(),
         &im_prefix("alice"),
         "PRIVMSG",
         &["carol", "hi carol"],
     );
     assert!(dave.sync().is_empty());
     assert_eq!(alice.say(2, "hi dave"), [message(2, "alice", "hi dave")]);
-    irc_got_one(
-        &mut dave,
+    only(
+        &dave.sync(),
         &im_prefix("alice"),
         "PRIVMSG",
         &["dave", "hi dave"],
@@ -689,7 +444,12 @@ fn irc_user_invited_by_im_invite_gets_invite_and_can_join() {
     assert_eq!(bob.sync(), [Reply::Invitation(id, "alice".into())]);
     assert!(alice.sync().is_empty());
     let chan = format!("#conv-{id}");
-    irc_got_one(&mut carol, &im_prefix("alice"), "INVITE", &["carol", &chan]);
+    only(
+        &carol.sync(),
+        &im_prefix("alice"),
+        "INVITE",
+        &["carol", &chan],
+    );
 
     // The IRC user joins first: the channel starts with it.
     carol.send(&format!("JOIN {chan}"));
@@ -710,7 +470,7 @@ fn irc_user_invited_by_im_invite_gets_invite_and_can_join() {
 
     // LEAVE is a PART for IRC.
     assert!(bob.ask(&format!("LEAVE [{id}]")).is_empty());
-    irc_got_one(&mut carol, &im_prefix("bob"), "PART", &[&chan]);
+    only(&carol.sync(), &im_prefix("bob"), "PART", &[&chan]);
     assert_eq!(
         bob.error_of(&format!("LEAVE [{id}]")),
         format!("not in conversation {id}")
@@ -735,12 +495,7 @@ fn irc_invite_of_an_im_user_is_an_invitation_to_the_channel() {
     carol.expect("MODE");
     carol.send("INVITE alice #room");
     carol.expect("341");
-    let Reply::Invitation(id, by) =
-        alice.expect("INVITATION", |r| matches!(r, Reply::Invitation(..)))
-    else {
-        unreachable!()
-    };
-    assert_eq!(by, "carol");
+    let id = alice.expect_invitation("carol");
     // The invitation lets the IM user into the +i channel.
     alice.join(id);
     let join = carol.expect("JOIN");
@@ -750,8 +505,8 @@ fn irc_invite_of_an_im_user_is_an_invitation_to_the_channel() {
         alice.say(id, "hello room"),
         [message(id, "alice", "hello room")]
     );
-    irc_got_one(
-        &mut carol,
+    only(
+        &carol.sync(),
         &im_prefix("alice"),
         "PRIVMSG",
         &["#room", "hello room"],
@@ -1267,31 +1022,11 @@ fn registration_timeout_and_shutdown_close_with_an_error() {
     );
 }
 
-/// An argon2id hash with cheap parameters, for an `[[oper]]` block.
-fn cheap_hash(password: &str) -> String {
-    use argon2::password_hash::{PasswordHasher, SaltString};
-    let params = argon2::Params::new(8, 1, 1, None).unwrap();
-    let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
-    let salt = SaltString::encode_b64(b"natter-test-salt").unwrap();
-    argon
-        .hash_password(password.as_bytes(), &salt)
-        .unwrap()
-        .to_string()
-}
-
 #[test]
 fn kill_of_an_im_user_ends_with_an_im_error() {
-    let server = TestServer::with_config(|c| {
-        c.im.online_users_interval = 3600;
-        c.opers.push(natter_server::config::Oper {
-            name: "root".into(),
-            password: cheap_hash("hunter2"),
-            host: "*@*".into(),
-        });
-    });
+    let server = server_with_root(|c| c.im.online_users_interval = 3600);
     let mut root = server.client("root");
-    root.send("OPER root hunter2");
-    root.expect("381");
+    oper_up(&mut root);
     let mut alice = Im::register(&server, "alice", "online");
     root.send("KILL alice :spam");
     let lines = alice.read_until_closed();

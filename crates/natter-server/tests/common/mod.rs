@@ -1,19 +1,29 @@
-//! Test harness: a real natter server on an ephemeral loopback port, and a
-//! blocking line-oriented IRC client to talk to it over TCP.
+//! Shared by the end-to-end tests: a real natter server on an ephemeral
+//! loopback port, a blocking line-oriented IRC client to talk to it over
+//! TCP, builders for expected messages, assertions on what was received,
+//! IRC setup steps (capabilities, channels, operators) and a blocking IM
+//! client.
 //!
 //! `Client::sync` sends a PING with a unique token and collects every line
 //! that arrives before the PONG: the server handles a client's lines in
 //! order, so this proves what was (and was not) sent in between, without
-//! sleeping.
+//! sleeping. [`Im::sync`] does the same for the IM protocol.
+//!
+//! Each test file compiles this module on its own and uses a part of it.
 
 #![allow(dead_code)]
 
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
+use natter_proto::im::{ConvId, Reply};
 use natter_proto::Message;
+use natter_server::config::Oper;
 use natter_server::{Config, Overrides, Running};
+
+// ---- server and client harness ----
 
 /// How long any single expected line may take before a test fails.
 pub const TIMEOUT: Duration = Duration::from_secs(10);
@@ -209,6 +219,28 @@ impl Client {
         self.sync()
     }
 
+    /// Sends `line` and returns the raw lines answered before the sync
+    /// PONG, for checks byte for byte (labels, batches, line lengths).
+    pub fn ask_raw(&mut self, line: &str) -> Vec<String> {
+        self.sync_counter += 1;
+        let token = format!("sync-{}", self.sync_counter);
+        self.send(line);
+        self.send(&format!("PING {token}"));
+        let mut lines = Vec::new();
+        loop {
+            let l = self
+                .recv_line()
+                .unwrap_or_else(|| panic!("[{}] closed; got {lines:#?}", self.nick));
+            let is_pong = Message::parse(&l).is_ok_and(|m| {
+                m.command == "PONG" && m.params.last().map(String::as_str) == Some(token.as_str())
+            });
+            if is_pong {
+                return lines;
+            }
+            lines.push(l);
+        }
+    }
+
     /// Asserts nothing but the sync PONG arrives.
     pub fn assert_quiet(&mut self) {
         let seen = self.sync();
@@ -229,6 +261,54 @@ impl Client {
     }
 }
 
+/// Reads until the server closes `c`'s connection, parsing each line.
+pub fn until_closed(c: &mut Client) -> Vec<Message> {
+    c.read_until_closed().iter().map(|l| m(l)).collect()
+}
+
+/// Unix time now, to bound timestamps the server reports.
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+// ---- message builders ----
+
+/// The server's name (the source of its replies) on embedded defaults.
+pub const SERVER: &str = "natter.local";
+
+/// The host every test client connects from.
+pub const HOST: &str = "127.0.0.1";
+
+/// The source a test client `nick` gets (username `~nick`, host 127.0.0.1).
+pub fn src(nick: &str) -> String {
+    format!("{nick}!~{nick}@{HOST}")
+}
+
+/// Parses a line (an expected one, or one received raw).
+pub fn m(line: &str) -> Message {
+    Message::parse(line).unwrap_or_else(|e| panic!("unparsable line {line:?}: {e:?}"))
+}
+
+/// Parses expected lines.
+pub fn ms(lines: &[&str]) -> Vec<Message> {
+    lines.iter().map(|l| m(l)).collect()
+}
+
+/// The parameters of `m` as `&str`s.
+pub fn params(m: &Message) -> Vec<&str> {
+    m.params.iter().map(String::as_str).collect()
+}
+
+/// The commands of `msgs`, in order.
+pub fn cmds(msgs: &[Message]) -> Vec<&str> {
+    msgs.iter().map(|m| m.command.as_str()).collect()
+}
+
+// ---- assertions ----
+
 /// The messages with `command` in `msgs`.
 pub fn with_command<'a>(msgs: &'a [Message], command: &str) -> Vec<&'a Message> {
     msgs.iter().filter(|m| m.command == command).collect()
@@ -239,4 +319,383 @@ pub fn one<'a>(msgs: &'a [Message], command: &str) -> &'a Message {
     let found = with_command(msgs, command);
     assert_eq!(found.len(), 1, "expected one {command} in {msgs:#?}");
     found[0]
+}
+
+/// Asserts `m` is exactly `:source command params...`.
+pub fn assert_msg(m: &Message, source: &str, command: &str, expected: &[&str]) {
+    assert_eq!(
+        (m.source.as_deref(), m.command.as_str(), params(m)),
+        (Some(source), command, expected.to_vec()),
+        "unexpected message {m:#?}"
+    );
+}
+
+/// Asserts `m` is the numeric `code` from the server with `expected` params.
+pub fn assert_numeric(m: &Message, code: &str, expected: &[&str]) {
+    assert_msg(m, SERVER, code, expected);
+}
+
+/// Asserts `msgs` is exactly one message `:source command params...` and
+/// returns it.
+pub fn only<'a>(
+    msgs: &'a [Message],
+    source: &str,
+    command: &str,
+    expected: &[&str],
+) -> &'a Message {
+    assert_eq!(msgs.len(), 1, "expected one {command}, got {msgs:#?}");
+    assert_msg(&msgs[0], source, command, expected);
+    &msgs[0]
+}
+
+/// Asserts `msgs` is exactly one message `:source command params...`
+/// without tags, and returns it.
+pub fn only_untagged<'a>(
+    msgs: &'a [Message],
+    source: &str,
+    command: &str,
+    expected: &[&str],
+) -> &'a Message {
+    let m = only(msgs, source, command, expected);
+    assert!(m.tags.is_empty(), "{m:#?}");
+    m
+}
+
+/// Asserts the only thing `c` got since its last sync is `command params`
+/// from test client `from`.
+pub fn assert_got(c: &mut Client, from: &str, command: &str, expected: &[&str]) {
+    let got = c.sync();
+    assert_eq!(
+        got.len(),
+        1,
+        "[{}] expected one message, got {got:#?}",
+        c.nick
+    );
+    assert_msg(&got[0], &src(from), command, expected);
+}
+
+/// Sends `command` from `from` and asserts that `from` and each of `peers`
+/// get exactly one line back: `echo`, with `from` as its source.
+pub fn assert_echoed(from: &mut Client, command: &str, echo: &str, peers: &mut [&mut Client]) {
+    let line = format!(":{} {echo}", src(&from.nick));
+    assert_eq!(from.ask(command), ms(&[&line]));
+    for c in peers.iter_mut() {
+        assert_eq!(c.sync(), ms(&[&line]), "[{}]", c.nick);
+    }
+}
+
+// ---- IRC-specific setup ----
+
+/// A client registered as `nick` with `caps` (space-separated) enabled.
+pub fn client_with(server: &TestServer, nick: &str, caps: &str) -> Client {
+    let mut c = server.connect();
+    if !caps.is_empty() {
+        c.send(&format!("CAP REQ :{caps}"));
+        let ack = c.expect("CAP");
+        assert_eq!(params(&ack), ["*", "ACK", caps], "{ack:#?}");
+        c.send("CAP END");
+    }
+    c.register(nick);
+    c
+}
+
+/// Makes everyone in `clients` join `chan`, in order, and drains the joins.
+pub fn join_all(chan: &str, clients: &mut [&mut Client]) {
+    for c in clients.iter_mut() {
+        c.send(&format!("JOIN {chan}"));
+        c.expect("366");
+    }
+    for c in clients.iter_mut() {
+        c.sync();
+    }
+}
+
+/// The RPL_ISUPPORT tokens of a fresh registration.
+pub fn isupport(server: &TestServer) -> Vec<String> {
+    let mut c = server.connect();
+    c.send("NICK probe");
+    c.send("USER probe 0 * :Real probe");
+    let mut tokens = Vec::new();
+    loop {
+        let m = c.recv();
+        if m.command == "005" {
+            tokens.extend(m.params[1..m.params.len() - 1].iter().cloned());
+        }
+        if m.command == "376" || m.command == "422" {
+            return tokens;
+        }
+    }
+}
+
+/// An argon2id PHC hash of `password` with deliberately cheap parameters
+/// (the verifier takes them from the hash), for `[[oper]]` blocks.
+pub fn cheap_hash(password: &str) -> String {
+    use argon2::password_hash::{PasswordHasher, SaltString};
+    let params = argon2::Params::new(8, 1, 1, None).unwrap();
+    let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+    let salt = SaltString::encode_b64(b"natter-test-salt").unwrap();
+    argon
+        .hash_password(password.as_bytes(), &salt)
+        .unwrap()
+        .to_string()
+}
+
+/// An `[[oper]]` block: `name` with `password` (cheaply hashed) from `host`.
+pub fn oper(name: &str, password: &str, host: &str) -> Oper {
+    Oper {
+        name: name.into(),
+        password: cheap_hash(password),
+        host: host.into(),
+    }
+}
+
+/// A server with oper `root`/`hunter2` from any host, adjusted by `tweak`.
+pub fn server_with_root(tweak: impl FnOnce(&mut Config)) -> TestServer {
+    TestServer::with_config(|c| {
+        c.opers.push(oper("root", "hunter2", "*@*"));
+        tweak(c);
+    })
+}
+
+/// Makes `c` an IRC operator as `root`/`hunter2` (see [`server_with_root`])
+/// and drains what that told it.
+pub fn oper_up(c: &mut Client) {
+    c.send("OPER root hunter2");
+    let m = c.expect_any(&["381", "464", "491"]);
+    assert_eq!(m.command, "381", "OPER failed: {m:?}");
+    c.sync();
+}
+
+// ---- IM client ----
+
+/// `s` as a JSON string.
+pub fn q(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A blocking IM client (docs/im-protocol.md). Its `sync` sends an unknown
+/// command with a unique name and reads up to the ERROR naming it: the
+/// server handles a client's lines in order (before or after REGISTER
+/// alike), so this proves what was (and was not) sent in between.
+pub struct Im {
+    /// The username it registers (or tries to register) as.
+    pub name: String,
+    reader: BufReader<TcpStream>,
+    writer: TcpStream,
+    syncs: u32,
+}
+
+impl Im {
+    /// Connects to the server's IM listener; not registered.
+    pub fn connect(server: &TestServer, name: &str) -> Im {
+        let addr = server.im_addr.expect("the IM listener is on");
+        let stream = TcpStream::connect(addr).expect("connect");
+        stream.set_read_timeout(Some(TIMEOUT)).unwrap();
+        stream.set_nodelay(true).unwrap();
+        Im {
+            name: name.to_string(),
+            writer: stream.try_clone().unwrap(),
+            reader: BufReader::new(stream),
+            syncs: 0,
+        }
+    }
+
+    /// Connects and registers as `name` with `status`; returns once the
+    /// ONLINE_USERS that follows REGISTER (listing `name`) arrived.
+    pub fn register(server: &TestServer, name: &str, status: &str) -> Im {
+        let mut c = Im::connect(server, name);
+        c.send(&format!("REGISTER [{}, {}]", q(name), q(status)));
+        let users = c.online();
+        assert!(users.contains_key(name), "[{name}] not listed in {users:?}");
+        c
+    }
+
+    /// Sends one line (LF appended).
+    pub fn send(&mut self, line: &str) {
+        self.send_raw(format!("{line}\n").as_bytes());
+    }
+
+    /// Sends bytes as they are.
+    pub fn send_raw(&mut self, bytes: &[u8]) {
+        self.writer.write_all(bytes).expect("write");
+    }
+
+    /// The next raw line (without LF); `None` when the server closed the
+    /// connection. Panics on timeout.
+    pub fn recv_line(&mut self) -> Option<String> {
+        let mut buf = Vec::new();
+        match self.reader.read_until(b'\n', &mut buf) {
+            Ok(0) => None,
+            Ok(_) => {
+                assert_eq!(buf.pop(), Some(b'\n'), "[{}] unterminated line", self.name);
+                assert!(
+                    !buf.contains(&b'\r'),
+                    "[{}] CR inside a server line {:?}",
+                    self.name,
+                    String::from_utf8_lossy(&buf)
+                );
+                Some(String::from_utf8(buf).expect("server lines are UTF-8"))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => None,
+            Err(e) => panic!(
+                "[{}] no line from server within {TIMEOUT:?}: {e}",
+                self.name
+            ),
+        }
+    }
+
+    /// The next reply. Panics on timeout, close or an unparsable line.
+    pub fn recv(&mut self) -> Reply {
+        let line = self
+            .recv_line()
+            .unwrap_or_else(|| panic!("[{}] connection closed", self.name));
+        Reply::parse(&line)
+            .unwrap_or_else(|e| panic!("[{}] unparsable line {line:?}: {e:?}", self.name))
+    }
+
+    /// Reads until a reply satisfying `want` arrives and returns it.
+    pub fn expect(&mut self, what: &str, want: impl Fn(&Reply) -> bool) -> Reply {
+        let mut skipped = Vec::new();
+        loop {
+            let r = self.recv();
+            if want(&r) {
+                return r;
+            }
+            skipped.push(r);
+            assert!(
+                skipped.len() < 10_000,
+                "[{}] no {what}; skipped {skipped:?}",
+                self.name
+            );
+        }
+    }
+
+    /// Reads through the next ONLINE_USERS and returns its map.
+    pub fn online(&mut self) -> BTreeMap<String, String> {
+        match self.expect("ONLINE_USERS", |r| matches!(r, Reply::OnlineUsers(_))) {
+            Reply::OnlineUsers(users) => users,
+            _ => unreachable!(),
+        }
+    }
+
+    /// Sends an unknown command with a fresh name and returns every reply
+    /// received before the ERROR naming it, as raw lines.
+    pub fn sync_lines(&mut self) -> Vec<String> {
+        self.syncs += 1;
+        let token = format!("SYNC_{}", self.syncs);
+        self.send(&token);
+        let marker = Reply::Error(format!("unknown command {token}"));
+        let mut seen = Vec::new();
+        loop {
+            let line = self
+                .recv_line()
+                .unwrap_or_else(|| panic!("[{}] closed during sync; saw {seen:#?}", self.name));
+            let reply = Reply::parse(&line)
+                .unwrap_or_else(|e| panic!("[{}] unparsable line {line:?}: {e:?}", self.name));
+            if reply == marker {
+                return seen;
+            }
+            seen.push(line);
+        }
+    }
+
+    /// As [`Im::sync_lines`], parsed.
+    pub fn sync(&mut self) -> Vec<Reply> {
+        self.sync_lines()
+            .iter()
+            .map(|l| Reply::parse(l).unwrap())
+            .collect()
+    }
+
+    /// Sends `line` and returns everything the server answered.
+    pub fn ask(&mut self, line: &str) -> Vec<Reply> {
+        self.send(line);
+        self.sync()
+    }
+
+    /// Sends `line`, asserts the answer is exactly one ERROR and returns
+    /// its text.
+    pub fn error_of(&mut self, line: &str) -> String {
+        let got = self.ask(line);
+        match got.as_slice() {
+            [Reply::Error(text)] => text.clone(),
+            _ => panic!("[{}] {line:?}: expected one ERROR, got {got:?}", self.name),
+        }
+    }
+
+    /// LIST_CONVERSATIONS, parsed.
+    pub fn conversations(&mut self) -> BTreeMap<ConvId, Vec<String>> {
+        self.send("LIST_CONVERSATIONS");
+        match self.expect("CONVERSATIONS", |r| matches!(r, Reply::Conversations(_))) {
+            Reply::Conversations(c) => c,
+            _ => unreachable!(),
+        }
+    }
+
+    /// LIST_CONVERSATIONS, the raw line.
+    pub fn conversations_line(&mut self) -> String {
+        self.send("LIST_CONVERSATIONS");
+        loop {
+            let line = self.recv_line().expect("open");
+            if line.starts_with("CONVERSATIONS ") {
+                return line;
+            }
+        }
+    }
+
+    /// INVITE `users`; returns the new conversation's ID from the
+    /// INVITATION the inviter gets.
+    pub fn invite(&mut self, users: &[&str]) -> ConvId {
+        let list: Vec<String> = users.iter().map(|u| q(u)).collect();
+        self.send(&format!("INVITE [{}]", list.join(", ")));
+        match self.expect("INVITATION", |r| matches!(r, Reply::Invitation(..))) {
+            Reply::Invitation(id, by) => {
+                assert_eq!(by, self.name);
+                id
+            }
+            _ => unreachable!(),
+        }
+    }
+
+    /// Reads through the next INVITATION, asserts it came from `by` and
+    /// returns the conversation's ID.
+    pub fn expect_invitation(&mut self, by: &str) -> ConvId {
+        match self.expect("INVITATION", |r| matches!(r, Reply::Invitation(..))) {
+            Reply::Invitation(id, from) => {
+                assert_eq!(from, by, "[{}] invited by", self.name);
+                id
+            }
+            _ => unreachable!(),
+        }
+    }
+
+    /// JOIN `id`, asserting nothing comes back.
+    pub fn join(&mut self, id: ConvId) {
+        let got = self.ask(&format!("JOIN [{id}]"));
+        assert!(got.is_empty(), "[{}] JOIN [{id}]: {got:?}", self.name);
+    }
+
+    /// SEND_MESSAGE; returns what the sender got back.
+    pub fn say(&mut self, id: ConvId, text: &str) -> Vec<Reply> {
+        self.ask(&format!("SEND_MESSAGE [{id}, {}]", q(text)))
+    }
+
+    /// Reads until the server closes the connection; returns the lines.
+    pub fn read_until_closed(&mut self) -> Vec<String> {
+        let mut lines = Vec::new();
+        while let Some(l) = self.recv_line() {
+            lines.push(l);
+        }
+        lines
+    }
 }
