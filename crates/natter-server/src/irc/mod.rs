@@ -8,6 +8,7 @@
 mod capabilities;
 pub mod caps;
 mod channels;
+mod help;
 mod messaging;
 mod modes;
 mod monitor;
@@ -288,6 +289,7 @@ pub fn dispatch(ctx: &mut Ctx<'_>, msg: &Message) {
         "PING" => return registration::ping(ctx, msg),
         "PONG" => return,
         "QUIT" => return registration::quit(ctx, msg),
+        "HELP" | "HELPOP" => return help::help(ctx, msg),
         _ => {}
     }
     if !ctx.client.registered {
@@ -320,6 +322,7 @@ pub fn dispatch(ctx: &mut Ctx<'_>, msg: &Message) {
         "INFO" => queries::info(ctx, msg),
         "MOTD" => queries::motd(ctx, msg),
         "LUSERS" => queries::lusers(ctx, msg),
+        "LINKS" => queries::links(ctx, msg),
         "OPER" => operators::oper(ctx, msg),
         "KILL" => operators::kill(ctx, msg),
         "WALLOPS" => operators::wallops(ctx, msg),

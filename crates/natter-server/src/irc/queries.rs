@@ -1,5 +1,6 @@
 //! Queries about users and the server: WHO, WHOIS, WHOWAS, ISON, USERHOST,
-//! VERSION, TIME, ADMIN, INFO, MOTD, LUSERS (RFC 2812 3.4 and 3.6; Modern IRC).
+//! VERSION, TIME, ADMIN, INFO, MOTD, LUSERS, LINKS (RFC 2812 3.4 and 3.6;
+//! Modern IRC).
 
 use natter_model::{User, UserId};
 use natter_proto::numeric::*;
@@ -344,6 +345,33 @@ pub fn info(ctx: &mut Ctx<'_>, _msg: &Message) {
         ctx.numeric(RPL_INFO, &[&line]);
     }
     ctx.numeric(RPL_ENDOFINFO, &["End of /INFO list"]);
+}
+
+/// LINKS [[<remote>] <mask>]: the servers whose names match `<mask>` (all
+/// without one) as RPL_LINKS `<server> <uplink> :<hopcount> <description>`,
+/// then RPL_ENDOFLINKS naming the mask (`*` without one). A `<remote>` must
+/// match this server's name (ERR_NOSUCHSERVER otherwise).
+///
+/// natter runs as a single server for now, so the list is this server
+/// alone, as its own uplink at hop count 0; linked servers come later.
+pub fn links(ctx: &mut Ctx<'_>, msg: &Message) {
+    let (remote, pattern) = match (msg.param(0), msg.param(1)) {
+        (Some(remote), Some(pattern)) => (Some(remote), pattern),
+        (Some(pattern), None) => (None, pattern),
+        _ => (None, "*"),
+    };
+    let server = ctx.world.config.server.name.clone();
+    if let Some(remote) = remote {
+        if !mask::matches(remote, &server) {
+            return ctx.numeric(ERR_NOSUCHSERVER, &[middle(remote), "No such server"]);
+        }
+    }
+    let pattern = if pattern.is_empty() { "*" } else { pattern };
+    if mask::matches(pattern, &server) {
+        let info = format!("0 {}", ctx.world.config.server.description);
+        ctx.numeric(RPL_LINKS, &[&server, &server, &info]);
+    }
+    ctx.numeric(RPL_ENDOFLINKS, &[middle(pattern), "End of /LINKS list"]);
 }
 
 /// MOTD.

@@ -1,0 +1,774 @@
+//! HELP and HELPOP (Modern IRC "HELP message"): a few lines on every
+//! command natter implements, and on its modes and WHOX.
+//!
+//! `HELP <subject>` answers with RPL_HELPSTART (the subject's syntax as a
+//! title), an empty RPL_HELPTXT, the text as RPL_HELPTXT lines and
+//! RPL_ENDOFHELP; an unknown subject gets a single ERR_HELPNOTFOUND.
+//! Without a subject the reply is an index of every subject. Subjects
+//! compare case-insensitively and are echoed as the client spelled them
+//! (or as `*` when that could not be a middle parameter).
+//!
+//! Both commands are accepted before registration too: the text is static,
+//! costs no more than a PING, and tells someone typing at a raw connection
+//! how to register (HELP NICK, HELP USER, HELP CAP).
+//!
+//! The texts live in [`ENTRIES`]; a unit test reads the dispatch table in
+//! `mod.rs` and requires an entry for every command in it, marked with the
+//! right [`Kind`], so a new command cannot ship without help.
+
+use natter_proto::numeric::*;
+use natter_proto::Message;
+
+use super::registration::middle;
+use super::Ctx;
+
+/// What a help subject documents, which decides where the index lists it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// A command accepted at any time, before registration too.
+    Anytime,
+    /// A command accepted only once the client is registered.
+    Registered,
+    /// Not a command: background for several commands (modes, WHOX).
+    Topic,
+}
+
+/// One help subject.
+#[derive(Debug)]
+pub struct Entry {
+    /// The subject, upper case: a command name or a topic name.
+    pub name: &'static str,
+    /// Command or topic, and when a command is accepted.
+    pub kind: Kind,
+    /// The title line (RPL_HELPSTART): the command's syntax, or the topic's
+    /// heading.
+    pub title: &'static str,
+    /// The body, one RPL_HELPTXT each.
+    pub text: &'static [&'static str],
+}
+
+/// Every help subject, sorted by name.
+pub static ENTRIES: &[Entry] = &[
+    Entry {
+        name: "ADMIN",
+        kind: Kind::Registered,
+        title: "ADMIN",
+        text: &[
+            "Shows who runs this server: its location, a description and",
+            "a contact address (RPL_ADMINME, RPL_ADMINLOC1, RPL_ADMINLOC2,",
+            "RPL_ADMINEMAIL), from the [admin] section of the configuration.",
+        ],
+    },
+    Entry {
+        name: "AWAY",
+        kind: Kind::Registered,
+        title: "AWAY [<message>]",
+        text: &[
+            "With a message, marks you as away (RPL_NOWAWAY); without one,",
+            "as back (RPL_UNAWAY). The message is cut to AWAYLEN bytes.",
+            "While you are away, whoever sends you a PRIVMSG or INVITE gets",
+            "your message (RPL_AWAY), WHOIS shows it, WHO shows G instead",
+            "of H and USERHOST shows - instead of +. Channel peers that",
+            "enabled away-notify are told when it changes.",
+        ],
+    },
+    Entry {
+        name: "CAP",
+        kind: Kind::Anytime,
+        title: "CAP LS [302] | CAP LIST | CAP REQ :<caps> | CAP END",
+        text: &[
+            "IRCv3 capability negotiation; works before and after registration.",
+            "CAP LS [302]: lists the capabilities offered (302 adds values and",
+            "  turns on cap-notify).",
+            "CAP LIST: lists the capabilities you enabled.",
+            "CAP REQ :<cap> -<cap> ...: enables the named capabilities, or",
+            "  disables those with a leading -. All or nothing: ACK applies",
+            "  every one, NAK (for instance on an unknown name) none.",
+            "CAP END: ends negotiation. A CAP LS or CAP REQ sent before",
+            "  registration holds registration until CAP END.",
+            "An unknown subcommand gets ERR_INVALIDCAPCMD (410).",
+        ],
+    },
+    Entry {
+        name: "CHANMODES",
+        kind: Kind::Topic,
+        title: "Channel modes (MODE <channel> ...)",
+        text: &[
+            "b <mask>  ban nick!user@host masks: they cannot join, nor speak",
+            "          unless voiced or operator. MODE <channel> b lists them.",
+            "i         invite-only: joining takes an INVITE.",
+            "k <key>   joining takes the key (JOIN <channel> <key>).",
+            "l <n>     at most n members.",
+            "m         moderated: only voiced members and operators speak.",
+            "n         no messages from outside the channel.",
+            "o <nick>  channel operator (@): may change modes and the topic,",
+            "          kick, and invite to +i channels.",
+            "s         secret: hidden from LIST, NAMES, WHO and WHOIS for",
+            "          non-members.",
+            "t         only channel operators may change the topic.",
+            "v <nick>  voice (+): may speak in a +m channel.",
+            "Whoever creates a channel is its first operator.",
+        ],
+    },
+    Entry {
+        name: "CHGHOST",
+        kind: Kind::Registered,
+        title: "CHGHOST <nick> <username> <host>",
+        text: &[
+            "IRC operators only. Changes the username and host shown for",
+            "<nick>. Clients that enabled the chghost capability see a",
+            "CHGHOST line. An empty or malformed username or host gets",
+            "FAIL CHGHOST INVALID_PARAMS.",
+        ],
+    },
+    Entry {
+        name: "DIE",
+        kind: Kind::Registered,
+        title: "DIE",
+        text: &[
+            "IRC operators only. Shuts the server down, if its configuration",
+            "allows it (server.allow_die); otherwise ERR_NOPRIVILEGES.",
+        ],
+    },
+    Entry {
+        name: "HELP",
+        kind: Kind::Anytime,
+        title: "HELP [<subject>]",
+        text: &[
+            "Shows help on a command or topic, or without one the index of",
+            "subjects. Subjects are case-insensitive; an unknown one gets",
+            "ERR_HELPNOTFOUND (524). Works before registration too.",
+        ],
+    },
+    Entry {
+        name: "HELPOP",
+        kind: Kind::Anytime,
+        title: "HELPOP [<subject>]",
+        text: &["The same as HELP, under the name some other servers use."],
+    },
+    Entry {
+        name: "INFO",
+        kind: Kind::Registered,
+        title: "INFO",
+        text: &[
+            "Shows the server software and its version, this server's",
+            "description and when it started (RPL_INFO, RPL_ENDOFINFO).",
+        ],
+    },
+    Entry {
+        name: "INVITE",
+        kind: Kind::Registered,
+        title: "INVITE <nick> <channel>",
+        text: &[
+            "Invites <nick> to <channel>, which you must be on; on an",
+            "invite-only (+i) channel only channel operators may invite.",
+            "The invitation lets them join once past +i, +k and +l (not",
+            "past a ban). You get RPL_INVITING, and RPL_AWAY if they are",
+            "away; they get an INVITE, as do channel operators that",
+            "enabled invite-notify.",
+        ],
+    },
+    Entry {
+        name: "ISON",
+        kind: Kind::Registered,
+        title: "ISON <nick>{ <nick>}",
+        text: &[
+            "Replies with those of the nicks that are online (RPL_ISON),",
+            "spelled as their owners spell them.",
+        ],
+    },
+    Entry {
+        name: "JOIN",
+        kind: Kind::Registered,
+        title: "JOIN <channel>{,<channel>} [<key>{,<key>}] | JOIN 0",
+        text: &[
+            "Joins channels (names start with # or &), creating those that",
+            "do not exist, with you as their operator. Keys go to the",
+            "channels in order. A ban (+b), invite-only (+i), key (+k) or",
+            "limit (+l) may refuse you; an INVITE gets you past all but a ban.",
+            "You get the JOIN, the topic if there is one, and the member",
+            "list (as NAMES). At most CHANLIMIT channels at once.",
+            "JOIN 0 leaves every channel you are on.",
+        ],
+    },
+    Entry {
+        name: "KICK",
+        kind: Kind::Registered,
+        title: "KICK <channel> <nick>{,<nick>} [<reason>]",
+        text: &[
+            "Channel operators only. Removes the users from the channel;",
+            "everyone on it sees the KICK. The reason, cut to KICKLEN bytes,",
+            "defaults to your nick.",
+        ],
+    },
+    Entry {
+        name: "KILL",
+        kind: Kind::Registered,
+        title: "KILL <nick> <reason>",
+        text: &[
+            "IRC operators only. Disconnects <nick>: it gets the KILL, and",
+            "it and everyone sharing a channel with it see it quit with",
+            "\"Killed (<your nick> (<reason>))\".",
+        ],
+    },
+    Entry {
+        name: "LINKS",
+        kind: Kind::Registered,
+        title: "LINKS [[<remote>] <mask>]",
+        text: &[
+            "Lists the servers whose names match <mask> (all without one)",
+            "with their hop count and description (RPL_LINKS), then",
+            "RPL_ENDOFLINKS. natter runs as a single server, so the list is",
+            "this server alone; a <remote> must name it (ERR_NOSUCHSERVER",
+            "otherwise).",
+        ],
+    },
+    Entry {
+        name: "LIST",
+        kind: Kind::Registered,
+        title: "LIST [<channel>{,<channel>}] [<condition>{,<condition>}]",
+        text: &[
+            "Lists channels with their member count, modes and topic, all",
+            "of them or those named. Secret (+s) channels are listed only",
+            "to their members. Conditions (ELIST=U): >n for more than n",
+            "members, <n for fewer than n.",
+        ],
+    },
+    Entry {
+        name: "LUSERS",
+        kind: Kind::Registered,
+        title: "LUSERS",
+        text: &[
+            "Shows how many users (and invisible ones), operators, unknown",
+            "connections and channels there are, and the current and highest",
+            "user counts.",
+        ],
+    },
+    Entry {
+        name: "MARKREAD",
+        kind: Kind::Registered,
+        title: "MARKREAD <target> [timestamp=<YYYY-MM-DDThh:mm:ss.sssZ>]",
+        text: &[
+            "IRCv3 read-marker (draft/read-marker): how far you have read a",
+            "channel or a private conversation, for your clients to share.",
+            "With a timestamp, moves your marker for <target> forward to it",
+            "(never back, nor past the present); without one, asks for it.",
+            "The reply is MARKREAD <target> timestamp=<marker>, or * when",
+            "there is none; clients with draft/read-marker also get it after",
+            "joining a channel. Markers follow your nick changes and are",
+            "forgotten when you quit. A bad target or timestamp gets",
+            "FAIL MARKREAD INVALID_PARAMS.",
+        ],
+    },
+    Entry {
+        name: "MODE",
+        kind: Kind::Registered,
+        title: "MODE <target> [<modestring> [<argument>...]]",
+        text: &[
+            "MODE <channel>: shows its modes (the key only to members) and",
+            "  when it was created.",
+            "MODE <channel> b: lists its bans.",
+            "MODE <channel> +o-v <nick> <nick> ...: changes its modes; channel",
+            "  operators only, at most MODES modes with an argument a command.",
+            "MODE <your nick> [<modestring>]: shows or changes your own modes;",
+            "  other users' modes can be neither seen nor changed.",
+            "See HELP CHANMODES and HELP USERMODES for the mode letters.",
+        ],
+    },
+    Entry {
+        name: "MONITOR",
+        kind: Kind::Registered,
+        title: "MONITOR + <nicks> | MONITOR - <nicks> | MONITOR C | L | S",
+        text: &[
+            "IRCv3 monitor: keeps a list of nicks (comma-separated) and tells",
+            "you when one comes online (RPL_MONONLINE) or goes offline",
+            "(RPL_MONOFFLINE).",
+            "+ adds nicks and reports their status now; - removes nicks;",
+            "C clears the list; L lists it; S reports the status of all.",
+            "At most MONITOR nicks (ERR_MONLISTFULL beyond).",
+        ],
+    },
+    Entry {
+        name: "MOTD",
+        kind: Kind::Registered,
+        title: "MOTD",
+        text: &[
+            "Shows the message of the day, or ERR_NOMOTD when there is none.",
+            "It is also sent when you register.",
+        ],
+    },
+    Entry {
+        name: "NAMES",
+        kind: Kind::Registered,
+        title: "NAMES [<channel>{,<channel>}]",
+        text: &[
+            "Lists the members of the channels: @ marks operators and +",
+            "voiced members (every prefix with multi-prefix, nick!user@host",
+            "with userhost-in-names). Invisible (+i) users are listed only",
+            "to members, secret (+s) channels only to their members.",
+            "Without a channel, only the end of the list.",
+        ],
+    },
+    Entry {
+        name: "NICK",
+        kind: Kind::Anytime,
+        title: "NICK <nickname>",
+        text: &[
+            "Sets your nick when registering, or changes it afterwards;",
+            "everyone sharing a channel with you sees the change. A nick",
+            "has at most NICKLEN characters: letters, digits, - and",
+            "[]\\`_^{|}, not starting with a digit or -. Nicks compare",
+            "case-insensitively (rfc1459). ERR_NICKNAMEINUSE (433) if",
+            "taken, ERR_ERRONEUSNICKNAME (432) if malformed.",
+        ],
+    },
+    Entry {
+        name: "NOTICE",
+        kind: Kind::Registered,
+        title: "NOTICE <target>{,<target>} <text>",
+        text: &[
+            "Like PRIVMSG, but never answered with an error or an away",
+            "reply: meant for automatic answers, which must not be",
+            "answered automatically in turn.",
+        ],
+    },
+    Entry {
+        name: "OPER",
+        kind: Kind::Registered,
+        title: "OPER <name> <password>",
+        text: &[
+            "Makes you an IRC operator (user mode +o) with an [[oper]] block",
+            "of the configuration: its name and password, and your",
+            "user@host must match its host mask. RPL_YOUREOPER on success;",
+            "ERR_NOOPERHOST (491) for no such block or the wrong host,",
+            "ERR_PASSWDMISMATCH (464) for the wrong password.",
+        ],
+    },
+    Entry {
+        name: "PART",
+        kind: Kind::Registered,
+        title: "PART <channel>{,<channel>} [<reason>]",
+        text: &[
+            "Leaves the channels; their members see the PART, with the",
+            "reason if given.",
+        ],
+    },
+    Entry {
+        name: "PASS",
+        kind: Kind::Anytime,
+        title: "PASS <password>",
+        text: &[
+            "Gives the server password, when the server has one: send it",
+            "before NICK and USER. With a wrong or missing password,",
+            "registration fails with ERR_PASSWDMISMATCH (464) and the",
+            "connection is closed. After registration: ERR_ALREADYREGISTERED.",
+        ],
+    },
+    Entry {
+        name: "PING",
+        kind: Kind::Anytime,
+        title: "PING <token>",
+        text: &[
+            "Answered with PONG <server> <token>, before registration too.",
+            "Replies come in order, so the PONG shows that everything sent",
+            "before the PING has been handled.",
+        ],
+    },
+    Entry {
+        name: "PONG",
+        kind: Kind::Anytime,
+        title: "PONG [<server>] <token>",
+        text: &[
+            "Answers the PING the server sends after a quiet spell; it has",
+            "no reply. A client that sends nothing at all in time is",
+            "disconnected (Ping timeout): any line counts, not just PONG.",
+        ],
+    },
+    Entry {
+        name: "PRIVMSG",
+        kind: Kind::Registered,
+        title: "PRIVMSG <target>{,<target>} <text>",
+        text: &[
+            "Sends <text> to each target: a nick, a channel, or @<channel>",
+            "(its operators) or +<channel> (its voiced members and operators).",
+            "At most TARGMAX targets. On a channel, +n keeps out non-members,",
+            "+m lets only voiced members and operators speak, and banned",
+            "users cannot speak (ERR_CANNOTSENDTOCHAN). A message to an away",
+            "user gets RPL_AWAY. Text that would not fit in 512 bytes once",
+            "relayed is cut. See also NOTICE and TAGMSG.",
+        ],
+    },
+    Entry {
+        name: "QUIT",
+        kind: Kind::Anytime,
+        title: "QUIT [<reason>]",
+        text: &[
+            "Disconnects you: you get ERROR, and those sharing a channel",
+            "with you see you quit with \"Quit: <reason>\" (\"Client Quit\"",
+            "without one).",
+        ],
+    },
+    Entry {
+        name: "REHASH",
+        kind: Kind::Registered,
+        title: "REHASH",
+        text: &[
+            "IRC operators only. Reloads the configuration file and the",
+            "MOTD without disconnecting anyone; the server name and",
+            "listening addresses stay as they are. RPL_REHASHING on",
+            "success; otherwise a NOTICE with the error, and the old",
+            "configuration stays.",
+        ],
+    },
+    Entry {
+        name: "SETNAME",
+        kind: Kind::Registered,
+        title: "SETNAME <realname>",
+        text: &[
+            "IRCv3 setname: changes your real name. Clients that enabled",
+            "the setname capability, you included, see a SETNAME line. An",
+            "empty or over-long real name (over 128 bytes) gets",
+            "FAIL SETNAME INVALID_REALNAME.",
+        ],
+    },
+    Entry {
+        name: "TAGMSG",
+        kind: Kind::Registered,
+        title: "@+<tag>[=<value>] TAGMSG <target>{,<target>}",
+        text: &[
+            "IRCv3 message-tags: sends only client-only tags (+name), such",
+            "as typing notifications, to targets as for PRIVMSG. Needs the",
+            "message-tags capability: without it, or without any client-only",
+            "tag, nothing is sent. Recipients without message-tags do not",
+            "get it.",
+        ],
+    },
+    Entry {
+        name: "TIME",
+        kind: Kind::Registered,
+        title: "TIME",
+        text: &["Shows the server's time, as a Unix timestamp and in RFC 3339 (UTC)."],
+    },
+    Entry {
+        name: "TOPIC",
+        kind: Kind::Registered,
+        title: "TOPIC <channel> [<topic>]",
+        text: &[
+            "Without <topic>, shows the channel's topic and who set it when.",
+            "With it, sets the topic (members only, and only channel",
+            "operators on a +t channel), cut to TOPICLEN bytes; an empty",
+            "topic clears it. Members see the TOPIC.",
+        ],
+    },
+    Entry {
+        name: "USER",
+        kind: Kind::Anytime,
+        title: "USER <username> <mode> <unused> <realname>",
+        text: &[
+            "Registers, with NICK, giving your username and real name, e.g.",
+            "USER alice 0 * :Alice Liddell. <mode> and <unused> are ignored.",
+            "The username is cut to USERLEN with a ~ in front (natter does",
+            "no ident lookup); the real name is cut to 128 bytes.",
+            "Only once: afterwards ERR_ALREADYREGISTERED.",
+        ],
+    },
+    Entry {
+        name: "USERHOST",
+        kind: Kind::Registered,
+        title: "USERHOST <nick>{ <nick>}",
+        text: &[
+            "For up to five nicks, replies with nick=+user@host (RPL_USERHOST):",
+            "* after the nick marks an IRC operator, - instead of + an away",
+            "user. Nicks not online are left out.",
+        ],
+    },
+    Entry {
+        name: "USERMODES",
+        kind: Kind::Topic,
+        title: "User modes (MODE <your nick> ...)",
+        text: &[
+            "i  invisible: left out of WHO mask matches by those who share",
+            "   no channel with you, and of a channel's NAMES and WHO for",
+            "   non-members.",
+            "w  receive WALLOPS.",
+            "B  bot: shown in WHO (flag B) and WHOIS.",
+            "o  IRC operator: given by OPER; MODE can only remove it.",
+        ],
+    },
+    Entry {
+        name: "VERSION",
+        kind: Kind::Registered,
+        title: "VERSION",
+        text: &[
+            "Shows the software's version and this server's name",
+            "(RPL_VERSION), then the RPL_ISUPPORT tokens.",
+        ],
+    },
+    Entry {
+        name: "WALLOPS",
+        kind: Kind::Registered,
+        title: "WALLOPS <text>",
+        text: &["IRC operators only. Sends <text> to every user with user mode +w."],
+    },
+    Entry {
+        name: "WHO",
+        kind: Kind::Registered,
+        title: "WHO <mask> [<flags>][%<fields>[,<token>]]",
+        text: &[
+            "Lists the members of a channel, or the users whose nick,",
+            "username, host, server or real name matches <mask> (* and ?",
+            "wildcards; 0 for everyone). Invisible (+i) users are left out",
+            "of mask matches unless you share a channel with them.",
+            "RPL_WHOREPLY flags: H here or G away, * IRC operator, B bot,",
+            "then @ or + for channel status.",
+            "The flag o keeps only IRC operators. %<fields> asks for WHOX",
+            "replies instead: see HELP WHOX.",
+        ],
+    },
+    Entry {
+        name: "WHOIS",
+        kind: Kind::Registered,
+        title: "WHOIS [<server>] <nick>",
+        text: &[
+            "Shows a user's nick!user@host and real name, channels (secret",
+            "ones only if you are on them), server, away message, IRC",
+            "operator and bot status, idle time and sign-on time.",
+            "Of a comma-separated list, only the first nick is looked up.",
+        ],
+    },
+    Entry {
+        name: "WHOWAS",
+        kind: Kind::Registered,
+        title: "WHOWAS <nick> [<count>]",
+        text: &[
+            "Shows who used <nick> before, newest first (up to <count>):",
+            "user@host, real name, server and when they left the nick.",
+            "ERR_WASNOSUCHNICK if nobody did.",
+        ],
+    },
+    Entry {
+        name: "WHOX",
+        kind: Kind::Topic,
+        title: "WHOX: WHO <mask> [<flags>]%<fields>[,<token>]",
+        text: &[
+            "Asks WHO for one RPL_WHOSPCRPL (354) a user with the chosen",
+            "fields, always in this order whatever the order asked:",
+            "t the token given, c channel, u username, i IP address",
+            "(255.255.255.255 when hidden), h host, s server, n nick,",
+            "f flags (as in RPL_WHOREPLY), d hop count, l idle seconds,",
+            "a account (0: none), o op level (n/a), r real name.",
+        ],
+    },
+];
+
+/// The entry for `subject`, compared case-insensitively.
+pub fn lookup(subject: &str) -> Option<&'static Entry> {
+    ENTRIES
+        .iter()
+        .find(|e| e.name.eq_ignore_ascii_case(subject))
+}
+
+/// Longest index line of subject names, in bytes (names and spaces).
+const INDEX_WIDTH: usize = 60;
+
+/// The index HELP without a subject shows: every subject, by kind.
+pub fn index() -> Vec<String> {
+    let names = |kinds: &[Kind]| -> Vec<&'static str> {
+        ENTRIES
+            .iter()
+            .filter(|e| kinds.contains(&e.kind))
+            .map(|e| e.name)
+            .collect()
+    };
+    let mut lines = vec![
+        "HELP <subject> shows the syntax and use of a command or topic.".to_string(),
+        String::new(),
+        "Commands:".to_string(),
+    ];
+    lines.extend(wrap(&names(&[Kind::Anytime, Kind::Registered])));
+    lines.push(String::new());
+    lines.push("Before registration only these are accepted:".to_string());
+    lines.extend(wrap(&names(&[Kind::Anytime])));
+    lines.push(String::new());
+    lines.push("Other topics:".to_string());
+    lines.extend(wrap(&names(&[Kind::Topic])));
+    lines
+}
+
+/// `names` as lines of at most [`INDEX_WIDTH`] bytes, each indented by two
+/// spaces.
+fn wrap(names: &[&str]) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for name in names {
+        if !line.is_empty() && line.len() + 1 + name.len() > INDEX_WIDTH {
+            lines.push(format!("  {line}"));
+            line.clear();
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(name);
+    }
+    if !line.is_empty() {
+        lines.push(format!("  {line}"));
+    }
+    lines
+}
+
+/// The text of ERR_HELPNOTFOUND.
+const NOT_FOUND: &str = "No help available on this topic";
+
+/// HELP [<subject>] and HELPOP [<subject>] (the same command): the index,
+/// the entry for `<subject>`, or ERR_HELPNOTFOUND.
+pub fn help(ctx: &mut Ctx<'_>, msg: &Message) {
+    let subject = msg.param(0).filter(|s| !s.is_empty());
+    let (shown, title, text): (&str, &str, Vec<String>) = match subject {
+        None => ("*", "natter help", index()),
+        Some(s) => match lookup(s) {
+            Some(e) => (s, e.title, e.text.iter().map(|l| l.to_string()).collect()),
+            None => {
+                let shown = not_found_subject(ctx, s);
+                return ctx.numeric(ERR_HELPNOTFOUND, &[shown, NOT_FOUND]);
+            }
+        },
+    };
+    // A subject found is a short name, so these lines fit in 512 bytes.
+    ctx.numeric(RPL_HELPSTART, &[shown, title]);
+    ctx.numeric(RPL_HELPTXT, &[shown, ""]);
+    for line in &text {
+        ctx.numeric(RPL_HELPTXT, &[shown, line]);
+    }
+    ctx.numeric(RPL_ENDOFHELP, &[shown, "End of /HELP"]);
+}
+
+/// How ERR_HELPNOTFOUND names an unknown `subject`: as given, unless it
+/// could not be a middle parameter or would push the reply over 512 bytes
+/// (RFC 1459 2.3), then `*` (Modern IRC ERR_HELPNOTFOUND).
+fn not_found_subject<'s>(ctx: &Ctx<'_>, subject: &'s str) -> &'s str {
+    let subject = middle(subject);
+    // ':' server ' 524 ' nick ' ' subject ' :' text CR LF
+    let len = 1
+        + ctx.world.config.server.name.len()
+        + 5
+        + ctx.nick().len()
+        + 1
+        + subject.len()
+        + 2
+        + NOT_FOUND.len()
+        + 2;
+    if len > 512 {
+        "*"
+    } else {
+        subject
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The command names in the dispatch table of `mod.rs` (the string
+    /// literals of `dispatch`'s match arms), split into those handled
+    /// before the registration check and those after it.
+    fn dispatch_table() -> (Vec<String>, Vec<String>) {
+        let src = include_str!("mod.rs");
+        let body = &src[src.find("pub fn dispatch(").expect("dispatch in mod.rs")..];
+        let end = body.find("\n}\n").expect("end of dispatch");
+        let body = &body[..end];
+        let split = body
+            .find("if !ctx.client.registered")
+            .expect("registration check in dispatch");
+        let names = |part: &str| -> Vec<String> {
+            part.split('"')
+                .skip(1)
+                .step_by(2)
+                .filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_uppercase()))
+                .map(String::from)
+                .collect()
+        };
+        (names(&body[..split]), names(&body[split..]))
+    }
+
+    #[test]
+    fn the_dispatch_table_parses() {
+        let (anytime, registered) = dispatch_table();
+        for (list, known) in [(&anytime, "PING"), (&registered, "PRIVMSG")] {
+            assert!(list.iter().any(|c| c == known), "{known} not in {list:?}");
+        }
+        assert!(anytime.len() >= 7 && registered.len() >= 30);
+    }
+
+    #[test]
+    fn every_command_in_the_dispatch_table_has_help_of_its_kind() {
+        let (anytime, registered) = dispatch_table();
+        for (commands, kind) in [(anytime, Kind::Anytime), (registered, Kind::Registered)] {
+            for c in commands {
+                let e = lookup(&c).unwrap_or_else(|| panic!("no HELP entry for {c}"));
+                assert_eq!(e.kind, kind, "{c}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_command_entry_is_in_the_dispatch_table() {
+        let (anytime, registered) = dispatch_table();
+        for e in ENTRIES.iter().filter(|e| e.kind != Kind::Topic) {
+            let list = if e.kind == Kind::Anytime {
+                &anytime
+            } else {
+                &registered
+            };
+            assert!(
+                list.iter().any(|c| c == e.name),
+                "{} not dispatched",
+                e.name
+            );
+        }
+        for e in ENTRIES.iter().filter(|e| e.kind == Kind::Topic) {
+            let dispatched = anytime.iter().chain(&registered).any(|c| c == e.name);
+            assert!(!dispatched, "{} is a command, not a topic", e.name);
+        }
+    }
+
+    #[test]
+    fn entries_are_sorted_unique_and_fit_a_line() {
+        for pair in ENTRIES.windows(2) {
+            assert!(
+                pair[0].name < pair[1].name,
+                "{} / {}",
+                pair[0].name,
+                pair[1].name
+            );
+        }
+        for e in ENTRIES {
+            assert!(!e.text.is_empty(), "{}", e.name);
+            assert_eq!(e.name, e.name.to_ascii_uppercase());
+            // Room for ":<server> 705 <nick> <subject> :" in 512 bytes.
+            for line in std::iter::once(&e.title).chain(e.text) {
+                assert!(line.len() <= 80, "{}: {line:?}", e.name);
+                assert!(!line.contains(['\r', '\n', '\0']), "{}", e.name);
+            }
+        }
+    }
+
+    #[test]
+    fn lookup_ignores_case() {
+        assert_eq!(lookup("privmsg").map(|e| e.name), Some("PRIVMSG"));
+        assert_eq!(lookup("WhoX").map(|e| e.name), Some("WHOX"));
+        assert!(lookup("THISISNOTACOMMAND").is_none());
+        assert!(lookup("").is_none());
+    }
+
+    #[test]
+    fn the_index_lists_every_subject() {
+        let index = index().join("\n");
+        for e in ENTRIES {
+            let listed = index.split_whitespace().any(|w| w == e.name);
+            assert!(listed, "{} missing from {index}", e.name);
+        }
+        for line in index.lines() {
+            assert!(line.len() <= 70, "{line:?}");
+        }
+    }
+}
