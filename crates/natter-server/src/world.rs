@@ -16,6 +16,7 @@ use natter_proto::{casemap, write_line_trailing};
 
 use crate::im;
 use crate::irc::caps::CapSet;
+use crate::irc::read_marker::ReadMarkers;
 use crate::irc::render;
 use crate::outbound::Outbound;
 
@@ -61,6 +62,8 @@ pub struct World {
     pub im_users: UserSet,
     /// MONITOR lists: folded nick -> local users watching it.
     pub monitors: HashMap<String, UserSet>,
+    /// IRCv3 read-marker: every user's last-read timestamps (MARKREAD).
+    pub read_markers: ReadMarkers,
     started_nanos: u128,
     msgid_counter: u64,
 }
@@ -79,6 +82,7 @@ impl World {
             config,
             shutdown,
             monitors: HashMap::new(),
+            read_markers: ReadMarkers::default(),
             conversations: Default::default(),
             im_users: UserSet::default(),
             started_nanos: std::time::SystemTime::now()
@@ -167,6 +171,7 @@ impl World {
             self.broadcast_presence(me_id, me_buf);
         }
         self.notify_monitors(event);
+        self.read_markers.after(event);
     }
 
     /// Sends ONLINE_USERS to every registered IM client (IM protocol: on

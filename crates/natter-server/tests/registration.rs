@@ -455,6 +455,7 @@ fn cap_ls_302_holds_registration_until_cap_end() {
             "batch",
             "cap-notify",
             "chghost",
+            "draft/read-marker",
             "echo-message",
             "extended-join",
             "invite-notify",

@@ -36,17 +36,21 @@ pub enum Cap {
     Setname = 1 << 13,
     /// `userhost-in-names`: NAMES shows `nick!user@host`.
     UserhostInNames = 1 << 14,
+    /// `draft/read-marker` (<https://ircv3.net/specs/extensions/read-marker>):
+    /// MARKREAD after JOIN and when the user's read timestamps change.
+    ReadMarker = 1 << 16,
 }
 
 impl Cap {
-    /// Every capability natter offers, in CAP LS order.
-    pub const ALL: [Cap; 15] = [
+    /// Every capability natter offers, in CAP LS order (alphabetical).
+    pub const ALL: [Cap; 16] = [
         Cap::AccountNotify,
         Cap::AccountTag,
         Cap::AwayNotify,
         Cap::Batch,
         Cap::CapNotify,
         Cap::Chghost,
+        Cap::ReadMarker,
         Cap::EchoMessage,
         Cap::ExtendedJoin,
         Cap::InviteNotify,
@@ -76,6 +80,7 @@ impl Cap {
             Cap::ServerTime => "server-time",
             Cap::Setname => "setname",
             Cap::UserhostInNames => "userhost-in-names",
+            Cap::ReadMarker => "draft/read-marker",
         }
     }
 
