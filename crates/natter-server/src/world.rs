@@ -15,7 +15,7 @@ use natter_proto::numeric::{RPL_MONOFFLINE, RPL_MONONLINE};
 use natter_proto::{casemap, write_line_trailing};
 
 use crate::im;
-use crate::irc::caps::CapSet;
+use crate::irc::caps::{Cap, CapSet};
 use crate::irc::read_marker::ReadMarkers;
 use crate::irc::render;
 use crate::outbound::Outbound;
@@ -110,7 +110,8 @@ impl World {
     /// shared among recipients of that form. Lines for `me` go to `me_buf`
     /// instead of its queue, so they stay in order with its direct replies.
     pub fn emit(&mut self, event: &Event, me: Option<(UserId, &mut String)>) {
-        let recipients = self.net.apply(event);
+        let mut recipients = self.net.apply(event);
+        self.add_extended_monitor_watchers(event, &mut recipients);
         let (me_id, mut me_buf) = match me {
             Some((id, buf)) => (Some(id), Some(buf)),
             None => (None, None),
@@ -172,6 +173,40 @@ impl World {
         }
         self.notify_monitors(event);
         self.read_markers.after(event);
+    }
+
+    /// IRCv3 extended-monitor: adds to `recipients` of an AWAY, SETNAME or
+    /// CHGHOST event the local clients with `extended-monitor` that MONITOR
+    /// the user it is about (by its current nick). Those sharing a channel
+    /// with the user (or that are the user) already are recipients, so no
+    /// one gets a line twice. Whether a watcher is shown the event is still
+    /// up to [`render::visible`]: `away-notify`, `setname` or `chghost`
+    /// (<https://ircv3.net/specs/extensions/extended-monitor>).
+    fn add_extended_monitor_watchers(&self, event: &Event, recipients: &mut Vec<UserId>) {
+        if self.monitors.is_empty() {
+            return;
+        }
+        let id = match event {
+            Event::AwayChanged { id, .. }
+            | Event::RealnameChanged { id, .. }
+            | Event::HostChanged { id, .. } => *id,
+            _ => return,
+        };
+        let Some(user) = self.net.user(id) else {
+            return;
+        };
+        let Some(watchers) = self.monitors.get(&casemap::fold(&user.nick)) else {
+            return;
+        };
+        for &w in watchers {
+            let wants = self
+                .conns
+                .get(&w)
+                .is_some_and(|c| c.caps.has(Cap::ExtendedMonitor));
+            if wants && w != id && !self.net.share_channel(id, w) {
+                recipients.push(w);
+            }
+        }
     }
 
     /// Sends ONLINE_USERS to every registered IM client (IM protocol: on
@@ -277,7 +312,6 @@ pub fn now() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::irc::caps::Cap;
     use natter_model::{MessageKind, MessageTarget, User, UserModes};
 
     fn user(id: UserId, nick: &str) -> Event {

@@ -14,9 +14,9 @@ const SERVER: &str = "natter.local";
 
 /// Every capability natter offers, in the order CAP LS lists them.
 const ALL: &str = "account-notify account-tag away-notify batch cap-notify chghost \
-                   draft/read-marker echo-message extended-join invite-notify \
-                   labeled-response message-tags multi-prefix server-time setname \
-                   userhost-in-names";
+                   draft/read-marker echo-message extended-join extended-monitor \
+                   invite-notify labeled-response message-tags multi-prefix server-time \
+                   setname userhost-in-names";
 
 fn params(m: &Message) -> Vec<&str> {
     m.params.iter().map(String::as_str).collect()

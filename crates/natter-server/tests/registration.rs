@@ -458,6 +458,7 @@ fn cap_ls_302_holds_registration_until_cap_end() {
             "draft/read-marker",
             "echo-message",
             "extended-join",
+            "extended-monitor",
             "invite-notify",
             "labeled-response",
             "message-tags",

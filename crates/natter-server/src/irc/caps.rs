@@ -36,6 +36,10 @@ pub enum Cap {
     Setname = 1 << 13,
     /// `userhost-in-names`: NAMES shows `nick!user@host`.
     UserhostInNames = 1 << 14,
+    /// `extended-monitor` (<https://ircv3.net/specs/extensions/extended-monitor>):
+    /// AWAY, CHGHOST, SETNAME (and ACCOUNT) of MONITORed nicks even without
+    /// a shared channel, each still subject to its own capability.
+    ExtendedMonitor = 1 << 15,
     /// `draft/read-marker` (<https://ircv3.net/specs/extensions/read-marker>):
     /// MARKREAD after JOIN and when the user's read timestamps change.
     ReadMarker = 1 << 16,
@@ -43,7 +47,7 @@ pub enum Cap {
 
 impl Cap {
     /// Every capability natter offers, in CAP LS order (alphabetical).
-    pub const ALL: [Cap; 16] = [
+    pub const ALL: [Cap; 17] = [
         Cap::AccountNotify,
         Cap::AccountTag,
         Cap::AwayNotify,
@@ -53,6 +57,7 @@ impl Cap {
         Cap::ReadMarker,
         Cap::EchoMessage,
         Cap::ExtendedJoin,
+        Cap::ExtendedMonitor,
         Cap::InviteNotify,
         Cap::LabeledResponse,
         Cap::MessageTags,
@@ -80,6 +85,7 @@ impl Cap {
             Cap::ServerTime => "server-time",
             Cap::Setname => "setname",
             Cap::UserhostInNames => "userhost-in-names",
+            Cap::ExtendedMonitor => "extended-monitor",
             Cap::ReadMarker => "draft/read-marker",
         }
     }
