@@ -103,8 +103,8 @@ class NatterController(BaseServerController, DirectoryBasedController):
     software_name = "natter"
     supports_sts = False
     supported_sasl_mechanisms: Set[str] = set()
-    # natter has no extbans.
-    extban_mute_char = None
+    # The mute extban: `MODE #chan +b m:nick!user@host` (ISUPPORT EXTBAN=,m).
+    extban_mute_char = "m"
 
     # The capabilities natter offers that irctest knows (natter's CAP LS
     # also has cap-notify, chghost, invite-notify and userhost-in-names).
@@ -131,11 +131,14 @@ class NatterController(BaseServerController, DirectoryBasedController):
     # that finds them missing.
     optional_behaviors = frozenset(
         [
+            OptionalBehaviors.BAN_EXCEPTION_MODE,
             OptionalBehaviors.CAP_REQ_MINUS,
             OptionalBehaviors.ELIST_U,
+            OptionalBehaviors.INVITE_EXCEPTION_MODE,
             OptionalBehaviors.INVITE_OVERRIDES_LIMIT,
             OptionalBehaviors.MULTI_JOIN,
             OptionalBehaviors.MULTI_PRIVMSG,
+            OptionalBehaviors.NO_CTCP,
         ]
     )
 
@@ -143,8 +146,12 @@ class NatterController(BaseServerController, DirectoryBasedController):
     isupport = {
         "BOT": "B",
         "CASEMAPPING": "rfc1459",
+        "CHANMODES": "beI,k,l,Cimnst",
         "CHANTYPES": "#&",
         "ELIST": StrRe(".*U.*"),
+        "EXCEPTS": "e",
+        "EXTBAN": ",m",
+        "INVEX": "I",
         "MONITOR": ANYSTR,
         "PREFIX": "(ov)@+",
         "STATUSMSG": "@+",

@@ -45,10 +45,18 @@ pub struct Topic {
     pub set_at: u64,
 }
 
-/// An entry of a list mode such as bans (`+b`): RPL_BANLIST.
+/// The prefix of a mute extban (`+b m:<mask>`): a user matching `<mask>`
+/// may join but not speak (Ergo, InspIRCd; advertised as `EXTBAN=,m`,
+/// <https://defs.ircdocs.horse/defs/isupport.html#extban>). A ban exception
+/// `+e m:<mask>` exempts from mutes only.
+pub const MUTE_EXTBAN: &str = "m:";
+
+/// An entry of a list mode: bans (`+b`, RPL_BANLIST), ban exceptions (`+e`,
+/// RPL_EXCEPTLIST) or invite exceptions (`+I`, RPL_INVEXLIST).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListEntry {
-    /// The normalised `nick!user@host` glob.
+    /// The normalised `nick!user@host` glob, or for an extban its prefix
+    /// and such a glob (`m:nick!user@host`, see [`MUTE_EXTBAN`]).
     pub mask: String,
     /// Who added it.
     pub setter: String,
@@ -59,7 +67,10 @@ pub struct ListEntry {
 /// Channel modes other than lists and member status (RFC 2811 4.2).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ChannelModes {
-    /// `i`: joining needs an INVITE.
+    /// `C`: no CTCP to the channel except ACTION (Solanum, InspIRCd; Modern
+    /// IRC "No CTCP" mode): refused with ERR_CANNOTSENDTOCHAN.
+    pub no_ctcp: bool,
+    /// `i`: joining needs an INVITE (or a matching `+I` entry).
     pub invite_only: bool,
     /// `m`: only voiced members and operators may speak.
     pub moderated: bool,
@@ -77,12 +88,13 @@ pub struct ChannelModes {
 
 impl ChannelModes {
     /// The modes as RPL_CHANNELMODEIS shows them: the flag string (e.g.
-    /// `+klnt`) and its arguments in order. The key is shown only when
+    /// `+Cklnt`, in ASCII order) and its arguments in order. The key is shown only when
     /// `show_key` (to members), else as `*`.
     pub fn render(&self, show_key: bool) -> (String, Vec<String>) {
         let mut flags = String::from("+");
         let mut args = Vec::new();
         for (on, c) in [
+            (self.no_ctcp, 'C'),
             (self.invite_only, 'i'),
             (self.key.is_some(), 'k'),
             (self.limit.is_some(), 'l'),
@@ -116,8 +128,14 @@ pub struct Channel {
     pub topic: Option<Topic>,
     /// Flag and parameter modes.
     pub modes: ChannelModes,
-    /// Ban masks (`+b`).
+    /// Ban masks (`+b`), mute extbans (`m:` masks) among them.
     pub bans: Vec<ListEntry>,
+    /// Ban exception masks (`+e`, Modern IRC "Exception Channel Mode"): a
+    /// user matching one is not banned; `m:` entries exempt from mutes.
+    pub excepts: Vec<ListEntry>,
+    /// Invite exception masks (`+I`, Modern IRC "Invite-Exception Channel
+    /// Mode"): a user matching one may join a `+i` channel uninvited.
+    pub invexes: Vec<ListEntry>,
     /// Members and their status.
     pub members: UserMap<Membership>,
     /// Users invited since the last time they joined; lets them past `+i`.
@@ -137,6 +155,8 @@ impl Channel {
                 ..ChannelModes::default()
             },
             bans: Vec::new(),
+            excepts: Vec::new(),
+            invexes: Vec::new(),
             members: UserMap::default(),
             invited: UserSet::default(),
         }
@@ -152,21 +172,174 @@ impl Channel {
         self.member(id).is_some_and(|m| m.op)
     }
 
-    /// Whether any ban mask matches `user`.
+    /// Whether `user` is banned: a plain ban mask matches them and no plain
+    /// ban exception does (Modern IRC "Ban Channel Mode", "Exception Channel
+    /// Mode"). Mute extbans do not ban; see [`Channel::is_muted`].
     pub fn is_banned(&self, user: &User) -> bool {
         let prefix = user.prefix();
-        self.bans
+        let plain = |e: &&ListEntry| !e.mask.starts_with(MUTE_EXTBAN);
+        let hit = |e: &ListEntry| natter_proto::mask::matches(&e.mask, &prefix);
+        self.bans.iter().filter(plain).any(hit) && !self.excepts.iter().filter(plain).any(hit)
+    }
+
+    /// Whether `user` is muted: a mute extban `m:<mask>` matches them and
+    /// no ban exception, plain or `m:`, does. A muted member may stay and
+    /// join but not speak unless voiced (as on Ergo and InspIRCd).
+    pub fn is_muted(&self, user: &User) -> bool {
+        let prefix = user.prefix();
+        let muting = |e: &ListEntry| {
+            e.mask
+                .strip_prefix(MUTE_EXTBAN)
+                .is_some_and(|m| natter_proto::mask::matches(m, &prefix))
+        };
+        let exempting = |e: &ListEntry| {
+            let m = e.mask.strip_prefix(MUTE_EXTBAN).unwrap_or(&e.mask);
+            natter_proto::mask::matches(m, &prefix)
+        };
+        self.bans.iter().any(muting) && !self.excepts.iter().any(exempting)
+    }
+
+    /// Whether an invite exception (`+I`) matches `user`, letting them past
+    /// `+i` without an INVITE.
+    pub fn is_invex(&self, user: &User) -> bool {
+        let prefix = user.prefix();
+        self.invexes
             .iter()
-            .any(|b| natter_proto::mask::matches(&b.mask, &prefix))
+            .any(|e| natter_proto::mask::matches(&e.mask, &prefix))
     }
 
     /// Whether `user` may speak here (RFC 2812 3.3.1): +n keeps outsiders
-    /// out, +m needs voice or op, and bans silence non-voiced members.
+    /// out, +m needs voice or op, and bans and mutes silence non-voiced
+    /// members.
     pub fn can_send(&self, user: &User) -> bool {
+        let silenced = || self.modes.moderated || self.is_banned(user) || self.is_muted(user);
         match self.member(user.id) {
-            None => !self.modes.no_external && !self.modes.moderated && !self.is_banned(user),
+            None => !self.modes.no_external && !silenced(),
             Some(m) if m.op || m.voice => true,
-            Some(_) => !self.modes.moderated && !self.is_banned(user),
+            Some(_) => !silenced(),
         }
+    }
+
+    /// Whether `+C` refuses `text`: a CTCP other than ACTION (a text that
+    /// starts with `\x01` whose command is not `ACTION`).
+    pub fn blocks_ctcp(&self, text: &str) -> bool {
+        self.modes.no_ctcp && is_ctcp_other_than_action(text)
+    }
+}
+
+/// Whether `text` is a CTCP (starts with `\x01`) whose command is not
+/// ACTION (CTCP spec: the command runs up to a space or the closing `\x01`).
+fn is_ctcp_other_than_action(text: &str) -> bool {
+    let Some(body) = text.strip_prefix('\u{1}') else {
+        return false;
+    };
+    let command = body.split([' ', '\u{1}']).next().unwrap_or("");
+    !command.eq_ignore_ascii_case("ACTION")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::user::{Frontend, UserModes};
+
+    fn user(id: UserId, nick: &str) -> User {
+        User {
+            id,
+            nick: nick.into(),
+            user: format!("~{nick}"),
+            host: "10.0.0.1".into(),
+            realname: "R".into(),
+            server: "s".into(),
+            modes: UserModes::default(),
+            away: None,
+            account: None,
+            channels: Default::default(),
+            signon: 0,
+            last_active: 0,
+            frontend: Frontend::Irc,
+        }
+    }
+
+    fn entry(mask: &str) -> ListEntry {
+        ListEntry {
+            mask: mask.into(),
+            setter: "op".into(),
+            set_at: 0,
+        }
+    }
+
+    #[test]
+    fn exceptions_lift_bans_and_mutes() {
+        let mut c = Channel::new("#c", 0);
+        let (bob, bobby) = (user(1, "bob"), user(2, "bobby"));
+        c.bans.push(entry("bob*!*@*"));
+        assert!(c.is_banned(&bob) && c.is_banned(&bobby));
+        c.excepts.push(entry("bob!*@*"));
+        assert!(!c.is_banned(&bob) && c.is_banned(&bobby));
+        // An m: exception does not lift a ban.
+        c.excepts.push(entry("m:bobby!*@*"));
+        assert!(c.is_banned(&bobby));
+
+        let mut c = Channel::new("#c", 0);
+        c.bans.push(entry("m:*!~bob*@*"));
+        // A mute is not a ban.
+        assert!(!c.is_banned(&bob) && c.is_muted(&bob) && c.is_muted(&bobby));
+        c.excepts.push(entry("m:bob!*@*"));
+        c.excepts.push(entry("bobby!*@*"));
+        assert!(!c.is_muted(&bob) && !c.is_muted(&bobby));
+    }
+
+    #[test]
+    fn can_send_honours_mutes_and_voice() {
+        let mut c = Channel::new("#c", 0);
+        let bob = user(1, "bob");
+        c.bans.push(entry("m:bob!*@*"));
+        // Outsider on a -n channel, then a plain member, then voiced.
+        c.modes.no_external = false;
+        assert!(!c.can_send(&bob));
+        c.members.insert(1, Membership::default());
+        assert!(!c.can_send(&bob));
+        c.members.insert(
+            1,
+            Membership {
+                op: false,
+                voice: true,
+            },
+        );
+        assert!(c.can_send(&bob));
+    }
+
+    #[test]
+    fn invite_exceptions_match_masks() {
+        let mut c = Channel::new("#c", 0);
+        assert!(!c.is_invex(&user(1, "carol")));
+        c.invexes.push(entry("carol!*@10.0.0.*"));
+        assert!(c.is_invex(&user(1, "CAROL")));
+        assert!(!c.is_invex(&user(2, "dave")));
+    }
+
+    #[test]
+    fn no_ctcp_blocks_all_ctcp_but_action() {
+        let mut c = Channel::new("#c", 0);
+        assert!(!c.blocks_ctcp("\u{1}PING 1\u{1}"));
+        c.modes.no_ctcp = true;
+        for blocked in [
+            "\u{1}PING 1\u{1}",
+            "\u{1}VERSION\u{1}",
+            "\u{1}",
+            "\u{1}ACTIONS\u{1}",
+        ] {
+            assert!(c.blocks_ctcp(blocked), "{blocked:?}");
+        }
+        for allowed in [
+            "\u{1}ACTION waves\u{1}",
+            "\u{1}ACTION\u{1}",
+            "\u{1}action waves",
+            "hi \u{1}PING\u{1}",
+            "",
+        ] {
+            assert!(!c.blocks_ctcp(allowed), "{allowed:?}");
+        }
+        assert_eq!(c.modes.render(true).0, "+Cnt");
     }
 }

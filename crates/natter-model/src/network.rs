@@ -430,13 +430,18 @@ impl Network {
                     }
                 }
             }
-            'b' => {
+            'b' | 'e' | 'I' => {
                 let Some(mask) = arg else { return };
+                let list = match change.mode {
+                    'b' => &mut chan.bans,
+                    'e' => &mut chan.excepts,
+                    _ => &mut chan.invexes,
+                };
                 let folded = fold(&mask);
-                chan.bans.retain(|b| fold(&b.mask) != folded);
+                list.retain(|b| fold(&b.mask) != folded);
                 if change.add {
                     let setter = by.split('!').next().unwrap_or(by).to_string();
-                    chan.bans.push(ListEntry {
+                    list.push(ListEntry {
                         mask,
                         setter,
                         set_at: at,
@@ -451,6 +456,7 @@ impl Network {
                     None
                 }
             }
+            'C' => chan.modes.no_ctcp = change.add,
             'i' => chan.modes.invite_only = change.add,
             'm' => chan.modes.moderated = change.add,
             'n' => chan.modes.no_external = change.add,

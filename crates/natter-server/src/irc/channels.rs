@@ -60,7 +60,7 @@ fn join_one(ctx: &mut Ctx<'_>, name: &str, key: Option<&str>) {
         let invited = chan.invited.contains(&id);
         let refusal = if chan.is_banned(me) {
             Some((ERR_BANNEDFROMCHAN, "Cannot join channel (+b)"))
-        } else if chan.modes.invite_only && !invited {
+        } else if chan.modes.invite_only && !invited && !chan.is_invex(me) {
             Some((ERR_INVITEONLYCHAN, "Cannot join channel (+i)"))
         } else if chan.modes.key.is_some() && chan.modes.key.as_deref() != key && !invited {
             Some((ERR_BADCHANNELKEY, "Cannot join channel (+k)"))

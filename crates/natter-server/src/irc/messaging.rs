@@ -116,6 +116,18 @@ fn deliver(ctx: &mut Ctx<'_>, kind: MessageKind, target: &str, text: &str, tags:
             }
             return;
         }
+        // +C: CTCPs other than ACTION are refused, notices silently
+        // (Solanum, InspIRCd; irctest's no_ctcp test wants 404).
+        if chan.blocks_ctcp(text) {
+            if !notice {
+                let name = chan.name.clone();
+                ctx.numeric(
+                    ERR_CANNOTSENDTOCHAN,
+                    &[&name, "Cannot send to channel (+C)"],
+                );
+            }
+            return;
+        }
         MessageTarget::Channel {
             name: chan.name.clone(),
             status,

@@ -1,7 +1,8 @@
 //! MODE for channels and users (RFC 2811 4, RFC 2812 3.1.5 and 3.2.3;
 //! Modern IRC "MODE message").
 
-use natter_model::{Event, ModeChange};
+use natter_model::channel::MUTE_EXTBAN;
+use natter_model::{Channel, Event, ListEntry, ModeChange};
 use natter_proto::numeric::*;
 use natter_proto::validate::is_channel_name;
 use natter_proto::{mask, Message};
@@ -46,7 +47,8 @@ fn channel_mode(ctx: &mut Ctx<'_>, name: &str, params: &[String]) {
     let mut changes: Vec<ModeChange> = Vec::new();
     let mut param_modes = 0;
     let mut denied = false;
-    let mut listed_bans = false;
+    // The list modes (b, e, I) already shown by this command.
+    let mut listed = String::new();
     // Track the would-be state so "+i+i" or "+o x -o x" stay consistent.
     let mut state = chan.clone();
     for c in modestring.chars() {
@@ -55,10 +57,10 @@ fn channel_mode(ctx: &mut Ctx<'_>, name: &str, params: &[String]) {
                 add = c == '+';
                 continue;
             }
-            'o' | 'v' | 'b' => true,
+            'o' | 'v' | 'b' | 'e' | 'I' => true,
             'k' => true,
             'l' => add,
-            'i' | 'm' | 'n' | 's' | 't' => false,
+            'C' | 'i' | 'm' | 'n' | 's' | 't' => false,
             _ => {
                 ctx.numeric(
                     ERR_UNKNOWNMODE,
@@ -72,16 +74,15 @@ fn channel_mode(ctx: &mut Ctx<'_>, name: &str, params: &[String]) {
         } else {
             None
         };
-        if c == 'b' && arg.is_none() {
-            if !listed_bans {
-                listed_bans = true;
-                for b in &chan.bans {
-                    ctx.numeric(
-                        RPL_BANLIST,
-                        &[&chan.name, &b.mask, &b.setter, &b.set_at.to_string()],
-                    );
+        if matches!(c, 'b' | 'e' | 'I') && arg.is_none() {
+            if !listed.contains(c) {
+                listed.push(c);
+                // As on Solanum, only operators see the exception lists.
+                if c != 'b' && !is_op {
+                    denied = true;
+                } else {
+                    send_list(ctx, &chan, c);
                 }
-                ctx.numeric(RPL_ENDOFBANLIST, &[&chan.name, "End of channel ban list"]);
             }
             continue;
         }
@@ -136,35 +137,37 @@ fn channel_mode(ctx: &mut Ctx<'_>, name: &str, params: &[String]) {
                     arg: Some(unick),
                 }
             }
-            'b' => {
-                let m = mask::normalize_hostmask(&arg.expect("takes an argument"));
-                // RPL_BANLIST shows the mask as a middle parameter.
+            'b' | 'e' | 'I' => {
+                let m = normalize_list_mask(c, &arg.expect("takes an argument"));
+                // The list replies show the mask as a middle parameter.
                 if middle(&m) != m {
                     continue;
                 }
-                let exists = state
-                    .bans
+                let total = state.bans.len() + state.excepts.len() + state.invexes.len();
+                let list = list_mut(&mut state, c);
+                let exists = list
                     .iter()
                     .position(|b| natter_proto::casemap::eq(&b.mask, &m));
                 match (add, exists) {
                     (true, Some(_)) | (false, None) => continue,
-                    (true, None) if state.bans.len() >= max_bans => {
+                    (true, None) if total >= max_bans => {
                         // ERR_BANLISTFULL names the list's mode letter
-                        // (RFC 2812 5.2; Modern IRC), not the mask.
-                        ctx.numeric("478", &[&chan.name, "b", "Channel list is full"]);
+                        // (RFC 2812 5.2; Modern IRC), not the mask; the
+                        // three lists share MAXLIST=beI:<max_bans>.
+                        ctx.numeric("478", &[&chan.name, &c.to_string(), "Channel list is full"]);
                         continue;
                     }
-                    (true, None) => state.bans.push(natter_model::ListEntry {
+                    (true, None) => list.push(ListEntry {
                         mask: m.clone(),
                         setter: String::new(),
                         set_at: 0,
                     }),
                     (false, Some(i)) => {
-                        let entry = state.bans.remove(i);
+                        let entry = list.remove(i);
                         // Show the mask as it was stored.
                         changes.push(ModeChange {
                             add,
-                            mode: 'b',
+                            mode: c,
                             arg: Some(entry.mask),
                         });
                         continue;
@@ -172,7 +175,7 @@ fn channel_mode(ctx: &mut Ctx<'_>, name: &str, params: &[String]) {
                 }
                 ModeChange {
                     add,
-                    mode: 'b',
+                    mode: c,
                     arg: Some(m),
                 }
             }
@@ -228,6 +231,7 @@ fn channel_mode(ctx: &mut Ctx<'_>, name: &str, params: &[String]) {
             }
             flag => {
                 let slot = match flag {
+                    'C' => &mut state.modes.no_ctcp,
                     'i' => &mut state.modes.invite_only,
                     'm' => &mut state.modes.moderated,
                     'n' => &mut state.modes.no_external,
@@ -262,6 +266,60 @@ fn channel_mode(ctx: &mut Ctx<'_>, name: &str, params: &[String]) {
             at: now(),
         });
     }
+}
+
+/// A list mode's argument as stored: `nick!user@host` completed from a
+/// partial mask; for `b` and `e` a mute extban keeps its `m:` prefix in
+/// front of the completed mask (`m:bar` -> `m:bar!*@*`).
+fn normalize_list_mask(mode: char, arg: &str) -> String {
+    match arg.strip_prefix(MUTE_EXTBAN) {
+        Some(rest) if mode != 'I' => format!("{MUTE_EXTBAN}{}", mask::normalize_hostmask(rest)),
+        _ => mask::normalize_hostmask(arg),
+    }
+}
+
+/// The entries of list mode `mode` (`b`, `e` or `I`) of `chan`.
+fn list_mut(chan: &mut Channel, mode: char) -> &mut Vec<ListEntry> {
+    match mode {
+        'b' => &mut chan.bans,
+        'e' => &mut chan.excepts,
+        _ => &mut chan.invexes,
+    }
+}
+
+/// The entries of list mode `mode` (`b`, `e` or `I`) with their end line:
+/// RPL_BANLIST/RPL_ENDOFBANLIST, RPL_EXCEPTLIST/RPL_ENDOFEXCEPTLIST or
+/// RPL_INVEXLIST/RPL_ENDOFINVEXLIST, each entry as `<channel> <mask>
+/// <setter> <set-at>` (Modern IRC; the setter and time as RPL_BANLIST has
+/// them).
+fn send_list(ctx: &mut Ctx<'_>, chan: &Channel, mode: char) {
+    let (list, entry, end, text) = match mode {
+        'b' => (
+            &chan.bans,
+            RPL_BANLIST,
+            RPL_ENDOFBANLIST,
+            "End of channel ban list",
+        ),
+        'e' => (
+            &chan.excepts,
+            RPL_EXCEPTLIST,
+            RPL_ENDOFEXCEPTLIST,
+            "End of channel exception list",
+        ),
+        _ => (
+            &chan.invexes,
+            RPL_INVEXLIST,
+            RPL_ENDOFINVEXLIST,
+            "End of channel invite exception list",
+        ),
+    };
+    for e in list {
+        ctx.numeric(
+            entry,
+            &[&chan.name, &e.mask, &e.setter, &e.set_at.to_string()],
+        );
+    }
+    ctx.numeric(end, &[&chan.name, text]);
 }
 
 fn user_mode(ctx: &mut Ctx<'_>, target: &str, modestring: Option<&str>) {

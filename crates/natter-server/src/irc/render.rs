@@ -293,7 +293,9 @@ fn add_account_tag(tags: &mut String, account: Option<&str>) {
     }
 }
 
-/// The RPL_ISUPPORT tokens (Modern IRC "Feature Advertisement").
+/// The RPL_ISUPPORT tokens (Modern IRC "Feature Advertisement"). The list
+/// modes b, e and I share MAXLIST; `EXTBAN=,m` offers the mute extban
+/// `m:<mask>` (no prefix character, as Ergo and InspIRCd write it).
 pub fn isupport_tokens(config: &Config) -> Vec<String> {
     let l = &config.limits;
     vec![
@@ -301,13 +303,16 @@ pub fn isupport_tokens(config: &Config) -> Vec<String> {
         "BOT=B".into(),
         "CASEMAPPING=rfc1459".into(),
         format!("CHANLIMIT=#&:{}", l.channels_per_user),
-        "CHANMODES=b,k,l,imnst".into(),
+        "CHANMODES=beI,k,l,Cimnst".into(),
         format!("CHANNELLEN={}", l.channellen),
         "CHANTYPES=#&".into(),
         "ELIST=U".into(),
+        "EXCEPTS=e".into(),
+        "EXTBAN=,m".into(),
         format!("HOSTLEN={}", 64),
+        "INVEX=I".into(),
         format!("KICKLEN={}", l.kicklen),
-        format!("MAXLIST=b:{}", l.max_bans),
+        format!("MAXLIST=beI:{}", l.max_bans),
         format!("MAXTARGETS={}", l.max_targets),
         format!("MODES={}", l.modes_per_command),
         format!("MONITOR={}", l.monitor),
