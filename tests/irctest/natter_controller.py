@@ -30,7 +30,7 @@ import subprocess
 from typing import Optional, Set, Type
 
 from irctest.basecontrollers import BaseServerController, DirectoryBasedController
-from irctest.patma import ANYSTR, StrRe
+from irctest.patma import ANYSTR
 from irctest.runner import NotImplementedByController
 from irctest.specifications import Capabilities, OptionalBehaviors
 
@@ -133,10 +133,17 @@ class NatterController(BaseServerController, DirectoryBasedController):
         [
             OptionalBehaviors.BAN_EXCEPTION_MODE,
             OptionalBehaviors.CAP_REQ_MINUS,
+            OptionalBehaviors.ELIST_C,
+            OptionalBehaviors.ELIST_M,
+            OptionalBehaviors.ELIST_N,
+            OptionalBehaviors.ELIST_T,
             OptionalBehaviors.ELIST_U,
             OptionalBehaviors.INVITE_EXCEPTION_MODE,
+            OptionalBehaviors.INVITE_LIST,
             OptionalBehaviors.INVITE_OVERRIDES_LIMIT,
             OptionalBehaviors.MULTI_JOIN,
+            OptionalBehaviors.MULTI_KICK,
+            OptionalBehaviors.MULTI_NAMES_COMMAND,
             OptionalBehaviors.MULTI_PRIVMSG,
             OptionalBehaviors.NO_CTCP,
         ]
@@ -148,7 +155,7 @@ class NatterController(BaseServerController, DirectoryBasedController):
         "CASEMAPPING": "rfc1459",
         "CHANMODES": "beI,k,l,Cimnst",
         "CHANTYPES": "#&",
-        "ELIST": StrRe(".*U.*"),
+        "ELIST": "CMNTU",
         "EXCEPTS": "e",
         "EXTBAN": ",m",
         "INVEX": "I",

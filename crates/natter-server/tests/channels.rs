@@ -447,11 +447,15 @@ fn names_for_members_and_non_members() {
         dave.ask("NAMES #none"),
         ms(&[":natter.local 366 dave #none :End of /NAMES list"])
     );
-    // Several channels, each answered.
+    // Several channels, each answered, then one end naming the list.
     alice.ask("JOIN #m");
     let got = dave.ask("NAMES #n,#m");
-    assert_eq!(cmds(&got), vec!["353", "366", "353", "366"]);
-    assert_eq!(got[2], m(":natter.local 353 dave = #m :@alice"));
+    assert_eq!(cmds(&got), vec!["353", "353", "366"]);
+    assert_eq!(got[1], m(":natter.local 353 dave = #m :@alice"));
+    assert_eq!(
+        got[2],
+        m(":natter.local 366 dave #n,#m :End of /NAMES list")
+    );
 }
 
 #[test]

@@ -1,10 +1,16 @@
 //! Channel membership and information: JOIN, PART, TOPIC, NAMES, LIST,
 //! KICK, INVITE (RFC 2812 3.2; Modern IRC "Channel Operations").
+//!
+//! NAMES and KICK take several targets (TARGMAX NAMES and KICK), LIST the
+//! ELIST=CMNTU conditions, and INVITE without parameters lists the
+//! channels the user is invited to (RPL_INVITELIST).
 
-use natter_model::{Channel, Event, Topic};
+use std::ops::RangeInclusive;
+
+use natter_model::{Channel, Event, Topic, UserId};
 use natter_proto::numeric::*;
-use natter_proto::validate::{is_channel_name, is_valid_channel};
-use natter_proto::{casemap, Message};
+use natter_proto::validate::is_valid_channel;
+use natter_proto::{casemap, mask, Message};
 
 use super::registration::middle;
 use super::Ctx;
@@ -169,52 +175,132 @@ pub fn topic(ctx: &mut Ctx<'_>, msg: &Message) {
     });
 }
 
-/// NAMES [<channel>{,<channel>}].
+/// NAMES [<channel>{,<channel>}]: RPL_NAMREPLY for each visible channel
+/// named (at most TARGMAX NAMES of them, more are ignored), then one
+/// RPL_ENDOFNAMES naming the whole list as given (`366 nick #a,#b`, as
+/// irctest's names tests and Ergo have it). Unknown and secret channels
+/// (to non-members) get no RPL_NAMREPLY (Modern IRC "NAMES message").
 pub fn names(ctx: &mut Ctx<'_>, msg: &Message) {
     let Some(list) = msg.param(0) else {
         return ctx.numeric(RPL_ENDOFNAMES, &["*", "End of /NAMES list"]);
     };
-    for name in list.split(',').filter(|n| !n.is_empty()) {
+    let max = ctx.world.config.limits.max_targets;
+    for name in list.split(',').filter(|n| !n.is_empty()).take(max) {
         match ctx.world.net.channel(name) {
             Some(chan) if !chan.modes.secret || chan.member(ctx.client.id).is_some() => {
                 let chan = chan.clone();
-                send_names(ctx, &chan);
+                send_namreplies(ctx, &chan);
             }
-            _ => ctx.numeric(RPL_ENDOFNAMES, &[middle(name), "End of /NAMES list"]),
+            _ => {}
         }
+    }
+    ctx.numeric(RPL_ENDOFNAMES, &[middle(list), "End of /NAMES list"]);
+}
+
+/// The filters of one LIST command (Modern IRC "ELIST Parameter", with
+/// the C and T meanings of <https://github.com/ircdocs/modern-irc/pull/171>,
+/// as InspIRCd and Solanum have them).
+#[derive(Debug)]
+struct ListFilter {
+    /// `M`: masks (or plain names) of which a channel must match one.
+    masks: Vec<String>,
+    /// `N`: `!mask`s no listed channel may match.
+    not_masks: Vec<String>,
+    /// `U`: the member count range (`>n`, `<n`).
+    users: RangeInclusive<u64>,
+    /// `C`: channel age range in seconds (`C>n`, `C<n`: created more, less
+    /// than n minutes ago).
+    created: RangeInclusive<u64>,
+    /// `T`: topic age range in seconds (`T>n`, `T<n`: topic set more, less
+    /// than n minutes ago); `None` without a T condition. A channel with no
+    /// topic fails every T condition.
+    topic: Option<RangeInclusive<u64>>,
+}
+
+impl ListFilter {
+    /// The filters of LIST's comma-separated items: `>n`, `<n`, `C>n`,
+    /// `C<n`, `T>n`, `T<n`, `!mask`, and anything else a mask. A condition
+    /// whose number does not parse is ignored.
+    fn parse<'a>(items: impl Iterator<Item = &'a str>) -> ListFilter {
+        let mut f = ListFilter {
+            masks: Vec::new(),
+            not_masks: Vec::new(),
+            users: 0..=u64::MAX,
+            created: 0..=u64::MAX,
+            topic: None,
+        };
+        // `range` narrowed by `>n` or `<n` (n in `unit`s); false when `n`
+        // does not parse.
+        fn narrow(range: &mut RangeInclusive<u64>, cond: &str, unit: u64) -> bool {
+            let (op, n) = cond.split_at(cond.len().min(1));
+            let Ok(n) = n.parse::<u64>() else {
+                return false;
+            };
+            let n = n.saturating_mul(unit);
+            let (lo, hi) = (*range.start(), *range.end());
+            *range = match op {
+                ">" => lo.max(n.saturating_add(1))..=hi,
+                "<" => match n.checked_sub(1) {
+                    Some(m) => lo..=hi.min(m),
+                    // `<0`: nothing is below zero.
+                    None => RangeInclusive::new(1, 0),
+                },
+                _ => return false,
+            };
+            true
+        }
+        for item in items.filter(|s| !s.is_empty()) {
+            if item.starts_with(['>', '<']) {
+                narrow(&mut f.users, item, 1);
+            } else if let Some(cond) = item.strip_prefix('C').filter(|c| c.starts_with(['>', '<']))
+            {
+                narrow(&mut f.created, cond, 60);
+            } else if let Some(cond) = item.strip_prefix('T').filter(|c| c.starts_with(['>', '<']))
+            {
+                let mut topic = f.topic.clone().unwrap_or(0..=u64::MAX);
+                if narrow(&mut topic, cond, 60) {
+                    f.topic = Some(topic);
+                }
+            } else if let Some(m) = item.strip_prefix('!') {
+                f.not_masks.push(m.to_string());
+            } else {
+                f.masks.push(item.to_string());
+            }
+        }
+        f
+    }
+
+    /// Whether `chan` passes every filter at Unix time `now`.
+    fn accepts(&self, chan: &Channel, now: u64) -> bool {
+        let name_ok = (self.masks.is_empty()
+            || self.masks.iter().any(|m| mask::matches(m, &chan.name)))
+            && !self.not_masks.iter().any(|m| mask::matches(m, &chan.name));
+        let topic_ok = match (&self.topic, &chan.topic) {
+            (None, _) => true,
+            (Some(_), None) => false,
+            (Some(range), Some(t)) => range.contains(&now.saturating_sub(t.set_at)),
+        };
+        name_ok
+            && topic_ok
+            && self.users.contains(&(chan.members.len() as u64))
+            && self.created.contains(&now.saturating_sub(chan.created_at))
     }
 }
 
-/// LIST [<channel>{,<channel>}] [<elistcond>{,...}]: channels with member
-/// counts and topics; secret channels only to their members. ELIST=U
-/// conditions `>n` and `<n` filter by member count.
+/// LIST [<elist item>{,<elist item>}]: channels with member counts and
+/// topics; secret channels only to their members. The items (ELIST=CMNTU)
+/// are channel names or masks (`M`), `!mask` (`N`), `>n`/`<n` member counts
+/// (`U`), `C>n`/`C<n` creation and `T>n`/`T<n` topic ages in minutes.
 pub fn list(ctx: &mut Ctx<'_>, msg: &Message) {
-    let mut names: Option<Vec<String>> = None;
-    let mut min = 0usize;
-    let mut max = usize::MAX;
-    for param in msg.params.iter().take(2) {
-        for item in param.split(',').filter(|s| !s.is_empty()) {
-            if let Some(n) = item.strip_prefix('>').and_then(|n| n.parse::<usize>().ok()) {
-                min = min.max(n + 1);
-            } else if let Some(n) = item.strip_prefix('<').and_then(|n| n.parse::<usize>().ok()) {
-                max = max.min(n.saturating_sub(1));
-            } else if is_channel_name(item) {
-                names.get_or_insert_with(Vec::new).push(item.to_string());
-            }
-        }
-    }
+    let filter = ListFilter::parse(msg.params.iter().take(2).flat_map(|p| p.split(',')));
     let id = ctx.client.id;
+    let now = now();
     let mut rows: Vec<(String, usize, String)> = ctx
         .world
         .net
         .channels()
         .filter(|c| !c.modes.secret || c.member(id).is_some())
-        .filter(|c| (min..=max).contains(&c.members.len()))
-        .filter(|c| {
-            names
-                .as_ref()
-                .is_none_or(|ns| ns.iter().any(|n| casemap::eq(n, &c.name)))
-        })
+        .filter(|c| filter.accepts(c, now))
         .map(|c| {
             let (modes, _) = c.modes.render(false);
             let topic = c.topic.as_ref().map(|t| t.text.as_str()).unwrap_or("");
@@ -233,68 +319,106 @@ pub fn list(ctx: &mut Ctx<'_>, msg: &Message) {
     ctx.numeric(RPL_LISTEND, &["End of /LIST"]);
 }
 
-/// KICK <channel> <user>{,<user>} [<reason>].
+/// KICK <channel>{,<channel>} <user>{,<user>} [<reason>]: one channel and
+/// any number of users, or as many channels as users, paired in order (RFC
+/// 2812 3.2.8); other counts get ERR_NEEDMOREPARAMS. Targets past TARGMAX
+/// KICK are dropped silently (Modern IRC "KICK message"). Each target gets
+/// its own one-user KICK line.
 pub fn kick(ctx: &mut Ctx<'_>, msg: &Message) {
-    let (Some(name), Some(targets)) = (msg.param(0), msg.param(1)) else {
+    let (Some(chans), Some(targets)) = (msg.param(0), msg.param(1)) else {
         return ctx.need_more_params("KICK");
     };
-    let Some(chan) = ctx.world.net.channel(name) else {
-        return ctx.numeric(ERR_NOSUCHCHANNEL, &[middle(name), "No such channel"]);
+    let chans: Vec<&str> = chans.split(',').filter(|n| !n.is_empty()).collect();
+    let users: Vec<&str> = targets.split(',').filter(|n| !n.is_empty()).collect();
+    let pairs: Vec<(&str, &str)> = match chans.len() {
+        1 => users.iter().map(|u| (chans[0], *u)).collect(),
+        n if n == users.len() => chans.iter().copied().zip(users.iter().copied()).collect(),
+        _ => return ctx.need_more_params("KICK"),
     };
-    let chan_name = chan.name.clone();
-    match chan.member(ctx.client.id) {
-        None => {
-            return ctx.numeric(
-                ERR_NOTONCHANNEL,
-                &[&chan_name, "You're not on that channel"],
-            )
-        }
-        Some(m) if !m.op => {
-            return ctx.numeric(
-                ERR_CHANOPRIVSNEEDED,
-                &[&chan_name, "You're not channel operator"],
-            )
-        }
-        Some(_) => {}
-    }
     let me = ctx.me();
     let by_prefix = me.prefix();
     let reason = match msg.param(2).filter(|r| !r.is_empty()) {
         Some(r) => truncate(r, ctx.world.config.limits.kicklen).to_string(),
         None => me.nick.clone(),
     };
-    for nick in targets.split(',').filter(|n| !n.is_empty()) {
-        let Some(target) = ctx.world.net.user_by_nick(nick) else {
-            ctx.numeric(ERR_NOSUCHNICK, &[middle(nick), "No such nick/channel"]);
-            continue;
-        };
-        let (target, target_nick) = (target.id, target.nick.clone());
-        let on_channel = ctx
-            .world
-            .net
-            .channel(&chan_name)
-            .is_some_and(|c| c.member(target).is_some());
-        if !on_channel {
-            ctx.numeric(
-                ERR_USERNOTINCHANNEL,
-                &[&target_nick, &chan_name, "They aren't on that channel"],
-            );
+    // Channels already refused, so each refusal is told once.
+    let mut refused: Vec<String> = Vec::new();
+    let max = ctx.world.config.limits.max_targets;
+    for (name, nick) in pairs.into_iter().take(max) {
+        if refused.iter().any(|r| casemap::eq(r, name)) {
             continue;
         }
-        let reason = super::fit_trailing(&reason, &by_prefix, "KICK", &[&chan_name, &target_nick])
-            .to_string();
-        ctx.emit(Event::Kicked {
-            by_prefix: by_prefix.clone(),
-            channel: chan_name.clone(),
-            target,
-            target_nick,
-            reason,
-        });
+        match kick_check(ctx, name) {
+            Ok(chan_name) => kick_one(ctx, &chan_name, nick, &by_prefix, &reason),
+            Err(()) => refused.push(name.to_string()),
+        }
     }
 }
 
+/// The display name of channel `name` when the client may kick there;
+/// otherwise sends ERR_NOSUCHCHANNEL, ERR_NOTONCHANNEL or
+/// ERR_CHANOPRIVSNEEDED.
+fn kick_check(ctx: &mut Ctx<'_>, name: &str) -> Result<String, ()> {
+    let Some(chan) = ctx.world.net.channel(name) else {
+        ctx.numeric(ERR_NOSUCHCHANNEL, &[middle(name), "No such channel"]);
+        return Err(());
+    };
+    let chan_name = chan.name.clone();
+    match chan.member(ctx.client.id) {
+        None => {
+            ctx.numeric(
+                ERR_NOTONCHANNEL,
+                &[&chan_name, "You're not on that channel"],
+            );
+            Err(())
+        }
+        Some(m) if !m.op => {
+            ctx.numeric(
+                ERR_CHANOPRIVSNEEDED,
+                &[&chan_name, "You're not channel operator"],
+            );
+            Err(())
+        }
+        Some(_) => Ok(chan_name),
+    }
+}
+
+/// Kicks `nick` from `chan_name` (where the client may kick), or says why
+/// not (ERR_NOSUCHNICK, ERR_USERNOTINCHANNEL).
+fn kick_one(ctx: &mut Ctx<'_>, chan_name: &str, nick: &str, by_prefix: &str, reason: &str) {
+    let Some(target) = ctx.world.net.user_by_nick(nick) else {
+        return ctx.numeric(ERR_NOSUCHNICK, &[middle(nick), "No such nick/channel"]);
+    };
+    let (target, target_nick): (UserId, String) = (target.id, target.nick.clone());
+    let on_channel = ctx
+        .world
+        .net
+        .channel(chan_name)
+        .is_some_and(|c| c.member(target).is_some());
+    if !on_channel {
+        return ctx.numeric(
+            ERR_USERNOTINCHANNEL,
+            &[&target_nick, chan_name, "They aren't on that channel"],
+        );
+    }
+    let reason =
+        super::fit_trailing(reason, by_prefix, "KICK", &[chan_name, &target_nick]).to_string();
+    ctx.emit(Event::Kicked {
+        by_prefix: by_prefix.to_string(),
+        channel: chan_name.to_string(),
+        target,
+        target_nick,
+        reason,
+    });
+}
+
 /// INVITE <nick> <channel>: lets the user past +i (and +k, +l) once.
+/// INVITE alone lists the channels the client is invited to (Modern IRC
+/// "INVITE message": RPL_INVITELIST, RPL_ENDOFINVITELIST).
 pub fn invite(ctx: &mut Ctx<'_>, msg: &Message) {
+    if msg.params.is_empty() {
+        return invite_list(ctx);
+    }
     let (Some(nick), Some(name)) = (msg.param(0), msg.param(1)) else {
         return ctx.need_more_params("INVITE");
     };
@@ -342,6 +466,24 @@ pub fn invite(ctx: &mut Ctx<'_>, msg: &Message) {
     });
 }
 
+/// RPL_INVITELIST for each channel with a pending invitation for the
+/// client (in name order), then RPL_ENDOFINVITELIST.
+fn invite_list(ctx: &mut Ctx<'_>) {
+    let id = ctx.client.id;
+    let mut names: Vec<String> = ctx
+        .world
+        .net
+        .channels()
+        .filter(|c| c.invited.contains(&id))
+        .map(|c| c.name.clone())
+        .collect();
+    names.sort();
+    for name in names {
+        ctx.numeric(RPL_INVITELIST, &[&name]);
+    }
+    ctx.numeric(RPL_ENDOFINVITELIST, &["End of /INVITE list"]);
+}
+
 /// RPL_TOPIC and RPL_TOPICWHOTIME for a channel with a topic.
 pub(super) fn send_topic(ctx: &mut Ctx<'_>, chan: &Channel) {
     if let Some(t) = &chan.topic {
@@ -356,6 +498,12 @@ pub(super) fn send_topic(ctx: &mut Ctx<'_>, chan: &Channel) {
 /// RPL_NAMREPLY lines (kept under 512 bytes) and RPL_ENDOFNAMES. Invisible
 /// users are left out for a requester who is not a member.
 pub(super) fn send_names(ctx: &mut Ctx<'_>, chan: &Channel) {
+    send_namreplies(ctx, chan);
+    ctx.numeric(RPL_ENDOFNAMES, &[&chan.name, "End of /NAMES list"]);
+}
+
+/// The RPL_NAMREPLY lines of [`send_names`], without the end.
+fn send_namreplies(ctx: &mut Ctx<'_>, chan: &Channel) {
     let id = ctx.client.id;
     let is_member = chan.member(id).is_some();
     let symbol = if chan.modes.secret { "@" } else { "=" };
@@ -400,7 +548,6 @@ pub(super) fn send_names(ctx: &mut Ctx<'_>, chan: &Channel) {
     if !line.is_empty() {
         ctx.numeric(RPL_NAMREPLY, &[symbol, &chan.name, &line]);
     }
-    ctx.numeric(RPL_ENDOFNAMES, &[&chan.name, "End of /NAMES list"]);
 }
 
 /// `s` cut to at most `max` bytes on a character boundary.
@@ -413,4 +560,71 @@ pub(crate) fn truncate(s: &str, max: usize) -> &str {
         end -= 1;
     }
     &s[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Channel `name` created at `created`, topic set at `topic` (if any),
+    /// with `members` members.
+    fn chan(name: &str, created: u64, topic: Option<u64>, members: u64) -> Channel {
+        let mut c = Channel::new(name, created);
+        c.topic = topic.map(|set_at| Topic {
+            text: "t".into(),
+            setter: "s".into(),
+            set_at,
+        });
+        for id in 0..members {
+            c.members.insert(id, Default::default());
+        }
+        c
+    }
+
+    fn passing<'a>(query: &str, chans: &'a [Channel], now: u64) -> Vec<&'a str> {
+        let f = ListFilter::parse(query.split(','));
+        chans
+            .iter()
+            .filter(|c| f.accepts(c, now))
+            .map(|c| c.name.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn creation_and_topic_ages_are_in_minutes() {
+        // At 1000: #a created 3 minutes ago (topic too), #b 1 minute ago
+        // (topic 30 s ago), #c just now without topic.
+        let now = 1000;
+        let chans = [
+            chan("#a", now - 180, Some(now - 180), 1),
+            chan("#b", now - 60, Some(now - 30), 2),
+            chan("#c", now, None, 3),
+        ];
+        assert_eq!(passing("C>2", &chans, now), ["#a"]);
+        assert_eq!(passing("C<2", &chans, now), ["#b", "#c"]);
+        assert_eq!(passing("C>0", &chans, now), ["#a", "#b"]);
+        assert!(passing("C<0", &chans, now).is_empty());
+        assert_eq!(passing("C>0,C<2", &chans, now), ["#b"]);
+        assert_eq!(passing("T>2", &chans, now), ["#a"]);
+        assert_eq!(passing("T<1", &chans, now), ["#b"]);
+        assert_eq!(passing("T<10", &chans, now), ["#a", "#b"]);
+        assert_eq!(passing("", &chans, now), ["#a", "#b", "#c"]);
+    }
+
+    #[test]
+    fn user_counts_and_masks_combine() {
+        let chans = [
+            chan("#chan1", 0, None, 1),
+            chan("#chan2", 0, None, 2),
+            chan("#other", 0, None, 3),
+        ];
+        assert_eq!(passing(">1", &chans, 0), ["#chan2", "#other"]);
+        assert_eq!(passing("<2", &chans, 0), ["#chan1"]);
+        assert!(passing("<0", &chans, 0).is_empty());
+        assert_eq!(passing("#c*,>1", &chans, 0), ["#chan2"]);
+        assert_eq!(passing("!#c*", &chans, 0), ["#other"]);
+        assert_eq!(passing("#CHAN1,#other,!*r", &chans, 0), ["#chan1"]);
+        // Unparsable conditions are ignored rather than taken for masks.
+        assert_eq!(passing(">x,C<y,T>", &chans, 0).len(), 3);
+    }
 }

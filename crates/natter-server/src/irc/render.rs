@@ -306,7 +306,7 @@ pub fn isupport_tokens(config: &Config) -> Vec<String> {
         "CHANMODES=beI,k,l,Cimnst".into(),
         format!("CHANNELLEN={}", l.channellen),
         "CHANTYPES=#&".into(),
-        "ELIST=U".into(),
+        "ELIST=CMNTU".into(),
         "EXCEPTS=e".into(),
         "EXTBAN=,m".into(),
         format!("HOSTLEN={}", 64),
@@ -322,7 +322,7 @@ pub fn isupport_tokens(config: &Config) -> Vec<String> {
         "SAFELIST".into(),
         "STATUSMSG=@+".into(),
         format!(
-            "TARGMAX=JOIN:,KICK:1,LIST:,MONITOR:,NAMES:1,NOTICE:{t},PART:,PRIVMSG:{t},TAGMSG:{t},WHOIS:1",
+            "TARGMAX=JOIN:,KICK:{t},LIST:,MONITOR:,NAMES:{t},NOTICE:{t},PART:,PRIVMSG:{t},TAGMSG:{t},WHOIS:1",
             t = l.max_targets
         ),
         format!("TOPICLEN={}", l.topiclen),
