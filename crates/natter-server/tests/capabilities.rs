@@ -10,28 +10,15 @@ use common::*;
 
 use natter_proto::Message;
 
-const SERVER: &str = "natter.local";
-
 /// Every capability natter offers, in the order CAP LS lists them.
 const ALL: &str = "account-notify account-tag away-notify batch cap-notify chghost \
                    draft/read-marker echo-message extended-join extended-monitor \
                    invite-notify labeled-response message-tags multi-prefix server-time \
                    setname userhost-in-names";
 
-fn params(m: &Message) -> Vec<&str> {
-    m.params.iter().map(String::as_str).collect()
-}
-
 /// Asserts `msgs` is exactly one `:natter.local CAP <expected...>`.
 fn assert_cap(msgs: &[Message], expected: &[&str]) {
-    assert_eq!(msgs.len(), 1, "expected one CAP line, got {msgs:#?}");
-    let m = &msgs[0];
-    assert_eq!(
-        (m.source.as_deref(), m.command.as_str(), params(m)),
-        (Some(SERVER), "CAP", expected.to_vec()),
-        "unexpected reply {m:#?}"
-    );
-    assert!(m.tags.is_empty(), "no tags were negotiated: {m:#?}");
+    only_untagged(msgs, SERVER, "CAP", expected);
 }
 
 /// The capability names of a space-separated list, sorted.
@@ -264,15 +251,11 @@ fn cap_errors() {
     let server = TestServer::start();
     let mut c = server.client("alice");
     // An unknown subcommand: 410 naming it.
-    let r = c.ask("CAP CLEAR");
-    assert_eq!(r.len(), 1, "{r:#?}");
-    assert_eq!(
-        (r[0].source.as_deref(), r[0].command.as_str(), params(&r[0])),
-        (
-            Some(SERVER),
-            "410",
-            vec!["alice", "CLEAR", "Invalid CAP command"]
-        )
+    only(
+        &c.ask("CAP CLEAR"),
+        SERVER,
+        "410",
+        &["alice", "CLEAR", "Invalid CAP command"],
     );
     // No subcommand, or REQ without a list: 461.
     for line in ["CAP", "CAP REQ"] {

@@ -10,48 +10,6 @@ mod common;
 use common::*;
 use natter_proto::Message;
 
-/// The source a test client `nick` gets (username `~nick`, host 127.0.0.1).
-fn src(nick: &str) -> String {
-    format!("{nick}!~{nick}@127.0.0.1")
-}
-
-/// Parses an expected line.
-fn m(line: &str) -> Message {
-    Message::parse(line).unwrap_or_else(|e| panic!("bad expected line {line:?}: {e:?}"))
-}
-
-/// Parses expected lines.
-fn ms(lines: &[&str]) -> Vec<Message> {
-    lines.iter().map(|l| m(l)).collect()
-}
-
-/// The commands of `msgs`, in order.
-fn cmds(msgs: &[Message]) -> Vec<&str> {
-    msgs.iter().map(|m| m.command.as_str()).collect()
-}
-
-/// Unix time now, to bound timestamps the server reports.
-fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
-
-/// Sends `line` and returns the raw lines answered before the sync PONG.
-fn ask_raw(c: &mut Client, line: &str) -> Vec<String> {
-    c.send(line);
-    c.send("PING raw-sync");
-    let mut seen = Vec::new();
-    loop {
-        let l = c.recv_line().expect("connection open");
-        if l.contains(" PONG ") && l.ends_with("raw-sync") {
-            return seen;
-        }
-        seen.push(l);
-    }
-}
-
 // ---- JOIN ----
 
 #[test]
@@ -248,18 +206,17 @@ fn part_with_reason_is_seen_by_peers() {
     let server = TestServer::start();
     let mut alice = server.client("alice");
     let mut bob = server.client("bob");
-    alice.ask("JOIN #c");
-    bob.ask("JOIN #c");
-    alice.sync();
-    let line = format!(":{} PART #c :off to lunch", src("bob"));
-    assert_eq!(bob.ask("PART #c :off to lunch"), ms(&[&line]));
-    assert_eq!(alice.sync(), ms(&[&line]));
+    join_all("#c", &mut [&mut alice, &mut bob]);
+    assert_echoed(
+        &mut bob,
+        "PART #c :off to lunch",
+        "PART #c :off to lunch",
+        &mut [&mut alice],
+    );
     // Without a reason, no reason parameter.
     bob.ask("JOIN #c");
     alice.sync();
-    let line = format!(":{} PART #c", src("bob"));
-    assert_eq!(bob.ask("PART #C"), ms(&[&line]));
-    assert_eq!(alice.sync(), ms(&[&line]));
+    assert_echoed(&mut bob, "PART #C", "PART #c", &mut [&mut alice]);
     let got = alice.ask("NAMES #c");
     assert_eq!(got[0], m(":natter.local 353 alice = #c :@alice"));
 }
@@ -302,18 +259,19 @@ fn topic_set_query_and_whotime() {
     let server = TestServer::start();
     let mut alice = server.client("alice");
     let mut bob = server.client("bob");
-    alice.ask("JOIN #t");
-    bob.ask("JOIN #t");
-    alice.sync();
+    join_all("#t", &mut [&mut alice, &mut bob]);
     assert_eq!(
         alice.ask("TOPIC #t"),
         ms(&[":natter.local 331 alice #t :No topic is set"])
     );
 
     let before = unix_now();
-    let line = format!(":{} TOPIC #t :Hello world", src("alice"));
-    assert_eq!(alice.ask("TOPIC #t :Hello world"), ms(&[&line]));
-    assert_eq!(bob.sync(), ms(&[&line]));
+    assert_echoed(
+        &mut alice,
+        "TOPIC #t :Hello world",
+        "TOPIC #t :Hello world",
+        &mut [&mut bob],
+    );
     let after = unix_now();
 
     let got = bob.ask("TOPIC #t");
@@ -348,9 +306,7 @@ fn topic_lock_requires_op_and_minus_t_lets_anyone() {
     let server = TestServer::start();
     let mut alice = server.client("alice");
     let mut bob = server.client("bob");
-    alice.ask("JOIN #t");
-    bob.ask("JOIN #t");
-    alice.sync();
+    join_all("#t", &mut [&mut alice, &mut bob]);
     // +t is on by default.
     assert_eq!(
         bob.ask("TOPIC #t :bob was here"),
@@ -364,9 +320,12 @@ fn topic_lock_requires_op_and_minus_t_lets_anyone() {
 
     alice.ask("MODE #t -t");
     bob.sync();
-    let line = format!(":{} TOPIC #t :bob was here", src("bob"));
-    assert_eq!(bob.ask("TOPIC #t :bob was here"), ms(&[&line]));
-    assert_eq!(alice.sync(), ms(&[&line]));
+    assert_echoed(
+        &mut bob,
+        "TOPIC #t :bob was here",
+        "TOPIC #t :bob was here",
+        &mut [&mut alice],
+    );
     let got = alice.ask("TOPIC #t");
     assert_eq!(got[1].params[..3], ["alice", "#t", &src("bob")]);
 }
@@ -376,13 +335,10 @@ fn empty_topic_clears_it() {
     let server = TestServer::start();
     let mut alice = server.client("alice");
     let mut bob = server.client("bob");
-    alice.ask("JOIN #t");
-    bob.ask("JOIN #t");
+    join_all("#t", &mut [&mut alice, &mut bob]);
     alice.ask("TOPIC #t :something");
     bob.sync();
-    let line = format!(":{} TOPIC #t :", src("alice"));
-    assert_eq!(alice.ask("TOPIC #t :"), ms(&[&line]));
-    assert_eq!(bob.sync(), ms(&[&line]));
+    assert_echoed(&mut alice, "TOPIC #t :", "TOPIC #t :", &mut [&mut bob]);
     assert_eq!(
         bob.ask("TOPIC #t"),
         ms(&[":natter.local 331 bob #t :No topic is set"])
@@ -500,7 +456,7 @@ fn long_names_replies_are_split_under_512_bytes() {
         others.push(c);
     }
     assert_eq!(alice.sync().len(), 20, "the members' JOINs");
-    let lines = ask_raw(&mut alice, "NAMES #big");
+    let lines = alice.ask_raw("NAMES #big");
     let mut seen = Vec::new();
     let (last, names) = lines.split_last().expect("some lines");
     assert_eq!(
@@ -592,16 +548,14 @@ fn kick_by_op_removes_target() {
     let mut alice = server.client("alice");
     let mut bob = server.client("bob");
     let mut carol = server.client("carol");
-    alice.ask("JOIN #k");
-    bob.ask("JOIN #k");
-    carol.ask("JOIN #k");
-    alice.sync();
-    bob.sync();
+    join_all("#k", &mut [&mut alice, &mut bob, &mut carol]);
 
-    let line = format!(":{} KICK #k bob :behave yourself", src("alice"));
-    assert_eq!(alice.ask("KICK #k bob :behave yourself"), ms(&[&line]));
-    assert_eq!(bob.sync(), ms(&[&line]));
-    assert_eq!(carol.sync(), ms(&[&line]));
+    assert_echoed(
+        &mut alice,
+        "KICK #k bob :behave yourself",
+        "KICK #k bob :behave yourself",
+        &mut [&mut bob, &mut carol],
+    );
     assert_eq!(
         carol.ask("NAMES #k"),
         ms(&[
@@ -619,9 +573,12 @@ fn kick_by_op_removes_target() {
     );
 
     // Without a reason, the kicker's nick is the reason.
-    let line = format!(":{} KICK #k carol alice", src("alice"));
-    assert_eq!(alice.ask("KICK #K carol"), ms(&[&line]));
-    assert_eq!(carol.sync(), ms(&[&line]));
+    assert_echoed(
+        &mut alice,
+        "KICK #K carol",
+        "KICK #k carol alice",
+        &mut [&mut carol],
+    );
 }
 
 #[test]
@@ -630,9 +587,7 @@ fn kick_errors() {
     let mut alice = server.client("alice");
     let mut bob = server.client("bob");
     let mut dave = server.client("dave");
-    alice.ask("JOIN #k");
-    bob.ask("JOIN #k");
-    alice.sync();
+    join_all("#k", &mut [&mut alice, &mut bob]);
     assert_eq!(
         bob.ask("KICK #k alice :no"),
         ms(&[":natter.local 482 bob #k :You're not channel operator"])
@@ -666,12 +621,13 @@ fn kick_reason_is_cut_to_kicklen() {
     let server = TestServer::with_config(|c| c.limits.kicklen = 5);
     let mut alice = server.client("alice");
     let mut bob = server.client("bob");
-    alice.ask("JOIN #k");
-    bob.ask("JOIN #k");
-    alice.sync();
-    let line = format!(":{} KICK #k bob :too l", src("alice"));
-    assert_eq!(alice.ask("KICK #k bob :too long a reason"), ms(&[&line]));
-    assert_eq!(bob.sync(), ms(&[&line]));
+    join_all("#k", &mut [&mut alice, &mut bob]);
+    assert_echoed(
+        &mut alice,
+        "KICK #k bob :too long a reason",
+        "KICK #k bob :too l",
+        &mut [&mut bob],
+    );
 }
 
 // ---- INVITE and +i ----
@@ -718,9 +674,7 @@ fn invite_errors() {
     let mut bob = server.client("bob");
     let mut carol = server.client("carol");
     let mut dave = server.client("dave");
-    alice.ask("JOIN #inv");
-    bob.ask("JOIN #inv");
-    alice.sync();
+    join_all("#inv", &mut [&mut alice, &mut bob]);
     // Without +i any member may invite.
     assert_eq!(
         bob.ask("INVITE dave #inv"),
@@ -871,9 +825,7 @@ fn channel_names_are_casemapped_rfc1459() {
     let got = bob.ask("TOPIC #FOO[1]");
     assert_eq!(got, ms(&[":natter.local 331 bob #Foo[1] :No topic is set"]));
     alice.sync();
-    let line = format!(":{} PART #Foo[1]", src("bob"));
-    assert_eq!(bob.ask("PART #foo{1}"), ms(&[&line]));
-    assert_eq!(alice.sync(), ms(&[&line]));
+    assert_echoed(&mut bob, "PART #foo{1}", "PART #Foo[1]", &mut [&mut alice]);
 }
 
 // ---- replies stay well-formed ----

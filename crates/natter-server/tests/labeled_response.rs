@@ -10,57 +10,11 @@
 mod common;
 use common::*;
 
-use std::sync::atomic::{AtomicU32, Ordering};
-
 use natter_proto::Message;
-use natter_server::config::Oper;
-
-const SERVER: &str = "natter.local";
 
 /// The caps a labeled-response client negotiates (labeled-response
 /// depends on batch).
 const LR: &str = "labeled-response batch";
-
-fn params(m: &Message) -> Vec<&str> {
-    m.params.iter().map(String::as_str).collect()
-}
-
-/// A client registered as `nick` with `caps` (space-separated) enabled.
-fn client_with(server: &TestServer, nick: &str, caps: &str) -> Client {
-    let mut c = server.connect();
-    if !caps.is_empty() {
-        c.send(&format!("CAP REQ :{caps}"));
-        let ack = c.expect("CAP");
-        assert_eq!(params(&ack), ["*", "ACK", caps], "{ack:#?}");
-        c.send("CAP END");
-    }
-    c.register(nick);
-    c
-}
-
-/// Sends `line`, then a PING, and returns the raw lines received before
-/// its PONG: labels and batches are checked byte for byte.
-fn ask_raw(c: &mut Client, line: &str) -> Vec<String> {
-    static N: AtomicU32 = AtomicU32::new(0);
-    let token = format!("raw-{}", N.fetch_add(1, Ordering::Relaxed));
-    c.send(line);
-    c.send(&format!("PING {token}"));
-    let mut lines = Vec::new();
-    loop {
-        let l = c
-            .recv_line()
-            .unwrap_or_else(|| panic!("closed; got {lines:#?}"));
-        if l == format!(":{SERVER} PONG {SERVER} {token}") {
-            return lines;
-        }
-        lines.push(l);
-    }
-}
-
-/// Parses a received line.
-fn parse(line: &str) -> Message {
-    Message::parse(line).unwrap_or_else(|e| panic!("unparsable {line:?}: {e:?}"))
-}
 
 /// Checks `lines` is one labeled `labeled-response` batch: the opening
 /// `BATCH +id labeled-response` with exactly the label tag (`label_tag`
@@ -84,19 +38,15 @@ fn unbatch(lines: &[String], label_tag: &str) -> (String, Vec<Message>) {
     let inner = lines[1..lines.len() - 1]
         .iter()
         .map(|l| {
-            let mut m = parse(l);
-            assert_eq!(m.tags[0].key, "batch", "{l:?}");
-            assert_eq!(m.tags[0].value.as_deref(), Some(id.as_str()), "{l:?}");
-            assert!(m.tags.iter().all(|t| t.key != "label"), "{l:?}");
-            m.tags.remove(0);
-            m
+            let mut msg = m(l);
+            assert_eq!(msg.tags[0].key, "batch", "{l:?}");
+            assert_eq!(msg.tags[0].value.as_deref(), Some(id.as_str()), "{l:?}");
+            assert!(msg.tags.iter().all(|t| t.key != "label"), "{l:?}");
+            msg.tags.remove(0);
+            msg
         })
         .collect();
     (id, inner)
-}
-
-fn commands(msgs: &[Message]) -> Vec<&str> {
-    msgs.iter().map(|m| m.command.as_str()).collect()
 }
 
 // ---- single line, ACK ----
@@ -106,21 +56,21 @@ fn a_single_reply_line_carries_the_label() {
     let server = TestServer::start();
     let mut alice = client_with(&server, "alice", LR);
     assert_eq!(
-        ask_raw(&mut alice, "@label=l1 PRIVMSG nobody :hi"),
+        alice.ask_raw("@label=l1 PRIVMSG nobody :hi"),
         ["@label=l1 :natter.local 401 alice nobody :No such nick/channel"]
     );
     assert_eq!(
-        ask_raw(&mut alice, "@label=l2 PING tok"),
+        alice.ask_raw("@label=l2 PING tok"),
         ["@label=l2 :natter.local PONG natter.local tok"]
     );
     // Other tags of the command do not get in the way.
     assert_eq!(
-        ask_raw(&mut alice, "@+x=1;label=l3;example.com/y AWAY :gone"),
+        alice.ask_raw("@+x=1;label=l3;example.com/y AWAY :gone"),
         ["@label=l3 :natter.local 306 alice :You have been marked as being away"]
     );
     // An unlabeled command from the same client gets a plain reply.
     assert_eq!(
-        ask_raw(&mut alice, "AWAY"),
+        alice.ask_raw("AWAY"),
         [":natter.local 305 alice :You are no longer marked as being away"]
     );
 }
@@ -138,7 +88,7 @@ fn a_command_without_reply_gets_a_labeled_ack() {
         ("@label=a5 NICK alice", "a5"),
     ] {
         assert_eq!(
-            ask_raw(&mut alice, line),
+            alice.ask_raw(line),
             [format!("@label={label} :natter.local ACK")],
             "{line}"
         );
@@ -149,7 +99,7 @@ fn a_command_without_reply_gets_a_labeled_ack() {
     assert!(r[0].tags.is_empty(), "{r:#?}");
     assert_eq!(params(&r[0]), ["bob", "hi"]);
     // Unlabeled, a command without reply stays silent.
-    assert!(ask_raw(&mut alice, "PONG whatever").is_empty());
+    assert!(alice.ask_raw("PONG whatever").is_empty());
 }
 
 // ---- batches ----
@@ -159,9 +109,9 @@ fn several_reply_lines_come_in_a_labeled_batch() {
     let server = TestServer::start();
     let mut alice = client_with(&server, "alice", LR);
     let _bob = server.client("bob");
-    let lines = ask_raw(&mut alice, "@label=w1 WHOIS bob");
+    let lines = alice.ask_raw("@label=w1 WHOIS bob");
     let (id1, inner) = unbatch(&lines, "label=w1");
-    assert_eq!(commands(&inner), ["311", "312", "317", "318"], "{lines:#?}");
+    assert_eq!(cmds(&inner), ["311", "312", "317", "318"], "{lines:#?}");
     for m in &inner {
         assert_eq!(m.source.as_deref(), Some(SERVER));
         assert_eq!(params(m)[..2], ["alice", "bob"]);
@@ -171,10 +121,10 @@ fn several_reply_lines_come_in_a_labeled_batch() {
         ["alice", "bob", "~bob", "127.0.0.1", "*", "Real bob"]
     );
     // A second batch gets a new reference.
-    let lines = ask_raw(&mut alice, "@label=w2 WHOIS nobody");
+    let lines = alice.ask_raw("@label=w2 WHOIS nobody");
     let (id2, inner) = unbatch(&lines, "label=w2");
     assert_ne!(id1, id2);
-    assert_eq!(commands(&inner), ["401", "318"]);
+    assert_eq!(cmds(&inner), ["401", "318"]);
 }
 
 #[test]
@@ -183,9 +133,9 @@ fn a_batch_holds_event_lines_too_and_others_see_them_plain() {
     let mut alice = client_with(&server, "alice", "labeled-response batch server-time");
     let mut bob = client_with(&server, "bob", "server-time");
     bob.ask("JOIN #x");
-    let lines = ask_raw(&mut alice, "@label=j JOIN #x");
+    let lines = alice.ask_raw("@label=j JOIN #x");
     let (_, inner) = unbatch(&lines, "label=j");
-    assert_eq!(commands(&inner), ["JOIN", "353", "366"], "{lines:#?}");
+    assert_eq!(cmds(&inner), ["JOIN", "353", "366"], "{lines:#?}");
     let join = &inner[0];
     assert_eq!(join.source.as_deref(), Some("alice!~alice@127.0.0.1"));
     assert_eq!(params(join), ["#x"]);
@@ -209,21 +159,21 @@ fn label_values_round_trip_through_escaping() {
     let mut alice = client_with(&server, "alice", LR);
     // `a;b c\d` on the wire: `a\:b\sc\\d`.
     let wire = r"a\:b\sc\\d";
-    let lines = ask_raw(&mut alice, &format!("@label={wire} PING t"));
+    let lines = alice.ask_raw(&format!("@label={wire} PING t"));
     assert_eq!(
         lines,
         [format!("@label={wire} :natter.local PONG natter.local t")]
     );
-    assert_eq!(parse(&lines[0]).tags[0].value.as_deref(), Some(r"a;b c\d"));
+    assert_eq!(m(&lines[0]).tags[0].value.as_deref(), Some(r"a;b c\d"));
     assert_eq!(
-        ask_raw(&mut alice, &format!("@label={wire} PONG t")),
+        alice.ask_raw(&format!("@label={wire} PONG t")),
         [format!("@label={wire} :natter.local ACK")]
     );
-    let lines = ask_raw(&mut alice, &format!("@label={wire} WHOIS nobody"));
+    let lines = alice.ask_raw(&format!("@label={wire} WHOIS nobody"));
     unbatch(&lines, &format!("label={wire}"));
     // Characters that need no escaping pass unchanged.
     assert_eq!(
-        ask_raw(&mut alice, "@label=x+y=z,1 PONG t"),
+        alice.ask_raw("@label=x+y=z,1 PONG t"),
         ["@label=x+y=z,1 :natter.local ACK"]
     );
 }
@@ -237,15 +187,12 @@ fn labels_are_ignored_without_the_capability() {
     for caps in ["", "batch message-tags"] {
         let mut c = client_with(&server, "alice", caps);
         assert_eq!(
-            ask_raw(&mut c, "@label=x PING t"),
+            c.ask_raw("@label=x PING t"),
             [":natter.local PONG natter.local t"],
             "caps {caps:?}"
         );
-        assert!(
-            ask_raw(&mut c, "@label=y PONG t").is_empty(),
-            "caps {caps:?}"
-        );
-        let lines = ask_raw(&mut c, "@label=z WHOIS nobody");
+        assert!(c.ask_raw("@label=y PONG t").is_empty(), "caps {caps:?}");
+        let lines = c.ask_raw("@label=z WHOIS nobody");
         assert_eq!(
             lines,
             [
@@ -261,43 +208,25 @@ fn labels_are_ignored_without_the_capability() {
 
 // ---- deferred work (OPER) ----
 
-/// An argon2id PHC hash of `password` with deliberately cheap parameters.
-fn cheap_hash(password: &str) -> String {
-    use argon2::password_hash::{PasswordHasher, SaltString};
-    let params = argon2::Params::new(8, 1, 1, None).unwrap();
-    let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
-    let salt = SaltString::encode_b64(b"natter-test-salt").unwrap();
-    argon
-        .hash_password(password.as_bytes(), &salt)
-        .unwrap()
-        .to_string()
-}
-
 #[test]
 fn labeled_oper_is_answered_with_its_label_after_the_password_check() {
-    let server = TestServer::with_config(|c| {
-        c.opers.push(Oper {
-            name: "root".into(),
-            password: cheap_hash("hunter2"),
-            host: "*@*".into(),
-        })
-    });
+    let server = server_with_root(|_| {});
     let mut alice = client_with(&server, "alice", LR);
     // A wrong password: one labeled 464.
     assert_eq!(
-        ask_raw(&mut alice, "@label=o1 OPER root wrong"),
+        alice.ask_raw("@label=o1 OPER root wrong"),
         ["@label=o1 :natter.local 464 alice :Password incorrect"]
     );
     // The right one: MODE and 381 in one labeled batch. A labeled command
     // pipelined right behind it keeps its own label.
     alice.send_raw(b"@label=o2 OPER root hunter2\r\n@label=o3 PING after\r\n");
-    let lines = ask_raw(&mut alice, "PING flush");
+    let lines = alice.ask_raw("PING flush");
     let pong = format!(":{SERVER} PONG {SERVER} flush");
     let lines: Vec<String> = lines.into_iter().filter(|l| *l != pong).collect();
     let n = lines.len();
     assert!(n >= 4, "{lines:#?}");
     let (_, inner) = unbatch(&lines[..n - 1], "label=o2");
-    assert_eq!(commands(&inner), ["MODE", "381"], "{lines:#?}");
+    assert_eq!(cmds(&inner), ["MODE", "381"], "{lines:#?}");
     assert_eq!(params(&inner[0]), ["alice", "+o"]);
     assert_eq!(
         lines[n - 1],

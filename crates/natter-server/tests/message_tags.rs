@@ -12,41 +12,6 @@ use common::*;
 
 use natter_proto::Message;
 
-const SERVER: &str = "natter.local";
-
-fn params(m: &Message) -> Vec<&str> {
-    m.params.iter().map(String::as_str).collect()
-}
-
-/// `nick!~nick@127.0.0.1`, the prefix of a test client.
-fn prefix(nick: &str) -> String {
-    format!("{nick}!~{nick}@127.0.0.1")
-}
-
-/// A client registered as `nick` with `caps` (space-separated) enabled.
-fn client_with(server: &TestServer, nick: &str, caps: &str) -> Client {
-    let mut c = server.connect();
-    if !caps.is_empty() {
-        c.send(&format!("CAP REQ :{caps}"));
-        let ack = c.expect("CAP");
-        assert_eq!(params(&ack), ["*", "ACK", caps], "{ack:#?}");
-        c.send("CAP END");
-    }
-    c.register(nick);
-    c
-}
-
-/// Makes everyone in `clients` join `chan`, in order, and drains the joins.
-fn join_all(chan: &str, clients: &mut [&mut Client]) {
-    for c in clients.iter_mut() {
-        c.send(&format!("JOIN {chan}"));
-        c.expect("366");
-    }
-    for c in clients.iter_mut() {
-        c.sync();
-    }
-}
-
 /// The tags of `m` as `(key, value)` pairs, in order.
 fn tags(m: &Message) -> Vec<(&str, Option<&str>)> {
     m.tags
@@ -62,19 +27,6 @@ fn tag<'a>(m: &'a Message, key: &str) -> &'a str {
         .find(|t| t.key == key)
         .and_then(|t| t.value.as_deref())
         .unwrap_or_else(|| panic!("no {key} tag on {m:#?}"))
-}
-
-/// Asserts `msgs` is exactly one message `:source command params...` and
-/// returns it.
-fn only<'a>(msgs: &'a [Message], source: &str, command: &str, expected: &[&str]) -> &'a Message {
-    assert_eq!(msgs.len(), 1, "expected one {command}, got {msgs:#?}");
-    let m = &msgs[0];
-    assert_eq!(
-        (m.source.as_deref(), m.command.as_str(), params(m)),
-        (Some(source), command, expected.to_vec()),
-        "unexpected message {m:#?}"
-    );
-    m
 }
 
 /// Asserts `t` is a server-time value: `YYYY-MM-DDThh:mm:ss.sssZ`, UTC.
@@ -121,7 +73,7 @@ fn client_only_tags_are_relayed_on_privmsg_and_notice_to_message_tags_clients() 
             format!("@+example=raw+:=,escaped\\:\\s\\\\;+example.com/reply=123 {cmd} #c :tagged");
         assert!(alice.ask(&sent).is_empty());
         let r = bob.sync();
-        let m = only(&r, &prefix("alice"), cmd, &["#c", "tagged"]);
+        let m = only(&r, &src("alice"), cmd, &["#c", "tagged"]);
         let id = tag(m, "msgid");
         assert_eq!(
             tags(m),
@@ -134,19 +86,16 @@ fn client_only_tags_are_relayed_on_privmsg_and_notice_to_message_tags_clients() 
         );
         // Without the capability: the plain line, no tags at all.
         let r = carol.sync();
-        let m = only(&r, &prefix("alice"), cmd, &["#c", "tagged"]);
-        assert!(m.tags.is_empty(), "{m:#?}");
+        only_untagged(&r, &src("alice"), cmd, &["#c", "tagged"]);
     }
     // The same to a nick.
     assert!(alice.ask("@+x=1 PRIVMSG bob :direct").is_empty());
     let r = bob.sync();
-    let m = only(&r, &prefix("alice"), "PRIVMSG", &["bob", "direct"]);
+    let m = only(&r, &src("alice"), "PRIVMSG", &["bob", "direct"]);
     assert_eq!(tags(m)[1..], [("+x", Some("1"))]);
     assert!(alice.ask("@+x=1 PRIVMSG carol :direct").is_empty());
     let r = carol.sync();
-    assert!(only(&r, &prefix("alice"), "PRIVMSG", &["carol", "direct"])
-        .tags
-        .is_empty());
+    only_untagged(&r, &src("alice"), "PRIVMSG", &["carol", "direct"]);
 }
 
 #[test]
@@ -158,7 +107,7 @@ fn tagmsg_reaches_only_message_tags_clients() {
     join_all("#c", &mut [&mut alice, &mut bob, &mut carol]);
     assert!(alice.ask("@+typing=active TAGMSG #c").is_empty());
     let r = bob.sync();
-    let m = only(&r, &prefix("alice"), "TAGMSG", &["#c"]);
+    let m = only(&r, &src("alice"), "TAGMSG", &["#c"]);
     assert_eq!(
         tags(m),
         [
@@ -172,7 +121,7 @@ fn tagmsg_reaches_only_message_tags_clients() {
     // To nicks: delivered to bob, silently not to carol (no error either).
     assert!(alice.ask("@+typing=paused TAGMSG bob,carol").is_empty());
     let r = bob.sync();
-    let m = only(&r, &prefix("alice"), "TAGMSG", &["bob"]);
+    let m = only(&r, &src("alice"), "TAGMSG", &["bob"]);
     assert_eq!(tags(m)[1..], [("+typing", Some("paused"))]);
     carol.assert_quiet();
     // TAGMSG follows PRIVMSG's rules: errors for missing targets.
@@ -197,7 +146,7 @@ fn tags_without_the_client_only_prefix_are_not_relayed() {
                 account=mallory;bot;+ok=yes PRIVMSG bob :hi";
     assert!(alice.ask(sent).is_empty());
     let r = bob.sync();
-    let m = only(&r, &prefix("alice"), "PRIVMSG", &["bob", "hi"]);
+    let m = only(&r, &src("alice"), "PRIVMSG", &["bob", "hi"]);
     let keys: Vec<&str> = m.tags.iter().map(|t| t.key.as_str()).collect();
     assert_eq!(keys, ["time", "msgid", "+ok"], "{m:#?}");
     assert_ne!(tag(m, "msgid"), "forged");
@@ -212,7 +161,7 @@ fn client_only_tags_from_a_client_without_message_tags_are_dropped() {
     let mut bob = client_with(&server, "bob", "message-tags");
     assert!(alice.ask("@+sneaky=1 PRIVMSG bob :hi").is_empty());
     let r = bob.sync();
-    let m = only(&r, &prefix("alice"), "PRIVMSG", &["bob", "hi"]);
+    let m = only(&r, &src("alice"), "PRIVMSG", &["bob", "hi"]);
     let keys: Vec<&str> = m.tags.iter().map(|t| t.key.as_str()).collect();
     assert_eq!(keys, ["msgid"], "{m:#?}");
 }
@@ -236,10 +185,10 @@ fn msgid_is_shared_by_every_copy_and_unique_per_message() {
     ] {
         // The echo is alice's only reply.
         let echo = alice.ask(line);
-        let id = tag(only(&echo, &prefix("alice"), cmd, &expected), "msgid").to_string();
+        let id = tag(only(&echo, &src("alice"), cmd, &expected), "msgid").to_string();
         for c in [&mut bob, &mut carol] {
             let r = c.sync();
-            let m = only(&r, &prefix("alice"), cmd, &expected);
+            let m = only(&r, &src("alice"), cmd, &expected);
             assert_eq!(tag(m, "msgid"), id, "[{}] {line}", c.nick);
         }
         if cmd == "TAGMSG" {
@@ -247,7 +196,7 @@ fn msgid_is_shared_by_every_copy_and_unique_per_message() {
         } else {
             // msgid is a message tag: only for message-tags clients.
             let r = dave.sync();
-            assert!(only(&r, &prefix("alice"), cmd, &expected).tags.is_empty());
+            only_untagged(&r, &src("alice"), cmd, &expected);
         }
         assert!(
             !id.is_empty() && !seen.contains(&id),
@@ -258,13 +207,13 @@ fn msgid_is_shared_by_every_copy_and_unique_per_message() {
     // Private messages get one too, and differ from the channel's.
     let echo = alice.ask("PRIVMSG bob :private");
     let id = tag(
-        only(&echo, &prefix("alice"), "PRIVMSG", &["bob", "private"]),
+        only(&echo, &src("alice"), "PRIVMSG", &["bob", "private"]),
         "msgid",
     );
     let r = bob.sync();
     assert_eq!(
         tag(
-            only(&r, &prefix("alice"), "PRIVMSG", &["bob", "private"]),
+            only(&r, &src("alice"), "PRIVMSG", &["bob", "private"]),
             "msgid"
         ),
         id
@@ -283,20 +232,18 @@ fn server_time_tags_every_copy_with_the_same_utc_millisecond_time() {
     let mut dave = server.client("dave");
     join_all("#c", &mut [&mut alice, &mut bob, &mut carol, &mut dave]);
     let echo = alice.ask("PRIVMSG #c :when?");
-    let m = only(&echo, &prefix("alice"), "PRIVMSG", &["#c", "when?"]);
+    let m = only(&echo, &src("alice"), "PRIVMSG", &["#c", "when?"]);
     assert_eq!(m.tags[0].key, "time", "{m:#?}");
     let time = tag(m, "time").to_string();
     assert_time_format(&time);
     let r = bob.sync();
-    let m = only(&r, &prefix("alice"), "PRIVMSG", &["#c", "when?"]);
+    let m = only(&r, &src("alice"), "PRIVMSG", &["#c", "when?"]);
     assert_eq!(tags(m), [("time", Some(time.as_str()))]);
     let r = carol.sync();
-    let m = only(&r, &prefix("alice"), "PRIVMSG", &["#c", "when?"]);
+    let m = only(&r, &src("alice"), "PRIVMSG", &["#c", "when?"]);
     assert_eq!(tag(m, "time"), time);
     let r = dave.sync();
-    assert!(only(&r, &prefix("alice"), "PRIVMSG", &["#c", "when?"])
-        .tags
-        .is_empty());
+    only_untagged(&r, &src("alice"), "PRIVMSG", &["#c", "when?"]);
 
     // Not only messages: a JOIN is stamped too (for the joiner as well).
     let mut eve = client_with(&server, "eve", "server-time");
@@ -306,10 +253,10 @@ fn server_time_tags_every_copy_with_the_same_utc_millisecond_time() {
     let t = tag(join, "time").to_string();
     assert_time_format(&t);
     let r = bob.sync();
-    let m = only(&r, &prefix("eve"), "JOIN", &["#c"]);
+    let m = only(&r, &src("eve"), "JOIN", &["#c"]);
     assert_eq!(tag(m, "time"), t);
     let r = dave.sync();
-    assert!(only(&r, &prefix("eve"), "JOIN", &["#c"]).tags.is_empty());
+    only_untagged(&r, &src("eve"), "JOIN", &["#c"]);
 }
 
 // ---- echo-message ----
@@ -327,16 +274,15 @@ fn echo_message_returns_channel_and_private_messages_to_the_sender() {
         ("NOTICE BOB :psst", "NOTICE", vec!["bob", "psst"]),
     ] {
         let echo = alice.ask(line);
-        let m = only(&echo, &prefix("alice"), cmd, &expected);
-        assert!(m.tags.is_empty(), "{m:#?}");
+        only_untagged(&echo, &src("alice"), cmd, &expected);
         let r = bob.sync();
-        only(&r, &prefix("alice"), cmd, &expected);
+        only(&r, &src("alice"), cmd, &expected);
     }
     // Without echo-message, nothing comes back; refused messages are not
     // echoed either.
     assert!(bob.ask("PRIVMSG #c :hi").is_empty());
     let r = alice.sync();
-    only(&r, &prefix("bob"), "PRIVMSG", &["#c", "hi"]);
+    only(&r, &src("bob"), "PRIVMSG", &["#c", "hi"]);
     let r = alice.ask("PRIVMSG nobody :lost");
     only(
         &r,
@@ -363,12 +309,12 @@ fn echo_message_with_labeled_response_labels_only_the_echo() {
     ] {
         let label = &line[7..9];
         let echo = alice.ask(line);
-        let m = only(&echo, &prefix("alice"), cmd, &expected);
+        let m = only(&echo, &src("alice"), cmd, &expected);
         assert_eq!(m.tags[0].key, "label", "label comes first: {m:#?}");
         assert_eq!(tag(m, "label"), label);
         let id = tag(m, "msgid");
         let r = bob.sync();
-        let got = only(&r, &prefix("alice"), cmd, &expected);
+        let got = only(&r, &src("alice"), cmd, &expected);
         assert_eq!(tag(got, "msgid"), id);
         assert!(got.tags.iter().all(|t| t.key != "label"), "{got:#?}");
     }
@@ -383,9 +329,7 @@ fn labeled_message_without_echo_is_acknowledged() {
     let ack = only(&r, SERVER, "ACK", &[]);
     assert_eq!(tags(ack), [("label", Some("q"))]);
     let r = bob.sync();
-    assert!(only(&r, &prefix("alice"), "PRIVMSG", &["bob", "hi"])
-        .tags
-        .is_empty());
+    only_untagged(&r, &src("alice"), "PRIVMSG", &["bob", "hi"]);
 }
 
 #[test]
@@ -410,7 +354,7 @@ fn message_to_oneself_is_delivered_and_only_the_echo_is_labeled() {
     let r = echo.ask("@label=s2 PRIVMSG echo :note to self");
     assert_eq!(r.len(), 2, "the delivery and the labeled echo: {r:#?}");
     for m in &r {
-        assert_eq!(m.source.as_deref(), Some(prefix("echo").as_str()));
+        assert_eq!(m.source.as_deref(), Some(src("echo").as_str()));
         assert_eq!(
             (m.command.as_str(), params(m)),
             ("PRIVMSG", vec!["echo", "note to self"])
@@ -422,7 +366,7 @@ fn message_to_oneself_is_delivered_and_only_the_echo_is_labeled() {
 
     // Unlabeled: once without echo-message, twice (sent and received) with.
     let r = plain.ask("PRIVMSG plain :again");
-    only(&r, &prefix("plain"), "PRIVMSG", &["plain", "again"]);
+    only(&r, &src("plain"), "PRIVMSG", &["plain", "again"]);
     let r = echo.ask("PRIVMSG echo :again");
     assert_eq!(r.len(), 2, "{r:#?}");
 }
@@ -436,37 +380,23 @@ fn bot_mode_marks_messages_whois_and_who() {
     let mut robo = server.client("robo");
     let mut carol = server.client("carol");
     // ISUPPORT advertises the mode letter.
-    let mut c = server.connect();
-    c.send("NICK dave");
-    c.send("USER dave 0 * :Real dave");
-    let mut isupport = Vec::new();
-    loop {
-        let m = c.recv();
-        if m.command == "005" {
-            isupport.extend(m.params[1..m.params.len() - 1].iter().cloned());
-        }
-        if m.command == "376" || m.command == "422" {
-            break;
-        }
-    }
-    assert!(isupport.iter().any(|t| t == "BOT=B"), "{isupport:?}");
+    let tokens = isupport(&server);
+    assert!(tokens.iter().any(|t| t == "BOT=B"), "{tokens:?}");
 
     join_all("#c", &mut [&mut alice, &mut robo, &mut carol]);
     let r = robo.ask("MODE robo +B");
     only(&r, "robo", "MODE", &["robo", "+B"]);
     assert!(robo.ask("PRIVMSG #c :beep").is_empty());
     let r = alice.sync();
-    let m = only(&r, &prefix("robo"), "PRIVMSG", &["#c", "beep"]);
+    let m = only(&r, &src("robo"), "PRIVMSG", &["#c", "beep"]);
     assert_eq!(tags(m), [("msgid", Some(tag(m, "msgid"))), ("bot", None)]);
     // The tag is only for message-tags clients.
     let r = carol.sync();
-    assert!(only(&r, &prefix("robo"), "PRIVMSG", &["#c", "beep"])
-        .tags
-        .is_empty());
+    only_untagged(&r, &src("robo"), "PRIVMSG", &["#c", "beep"]);
     // On every message kind.
     assert!(robo.ask("NOTICE alice :boop").is_empty());
     let r = alice.sync();
-    let m = only(&r, &prefix("robo"), "NOTICE", &["alice", "boop"]);
+    let m = only(&r, &src("robo"), "NOTICE", &["alice", "boop"]);
     assert!(m.tags.iter().any(|t| t.key == "bot" && t.value.is_none()));
 
     // WHOIS: RPL_WHOISBOT (335) <nick> <target> :<text>.
@@ -488,7 +418,7 @@ fn bot_mode_marks_messages_whois_and_who() {
     only(&r, "robo", "MODE", &["robo", "-B"]);
     assert!(robo.ask("PRIVMSG #c :human now").is_empty());
     let r = alice.sync();
-    let m = only(&r, &prefix("robo"), "PRIVMSG", &["#c", "human now"]);
+    let m = only(&r, &src("robo"), "PRIVMSG", &["#c", "human now"]);
     assert!(m.tags.iter().all(|t| t.key != "bot"), "{m:#?}");
     assert!(with_command(&carol.ask("WHOIS robo"), "335").is_empty());
 }

@@ -7,56 +7,6 @@
 mod common;
 use common::*;
 
-use natter_proto::Message;
-
-const SERVER: &str = "natter.local";
-
-fn params(m: &Message) -> Vec<&str> {
-    m.params.iter().map(String::as_str).collect()
-}
-
-/// Asserts `m` is exactly `:source command params...`.
-fn assert_msg(m: &Message, source: &str, command: &str, expected: &[&str]) {
-    assert_eq!(
-        (m.source.as_deref(), m.command.as_str(), params(m)),
-        (Some(source), command, expected.to_vec()),
-        "unexpected message {m:#?}"
-    );
-}
-
-fn assert_numeric(m: &Message, code: &str, expected: &[&str]) {
-    assert_msg(m, SERVER, code, expected);
-}
-
-/// `nick!~nick@127.0.0.1`, the prefix of a test client.
-fn prefix(nick: &str) -> String {
-    format!("{nick}!~{nick}@127.0.0.1")
-}
-
-/// Asserts `c` received exactly `expected` (as `(command, params)` from
-/// `from`) since its last sync.
-fn assert_got(c: &mut Client, from: &str, command: &str, expected: &[&str]) {
-    let got = c.sync();
-    assert_eq!(
-        got.len(),
-        1,
-        "[{}] expected one message, got {got:#?}",
-        c.nick
-    );
-    assert_msg(&got[0], &prefix(from), command, expected);
-}
-
-/// Makes everyone in `clients` join `chan`, in order, and drains the joins.
-fn join_all(chan: &str, clients: &mut [&mut Client]) {
-    for c in clients.iter_mut() {
-        c.send(&format!("JOIN {chan}"));
-        c.expect("366");
-    }
-    for c in clients.iter_mut() {
-        c.sync();
-    }
-}
-
 // ---- delivery ----
 
 #[test]
@@ -133,8 +83,8 @@ fn several_targets_in_one_command() {
     assert!(carol.ask("NOTICE bob,#b :twice").is_empty());
     let got = bob.sync();
     assert_eq!(got.len(), 2, "{got:#?}");
-    assert_msg(&got[0], &prefix("carol"), "NOTICE", &["bob", "twice"]);
-    assert_msg(&got[1], &prefix("carol"), "NOTICE", &["#b", "twice"]);
+    assert_msg(&got[0], &src("carol"), "NOTICE", &["bob", "twice"]);
+    assert_msg(&got[1], &src("carol"), "NOTICE", &["#b", "twice"]);
     // Errors for some targets do not stop the others.
     let r = alice.ask("PRIVMSG nobody,dave,#b :mixed");
     let errs: Vec<(&str, Vec<&str>)> = r.iter().map(|m| (m.command.as_str(), params(m))).collect();
@@ -157,8 +107,7 @@ fn too_many_targets_gets_407() {
     let mut carol = server.client("carol");
     let mut dave = server.client("dave");
     let r = alice.ask("PRIVMSG bob,carol,dave :hi");
-    assert_eq!(r.len(), 1, "{r:#?}");
-    assert_numeric(&r[0], "407", &["alice", "dave", "Too many targets"]);
+    only(&r, SERVER, "407", &["alice", "dave", "Too many targets"]);
     assert_got(&mut bob, "alice", "PRIVMSG", &["bob", "hi"]);
     assert_got(&mut carol, "alice", "PRIVMSG", &["carol", "hi"]);
     dave.assert_quiet();
@@ -214,8 +163,12 @@ fn statusmsg_obeys_the_channel_rules() {
     let mut outsider = server.client("outsider");
     join_all("#s", &mut [&mut op]);
     let r = outsider.ask("PRIVMSG @#s :let me in");
-    assert_eq!(r.len(), 1, "{r:#?}");
-    assert_numeric(&r[0], "404", &["outsider", "#s", "Cannot send to channel"]);
+    only(
+        &r,
+        SERVER,
+        "404",
+        &["outsider", "#s", "Cannot send to channel"],
+    );
     op.assert_quiet();
 }
 
@@ -230,8 +183,12 @@ fn no_external_messages_blocks_outsiders_with_404() {
     join_all("#n", &mut [&mut alice, &mut bob]);
     // New channels are +n.
     let r = outsider.ask("PRIVMSG #n :hello?");
-    assert_eq!(r.len(), 1, "{r:#?}");
-    assert_numeric(&r[0], "404", &["outsider", "#n", "Cannot send to channel"]);
+    only(
+        &r,
+        SERVER,
+        "404",
+        &["outsider", "#n", "Cannot send to channel"],
+    );
     alice.assert_quiet();
     bob.assert_quiet();
     // Without +n an outsider may speak.
@@ -254,8 +211,12 @@ fn moderated_blocks_unvoiced_members_with_404() {
     plain.sync();
 
     let r = plain.ask("PRIVMSG #m :can I talk?");
-    assert_eq!(r.len(), 1, "{r:#?}");
-    assert_numeric(&r[0], "404", &["plain", "#m", "Cannot send to channel"]);
+    only(
+        &r,
+        SERVER,
+        "404",
+        &["plain", "#m", "Cannot send to channel"],
+    );
     op.assert_quiet();
     voiced.assert_quiet();
 
@@ -288,8 +249,7 @@ fn bans_block_members_with_404() {
     carol.sync();
 
     let r = bob.ask("PRIVMSG #b :am I banned?");
-    assert_eq!(r.len(), 1, "{r:#?}");
-    assert_numeric(&r[0], "404", &["bob", "#b", "Cannot send to channel"]);
+    only(&r, SERVER, "404", &["bob", "#b", "Cannot send to channel"]);
     op.assert_quiet();
     carol.assert_quiet();
     // The ban matches case-insensitively.
@@ -346,11 +306,19 @@ fn privmsg_to_unknown_targets_gets_401() {
     let server = TestServer::start();
     let mut alice = server.client("alice");
     let r = alice.ask("PRIVMSG nobody :hi");
-    assert_eq!(r.len(), 1, "{r:#?}");
-    assert_numeric(&r[0], "401", &["alice", "nobody", "No such nick/channel"]);
+    only(
+        &r,
+        SERVER,
+        "401",
+        &["alice", "nobody", "No such nick/channel"],
+    );
     let r = alice.ask("PRIVMSG #nowhere :hi");
-    assert_eq!(r.len(), 1, "{r:#?}");
-    assert_numeric(&r[0], "401", &["alice", "#nowhere", "No such nick/channel"]);
+    only(
+        &r,
+        SERVER,
+        "401",
+        &["alice", "#nowhere", "No such nick/channel"],
+    );
 }
 
 #[test]
@@ -384,16 +352,16 @@ fn away_sets_and_clears_with_306_and_305() {
     let server = TestServer::start();
     let mut alice = server.client("alice");
     let r = alice.ask("AWAY :out to lunch");
-    assert_eq!(r.len(), 1, "{r:#?}");
-    assert_numeric(
-        &r[0],
+    only(
+        &r,
+        SERVER,
         "306",
         &["alice", "You have been marked as being away"],
     );
     let r = alice.ask("AWAY");
-    assert_eq!(r.len(), 1, "{r:#?}");
-    assert_numeric(
-        &r[0],
+    only(
+        &r,
+        SERVER,
         "305",
         &["alice", "You are no longer marked as being away"],
     );
@@ -414,8 +382,7 @@ fn privmsg_to_away_user_gets_301_but_notice_does_not() {
     let mut bob = server.client("bob");
     alice.ask("AWAY :out to lunch");
     let r = bob.ask("PRIVMSG alice :you there?");
-    assert_eq!(r.len(), 1, "{r:#?}");
-    assert_numeric(&r[0], "301", &["bob", "alice", "out to lunch"]);
+    only(&r, SERVER, "301", &["bob", "alice", "out to lunch"]);
     // The message is still delivered.
     assert_got(&mut alice, "bob", "PRIVMSG", &["alice", "you there?"]);
 
@@ -463,12 +430,7 @@ fn messages_from_one_sender_keep_their_order() {
     assert_eq!(got.len(), 200, "{got:#?}");
     for (i, m) in got.iter().enumerate() {
         let target = if i % 2 == 0 { "bob" } else { "#order" };
-        assert_msg(
-            m,
-            &prefix("alice"),
-            "PRIVMSG",
-            &[target, &format!("line {i}")],
-        );
+        assert_msg(m, &src("alice"), "PRIVMSG", &[target, &format!("line {i}")]);
     }
     // And 200 separate writes to another user.
     for i in 0..200 {
@@ -539,7 +501,7 @@ fn relayed_lines_are_cut_to_512_bytes() {
         let m = &got[0];
         assert_eq!(params(m)[0], target);
         let relayed = &m.params[1];
-        let line_len = format!(":{} {cmd} {target} :{relayed}\r\n", prefix("alice")).len();
+        let line_len = format!(":{} {cmd} {target} :{relayed}\r\n", src("alice")).len();
         // Cut on a character boundary, as little as possible.
         assert!(line_len <= 512, "{line_len} bytes");
         assert!(line_len >= 511, "cut more than needed: {line_len} bytes");
@@ -548,7 +510,7 @@ fn relayed_lines_are_cut_to_512_bytes() {
     // Exactly as many whole characters as fit.
     alice.ask(&format!("PRIVMSG #oddx :{text}"));
     let got = bob.sync();
-    let room = 512 - format!(":{} PRIVMSG #oddx :\r\n", prefix("alice")).len();
+    let room = 512 - format!(":{} PRIVMSG #oddx :\r\n", src("alice")).len();
     // An odd number of bytes: the cut must not split a character.
     assert_eq!(room % 2, 1);
     assert_eq!(got[0].params[1], "é".repeat(room / 2));

@@ -8,59 +8,13 @@
 
 mod common;
 use common::*;
-use natter_proto::Message;
-
-/// The source a test client `nick` gets (username `~nick`, host 127.0.0.1).
-fn src(nick: &str) -> String {
-    format!("{nick}!~{nick}@127.0.0.1")
-}
-
-/// Parses an expected line.
-fn m(line: &str) -> Message {
-    Message::parse(line).unwrap_or_else(|e| panic!("bad expected line {line:?}: {e:?}"))
-}
-
-/// Parses expected lines.
-fn ms(lines: &[&str]) -> Vec<Message> {
-    lines.iter().map(|l| m(l)).collect()
-}
-
-/// The commands of `msgs`, in order.
-fn cmds(msgs: &[Message]) -> Vec<&str> {
-    msgs.iter().map(|m| m.command.as_str()).collect()
-}
-
-/// Unix time now, to bound timestamps the server reports.
-fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
-
-/// An argon2id PHC hash of `password` with deliberately cheap parameters
-/// (the verifier takes them from the hash), for `[[oper]]` blocks.
-fn cheap_hash(password: &str) -> String {
-    use argon2::password_hash::{PasswordHasher, SaltString};
-    let params = argon2::Params::new(8, 1, 1, None).unwrap();
-    let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
-    let salt = SaltString::encode_b64(b"natter-test-salt").unwrap();
-    argon
-        .hash_password(password.as_bytes(), &salt)
-        .unwrap()
-        .to_string()
-}
 
 /// alice (op), bob and carol in `chan`, every join consumed.
 fn three_in(server: &TestServer, chan: &str) -> (Client, Client, Client) {
     let mut alice = server.client("alice");
     let mut bob = server.client("bob");
     let mut carol = server.client("carol");
-    alice.ask(&format!("JOIN {chan}"));
-    bob.ask(&format!("JOIN {chan}"));
-    carol.ask(&format!("JOIN {chan}"));
-    alice.sync();
-    bob.sync();
+    join_all(chan, &mut [&mut alice, &mut bob, &mut carol]);
     (alice, bob, carol)
 }
 
@@ -120,19 +74,23 @@ fn channel_key_is_shown_to_members_only() {
 fn several_changes_are_one_line_to_every_member() {
     let server = TestServer::start();
     let (mut alice, mut bob, mut carol) = three_in(&server, "#c");
-    let line = format!(":{} MODE #c +imk-t key", src("alice"));
-    assert_eq!(alice.ask("MODE #c +imk-t key"), ms(&[&line]));
-    assert_eq!(bob.sync(), ms(&[&line]));
-    assert_eq!(carol.sync(), ms(&[&line]));
+    assert_echoed(
+        &mut alice,
+        "MODE #c +imk-t key",
+        "MODE #c +imk-t key",
+        &mut [&mut bob, &mut carol],
+    );
     assert_eq!(
         alice.ask("MODE #c")[0],
         m(":natter.local 324 alice #c +ikmn key")
     );
 
-    let line = format!(":{} MODE #c +ov bob carol", src("alice"));
-    assert_eq!(alice.ask("MODE #c +ov bob carol"), ms(&[&line]));
-    assert_eq!(bob.sync(), ms(&[&line]));
-    assert_eq!(carol.sync(), ms(&[&line]));
+    assert_echoed(
+        &mut alice,
+        "MODE #c +ov bob carol",
+        "MODE #c +ov bob carol",
+        &mut [&mut bob, &mut carol],
+    );
     assert_eq!(
         carol.ask("NAMES #c")[0],
         m(":natter.local 353 carol = #c :+carol @alice @bob")
@@ -142,10 +100,12 @@ fn several_changes_are_one_line_to_every_member() {
     alice.ask("MODE #c +l 5");
     bob.sync();
     carol.sync();
-    let line = format!(":{} MODE #c -l+k newkey", src("alice"));
-    assert_eq!(alice.ask("MODE #c -l+k newkey"), ms(&[&line]));
-    assert_eq!(bob.sync(), ms(&[&line]));
-    assert_eq!(carol.sync(), ms(&[&line]));
+    assert_echoed(
+        &mut alice,
+        "MODE #c -l+k newkey",
+        "MODE #c -l+k newkey",
+        &mut [&mut bob, &mut carol],
+    );
 
     // Changes that change nothing are not announced.
     assert!(alice.ask("MODE #c +imn").is_empty());
@@ -184,9 +144,12 @@ fn non_op_gets_482_and_nothing_changes() {
         ms(&[":natter.local 482 dave #c :You're not channel operator"])
     );
     // An op who gives up +o loses the right.
-    let line = format!(":{} MODE #c -o alice", src("alice"));
-    assert_eq!(alice.ask("MODE #c -o alice"), ms(&[&line]));
-    assert_eq!(bob.sync(), ms(&[&line]));
+    assert_echoed(
+        &mut alice,
+        "MODE #c -o alice",
+        "MODE #c -o alice",
+        &mut [&mut bob],
+    );
     assert_eq!(
         alice.ask("MODE #c +m"),
         ms(&[":natter.local 482 alice #c :You're not channel operator"])
@@ -229,9 +192,12 @@ fn op_and_voice_need_a_member() {
     );
     bob.assert_quiet();
     // Nicks are casemapped and shown as the user spells theirs.
-    let line = format!(":{} MODE #c +v bob", src("alice"));
-    assert_eq!(alice.ask("MODE #c +v BOB"), ms(&[&line]));
-    assert_eq!(bob.sync(), ms(&[&line]));
+    assert_echoed(
+        &mut alice,
+        "MODE #c +v BOB",
+        "MODE #c +v bob",
+        &mut [&mut bob],
+    );
 }
 
 #[test]
@@ -244,9 +210,12 @@ fn modes_limit_caps_parameter_modes_per_command() {
     bob.sync();
     carol.sync();
     // Flags without a parameter do not count.
-    let line = format!(":{} MODE #c +mvv bob carol", src("alice"));
-    assert_eq!(alice.ask("MODE #c +mvvv bob carol dave"), ms(&[&line]));
-    assert_eq!(dave.sync(), ms(&[&line]));
+    assert_echoed(
+        &mut alice,
+        "MODE #c +mvvv bob carol dave",
+        "MODE #c +mvv bob carol",
+        &mut [&mut dave],
+    );
     assert_eq!(
         dave.ask("NAMES #c")[0],
         m(":natter.local 353 dave = #c :+bob +carol @alice dave")
@@ -260,14 +229,16 @@ fn key_set_and_removed() {
     alice.ask("MODE #c +k one");
     bob.sync();
     // -k needs no (or any) argument and shows '*'.
-    let line = format!(":{} MODE #c -k *", src("alice"));
-    assert_eq!(alice.ask("MODE #c -k"), ms(&[&line]));
-    assert_eq!(bob.sync(), ms(&[&line]));
+    assert_echoed(&mut alice, "MODE #c -k", "MODE #c -k *", &mut [&mut bob]);
     assert_eq!(alice.ask("MODE #c")[0], m(":natter.local 324 alice #c +nt"));
     alice.ask("MODE #c +k two");
     bob.sync();
-    assert_eq!(alice.ask("MODE #c -k whatever"), ms(&[&line]));
-    assert_eq!(bob.sync(), ms(&[&line]));
+    assert_echoed(
+        &mut alice,
+        "MODE #c -k whatever",
+        "MODE #c -k *",
+        &mut [&mut bob],
+    );
     // No key, nothing to remove.
     assert!(alice.ask("MODE #c -k").is_empty());
     // A key with a comma could never be given to JOIN.
@@ -282,9 +253,12 @@ fn key_set_and_removed() {
 fn limit_set_and_removed() {
     let server = TestServer::start();
     let (mut alice, mut bob, _carol) = three_in(&server, "#c");
-    let line = format!(":{} MODE #c +l 10", src("alice"));
-    assert_eq!(alice.ask("MODE #c +l 10"), ms(&[&line]));
-    assert_eq!(bob.sync(), ms(&[&line]));
+    assert_echoed(
+        &mut alice,
+        "MODE #c +l 10",
+        "MODE #c +l 10",
+        &mut [&mut bob],
+    );
     assert_eq!(
         alice.ask("MODE #c")[0],
         m(":natter.local 324 alice #c +lnt 10")
@@ -294,9 +268,7 @@ fn limit_set_and_removed() {
     assert!(alice.ask("MODE #c +l 0").is_empty());
     assert!(alice.ask("MODE #c +l many").is_empty());
     bob.assert_quiet();
-    let line = format!(":{} MODE #c -l", src("alice"));
-    assert_eq!(alice.ask("MODE #c -l"), ms(&[&line]));
-    assert_eq!(bob.sync(), ms(&[&line]));
+    assert_echoed(&mut alice, "MODE #c -l", "MODE #c -l", &mut [&mut bob]);
     assert_eq!(alice.ask("MODE #c")[0], m(":natter.local 324 alice #c +nt"));
 }
 
@@ -305,9 +277,12 @@ fn ban_list_add_remove_and_list() {
     let server = TestServer::start();
     let (mut alice, mut bob, _carol) = three_in(&server, "#c");
     let before = unix_now();
-    let line = format!(":{} MODE #c +b bob!*@*", src("alice"));
-    assert_eq!(alice.ask("MODE #c +b bob"), ms(&[&line]));
-    assert_eq!(bob.sync(), ms(&[&line]));
+    assert_echoed(
+        &mut alice,
+        "MODE #c +b bob",
+        "MODE #c +b bob!*@*",
+        &mut [&mut bob],
+    );
     let after = unix_now();
     // The same mask again (casemapped) changes nothing.
     assert!(alice.ask("MODE #c +b BOB!*@*").is_empty());
@@ -333,9 +308,12 @@ fn ban_list_add_remove_and_list() {
         ms(&[":natter.local 482 bob #c :You're not channel operator"])
     );
     // Removal matches casemapped and shows the stored mask.
-    let line = format!(":{} MODE #c -b bob!*@*", src("alice"));
-    assert_eq!(alice.ask("MODE #c -b BOB!*@*"), ms(&[&line]));
-    assert_eq!(bob.sync(), ms(&[&line]));
+    assert_echoed(
+        &mut alice,
+        "MODE #c -b BOB!*@*",
+        "MODE #c -b bob!*@*",
+        &mut [&mut bob],
+    );
     assert_eq!(
         alice.ask("MODE #c +b"),
         ms(&[":natter.local 368 alice #c :End of channel ban list"])
@@ -348,8 +326,12 @@ fn ban_list_is_limited_by_maxlist() {
     let server = TestServer::with_config(|c| c.limits.max_bans = 2);
     let mut alice = server.client("alice");
     alice.ask("JOIN #c");
-    let line = format!(":{} MODE #c +bb a!*@* b!*@*", src("alice"));
-    assert_eq!(alice.ask("MODE #c +bb a b"), ms(&[&line]));
+    assert_echoed(
+        &mut alice,
+        "MODE #c +bb a b",
+        "MODE #c +bb a!*@* b!*@*",
+        &mut [],
+    );
     assert_eq!(
         alice.ask("MODE #c +b c"),
         ms(&[":natter.local 478 alice #c b :Channel list is full"])
@@ -430,13 +412,7 @@ fn another_users_modes_are_502() {
 
 #[test]
 fn operator_may_drop_plus_o() {
-    let server = TestServer::with_config(|c| {
-        c.opers.push(natter_server::config::Oper {
-            name: "root".into(),
-            password: cheap_hash("hunter2"),
-            host: "*@*".into(),
-        })
-    });
+    let server = server_with_root(|_| {});
     let mut alice = server.client("alice");
     let got = alice.ask("OPER root hunter2");
     assert_eq!(cmds(&got), vec!["MODE", "381"], "{got:#?}");

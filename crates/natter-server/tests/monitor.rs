@@ -10,17 +10,6 @@ use common::*;
 
 use natter_proto::Message;
 
-const SERVER: &str = "natter.local";
-
-fn params(m: &Message) -> Vec<&str> {
-    m.params.iter().map(String::as_str).collect()
-}
-
-/// `nick!~nick@127.0.0.1`, the prefix of a test client.
-fn prefix(nick: &str) -> String {
-    format!("{nick}!~{nick}@127.0.0.1")
-}
-
 /// The replies as `(numeric, params)` pairs, each checked to come from
 /// the server.
 fn replies(msgs: &[Message]) -> Vec<(&str, Vec<&str>)> {
@@ -32,23 +21,6 @@ fn replies(msgs: &[Message]) -> Vec<(&str, Vec<&str>)> {
         .collect()
 }
 
-/// The RPL_ISUPPORT tokens of a fresh registration.
-fn isupport(server: &TestServer) -> Vec<String> {
-    let mut c = server.connect();
-    c.send("NICK probe");
-    c.send("USER probe 0 * :Real probe");
-    let mut tokens = Vec::new();
-    loop {
-        let m = c.recv();
-        if m.command == "005" {
-            tokens.extend(m.params[1..m.params.len() - 1].iter().cloned());
-        }
-        if m.command == "376" || m.command == "422" {
-            return tokens;
-        }
-    }
-}
-
 #[test]
 fn adding_targets_reports_their_status_at_once() {
     let server = TestServer::start();
@@ -57,8 +29,8 @@ fn adding_targets_reports_their_status_at_once() {
     let _carol = server.client("carol");
     let r = alice.ask("MONITOR + bob,dave,carol,erin");
     let got = replies(&r);
-    let bob = prefix("bob");
-    let carol = prefix("carol");
+    let bob = src("bob");
+    let carol = src("carol");
     let online = format!("{bob},{carol}");
     assert_eq!(got.len(), 2, "{r:#?}");
     assert_eq!(got[0].0, "730");
@@ -101,7 +73,7 @@ fn watchers_are_told_when_a_nick_signs_on_changes_and_quits() {
         let r = c.sync();
         assert_eq!(
             replies(&r),
-            [("730", vec![c.nick.as_str(), prefix("dave").as_str()])],
+            [("730", vec![c.nick.as_str(), src("dave").as_str()])],
             "[{}]",
             c.nick
         );
@@ -130,10 +102,7 @@ fn watchers_are_told_when_a_nick_signs_on_changes_and_quits() {
     // Back to a monitored nick, then quit.
     dave.ask("NICK dave");
     let r = alice.sync();
-    assert_eq!(
-        replies(&r),
-        [("730", vec!["alice", prefix("dave").as_str()])]
-    );
+    assert_eq!(replies(&r), [("730", vec!["alice", src("dave").as_str()])]);
     watcher2.sync();
     dave.send("QUIT :bye");
     dave.read_until_closed();
@@ -160,7 +129,7 @@ fn monitoring_is_case_insensitive() {
     let r = alice.sync();
     assert_eq!(
         replies(&r),
-        [("730", vec!["alice", prefix("bob{1}").as_str()])]
+        [("730", vec!["alice", src("bob{1}").as_str()])]
     );
 }
 
@@ -174,10 +143,7 @@ fn removing_and_clearing_stop_notifications_silently() {
     alice.assert_quiet();
     let _carol = server.client("carol");
     let r = alice.sync();
-    assert_eq!(
-        replies(&r),
-        [("730", vec!["alice", prefix("carol").as_str()])]
-    );
+    assert_eq!(replies(&r), [("730", vec!["alice", src("carol").as_str()])]);
     assert!(alice.ask("MONITOR C").is_empty());
     let r = alice.ask("MONITOR L");
     assert_eq!(replies(&r), [("733", vec!["alice", "End of MONITOR list"])]);
@@ -198,7 +164,7 @@ fn status_reports_every_target() {
     assert_eq!(
         replies(&r),
         [
-            ("730", vec!["alice", prefix("bob").as_str()]),
+            ("730", vec!["alice", src("bob").as_str()]),
             ("731", vec!["alice", "carol"])
         ]
     );
@@ -250,7 +216,7 @@ fn the_list_limit_refuses_the_rest_with_734() {
     alice.assert_quiet();
     let _b1 = server.client("b1");
     let r = alice.sync();
-    assert_eq!(replies(&r), [("730", vec!["alice", prefix("b1").as_str()])]);
+    assert_eq!(replies(&r), [("730", vec!["alice", src("b1").as_str()])]);
 }
 
 #[test]

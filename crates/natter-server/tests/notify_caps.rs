@@ -8,56 +8,6 @@ mod common;
 use common::*;
 
 use natter_proto::Message;
-use natter_server::config::Oper;
-
-const SERVER: &str = "natter.local";
-
-fn params(m: &Message) -> Vec<&str> {
-    m.params.iter().map(String::as_str).collect()
-}
-
-/// `nick!~nick@127.0.0.1`, the prefix of a test client.
-fn prefix(nick: &str) -> String {
-    format!("{nick}!~{nick}@127.0.0.1")
-}
-
-/// A client registered as `nick` with `caps` (space-separated) enabled.
-fn client_with(server: &TestServer, nick: &str, caps: &str) -> Client {
-    let mut c = server.connect();
-    if !caps.is_empty() {
-        c.send(&format!("CAP REQ :{caps}"));
-        let ack = c.expect("CAP");
-        assert_eq!(params(&ack), ["*", "ACK", caps], "{ack:#?}");
-        c.send("CAP END");
-    }
-    c.register(nick);
-    c
-}
-
-/// Makes everyone in `clients` join `chan`, in order, and drains the joins.
-fn join_all(chan: &str, clients: &mut [&mut Client]) {
-    for c in clients.iter_mut() {
-        c.send(&format!("JOIN {chan}"));
-        c.expect("366");
-    }
-    for c in clients.iter_mut() {
-        c.sync();
-    }
-}
-
-/// Asserts `msgs` is exactly one message `:source command params...`
-/// without tags, and returns it.
-fn only<'a>(msgs: &'a [Message], source: &str, command: &str, expected: &[&str]) -> &'a Message {
-    assert_eq!(msgs.len(), 1, "expected one {command}, got {msgs:#?}");
-    let m = &msgs[0];
-    assert_eq!(
-        (m.source.as_deref(), m.command.as_str(), params(m)),
-        (Some(source), command, expected.to_vec()),
-        "unexpected message {m:#?}"
-    );
-    assert!(m.tags.is_empty(), "{m:#?}");
-    m
-}
 
 /// The names of a channel from `c`'s NAMES, sorted by nick.
 fn names(c: &mut Client, chan: &str) -> Vec<String> {
@@ -130,7 +80,7 @@ fn userhost_in_names_gives_full_prefixes() {
     let mut carol = server.client("carol");
     join_all("#c", &mut [&mut alice, &mut bob, &mut carol]);
     alice.ask("MODE #c +v alice");
-    let full = |p: &str, n: &str| format!("{p}{}", prefix(n));
+    let full = |p: &str, n: &str| format!("{p}{}", src(n));
     assert_eq!(
         names(&mut alice, "#c"),
         [full("@", "alice"), full("", "bob"), full("", "carol")]
@@ -166,31 +116,31 @@ fn away_notify_tells_peers_with_the_capability() {
     join_all("#c", &mut [&mut alice, &mut bob, &mut carol]);
     let r = bob.ask("AWAY :out to lunch");
     // Bob himself gets only the numeric.
-    only(
+    only_untagged(
         &r,
         SERVER,
         "306",
         &["bob", "You have been marked as being away"],
     );
     let r = alice.sync();
-    only(&r, &prefix("bob"), "AWAY", &["out to lunch"]);
+    only_untagged(&r, &src("bob"), "AWAY", &["out to lunch"]);
     // Without the capability, or without a shared channel: nothing.
     carol.assert_quiet();
     dave.assert_quiet();
     // Changing the message is told too.
     bob.ask("AWAY :back soon");
     let r = alice.sync();
-    only(&r, &prefix("bob"), "AWAY", &["back soon"]);
+    only_untagged(&r, &src("bob"), "AWAY", &["back soon"]);
     // Coming back: AWAY without parameters.
     let r = bob.ask("AWAY");
-    only(
+    only_untagged(
         &r,
         SERVER,
         "305",
         &["bob", "You are no longer marked as being away"],
     );
     let r = alice.sync();
-    only(&r, &prefix("bob"), "AWAY", &[]);
+    only_untagged(&r, &src("bob"), "AWAY", &[]);
     carol.assert_quiet();
     dave.assert_quiet();
 }
@@ -208,28 +158,18 @@ fn away_notify_tells_a_channel_when_an_away_user_joins() {
     alice.assert_quiet();
     // Bob's own JOIN reply has no AWAY about himself.
     let r = bob.ask("JOIN #c");
-    assert_eq!(
-        r.iter().map(|m| m.command.as_str()).collect::<Vec<_>>(),
-        ["JOIN", "353", "366"],
-        "{r:#?}"
-    );
+    assert_eq!(cmds(&r), ["JOIN", "353", "366"], "{r:#?}");
     let r = alice.sync();
     assert_eq!(r.len(), 2, "JOIN then AWAY: {r:#?}");
-    assert_eq!(
-        (r[0].source.as_deref(), r[0].command.as_str(), params(&r[0])),
-        (Some(prefix("bob").as_str()), "JOIN", vec!["#c"])
-    );
-    assert_eq!(
-        (r[1].source.as_deref(), r[1].command.as_str(), params(&r[1])),
-        (Some(prefix("bob").as_str()), "AWAY", vec!["gone fishing"])
-    );
+    assert_msg(&r[0], &src("bob"), "JOIN", &["#c"]);
+    assert_msg(&r[1], &src("bob"), "AWAY", &["gone fishing"]);
     let r = carol.sync();
-    only(&r, &prefix("bob"), "JOIN", &["#c"]);
+    only_untagged(&r, &src("bob"), "JOIN", &["#c"]);
     // A user who is not away joins: just the JOIN.
     let mut dave = server.client("dave");
     dave.ask("JOIN #c");
     let r = alice.sync();
-    only(&r, &prefix("dave"), "JOIN", &["#c"]);
+    only_untagged(&r, &src("dave"), "JOIN", &["#c"]);
 }
 
 // ---- extended-join, account-tag ----
@@ -243,19 +183,11 @@ fn extended_join_adds_account_and_realname() {
     let mut bob = client_with(&server, "bob", "extended-join");
     let r = bob.ask("JOIN #c");
     // The joiner's own JOIN is extended too; no account: `*`.
-    let join = &r[0];
-    assert_eq!(
-        (join.source.as_deref(), join.command.as_str(), params(join)),
-        (
-            Some(prefix("bob").as_str()),
-            "JOIN",
-            vec!["#c", "*", "Real bob"]
-        )
-    );
+    assert_msg(&r[0], &src("bob"), "JOIN", &["#c", "*", "Real bob"]);
     let r = alice.sync();
-    only(&r, &prefix("bob"), "JOIN", &["#c", "*", "Real bob"]);
+    only_untagged(&r, &src("bob"), "JOIN", &["#c", "*", "Real bob"]);
     let r = carol.sync();
-    only(&r, &prefix("bob"), "JOIN", &["#c"]);
+    only_untagged(&r, &src("bob"), "JOIN", &["#c"]);
 }
 
 #[test]
@@ -267,13 +199,13 @@ fn account_tag_is_absent_for_users_without_account() {
     let r = bob.ask("JOIN #c");
     assert_eq!(r[0].command, "JOIN");
     let r = alice.sync();
-    only(&r, &prefix("bob"), "JOIN", &["#c"]);
+    only_untagged(&r, &src("bob"), "JOIN", &["#c"]);
     bob.ask("PRIVMSG #c :hi");
     let r = alice.sync();
-    only(&r, &prefix("bob"), "PRIVMSG", &["#c", "hi"]);
+    only_untagged(&r, &src("bob"), "PRIVMSG", &["#c", "hi"]);
     bob.ask("NOTICE alice :hi");
     let r = alice.sync();
-    only(&r, &prefix("bob"), "NOTICE", &["alice", "hi"]);
+    only_untagged(&r, &src("bob"), "NOTICE", &["alice", "hi"]);
 }
 
 // ---- invite-notify ----
@@ -293,11 +225,11 @@ fn invite_notify_reaches_channel_operators_with_the_capability_only() {
         c.sync();
     }
     let r = alice.ask("INVITE eve #c");
-    only(&r, SERVER, "341", &["alice", "eve", "#c"]);
+    only_untagged(&r, SERVER, "341", &["alice", "eve", "#c"]);
     let r = eve.sync();
-    only(&r, &prefix("alice"), "INVITE", &["eve", "#c"]);
+    only_untagged(&r, &src("alice"), "INVITE", &["eve", "#c"]);
     let r = op.sync();
-    only(&r, &prefix("alice"), "INVITE", &["eve", "#c"]);
+    only_untagged(&r, &src("alice"), "INVITE", &["eve", "#c"]);
     // Operators without the capability, plain members with it, and
     // non-members see nothing.
     plainop.assert_quiet();
@@ -306,11 +238,11 @@ fn invite_notify_reaches_channel_operators_with_the_capability_only() {
 
     // The same when a plain member invites (the channel is not +i).
     let r = member.ask("INVITE outsider #c");
-    only(&r, SERVER, "341", &["member", "outsider", "#c"]);
+    only_untagged(&r, SERVER, "341", &["member", "outsider", "#c"]);
     let r = outsider.sync();
-    only(&r, &prefix("member"), "INVITE", &["outsider", "#c"]);
+    only_untagged(&r, &src("member"), "INVITE", &["outsider", "#c"]);
     let r = op.sync();
-    only(&r, &prefix("member"), "INVITE", &["outsider", "#c"]);
+    only_untagged(&r, &src("member"), "INVITE", &["outsider", "#c"]);
     plainop.assert_quiet();
     alice.assert_quiet();
     eve.assert_quiet();
@@ -319,9 +251,9 @@ fn invite_notify_reaches_channel_operators_with_the_capability_only() {
     // its own INVITE echoed back.
     let mut late = server.client("late");
     let r = op.ask("INVITE late #c");
-    only(&r, SERVER, "341", &["op", "late", "#c"]);
+    only_untagged(&r, SERVER, "341", &["op", "late", "#c"]);
     let r = late.sync();
-    only(&r, &prefix("op"), "INVITE", &["late", "#c"]);
+    only_untagged(&r, &src("op"), "INVITE", &["late", "#c"]);
 }
 
 #[test]
@@ -333,7 +265,7 @@ fn invited_user_with_invite_notify_gets_the_invite_once() {
     alice.ask("MODE #c +i");
     alice.ask("INVITE bob #c");
     let r = bob.sync();
-    only(&r, &prefix("alice"), "INVITE", &["bob", "#c"]);
+    only_untagged(&r, &src("alice"), "INVITE", &["bob", "#c"]);
     let r = bob.ask("JOIN #c");
     assert_eq!(r[0].command, "JOIN", "{r:#?}");
 }
@@ -349,16 +281,16 @@ fn setname_changes_the_realname_for_self_and_peers_with_the_capability() {
     let mut dave = client_with(&server, "dave", "setname");
     join_all("#c", &mut [&mut alice, &mut bob, &mut carol]);
     let r = alice.ask("SETNAME :Alice Liddell <alice@example.org>");
-    only(
+    only_untagged(
         &r,
-        &prefix("alice"),
+        &src("alice"),
         "SETNAME",
         &["Alice Liddell <alice@example.org>"],
     );
     let r = bob.sync();
-    only(
+    only_untagged(
         &r,
-        &prefix("alice"),
+        &src("alice"),
         "SETNAME",
         &["Alice Liddell <alice@example.org>"],
     );
@@ -386,7 +318,7 @@ fn setname_changes_the_realname_for_self_and_peers_with_the_capability() {
     );
     // One word works without ':'.
     let r = alice.ask("SETNAME Alice");
-    only(&r, &prefix("alice"), "SETNAME", &["Alice"]);
+    only_untagged(&r, &src("alice"), "SETNAME", &["Alice"]);
 }
 
 #[test]
@@ -398,7 +330,7 @@ fn setname_rejects_empty_and_too_long_realnames_with_fail() {
     let too_long = "x".repeat(129);
     for line in ["SETNAME :".to_string(), format!("SETNAME :{too_long}")] {
         let r = alice.ask(&line);
-        only(
+        only_untagged(
             &r,
             SERVER,
             "FAIL",
@@ -415,9 +347,9 @@ fn setname_rejects_empty_and_too_long_realnames_with_fail() {
     // The longest accepted real name.
     let longest = "y".repeat(128);
     let r = alice.ask(&format!("SETNAME :{longest}"));
-    only(&r, &prefix("alice"), "SETNAME", &[&longest]);
+    only_untagged(&r, &src("alice"), "SETNAME", &[&longest]);
     let r = bob.sync();
-    only(&r, &prefix("alice"), "SETNAME", &[&longest]);
+    only_untagged(&r, &src("alice"), "SETNAME", &[&longest]);
 }
 
 #[test]
@@ -430,34 +362,16 @@ fn setname_without_the_capability_works_silently() {
     join_all("#c", &mut [&mut alice, &mut bob]);
     assert!(alice.ask("SETNAME :Quiet Alice").is_empty());
     let r = bob.sync();
-    only(&r, &prefix("alice"), "SETNAME", &["Quiet Alice"]);
+    only_untagged(&r, &src("alice"), "SETNAME", &["Quiet Alice"]);
     let r = alice.ask("WHOIS alice");
     assert_eq!(one(&r, "311").params[5], "Quiet Alice");
 }
 
 // ---- chghost ----
 
-/// An argon2id PHC hash of `password` with deliberately cheap parameters.
-fn cheap_hash(password: &str) -> String {
-    use argon2::password_hash::{PasswordHasher, SaltString};
-    let params = argon2::Params::new(8, 1, 1, None).unwrap();
-    let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
-    let salt = SaltString::encode_b64(b"natter-test-salt").unwrap();
-    argon
-        .hash_password(password.as_bytes(), &salt)
-        .unwrap()
-        .to_string()
-}
-
 #[test]
 fn chghost_tells_self_and_peers_with_the_capability_and_the_new_prefix_sticks() {
-    let server = TestServer::with_config(|c| {
-        c.opers.push(Oper {
-            name: "root".into(),
-            password: cheap_hash("hunter2"),
-            host: "*@*".into(),
-        })
-    });
+    let server = server_with_root(|_| {});
     let mut oper = client_with(&server, "oper", "chghost");
     let mut bob = client_with(&server, "bob", "chghost");
     let mut alice = client_with(&server, "alice", "chghost");
@@ -465,28 +379,26 @@ fn chghost_tells_self_and_peers_with_the_capability_and_the_new_prefix_sticks() 
     join_all("#c", &mut [&mut alice, &mut bob, &mut carol]);
     // Only operators may.
     let r = bob.ask("CHGHOST bob evil evil.example");
-    only(
+    only_untagged(
         &r,
         SERVER,
         "481",
         &["bob", "Permission Denied- You're not an IRC operator"],
     );
-    oper.send("OPER root hunter2");
-    oper.expect("381");
-    oper.sync();
+    oper_up(&mut oper);
 
     // The oper shares no channel with bob: no CHGHOST for it.
     assert!(oper.ask("CHGHOST bob newuser new.example").is_empty());
     let r = bob.sync();
-    only(&r, &prefix("bob"), "CHGHOST", &["newuser", "new.example"]);
+    only_untagged(&r, &src("bob"), "CHGHOST", &["newuser", "new.example"]);
     let r = alice.sync();
-    only(&r, &prefix("bob"), "CHGHOST", &["newuser", "new.example"]);
+    only_untagged(&r, &src("bob"), "CHGHOST", &["newuser", "new.example"]);
     carol.assert_quiet();
     // From now on bob's lines carry the new user and host.
     bob.ask("PRIVMSG #c :who am I");
     for c in [&mut alice, &mut carol] {
         let r = c.sync();
-        only(
+        only_untagged(
             &r,
             "bob!newuser@new.example",
             "PRIVMSG",
@@ -502,7 +414,7 @@ fn chghost_tells_self_and_peers_with_the_capability_and_the_new_prefix_sticks() 
     assert!(oper.ask("CHGHOST bob u2 h2.example").is_empty());
     for c in [&mut alice, &mut bob] {
         let r = c.sync();
-        only(
+        only_untagged(
             &r,
             "bob!newuser@new.example",
             "CHGHOST",
@@ -511,7 +423,7 @@ fn chghost_tells_self_and_peers_with_the_capability_and_the_new_prefix_sticks() 
     }
     // Invalid user or host.
     let r = oper.ask("CHGHOST bob bad@user h");
-    only(
+    only_untagged(
         &r,
         SERVER,
         "FAIL",

@@ -8,74 +8,6 @@ mod common;
 use common::*;
 
 use natter_proto::Message;
-use natter_server::config::Oper;
-
-const SERVER: &str = "natter.local";
-const HOST: &str = "127.0.0.1";
-
-fn params(m: &Message) -> Vec<&str> {
-    m.params.iter().map(String::as_str).collect()
-}
-
-fn assert_msg(m: &Message, source: &str, command: &str, expected: &[&str]) {
-    assert_eq!(
-        (m.source.as_deref(), m.command.as_str(), params(m)),
-        (Some(source), command, expected.to_vec()),
-        "unexpected message {m:#?}"
-    );
-}
-
-fn assert_numeric(m: &Message, code: &str, expected: &[&str]) {
-    assert_msg(m, SERVER, code, expected);
-}
-
-/// The commands of `msgs`, in order.
-fn commands(msgs: &[Message]) -> Vec<&str> {
-    msgs.iter().map(|m| m.command.as_str()).collect()
-}
-
-/// Joins `chan` with each client in order and drains everyone.
-fn join_all(chan: &str, clients: &mut [&mut Client]) {
-    for c in clients.iter_mut() {
-        c.send(&format!("JOIN {chan}"));
-        c.expect("366");
-    }
-    for c in clients.iter_mut() {
-        c.sync();
-    }
-}
-
-/// A cheap argon2id PHC hash of `password` (tiny cost: tests only).
-fn hash(password: &str) -> String {
-    use argon2::password_hash::{PasswordHasher, SaltString};
-    let params = argon2::Params::new(8, 1, 1, None).unwrap();
-    let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
-    let salt = SaltString::from_b64("bmF0dGVyc2FsdDEyMw").unwrap();
-    argon
-        .hash_password(password.as_bytes(), &salt)
-        .unwrap()
-        .to_string()
-}
-
-/// A server with an operator block `boss`/`hunter2`.
-fn server_with_oper() -> TestServer {
-    let password = hash("hunter2");
-    TestServer::with_config(move |c| {
-        c.opers.push(Oper {
-            name: "boss".into(),
-            password,
-            host: "*@*".into(),
-        })
-    })
-}
-
-/// Makes `c` an IRC operator.
-fn oper_up(c: &mut Client) {
-    c.send("OPER boss hunter2");
-    let m = c.expect_any(&["381", "464", "491"]);
-    assert_eq!(m.command, "381", "OPER failed: {m:?}");
-    c.sync();
-}
 
 /// WHO rows (352) keyed by nick, checking the 315 at the end.
 fn who(c: &mut Client, mask: &str) -> Vec<Vec<String>> {
@@ -215,14 +147,14 @@ fn who_secret_channel_hidden_from_outsiders() {
 
 #[test]
 fn who_shows_opers_and_filters_with_o() {
-    let server = server_with_oper();
+    let server = server_with_root(|_| {});
     let mut alice = server.client("alice");
     let _bob = server.client("bob");
     oper_up(&mut alice);
     let rows = who(&mut alice, "*");
     assert_eq!(rows, [row("*", "alice", "H*"), row("*", "bob", "H")]);
     let r = alice.ask("WHO * o");
-    assert_eq!(commands(&r), ["352", "315"]);
+    assert_eq!(cmds(&r), ["352", "315"]);
     assert_eq!(r[0].params[5], "alice");
 }
 
@@ -230,7 +162,7 @@ fn who_shows_opers_and_filters_with_o() {
 
 #[test]
 fn whois_reports_everything_in_order() {
-    let server = server_with_oper();
+    let server = server_with_root(|_| {});
     let mut alice = server.client("alice");
     let mut bob = server.client("bob");
     join_all("#ops", &mut [&mut bob, &mut alice]);
@@ -240,7 +172,7 @@ fn whois_reports_everything_in_order() {
 
     let r = alice.ask("WHOIS bob");
     assert_eq!(
-        commands(&r),
+        cmds(&r),
         ["311", "319", "312", "301", "313", "317", "318"],
         "{r:#?}"
     );
@@ -260,10 +192,7 @@ fn whois_reports_everything_in_order() {
     assert_eq!(idle.params[..2], ["alice", "bob"]);
     let idle_secs: u64 = idle.params[2].parse().expect("idle seconds");
     let signon: u64 = idle.params[3].parse().expect("signon time");
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
+    let now = unix_now();
     assert!(
         signon <= now && signon + 3600 > now,
         "signon {signon} vs {now}"
@@ -280,7 +209,7 @@ fn whois_plain_user_has_no_away_or_oper_lines() {
     let _bob = server.client("Bob");
     // Casemapped lookup; replies use the real nick.
     let r = alice.ask("WHOIS bOB");
-    assert_eq!(commands(&r), ["311", "312", "317", "318"], "{r:#?}");
+    assert_eq!(cmds(&r), ["311", "312", "317", "318"], "{r:#?}");
     assert_numeric(
         &r[0],
         "311",
@@ -289,7 +218,7 @@ fn whois_plain_user_has_no_away_or_oper_lines() {
     assert_numeric(&r[3], "318", &["alice", "Bob", "End of /WHOIS list"]);
     // The server-and-nick form.
     let r = alice.ask("WHOIS natter.local Bob");
-    assert_eq!(commands(&r), ["311", "312", "317", "318"], "{r:#?}");
+    assert_eq!(cmds(&r), ["311", "312", "317", "318"], "{r:#?}");
 }
 
 #[test]
@@ -313,7 +242,7 @@ fn whois_unknown_nick_gets_401_and_318() {
     let server = TestServer::start();
     let mut alice = server.client("alice");
     let r = alice.ask("WHOIS nobody");
-    assert_eq!(commands(&r), ["401", "318"], "{r:#?}");
+    assert_eq!(cmds(&r), ["401", "318"], "{r:#?}");
     assert_numeric(&r[0], "401", &["alice", "nobody", "No such nick/channel"]);
     assert_numeric(&r[1], "318", &["alice", "nobody", "End of /WHOIS list"]);
 }
@@ -323,8 +252,7 @@ fn whois_without_nick_gets_431() {
     let server = TestServer::start();
     let mut alice = server.client("alice");
     let r = alice.ask("WHOIS");
-    assert_eq!(r.len(), 1, "{r:#?}");
-    assert_numeric(&r[0], "431", &["alice", "No nickname given"]);
+    only(&r, SERVER, "431", &["alice", "No nickname given"]);
 }
 
 #[test]
@@ -333,15 +261,14 @@ fn whois_unrepresentable_nick_keeps_the_reply_shape() {
     let mut alice = server.client("alice");
     // "a b" cannot be a middle parameter (Modern IRC "Parameters").
     let r = alice.ask("WHOIS :a b");
-    assert_eq!(commands(&r), ["401", "318"], "{r:#?}");
+    assert_eq!(cmds(&r), ["401", "318"], "{r:#?}");
     assert_numeric(&r[0], "401", &["alice", "*", "No such nick/channel"]);
     assert_numeric(&r[1], "318", &["alice", "*", "End of /WHOIS list"]);
     let r = alice.ask("WHOWAS :a b");
     assert_numeric(&r[0], "406", &["alice", "*", "There was no such nickname"]);
     assert_numeric(&r[1], "369", &["alice", "*", "End of WHOWAS"]);
     let r = alice.ask("WHO :a b");
-    assert_eq!(r.len(), 1, "{r:#?}");
-    assert_numeric(&r[0], "315", &["alice", "*", "End of WHO list"]);
+    only(&r, SERVER, "315", &["alice", "*", "End of WHO list"]);
 }
 
 // ---- WHOWAS ----
@@ -360,12 +287,12 @@ fn whowas_after_quit() {
     bob.send("QUIT :bye");
     bob.read_until_closed();
     let r = alice.ask("WHOWAS bob");
-    assert_eq!(commands(&r), ["314", "312", "369"], "{r:#?}");
+    assert_eq!(cmds(&r), ["314", "312", "369"], "{r:#?}");
     check_whowas_entry(&r, 0, "alice", "bob", "~bob", "Real bob");
     assert_numeric(&r[2], "369", &["alice", "bob", "End of WHOWAS"]);
     // Casemapped.
     let r = alice.ask("WHOWAS BOB");
-    assert_eq!(commands(&r), ["314", "312", "369"], "{r:#?}");
+    assert_eq!(cmds(&r), ["314", "312", "369"], "{r:#?}");
 }
 
 #[test]
@@ -375,11 +302,11 @@ fn whowas_after_nick_change() {
     let mut bob = server.client("bob");
     bob.ask("NICK robert");
     let r = alice.ask("WHOWAS bob");
-    assert_eq!(commands(&r), ["314", "312", "369"], "{r:#?}");
+    assert_eq!(cmds(&r), ["314", "312", "369"], "{r:#?}");
     check_whowas_entry(&r, 0, "alice", "bob", "~bob", "Real bob");
     // robert is online, not history.
     let r = alice.ask("WHOWAS robert");
-    assert_eq!(commands(&r), ["406", "369"], "{r:#?}");
+    assert_eq!(cmds(&r), ["406", "369"], "{r:#?}");
 }
 
 #[test]
@@ -395,11 +322,11 @@ fn whowas_lists_newest_first_and_honours_count() {
         c.read_until_closed();
     }
     let r = alice.ask("WHOWAS bob");
-    assert_eq!(commands(&r), ["314", "312", "314", "312", "369"], "{r:#?}");
+    assert_eq!(cmds(&r), ["314", "312", "314", "312", "369"], "{r:#?}");
     check_whowas_entry(&r, 0, "alice", "bob", "~uSecond", "Second");
     check_whowas_entry(&r, 2, "alice", "bob", "~uFirst", "First");
     let r = alice.ask("WHOWAS bob 1");
-    assert_eq!(commands(&r), ["314", "312", "369"], "{r:#?}");
+    assert_eq!(cmds(&r), ["314", "312", "369"], "{r:#?}");
     check_whowas_entry(&r, 0, "alice", "bob", "~uSecond", "Second");
 }
 
@@ -408,7 +335,7 @@ fn whowas_unknown_gets_406_and_369() {
     let server = TestServer::start();
     let mut alice = server.client("alice");
     let r = alice.ask("WHOWAS ghost");
-    assert_eq!(commands(&r), ["406", "369"], "{r:#?}");
+    assert_eq!(cmds(&r), ["406", "369"], "{r:#?}");
     assert_numeric(
         &r[0],
         "406",
@@ -422,8 +349,7 @@ fn whowas_without_nick_gets_431() {
     let server = TestServer::start();
     let mut alice = server.client("alice");
     let r = alice.ask("WHOWAS");
-    assert_eq!(r.len(), 1, "{r:#?}");
-    assert_numeric(&r[0], "431", &["alice", "No nickname given"]);
+    only(&r, SERVER, "431", &["alice", "No nickname given"]);
 }
 
 // ---- ISON, USERHOST ----
@@ -435,8 +361,7 @@ fn ison_lists_online_nicks() {
     let _bob = server.client("bob");
     let _carol = server.client("carol");
     let r = alice.ask("ISON bob nobody carol");
-    assert_eq!(r.len(), 1, "{r:#?}");
-    assert_numeric(&r[0], "303", &["alice", "bob carol"]);
+    only(&r, SERVER, "303", &["alice", "bob carol"]);
     // As one trailing parameter, as some clients send it.
     let r = alice.ask("ISON :carol ghost");
     assert_numeric(&r[0], "303", &["alice", "carol"]);
@@ -454,16 +379,16 @@ fn ison_without_params_gets_461() {
 
 #[test]
 fn userhost_shows_user_host_away_and_oper() {
-    let server = server_with_oper();
+    let server = server_with_root(|_| {});
     let mut alice = server.client("alice");
     let mut bob = server.client("bob");
     let mut carol = server.client("carol");
     carol.ask("AWAY :later");
     oper_up(&mut bob);
     let r = alice.ask("USERHOST bob carol nobody alice");
-    assert_eq!(r.len(), 1, "{r:#?}");
-    assert_numeric(
-        &r[0],
+    only(
+        &r,
+        SERVER,
         "302",
         &[
             "alice",
@@ -538,10 +463,7 @@ fn time_gives_391() {
     assert_eq!(m.params[..2], ["alice", SERVER]);
     // Modern IRC: <client> <server> [<timestamp> [<TS offset>]] :<human-readable time>
     let ts: u64 = m.params[2].parse().expect("unix timestamp");
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
+    let now = unix_now();
     assert!(ts.abs_diff(now) < 600, "server time {ts} vs {now}");
     let human = m.params.last().unwrap();
     let parsed = humantime::parse_rfc3339(human).expect("RFC 3339 time");
@@ -561,7 +483,7 @@ fn admin_gives_256_to_259_from_config() {
     });
     let mut alice = server.client("alice");
     let r = alice.ask("ADMIN");
-    assert_eq!(commands(&r), ["256", "257", "258", "259"], "{r:#?}");
+    assert_eq!(cmds(&r), ["256", "257", "258", "259"], "{r:#?}");
     assert_numeric(&r[0], "256", &["alice", SERVER, "Administrative info"]);
     assert_numeric(&r[1], "257", &["alice", "Somewhere, Earth"]);
     assert_numeric(&r[2], "258", &["alice", "Run by the test suite"]);
@@ -593,7 +515,7 @@ fn motd_command_repeats_the_motd() {
     let server = TestServer::with_config(|c| c.server.motd_file = Some(path.clone()));
     let mut alice = server.client("alice");
     let r = alice.ask("MOTD");
-    assert_eq!(commands(&r), ["375", "372", "372", "376"], "{r:#?}");
+    assert_eq!(cmds(&r), ["375", "372", "372", "376"], "{r:#?}");
     assert_numeric(
         &r[0],
         "375",
@@ -612,8 +534,7 @@ fn motd_command_without_motd_gives_422() {
     let server = TestServer::with_config(|c| c.server.motd_file = Some(path.clone()));
     let mut alice = server.client("alice");
     let r = alice.ask("MOTD");
-    assert_eq!(r.len(), 1, "{r:#?}");
-    assert_numeric(&r[0], "422", &["alice", "MOTD File is missing"]);
+    only(&r, SERVER, "422", &["alice", "MOTD File is missing"]);
 }
 
 // ---- LUSERS ----
@@ -630,7 +551,7 @@ fn lusers_counts_follow_connections_joins_and_quits() {
     let server = TestServer::start();
     let mut alice = server.client("alice");
     let r = lusers(&mut alice);
-    assert_eq!(commands(&r), ["251", "254", "255", "265", "266"], "{r:#?}");
+    assert_eq!(cmds(&r), ["251", "254", "255", "265", "266"], "{r:#?}");
     assert_numeric(
         &r[0],
         "251",
@@ -658,7 +579,7 @@ fn lusers_counts_follow_connections_joins_and_quits() {
     pending.sync();
     let r = lusers(&mut alice);
     assert_eq!(
-        commands(&r),
+        cmds(&r),
         ["251", "253", "254", "255", "265", "266"],
         "{r:#?}"
     );
@@ -681,7 +602,7 @@ fn lusers_counts_follow_connections_joins_and_quits() {
     pending.send("QUIT");
     pending.read_until_closed();
     let r = lusers(&mut alice);
-    assert_eq!(commands(&r), ["251", "254", "255", "265", "266"], "{r:#?}");
+    assert_eq!(cmds(&r), ["251", "254", "255", "265", "266"], "{r:#?}");
     assert_numeric(
         &r[0],
         "251",
@@ -704,7 +625,7 @@ fn lusers_counts_follow_connections_joins_and_quits() {
 
 #[test]
 fn lusers_counts_operators() {
-    let server = server_with_oper();
+    let server = server_with_root(|_| {});
     let mut alice = server.client("alice");
     oper_up(&mut alice);
     let r = lusers(&mut alice);

@@ -10,28 +10,6 @@ use common::*;
 
 use natter_proto::Message;
 
-const SERVER: &str = "natter.local";
-const HOST: &str = "127.0.0.1";
-
-/// The parameters of `m` as `&str`s.
-fn params(m: &Message) -> Vec<&str> {
-    m.params.iter().map(String::as_str).collect()
-}
-
-/// Asserts `m` is exactly `:source command params...`.
-fn assert_msg(m: &Message, source: &str, command: &str, expected: &[&str]) {
-    assert_eq!(
-        (m.source.as_deref(), m.command.as_str(), params(m)),
-        (Some(source), command, expected.to_vec()),
-        "unexpected message {m:#?}"
-    );
-}
-
-/// Asserts `m` is the numeric `code` from the server with `expected` params.
-fn assert_numeric(m: &Message, code: &str, expected: &[&str]) {
-    assert_msg(m, SERVER, code, expected);
-}
-
 /// Reads every message up to and including the end of the MOTD (376/422).
 fn read_burst(c: &mut Client) -> Vec<Message> {
     let mut seen = Vec::new();
@@ -52,6 +30,24 @@ fn register_burst(c: &mut Client, nick: &str) -> Vec<Message> {
     let burst = read_burst(c);
     c.nick = nick.to_string();
     burst
+}
+
+/// Reads until the server closes `c` and asserts that all it got was
+/// `ERROR :Closing Link: 127.0.0.1 (<why>)`.
+fn assert_closed_with(c: &mut Client, why: &str) {
+    let lines = until_closed(c);
+    assert_eq!(cmds(&lines), ["ERROR"], "{lines:#?}");
+    assert_eq!(params(&lines[0]), [format!("Closing Link: {HOST} ({why})")]);
+}
+
+/// Asserts that registered `c`'s `NICK <nick>` is refused with exactly one
+/// numeric `code` saying `text`, and that WHOIS still finds `c` under its
+/// old nick.
+fn assert_nick_refused(c: &mut Client, nick: &str, code: &str, text: &str) {
+    let r = c.ask(&format!("NICK {nick}"));
+    only(&r, SERVER, code, &[&c.nick, nick, text]);
+    let r = c.ask(&format!("WHOIS {}", c.nick));
+    assert_eq!(one(&r, "311").params[1], c.nick);
 }
 
 /// The ISUPPORT tokens of every 005 line in `msgs`, checking each line's
@@ -79,19 +75,6 @@ fn token<'a>(tokens: &'a [String], name: &str) -> Option<&'a str> {
     })
 }
 
-/// Collects lines until the server closes, parsing each.
-fn until_closed(c: &mut Client) -> Vec<Message> {
-    c.read_until_closed()
-        .iter()
-        .map(|l| Message::parse(l).unwrap_or_else(|e| panic!("unparsable {l:?}: {e:?}")))
-        .collect()
-}
-
-/// The commands of `msgs`, in order.
-fn commands(msgs: &[Message]) -> Vec<&str> {
-    msgs.iter().map(|m| m.command.as_str()).collect()
-}
-
 // ---- NICK and USER ----
 
 #[test]
@@ -108,7 +91,7 @@ fn nick_then_user_registers_with_welcome() {
         ],
     );
     // 001..004 come first and in order, then ISUPPORT.
-    assert_eq!(commands(&burst)[..5], ["001", "002", "003", "004", "005"]);
+    assert_eq!(cmds(&burst)[..5], ["001", "002", "003", "004", "005"]);
     for m in &burst {
         assert_eq!(m.source.as_deref(), Some(SERVER), "{m:?}");
         assert_eq!(m.params[0], "alice", "{m:?}");
@@ -268,11 +251,12 @@ fn welcome_burst_includes_lusers_then_motd() {
     let server = TestServer::start();
     let mut c = server.connect();
     let burst = register_burst(&mut c, "alice");
-    let cmds = commands(&burst);
+    let codes = cmds(&burst);
     let pos = |code: &str| {
-        cmds.iter()
+        codes
+            .iter()
             .position(|c| *c == code)
-            .unwrap_or_else(|| panic!("{code} missing from {cmds:?}"))
+            .unwrap_or_else(|| panic!("{code} missing from {codes:?}"))
     };
     assert_numeric(
         &burst[pos("251")],
@@ -312,7 +296,7 @@ fn welcome_burst_includes_lusers_then_motd() {
             "- Be kind. Type /join #natter to meet people."
         ]
     );
-    assert_eq!(cmds.last(), Some(&"376"));
+    assert_eq!(codes.last(), Some(&"376"));
     assert_numeric(
         burst.last().unwrap(),
         "376",
@@ -377,7 +361,7 @@ fn pass_wrong_gets_464_then_error_and_close() {
     c.send("NICK alice");
     c.send("USER alice 0 * :Alice");
     let lines = until_closed(&mut c);
-    assert_eq!(commands(&lines), ["464", "ERROR"], "{lines:#?}");
+    assert_eq!(cmds(&lines), ["464", "ERROR"], "{lines:#?}");
     assert_numeric(&lines[0], "464", &["alice", "Password incorrect"]);
     assert_eq!(lines[1].source, None);
     assert_eq!(
@@ -397,7 +381,7 @@ fn pass_missing_gets_464_then_error_and_close() {
     c.send("NICK alice");
     c.send("USER alice 0 * :Alice");
     let lines = until_closed(&mut c);
-    assert_eq!(commands(&lines), ["464", "ERROR"], "{lines:#?}");
+    assert_eq!(cmds(&lines), ["464", "ERROR"], "{lines:#?}");
     assert_numeric(&lines[0], "464", &["alice", "Password incorrect"]);
 }
 
@@ -414,8 +398,7 @@ fn pass_without_parameter_gets_461() {
     let server = with_password();
     let mut c = server.connect();
     let r = c.ask("PASS");
-    assert_eq!(r.len(), 1, "{r:#?}");
-    assert_numeric(&r[0], "461", &["*", "PASS", "Not enough parameters"]);
+    only(&r, SERVER, "461", &["*", "PASS", "Not enough parameters"]);
 }
 
 #[test]
@@ -425,8 +408,7 @@ fn pass_after_registration_gets_462() {
     c.send("PASS sesame");
     register_burst(&mut c, "alice");
     let r = c.ask("PASS sesame");
-    assert_eq!(r.len(), 1, "{r:#?}");
-    assert_numeric(&r[0], "462", &["alice", "You may not reregister"]);
+    only(&r, SERVER, "462", &["alice", "You may not reregister"]);
 }
 
 // ---- CAP ----
@@ -500,13 +482,7 @@ fn cap_req_is_all_or_nothing() {
     let mut c = server.connect();
     c.ask("CAP LS");
     let r = c.ask("CAP REQ :multi-prefix no-such-cap");
-    assert_eq!(r.len(), 1, "{r:#?}");
-    assert_msg(
-        &r[0],
-        SERVER,
-        "CAP",
-        &["*", "NAK", "multi-prefix no-such-cap"],
-    );
+    only(&r, SERVER, "CAP", &["*", "NAK", "multi-prefix no-such-cap"]);
     // Nothing of the refused request was enabled.
     let r = c.ask("CAP LIST");
     assert_msg(&r[0], SERVER, "CAP", &["*", "LIST", ""]);
@@ -560,12 +536,10 @@ fn cap_unknown_subcommand_gets_410() {
     let server = TestServer::start();
     let mut c = server.connect();
     let r = c.ask("CAP FROB");
-    assert_eq!(r.len(), 1, "{r:#?}");
-    assert_numeric(&r[0], "410", &["*", "FROB", "Invalid CAP command"]);
+    only(&r, SERVER, "410", &["*", "FROB", "Invalid CAP command"]);
     // A subcommand that cannot be a middle parameter is echoed as `*`.
     let r = c.ask("CAP :FROB NICATE");
-    assert_eq!(r.len(), 1, "{r:#?}");
-    assert_numeric(&r[0], "410", &["*", "*", "Invalid CAP command"]);
+    only(&r, SERVER, "410", &["*", "*", "Invalid CAP command"]);
 }
 
 #[test]
@@ -584,8 +558,12 @@ fn nick_in_use_gets_433() {
     let _bob = server.client("bob");
     let mut c = server.connect();
     let r = c.ask("NICK bob");
-    assert_eq!(r.len(), 1, "{r:#?}");
-    assert_numeric(&r[0], "433", &["*", "bob", "Nickname is already in use"]);
+    only(
+        &r,
+        SERVER,
+        "433",
+        &["*", "bob", "Nickname is already in use"],
+    );
     // A different nick then registers.
     assert_eq!(register_burst(&mut c, "bob2")[0].command, "001");
 }
@@ -597,8 +575,12 @@ fn nick_in_use_is_case_insensitive_rfc1459() {
     let mut c = server.connect();
     for taken in ["nick{1}", "NICK[1]", "nICK{1]"] {
         let r = c.ask(&format!("NICK {taken}"));
-        assert_eq!(r.len(), 1, "{r:#?}");
-        assert_numeric(&r[0], "433", &["*", taken, "Nickname is already in use"]);
+        only(
+            &r,
+            SERVER,
+            "433",
+            &["*", taken, "Nickname is already in use"],
+        );
     }
     let _b = server.client("pipe\\x^");
     for taken in ["PIPE|x^", "pipe|X^"] {
@@ -624,15 +606,7 @@ fn nick_change_to_nick_in_use_gets_433_and_keeps_nick() {
     let server = TestServer::start();
     let _bob = server.client("bob");
     let mut alice = server.client("alice");
-    let r = alice.ask("NICK BOB");
-    assert_eq!(r.len(), 1, "{r:#?}");
-    assert_numeric(
-        &r[0],
-        "433",
-        &["alice", "BOB", "Nickname is already in use"],
-    );
-    let r = alice.ask("WHOIS alice");
-    assert_eq!(one(&r, "311").params[1], "alice");
+    assert_nick_refused(&mut alice, "BOB", "433", "Nickname is already in use");
 }
 
 #[test]
@@ -684,11 +658,7 @@ fn nicklen_is_enforced_as_configured() {
 fn erroneous_nick_change_after_registration_keeps_nick() {
     let server = TestServer::start();
     let mut alice = server.client("alice");
-    let r = alice.ask("NICK 9lives");
-    assert_eq!(r.len(), 1, "{r:#?}");
-    assert_numeric(&r[0], "432", &["alice", "9lives", "Erroneous nickname"]);
-    let r = alice.ask("WHOIS alice");
-    assert_eq!(one(&r, "311").params[1], "alice");
+    assert_nick_refused(&mut alice, "9lives", "432", "Erroneous nickname");
 }
 
 #[test]
@@ -720,13 +690,14 @@ fn nick_change_is_seen_by_self_and_peers_only() {
     carol.ask("JOIN #elsewhere");
     alice.sync();
 
-    let r = alice.ask("NICK alicia");
-    assert_eq!(r.len(), 1, "{r:#?}");
-    assert_msg(&r[0], "alice!~alice@127.0.0.1", "NICK", &["alicia"]);
+    only(
+        &alice.ask("NICK alicia"),
+        &src("alice"),
+        "NICK",
+        &["alicia"],
+    );
     // Bob shares two channels but sees the change once.
-    let r = bob.sync();
-    assert_eq!(r.len(), 1, "{r:#?}");
-    assert_msg(&r[0], "alice!~alice@127.0.0.1", "NICK", &["alicia"]);
+    assert_got(&mut bob, "alice", "NICK", &["alicia"]);
     carol.assert_quiet();
 
     // The old nick is free, the new one reaches her.
@@ -734,7 +705,7 @@ fn nick_change_is_seen_by_self_and_peers_only() {
     assert_numeric(&r[0], "401", &["bob", "alice", "No such nick/channel"]);
     assert!(bob.ask("PRIVMSG alicia :hi").is_empty());
     let r = alice.sync();
-    assert_msg(&r[0], "bob!~bob@127.0.0.1", "PRIVMSG", &["alicia", "hi"]);
+    assert_msg(&r[0], &src("bob"), "PRIVMSG", &["alicia", "hi"]);
     let mut again = server.connect();
     assert_eq!(register_burst(&mut again, "alice")[0].params[0], "alice");
 }
@@ -744,14 +715,10 @@ fn case_only_nick_change_is_allowed() {
     let server = TestServer::start();
     let mut alice = server.client("alice");
     let mut bob = server.client("bob");
-    alice.ask("JOIN #c");
-    bob.ask("JOIN #c");
-    alice.sync();
-    let r = alice.ask("NICK ALICE");
-    assert_eq!(r.len(), 1, "{r:#?}");
-    assert_msg(&r[0], "alice!~alice@127.0.0.1", "NICK", &["ALICE"]);
+    join_all("#c", &mut [&mut alice, &mut bob]);
+    only(&alice.ask("NICK ALICE"), &src("alice"), "NICK", &["ALICE"]);
     let r = bob.sync();
-    assert_msg(&r[0], "alice!~alice@127.0.0.1", "NICK", &["ALICE"]);
+    assert_msg(&r[0], &src("alice"), "NICK", &["ALICE"]);
     let r = bob.ask("WHOIS alice");
     assert_eq!(one(&r, "311").params[1], "ALICE");
     // The same nick again changes nothing.
@@ -805,15 +772,13 @@ fn user_twice_gets_462() {
     let mut c = server.connect();
     c.send("USER one 0 * :One");
     let r = c.ask("USER two 0 * :Two");
-    assert_eq!(r.len(), 1, "{r:#?}");
-    assert_numeric(&r[0], "462", &["*", "You may not reregister"]);
+    only(&r, SERVER, "462", &["*", "You may not reregister"]);
     c.send("NICK alice");
     let burst = read_burst(&mut c);
     // The first USER counted.
     assert!(burst[0].params[1].ends_with("alice!~one@127.0.0.1"));
     let r = c.ask("USER three 0 * :Three");
-    assert_eq!(r.len(), 1, "{r:#?}");
-    assert_numeric(&r[0], "462", &["alice", "You may not reregister"]);
+    only(&r, SERVER, "462", &["alice", "You may not reregister"]);
 }
 
 #[test]
@@ -838,12 +803,7 @@ fn registration_timeout_sends_error_and_closes() {
     let mut half = server.connect();
     half.send("NICK half");
     for c in [&mut idle, &mut half] {
-        let lines = until_closed(c);
-        assert_eq!(commands(&lines), ["ERROR"], "{lines:#?}");
-        assert_eq!(
-            params(&lines[0]),
-            ["Closing Link: 127.0.0.1 (Registration timed out)"]
-        );
+        assert_closed_with(c, "Registration timed out");
     }
     // The timed-out reservation is released.
     let mut c = server.connect();
@@ -883,8 +843,12 @@ fn ping_without_parameter_gets_461() {
     let server = TestServer::start();
     let mut alice = server.client("alice");
     let r = alice.ask("PING");
-    assert_eq!(r.len(), 1, "{r:#?}");
-    assert_numeric(&r[0], "461", &["alice", "PING", "Not enough parameters"]);
+    only(
+        &r,
+        SERVER,
+        "461",
+        &["alice", "PING", "Not enough parameters"],
+    );
 }
 
 #[test]
@@ -903,24 +867,10 @@ fn quit_with_reason_errors_the_quitter_and_tells_peers() {
     let mut alice = server.client("alice");
     let mut bob = server.client("bob");
     let mut carol = server.client("carol");
-    alice.ask("JOIN #c");
-    bob.ask("JOIN #c");
-    alice.sync();
+    join_all("#c", &mut [&mut alice, &mut bob]);
     alice.send("QUIT :going home");
-    let lines = until_closed(&mut alice);
-    assert_eq!(commands(&lines), ["ERROR"], "{lines:#?}");
-    assert_eq!(
-        params(&lines[0]),
-        ["Closing Link: 127.0.0.1 (Quit: going home)"]
-    );
-    let r = bob.sync();
-    assert_eq!(r.len(), 1, "{r:#?}");
-    assert_msg(
-        &r[0],
-        "alice!~alice@127.0.0.1",
-        "QUIT",
-        &["Quit: going home"],
-    );
+    assert_closed_with(&mut alice, "Quit: going home");
+    assert_got(&mut bob, "alice", "QUIT", &["Quit: going home"]);
     carol.assert_quiet();
     // Her nick is free again and the channel kept bob only.
     let r = bob.ask("NAMES #c");
@@ -934,15 +884,11 @@ fn quit_without_reason() {
     let server = TestServer::start();
     let mut alice = server.client("alice");
     let mut bob = server.client("bob");
-    alice.ask("JOIN #c");
-    bob.ask("JOIN #c");
-    alice.sync();
+    join_all("#c", &mut [&mut alice, &mut bob]);
     alice.send("QUIT");
-    let lines = until_closed(&mut alice);
-    assert_eq!(commands(&lines), ["ERROR"]);
-    assert_eq!(params(&lines[0]), ["Closing Link: 127.0.0.1 (Client Quit)"]);
+    assert_closed_with(&mut alice, "Client Quit");
     let r = bob.sync();
-    assert_msg(&r[0], "alice!~alice@127.0.0.1", "QUIT", &["Client Quit"]);
+    assert_msg(&r[0], &src("alice"), "QUIT", &["Client Quit"]);
 }
 
 #[test]
@@ -951,12 +897,7 @@ fn quit_before_registration_closes_and_frees_the_nick() {
     let mut c = server.connect();
     c.send("NICK early");
     c.send("QUIT :never mind");
-    let lines = until_closed(&mut c);
-    assert_eq!(commands(&lines), ["ERROR"], "{lines:#?}");
-    assert_eq!(
-        params(&lines[0]),
-        ["Closing Link: 127.0.0.1 (Quit: never mind)"]
-    );
+    assert_closed_with(&mut c, "Quit: never mind");
     let mut d = server.connect();
     assert_eq!(register_burst(&mut d, "early")[0].params[0], "early");
 }
@@ -968,15 +909,8 @@ fn lines_after_quit_are_not_processed() {
     let mut bob = server.client("bob");
     alice.send_raw(b"PRIVMSG bob :before\r\nQUIT :bye\r\nPRIVMSG bob :after\r\n");
     let lines = until_closed(&mut alice);
-    assert_eq!(commands(&lines), ["ERROR"], "{lines:#?}");
-    let r = bob.sync();
-    assert_eq!(r.len(), 1, "{r:#?}");
-    assert_msg(
-        &r[0],
-        "alice!~alice@127.0.0.1",
-        "PRIVMSG",
-        &["bob", "before"],
-    );
+    assert_eq!(cmds(&lines), ["ERROR"], "{lines:#?}");
+    assert_got(&mut bob, "alice", "PRIVMSG", &["bob", "before"]);
 }
 
 #[test]
@@ -988,7 +922,7 @@ fn server_does_not_wait_on_registration_forever_with_cap() {
     c.send("NICK alice");
     c.send("USER alice 0 * :Alice");
     let lines = until_closed(&mut c);
-    assert_eq!(commands(&lines), ["CAP", "ERROR"], "{lines:#?}");
+    assert_eq!(cmds(&lines), ["CAP", "ERROR"], "{lines:#?}");
     assert_eq!(
         params(&lines[1]),
         ["Closing Link: 127.0.0.1 (Registration timed out)"]
@@ -1002,16 +936,14 @@ fn long_quit_reason_is_cut_to_fit_512_bytes() {
     let server = TestServer::start();
     let mut alice = server.client("alice");
     let mut bob = server.client("bob");
-    alice.ask("JOIN #c");
-    bob.ask("JOIN #c");
-    alice.sync();
+    join_all("#c", &mut [&mut alice, &mut bob]);
     // A 510-byte QUIT line: "Quit: " and the source make the relayed
     // lines longer than the client's.
     let reason = "r".repeat(510 - "QUIT :".len());
     alice.send(&format!("QUIT :{reason}"));
     // The harness refuses lines over 512 bytes, so parsing is the check.
     let lines = until_closed(&mut alice);
-    assert_eq!(commands(&lines), ["ERROR"]);
+    assert_eq!(cmds(&lines), ["ERROR"]);
     let error_text = &lines[0].params[0];
     assert!(error_text.starts_with("Closing Link: 127.0.0.1 (Quit: rrr"));
     let r = bob.sync();

@@ -8,39 +8,12 @@
 mod common;
 use common::*;
 
-use natter_proto::Message;
-use natter_server::config::Oper;
-
-const SERVER: &str = "natter.local";
-
-fn params(m: &Message) -> Vec<&str> {
-    m.params.iter().map(String::as_str).collect()
-}
-
-/// Makes everyone in `clients` join `chan`, in order, and drains the joins.
-fn join_all(chan: &str, clients: &mut [&mut Client]) {
-    for c in clients.iter_mut() {
-        c.send(&format!("JOIN {chan}"));
-        c.expect("366");
-    }
-    for c in clients.iter_mut() {
-        c.sync();
-    }
-}
-
 /// The 354 rows of `c`'s `WHO <args>` (params after the client's nick),
 /// sorted, checking the 315 `end` at the end.
 fn whox(c: &mut Client, args: &str, end: &str) -> Vec<Vec<String>> {
     let r = c.ask(&format!("WHO {args}"));
     let last = r.last().unwrap_or_else(|| panic!("no reply to WHO {args}"));
-    assert_eq!(
-        (last.source.as_deref(), last.command.as_str(), params(last)),
-        (
-            Some(SERVER),
-            "315",
-            vec![c.nick.as_str(), end, "End of WHO list"]
-        )
-    );
+    assert_numeric(last, "315", &[&c.nick, end, "End of WHO list"]);
     let mut rows: Vec<Vec<String>> = r[..r.len() - 1]
         .iter()
         .map(|m| {
@@ -54,25 +27,9 @@ fn whox(c: &mut Client, args: &str, end: &str) -> Vec<Vec<String>> {
     rows
 }
 
+/// An expected row, from its fields.
 fn row(fields: &[&str]) -> Vec<String> {
     fields.iter().map(|f| f.to_string()).collect()
-}
-
-/// The RPL_ISUPPORT tokens of a fresh registration.
-fn isupport(server: &TestServer) -> Vec<String> {
-    let mut c = server.connect();
-    c.send("NICK probe");
-    c.send("USER probe 0 * :Real probe");
-    let mut tokens = Vec::new();
-    loop {
-        let m = c.recv();
-        if m.command == "005" {
-            tokens.extend(m.params[1..m.params.len() - 1].iter().cloned());
-        }
-        if m.command == "376" || m.command == "422" {
-            return tokens;
-        }
-    }
 }
 
 // ---- WHOX ----
@@ -160,35 +117,15 @@ fn whox_every_field() {
 fn whox_ip_field_is_never_a_hostname() {
     // `i` is the user's IP address, 255.255.255.255 when it is hidden: a
     // spoofed host (CHGHOST) is not an IP and must not show up there.
-    let server = TestServer::with_config(|c| {
-        c.opers.push(Oper {
-            name: "root".into(),
-            password: cheap_hash("hunter2"),
-            host: "*@*".into(),
-        })
-    });
+    let server = server_with_root(|_| {});
     let mut oper = server.client("oper");
     let _bob = server.client("bob");
-    oper.send("OPER root hunter2");
-    oper.expect("381");
-    oper.sync();
+    oper_up(&mut oper);
     oper.ask("CHGHOST bob bob cloak.example");
     assert_eq!(
         whox(&mut oper, "bob %nih", "bob"),
         [row(&["255.255.255.255", "cloak.example", "bob"])]
     );
-}
-
-/// An argon2id PHC hash of `password` with deliberately cheap parameters.
-fn cheap_hash(password: &str) -> String {
-    use argon2::password_hash::{PasswordHasher, SaltString};
-    let params = argon2::Params::new(8, 1, 1, None).unwrap();
-    let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
-    let salt = SaltString::encode_b64(b"natter-test-salt").unwrap();
-    argon
-        .hash_password(password.as_bytes(), &salt)
-        .unwrap()
-        .to_string()
 }
 
 #[test]
