@@ -3,49 +3,23 @@
 //! message, and stop by itself. No timing is asserted: speed is measured by
 //! the benchmarks in docs/performance.md, never by tests.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+mod common;
+use common::*;
 
-/// The server process, its IRC address, and its stdout (kept open).
-struct Server(
-    Child,
-    String,
-    #[allow(dead_code)] BufReader<std::process::ChildStdout>,
-);
+use std::path::Path;
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+/// A `natter serve` on ephemeral ports with its data under `dir`, and its
+/// IRC address.
+fn start_server(dir: &Path) -> (Serve, String) {
+    let server = Serve::with_data_dir(&dir.join("data"), &[]);
+    let addr = server.irc.to_string();
+    assert!(addr.starts_with("127.0.0.1:"), "{addr}");
+    (server, addr)
 }
 
-fn start_server(dir: &std::path::Path) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_natter"))
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--im-listen",
-            "127.0.0.1:0",
-            "--data-dir",
-        ])
-        .arg(dir.join("data"))
-        .env("NATTER_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn natter serve");
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    stdout.read_line(&mut line).unwrap();
-    let addr = line.trim().rsplit(' ').next().unwrap().to_string();
-    assert!(addr.starts_with("127.0.0.1:"), "{line}");
-    Server(child, addr, stdout)
-}
-
-fn bench(args: &[&str], json: &std::path::Path) -> serde_json::Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_natter"))
+/// Runs `natter bench <args> --json <json>` and returns the JSON report.
+fn bench(args: &[&str], json: &Path) -> serde_json::Value {
+    let out = natter()
         .arg("bench")
         .args(args)
         .arg("--json")
@@ -65,14 +39,14 @@ fn bench(args: &[&str], json: &std::path::Path) -> serde_json::Value {
 #[test]
 fn fanout_and_connect_smoke_runs_report_everything() {
     let dir = tempfile::tempdir().unwrap();
-    let server = start_server(dir.path());
-    let pid = server.0.id().to_string();
+    let (server, addr) = start_server(dir.path());
+    let pid = server.child.id().to_string();
     let json = dir.path().join("fanout.json");
     let r = bench(
         &[
             "fanout",
             "--addr",
-            &server.1,
+            &addr,
             "--server-pid",
             &pid,
             "--members",
@@ -113,7 +87,7 @@ fn fanout_and_connect_smoke_runs_report_everything() {
         &[
             "connect",
             "--addr",
-            &server.1,
+            &addr,
             "--server-pid",
             &pid,
             "--clients",
@@ -134,13 +108,13 @@ fn fanout_and_connect_smoke_runs_report_everything() {
 #[test]
 fn churn_and_rooms_smoke_runs_report_everything() {
     let dir = tempfile::tempdir().unwrap();
-    let server = start_server(dir.path());
+    let (_server, addr) = start_server(dir.path());
     let json = dir.path().join("churn.json");
     let r = bench(
         &[
             "churn",
             "--addr",
-            &server.1,
+            &addr,
             "--workers",
             "4",
             "--duration",
@@ -159,7 +133,7 @@ fn churn_and_rooms_smoke_runs_report_everything() {
         &[
             "rooms",
             "--addr",
-            &server.1,
+            &addr,
             "--channels",
             "4",
             "--members",

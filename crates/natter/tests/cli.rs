@@ -6,105 +6,17 @@
 //! (clients get ERROR, exit status 0); `natter passwd` prints an argon2 hash
 //! that verifies and that OPER accepts.
 
+mod common;
+use common::*;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Output, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::process::{Output, Stdio};
 
-/// How long any single expected event may take before a test fails.
-const TIMEOUT: Duration = Duration::from_secs(30);
-
-fn natter() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_natter"))
-}
-
+/// The shipped example configuration.
 fn example_config() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../natter.example.toml")
-}
-
-/// A running `natter serve`, killed (SIGKILL) if still running when dropped.
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-    /// Later stdout lines.
-    stdout: mpsc::Receiver<String>,
-}
-
-impl Server {
-    /// Starts `natter serve <args>` and waits for its "listening" line.
-    fn start(args: &[&str]) -> Server {
-        // An ephemeral IM port too, so servers in parallel tests never
-        // compete for the default 6666 (a later --im-listen in args wins).
-        let mut child = natter()
-            .arg("serve")
-            .args(["--im-listen", "127.0.0.1:0"])
-            .args(args)
-            .env("NATTER_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn natter");
-        let out = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(out).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let first = rx
-            .recv_timeout(TIMEOUT)
-            .expect("natter serve prints its listener on stdout");
-        let addr = first
-            .strip_prefix("natter: IRC listening on ")
-            .unwrap_or_else(|| panic!("unexpected first stdout line {first:?}"))
-            .parse()
-            .expect("an ip:port");
-        Server {
-            child,
-            addr,
-            stdout: rx,
-        }
-    }
-
-    fn connect(&self) -> Client {
-        Client::connect(self.addr)
-    }
-
-    /// Sends SIGTERM with the `kill` command.
-    fn terminate(&self) {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .expect("run kill");
-        assert!(status.success());
-    }
-
-    /// Waits for the process to exit by itself.
-    fn wait_exit(&mut self) -> ExitStatus {
-        let deadline = Instant::now() + TIMEOUT;
-        loop {
-            if let Some(status) = self.child.try_wait().expect("try_wait") {
-                return status;
-            }
-            assert!(Instant::now() < deadline, "natter did not exit");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
 }
 
 /// A minimal blocking IRC client.
@@ -223,18 +135,18 @@ fn cheap_hash(password: &str) -> String {
 fn serve_prints_listener_and_serves_clients() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("nested/data");
-    let server = Server::start(&[
+    let server = Serve::start(&[
         "--listen",
         "127.0.0.1:0",
         "--data-dir",
         data.to_str().unwrap(),
     ]);
-    assert_eq!(server.addr.ip().to_string(), "127.0.0.1");
-    assert_ne!(server.addr.port(), 0);
+    assert_eq!(server.irc.ip().to_string(), "127.0.0.1");
+    assert_ne!(server.irc.port(), 0);
     // The data directory was created before the listener was announced.
     assert!(data.is_dir(), "{} was not created", data.display());
 
-    let mut c = server.connect();
+    let mut c = Client::connect(server.irc);
     let burst = c.register("alice");
     assert_eq!(
         burst[0],
@@ -254,15 +166,8 @@ fn serve_prints_listener_and_serves_clients() {
 #[test]
 fn server_name_override_is_the_source() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(&[
-        "--listen",
-        "127.0.0.1:0",
-        "--data-dir",
-        dir.path().to_str().unwrap(),
-        "--server-name",
-        "irc.example.org",
-    ]);
-    let mut c = server.connect();
+    let server = Serve::with_data_dir(dir.path(), &["--server-name", "irc.example.org"]);
+    let mut c = Client::connect(server.irc);
     let burst = c.register("bob");
     assert!(
         burst[0].starts_with(":irc.example.org 001 bob "),
@@ -276,16 +181,9 @@ fn example_config_is_valid_and_starts() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let example = example_config();
-    let server = Server::start(&[
-        "--config",
-        example.to_str().unwrap(),
-        "--listen",
-        "127.0.0.1:0",
-        "--data-dir",
-        data.to_str().unwrap(),
-    ]);
+    let server = Serve::with_data_dir(&data, &["--config", example.to_str().unwrap()]);
     assert!(data.is_dir());
-    let mut c = server.connect();
+    let mut c = Client::connect(server.irc);
     let burst = c.register("carol");
     assert!(burst[0].starts_with(":natter.local 001 carol "));
     // The example's oper block, password "change-me", from 127.0.0.1.
@@ -301,13 +199,8 @@ fn example_config_is_valid_and_starts() {
 #[test]
 fn sigterm_sends_error_and_exits_zero() {
     let dir = tempfile::tempdir().unwrap();
-    let mut server = Server::start(&[
-        "--listen",
-        "127.0.0.1:0",
-        "--data-dir",
-        dir.path().to_str().unwrap(),
-    ]);
-    let mut c = server.connect();
+    let mut server = Serve::with_data_dir(dir.path(), &[]);
+    let mut c = Client::connect(server.irc);
     c.register("dave");
     server.terminate();
     let lines = c.read_until_closed();
@@ -325,12 +218,7 @@ fn sigterm_right_after_the_listening_line_exits_zero() {
     // A script may signal as soon as it has read the line: the handler must
     // already be in place, or the default action kills the process.
     let dir = tempfile::tempdir().unwrap();
-    let mut server = Server::start(&[
-        "--listen",
-        "127.0.0.1:0",
-        "--data-dir",
-        dir.path().to_str().unwrap(),
-    ]);
+    let mut server = Serve::with_data_dir(dir.path(), &[]);
     server.terminate();
     let status = server.wait_exit();
     assert_eq!(status.code(), Some(0), "{status:?}");
@@ -339,26 +227,16 @@ fn sigterm_right_after_the_listening_line_exits_zero() {
 #[test]
 fn die_from_an_operator_exits_zero() {
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("natter.toml");
-    std::fs::write(
-        &config,
-        format!(
+    let mut server = Serve::with_config(
+        dir.path(),
+        &format!(
             "[server]\nallow_die = true\n\n[[oper]]\nname = \"root\"\npassword = \"{}\"\n",
             cheap_hash("pw")
         ),
-    )
-    .unwrap();
-    let mut server = Server::start(&[
-        "--config",
-        config.to_str().unwrap(),
-        "--listen",
-        "127.0.0.1:0",
-        "--data-dir",
-        dir.path().join("data").to_str().unwrap(),
-    ]);
-    let mut bystander = server.connect();
+    );
+    let mut bystander = Client::connect(server.irc);
     bystander.register("erin");
-    let mut c = server.connect();
+    let mut c = Client::connect(server.irc);
     c.register("frank");
     c.send("OPER root pw");
     c.until(&["381"]);
@@ -562,21 +440,11 @@ fn passwd_prints_a_verifiable_argon2_hash() {
 
     // And OPER accepts it.
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("natter.toml");
-    std::fs::write(
-        &config,
-        format!("[[oper]]\nname = \"me\"\npassword = \"{hash}\"\n"),
-    )
-    .unwrap();
-    let server = Server::start(&[
-        "--config",
-        config.to_str().unwrap(),
-        "--listen",
-        "127.0.0.1:0",
-        "--data-dir",
-        dir.path().join("data").to_str().unwrap(),
-    ]);
-    let mut c = server.connect();
+    let server = Serve::with_config(
+        dir.path(),
+        &format!("[[oper]]\nname = \"me\"\npassword = \"{hash}\"\n"),
+    );
+    let mut c = Client::connect(server.irc);
     c.register("gina");
     c.send("OPER me :correct horse");
     let got = c.until(&["381", "464", "491"]);

@@ -6,47 +6,18 @@
 //! cannot be reached, is not an IM server, refuses the username, or goes
 //! away.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+mod common;
+use common::*;
+
+use std::io::Write;
+use std::process::{Child, ChildStdin, ExitStatus, Stdio};
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-/// How long any single expected event may take before a test fails.
-const TIMEOUT: Duration = Duration::from_secs(30);
-
-fn natter() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_natter"))
-}
-
-/// Forwards `from`'s lines to a channel, from a thread.
-fn lines_of(from: impl Read + Send + 'static) -> mpsc::Receiver<String> {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(from).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    rx
-}
-
-/// Waits up to TIMEOUT for `child` to exit.
-fn wait_exit(child: &mut Child) -> ExitStatus {
-    let deadline = Instant::now() + TIMEOUT;
-    loop {
-        if let Some(status) = child.try_wait().expect("try_wait") {
-            return status;
-        }
-        assert!(Instant::now() < deadline, "the process did not exit");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-/// A running `natter serve`, killed if still running when dropped.
+/// A `natter serve` whose ONLINE_USERS refresh comes every second, with
+/// its listeners' addresses as `natter im` takes them.
 struct Server {
-    child: Child,
+    serve: Serve,
     /// The IRC listener.
     irc: String,
     /// The IM listener.
@@ -55,59 +26,21 @@ struct Server {
 }
 
 impl Server {
-    /// Starts a server whose ONLINE_USERS refresh comes every second.
     fn start() -> Server {
         let dir = tempfile::tempdir().unwrap();
-        let config = dir.path().join("natter.toml");
-        std::fs::write(&config, "[im]\nonline_users_interval = 1\n").unwrap();
-        let mut child = natter()
-            .arg("serve")
-            .args(["--listen", "127.0.0.1:0", "--im-listen", "127.0.0.1:0"])
-            .arg("--config")
-            .arg(&config)
-            .arg("--data-dir")
-            .arg(dir.path().join("data"))
-            .env("NATTER_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn natter serve");
-        let out = lines_of(child.stdout.take().unwrap());
-        let next = |prefix: &str| {
-            let line = out
-                .recv_timeout(TIMEOUT)
-                .expect("natter serve prints its listeners");
-            line.strip_prefix(prefix)
-                .unwrap_or_else(|| panic!("expected {prefix:?}, got {line:?}"))
-                .to_string()
-        };
-        let irc = next("natter: IRC listening on ");
-        let im = next("natter: IM listening on ");
+        let serve = Serve::with_config(dir.path(), "[im]\nonline_users_interval = 1\n");
+        let im = serve.listening("IM").to_string();
         Server {
-            child,
-            irc,
+            irc: serve.irc.to_string(),
             im,
+            serve,
             _dir: dir,
         }
     }
 
     /// Sends SIGTERM (a clean shutdown: clients get an ERROR first).
     fn terminate(&self) {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .expect("run kill");
-        assert!(status.success());
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
+        self.serve.terminate();
     }
 }
 
