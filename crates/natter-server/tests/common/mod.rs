@@ -36,6 +36,7 @@ pub struct TestServer {
     pub im_addr: Option<SocketAddr>,
     running: Option<Running>,
     runtime: Option<tokio::runtime::Runtime>,
+    /// The temporary directory holding the server's data directory.
     pub dir: tempfile::TempDir,
 }
 
@@ -102,6 +103,7 @@ impl Drop for TestServer {
 
 /// A blocking IRC client.
 pub struct Client {
+    /// The nick it registered as (`*` before), for replies and messages.
     pub nick: String,
     reader: BufReader<TcpStream>,
     writer: TcpStream,

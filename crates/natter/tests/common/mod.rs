@@ -51,6 +51,7 @@ pub fn wait_exit(child: &mut Child) -> ExitStatus {
 /// A running `natter serve`, killed (SIGKILL) if still running when
 /// dropped.
 pub struct Serve {
+    /// The `natter serve` process.
     pub child: Child,
     /// The IRC listener, from the first line on stdout.
     pub irc: SocketAddr,
