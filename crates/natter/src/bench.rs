@@ -89,6 +89,10 @@ pub enum Scenario {
         /// Bytes of padding per message.
         #[arg(long, default_value_t = 64)]
         size: usize,
+        /// Registrations in flight at once while setting up (keep it below
+        /// the server's listen backlog: ngIRCd's is 10).
+        #[arg(long, default_value_t = 200)]
+        concurrency: usize,
     },
     /// C channels of K members with traffic, plus private messages.
     Rooms {
@@ -109,6 +113,10 @@ pub enum Scenario {
         /// Seconds of sending.
         #[arg(long, default_value_t = 5)]
         duration: u64,
+        /// Registrations in flight at once while setting up (keep it below
+        /// the server's listen backlog: ngIRCd's is 10).
+        #[arg(long, default_value_t = 200)]
+        concurrency: usize,
     },
     /// Connect, join, part, quit cycles.
     Churn {
@@ -169,14 +177,28 @@ pub fn run(scenario: Scenario) -> bool {
                 rate,
                 duration,
                 size,
+                concurrency,
                 ..
-            } => fanout(addr, &common, members, senders, rate, duration, size).await,
+            } => {
+                fanout(
+                    addr,
+                    &common,
+                    members,
+                    senders,
+                    rate,
+                    duration,
+                    size,
+                    concurrency,
+                )
+                .await
+            }
             Scenario::Rooms {
                 channels,
                 members,
                 rate,
                 private_rate,
                 duration,
+                concurrency,
                 ..
             } => {
                 rooms(
@@ -187,6 +209,7 @@ pub fn run(scenario: Scenario) -> bool {
                     rate,
                     private_rate,
                     duration,
+                    concurrency,
                 )
                 .await
             }
@@ -634,9 +657,10 @@ async fn traffic(
     private_rate: u64,
     duration: u64,
     size: usize,
+    concurrency: usize,
 ) -> Result<Report, String> {
     let total = groups * members;
-    let (conns, errors) = connect_many(addr, &common.prefix, total, 200).await;
+    let (conns, errors) = connect_many(addr, &common.prefix, total, concurrency).await;
     if errors > 0 || conns.len() != total {
         return Err(format!(
             "only {} of {total} clients registered",
@@ -840,6 +864,7 @@ fn sent_at(line: &[u8]) -> Option<u64> {
     (digits > 0).then_some(t)
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn fanout(
     addr: SocketAddr,
     common: &Common,
@@ -848,9 +873,20 @@ async fn fanout(
     rate: u64,
     duration: u64,
     size: usize,
+    concurrency: usize,
 ) -> Result<Report, String> {
     let mut r = traffic(
-        "fanout", addr, common, 1, members, senders, rate, 0, duration, size,
+        "fanout",
+        addr,
+        common,
+        1,
+        members,
+        senders,
+        rate,
+        0,
+        duration,
+        size,
+        concurrency,
     )
     .await?;
     r.params.insert("members".into(), members as u64);
@@ -861,6 +897,7 @@ async fn fanout(
     Ok(r)
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn rooms(
     addr: SocketAddr,
     common: &Common,
@@ -869,6 +906,7 @@ async fn rooms(
     rate: u64,
     private_rate: u64,
     duration: u64,
+    concurrency: usize,
 ) -> Result<Report, String> {
     let mut r = traffic(
         "rooms",
@@ -881,6 +919,7 @@ async fn rooms(
         private_rate,
         duration,
         32,
+        concurrency,
     )
     .await?;
     r.params.insert("channels".into(), channels as u64);
