@@ -575,6 +575,8 @@ async fn connect(
 #[derive(Default)]
 struct Tally {
     received: AtomicU64,
+    /// Readers that have started (sending waits for all of them).
+    started: AtomicU64,
     hist: Mutex<Option<Histogram<u64>>>,
 }
 
@@ -582,6 +584,7 @@ impl Tally {
     fn new() -> Arc<Tally> {
         Arc::new(Tally {
             received: AtomicU64::new(0),
+            started: AtomicU64::new(0),
             hist: Mutex::new(Some(
                 Histogram::new_with_bounds(1, 600_000_000, 3).expect("histogram bounds"),
             )),
@@ -625,21 +628,27 @@ async fn paced(
     let start = Instant::now();
     let mut sent = 0u64;
     let mut batches: Vec<String> = vec![String::new(); writers.len()];
+    // Only the writers with something to send are visited: with thousands
+    // of clients, scanning them all every millisecond would make the
+    // generator itself the source of latency.
+    let mut dirty: Vec<usize> = Vec::new();
     let mut tick = tokio::time::interval(Duration::from_millis(1));
     while sent < total {
         tick.tick().await;
         let due = ((start.elapsed().as_secs_f64() * rate as f64) as u64).min(total);
         while sent < due {
             if let Some(line) = send(sent) {
-                batches[pick(sent)].push_str(&line);
+                let w = pick(sent);
+                if batches[w].is_empty() {
+                    dirty.push(w);
+                }
+                batches[w].push_str(&line);
             }
             sent += 1;
         }
-        for (w, b) in writers.iter_mut().zip(batches.iter_mut()) {
-            if !b.is_empty() {
-                let _ = w.write_all(b.as_bytes()).await;
-                b.clear();
-            }
+        for w in dirty.drain(..) {
+            let _ = writers[w].write_all(batches[w].as_bytes()).await;
+            batches[w].clear();
         }
     }
     sent
@@ -684,6 +693,11 @@ async fn traffic(
     for c in conns {
         writers.push(c.writer);
         handles.push(spawn_reader(c.reader, epoch, tally.clone(), stop.clone()));
+    }
+    // Messages sent before every reader runs would measure task start-up,
+    // not the server.
+    while tally.started.load(Ordering::Relaxed) < handles.len() as u64 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let pad = "x".repeat(size);
     let server_cpu_start = common.server_pid.and_then(|p| proc_cpu(&p.to_string()));
@@ -781,7 +795,7 @@ async fn traffic(
 
 /// Reads PRIVMSGs whose text starts with `<t_micros>` (µs since `epoch`)
 /// until `stop`, recording latencies into a local histogram merged into
-/// `tally` at the end. Reads 64 KiB at a time and parses just enough of
+/// `tally` at the end. Reads 16 KiB at a time and parses just enough of
 /// each line, so that the generator, not the server, is rarely the limit;
 /// every line of one read is stamped with that read's arrival time.
 fn spawn_reader(
@@ -798,7 +812,8 @@ fn spawn_reader(
         let mut local =
             Histogram::<u64>::new_with_bounds(1, 600_000_000, 3).expect("histogram bounds");
         let mut unreported = 0u64;
-        let mut chunk = vec![0u8; 64 * 1024];
+        let mut chunk = vec![0u8; 16 * 1024];
+        tally.started.fetch_add(1, Ordering::Relaxed);
         loop {
             let now = epoch.elapsed().as_micros() as u64;
             let mut start = 0;
