@@ -1,0 +1,1522 @@
+#!/usr/bin/env python3
+"""Compare natter with InspIRCd, ngIRCd and ircd-hybrid under `natter bench`.
+
+Usage (as root, from anywhere in the repository):
+
+    python3 bench/compare.py --quick           # tiny sizes, 1 round: try it out
+    python3 bench/compare.py                   # the full comparison, 3 rounds
+    python3 bench/compare.py --report-only bench/results/20261122-101500
+
+What it does:
+
+1. Installs the three servers from Debian if missing (`apt-get install
+   inspircd ngircd ircd-hybrid`). Debian's ngircd and ircd-hybrid packages
+   conflict with each other, so whichever cannot be installed next to the
+   others is downloaded (`apt-get download`) and unpacked under
+   /var/cache/natter-bench/<package>/root, with its library dependencies
+   installed by apt. The packages' system services are stopped, and the
+   script refuses to run while any process of those daemons that it did not
+   start is alive (it never kills what it did not start).
+2. Builds natter in release (`cargo build --release -p natter`) unless
+   --no-build.
+3. Writes a benchmark-fair configuration for every server into a temporary
+   directory (loopback port only, no per-IP limits, no flood, penalty or
+   throttle limits where the server allows it, large SendQ, no DNS or ident
+   lookups) and checks that each one starts and accepts a registration.
+   Servers run as an unprivileged user (--run-as, default nobody when root).
+4. Runs the scenarios in rounds, interleaved (round 1: natter, inspircd,
+   ngircd, hybrid; round 2: the same ...). Every `natter bench` run gets a
+   freshly started server, which is stopped by PID afterwards, and
+   `--server-pid` so the server's CPU time and RSS are measured. Every JSON
+   result is kept under the results directory (default
+   bench/results/<timestamp>/, with index.json listing every run).
+5. Scenarios: connect (19,000 idle clients: the per-process fd limit here is
+   20,000, `ulimit -n`), fan-out into one channel of 200 and of 1,000
+   members with 4 senders over a sweep of offered rates (a server's sweep
+   stops at the first rate with p99 > 50 ms, any loss or any error; the
+   result is the highest offered rate sustained), rooms (500 channels x 10
+   members plus private messages) and churn.
+6. Writes docs/performance.md (with --quick: performance.md in the results
+   directory, unless --doc says otherwise): the machine, the servers'
+   versions, the settings, the exact commands, per-scenario tables with
+   medians and min..max across rounds and ratios against natter, and a
+   "Profile of the fan-out path" section (kept as it is if the file already
+   has one with content).
+
+Registrations in flight are kept below each server's listen backlog (read
+with `ss` after start-up; ngIRCd's is hard-coded to 10, natter's is 128):
+beyond it the kernel drops connection attempts and the clients wait for
+SYN retransmission timers, which would measure TCP, not the server.
+
+Python 3.9+ standard library only. Loopback addresses only.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import pwd
+import re
+import resource
+import shlex
+import shutil
+import signal
+import socket
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+SERVERS = ["natter", "inspircd", "ngircd", "hybrid"]
+SCENARIOS = ["connect", "fanout", "rooms", "churn"]
+CACHE = Path("/var/cache/natter-bench")
+# Debian package and daemon path (relative to the install root) of each
+# foreign server.
+PACKAGES = {
+    "inspircd": ("inspircd", "usr/sbin/inspircd"),
+    "ngircd": ("ngircd", "usr/sbin/ngircd"),
+    "hybrid": ("ircd-hybrid", "usr/sbin/ircd-hybrid"),
+}
+SERVICES = ["inspircd", "ngircd", "ircd-hybrid"]
+# Where hybrid's resolver is pointed (see StubDNS).
+STUB_DNS = ("127.0.0.153", 53)
+MOTD = "natter bench comparison: one line of MOTD on every server.\n"
+
+# What each configuration turns off and what it cannot; goes into the doc.
+SETTINGS_NOTES = {
+    "natter": {
+        "off": [
+            "listens on one loopback port only; the IM front end is off (`im = []`)",
+            "`limits.sendq` = {sendq} bytes; `channels_per_user` 1000, `nicklen` 30, `max_targets` 20",
+            "natter has no per-IP connection limit, no flood, penalty or throttle "
+            "control and no DNS or ident lookups, so there is nothing else to turn off",
+        ],
+        "cannot": [
+            "its listen backlog is 128 (the Rust standard library's default, taken "
+            "by tokio); registrations in flight are kept below it",
+        ],
+    },
+    "inspircd": {
+        "off": [
+            "`<bind address=\"127.0.0.1\">` only; no `<module>` is loaded, so no "
+            "connflood, connectban, dnsbl or ident module (only core modules)",
+            "`<connect allow=\"*\">`: `localmax`/`globalmax`/`limit` 1,000,000 (no "
+            "per-IP or class cap), `threshold` 1,000,000 and `commandrate` "
+            "1,000,000,000 (a million commands a second before any penalty "
+            "matters), `fakelag=\"no\"`, `recvq`/`softsendq`/`hardsendq` = {sendq}, "
+            "`maxchans` 1000, `resolvehostnames=\"no\"`, `useident=\"no\"`",
+            "`<performance softlimit>` = the fd limit minus 10, `somaxconn` 4096, "
+            "`netbuffersize` 65534 (its maximum), `clonesonconnect=\"no\"`",
+        ],
+        "cannot": [
+            "InspIRCd 3 completes registrations only in its once-a-second "
+            "background pass (UserManager::DoBackgroundUserStuff -> "
+            "CheckModulesReady), so every registration waits up to 1 s; this "
+            "bounds connect and churn rates by the number of registrations in flight",
+            "command penalties are still counted (they just never reach the threshold)",
+        ],
+    },
+    "ngircd": {
+        "off": [
+            "`Listen = 127.0.0.1`; `MaxConnections = 0` and `MaxConnectionsIP = 0` "
+            "(unlimited), `MaxJoins = 0`, `MaxListSize = 0`, `MaxNickLength = 30`",
+            "`MaxPenaltyTime = 0`: every penalty under 10 s is capped to 0 s",
+            "`DefaultUserModes = F`: every client gets user mode +F (relaxed flood "
+            "protection): no throttling for bytes or commands per second, 10 "
+            "instead of 3 commands handled per connection per main-loop pass. "
+            "(+F is normally oper-only; modes set through DefaultUserModes are "
+            "applied as if by the server, so it works)",
+            "`DNS = no`, `Ident = no`, `PAM = no` (Debian's build has PAM on by default)",
+        ],
+        "cannot": [
+            "the per-pass command limit (10 commands per connection per main-loop "
+            "pass even with +F, MAX_COMMANDS_SERVICE) is compiled in",
+            "the SendQ is compiled in: 32 KiB per client (WRITEBUFFER_MAX_LEN), "
+            "beyond which the client is dropped with \"Write buffer space "
+            "exhausted\" (the kernel's socket buffer comes on top); likewise the "
+            "2 KiB read buffer (READBUFFER_LEN)",
+            "the listen backlog is compiled in as 10; the bench keeps at most 8 "
+            "registrations in flight against it",
+            "penalties of 10 s and more (brute-force protection, e.g. wrong "
+            "passwords) are not capped by MaxPenaltyTime; nothing here triggers them",
+        ],
+    },
+    "hybrid": {
+        "off": [
+            "`listen {{ host = \"127.0.0.1\"; }}`; class: `number_per_ip_local`, "
+            "`number_per_ip_global`, `max_number`, `number_per_cidr` 1,000,000 "
+            "(/32 and /128), `sendq` = {sendq} bytes, `recvq` 8000 bytes (the "
+            "maximum it accepts), `max_channels` 1000",
+            "`auth {{ user = \"*@*\"; flags = exceed_limit, can_flood, ...; }}`: "
+            "can_flood lifts the per-client command limit (MAX_FLOOD lines per "
+            "second after a burst) and the channel and private-message flood checks",
+            "`exempt {{ ip = \"127.0.0.0/8\"; }}` and `general {{ throttle_time = 0; "
+            "throttle_count = 1000000; }}`: no connection throttling",
+            "`general {{ default_floodcount = 0; anti_nick_flood = no; disable_auth = "
+            "yes; ping_cookie = no; }}`, `channel {{ default_join_flood_count = 0; }}`, "
+            "`serverinfo {{ default_max_clients = <fd limit - 100>; max_nick_length = 30; }}`, "
+            "logging off",
+        ],
+        "cannot": [
+            "the RecvQ cannot exceed 8000 bytes (CLIENT_FLOOD_MAX); with can_flood "
+            "every complete line is parsed at once, so only a partial line waits there",
+            "every client's reverse DNS lookup cannot be turned off. The script runs "
+            "hybrid in a private mount namespace whose /etc/resolv.conf names a stub "
+            "resolver inside this script ({stub}) that answers NXDOMAIN at once, so "
+            "registrations do not depend on the machine's DNS (a resolver that "
+            "drops bursts of queries made hybrid wait seconds per registration)",
+        ],
+    },
+}
+
+
+def log(msg):
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def die(msg):
+    log(f"error: {msg}")
+    sys.exit(2)
+
+
+def run(argv, check=True, quiet=False, **kw):
+    if not quiet:
+        log("$ " + " ".join(shlex.quote(str(a)) for a in argv))
+    r = subprocess.run([str(a) for a in argv], text=True, capture_output=True, **kw)
+    if check and r.returncode != 0:
+        die(f"{argv[0]} failed ({r.returncode}):\n{r.stdout}{r.stderr}")
+    return r
+
+
+# ---------------------------------------------------------------------------
+# Installation
+
+
+def pkg_root(name):
+    """The install root of a foreign server: / when the package is installed,
+    its unpacked copy under CACHE otherwise, or None."""
+    pkg, rel = PACKAGES[name]
+    if dpkg_installed(pkg) and Path("/", rel).exists():
+        return Path("/")
+    unpacked = CACHE / pkg / "root"
+    if (unpacked / rel).exists():
+        return unpacked
+    return None
+
+
+def dpkg_installed(pkg):
+    r = subprocess.run(
+        ["dpkg-query", "-W", "-f=${Status}", pkg], text=True, capture_output=True
+    )
+    return r.returncode == 0 and "install ok installed" in r.stdout
+
+
+def unpack_package(pkg):
+    """apt-get download + dpkg-deb -x into CACHE/pkg/root, dependencies by apt."""
+    d = CACHE / pkg
+    if d.exists():
+        shutil.rmtree(d)
+    d.mkdir(parents=True)
+    os.chmod(CACHE, 0o755)
+    os.chmod(d, 0o755)
+    run(["apt-get", "download", pkg], cwd=d)
+    debs = sorted(d.glob(f"{pkg}_*.deb"))
+    if not debs:
+        die(f"apt-get download {pkg} left no .deb in {d}")
+    deb = debs[-1]
+    run(["dpkg-deb", "-x", deb, d / "root"])
+    depends = run(["dpkg-deb", "-f", deb, "Depends"], quiet=True).stdout
+    deps = []
+    for part in depends.split(","):
+        first = part.split("|")[0].strip()
+        name = re.split(r"[\s(:]", first)[0]
+        if name and not dpkg_installed(name):
+            deps.append(name)
+    if deps:
+        run(
+            ["apt-get", "install", "-y", "--no-remove", *deps],
+            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+        )
+    (d / "version").write_text(run(["dpkg-deb", "-f", deb, "Version"], quiet=True).stdout)
+    for p in (d / "root").rglob("*"):
+        if p.is_dir():
+            os.chmod(p, 0o755)
+
+
+def install(servers, allow_install):
+    foreign = [s for s in servers if s != "natter"]
+    missing = [s for s in foreign if pkg_root(s) is None]
+    if missing:
+        if not allow_install:
+            die(f"not installed: {', '.join(missing)} (and --no-install given)")
+        if os.geteuid() != 0:
+            die(f"not installed: {', '.join(missing)}; run as root to install them")
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        run(["apt-get", "update"], env=env)
+        pkgs = [PACKAGES[s][0] for s in missing]
+        # --no-remove: ngircd and ircd-hybrid conflict; never let apt remove one
+        # to install the other.
+        r = run(["apt-get", "install", "-y", "--no-remove", *pkgs], check=False, env=env)
+        if r.returncode != 0:
+            log("apt-get could not install them together (Debian's ngircd conflicts "
+                "with ircd-hybrid); trying one by one")
+            for s in missing:
+                pkg = PACKAGES[s][0]
+                if pkg_root(s) is not None:
+                    continue
+                r = run(["apt-get", "install", "-y", "--no-remove", pkg], check=False, env=env)
+                if r.returncode != 0 or pkg_root(s) is None:
+                    log(f"{pkg} cannot be installed next to the others: unpacking it "
+                        f"under {CACHE / pkg}")
+                    unpack_package(pkg)
+        for s in missing:
+            if pkg_root(s) is None:
+                die(f"{s}: still not installed")
+    stop_services()
+    for s in foreign:
+        binary = pkg_root(s) / PACKAGES[s][1]
+        r = run(["ldd", binary], check=False, quiet=True)
+        if "not found" in r.stdout:
+            die(f"{binary} is missing libraries:\n{r.stdout}")
+
+
+def stop_services():
+    systemd = Path("/run/systemd/system").is_dir()
+    for svc in SERVICES:
+        if systemd:
+            if subprocess.run(["systemctl", "cat", svc], capture_output=True).returncode == 0:
+                run(["systemctl", "stop", svc], check=False)
+        elif Path("/etc/init.d", svc).exists():
+            run([f"/etc/init.d/{svc}", "stop"], check=False)
+    stray = foreign_daemons()
+    if stray:
+        die("these IRC daemons are running and were not started by this script; "
+            "stop them first (it does not kill what it did not start):\n"
+            + "\n".join(f"  pid {pid}: {cmd}" for pid, cmd in stray))
+
+
+def daemon_paths():
+    paths = set()
+    for s, (pkg, rel) in PACKAGES.items():
+        paths.add(str(Path("/", rel)))
+        paths.add(str(CACHE / pkg / "root" / rel))
+    return paths
+
+
+def foreign_daemons(exclude=()):
+    found = []
+    paths = daemon_paths()
+    for p in Path("/proc").iterdir():
+        if not p.name.isdigit() or int(p.name) in exclude:
+            continue
+        try:
+            exe = os.readlink(p / "exe")
+        except OSError:
+            continue
+        if exe.removesuffix(" (deleted)") in paths:
+            cmd = (p / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            found.append((int(p.name), cmd.strip()))
+    return found
+
+
+def build(no_build):
+    target = Path(os.environ.get("CARGO_TARGET_DIR", REPO / "target"))
+    if not target.is_absolute():
+        target = REPO / target
+    binary = target / "release" / "natter"
+    if not no_build:
+        r = subprocess.run(["cargo", "build", "--release", "-p", "natter"], cwd=REPO)
+        if r.returncode != 0:
+            die("cargo build --release -p natter failed")
+    if not binary.exists():
+        die(f"{binary} does not exist (build it, or drop --no-build)")
+    return binary
+
+
+# ---------------------------------------------------------------------------
+# Stub resolver for ircd-hybrid
+
+
+class StubDNS(threading.Thread):
+    """Answers every DNS query with NXDOMAIN, at once."""
+
+    def __init__(self, addr):
+        super().__init__(daemon=True)
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(addr)
+        self.sock.settimeout(0.5)
+        self.stopping = False
+        self.answered = 0
+
+    def run(self):
+        while not self.stopping:
+            try:
+                data, peer = self.sock.recvfrom(4096)
+            except socket.timeout:
+                continue
+            except OSError:
+                break
+            if len(data) < 12:
+                continue
+            (ident, flags, qd) = struct.unpack(">HHH", data[:6])
+            # Copy the question section (QDCOUNT name/type/class entries).
+            pos = 12
+            try:
+                for _ in range(qd):
+                    while data[pos] != 0:
+                        pos += 1 + data[pos]
+                    pos += 5
+            except IndexError:
+                continue
+            rflags = 0x8000 | (flags & 0x7900) | 0x0080 | 3  # QR, opcode+RD, RA, NXDOMAIN
+            reply = struct.pack(">HHHHHH", ident, rflags, qd, 0, 0, 0) + data[12:pos]
+            try:
+                self.sock.sendto(reply, peer)
+                self.answered += 1
+            except OSError:
+                pass
+
+    def stop(self):
+        self.stopping = True
+        self.sock.close()
+
+
+# ---------------------------------------------------------------------------
+# Configurations
+
+
+def write_natter(d, port, s):
+    conf = d / "natter.toml"
+    conf.write_text(f"""# natter, benchmark configuration (bench/compare.py)
+[server]
+name = "natter.bench.local"
+data_dir = "{d / 'data'}"
+motd_file = "{d / 'motd.txt'}"
+
+[listen]
+irc = ["127.0.0.1:{port}"]
+im = []
+
+[limits]
+nicklen = 30
+channels_per_user = 1000
+max_targets = 20
+sendq = {s['sendq']}
+
+[timeouts]
+registration = 60
+ping_interval = 120
+ping_timeout = 60
+""")
+    return [str(s["natter_bin"]), "serve", "--config", str(conf)], [conf]
+
+
+def write_inspircd(d, port, s):
+    root = s["roots"]["inspircd"]
+    conf = d / "inspircd.conf"
+    conf.write_text(f"""# InspIRCd, benchmark configuration (bench/compare.py)
+<server name="inspircd.bench.local" description="natter bench comparison" network="BenchNet">
+<admin name="bench" nick="bench" email="bench@localhost">
+<bind address="127.0.0.1" port="{port}" type="clients">
+<path configdir="{d}" datadir="{d}" logdir="{d}" runtimedir="{d}" moduledir="{root / 'usr/lib/inspircd/modules'}">
+<connect name="bench" allow="*" timeout="60" pingfreq="120"
+         localmax="1000000" globalmax="1000000" limit="1000000" maxconnwarn="no"
+         threshold="1000000" commandrate="1000000000" fakelag="no"
+         recvq="{s['sendq']}" softsendq="{s['sendq']}" hardsendq="{s['sendq']}"
+         maxchans="1000" resolvehostnames="no" useident="no">
+<channels users="1000" opers="1000">
+<performance softlimit="{s['fdlimit'] - 10}" somaxconn="4096" netbuffersize="65534" clonesonconnect="no" quietbursts="yes">
+<security maxtargets="20">
+<files motd="{d / 'motd.txt'}">
+<pid file="{d / 'inspircd.pid'}">
+""")
+    argv = [str(root / PACKAGES["inspircd"][1]), "--config", str(conf), "--nofork", "--nopid"]
+    return argv, [conf]
+
+
+def write_ngircd(d, port, s):
+    root = s["roots"]["ngircd"]
+    conf = d / "ngircd.conf"
+    (d / "conf.d").mkdir(exist_ok=True)
+    conf.write_text(f"""# ngIRCd, benchmark configuration (bench/compare.py)
+[Global]
+	Name = ngircd.bench.local
+	Info = natter bench comparison
+	AdminInfo1 = bench
+	AdminInfo2 = loopback
+	AdminEMail = bench@localhost
+	HelpFile = {root / 'usr/share/doc/ngircd/Commands.txt'}
+	Listen = 127.0.0.1
+	Ports = {port}
+	MotdFile = {d / 'motd.txt'}
+[Limits]
+	MaxConnections = 0
+	MaxConnectionsIP = 0
+	MaxJoins = 0
+	MaxNickLength = 30
+	MaxListSize = 0
+	MaxPenaltyTime = 0
+	PingTimeout = 120
+	PongTimeout = 60
+[Options]
+	DefaultUserModes = F
+	DNS = no
+	Ident = no
+	PAM = no
+	IncludeDir = {d / 'conf.d'}
+""")
+    argv = [str(root / PACKAGES["ngircd"][1]), "--nodaemon", "--config", str(conf)]
+    return argv, [conf]
+
+
+def write_hybrid(d, port, s):
+    root = s["roots"]["hybrid"]
+    conf = d / "ircd.conf"
+    conf.write_text(f"""/* ircd-hybrid, benchmark configuration (bench/compare.py) */
+serverinfo {{
+	name = "hybrid.bench.local";
+	description = "natter bench comparison";
+	network_name = "BenchNet";
+	network_description = "natter bench comparison";
+	hub = no;
+	default_max_clients = {s['fdlimit'] - 100};
+	max_nick_length = 30;
+	max_topic_length = 300;
+}};
+admin {{
+	name = "bench";
+	description = "bench";
+	email = "<bench@localhost>";
+}};
+class {{
+	name = "users";
+	ping_time = 120 seconds;
+	number_per_ip_local = 1000000;
+	number_per_ip_global = 1000000;
+	max_number = 1000000;
+	cidr_bitlen_ipv4 = 32;
+	cidr_bitlen_ipv6 = 128;
+	number_per_cidr = 1000000;
+	max_channels = 1000;
+	sendq = {s['sendq']} bytes;
+	recvq = 8000 bytes;
+}};
+listen {{
+	host = "127.0.0.1";
+	port = {port};
+}};
+auth {{
+	user = "*@*";
+	class = "users";
+	flags = exceed_limit, can_flood, kline_exempt, xline_exempt, resv_exempt;
+}};
+exempt {{
+	ip = "127.0.0.0/8";
+}};
+channel {{
+	max_channels = 1000;
+	default_join_flood_count = 0;
+	default_join_flood_time = 0 seconds;
+}};
+general {{
+	disable_auth = yes;
+	default_floodcount = 0;
+	default_floodtime = 0 seconds;
+	anti_nick_flood = no;
+	throttle_count = 1000000;
+	throttle_time = 0 seconds;
+	ping_cookie = no;
+	max_targets = 20;
+}};
+modules {{
+	path = "{root / 'usr/lib/ircd-hybrid/modules'}";
+	path = "{root / 'usr/lib/ircd-hybrid/modules/autoload'}";
+}};
+motd {{
+	mask = "*";
+	file = "{d / 'motd.txt'}";
+}};
+log {{
+	use_logging = no;
+}};
+""")
+    argv = [str(root / PACKAGES["hybrid"][1]), "-foreground", "-configfile", str(conf)]
+    for opt, name in [("-pidfile", "ircd.pid"), ("-logfile", "ircd.log"),
+                      ("-klinefile", "kline.db"), ("-dlinefile", "dline.db"),
+                      ("-xlinefile", "xline.db"), ("-resvfile", "resv.db")]:
+        argv += [opt, str(d / name)]
+    return argv, [conf]
+
+
+WRITERS = {
+    "natter": write_natter,
+    "inspircd": write_inspircd,
+    "ngircd": write_ngircd,
+    "hybrid": write_hybrid,
+}
+
+
+# ---------------------------------------------------------------------------
+# Running servers
+
+
+class Ports:
+    def __init__(self, base):
+        self.next = base
+
+    def take(self):
+        while self.next < 32768:
+            p = self.next
+            self.next += 1
+            with socket.socket() as s:
+                try:
+                    s.bind(("127.0.0.1", p))
+                    return p
+                except OSError:
+                    continue
+        die("no free port below 32768")
+
+
+class Server:
+    """One started server process, stopped by PID."""
+
+    count = 0
+
+    def __init__(self, name, settings, ports):
+        Server.count += 1
+        self.name = name
+        self.s = settings
+        self.port = ports.take()
+        self.dir = settings["tmp"] / f"{Server.count:04d}-{name}"
+        self.dir.mkdir()
+        (self.dir / "motd.txt").write_text(MOTD)
+        self.argv, self.configs = WRITERS[name](self.dir, self.port, settings)
+        self.proc = None
+        self.logf = None
+        self.backlog = None
+        self.note = None
+
+    def start(self):
+        s = self.s
+        uid, gid = s["uid"], s["gid"]
+        for p in [self.dir, *self.dir.rglob("*")]:
+            os.chown(p, uid, gid)
+        self.logf = open(self.dir / "server.log", "wb")
+        kw = dict(stdout=self.logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                  cwd=self.dir, start_new_session=True)
+        argv = self.argv
+        if self.name == "hybrid" and s.get("resolv"):
+            # A private mount namespace whose /etc/resolv.conf names the stub
+            # resolver; unshare, sh and setpriv all exec, so the PID is hybrid's.
+            argv = ["unshare", "--mount", "--propagation", "private", "--",
+                    "/bin/sh", "-c", 'mount --bind "$0" /etc/resolv.conf && exec "$@"',
+                    str(s["resolv"]), "setpriv", f"--reuid={uid}", f"--regid={gid}",
+                    "--clear-groups", "--", *argv]
+        elif os.geteuid() == 0 and uid != 0:
+            kw.update(user=uid, group=gid, extra_groups=[])
+        self.proc = subprocess.Popen(argv, **kw)
+        s["started"][self.proc.pid] = self
+        err = self.wait_ready()
+        if err:
+            self.stop()
+            return err
+        exe = os.readlink(f"/proc/{self.proc.pid}/exe").removesuffix(" (deleted)")
+        if Path(exe).name not in Path(self.argv[0]).name:
+            self.stop()
+            return f"PID {self.proc.pid} runs {exe}, not {self.argv[0]}"
+        self.backlog = listen_backlog(self.port)
+        return None
+
+    def wait_ready(self, timeout=30):
+        deadline = time.time() + timeout
+        last = "no attempt"
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                return f"{self.name} exited with {self.proc.returncode}:\n{self.log_tail()}"
+            try:
+                register_once(self.port, "probe", min(10, deadline - time.time()))
+                return None
+            except OSError as e:
+                last = str(e)
+                time.sleep(0.2)
+        return f"{self.name} did not accept a registration within {timeout} s ({last}):\n{self.log_tail()}"
+
+    def log_tail(self, n=2000):
+        try:
+            return (self.dir / "server.log").read_bytes()[-n:].decode(errors="replace")
+        except OSError:
+            return ""
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self):
+        if self.proc is None:
+            return None
+        rc = self.proc.poll()
+        if rc is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                rc = self.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                log(f"{self.name} (pid {self.proc.pid}) ignored SIGTERM; SIGKILL")
+                self.proc.kill()
+                rc = self.proc.wait()
+        self.s["started"].pop(self.proc.pid, None)
+        if self.logf:
+            self.logf.close()
+        return rc
+
+
+def register_once(port, nick, timeout):
+    """Registers a client and quits; raises OSError on any failure."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as c:
+        c.settimeout(timeout)
+        c.sendall(f"NICK {nick}\r\nUSER {nick} 0 * :probe\r\n".encode())
+        buf = b""
+        while True:
+            data = c.recv(65536)
+            if not data:
+                raise OSError("closed during registration")
+            buf += data
+            while b"\n" in buf:
+                line, buf = buf.split(b"\n", 1)
+                words = line.strip().split()
+                if words and words[0] == b"PING":
+                    c.sendall(b"PONG " + b" ".join(words[1:]) + b"\r\n")
+                    continue
+                if words[:1] and words[0].startswith(b":"):
+                    words = words[1:]
+                if words[:1] in ([b"376"], [b"422"]):
+                    c.sendall(b"QUIT :probe\r\n")
+                    return
+                if words[:1] == [b"ERROR"] or words[:1] in ([b"432"], [b"433"]):
+                    raise OSError(line.decode(errors="replace"))
+
+
+def listen_backlog(port):
+    """The listen backlog of 127.0.0.1:port (ss shows it as Send-Q)."""
+    r = subprocess.run(["ss", "-ltnH", f"sport = :{port}"], text=True, capture_output=True)
+    for line in r.stdout.splitlines():
+        f = line.split()
+        if len(f) >= 4 and f[0] == "LISTEN":
+            try:
+                return int(f[2])
+            except ValueError:
+                pass
+    return None
+
+
+# ---------------------------------------------------------------------------
+# Runs
+
+
+def cap(requested, backlog):
+    """Registrations in flight: at most 80 % of the listen backlog."""
+    if not backlog:
+        return requested
+    return max(1, min(requested, int(backlog * 0.8)))
+
+
+class Runner:
+    def __init__(self, args, settings):
+        self.args = args
+        self.s = settings
+        self.ports = Ports(args.port_base)
+        self.results = settings["results"]
+        self.index = []
+        self.configs_saved = set()
+
+    def save_index(self):
+        (self.results / "index.json").write_text(json.dumps(self.index, indent=1) + "\n")
+
+    def bench(self, rnd, name, scenario, tag, params, setup_param=None, cap_param=None):
+        """Starts `name` fresh, runs one natter bench scenario, stops it."""
+        server = Server(name, self.s, self.ports)
+        err = server.start()
+        entry = {"round": rnd, "server": name, "scenario": scenario, "tag": tag,
+                 "params": dict(params), "ok": False}
+        if err:
+            log(f"  {name}: failed to start: {err}")
+            entry["error"] = f"start: {err}"
+            self.index.append(entry)
+            self.save_index()
+            return entry
+        if name not in self.configs_saved:
+            cdir = self.results / "configs"
+            cdir.mkdir(exist_ok=True)
+            for c in server.configs:
+                shutil.copy(c, cdir / f"{name}-{c.name}")
+            self.configs_saved.add(name)
+        p = dict(params)
+        for key in (setup_param, cap_param):
+            if key:
+                p[key] = cap(p[key], server.backlog)
+        entry["params"] = p
+        entry["backlog"] = server.backlog
+        jpath = self.results / f"r{rnd}-{name}-{tag}.json"
+        jpath.unlink(missing_ok=True)
+        argv = [str(self.s["natter_bin"]), "bench", scenario,
+                "--addr", f"127.0.0.1:{server.port}", "--server-pid", str(server.proc.pid),
+                "--json", str(jpath), "--label", name]
+        for k, v in p.items():
+            argv += [f"--{k.replace('_', '-')}", str(v)]
+        entry["command"] = " ".join(shlex.quote(a) for a in argv)
+        entry["json"] = jpath.name
+        t0 = time.time()
+        try:
+            r = subprocess.run(argv, text=True, capture_output=True, timeout=self.args.bench_timeout)
+            rc, out, errtxt = r.returncode, r.stdout, r.stderr
+        except subprocess.TimeoutExpired as e:
+            rc, out, errtxt = None, e.stdout or "", (e.stderr or "") + "\n(bench timed out)"
+            if isinstance(out, bytes):
+                out = out.decode(errors="replace")
+            if isinstance(errtxt, bytes):
+                errtxt = errtxt.decode(errors="replace")
+        entry["wall_s"] = round(time.time() - t0, 2)
+        entry["rc"] = rc
+        server_died = not server.alive()
+        stop_rc = server.stop()
+        jpath.with_suffix(".log").write_text(out + errtxt)
+        if server_died:
+            entry["error"] = f"server exited during the run ({stop_rc})"
+            (self.results / f"r{rnd}-{name}-{tag}.server.log").write_text(server.log_tail(20000))
+        if jpath.exists():
+            entry["result"] = json.loads(jpath.read_text())
+        elif not entry.get("error"):
+            entry["error"] = (errtxt.strip().splitlines() or ["no JSON written"])[-1]
+        if rc != 0 and "result" in entry and not entry.get("error"):
+            entry["error"] = f"bench exit status {rc}"
+        res = entry.get("result", {})
+        entry["ok"] = rc == 0 and not server_died and bool(res) and res.get("errors", 1) == 0
+        if errtxt.strip():
+            entry["stderr"] = errtxt.strip()[-2000:]
+        self.index.append(entry)
+        self.save_index()
+        log("  " + describe(entry))
+        time.sleep(self.args.pause)
+        return entry
+
+    def round(self, rnd):
+        a = self.args
+        for name in a.servers:
+            log(f"round {rnd}: {name}")
+            for sc in a.scenarios:
+                if sc == "connect":
+                    self.bench(rnd, name, "connect", "connect",
+                               {"clients": a.connect_clients,
+                                "concurrency": a.connect_concurrency,
+                                "ping_sample": a.connect_ping_sample,
+                                "idle": a.connect_idle},
+                               cap_param="concurrency")
+                elif sc == "fanout":
+                    for m in a.fanout_members:
+                        for rate in a.fanout_rates:
+                            e = self.bench(rnd, name, "fanout", f"fanout-m{m}-r{rate}",
+                                           {"members": m, "senders": a.fanout_senders,
+                                            "rate": rate, "duration": a.fanout_duration,
+                                            "size": a.fanout_size,
+                                            "concurrency": a.setup_concurrency},
+                                           setup_param="concurrency")
+                            if not sustained(e, a.p99_ms):
+                                break
+                elif sc == "rooms":
+                    self.bench(rnd, name, "rooms", "rooms",
+                               {"channels": a.rooms_channels, "members": a.rooms_members,
+                                "rate": a.rooms_rate, "private_rate": a.rooms_private_rate,
+                                "duration": a.rooms_duration,
+                                "concurrency": a.setup_concurrency},
+                               setup_param="concurrency")
+                elif sc == "churn":
+                    self.bench(rnd, name, "churn", "churn",
+                               {"workers": a.churn_workers, "duration": a.churn_duration},
+                               cap_param="workers")
+
+
+def sustained(entry, p99_ms):
+    r = entry.get("result")
+    return (entry.get("ok") and r is not None and r.get("lost", 1) == 0
+            and r.get("latency_p99_ms", 1e9) <= p99_ms)
+
+
+def describe(e):
+    r = e.get("result") or {}
+    head = f"{e['server']} {e['tag']}:"
+    if e.get("error") and not r:
+        return f"{head} FAILED: {e['error']}"
+    sc = e["scenario"]
+    if sc == "connect":
+        s = (f"{r.get('registered')} registered ({r.get('per_second', 0):.0f}/s, "
+             f"concurrency {e['params'].get('concurrency')}), RSS "
+             f"{fmt(r.get('rss_per_client_kib'), 2)} KiB/client, ping "
+             f"{r.get('ping_ok')}/{r.get('ping_sampled')}")
+    elif sc == "churn":
+        s = f"{r.get('registered')} cycles ({r.get('per_second', 0):.0f}/s, workers {e['params'].get('workers')})"
+    else:
+        s = (f"{r.get('deliveries')}/{r.get('deliveries_expected')} delivered "
+             f"({r.get('lost')} lost), {r.get('deliveries_per_second', 0):.0f}/s, "
+             f"p50 {fmt(r.get('latency_p50_ms'), 2)} p99 {fmt(r.get('latency_p99_ms'), 2)} ms")
+    s += f", errors {r.get('errors')}"
+    if e.get("error"):
+        s += f" [{e['error']}]"
+    return f"{head} {s}"
+
+
+# ---------------------------------------------------------------------------
+# Machine and versions
+
+
+def machine_info():
+    info = {}
+    info["nproc"] = len(os.sched_getaffinity(0))
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                info["cpu"] = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                info["memory"] = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+    except OSError:
+        pass
+    info["kernel"] = platform.release()
+    try:
+        for line in Path("/etc/os-release").read_text().splitlines():
+            if line.startswith("PRETTY_NAME="):
+                info["os"] = line.split("=", 1)[1].strip('"')
+    except OSError:
+        pass
+    info["fd_limit"] = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    try:
+        info["somaxconn"] = int(Path("/proc/sys/net/core/somaxconn").read_text())
+        info["ephemeral_ports"] = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+    except OSError:
+        pass
+    info["python"] = platform.python_version()
+    return info
+
+
+def versions(settings):
+    v = {}
+    def out(argv, **kw):
+        try:
+            r = subprocess.run(argv, text=True, capture_output=True, timeout=20, **kw)
+            return (r.stdout + r.stderr).strip()
+        except (OSError, subprocess.TimeoutExpired) as e:
+            return f"({e})"
+    nb = str(settings["natter_bin"])
+    rev = out(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"])
+    dirty = out(["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=no"])
+    v["natter"] = {"version": out([nb, "--version"]),
+                   "git": rev + (" (with uncommitted changes)" if dirty else "")}
+    uid, gid = settings["uid"], settings["gid"]
+    as_user = dict(user=uid, group=gid, extra_groups=[]) if os.geteuid() == 0 and uid != 0 else {}
+    for name, cmd in [("inspircd", ["--version"]), ("ngircd", ["--version"]), ("hybrid", ["-version"])]:
+        root = settings["roots"].get(name)
+        if root is None:
+            continue
+        pkg, rel = PACKAGES[name]
+        text = out([str(root / rel), *cmd], **as_user)
+        first = text.splitlines()[0] if text else ""
+        if root == Path("/"):
+            pv = out(["dpkg-query", "-W", "-f=${Version}", pkg])
+            source = "Debian package"
+        else:
+            pv = (CACHE / pkg / "version").read_text().strip()
+            source = f"Debian package unpacked under {root}"
+        v[name] = {"version": first, "package": f"{pkg} {pv}", "source": source}
+    return v
+
+
+# ---------------------------------------------------------------------------
+# Report
+
+
+def median_range(values, digits=0):
+    vals = [x for x in values if x is not None]
+    if not vals:
+        return "n/a", None
+    med = statistics.median(vals)
+    if len(vals) == 1:
+        return fmt(med, digits), med
+    return f"{fmt(med, digits)} ({fmt(min(vals), digits)}..{fmt(max(vals), digits)})", med
+
+
+def fmt(x, digits=0):
+    if x is None:
+        return "n/a"
+    if digits == 0:
+        return f"{x:,.0f}"
+    return f"{x:,.{digits}f}"
+
+
+def ratio(med, base):
+    if med is None or base in (None, 0):
+        return "n/a"
+    r = med / base
+    return f"{r:.2f}×" if r >= 0.1 or r == 0 else f"{r:.2g}×"
+
+
+def table(header, rows):
+    out = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] * len(header)) + "|"]
+    out += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
+    return "\n".join(out)
+
+
+def report(results_dir, doc_path):
+    meta = json.loads((results_dir / "meta.json").read_text())
+    index = json.loads((results_dir / "index.json").read_text())
+    args = meta["args"]
+    servers = [s for s in SERVERS if s in args["servers"]]
+    rounds = sorted({e["round"] for e in index}) or [1]
+    L = []
+    w = L.append
+    w("# Performance: natter compared with InspIRCd, ngIRCd and ircd-hybrid")
+    w("")
+    w(f"Generated by `bench/compare.py` from the results in `{os.path.relpath(results_dir, REPO)}` "
+      f"({meta['started']} to {meta.get('finished', '?')}), {len(rounds)} round(s)"
+      + (", **quick mode (tiny sizes, not a measurement)**" if args.get("quick") else "") + ".")
+    w("Every number comes from `natter bench` (crates/natter/src/bench.rs) against a freshly "
+      "started server on a loopback port; rounds are interleaved (natter, inspircd, ngircd, "
+      "hybrid, then again). A cell reads *median (min..max)* across rounds; ratios (× natter) "
+      "are the server's median divided by natter's: for rates higher is better, for RSS, "
+      "latency and CPU lower is better.")
+    w("")
+    w("## Machine")
+    w("")
+    m = meta["machine"]
+    w(f"- CPU: {m.get('nproc')} × {m.get('cpu', '?')} (`nproc`, `/proc/cpuinfo`)")
+    w(f"- Memory: {m.get('memory', '?')}")
+    w(f"- Kernel: Linux {m.get('kernel')} ({m.get('os', '?')})")
+    w(f"- Open files per process (`ulimit -n`): {m.get('fd_limit'):,}, inherited by every "
+      f"server and by the bench (which holds one socket per client): the connect scenario "
+      f"has to stay under it ({args['connect_clients']:,} clients here)")
+    w(f"- `net.core.somaxconn` {m.get('somaxconn')}, ephemeral ports "
+      f"{'..'.join(m.get('ephemeral_ports', []))}")
+    w("- The bench and the server share the same CPUs; the bench's own CPU time is in every "
+      "JSON result (`bench_cpu_s`)")
+    w("")
+    w("## Versions")
+    w("")
+    v = meta["versions"]
+    rows = []
+    if "natter" in v:
+        rows.append(["natter", v["natter"]["version"], f"git {v['natter']['git']}", "built here, `--release`"])
+    for name in ["inspircd", "ngircd", "hybrid"]:
+        if name in v:
+            rows.append([name, v[name]["version"], v[name]["package"], v[name]["source"]])
+    w(table(["server", "reports", "package", "from"], rows))
+    w("")
+    w("## Settings")
+    w("")
+    w("Every server listens on one 127.0.0.1 port, runs as an unprivileged user "
+      f"(`{meta['run_as']}`) from a temporary directory, and shows the same one-line MOTD. "
+      f"SendQ is {args['sendq']:,} bytes wherever it can be set. What each configuration turns "
+      "off, and what could not be turned off:")
+    w("")
+    for name in servers:
+        notes = SETTINGS_NOTES[name]
+        w(f"### {name}")
+        w("")
+        w("Turned off / set:")
+        w("")
+        for n in notes["off"]:
+            w("- " + n.format(sendq=f"{args['sendq']:,}", stub=f"{STUB_DNS[0]}:{STUB_DNS[1]}"))
+        w("")
+        w("Could not be turned off:")
+        w("")
+        for n in notes["cannot"]:
+            w("- " + n.format(sendq=f"{args['sendq']:,}", stub=f"{STUB_DNS[0]}:{STUB_DNS[1]}"))
+        if name == "hybrid" and meta.get("hybrid_note"):
+            w(f"- **this run:** {meta['hybrid_note']}")
+        w("")
+        cdir = results_dir / "configs"
+        for c in sorted(cdir.glob(f"{name}-*")) if cdir.exists() else []:
+            lang = "toml" if c.suffix == ".toml" else ""
+            w("<details><summary>" + c.name.split("-", 1)[1] + " (the port and paths change per run)</summary>")
+            w("")
+            w(f"```{lang}")
+            w(c.read_text().rstrip())
+            w("```")
+            w("")
+            w("</details>")
+            w("")
+    w("## Commands")
+    w("")
+    w("The whole comparison:")
+    w("")
+    w("```")
+    w(meta["command"])
+    w("```")
+    w("")
+    w("Each run is one `natter bench` invocation against a freshly started server, for example "
+      "(port and PID differ per run; registrations in flight, `--concurrency` and churn "
+      "`--workers`, are capped at 80 % of the server's listen backlog, read with `ss` after "
+      "start-up):")
+    w("")
+    w("```")
+    seen = {}
+    for e in index:
+        if not e.get("command"):
+            continue
+        cmd = template(e)
+        key = (e["scenario"], e["params"].get("members"), cmd)
+        seen.setdefault(key, []).append(e["server"])
+    order = lambda kv: (SCENARIOS.index(kv[0][0]), kv[0][1] or 0)
+    for (_, _, cmd), who in sorted(seen.items(), key=order):
+        names = sorted(set(who), key=SERVERS.index)
+        w(f"# {', '.join(names)}")
+        w(cmd)
+    w("```")
+    w("")
+    w("Backlogs seen: " + ", ".join(
+        f"{s} {b}" for s, b in sorted({(e['server'], e.get('backlog')) for e in index if e.get('backlog')})) + ".")
+    w("")
+
+    def entries(server, scenario, pred=lambda e: True):
+        return [e for e in index if e["server"] == server and e["scenario"] == scenario and pred(e)]
+
+    def per_round(server, scenario, key, pred=lambda e: True):
+        vals = []
+        for rnd in rounds:
+            es = [e for e in entries(server, scenario, pred) if e["round"] == rnd and e.get("ok")]
+            if es:
+                vals.append(es[-1]["result"].get(key))
+        return vals
+
+    def okcount(server, scenario, pred=lambda e: True):
+        es = entries(server, scenario, pred)
+        return f"{sum(1 for e in es if e.get('ok'))}/{len(es)}"
+
+    # connect
+    if "connect" in args["scenarios"]:
+        w("## Connect: idle clients")
+        w("")
+        w(f"{args['connect_clients']:,} clients register (`--concurrency` at a time) and idle "
+          f"{args['connect_idle']} s; then {args['connect_ping_sample']} of them, spread evenly, "
+          "must answer a PING. RSS per client is the server's RSS growth divided by the clients.")
+        w("")
+        rows = []
+        base = {}
+        for s in servers:
+            rate, rmed = median_range(per_round(s, "connect", "per_second"))
+            rss, smed = median_range(per_round(s, "connect", "rss_per_client_kib"), 2)
+            if s == "natter":
+                base = {"rate": rmed, "rss": smed}
+            conc = sorted({e["params"].get("concurrency") for e in entries(s, "connect")} - {None})
+            reg = per_round(s, "connect", "registered")
+            pings = [f"{e['result'].get('ping_ok')}/{e['result'].get('ping_sampled')}"
+                     for e in entries(s, "connect") if e.get("result")]
+            rows.append([s, ",".join(map(str, conc)), okcount(s, "connect"),
+                         median_range(reg)[0], rate, ratio(rmed, base.get("rate")),
+                         rss, ratio(smed, base.get("rss")), " ".join(pings) or "n/a"])
+        w(table(["server", "concurrency", "runs ok", "registered", "registrations/s",
+                 "× natter", "RSS KiB/client", "× natter", "PING answered"], rows))
+        w("")
+        failures(w, [e for e in index if e["scenario"] == "connect"])
+
+    # fan-out
+    if "fanout" in args["scenarios"]:
+        for mem in args["fanout_members"]:
+            w(f"## Fan-out: one channel of {mem:,} members")
+            w("")
+            w(f"{args['fanout_senders']} members send {args['fanout_size']}-byte-padded messages "
+              f"for {args['fanout_duration']} s at an offered rate (messages/s, all senders "
+              f"together); every other member receives each. The offered rate steps through "
+              f"{', '.join(f'{r:,}' for r in args['fanout_rates'])} and a server's sweep stops at "
+              f"the first step with p99 > {args['p99_ms']:g} ms, any loss or any error. "
+              "*Sustained* is the highest offered rate that passed; the other columns are "
+              "measured at that rate in each round.")
+            w("")
+            rows = []
+            base = {}
+            for s in servers:
+                best = []
+                at = []
+                stops = []
+                for rnd in rounds:
+                    es = [e for e in index if e["server"] == s and e["scenario"] == "fanout"
+                          and e["params"].get("members") == mem and e["round"] == rnd]
+                    passed = [e for e in es if sustained(e, args["p99_ms"])]
+                    if passed:
+                        top = max(passed, key=lambda e: e["params"]["rate"])
+                        best.append(top["params"]["rate"])
+                        at.append(top["result"])
+                    elif es:
+                        best.append(0)
+                    failed = [e for e in es if not sustained(e, args["p99_ms"])]
+                    if failed:
+                        stops.append(f"r{rnd}: {why(failed[0], args['p99_ms'])}")
+                    elif es:
+                        stops.append(f"r{rnd}: passed every step")
+                rate, rmed = median_range(best)
+                if best and max(best) == 0:
+                    rate = f"none (< {args['fanout_rates'][0]:,})"
+                dps, dmed = median_range([r.get("deliveries_per_second") for r in at])
+                p99, _ = median_range([r.get("latency_p99_ms") for r in at], 2)
+                cpu, cmed = median_range([r.get("server_cpu_s_per_million") for r in at], 2)
+                if s == "natter":
+                    base = {"rate": rmed, "dps": dmed, "cpu": cmed}
+                rows.append([s, rate, ratio(rmed, base.get("rate")), dps, p99, cpu,
+                             ratio(cmed, base.get("cpu")), "; ".join(stops) or "n/a"])
+            w(table(["server", "sustained msgs/s", "× natter", "deliveries/s there",
+                     "p99 ms there", "server CPU s per 10⁶ deliveries there", "× natter",
+                     "sweep stopped by"], rows))
+            w("")
+            w("<details><summary>Every step: p99 ms / lost deliveries, per round</summary>")
+            w("")
+            rates = args["fanout_rates"]
+            srows = []
+            for s in servers:
+                for rnd in rounds:
+                    cells = []
+                    for rate in rates:
+                        es = [e for e in index if e["server"] == s and e["scenario"] == "fanout"
+                              and e["params"].get("members") == mem and e["round"] == rnd
+                              and e["params"].get("rate") == rate]
+                        if not es:
+                            cells.append("")
+                        elif not es[-1].get("result"):
+                            cells.append("failed")
+                        else:
+                            r = es[-1]["result"]
+                            cells.append(f"{r['latency_p99_ms']:.1f} / {r['lost']}"
+                                         + ("" if r.get("errors", 0) == 0 else f" / {r['errors']} err"))
+                    srows.append([s, rnd, *cells])
+            w(table(["server", "round", *[f"{r:,}/s" for r in rates]], srows))
+            w("")
+            w("</details>")
+            w("")
+            failures(w, [e for e in index if e["scenario"] == "fanout"
+                         and e["params"].get("members") == mem and not e.get("result")])
+
+    # rooms
+    if "rooms" in args["scenarios"]:
+        w(f"## Rooms: {args['rooms_channels']:,} channels × {args['rooms_members']} members")
+        w("")
+        w(f"{args['rooms_channels'] * args['rooms_members']:,} clients, each in one channel; "
+          f"{args['rooms_rate']:,} channel messages/s spread over the channels and "
+          f"{args['rooms_private_rate']:,} private messages/s between random pairs, for "
+          f"{args['rooms_duration']} s.")
+        w("")
+        rows = []
+        base = {}
+        for s in servers:
+            dps, dmed = median_range(per_round(s, "rooms", "deliveries_per_second"))
+            p50, _ = median_range(per_round(s, "rooms", "latency_p50_ms"), 2)
+            p99, _ = median_range(per_round(s, "rooms", "latency_p99_ms"), 2)
+            lost, _ = median_range(per_round(s, "rooms", "lost"))
+            cpu, cmed = median_range(per_round(s, "rooms", "server_cpu_s_per_million"), 2)
+            if s == "natter":
+                base = {"dps": dmed, "cpu": cmed}
+            rows.append([s, okcount(s, "rooms"), dps, ratio(dmed, base.get("dps")), p50, p99,
+                         lost, cpu, ratio(cmed, base.get("cpu"))])
+        w(table(["server", "runs ok", "deliveries/s", "× natter", "p50 ms", "p99 ms", "lost",
+                 "server CPU s per 10⁶ deliveries", "× natter"], rows))
+        w("")
+        failures(w, [e for e in index if e["scenario"] == "rooms"])
+
+    # churn
+    if "churn" in args["scenarios"]:
+        w("## Churn: connect, register, join, part, quit")
+        w("")
+        w(f"`--workers` clients at a time, each cycling connect → register → JOIN → PART → "
+          f"QUIT (until ERROR) for {args['churn_duration']} s.")
+        w("")
+        rows = []
+        base = {}
+        for s in servers:
+            cps, cmed = median_range(per_round(s, "churn", "per_second"))
+            if s == "natter":
+                base = {"cps": cmed}
+            workers = sorted({e["params"].get("workers") for e in entries(s, "churn")} - {None})
+            cpu, _ = median_range(per_round(s, "churn", "server_cpu_s"), 2)
+            rows.append([s, ",".join(map(str, workers)), okcount(s, "churn"), cps,
+                         ratio(cmed, base.get("cps")), cpu])
+        w(table(["server", "workers", "runs ok", "cycles/s", "× natter", "server CPU s"], rows))
+        w("")
+        failures(w, [e for e in index if e["scenario"] == "churn"])
+
+    w(PROFILE_HEADING)
+    w("")
+    profile = existing_profile(doc_path)
+    w(profile if profile else "_To be filled in by the lead: where natter spends its time on the "
+      "fan-out path (perf profile of the 1,000-member fan-out at its sustained rate)._")
+    w("")
+    doc_path.parent.mkdir(parents=True, exist_ok=True)
+    doc_path.write_text("\n".join(L))
+    log(f"wrote {doc_path}")
+
+
+PROFILE_HEADING = "## Profile of the fan-out path"
+
+
+def existing_profile(doc_path):
+    """The body of an already written profile section, to keep it."""
+    try:
+        text = doc_path.read_text()
+    except OSError:
+        return None
+    if PROFILE_HEADING not in text:
+        return None
+    body = text.split(PROFILE_HEADING, 1)[1]
+    body = re.split(r"\n## ", body, maxsplit=1)[0].strip()
+    if not body or body.startswith("_To be filled in by the lead"):
+        return None
+    return body
+
+
+def template(e):
+    """A run's command with the per-run parts (port, PID, paths, rate) as names."""
+    cmd = e["command"]
+    cmd = re.sub(r"--addr 127\.0\.0\.1:\d+", "--addr 127.0.0.1:PORT", cmd)
+    cmd = re.sub(r"--server-pid \d+", "--server-pid PID", cmd)
+    cmd = re.sub(r"--json \S+", "--json RESULTS/r<ROUND>-<SERVER>-" + e["tag"].split("-r")[0]
+                 + (".json" if e["scenario"] != "fanout" else "-r<RATE>.json"), cmd)
+    cmd = re.sub(r"--label \S+", "--label <SERVER>", cmd)
+    cmd = cmd.replace(str(REPO) + "/", "")
+    if e["scenario"] == "fanout":
+        cmd = re.sub(r"--rate \d+", "--rate <RATE>", cmd)
+    return cmd
+
+
+def why(e, p99_ms):
+    r = e.get("result")
+    rate = e["params"].get("rate")
+    if not r:
+        return f"failed at {rate:,}/s ({e.get('error', '?')})"
+    parts = []
+    if r.get("errors"):
+        parts.append(f"{r['errors']} errors")
+    if r.get("lost"):
+        parts.append(f"{r['lost']:,} lost")
+    if r.get("latency_p99_ms", 0) > p99_ms:
+        parts.append(f"p99 {r['latency_p99_ms']:.1f} ms")
+    if e.get("error") and not parts:
+        parts.append(e["error"])
+    return f"{', '.join(parts)} at {rate:,}/s"
+
+
+def failures(w, es):
+    bad = [e for e in es if e.get("error")]
+    if not bad:
+        return
+    w("Problems in these runs:")
+    w("")
+    for e in bad:
+        w(f"- round {e['round']}, {e['server']} {e['tag']}: {e['error']}")
+    w("")
+
+
+# ---------------------------------------------------------------------------
+
+
+def int_list(text):
+    return [int(x) for x in text.split(",") if x.strip()]
+
+
+def parse_args():
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog="See the module docstring (head -60 bench/compare.py) for what it does.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--quick", action="store_true",
+                   help="tiny sizes and 1 round (unless --rounds), to try the script")
+    p.add_argument("--rounds", type=int, help="rounds (default 3; 1 with --quick)")
+    p.add_argument("--servers", default=",".join(SERVERS), help="comma-separated subset, in order")
+    p.add_argument("--scenarios", default=",".join(SCENARIOS), help="comma-separated subset")
+    p.add_argument("--no-build", action="store_true", help="use the existing release binary")
+    p.add_argument("--no-install", action="store_true", help="never run apt-get")
+    p.add_argument("--results", type=Path, help="results directory (default bench/results/<timestamp>)")
+    p.add_argument("--doc", type=Path,
+                   help="report to write (default docs/performance.md; with --quick "
+                        "<results>/performance.md)")
+    p.add_argument("--report-only", type=Path, metavar="RESULTS",
+                   help="only rewrite the report from an earlier results directory")
+    p.add_argument("--run-as", default="nobody", help="user the servers run as when started by root")
+    p.add_argument("--port-base", type=int, default=17100, help="first port tried (below 32768)")
+    p.add_argument("--sendq", type=int, default=16 * 1024 * 1024, help="SendQ bytes per client")
+    p.add_argument("--pause", type=float, default=1.0, help="seconds between runs")
+    p.add_argument("--bench-timeout", type=int, default=900, help="seconds before a bench run is killed")
+    g = p.add_argument_group("connect")
+    g.add_argument("--connect-clients", type=int)
+    g.add_argument("--connect-concurrency", type=int,
+                   help="registrations in flight (capped at 80%% of the listen backlog)")
+    g.add_argument("--connect-ping-sample", type=int)
+    g.add_argument("--connect-idle", type=int)
+    g = p.add_argument_group("fan-out")
+    g.add_argument("--fanout-members", type=int_list, help="channel sizes, e.g. 200,1000")
+    g.add_argument("--fanout-senders", type=int)
+    g.add_argument("--fanout-rates", type=int_list, help="offered msgs/s, ascending")
+    g.add_argument("--fanout-duration", type=int)
+    g.add_argument("--fanout-size", type=int, help="padding bytes per message")
+    g.add_argument("--p99-ms", type=float, default=50.0, help="sweep limit for p99 latency")
+    g = p.add_argument_group("rooms")
+    g.add_argument("--rooms-channels", type=int)
+    g.add_argument("--rooms-members", type=int)
+    g.add_argument("--rooms-rate", type=int)
+    g.add_argument("--rooms-private-rate", type=int)
+    g.add_argument("--rooms-duration", type=int)
+    g = p.add_argument_group("churn")
+    g.add_argument("--churn-workers", type=int, help="(capped at 80%% of the listen backlog)")
+    g.add_argument("--churn-duration", type=int)
+    p.add_argument("--setup-concurrency", type=int,
+                   help="registrations in flight while fan-out and rooms set up (capped at "
+                        "80%% of the listen backlog)")
+    a = p.parse_args()
+    full = dict(rounds=3, connect_clients=19000, connect_concurrency=100, connect_ping_sample=100,
+                connect_idle=2, fanout_members=[200, 1000], fanout_senders=4,
+                fanout_rates=[50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 40000, 80000],
+                fanout_duration=10, fanout_size=64, rooms_channels=500, rooms_members=10,
+                rooms_rate=2000, rooms_private_rate=500, rooms_duration=10,
+                churn_workers=8, churn_duration=10, setup_concurrency=500)
+    quick = dict(rounds=1, connect_clients=300, connect_concurrency=100, connect_ping_sample=20,
+                 connect_idle=1, fanout_members=[20, 50], fanout_senders=4,
+                 fanout_rates=[200, 1000, 5000], fanout_duration=2, fanout_size=64,
+                 rooms_channels=20, rooms_members=5, rooms_rate=200, rooms_private_rate=50,
+                 rooms_duration=2, churn_workers=4, churn_duration=2, setup_concurrency=100)
+    for k, v in (quick if a.quick else full).items():
+        if getattr(a, k) is None:
+            setattr(a, k, v)
+    a.servers = [s for s in a.servers.split(",") if s]
+    a.scenarios = [s for s in a.scenarios.split(",") if s]
+    for s in a.servers:
+        if s not in SERVERS:
+            p.error(f"unknown server {s}")
+    for s in a.scenarios:
+        if s not in SCENARIOS:
+            p.error(f"unknown scenario {s}")
+    a.fanout_rates = sorted(a.fanout_rates)
+    return a
+
+
+def main():
+    a = parse_args()
+    if a.report_only:
+        doc = a.doc or (REPO / "docs/performance.md")
+        meta = json.loads((a.report_only / "meta.json").read_text())
+        if a.doc is None and meta["args"].get("quick"):
+            doc = a.report_only / "performance.md"
+        report(a.report_only, doc)
+        return 0
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        soft = hard
+    if a.connect_clients > soft - 200:
+        log(f"warning: {a.connect_clients} clients need more than the fd limit ({soft}) allows; "
+            f"using {soft - 1000}")
+        a.connect_clients = soft - 1000
+
+    install(a.servers, not a.no_install)
+    natter_bin = build(a.no_build)
+
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    results = (a.results or REPO / "bench" / "results" / stamp).resolve()
+    results.mkdir(parents=True, exist_ok=True)
+    doc = a.doc or (results / "performance.md" if a.quick else REPO / "docs/performance.md")
+
+    if os.geteuid() == 0:
+        pw = pwd.getpwnam(a.run_as)
+        uid, gid = pw.pw_uid, pw.pw_gid
+    else:
+        uid, gid = os.getuid(), os.getgid()
+    tmp = Path(tempfile.mkdtemp(prefix="natter-compare-"))
+    os.chmod(tmp, 0o755)
+    settings = {
+        "natter_bin": natter_bin, "sendq": a.sendq, "fdlimit": soft, "uid": uid, "gid": gid,
+        "tmp": tmp, "results": results, "started": {},
+        "roots": {s: pkg_root(s) for s in PACKAGES if s in a.servers},
+    }
+    hybrid_note = None
+    stub = None
+    if "hybrid" in a.servers:
+        if os.geteuid() == 0 and shutil.which("unshare") and shutil.which("setpriv"):
+            try:
+                stub = StubDNS(STUB_DNS)
+                stub.start()
+                resolv = tmp / "resolv.conf"
+                resolv.write_text(f"nameserver {STUB_DNS[0]}\n")
+                os.chmod(resolv, 0o644)
+                settings["resolv"] = resolv
+            except OSError as e:
+                hybrid_note = (f"the stub resolver could not listen on {STUB_DNS}: {e}; hybrid "
+                               "used the machine's resolver")
+        else:
+            hybrid_note = ("not root or no unshare/setpriv: hybrid used the machine's resolver "
+                           "for its reverse DNS lookups")
+        if hybrid_note:
+            log("warning: " + hybrid_note)
+
+    meta = {
+        "started": datetime.datetime.now().isoformat(timespec="seconds"),
+        "command": " ".join(shlex.quote(x) for x in [sys.executable, *sys.argv]),
+        "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(a).items()},
+        "machine": machine_info(),
+        "versions": versions(settings),
+        "run_as": pwd.getpwuid(uid).pw_name,
+        "hybrid_note": hybrid_note,
+    }
+    (results / "meta.json").write_text(json.dumps(meta, indent=1) + "\n")
+    log(f"results in {results}")
+
+    runner = Runner(a, settings)
+
+    def on_signal(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_signal)
+    interrupted = False
+    try:
+        # Each server must start and accept a registration before anything runs.
+        for name in a.servers:
+            srv = Server(name, settings, runner.ports)
+            err = srv.start()
+            if err:
+                die(f"{name} does not start with its benchmark configuration: {err}")
+            log(f"{name} starts and registers a client (pid {srv.proc.pid}, port {srv.port}, "
+                f"listen backlog {srv.backlog})")
+            srv.stop()
+        for rnd in range(1, a.rounds + 1):
+            runner.round(rnd)
+    except KeyboardInterrupt:
+        interrupted = True
+        log("interrupted")
+    finally:
+        for pid, srv in list(settings["started"].items()):
+            srv.stop()
+            log(f"stopped {srv.name} (pid {pid})")
+        if stub:
+            stub.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    meta["finished"] = datetime.datetime.now().isoformat(timespec="seconds")
+    meta["interrupted"] = interrupted
+    if stub:
+        meta["stub_dns_answers"] = stub.answered
+    (results / "meta.json").write_text(json.dumps(meta, indent=1) + "\n")
+    report(results, doc)
+
+    problems = [e for e in runner.index if e.get("error") or
+                (e.get("result") and (e["result"].get("errors") or
+                                      (e["scenario"] != "fanout" and e["result"].get("lost"))))]
+    if problems:
+        log("runs with problems (errors, loss outside a sweep's last step, failures):")
+        for e in problems:
+            log("  " + describe(e))
+    else:
+        log("no errors; every delivery outside the sweeps' stopping steps was counted")
+    return 1 if interrupted else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
