@@ -115,9 +115,7 @@ pub async fn start(config: Config, overrides: Overrides) -> Result<Running, Star
         (&config.listen.im, Frontend::Im),
     ] {
         for addr in addrs {
-            let l = TcpListener::bind(addr)
-                .await
-                .map_err(|e| StartError::Bind(*addr, e))?;
+            let l = bind(*addr).map_err(|e| StartError::Bind(*addr, e))?;
             listeners.push((l, frontend));
         }
     }
@@ -166,6 +164,25 @@ async fn presence_ticker(shared: Arc<Shared>) {
             }
         }
     }
+}
+
+/// Listen backlog: connections the kernel holds before natter accepts
+/// them. The default of 128 makes bursts of connecting clients (a netsplit
+/// rejoin, a load test) wait for SYN retransmits; the kernel still caps it
+/// at net.core.somaxconn.
+const BACKLOG: u32 = 4096;
+
+/// Binds a listener with SO_REUSEADDR (restarts do not wait for TIME_WAIT)
+/// and a large backlog.
+fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(BACKLOG)
 }
 
 async fn accept_loop(
