@@ -117,6 +117,20 @@ impl ChannelModes {
     }
 }
 
+/// Why a user may not join a channel (RFC 2812 3.2.1), in the order the
+/// checks are made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JoinRefusal {
+    /// A ban matches and no exception does (ERR_BANNEDFROMCHAN).
+    Banned,
+    /// `+i` without an invitation or invite exception (ERR_INVITEONLYCHAN).
+    InviteOnly,
+    /// `+k` and the wrong key, without an invitation (ERR_BADCHANNELKEY).
+    BadKey,
+    /// `+l` reached, without an invitation (ERR_CHANNELISFULL).
+    Full,
+}
+
 /// A channel: `#name` network-wide or `&name` local to one server.
 #[derive(Debug, Clone)]
 pub struct Channel {
@@ -206,6 +220,25 @@ impl Channel {
         self.invexes
             .iter()
             .any(|e| natter_proto::mask::matches(&e.mask, &prefix))
+    }
+
+    /// Whether `user` may join with `key`; the one rule IRC's JOIN and the
+    /// IM protocol's JOIN share. An invitation lets a user past `+i`, `+k`
+    /// and `+l`, an invite exception past `+i`; nothing but an exception
+    /// gets past a ban.
+    pub fn join_refusal(&self, user: &User, key: Option<&str>) -> Option<JoinRefusal> {
+        let invited = self.invited.contains(&user.id);
+        if self.is_banned(user) {
+            Some(JoinRefusal::Banned)
+        } else if self.modes.invite_only && !invited && !self.is_invex(user) {
+            Some(JoinRefusal::InviteOnly)
+        } else if self.modes.key.is_some() && self.modes.key.as_deref() != key && !invited {
+            Some(JoinRefusal::BadKey)
+        } else if self.modes.limit.is_some_and(|l| self.members.len() >= l) && !invited {
+            Some(JoinRefusal::Full)
+        } else {
+            None
+        }
     }
 
     /// Whether `user` may speak here (RFC 2812 3.3.1): +n keeps outsiders

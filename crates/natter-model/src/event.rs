@@ -163,7 +163,7 @@ pub enum Event {
         from: UserId,
         /// The sender's prefix.
         prefix: String,
-        /// PRIVMSG or NOTICE.
+        /// PRIVMSG, NOTICE or TAGMSG.
         kind: MessageKind,
         /// Where it goes.
         target: MessageTarget,

@@ -243,7 +243,7 @@ async fn drive(
                 last_rx = Instant::now();
                 ping_sent = None;
                 while let Some(frame) = framer.next_frame() {
-                    // Closed meanwhile (KILL, SendQ): the cancel branch
+                    // Closed meanwhile (KILL, SendQ): the wait_closed branch
                     // above ends the connection; the rest is not handled.
                     if out.is_closed() {
                         break;
@@ -300,10 +300,12 @@ fn handle_frame(shared: &Shared, client: &mut Client, out: &Outbound, frame: Fra
             Frame::Line(bytes) => crate::im::dispatch(&mut ctx, &bytes),
         }
         let reply = std::mem::take(&mut ctx.out);
-        drop(world);
+        // Queued before the lock is released, so that nothing another
+        // handler delivers can overtake the client's own replies.
         if !reply.is_empty() {
             out.push(Bytes::from(reply));
         }
+        drop(world);
         return;
     }
     match frame {
@@ -358,10 +360,13 @@ fn handle_frame(shared: &Shared, client: &mut Client, out: &Outbound, frame: Fra
         },
     }
     let reply = ctx.take_reply();
-    drop(world);
+    // Queued before the lock is released, so that nothing another handler
+    // delivers can overtake the client's own replies (e.g. a channel message
+    // arriving before the client's own JOIN).
     if !reply.is_empty() {
         out.push(Bytes::from(reply));
     }
+    drop(world);
 }
 
 /// Runs slow work off the world lock, then finishes it under the lock.
@@ -405,8 +410,11 @@ async fn run_deferred(shared: &Arc<Shared>, client: &mut Client, out: &Outbound,
     };
     finish(&mut ctx);
     let reply = ctx.take_reply();
-    drop(world);
+    // Queued before the lock is released, so that nothing another handler
+    // delivers can overtake the client's own replies (e.g. a channel message
+    // arriving before the client's own JOIN).
     if !reply.is_empty() {
         out.push(Bytes::from(reply));
     }
+    drop(world);
 }

@@ -3,7 +3,7 @@
 //!
 //! - [`config`]: the TOML configuration and its errors.
 //! - [`server`]: binding listeners, accepting, shutting down.
-//! - `conn`: one connection's reader and writer tasks, timeouts.
+//! - `conn`: one connection's task (reads, writes, timeouts).
 //! - [`outbound`]: the bounded per-client queue (SendQ).
 //! - [`world`]: the network model plus local connections, under one lock;
 //!   the single event path that applies and delivers changes.

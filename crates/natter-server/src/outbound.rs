@@ -2,7 +2,7 @@
 //! bounded in bytes.
 //!
 //! Anyone may push (under the world lock, never awaiting); only the
-//! connection's writer drains. Lines are [`Bytes`], so a channel message
+//! connection's task drains. Lines are [`Bytes`], so a channel message
 //! rendered once is shared by every recipient's queue without copying.
 //! Past the byte limit the queue is discarded and the client is cut off
 //! with "SendQ exceeded": one stalled reader never holds up anyone else.
@@ -29,7 +29,7 @@ struct Inner {
     closed: Option<Closed>,
 }
 
-/// The queue. Shared as `Arc<Outbound>` by the connection's tasks and the world.
+/// The queue. Shared as `Arc<Outbound>` by the connection's task and the world.
 #[derive(Debug)]
 pub struct Outbound {
     inner: Mutex<Inner>,

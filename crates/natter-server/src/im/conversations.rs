@@ -71,6 +71,17 @@ impl Conversations {
         }
     }
 
+    /// How many group conversations `creator` made that have not started
+    /// (nobody joined yet).
+    pub fn pending_of(&self, creator: UserId) -> usize {
+        self.by_id
+            .values()
+            .filter(|c| {
+                matches!(c, Conversation::Group { creator: Some(by), started: false, .. } if *by == creator)
+            })
+            .count()
+    }
+
     /// The ID of the conversation on `channel`, registering an existing
     /// channel as a conversation the first time it is asked for.
     pub fn for_channel(&mut self, channel: &str) -> ConvId {

@@ -11,7 +11,7 @@
 pub mod conversations;
 pub mod render;
 
-use natter_model::{Event, Frontend, MessageKind, MessageTarget, User, UserModes};
+use natter_model::{Event, Frontend, JoinRefusal, MessageKind, MessageTarget, User, UserModes};
 use natter_proto::casemap;
 use natter_proto::im::{parse_request, ConvId, Reply, Request};
 use natter_proto::validate::is_valid_nick;
@@ -19,6 +19,11 @@ use natter_proto::validate::is_valid_nick;
 use crate::irc::{fit_trailing, Ctx};
 use crate::world::now;
 use conversations::Conversation;
+
+/// Group conversations one user may have created that nobody has joined
+/// yet (each INVITE makes one; they end when someone joins and later
+/// leaves, or when their creator goes).
+pub const MAX_PENDING: usize = 16;
 
 /// The status that means "not away".
 pub const ONLINE: &str = "online";
@@ -142,15 +147,28 @@ fn invite(ctx: &mut Ctx<'_>, usernames: &[String]) {
     let me = ctx.me();
     let (my_id, my_nick, my_prefix) = (me.id, me.nick.clone(), me.prefix());
     let mut targets = Vec::new();
+    let mut anyone = false;
     for name in usernames {
         match ctx.world.net.user_by_nick(name) {
-            Some(u) if u.id == my_id => {}
+            Some(u) if u.id == my_id => anyone = true,
             Some(u) if !targets.iter().any(|(id, _)| *id == u.id) => {
+                anyone = true;
                 targets.push((u.id, u.nick.clone()))
             }
             Some(_) => {}
             None => error(ctx, format!("no such user {name:?}")),
         }
+    }
+    // Nobody to talk to: no conversation (else a client could pile up
+    // empty conversations that every channel change has to look at).
+    if !anyone {
+        return;
+    }
+    if ctx.world.conversations.pending_of(my_id) >= MAX_PENDING {
+        return error(
+            ctx,
+            format!("too many conversations nobody has joined yet (at most {MAX_PENDING}): join or wait"),
+        );
     }
     let (conv, channel) = {
         let world = &mut *ctx.world;
@@ -236,20 +254,16 @@ fn join(ctx: &mut Ctx<'_>, id: ConvId) {
         );
     }
     if let Some(chan) = ctx.world.net.channel(&channel) {
+        // The same rule as IRC JOIN; an IM client has no way to give a key.
         let refusal = if chan.member(me).is_some() {
             Some("you are already in it")
-        } else if chan.is_banned(user) {
-            Some("you are banned")
-        } else if chan.modes.invite_only && !chan.invited.contains(&me) {
-            Some("it is invite-only")
-        } else if chan.modes.key.is_some() && !chan.invited.contains(&me) {
-            Some("it needs a key")
-        } else if chan.modes.limit.is_some_and(|l| chan.members.len() >= l)
-            && !chan.invited.contains(&me)
-        {
-            Some("it is full")
         } else {
-            None
+            chan.join_refusal(user, None).map(|r| match r {
+                JoinRefusal::Banned => "you are banned",
+                JoinRefusal::InviteOnly => "it is invite-only",
+                JoinRefusal::BadKey => "it needs a key",
+                JoinRefusal::Full => "it is full",
+            })
         };
         if let Some(why) = refusal {
             return error(ctx, format!("cannot join conversation {id}: {why}"));
@@ -290,6 +304,12 @@ fn send_message(ctx: &mut Ctx<'_>, id: ConvId, text: &str) {
             };
             if chan.member(me.id).is_none() {
                 return error(ctx, format!("not in conversation {id}"));
+            }
+            if chan.blocks_ctcp(&text) {
+                return error(
+                    ctx,
+                    format!("cannot send to conversation {id}: no CTCP here (+C)"),
+                );
             }
             if !chan.can_send(&me) {
                 return error(

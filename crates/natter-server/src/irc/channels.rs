@@ -7,7 +7,7 @@
 
 use std::ops::RangeInclusive;
 
-use natter_model::{Channel, Event, Topic, UserId};
+use natter_model::{Channel, Event, JoinRefusal, Topic, UserId};
 use natter_proto::numeric::*;
 use natter_proto::validate::is_valid_channel;
 use natter_proto::{casemap, mask, Message};
@@ -18,7 +18,8 @@ use crate::world::now;
 
 /// JOIN <channel>{,<channel>} [<key>{,<key>}], or JOIN 0 to leave all.
 pub fn join(ctx: &mut Ctx<'_>, msg: &Message) {
-    let Some(list) = msg.param(0) else {
+    // A list of nothing but commas names no channel at all.
+    let Some(list) = msg.param(0).filter(|l| l.split(',').any(|n| !n.is_empty())) else {
         return ctx.need_more_params("JOIN");
     };
     if list == "0" {
@@ -63,18 +64,12 @@ fn join_one(ctx: &mut Ctx<'_>, name: &str, key: Option<&str>) {
         );
     }
     if let Some(chan) = ctx.world.net.channel(name) {
-        let invited = chan.invited.contains(&id);
-        let refusal = if chan.is_banned(me) {
-            Some((ERR_BANNEDFROMCHAN, "Cannot join channel (+b)"))
-        } else if chan.modes.invite_only && !invited && !chan.is_invex(me) {
-            Some((ERR_INVITEONLYCHAN, "Cannot join channel (+i)"))
-        } else if chan.modes.key.is_some() && chan.modes.key.as_deref() != key && !invited {
-            Some((ERR_BADCHANNELKEY, "Cannot join channel (+k)"))
-        } else if chan.modes.limit.is_some_and(|l| chan.members.len() >= l) && !invited {
-            Some((ERR_CHANNELISFULL, "Cannot join channel (+l)"))
-        } else {
-            None
-        };
+        let refusal = chan.join_refusal(me, key).map(|r| match r {
+            JoinRefusal::Banned => (ERR_BANNEDFROMCHAN, "Cannot join channel (+b)"),
+            JoinRefusal::InviteOnly => (ERR_INVITEONLYCHAN, "Cannot join channel (+i)"),
+            JoinRefusal::BadKey => (ERR_BADCHANNELKEY, "Cannot join channel (+k)"),
+            JoinRefusal::Full => (ERR_CHANNELISFULL, "Cannot join channel (+l)"),
+        });
         if let Some((numeric, text)) = refusal {
             let name = chan.name.clone();
             return ctx.numeric(numeric, &[&name, text]);
@@ -96,7 +91,7 @@ fn join_one(ctx: &mut Ctx<'_>, name: &str, key: Option<&str>) {
 
 /// PART <channel>{,<channel>} [<reason>].
 pub fn part(ctx: &mut Ctx<'_>, msg: &Message) {
-    let Some(list) = msg.param(0) else {
+    let Some(list) = msg.param(0).filter(|l| l.split(',').any(|n| !n.is_empty())) else {
         return ctx.need_more_params("PART");
     };
     let reason = msg.param(1).filter(|r| !r.is_empty()).map(String::from);
@@ -532,8 +527,9 @@ fn send_namreplies(ctx: &mut Ctx<'_>, chan: &Channel) {
         .collect();
     entries.sort();
     // ":server 353 nick = #chan :" plus names, under 510 bytes.
-    let budget =
-        510 - (ctx.world.config.server.name.len() + ctx.nick().len() + chan.name.len() + 12);
+    let budget = 510usize.saturating_sub(
+        ctx.world.config.server.name.len() + ctx.nick().len() + chan.name.len() + 12,
+    );
     let mut line = String::new();
     for e in entries {
         if !line.is_empty() && line.len() + 1 + e.len() > budget {

@@ -103,6 +103,8 @@ pub fn kill(ctx: &mut Ctx<'_>, msg: &Message) {
     let (tid, prefix, target_nick) = (target.id, target.prefix(), target.nick.clone());
     let me = ctx.me();
     let (killer, killer_prefix) = (me.nick.clone(), me.prefix());
+    // Fit the reason so that the QUIT peers see stays within 512 bytes.
+    let reason = super::fit_trailing(reason, &prefix, "QUIT", &[&format!("Killed ({killer} ())")]);
     let why = format!("Killed ({killer} ({reason}))");
     let server = ctx.world.config.server.name.clone();
     let mut line = String::new();
@@ -155,10 +157,8 @@ pub fn wallops(ctx: &mut Ctx<'_>, msg: &Message) {
         return;
     }
     let by_prefix = ctx.me().prefix();
-    ctx.emit(Event::Wallops {
-        by_prefix,
-        text: text.to_string(),
-    });
+    let text = super::fit_trailing(text, &by_prefix, "WALLOPS", &[]).to_string();
+    ctx.emit(Event::Wallops { by_prefix, text });
 }
 
 /// REHASH: reloads the configuration file and MOTD without dropping anyone.

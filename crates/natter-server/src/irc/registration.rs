@@ -113,6 +113,8 @@ pub fn ping(ctx: &mut Ctx<'_>, msg: &Message) {
         return ctx.need_more_params("PING");
     };
     let server = ctx.world.config.server.name.clone();
+    // The token comes back behind our name: cut it to fit 512 bytes.
+    let token = super::fit_trailing(token, &server, "PONG", &[&server]);
     ctx.server_line("PONG", &[&server, token]);
 }
 
@@ -197,7 +199,8 @@ fn welcome(ctx: &mut Ctx<'_>, prefix: &str) {
     );
     ctx.numeric(
         RPL_MYINFO,
-        &[server, VERSION, "Biow", "biklmnostv", "bklov"],
+        // Every mode in CHANMODES and PREFIX, then those taking a parameter.
+        &[server, VERSION, "Biow", "Cbeiklmnostv", "beIklov"],
     );
     send_isupport(ctx);
     queries::send_lusers(ctx);
