@@ -109,3 +109,18 @@ fn comma_lists_that_name_nothing_get_461_or_411() {
     let got = c.ask("PRIVMSG , :hi");
     assert_eq!(cmds(&got), ["411"], "{got:#?}");
 }
+
+#[test]
+fn repeating_the_same_away_is_not_announced_again() {
+    let server = TestServer::start();
+    let mut bob = client_with(&server, "bob", "away-notify");
+    let mut alice = server.client("alice");
+    join_all("#a", &mut [&mut alice, &mut bob]);
+    let got = alice.ask("AWAY :lunch");
+    assert_eq!(cmds(&got), ["306"]);
+    assert_eq!(cmds(&bob.sync()), ["AWAY"]);
+    // Same message again: the numeric, but nothing for peers.
+    let got = alice.ask("AWAY :lunch");
+    assert_eq!(cmds(&got), ["306"]);
+    bob.assert_quiet();
+}

@@ -205,13 +205,18 @@ pub fn away(ctx: &mut Ctx<'_>, msg: &Message) {
         .param(0)
         .filter(|t| !t.is_empty())
         .map(|t| truncate(t, ctx.world.config.limits.awaylen).to_string());
-    let prefix = ctx.me().prefix();
+    let me = ctx.me();
     let back = message.is_none();
-    ctx.emit(Event::AwayChanged {
-        id: ctx.client.id,
-        prefix,
-        message,
-    });
+    // Repeating the same AWAY changes nothing: no event, so peers (and every
+    // IM client's ONLINE_USERS) are not sent it again.
+    if me.away != message {
+        let prefix = me.prefix();
+        ctx.emit(Event::AwayChanged {
+            id: ctx.client.id,
+            prefix,
+            message,
+        });
+    }
     if back {
         ctx.numeric(RPL_UNAWAY, &["You are no longer marked as being away"]);
     } else {
