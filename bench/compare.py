@@ -98,8 +98,8 @@ SETTINGS_NOTES = {
             "control and no DNS or ident lookups, so there is nothing else to turn off",
         ],
         "cannot": [
-            "its listen backlog is 128 (the Rust standard library's default, taken "
-            "by tokio); registrations in flight are kept below it",
+            "nothing: it listens with a backlog of 4096 (capped by "
+            "net.core.somaxconn); registrations in flight are kept below it",
         ],
     },
     "inspircd": {
