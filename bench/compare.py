@@ -44,7 +44,7 @@ What it does:
    has one with content).
 
 Registrations in flight are kept below each server's listen backlog (read
-with `ss` after start-up; ngIRCd's is hard-coded to 10, natter's is 128):
+with `ss` after start-up; ngIRCd's is hard-coded to 10, natter's is 4096):
 beyond it the kernel drops connection attempts and the clients wait for
 SYN retransmission timers, which would measure TCP, not the server.
 
