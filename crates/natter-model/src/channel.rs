@@ -273,24 +273,21 @@ fn is_ctcp_other_than_action(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::user::{Frontend, UserModes};
+    use crate::user::{Frontend, Identity};
 
     fn user(id: UserId, nick: &str) -> User {
-        User {
-            id,
-            nick: nick.into(),
-            user: format!("~{nick}"),
-            host: "10.0.0.1".into(),
-            realname: "R".into(),
-            server: "s".into(),
-            modes: UserModes::default(),
-            away: None,
-            account: None,
-            channels: Default::default(),
-            signon: 0,
-            last_active: 0,
-            frontend: Frontend::Irc,
-        }
+        User::new(
+            Identity {
+                id,
+                nick: nick.into(),
+                user: format!("~{nick}"),
+                host: "10.0.0.1".into(),
+                realname: "R".into(),
+                server: "s".into(),
+                frontend: Frontend::Irc,
+            },
+            0,
+        )
     }
 
     fn entry(mask: &str) -> ListEntry {

@@ -20,4 +20,4 @@ pub mod user;
 pub use channel::{Channel, ChannelModes, JoinRefusal, ListEntry, Membership, Topic};
 pub use event::{Event, MessageKind, MessageTarget, ModeChange};
 pub use network::{Network, NickInUse, WhowasEntry};
-pub use user::{Frontend, User, UserId, UserMap, UserModes, UserSet};
+pub use user::{Frontend, Identity, User, UserId, UserMap, UserModes, UserSet};

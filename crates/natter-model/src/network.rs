@@ -492,24 +492,21 @@ fn whowas_entry(user: &User, nick: &str, at: u64) -> WhowasEntry {
 mod tests {
     use super::*;
     use crate::event::MessageKind;
-    use crate::user::{Frontend, UserModes};
+    use crate::user::{Frontend, Identity};
 
     fn user(id: UserId, nick: &str) -> Event {
-        Event::UserIntroduced(Box::new(User {
-            id,
-            nick: nick.into(),
-            user: "~u".into(),
-            host: "127.0.0.1".into(),
-            realname: "R".into(),
-            server: "s".into(),
-            modes: UserModes::default(),
-            away: None,
-            account: None,
-            channels: Default::default(),
-            signon: 0,
-            last_active: 0,
-            frontend: Frontend::Irc,
-        }))
+        Event::UserIntroduced(Box::new(User::new(
+            Identity {
+                id,
+                nick: nick.into(),
+                user: "~u".into(),
+                host: "127.0.0.1".into(),
+                realname: "R".into(),
+                server: "s".into(),
+                frontend: Frontend::Irc,
+            },
+            0,
+        )))
     }
 
     fn join(id: UserId, chan: &str) -> Event {

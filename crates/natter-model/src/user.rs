@@ -109,7 +109,55 @@ pub struct User {
     pub frontend: Frontend,
 }
 
+/// Who a new user is, as registration learns it; see [`User::new`].
+#[derive(Debug, Clone)]
+pub struct Identity {
+    /// Stable identifier.
+    pub id: UserId,
+    /// Nickname.
+    pub nick: String,
+    /// Username (ident).
+    pub user: String,
+    /// Host shown in the prefix.
+    pub host: String,
+    /// Real name.
+    pub realname: String,
+    /// The server the user is on.
+    pub server: std::sync::Arc<str>,
+    /// The protocol of the user's connection.
+    pub frontend: Frontend,
+}
+
 impl User {
+    /// A freshly registered user: no modes, not away, no account, in no
+    /// channel, signed on (and last active) at `now` (Unix seconds).
+    pub fn new(identity: Identity, now: u64) -> User {
+        let Identity {
+            id,
+            nick,
+            user,
+            host,
+            realname,
+            server,
+            frontend,
+        } = identity;
+        User {
+            id,
+            nick,
+            user,
+            host,
+            realname,
+            server,
+            modes: UserModes::default(),
+            away: None,
+            account: None,
+            channels: BTreeSet::new(),
+            signon: now,
+            last_active: now,
+            frontend,
+        }
+    }
+
     /// The user's message source, `nick!user@host` (Modern IRC "Source").
     pub fn prefix(&self) -> String {
         format!("{}!{}@{}", self.nick, self.user, self.host)

@@ -312,24 +312,21 @@ pub fn now() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use natter_model::{MessageKind, MessageTarget, User, UserModes};
+    use natter_model::{Identity, MessageKind, MessageTarget, User};
 
     fn user(id: UserId, nick: &str) -> Event {
-        Event::UserIntroduced(Box::new(User {
-            id,
-            nick: nick.into(),
-            user: "~u".into(),
-            host: "127.0.0.1".into(),
-            realname: nick.into(),
-            server: Arc::from("natter.local"),
-            modes: UserModes::default(),
-            away: None,
-            account: None,
-            channels: Default::default(),
-            signon: 0,
-            last_active: 0,
-            frontend: Frontend::Irc,
-        }))
+        Event::UserIntroduced(Box::new(User::new(
+            Identity {
+                id,
+                nick: nick.into(),
+                user: "~u".into(),
+                host: "127.0.0.1".into(),
+                realname: nick.into(),
+                server: Arc::from("natter.local"),
+                frontend: Frontend::Irc,
+            },
+            0,
+        )))
     }
 
     /// A channel message is rendered once per distinct capability form,

@@ -11,7 +11,7 @@
 pub mod conversations;
 pub mod render;
 
-use natter_model::{Event, Frontend, JoinRefusal, MessageKind, MessageTarget, User, UserModes};
+use natter_model::{Event, Frontend, Identity, JoinRefusal, MessageKind, MessageTarget, User};
 use natter_proto::casemap;
 use natter_proto::im::{parse_request, ConvId, Reply, Request};
 use natter_proto::validate::is_valid_nick;
@@ -98,22 +98,20 @@ fn register(ctx: &mut Ctx<'_>, username: &str, status: &str) {
     if ctx.world.net.reserve_nick(id, username).is_err() {
         return error(ctx, format!("username {username:?} is taken"));
     }
-    let t = now();
-    let user = User {
-        id,
-        nick: username.to_string(),
-        user: "im".into(),
-        host: ctx.client.host.clone(),
-        realname: format!("{username} (IM)"),
-        server: ctx.world.server_arc.clone(),
-        modes: UserModes::default(),
-        away: away_of(ctx, status),
-        account: None,
-        channels: Default::default(),
-        signon: t,
-        last_active: t,
-        frontend: Frontend::Im,
-    };
+    let mut user = User::new(
+        Identity {
+            id,
+            nick: username.to_string(),
+            user: "im".into(),
+            host: ctx.client.host.clone(),
+            realname: format!("{username} (IM)"),
+            server: ctx.world.server_arc.clone(),
+            frontend: Frontend::Im,
+        },
+        now(),
+    );
+    // The status is the away message from the start: one presence event.
+    user.away = away_of(ctx, status);
     ctx.client.nick = Some(username.to_string());
     ctx.client.registered = true;
     ctx.world.im_users.insert(id);

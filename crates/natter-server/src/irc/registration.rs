@@ -1,7 +1,7 @@
 //! Connection registration and keepalive: PASS, NICK, USER, PING, QUIT,
 //! and the welcome burst (Modern IRC "Connection Registration"; RFC 2812 3.1).
 
-use natter_model::{Event, Frontend, User, UserModes};
+use natter_model::{Event, Frontend, Identity, User};
 use natter_proto::numeric::*;
 use natter_proto::validate::{is_valid_nick, is_valid_user};
 use natter_proto::Message;
@@ -151,22 +151,18 @@ pub(super) fn try_register(ctx: &mut Ctx<'_>) {
     }
     let (username, realname) = c.user.clone().expect("checked above");
     let nick = c.nick.clone().expect("checked above");
-    let t = now();
-    let user = User {
-        id: c.id,
-        nick: nick.clone(),
-        user: username,
-        host: c.host.clone(),
-        realname,
-        server: ctx.world.server_arc.clone(),
-        modes: UserModes::default(),
-        away: None,
-        account: None,
-        channels: Default::default(),
-        signon: t,
-        last_active: t,
-        frontend: Frontend::Irc,
-    };
+    let user = User::new(
+        Identity {
+            id: c.id,
+            nick: nick.clone(),
+            user: username,
+            host: c.host.clone(),
+            realname,
+            server: ctx.world.server_arc.clone(),
+            frontend: Frontend::Irc,
+        },
+        now(),
+    );
     let prefix = user.prefix();
     ctx.emit(Event::UserIntroduced(Box::new(user)));
     ctx.client.registered = true;
