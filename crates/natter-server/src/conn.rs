@@ -162,8 +162,11 @@ async fn drive(
     let connected = Instant::now();
     let mut last_rx = connected;
     let mut ping_sent: Option<Instant> = None;
+    // Read once and again only when the deadline fires (so REHASH applies
+    // from the next deadline on): taking the world lock on every wake-up of
+    // every connection would make the busiest path contend for it.
+    let mut timeouts = shared.world.lock().config.timeouts.clone();
     loop {
-        let timeouts = shared.world.lock().config.timeouts.clone();
         // The IM protocol has no keepalive: once registered, an IM client
         // has no deadline (the periodic ONLINE_USERS writes find dead peers).
         let keepalive = client.frontend == Frontend::Irc || !client.registered;
@@ -261,6 +264,15 @@ async fn drive(
                 framer.shrink();
             }
             _ = tokio::time::sleep_until(deadline), if keepalive => {
+                let fresh = shared.world.lock().config.timeouts.clone();
+                if fresh.registration != timeouts.registration
+                    || fresh.ping_interval != timeouts.ping_interval
+                    || fresh.ping_timeout != timeouts.ping_timeout
+                {
+                    // REHASH changed them: recompute the deadline first.
+                    timeouts = fresh;
+                    continue;
+                }
                 if !client.registered {
                     return "Registration timed out".into();
                 }

@@ -167,6 +167,11 @@ impl Outbound {
     }
 
     /// Records that `n` drained bytes were written to the socket.
+    ///
+    /// Between the write and this call the bytes are still counted, so a
+    /// push racing with a write can see the queue fuller than it is by up
+    /// to one write's worth (at most 64 lines): SendQ limits should leave
+    /// that much room above what a client is expected to lag.
     pub fn wrote(&self, n: usize) {
         let mut inner = self.inner.lock();
         inner.bytes = inner.bytes.saturating_sub(n);

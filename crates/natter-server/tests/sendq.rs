@@ -9,7 +9,10 @@ use std::sync::Arc;
 
 #[test]
 fn slow_reader_is_dropped_and_others_get_everything() {
-    let server = TestServer::with_config(|c| c.limits.sendq = 64 * 1024);
+    // 128 KiB: the live reader may lag by WINDOW lines (~45 KB), and a push
+    // racing with one of its writes can count up to one write batch more
+    // (64 lines, ~29 KB; see Outbound::wrote).
+    let server = TestServer::with_config(|c| c.limits.sendq = 128 * 1024);
     let mut sender = server.client("sender");
     let mut reader = server.client("reader");
     let mut stalled = server.client("stalled");
