@@ -136,6 +136,10 @@ pub struct Limits {
     pub whowas: usize,
     /// Nicks one client may MONITOR (ISUPPORT MONITOR).
     pub monitor: usize,
+    /// Client-only tags not relayed (ISUPPORT CLIENTTAGDENY, IRCv3
+    /// message-tags): names without the `+`, `*` for all, `-name` to
+    /// exempt one from `*`. Empty: every client tag is relayed.
+    pub client_tag_deny: Vec<String>,
 }
 
 impl Default for Limits {
@@ -154,6 +158,7 @@ impl Default for Limits {
             sendq: 1 << 20,
             whowas: 1000,
             monitor: 100,
+            client_tag_deny: Vec::new(),
         }
     }
 }

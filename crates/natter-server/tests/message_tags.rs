@@ -422,3 +422,29 @@ fn bot_mode_marks_messages_whois_and_who() {
     assert!(m.tags.iter().all(|t| t.key != "bot"), "{m:#?}");
     assert!(with_command(&carol.ask("WHOIS robo"), "335").is_empty());
 }
+
+#[test]
+fn clienttagdeny_drops_denied_client_tags_and_is_advertised() {
+    let server = TestServer::with_config(|c| {
+        c.limits.client_tag_deny = vec!["*".into(), "-typing".into()];
+    });
+    let mut alice = client_with(&server, "alice", "message-tags");
+    let mut bob = client_with(&server, "bob", "message-tags");
+    let tokens = isupport(&server);
+    assert!(
+        tokens.iter().any(|t| t == "CLIENTTAGDENY=*,-typing"),
+        "{tokens:?}"
+    );
+    alice.ask("@+typing=active;+draft/react=lol PRIVMSG bob :hi");
+    let got = bob.expect("PRIVMSG");
+    let client_tags: Vec<&str> = got
+        .tags
+        .iter()
+        .filter(|t| t.key.starts_with('+'))
+        .map(|t| t.key.as_str())
+        .collect();
+    assert_eq!(client_tags, ["+typing"], "{got:?}");
+    // Only denied tags: a TAGMSG has nothing left to carry.
+    assert!(alice.ask("@+draft/react=lol TAGMSG bob").is_empty());
+    bob.assert_quiet();
+}

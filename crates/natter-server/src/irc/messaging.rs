@@ -76,8 +76,13 @@ fn client_tags(ctx: &Ctx<'_>, msg: &Message) -> String {
     if !ctx.caps().has(Cap::MessageTags) {
         return String::new();
     }
+    let deny = &ctx.world.config.limits.client_tag_deny;
     let mut out = String::new();
-    for tag in msg.tags.iter().filter(|t| t.key.starts_with('+')) {
+    for tag in msg
+        .tags
+        .iter()
+        .filter(|t| t.key.starts_with('+') && !tag_denied(&t.key[1..], deny))
+    {
         if !out.is_empty() {
             out.push(';');
         }
@@ -91,6 +96,13 @@ fn client_tags(ctx: &Ctx<'_>, msg: &Message) -> String {
         out.clear();
     }
     out
+}
+
+/// Whether client tag `name` (without `+`) is in the CLIENTTAGDENY list
+/// `deny`: named there, or covered by `*` and not exempted with `-name`.
+fn tag_denied(name: &str, deny: &[String]) -> bool {
+    let listed = |n: &str| deny.iter().any(|d| d == n);
+    listed(name) || (listed("*") && !deny.iter().any(|d| d.strip_prefix('-') == Some(name)))
 }
 
 fn deliver(ctx: &mut Ctx<'_>, kind: MessageKind, target: &str, text: &str, tags: &str) {

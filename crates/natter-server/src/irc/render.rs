@@ -298,7 +298,7 @@ fn add_account_tag(tags: &mut String, account: Option<&str>) {
 /// `m:<mask>` (no prefix character, as Ergo and InspIRCd write it).
 pub fn isupport_tokens(config: &Config) -> Vec<String> {
     let l = &config.limits;
-    vec![
+    let mut tokens = vec![
         format!("AWAYLEN={}", l.awaylen),
         "BOT=B".into(),
         "CASEMAPPING=rfc1459".into(),
@@ -329,5 +329,10 @@ pub fn isupport_tokens(config: &Config) -> Vec<String> {
         format!("USERLEN={}", l.userlen),
         "UTF8ONLY".into(),
         "WHOX".into(),
-    ]
+    ];
+    if !l.client_tag_deny.is_empty() {
+        tokens.push(format!("CLIENTTAGDENY={}", l.client_tag_deny.join(",")));
+        tokens.sort();
+    }
+    tokens
 }
