@@ -116,6 +116,26 @@ impl World {
             Some((id, buf)) => (Some(id), Some(buf)),
             None => (None, None),
         };
+        self.deliver(event, recipients, me_id, me_buf.as_deref_mut());
+        self.conversations.after(event, &self.net);
+        if im::render::changes_presence(event) {
+            self.broadcast_presence(me_id, me_buf);
+        }
+        self.notify_monitors(event);
+        self.read_markers.after(event);
+    }
+
+    /// Shows `event` (already applied, or a restatement of current state
+    /// such as away-notify's AWAY on JOIN) to `recipients`: each front end
+    /// decides visibility, each distinct form is rendered once and its bytes
+    /// shared. `me`'s line goes to `me_buf` when given.
+    pub fn deliver(
+        &mut self,
+        event: &Event,
+        recipients: Vec<UserId>,
+        me_id: Option<UserId>,
+        mut me_buf: Option<&mut String>,
+    ) {
         let stamp = render::Stamp::default();
         // Distinct forms are few (a handful of capability combinations), so
         // a linear scan beats hashing.
@@ -167,12 +187,6 @@ impl World {
                 }
             }
         }
-        self.conversations.after(event, &self.net);
-        if im::render::changes_presence(event) {
-            self.broadcast_presence(me_id, me_buf);
-        }
-        self.notify_monitors(event);
-        self.read_markers.after(event);
     }
 
     /// IRCv3 extended-monitor: adds to `recipients` of an AWAY, SETNAME or

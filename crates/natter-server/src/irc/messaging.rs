@@ -7,14 +7,14 @@
 //! negotiated message-tags are relayed to recipients that did too.
 
 use bytes::Bytes;
-use natter_model::{Event, Frontend, MessageKind, MessageTarget, UserId};
+use natter_model::{Event, MessageKind, MessageTarget, UserId};
 use natter_proto::numeric::*;
 use natter_proto::validate::is_channel_name;
 use natter_proto::Message;
 
 use super::caps::Cap;
 use super::channels::truncate;
-use super::{render, Ctx};
+use super::Ctx;
 use crate::world::now;
 
 /// Longest line sent to a client, CR LF included (RFC 1459 2.3).
@@ -240,29 +240,21 @@ pub fn away(ctx: &mut Ctx<'_>, msg: &Message) {
 /// away message set" as well as when it changes. After `id` (with `prefix`)
 /// joined `channel`, tells the other members with the capability, right
 /// after their JOIN line.
-pub(super) fn away_on_join(ctx: &Ctx<'_>, id: UserId, prefix: &str, channel: &str) {
-    let world = &ctx.world;
+pub(super) fn away_on_join(ctx: &mut Ctx<'_>, id: UserId, prefix: &str, channel: &str) {
+    let world = &mut *ctx.world;
     let Some(message) = world.net.user(id).and_then(|u| u.away.clone()) else {
         return;
     };
     let Some(chan) = world.net.channel(channel) else {
         return;
     };
+    // The joiner is not told about itself; everyone else's client decides
+    // (away-notify) through the same rendering as any event.
+    let members: Vec<UserId> = chan.members.keys().copied().filter(|m| *m != id).collect();
     let away = Event::AwayChanged {
         id,
         prefix: prefix.to_string(),
         message: Some(message),
     };
-    let stamp = render::Stamp::default();
-    for member in chan.members.keys() {
-        let Some(conn) = world.conns.get(member) else {
-            continue;
-        };
-        if conn.frontend != Frontend::Irc || !render::visible(&away, *member, conn.caps) {
-            continue;
-        }
-        let form = render::form_key(&away, conn.caps);
-        conn.out
-            .push(render::render(&away, &world.net, form, &stamp));
-    }
+    world.deliver(&away, members, None, None);
 }
