@@ -54,6 +54,9 @@ pub struct ServerSection {
     pub password: Option<String>,
     /// Whether DIE may shut the server down (operators only).
     pub allow_die: bool,
+    /// Event-loop threads that serve connections; 0 means one per CPU
+    /// core. Read at start-up only (REHASH keeps the running loops).
+    pub threads: usize,
 }
 
 impl Default for ServerSection {
@@ -66,6 +69,7 @@ impl Default for ServerSection {
             motd_file: None,
             password: None,
             allow_die: false,
+            threads: 0,
         }
     }
 }

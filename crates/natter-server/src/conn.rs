@@ -14,7 +14,7 @@ use bytes::{Buf, Bytes};
 use natter_model::{Event, Frontend};
 use natter_proto::numeric::ERR_INPUTTOOLONG;
 use natter_proto::{write_line, write_line_trailing, Frame, Framer, Message, ParseError};
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncWriteExt, Interest};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 
@@ -58,17 +58,25 @@ pub(crate) async fn serve(
         (w.config.server.password.is_some(), w.config.limits.sendq)
     };
     let out = Arc::new(Outbound::new(sendq));
-    shared.world.lock().conns.insert(
-        id,
-        ConnEntry {
-            out: out.clone(),
-            frontend,
-            caps: Default::default(),
-            monitoring: Default::default(),
-            registered: false,
-            addr,
-        },
-    );
+    {
+        let mut w = shared.world.lock();
+        w.conns.insert(
+            id,
+            ConnEntry {
+                out: out.clone(),
+                frontend,
+                caps: Default::default(),
+                monitoring: Default::default(),
+                registered: false,
+                addr,
+            },
+        );
+        // Shutdown closes the queues it finds under this lock; one that
+        // arrives later closes itself.
+        if shared.shutdown.is_cancelled() {
+            out.shut_down();
+        }
+    }
     // The IM protocol has no PASS: the server password guards IRC only.
     let mut client = Client::new(id, addr, needs_pass && frontend == Frontend::Irc, frontend);
     let mut pending: VecDeque<Bytes> = VecDeque::new();
@@ -146,11 +154,11 @@ pub(crate) async fn serve(
 /// Runs the connection until it should end and returns the quit reason.
 ///
 /// One task does everything, with non-blocking reads and writes: it waits
-/// for input, for queued output (taken into `pending`, so one vectored
-/// write carries every queued line straight from the shared buffers, with
-/// no copy), for the socket to take more of `pending`,
-/// and for the registration/ping deadline. A client that does not read
-/// only stops its own writes; its queue overflows and aborts it.
+/// for input, for the queue's doorbell (lines are taken into `pending`, so
+/// one vectored write carries every queued line straight from the shared
+/// buffers, with no copy), for the socket to take more of `pending`, and
+/// for the registration/ping deadline. A client that does not read only
+/// stops its own writes; its queue overflows and aborts it.
 async fn drive(
     shared: &Arc<Shared>,
     client: &mut Client,
@@ -166,78 +174,49 @@ async fn drive(
     // from the next deadline on): taking the world lock on every wake-up of
     // every connection would make the busiest path contend for it.
     let mut timeouts = shared.world.lock().config.timeouts.clone();
+    // One timer for the connection's life. Input moves the real deadline
+    // but not the timer: when it fires early, it is set again, so a busy
+    // connection touches the timer wheel once per ping interval, not once
+    // per line.
+    let timer = tokio::time::sleep_until(connected + timeouts.registration());
+    tokio::pin!(timer);
+    // Registration ends the registration deadline; the ping interval,
+    // possibly shorter, starts from there.
+    let mut timing_registered = false;
     loop {
         // The IM protocol has no keepalive: once registered, an IM client
         // has no deadline (the periodic ONLINE_USERS writes find dead peers).
         let keepalive = client.frontend == Frontend::Irc || !client.registered;
-        let deadline = if !client.registered {
-            connected + timeouts.registration()
-        } else if let Some(sent) = ping_sent {
-            sent + timeouts.ping_timeout()
-        } else {
-            last_rx + timeouts.ping_interval()
-        };
         tokio::select! {
             biased;
-            _ = out.wait_closed() => {
-                return match out.closed() {
-                    Some(Closed::Abort(reason)) => reason,
-                    _ => client.quit.clone().unwrap_or_else(|| "Connection closed".into()),
-                };
+            _ = out.rung() => {
+                match out.take_lines(pending) {
+                    None => {}
+                    Some(Closed::Abort(reason)) => return reason,
+                    Some(Closed::Shutdown) => return "Server shutting down".into(),
+                    Some(Closed::Graceful) => {
+                        return client.quit.clone().unwrap_or_else(|| "Connection closed".into())
+                    }
+                }
+                // Usually the socket takes it all now, without another
+                // trip through the select.
+                if let Err(reason) = write_pending(stream, out, pending) {
+                    return reason;
+                }
             }
-            _ = shared.shutdown.cancelled() => return "Server shutting down".into(),
             ready = stream.writable(), if !pending.is_empty() => {
                 if ready.is_err() {
                     return "Connection closed".into();
                 }
-                let mut slices = [IoSlice::new(&[]); MAX_IOV];
-                let mut count = 0;
-                for (slot, line) in slices.iter_mut().zip(pending.iter()) {
-                    *slot = IoSlice::new(line);
-                    count += 1;
+                if let Err(reason) = write_pending(stream, out, pending) {
+                    return reason;
                 }
-                match stream.try_write_vectored(&slices[..count]) {
-                    Ok(mut n) => {
-                        out.wrote(n);
-                        while n > 0 {
-                            let front = pending.front_mut().expect("n bytes came from pending");
-                            if n >= front.len() {
-                                n -= front.len();
-                                pending.pop_front();
-                            } else {
-                                front.advance(n);
-                                n = 0;
-                            }
-                        }
-                        if pending.is_empty() && pending.capacity() > 16 {
-                            // After a burst, give the ring back: idle
-                            // connections are many.
-                            *pending = VecDeque::new();
-                        }
-                    }
-                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-                    Err(e) => return format!("Write error: {e}"),
-                }
-            }
-            _ = out.wait(), if pending.is_empty() => {
-                out.take_lines(pending);
             }
             ready = stream.readable() => {
                 if ready.is_err() {
                     return "Connection closed".into();
                 }
-                // A stack buffer in its own scope, so that it is not kept in
-                // the task across the awaits below: an idle connection holds
-                // no read buffer.
-                let read = {
-                    let mut tmp = [0u8; 4096];
-                    let r = stream.try_read(&mut tmp);
-                    if let Ok(n) = r {
-                        framer.feed(&tmp[..n]);
-                    }
-                    r
-                };
-                match read {
+                match read_some(stream, &mut framer) {
                     Ok(0) => return "Connection closed".into(),
                     Ok(_) => {}
                     Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
@@ -246,7 +225,7 @@ async fn drive(
                 last_rx = Instant::now();
                 ping_sent = None;
                 while let Some(frame) = framer.next_frame() {
-                    // Closed meanwhile (KILL, SendQ): the wait_closed branch
+                    // Closed meanwhile (KILL, SendQ): the doorbell branch
                     // above ends the connection; the rest is not handled.
                     if out.is_closed() {
                         break;
@@ -262,15 +241,29 @@ async fn drive(
                     }
                 }
                 framer.shrink();
+                if client.registered && !timing_registered {
+                    timing_registered = true;
+                    timer.as_mut().reset(last_rx + timeouts.ping_interval());
+                }
             }
-            _ = tokio::time::sleep_until(deadline), if keepalive => {
+            _ = &mut timer, if keepalive => {
                 let fresh = shared.world.lock().config.timeouts.clone();
                 if fresh.registration != timeouts.registration
                     || fresh.ping_interval != timeouts.ping_interval
                     || fresh.ping_timeout != timeouts.ping_timeout
                 {
-                    // REHASH changed them: recompute the deadline first.
+                    // REHASH changed them: the deadline below uses them.
                     timeouts = fresh;
+                }
+                let deadline = if !client.registered {
+                    connected + timeouts.registration()
+                } else if let Some(sent) = ping_sent {
+                    sent + timeouts.ping_timeout()
+                } else {
+                    last_rx + timeouts.ping_interval()
+                };
+                if deadline > Instant::now() {
+                    timer.as_mut().reset(deadline);
                     continue;
                 }
                 if !client.registered {
@@ -283,10 +276,83 @@ async fn drive(
                 let server = shared.world.lock().config.server.name.clone();
                 write_line(&mut line, None, None, "PING", &[&server]);
                 out.push(Bytes::from(line));
-                ping_sent = Some(Instant::now());
+                let sent = Instant::now();
+                ping_sent = Some(sent);
+                timer.as_mut().reset(sent + timeouts.ping_timeout());
             }
         }
     }
+}
+
+/// Reads what the socket has (up to 4 KiB) into `framer`; returns the
+/// bytes read (0 at end of stream).
+///
+/// A read that returns less than asked emptied the socket's receive queue,
+/// so the socket is marked not readable right away instead of learning it
+/// from one more read that fails with EAGAIN: one system call per input
+/// burst instead of two. New data raises a new edge-triggered event, and
+/// tokio keeps the read-closed state when readiness is cleared, so neither
+/// input nor a hang-up is missed.
+fn read_some(stream: &TcpStream, framer: &mut Framer) -> std::io::Result<usize> {
+    // A stack buffer: an idle connection holds no read buffer.
+    let mut tmp = [0u8; 4096];
+    let mut short = None;
+    let r = stream.try_io(Interest::READABLE, || {
+        let n = stream.try_read(&mut tmp)?;
+        if n > 0 && n < tmp.len() {
+            short = Some(n);
+            // Tells try_io to clear the readiness it saw before this read.
+            return Err(std::io::ErrorKind::WouldBlock.into());
+        }
+        Ok(n)
+    });
+    let n = match (r, short) {
+        (_, Some(n)) => n,
+        (r, None) => r?,
+    };
+    framer.feed(&tmp[..n]);
+    Ok(n)
+}
+
+/// Writes as much of `pending` as the socket takes, many lines per
+/// vectored write, and tells `out` what left. Stops when `pending` is empty
+/// or the socket is full (the writable branch resumes). Errors: the reason
+/// to close with.
+fn write_pending(
+    stream: &TcpStream,
+    out: &Outbound,
+    pending: &mut VecDeque<Bytes>,
+) -> Result<(), String> {
+    while !pending.is_empty() {
+        let mut slices = [IoSlice::new(&[]); MAX_IOV];
+        let mut count = 0;
+        for (slot, line) in slices.iter_mut().zip(pending.iter()) {
+            *slot = IoSlice::new(line);
+            count += 1;
+        }
+        match stream.try_write_vectored(&slices[..count]) {
+            Ok(mut n) => {
+                out.wrote(n);
+                while n > 0 {
+                    let front = pending.front_mut().expect("n bytes came from pending");
+                    if n >= front.len() {
+                        n -= front.len();
+                        pending.pop_front();
+                    } else {
+                        front.advance(n);
+                        n = 0;
+                    }
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return Ok(()),
+            Err(e) => return Err(format!("Write error: {e}")),
+        }
+    }
+    if pending.capacity() > 16 {
+        // After a burst, give the ring back: idle connections are many.
+        *pending = VecDeque::new();
+    }
+    Ok(())
 }
 
 /// Parses and handles one frame under the world lock, then queues the

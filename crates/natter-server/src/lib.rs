@@ -3,6 +3,8 @@
 //!
 //! - [`config`]: the TOML configuration and its errors.
 //! - [`server`]: binding listeners, accepting, shutting down.
+//! - `event_loops`: one single-threaded runtime per core; every
+//!   connection lives on one of them.
 //! - `conn`: one connection's task (reads, writes, timeouts).
 //! - [`outbound`]: the bounded per-client queue (SendQ).
 //! - [`world`]: the network model plus local connections, under one lock;
@@ -13,6 +15,7 @@
 
 pub mod config;
 mod conn;
+mod event_loops;
 pub mod im;
 pub mod irc;
 pub mod outbound;

@@ -2,16 +2,21 @@
 //! bounded in bytes.
 //!
 //! Anyone may push (under the world lock, never awaiting); only the
-//! connection's task drains. Lines are [`Bytes`], so a channel message
+//! connection's task drains. The task waits on one doorbell that rings
+//! when the first line lands in an empty queue or the queue closes: a
+//! single-waiter [`AtomicWaker`], so that waking a connection for a
+//! delivery costs an atomic swap, not a waiter list under a lock. Lines are [`Bytes`], so a channel message
 //! rendered once is shared by every recipient's queue without copying.
 //! Past the byte limit the queue is discarded and the client is cut off
 //! with "SendQ exceeded": one stalled reader never holds up anyone else.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
 
+use atomic_waker::AtomicWaker;
 use bytes::Bytes;
 use parking_lot::Mutex;
-use tokio::sync::Notify;
 
 /// Why a queue stopped taking lines.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,6 +25,9 @@ pub enum Closed {
     Graceful,
     /// Drop everything now, with this reason (e.g. "SendQ exceeded").
     Abort(String),
+    /// The server is shutting down: the writer sends what is queued and
+    /// its own ERROR line, then closes.
+    Shutdown,
 }
 
 #[derive(Debug, Default)]
@@ -34,11 +42,10 @@ struct Inner {
 pub struct Outbound {
     inner: Mutex<Inner>,
     limit: usize,
-    data: Notify,
-    /// Woken when the connection must end (abort or graceful close). A
-    /// plain Notify, not a CancellationToken: it costs no allocation, and
-    /// idle connections are many.
-    ended: Notify,
+    /// Set with the doorbell's ring; cleared by the one waiter.
+    rung: AtomicBool,
+    /// The connection task's waker.
+    bell: AtomicWaker,
 }
 
 impl Outbound {
@@ -47,9 +54,36 @@ impl Outbound {
         Outbound {
             inner: Mutex::new(Inner::default()),
             limit,
-            data: Notify::new(),
-            ended: Notify::new(),
+            rung: AtomicBool::new(false),
+            bell: AtomicWaker::new(),
         }
+    }
+
+    /// Wakes the connection's task (lines arrived or the queue closed).
+    fn ring(&self) {
+        self.rung.store(true, Ordering::Release);
+        self.bell.wake();
+    }
+
+    /// Ready once the doorbell rang since the last time this returned
+    /// ready: lines were pushed into an empty queue, or the queue closed.
+    /// Only the connection's task may poll it (one waker is kept).
+    pub fn poll_rung(&self, cx: &mut Context<'_>) -> Poll<()> {
+        if self.rung.swap(false, Ordering::AcqRel) {
+            return Poll::Ready(());
+        }
+        self.bell.register(cx.waker());
+        // A ring between the check and the registration would be lost
+        // without this second look.
+        if self.rung.swap(false, Ordering::AcqRel) {
+            return Poll::Ready(());
+        }
+        Poll::Pending
+    }
+
+    /// Resolves when [`Outbound::poll_rung`] does.
+    pub async fn rung(&self) {
+        std::future::poll_fn(|cx| self.poll_rung(cx)).await
     }
 
     /// Queues a line (with its CRLF). Returns false when the queue is closed
@@ -64,8 +98,7 @@ impl Outbound {
             inner.bytes = 0;
             inner.closed = Some(Closed::Abort("SendQ exceeded".into()));
             drop(inner);
-            self.ended.notify_one();
-            self.data.notify_one();
+            self.ring();
             return false;
         }
         inner.bytes += line.len();
@@ -73,7 +106,7 @@ impl Outbound {
         let first = inner.lines.len() == 1;
         drop(inner);
         if first {
-            self.data.notify_one();
+            self.ring();
         }
         true
     }
@@ -91,8 +124,19 @@ impl Outbound {
         }
         inner.closed = Some(Closed::Graceful);
         drop(inner);
-        self.ended.notify_one();
-        self.data.notify_one();
+        self.ring();
+    }
+
+    /// Closes for a server shutdown: the writer sends what is queued and
+    /// its ERROR line. A queue already closed keeps its reason.
+    pub fn shut_down(&self) {
+        let mut inner = self.inner.lock();
+        if inner.closed.is_some() {
+            return;
+        }
+        inner.closed = Some(Closed::Shutdown);
+        drop(inner);
+        self.ring();
     }
 
     /// Aborts: drops the queue and ends the connection with `reason`.
@@ -105,23 +149,12 @@ impl Outbound {
         inner.bytes = 0;
         inner.closed = Some(Closed::Abort(reason.to_string()));
         drop(inner);
-        self.ended.notify_one();
-        self.data.notify_one();
+        self.ring();
     }
 
     /// Whether the queue is closed (the connection must end).
     pub fn is_closed(&self) -> bool {
         self.inner.lock().closed.is_some()
-    }
-
-    /// Resolves once the queue is closed (only the connection's task waits).
-    pub async fn wait_closed(&self) {
-        loop {
-            if self.is_closed() {
-                return;
-            }
-            self.ended.notified().await;
-        }
     }
 
     /// Why the queue is closed, if it is.
@@ -155,14 +188,17 @@ impl Outbound {
         self.inner.lock().lines.iter().cloned().collect()
     }
 
-    /// Moves every queued line into `into` (which must be empty) by swapping
-    /// the two rings, so neither side reallocates on the hot path; returns
-    /// whether the queue is closed. The bytes stay counted until
-    /// [`Outbound::wrote`].
+    /// Moves every queued line to the end of `into`: when `into` is empty
+    /// (the usual case) by swapping the two rings, so neither side
+    /// reallocates on the hot path. Returns whether the queue is closed. The
+    /// bytes stay counted until [`Outbound::wrote`].
     pub fn take_lines(&self, into: &mut VecDeque<Bytes>) -> Option<Closed> {
-        debug_assert!(into.is_empty());
         let mut inner = self.inner.lock();
-        std::mem::swap(&mut inner.lines, into);
+        if into.is_empty() {
+            std::mem::swap(&mut inner.lines, into);
+        } else {
+            into.extend(inner.lines.drain(..));
+        }
         inner.closed.clone()
     }
 
@@ -177,11 +213,6 @@ impl Outbound {
         inner.bytes = inner.bytes.saturating_sub(n);
     }
 
-    /// Waits until lines were pushed or the queue was closed since the last
-    /// drain (a permit is kept if that happened while nobody waited).
-    pub async fn wait(&self) {
-        self.data.notified().await
-    }
 }
 
 #[cfg(test)]
@@ -210,6 +241,33 @@ mod tests {
         assert_eq!(q.queued_bytes(), 8);
         q.wrote(8);
         assert!(q.push(Bytes::from_static(b"123456\r\n")));
+    }
+
+    fn rung_now(q: &Outbound) -> bool {
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        q.poll_rung(&mut cx).is_ready()
+    }
+
+    #[test]
+    fn doorbell_rings_for_the_first_line_and_for_closing() {
+        let q = Outbound::new(100);
+        assert!(!rung_now(&q));
+        q.push(Bytes::from_static(b"a\r\n"));
+        q.push(Bytes::from_static(b"b\r\n"));
+        // One ring for both: the second line found the queue non-empty.
+        assert!(rung_now(&q));
+        assert!(!rung_now(&q));
+        let mut taken = VecDeque::new();
+        assert_eq!(q.take_lines(&mut taken), None);
+        assert_eq!(taken.len(), 2);
+        // Taken lines are appended after what is still pending.
+        q.push(Bytes::from_static(b"c\r\n"));
+        assert!(rung_now(&q));
+        q.take_lines(&mut taken);
+        assert_eq!(taken, [&b"a\r\n"[..], b"b\r\n", b"c\r\n"]);
+        q.shut_down();
+        assert!(rung_now(&q));
+        assert_eq!(q.take_lines(&mut taken), Some(Closed::Shutdown));
     }
 
     #[test]

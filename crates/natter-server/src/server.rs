@@ -1,5 +1,6 @@
-//! Starting and stopping the server: binds the listeners, accepts
-//! connections into their tasks, and shuts everything down in order.
+//! Starting and stopping the server: starts the event loops, binds the
+//! listeners, accepts connections into their tasks (spread over the
+//! loops), and shuts everything down in order.
 
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicU64;
@@ -8,11 +9,11 @@ use std::time::Duration;
 
 use natter_model::Frontend;
 use parking_lot::Mutex;
-use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::{Config, ConfigError, Overrides};
+use crate::event_loops::EventLoops;
 use crate::world::World;
 
 /// State shared by every task of one running server.
@@ -53,6 +54,8 @@ pub enum StartError {
     Bind(SocketAddr, std::io::Error),
     /// The data directory could not be created.
     DataDir(std::path::PathBuf, std::io::Error),
+    /// The event-loop threads could not be started.
+    Threads(std::io::Error),
 }
 
 impl std::fmt::Display for StartError {
@@ -63,6 +66,7 @@ impl std::fmt::Display for StartError {
             StartError::DataDir(d, e) => {
                 write!(f, "cannot create data directory {}: {e}", d.display())
             }
+            StartError::Threads(e) => write!(f, "cannot start the event loops: {e}"),
         }
     }
 }
@@ -77,6 +81,7 @@ pub struct Running {
     pub im_addrs: Vec<SocketAddr>,
     shutdown: CancellationToken,
     tasks: TaskTracker,
+    loops: Arc<EventLoops>,
 }
 
 impl Running {
@@ -92,19 +97,32 @@ impl Running {
     }
 
     /// Waits until every connection has closed after shutdown (at most a few
-    /// seconds; stragglers are dropped).
+    /// seconds; stragglers are dropped), then stops the event loops.
     pub async fn wait(self) {
         self.shutdown.cancelled().await;
         self.tasks.close();
         let _ = tokio::time::timeout(Duration::from_secs(5), self.tasks.wait()).await;
+        let loops = self.loops.clone();
+        // Joining threads blocks: not on the caller's runtime thread.
+        let _ = tokio::task::spawn_blocking(move || loops.stop()).await;
+    }
+}
+
+impl Drop for Running {
+    /// A server dropped without [`Running::wait`] still stops its threads.
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+        self.loops.stop();
     }
 }
 
 /// Starts a server with `config` (overrides already applied; `overrides`
-/// are kept for REHASH). Must be called inside a tokio runtime.
+/// are kept for REHASH): its event-loop threads (`server.threads`), its
+/// listeners and their accept loops. May be called from any tokio runtime;
+/// connections are served on the server's own loops.
 ///
 /// Errors: the MOTD file cannot be read, the data directory cannot be
-/// created, or a listener cannot be bound.
+/// created, a listener cannot be bound, or a thread cannot be started.
 pub async fn start(config: Config, overrides: Overrides) -> Result<Running, StartError> {
     let motd = config.load_motd().map_err(StartError::Config)?;
     std::fs::create_dir_all(&config.server.data_dir)
@@ -127,6 +145,11 @@ pub async fn start(config: Config, overrides: Overrides) -> Result<Running, Star
             .collect()
     };
     let (irc_addrs, im_addrs) = (bound(Frontend::Irc), bound(Frontend::Im));
+    let threads = match config.server.threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    };
+    let loops = Arc::new(EventLoops::start(threads).map_err(StartError::Threads)?);
     let shutdown = CancellationToken::new();
     let tasks = TaskTracker::new();
     let shared = Arc::new(Shared {
@@ -135,21 +158,35 @@ pub async fn start(config: Config, overrides: Overrides) -> Result<Running, Star
         overrides,
         shutdown: shutdown.clone(),
     });
+    let first = loops.first().clone();
     for (listener, frontend) in listeners {
-        let shared = shared.clone();
-        let t = tasks.clone();
-        tasks.spawn(accept_loop(listener, frontend, shared, t));
+        let accept = accept_loop(listener, frontend, shared.clone(), loops.clone(), tasks.clone());
+        tasks.spawn_on(accept, &first);
     }
+    tasks.spawn_on(close_all_at_shutdown(shared.clone()), &first);
     if !im_addrs.is_empty() {
-        tasks.spawn(presence_ticker(shared.clone()));
+        tasks.spawn_on(presence_ticker(shared.clone()), &first);
     }
-    tracing::info!(irc = ?irc_addrs, im = ?im_addrs, "listening");
+    tracing::info!(irc = ?irc_addrs, im = ?im_addrs, threads = loops.len(), "listening");
     Ok(Running {
         irc_addrs,
         im_addrs,
         shutdown,
         tasks,
+        loops,
     })
+}
+
+/// At shutdown (SIGTERM, DIE), closes every connection's queue: each
+/// connection task then sends what is queued and an ERROR line. A
+/// connection registered after this sweep sees the cancelled token itself
+/// ([`crate::conn::serve`] checks it after registering under the lock).
+async fn close_all_at_shutdown(shared: Arc<Shared>) {
+    shared.shutdown.cancelled().await;
+    let world = shared.world.lock();
+    for conn in world.conns.values() {
+        conn.out.shut_down();
+    }
 }
 
 /// Sends every IM client ONLINE_USERS every `im.online_users_interval`
@@ -172,31 +209,66 @@ async fn presence_ticker(shared: Arc<Shared>) {
 /// at net.core.somaxconn.
 const BACKLOG: u32 = 4096;
 
-/// Binds a listener with SO_REUSEADDR (restarts do not wait for TIME_WAIT)
-/// and a large backlog.
-fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
-    let socket = if addr.is_ipv4() {
-        tokio::net::TcpSocket::new_v4()?
-    } else {
-        tokio::net::TcpSocket::new_v6()?
-    };
-    socket.set_reuseaddr(true)?;
-    socket.bind(addr)?;
-    socket.listen(BACKLOG)
+/// Binds a non-blocking listener with SO_REUSEADDR (restarts do not wait
+/// for TIME_WAIT) and a large backlog. It is a std listener, registered
+/// with a loop only inside its accept loop.
+fn bind(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+    socket.set_reuse_address(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(BACKLOG as i32)?;
+    socket.set_nonblocking(true)?;
+    Ok(socket.into())
 }
 
+/// Accepts connections on `listener` and starts each one's task on the next
+/// event loop. Runs on the first loop: a connection bound elsewhere leaves
+/// this loop's epoll for its own loop's (into_std/from_std), so that its
+/// readiness events wake only the loop that serves it.
 async fn accept_loop(
-    listener: TcpListener,
+    listener: std::net::TcpListener,
     frontend: Frontend,
     shared: Arc<Shared>,
+    loops: Arc<EventLoops>,
     tasks: TaskTracker,
 ) {
+    let listener = match tokio::net::TcpListener::from_std(listener) {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot watch a listener");
+            return;
+        }
+    };
     loop {
         tokio::select! {
             _ = shared.shutdown.cancelled() => return,
             accepted = listener.accept() => match accepted {
                 Ok((stream, addr)) => {
-                    tasks.spawn(crate::conn::serve(shared.clone(), stream, addr, frontend));
+                    let shared = shared.clone();
+                    let (index, handle) = loops.next();
+                    if index == 0 {
+                        tasks.spawn(crate::conn::serve(shared, stream, addr, frontend));
+                        continue;
+                    }
+                    let stream = match stream.into_std() {
+                        Ok(s) => s,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "cannot hand a connection over");
+                            continue;
+                        }
+                    };
+                    tasks.spawn_on(
+                        async move {
+                            match tokio::net::TcpStream::from_std(stream) {
+                                Ok(stream) => {
+                                    crate::conn::serve(shared, stream, addr, frontend).await
+                                }
+                                Err(e) => tracing::warn!(error = %e, "cannot watch a connection"),
+                            }
+                        },
+                        handle,
+                    );
                 }
                 Err(e) => {
                     // EMFILE and friends: back off instead of spinning.

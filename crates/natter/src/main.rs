@@ -115,7 +115,7 @@ fn serve(path: Option<PathBuf>, overrides: Overrides) -> ExitCode {
         eprintln!("natter: {e}");
         return ExitCode::from(2);
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {

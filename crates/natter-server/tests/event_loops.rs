@@ -1,0 +1,52 @@
+//! Connections spread over several event loops (`server.threads`) behave as
+//! one server: deliveries cross loops in order, and shutdown reaches
+//! everyone.
+
+mod common;
+use common::*;
+
+/// Clients are handed to the loops in turn, so seven clients on three loops
+/// put senders and receivers on every pairing of loops.
+#[test]
+fn messages_cross_loops_complete_and_in_order() {
+    let server = TestServer::with_config(|c| c.server.threads = 3);
+    let mut clients: Vec<Client> = (0..7).map(|i| server.client(&format!("u{i}"))).collect();
+    {
+        let mut refs: Vec<&mut Client> = clients.iter_mut().collect();
+        join_all("#loops", &mut refs);
+    }
+    const EACH: usize = 40;
+    for round in 0..EACH {
+        for (i, c) in clients.iter_mut().enumerate() {
+            c.send(&format!("PRIVMSG #loops :{i} {round}"));
+        }
+    }
+    for (me, c) in clients.iter_mut().enumerate() {
+        let mut next = [0usize; 7];
+        for _ in 0..(6 * EACH) {
+            let m = c.expect("PRIVMSG");
+            let text = &m.params[1];
+            let (from, seq) = text.split_once(' ').expect("sender and sequence");
+            let (from, seq): (usize, usize) = (from.parse().unwrap(), seq.parse().unwrap());
+            assert_ne!(from, me, "u{me} got its own message back");
+            assert_eq!(seq, next[from], "u{me}: u{from}'s messages out of order");
+            next[from] += 1;
+        }
+        c.assert_quiet();
+    }
+}
+
+#[test]
+fn shutdown_reaches_clients_on_every_loop() {
+    let mut server = TestServer::with_config(|c| c.server.threads = 3);
+    let mut clients: Vec<Client> = (0..6).map(|i| server.client(&format!("s{i}"))).collect();
+    server.stop();
+    for c in clients.iter_mut() {
+        let lines = c.read_until_closed();
+        let last = lines.last().expect("a closing line");
+        assert!(
+            last.starts_with("ERROR ") && last.contains("Server shutting down"),
+            "{lines:?}"
+        );
+    }
+}
