@@ -4,10 +4,12 @@
 //! non-blocking writes, every queued line coalesced into one write.
 
 use std::collections::VecDeque;
+use std::future::Future;
 use std::io::IoSlice;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 use bytes::{Buf, Bytes};
@@ -183,13 +185,41 @@ async fn drive(
     // Registration ends the registration deadline; the ping interval,
     // possibly shorter, starts from there.
     let mut timing_registered = false;
+    let mut timer_polled = false;
     loop {
         // The IM protocol has no keepalive: once registered, an IM client
         // has no deadline (the periodic ONLINE_USERS writes find dead peers).
         let keepalive = client.frontend == Frontend::Irc || !client.registered;
-        tokio::select! {
-            biased;
-            _ = out.rung() => {
+        // Polled by hand rather than with select!: the socket's own reader
+        // and writer waker slots and the doorbell cost an atomic each per
+        // wake-up, where select! would build and tear down a readiness
+        // future (a waiter-list entry under a lock) for every branch.
+        let wake = std::future::poll_fn(|cx| {
+            if out.poll_rung(cx).is_ready() {
+                return Poll::Ready(Wake::Rung);
+            }
+            if !pending.is_empty() {
+                if let Poll::Ready(r) = stream.poll_write_ready(cx) {
+                    return Poll::Ready(Wake::Writable(r));
+                }
+            }
+            if let Poll::Ready(r) = stream.poll_read_ready(cx) {
+                return Poll::Ready(Wake::Readable(r));
+            }
+            // The timer keeps the waker it was first polled with (this
+            // task's), so it is polled again only once it is due.
+            if keepalive
+                && (!timer_polled || Instant::now() >= timer.deadline())
+                && timer.as_mut().poll(cx).is_ready()
+            {
+                return Poll::Ready(Wake::Deadline);
+            }
+            timer_polled = keepalive;
+            Poll::Pending
+        })
+        .await;
+        match wake {
+            Wake::Rung => {
                 match out.take_lines(pending) {
                     None => {}
                     Some(Closed::Abort(reason)) => return reason,
@@ -199,12 +229,12 @@ async fn drive(
                     }
                 }
                 // Usually the socket takes it all now, without another
-                // trip through the select.
+                // trip through the poll.
                 if let Err(reason) = write_pending(stream, out, pending) {
                     return reason;
                 }
             }
-            ready = stream.writable(), if !pending.is_empty() => {
+            Wake::Writable(ready) => {
                 if ready.is_err() {
                     return "Connection closed".into();
                 }
@@ -212,7 +242,7 @@ async fn drive(
                     return reason;
                 }
             }
-            ready = stream.readable() => {
+            Wake::Readable(ready) => {
                 if ready.is_err() {
                     return "Connection closed".into();
                 }
@@ -244,9 +274,10 @@ async fn drive(
                 if client.registered && !timing_registered {
                     timing_registered = true;
                     timer.as_mut().reset(last_rx + timeouts.ping_interval());
+                    timer_polled = false;
                 }
             }
-            _ = &mut timer, if keepalive => {
+            Wake::Deadline => {
                 let fresh = shared.world.lock().config.timeouts.clone();
                 if fresh.registration != timeouts.registration
                     || fresh.ping_interval != timeouts.ping_interval
@@ -262,6 +293,7 @@ async fn drive(
                 } else {
                     last_rx + timeouts.ping_interval()
                 };
+                timer_polled = false;
                 if deadline > Instant::now() {
                     timer.as_mut().reset(deadline);
                     continue;
@@ -282,6 +314,18 @@ async fn drive(
             }
         }
     }
+}
+
+/// What woke a connection's task.
+enum Wake {
+    /// The doorbell: lines were queued, or the queue was closed.
+    Rung,
+    /// The socket can take more of what is pending.
+    Writable(std::io::Result<()>),
+    /// The socket has input (or an error or end of stream).
+    Readable(std::io::Result<()>),
+    /// The registration or ping deadline timer fired.
+    Deadline,
 }
 
 /// Reads what the socket has (up to 4 KiB) into `framer`; returns the
