@@ -218,19 +218,12 @@ async fn drive(
             Poll::Pending
         })
         .await;
+        // Awake now: lines this task queues itself must not schedule it
+        // again; it flushes them below before it waits.
+        out.mute();
         match wake {
             Wake::Rung => {
-                match out.take_lines(pending) {
-                    None => {}
-                    Some(Closed::Abort(reason)) => return reason,
-                    Some(Closed::Shutdown) => return "Server shutting down".into(),
-                    Some(Closed::Graceful) => {
-                        return client.quit.clone().unwrap_or_else(|| "Connection closed".into())
-                    }
-                }
-                // Usually the socket takes it all now, without another
-                // trip through the poll.
-                if let Err(reason) = write_pending(stream, out, pending) {
+                if let Err(reason) = flush_queue(client, stream, out, pending) {
                     return reason;
                 }
             }
@@ -271,6 +264,12 @@ async fn drive(
                     }
                 }
                 framer.shrink();
+                // The replies go out now, in the same wake-up as the input.
+                if out.take_ring() {
+                    if let Err(reason) = flush_queue(client, stream, out, pending) {
+                        return reason;
+                    }
+                }
                 if client.registered && !timing_registered {
                     timing_registered = true;
                     timer.as_mut().reset(last_rx + timeouts.ping_interval());
@@ -314,6 +313,26 @@ async fn drive(
             }
         }
     }
+}
+
+/// Takes the queued lines into `pending` and writes what the socket takes
+/// now (usually all, in one vectored write). Errors: the reason to end the
+/// connection with, when the queue was closed or the write failed.
+fn flush_queue(
+    client: &Client,
+    stream: &TcpStream,
+    out: &Outbound,
+    pending: &mut VecDeque<Bytes>,
+) -> Result<(), String> {
+    match out.take_lines(pending) {
+        None => {}
+        Some(Closed::Abort(reason)) => return Err(reason),
+        Some(Closed::Shutdown) => return Err("Server shutting down".into()),
+        Some(Closed::Graceful) => {
+            return Err(client.quit.clone().unwrap_or_else(|| "Connection closed".into()))
+        }
+    }
+    write_pending(stream, out, pending)
 }
 
 /// What woke a connection's task.

@@ -81,6 +81,19 @@ impl Outbound {
         Poll::Pending
     }
 
+    /// Whether the doorbell rang since the last look; clears it.
+    pub fn take_ring(&self) -> bool {
+        self.rung.swap(false, Ordering::AcqRel)
+    }
+
+    /// Forgets the waiting waker until the next [`Outbound::poll_rung`]:
+    /// rings then only set the flag. The connection's task calls this when
+    /// it wakes, so that the replies it queues itself do not schedule it
+    /// again; it looks at [`Outbound::take_ring`] before it waits.
+    pub fn mute(&self) {
+        drop(self.bell.take());
+    }
+
     /// Resolves when [`Outbound::poll_rung`] does.
     pub async fn rung(&self) {
         std::future::poll_fn(|cx| self.poll_rung(cx)).await
