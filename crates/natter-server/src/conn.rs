@@ -145,12 +145,14 @@ pub(crate) async fn serve(
     } else {
         Duration::from_secs(5)
     };
-    let mut stream = stream;
-    let _ = tokio::time::timeout(grace, async {
-        stream.write_all(&rest).await?;
-        stream.shutdown().await
-    })
-    .await;
+    // Usually the socket takes it all at once; only a slow reader gets the
+    // timed wait. Dropping the stream then closes it, which sends the FIN
+    // after the data (no separate shutdown call).
+    let written = stream.try_write(&rest).unwrap_or(0);
+    if written < rest.len() {
+        let mut stream = stream;
+        let _ = tokio::time::timeout(grace, stream.write_all(&rest[written..])).await;
+    }
 }
 
 /// Runs the connection until it should end and returns the quit reason.
