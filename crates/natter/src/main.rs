@@ -12,6 +12,12 @@ mod bench;
 mod im_client;
 use natter_server::{Config, Overrides};
 
+/// mimalloc instead of glibc's malloc: registration and rendering allocate
+/// many short-lived strings, and glibc's allocator was a tenth of the
+/// server's CPU time in the churn benchmark (docs/performance.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "natter", version, about = "An IRC-compatible chat server")]
 struct Cli {
