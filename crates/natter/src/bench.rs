@@ -433,30 +433,37 @@ impl Conn {
             .map_err(|e| format!("write: {e}"))
     }
 
-    /// Reads lines (answering PING) until `done` accepts one.
+    /// Reads lines (answering PING) until `done` accepts one, within one
+    /// [`STEP_TIMEOUT`] for the whole wait (one timer per step, not one per
+    /// line: the generator's own cost is part of what churn measures).
     async fn until(&mut self, done: impl Fn(&str) -> bool) -> Result<String, String> {
-        let mut line = String::new();
-        loop {
-            line.clear();
-            let n = tokio::time::timeout(STEP_TIMEOUT, self.reader.read_line(&mut line))
-                .await
-                .map_err(|_| "timed out waiting for the server".to_string())?
-                .map_err(|e| format!("read: {e}"))?;
-            if n == 0 {
-                return Err("server closed the connection".into());
+        tokio::time::timeout(STEP_TIMEOUT, async {
+            let mut line = String::new();
+            loop {
+                line.clear();
+                let n = self
+                    .reader
+                    .read_line(&mut line)
+                    .await
+                    .map_err(|e| format!("read: {e}"))?;
+                if n == 0 {
+                    return Err("server closed the connection".into());
+                }
+                let l = line.trim_end();
+                if let Some(token) = l.strip_prefix("PING ") {
+                    self.send(&format!("PONG {token}\r\n")).await?;
+                    continue;
+                }
+                if done(l) {
+                    return Ok(l.to_string());
+                }
+                if l.starts_with("ERROR") || has_command(l, "433") || has_command(l, "432") {
+                    return Err(format!("server said: {l}"));
+                }
             }
-            let l = line.trim_end();
-            if let Some(token) = l.strip_prefix("PING ") {
-                self.send(&format!("PONG {token}\r\n")).await?;
-                continue;
-            }
-            if done(l) {
-                return Ok(l.to_string());
-            }
-            if l.starts_with("ERROR") || has_command(l, "433") || has_command(l, "432") {
-                return Err(format!("server said: {l}"));
-            }
-        }
+        })
+        .await
+        .map_err(|_| "timed out waiting for the server".to_string())?
     }
 
     /// Joins `channel` and waits for the end of NAMES.
