@@ -94,6 +94,9 @@ SETTINGS_NOTES = {
         "off": [
             "listens on one loopback port only; the IM front end is off (`im = []`)",
             "`limits.sendq` = {sendq} bytes; `channels_per_user` 1000, `nicklen` 30, `max_targets` 20",
+            "`server.threads` = {natter_threads} (event loops; the default is one per core): the "
+            "load generator runs on the same two cores and needs one of them, and InspIRCd, "
+            "ngIRCd and ircd-hybrid each run one event loop too (`--natter-threads` changes it)",
             "natter has no per-IP connection limit, no flood, penalty or throttle "
             "control and no DNS or ident lookups, so there is nothing else to turn off",
         ],
@@ -396,6 +399,7 @@ def write_natter(d, port, s):
     conf.write_text(f"""# natter, benchmark configuration (bench/compare.py)
 [server]
 name = "natter.bench.local"
+threads = {s['natter_threads']}
 data_dir = "{d / 'data'}"
 motd_file = "{d / 'motd.txt'}"
 
@@ -1030,12 +1034,14 @@ def report(results_dir, doc_path):
         w("Turned off / set:")
         w("")
         for n in notes["off"]:
-            w("- " + n.format(sendq=f"{args['sendq']:,}", stub=f"{STUB_DNS[0]}:{STUB_DNS[1]}"))
+            w("- " + n.format(sendq=f"{args['sendq']:,}", stub=f"{STUB_DNS[0]}:{STUB_DNS[1]}",
+                             natter_threads=args.get("natter_threads", 0)))
         w("")
         w("Could not be turned off:")
         w("")
         for n in notes["cannot"]:
-            w("- " + n.format(sendq=f"{args['sendq']:,}", stub=f"{STUB_DNS[0]}:{STUB_DNS[1]}"))
+            w("- " + n.format(sendq=f"{args['sendq']:,}", stub=f"{STUB_DNS[0]}:{STUB_DNS[1]}",
+                             natter_threads=args.get("natter_threads", 0)))
         if name == "hybrid" and meta.get("hybrid_note"):
             w(f"- **this run:** {meta['hybrid_note']}")
         w("")
@@ -1345,6 +1351,8 @@ def parse_args():
     p.add_argument("--run-as", default="nobody", help="user the servers run as when started by root")
     p.add_argument("--port-base", type=int, default=17100, help="first port tried (below 32768)")
     p.add_argument("--sendq", type=int, default=16 * 1024 * 1024, help="SendQ bytes per client")
+    p.add_argument("--natter-threads", type=int, default=1,
+                   help="natter's server.threads (0: one event loop per core)")
     p.add_argument("--pause", type=float, default=1.0, help="seconds between runs")
     p.add_argument("--bench-timeout", type=int, default=900, help="seconds before a bench run is killed")
     g = p.add_argument_group("connect")
@@ -1434,7 +1442,7 @@ def main():
     tmp = Path(tempfile.mkdtemp(prefix="natter-compare-"))
     os.chmod(tmp, 0o755)
     settings = {
-        "natter_bin": natter_bin, "sendq": a.sendq, "fdlimit": soft, "uid": uid, "gid": gid,
+        "natter_bin": natter_bin, "sendq": a.sendq, "natter_threads": a.natter_threads, "fdlimit": soft, "uid": uid, "gid": gid,
         "tmp": tmp, "results": results, "started": {},
         "roots": {s: pkg_root(s) for s in PACKAGES if s in a.servers},
     }
