@@ -1246,9 +1246,24 @@ def report(results_dir, doc_path):
                 base = {"cps": cmed}
             workers = sorted({e["params"].get("workers") for e in entries(s, "churn")} - {None})
             cpu, _ = median_range(per_round(s, "churn", "server_cpu_s"), 2)
+
+            def per_cycle(key):
+                vals = []
+                for rnd in rounds:
+                    es = [e for e in entries(s, "churn") if e["round"] == rnd and e.get("ok")]
+                    if es and es[-1]["result"].get(key) is not None and es[-1]["result"].get("registered"):
+                        vals.append(es[-1]["result"][key] / es[-1]["result"]["registered"] * 1e6)
+                return median_range(vals, 1)[0]
+
             rows.append([s, ",".join(map(str, workers)), okcount(s, "churn"), cps,
-                         ratio(cmed, base.get("cps")), cpu])
-        w(table(["server", "workers", "runs ok", "cycles/s", "× natter", "server CPU s"], rows))
+                         ratio(cmed, base.get("cps")), cpu, per_cycle("server_cpu_s"),
+                         per_cycle("bench_cpu_s")])
+        w(table(["server", "workers", "runs ok", "cycles/s", "× natter", "server CPU s",
+                 "server CPU µs per cycle", "bench CPU µs per cycle"], rows))
+        w("")
+        w("The generator shares the two cores with the server: when the two CPU columns add up "
+          "to most of two cores' time, the cycle rate says as much about the generator as "
+          "about the server.")
         w("")
         failures(w, [e for e in index if e["scenario"] == "churn"])
 
