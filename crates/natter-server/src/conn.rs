@@ -53,7 +53,8 @@ pub(crate) async fn serve(
     addr: SocketAddr,
     frontend: Frontend,
 ) {
-    let _ = stream.set_nodelay(true);
+    // TCP_NODELAY came from the listener (crate::server::bind).
+    debug_assert!(stream.nodelay().unwrap_or(true), "accepted socket without TCP_NODELAY");
     let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
     let (needs_pass, sendq) = {
         let w = shared.world.lock();
