@@ -188,7 +188,6 @@ async fn drive(
     // Registration ends the registration deadline; the ping interval,
     // possibly shorter, starts from there.
     let mut timing_registered = false;
-    let mut timer_polled = false;
     loop {
         // The IM protocol has no keepalive: once registered, an IM client
         // has no deadline (the periodic ONLINE_USERS writes find dead peers).
@@ -198,27 +197,16 @@ async fn drive(
         // wake-up, where select! would build and tear down a readiness
         // future (a waiter-list entry under a lock) for every branch.
         let wake = std::future::poll_fn(|cx| {
-            if out.poll_rung(cx).is_ready() {
-                return Poll::Ready(Wake::Rung);
+            // One unit of tokio's task budget per wake-up handled: the
+            // doorbell and the try_* calls below use none, so without this
+            // a connection that always has something to do (a member of a
+            // channel flooded from another loop) would never yield its loop.
+            let coop = std::task::ready!(tokio::task::coop::poll_proceed(cx));
+            let wake = poll_wake(cx, out, stream, pending, timer.as_mut(), keepalive);
+            if wake.is_ready() {
+                coop.made_progress();
             }
-            if !pending.is_empty() {
-                if let Poll::Ready(r) = stream.poll_write_ready(cx) {
-                    return Poll::Ready(Wake::Writable(r));
-                }
-            }
-            if let Poll::Ready(r) = stream.poll_read_ready(cx) {
-                return Poll::Ready(Wake::Readable(r));
-            }
-            // The timer keeps the waker it was first polled with (this
-            // task's), so it is polled again only once it is due.
-            if keepalive
-                && (!timer_polled || Instant::now() >= timer.deadline())
-                && timer.as_mut().poll(cx).is_ready()
-            {
-                return Poll::Ready(Wake::Deadline);
-            }
-            timer_polled = keepalive;
-            Poll::Pending
+            wake
         })
         .await;
         // Awake now: lines this task queues itself must not schedule it
@@ -276,7 +264,6 @@ async fn drive(
                 if client.registered && !timing_registered {
                     timing_registered = true;
                     timer.as_mut().reset(last_rx + timeouts.ping_interval());
-                    timer_polled = false;
                 }
             }
             Wake::Deadline => {
@@ -295,7 +282,6 @@ async fn drive(
                 } else {
                     last_rx + timeouts.ping_interval()
                 };
-                timer_polled = false;
                 if deadline > Instant::now() {
                     timer.as_mut().reset(deadline);
                     continue;
@@ -338,6 +324,35 @@ fn flush_queue(
     write_pending(stream, out, pending)
 }
 
+/// What, if anything, should wake the connection's task now, in order of
+/// priority: the doorbell, the socket taking more of `pending`, input, the
+/// deadline (only when `keepalive`). Registers the task's waker with every
+/// source it checks.
+fn poll_wake(
+    cx: &mut std::task::Context<'_>,
+    out: &Outbound,
+    stream: &TcpStream,
+    pending: &VecDeque<Bytes>,
+    timer: std::pin::Pin<&mut tokio::time::Sleep>,
+    keepalive: bool,
+) -> Poll<Wake> {
+    if out.poll_rung(cx).is_ready() {
+        return Poll::Ready(Wake::Rung);
+    }
+    if !pending.is_empty() {
+        if let Poll::Ready(r) = stream.poll_write_ready(cx) {
+            return Poll::Ready(Wake::Writable(r));
+        }
+    }
+    if let Poll::Ready(r) = stream.poll_read_ready(cx) {
+        return Poll::Ready(Wake::Readable(r));
+    }
+    if keepalive && timer.poll(cx).is_ready() {
+        return Poll::Ready(Wake::Deadline);
+    }
+    Poll::Pending
+}
+
 /// What woke a connection's task.
 enum Wake {
     /// The doorbell: lines were queued, or the queue was closed.
@@ -358,7 +373,9 @@ enum Wake {
 /// from one more read that fails with EAGAIN: one system call per input
 /// burst instead of two. New data raises a new edge-triggered event, and
 /// tokio keeps the read-closed state when readiness is cleared, so neither
-/// input nor a hang-up is missed.
+/// input nor a hang-up is missed. One exception, accepted: Linux stops a
+/// read at TCP urgent data (MSG_OOB, sent by telnet on an interrupt), so
+/// what follows the urgent mark waits for the client's next packet.
 fn read_some(stream: &TcpStream, framer: &mut Framer) -> std::io::Result<usize> {
     // A stack buffer: an idle connection holds no read buffer.
     let mut tmp = [0u8; 4096];
