@@ -919,7 +919,9 @@ def versions(settings):
             return f"({e})"
     nb = str(settings["natter_bin"])
     rev = out(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"])
-    dirty = out(["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=no"])
+    # Only what the binary is built from counts; the report itself changes.
+    dirty = out(["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=no",
+                 "--", "crates", "Cargo.toml", "Cargo.lock"])
     v["natter"] = {"version": out([nb, "--version"]),
                    "git": rev + (" (with uncommitted changes)" if dirty else "")}
     uid, gid = settings["uid"], settings["gid"]
