@@ -54,7 +54,10 @@ pub(crate) async fn serve(
     frontend: Frontend,
 ) {
     // TCP_NODELAY came from the listener (crate::server::bind).
-    debug_assert!(stream.nodelay().unwrap_or(true), "accepted socket without TCP_NODELAY");
+    debug_assert!(
+        stream.nodelay().unwrap_or(true),
+        "accepted socket without TCP_NODELAY"
+    );
     let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
     let (needs_pass, sendq) = {
         let w = shared.world.lock();
@@ -290,7 +293,10 @@ async fn drive(
                     return "Registration timed out".into();
                 }
                 if let Some(sent) = ping_sent {
-                    return format!("Ping timeout: {} seconds", (Instant::now() - sent + timeouts.ping_interval()).as_secs());
+                    return format!(
+                        "Ping timeout: {} seconds",
+                        (Instant::now() - sent + timeouts.ping_interval()).as_secs()
+                    );
                 }
                 let mut line = String::new();
                 let server = shared.world.lock().config.server.name.clone();
@@ -318,7 +324,10 @@ fn flush_queue(
         Some(Closed::Abort(reason)) => return Err(reason),
         Some(Closed::Shutdown) => return Err("Server shutting down".into()),
         Some(Closed::Graceful) => {
-            return Err(client.quit.clone().unwrap_or_else(|| "Connection closed".into()))
+            return Err(client
+                .quit
+                .clone()
+                .unwrap_or_else(|| "Connection closed".into()))
         }
     }
     write_pending(stream, out, pending)

@@ -225,7 +225,6 @@ impl Outbound {
         let mut inner = self.inner.lock();
         inner.bytes = inner.bytes.saturating_sub(n);
     }
-
 }
 
 #[cfg(test)]

@@ -160,7 +160,13 @@ pub async fn start(config: Config, overrides: Overrides) -> Result<Running, Star
     });
     let first = loops.first().clone();
     for (listener, frontend) in listeners {
-        let accept = accept_loop(listener, frontend, shared.clone(), loops.clone(), tasks.clone());
+        let accept = accept_loop(
+            listener,
+            frontend,
+            shared.clone(),
+            loops.clone(),
+            tasks.clone(),
+        );
         tasks.spawn_on(accept, &first);
     }
     tasks.spawn_on(close_all_at_shutdown(shared.clone()), &first);
