@@ -59,13 +59,9 @@ pub(crate) async fn serve(
         "accepted socket without TCP_NODELAY"
     );
     let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
-    let (needs_pass, sendq) = {
-        let w = shared.world.lock();
-        (w.config.server.password.is_some(), w.config.limits.sendq)
-    };
-    let out = Arc::new(Outbound::new(sendq));
-    {
+    let (needs_pass, out) = {
         let mut w = shared.world.lock();
+        let out = Arc::new(Outbound::new(w.config.limits.sendq));
         w.conns.insert(
             id,
             ConnEntry {
@@ -82,7 +78,8 @@ pub(crate) async fn serve(
         if shared.shutdown.is_cancelled() {
             out.shut_down();
         }
-    }
+        (w.config.server.password.is_some(), out)
+    };
     // The IM protocol has no PASS: the server password guards IRC only.
     let mut client = Client::new(id, addr, needs_pass && frontend == Frontend::Irc, frontend);
     let mut pending: VecDeque<Bytes> = VecDeque::new();
@@ -270,14 +267,8 @@ async fn drive(
                 }
             }
             Wake::Deadline => {
-                let fresh = shared.world.lock().config.timeouts.clone();
-                if fresh.registration != timeouts.registration
-                    || fresh.ping_interval != timeouts.ping_interval
-                    || fresh.ping_timeout != timeouts.ping_timeout
-                {
-                    // REHASH changed them: the deadline below uses them.
-                    timeouts = fresh;
-                }
+                // Whatever REHASH set applies from here on.
+                timeouts = shared.world.lock().config.timeouts.clone();
                 let deadline = if !client.registered {
                     connected + timeouts.registration()
                 } else if let Some(sent) = ping_sent {
@@ -469,15 +460,14 @@ fn handle_frame(shared: &Shared, client: &mut Client, out: &Outbound, frame: Fra
             }
             Frame::Line(bytes) => crate::im::dispatch(&mut ctx, &bytes),
         }
-        let reply = std::mem::take(&mut ctx.out);
-        // Queued before the lock is released, so that nothing another
-        // handler delivers can overtake the client's own replies.
-        if !reply.is_empty() {
-            out.push(Bytes::from(reply));
-        }
-        drop(world);
-        return;
+    } else {
+        handle_irc_frame(&mut ctx, frame);
     }
+    queue_reply(out, ctx.take_reply());
+}
+
+/// Parses an IRC frame and dispatches it, answering what cannot be parsed.
+fn handle_irc_frame(ctx: &mut Ctx<'_>, frame: Frame) {
     match frame {
         Frame::TooLong => ctx.numeric(ERR_INPUTTOOLONG, &["Input line was too long"]),
         Frame::Line(bytes) => match Message::parse_bytes(&bytes) {
@@ -486,7 +476,7 @@ fn handle_frame(shared: &Shared, client: &mut Client, out: &Outbound, frame: Fra
                 if client_tags_len(&bytes) > MAX_CLIENT_TAG_DATA {
                     ctx.numeric(ERR_INPUTTOOLONG, &["Input line was too long"])
                 } else {
-                    irc::dispatch(&mut ctx, &msg)
+                    irc::dispatch(ctx, &msg)
                 }
             }
             Err(ParseError::Empty) => {}
@@ -529,14 +519,16 @@ fn handle_frame(shared: &Shared, client: &mut Client, out: &Outbound, frame: Fra
             }
         },
     }
-    let reply = ctx.take_reply();
-    // Queued before the lock is released, so that nothing another handler
-    // delivers can overtake the client's own replies (e.g. a channel message
-    // arriving before the client's own JOIN).
+}
+
+/// Queues a handler's replies as one buffer. Called while the world lock
+/// is still held, so that nothing another handler delivers can overtake the
+/// client's own replies (e.g. a channel message arriving before the
+/// client's own JOIN).
+fn queue_reply(out: &Outbound, reply: String) {
     if !reply.is_empty() {
         out.push(Bytes::from(reply));
     }
-    drop(world);
 }
 
 /// Runs slow work off the world lock, then finishes it under the lock.
@@ -579,12 +571,5 @@ async fn run_deferred(shared: &Arc<Shared>, client: &mut Client, out: &Outbound,
         out: String::new(),
     };
     finish(&mut ctx);
-    let reply = ctx.take_reply();
-    // Queued before the lock is released, so that nothing another handler
-    // delivers can overtake the client's own replies (e.g. a channel message
-    // arriving before the client's own JOIN).
-    if !reply.is_empty() {
-        out.push(Bytes::from(reply));
-    }
-    drop(world);
+    queue_reply(out, ctx.take_reply());
 }

@@ -5,8 +5,9 @@
 //! connection's task drains. The task waits on one doorbell that rings
 //! when the first line lands in an empty queue or the queue closes: a
 //! single-waiter [`AtomicWaker`], so that waking a connection for a
-//! delivery costs an atomic swap, not a waiter list under a lock. Lines are [`Bytes`], so a channel message
-//! rendered once is shared by every recipient's queue without copying.
+//! delivery costs an atomic swap, not a waiter list under a lock. Lines
+//! are [`Bytes`], so a channel message rendered once is shared by every
+//! recipient's queue without copying.
 //! Past the byte limit the queue is discarded and the client is cut off
 //! with "SendQ exceeded": one stalled reader never holds up anyone else.
 
@@ -35,6 +36,15 @@ struct Inner {
     lines: VecDeque<Bytes>,
     bytes: usize,
     closed: Option<Closed>,
+}
+
+impl Inner {
+    /// Drops every queued line and closes with `reason`.
+    fn abort(&mut self, reason: String) {
+        self.lines = VecDeque::new();
+        self.bytes = 0;
+        self.closed = Some(Closed::Abort(reason));
+    }
 }
 
 /// The queue. Shared as `Arc<Outbound>` by the connection's task and the world.
@@ -94,11 +104,6 @@ impl Outbound {
         drop(self.bell.take());
     }
 
-    /// Resolves when [`Outbound::poll_rung`] does.
-    pub async fn rung(&self) {
-        std::future::poll_fn(|cx| self.poll_rung(cx)).await
-    }
-
     /// Queues a line (with its CRLF). Returns false when the queue is closed
     /// or this push overflowed it (which aborts the connection).
     pub fn push(&self, line: Bytes) -> bool {
@@ -107,9 +112,7 @@ impl Outbound {
             return false;
         }
         if inner.bytes + line.len() > self.limit {
-            inner.lines = VecDeque::new();
-            inner.bytes = 0;
-            inner.closed = Some(Closed::Abort("SendQ exceeded".into()));
+            inner.abort("SendQ exceeded".into());
             drop(inner);
             self.ring();
             return false;
@@ -158,9 +161,7 @@ impl Outbound {
         if matches!(inner.closed, Some(Closed::Abort(_))) {
             return;
         }
-        inner.lines = VecDeque::new();
-        inner.bytes = 0;
-        inner.closed = Some(Closed::Abort(reason.to_string()));
+        inner.abort(reason.to_string());
         drop(inner);
         self.ring();
     }
