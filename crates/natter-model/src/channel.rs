@@ -181,6 +181,25 @@ impl Channel {
         self.members.get(&id).copied()
     }
 
+    /// The entries of list mode `mode`: `b` bans, `e` ban exceptions, any
+    /// other letter (`I`) invite exceptions.
+    pub fn list(&self, mode: char) -> &[ListEntry] {
+        match mode {
+            'b' => &self.bans,
+            'e' => &self.excepts,
+            _ => &self.invexes,
+        }
+    }
+
+    /// [`Channel::list`], to change.
+    pub fn list_mut(&mut self, mode: char) -> &mut Vec<ListEntry> {
+        match mode {
+            'b' => &mut self.bans,
+            'e' => &mut self.excepts,
+            _ => &mut self.invexes,
+        }
+    }
+
     /// Whether `id` is a channel operator here.
     pub fn is_op(&self, id: UserId) -> bool {
         self.member(id).is_some_and(|m| m.op)
@@ -190,6 +209,10 @@ impl Channel {
     /// ban exception does (Modern IRC "Ban Channel Mode", "Exception Channel
     /// Mode"). Mute extbans do not ban; see [`Channel::is_muted`].
     pub fn is_banned(&self, user: &User) -> bool {
+        // Most channels have no bans: no prefix to build on the message path.
+        if self.bans.is_empty() {
+            return false;
+        }
         let prefix = user.prefix();
         let plain = |e: &&ListEntry| !e.mask.starts_with(MUTE_EXTBAN);
         let hit = |e: &ListEntry| natter_proto::mask::matches(&e.mask, &prefix);
@@ -200,6 +223,9 @@ impl Channel {
     /// no ban exception, plain or `m:`, does. A muted member may stay and
     /// join but not speak unless voiced (as on Ergo and InspIRCd).
     pub fn is_muted(&self, user: &User) -> bool {
+        if self.bans.is_empty() {
+            return false;
+        }
         let prefix = user.prefix();
         let muting = |e: &ListEntry| {
             e.mask
@@ -216,6 +242,9 @@ impl Channel {
     /// Whether an invite exception (`+I`) matches `user`, letting them past
     /// `+i` without an INVITE.
     pub fn is_invex(&self, user: &User) -> bool {
+        if self.invexes.is_empty() {
+            return false;
+        }
         let prefix = user.prefix();
         self.invexes
             .iter()

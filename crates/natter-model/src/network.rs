@@ -432,11 +432,7 @@ impl Network {
             }
             'b' | 'e' | 'I' => {
                 let Some(mask) = arg else { return };
-                let list = match change.mode {
-                    'b' => &mut chan.bans,
-                    'e' => &mut chan.excepts,
-                    _ => &mut chan.invexes,
-                };
+                let list = chan.list_mut(change.mode);
                 let folded = fold(&mask);
                 list.retain(|b| fold(&b.mask) != folded);
                 if change.add {

@@ -144,7 +144,7 @@ fn channel_mode(ctx: &mut Ctx<'_>, name: &str, params: &[String]) {
                     continue;
                 }
                 let total = state.bans.len() + state.excepts.len() + state.invexes.len();
-                let list = list_mut(&mut state, c);
+                let list = state.list_mut(c);
                 let exists = list
                     .iter()
                     .position(|b| natter_proto::casemap::eq(&b.mask, &m));
@@ -278,42 +278,26 @@ fn normalize_list_mask(mode: char, arg: &str) -> String {
     }
 }
 
-/// The entries of list mode `mode` (`b`, `e` or `I`) of `chan`.
-fn list_mut(chan: &mut Channel, mode: char) -> &mut Vec<ListEntry> {
-    match mode {
-        'b' => &mut chan.bans,
-        'e' => &mut chan.excepts,
-        _ => &mut chan.invexes,
-    }
-}
-
 /// The entries of list mode `mode` (`b`, `e` or `I`) with their end line:
 /// RPL_BANLIST/RPL_ENDOFBANLIST, RPL_EXCEPTLIST/RPL_ENDOFEXCEPTLIST or
 /// RPL_INVEXLIST/RPL_ENDOFINVEXLIST, each entry as `<channel> <mask>
 /// <setter> <set-at>` (Modern IRC; the setter and time as RPL_BANLIST has
 /// them).
 fn send_list(ctx: &mut Ctx<'_>, chan: &Channel, mode: char) {
-    let (list, entry, end, text) = match mode {
-        'b' => (
-            &chan.bans,
-            RPL_BANLIST,
-            RPL_ENDOFBANLIST,
-            "End of channel ban list",
-        ),
+    let (entry, end, text) = match mode {
+        'b' => (RPL_BANLIST, RPL_ENDOFBANLIST, "End of channel ban list"),
         'e' => (
-            &chan.excepts,
             RPL_EXCEPTLIST,
             RPL_ENDOFEXCEPTLIST,
             "End of channel exception list",
         ),
         _ => (
-            &chan.invexes,
             RPL_INVEXLIST,
             RPL_ENDOFINVEXLIST,
             "End of channel invite exception list",
         ),
     };
-    for e in list {
+    for e in chan.list(mode) {
         ctx.numeric(
             entry,
             &[&chan.name, &e.mask, &e.setter, &e.set_at.to_string()],
