@@ -579,12 +579,16 @@ async fn connect(
 }
 
 /// Latency and delivery accounting shared by receiver tasks.
-#[derive(Default)]
 struct Tally {
     received: AtomicU64,
     /// Readers that have started (sending waits for all of them).
     started: AtomicU64,
-    hist: Mutex<Option<Histogram<u64>>>,
+    hist: Mutex<Histogram<u64>>,
+}
+
+/// A latency histogram in µs: 1 µs to 10 minutes, 3 significant digits.
+fn latency_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 600_000_000, 3).expect("histogram bounds")
 }
 
 impl Tally {
@@ -592,9 +596,7 @@ impl Tally {
         Arc::new(Tally {
             received: AtomicU64::new(0),
             started: AtomicU64::new(0),
-            hist: Mutex::new(Some(
-                Histogram::new_with_bounds(1, 600_000_000, 3).expect("histogram bounds"),
-            )),
+            hist: Mutex::new(latency_histogram()),
         })
     }
 }
@@ -627,7 +629,7 @@ mod tokio_util_stop {
 async fn paced(
     rate: u64,
     duration: Duration,
-    mut send: impl FnMut(u64) -> Option<String>,
+    mut send: impl FnMut(u64) -> String,
     writers: &mut [OwnedWriteHalf],
     pick: impl Fn(u64) -> usize,
 ) -> u64 {
@@ -644,13 +646,12 @@ async fn paced(
         tick.tick().await;
         let due = ((start.elapsed().as_secs_f64() * rate as f64) as u64).min(total);
         while sent < due {
-            if let Some(line) = send(sent) {
-                let w = pick(sent);
-                if batches[w].is_empty() {
-                    dirty.push(w);
-                }
-                batches[w].push_str(&line);
+            let line = send(sent);
+            let w = pick(sent);
+            if batches[w].is_empty() {
+                dirty.push(w);
             }
+            batches[w].push_str(&line);
             sent += 1;
         }
         for w in dirty.drain(..) {
@@ -723,7 +724,6 @@ async fn traffic(
     let chan_rate = rate;
     let all_rate = chan_rate + private_rate;
     let mut expected = 0u64;
-    let mut picks: Vec<usize> = Vec::new();
     let msgs = all_rate * duration;
     let mut lines: Vec<(usize, String)> = Vec::with_capacity(msgs as usize);
     for seq in 0..msgs {
@@ -742,20 +742,17 @@ async fn traffic(
             lines.push((g * members + s, format!("PRIVMSG #bench{g} :")));
             expected += members as u64 - 1;
         }
-        picks.push(lines.last().map(|l| l.0).unwrap_or(0));
     }
-    let lines = Arc::new(lines);
-    let lines2 = lines.clone();
     let sent = paced(
         all_rate,
         seconds,
-        move |seq| {
-            let (_, head) = &lines2[seq as usize];
+        |seq| {
+            let (_, head) = &lines[seq as usize];
             let t = epoch.elapsed().as_micros();
-            Some(format!("{head}{t} {seq} {pad}\r\n"))
+            format!("{head}{t} {seq} {pad}\r\n")
         },
         &mut writers,
-        move |seq| picks[seq as usize],
+        |seq| lines[seq as usize].0,
     )
     .await;
     let send_seconds = send_start.elapsed().as_secs_f64();
@@ -773,12 +770,7 @@ async fn traffic(
         let _ = w.write_all(b"QUIT :bench done\r\n").await;
     }
     let delivered = tally.received.load(Ordering::Relaxed);
-    let hist = tally
-        .hist
-        .lock()
-        .expect("not poisoned")
-        .take()
-        .expect("histogram");
+    let hist = tally.hist.lock().expect("not poisoned");
     let ms = |v: u64| v as f64 / 1000.0;
     let mut report = Report {
         scenario: scenario.into(),
@@ -796,7 +788,6 @@ async fn traffic(
     if let (Some(a), Some(b)) = (server_cpu_end, server_cpu_start) {
         report.window_server_cpu_s = Some(a - b);
     }
-    let _ = lines;
     Ok(report)
 }
 
@@ -816,8 +807,7 @@ fn spawn_reader(
         // Whatever the BufReader already holds comes first.
         let mut buf: Vec<u8> = reader.buffer().to_vec();
         let mut reader = reader.into_inner();
-        let mut local =
-            Histogram::<u64>::new_with_bounds(1, 600_000_000, 3).expect("histogram bounds");
+        let mut local = latency_histogram();
         let mut unreported = 0u64;
         let mut chunk = vec![0u8; 16 * 1024];
         tally.started.fetch_add(1, Ordering::Relaxed);
@@ -846,9 +836,7 @@ fn spawn_reader(
             buf.extend_from_slice(&chunk[..n]);
         }
         tally.received.fetch_add(unreported, Ordering::Relaxed);
-        if let Some(h) = tally.hist.lock().expect("not poisoned").as_mut() {
-            let _ = h.add(&local);
-        }
+        let _ = tally.hist.lock().expect("not poisoned").add(&local);
     })
 }
 
