@@ -1033,17 +1033,16 @@ def report(results_dir, doc_path):
         notes = SETTINGS_NOTES[name]
         w(f"### {name}")
         w("")
-        w("Turned off / set:")
-        w("")
-        for n in notes["off"]:
-            w("- " + n.format(sendq=f"{args['sendq']:,}", stub=f"{STUB_DNS[0]}:{STUB_DNS[1]}",
-                             natter_threads=args.get("natter_threads", 0)))
-        w("")
-        w("Could not be turned off:")
-        w("")
-        for n in notes["cannot"]:
-            w("- " + n.format(sendq=f"{args['sendq']:,}", stub=f"{STUB_DNS[0]}:{STUB_DNS[1]}",
-                             natter_threads=args.get("natter_threads", 0)))
+        values = dict(sendq=f"{args['sendq']:,}", stub=f"{STUB_DNS[0]}:{STUB_DNS[1]}",
+                      natter_threads=args.get("natter_threads", 0))
+        for i, (heading, key) in enumerate((("Turned off / set:", "off"),
+                                            ("Could not be turned off:", "cannot"))):
+            if i:
+                w("")
+            w(heading)
+            w("")
+            for n in notes[key]:
+                w("- " + n.format(**values))
         if name == "hybrid" and meta.get("hybrid_note"):
             w(f"- **this run:** {meta['hybrid_note']}")
         w("")
