@@ -180,17 +180,24 @@ pub fn run(scenario: Scenario) -> bool {
                 concurrency,
                 ..
             } => {
-                fanout(
-                    addr,
-                    &common,
+                let shape = Traffic {
+                    groups: 1,
                     members,
-                    senders,
+                    senders_per_group: senders,
                     rate,
+                    private_rate: 0,
                     duration,
                     size,
                     concurrency,
-                )
-                .await
+                };
+                let params = [
+                    ("members", members as u64),
+                    ("senders", senders as u64),
+                    ("rate", rate),
+                    ("duration", duration),
+                    ("size", size as u64),
+                ];
+                traffic("fanout", addr, &common, shape, &params).await
             }
             Scenario::Rooms {
                 channels,
@@ -201,17 +208,24 @@ pub fn run(scenario: Scenario) -> bool {
                 concurrency,
                 ..
             } => {
-                rooms(
-                    addr,
-                    &common,
-                    channels,
+                let shape = Traffic {
+                    groups: channels,
                     members,
+                    senders_per_group: members,
                     rate,
                     private_rate,
                     duration,
+                    size: 32,
                     concurrency,
-                )
-                .await
+                };
+                let params = [
+                    ("channels", channels as u64),
+                    ("members", members as u64),
+                    ("rate", rate),
+                    ("private_rate", private_rate),
+                    ("duration", duration),
+                ];
+                traffic("rooms", addr, &common, shape, &params).await
             }
             Scenario::Churn {
                 workers, duration, ..
@@ -662,20 +676,44 @@ async fn paced(
     sent
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The shape of a traffic run (fanout is one group, rooms many).
+struct Traffic {
+    /// Channels, each `#bench<N>`.
+    groups: usize,
+    /// Clients per channel (each in one channel).
+    members: usize,
+    /// Members of each channel that send.
+    senders_per_group: usize,
+    /// Channel messages per second, all channels together.
+    rate: u64,
+    /// Private messages per second between random clients.
+    private_rate: u64,
+    /// Seconds of sending.
+    duration: u64,
+    /// Padding bytes per message.
+    size: usize,
+    /// Registrations in flight while setting up.
+    concurrency: usize,
+}
+
+/// Runs `shape`, then records `params` in the report.
 async fn traffic(
     scenario: &str,
     addr: SocketAddr,
     common: &Common,
-    groups: usize,
-    members: usize,
-    senders_per_group: usize,
-    rate: u64,
-    private_rate: u64,
-    duration: u64,
-    size: usize,
-    concurrency: usize,
+    shape: Traffic,
+    params: &[(&str, u64)],
 ) -> Result<Report, String> {
+    let Traffic {
+        groups,
+        members,
+        senders_per_group,
+        rate,
+        private_rate,
+        duration,
+        size,
+        concurrency,
+    } = shape;
     let total = groups * members;
     let (conns, errors) = connect_many(addr, &common.prefix, total, concurrency).await;
     if errors > 0 || conns.len() != total {
@@ -788,6 +826,9 @@ async fn traffic(
     if let (Some(a), Some(b)) = (server_cpu_end, server_cpu_start) {
         report.window_server_cpu_s = Some(a - b);
     }
+    for (k, v) in params {
+        report.params.insert((*k).into(), *v);
+    }
     Ok(report)
 }
 
@@ -872,72 +913,6 @@ fn sent_at(line: &[u8]) -> Option<u64> {
         digits += 1;
     }
     (digits > 0).then_some(t)
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn fanout(
-    addr: SocketAddr,
-    common: &Common,
-    members: usize,
-    senders: usize,
-    rate: u64,
-    duration: u64,
-    size: usize,
-    concurrency: usize,
-) -> Result<Report, String> {
-    let mut r = traffic(
-        "fanout",
-        addr,
-        common,
-        1,
-        members,
-        senders,
-        rate,
-        0,
-        duration,
-        size,
-        concurrency,
-    )
-    .await?;
-    r.params.insert("members".into(), members as u64);
-    r.params.insert("senders".into(), senders as u64);
-    r.params.insert("rate".into(), rate);
-    r.params.insert("duration".into(), duration);
-    r.params.insert("size".into(), size as u64);
-    Ok(r)
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn rooms(
-    addr: SocketAddr,
-    common: &Common,
-    channels: usize,
-    members: usize,
-    rate: u64,
-    private_rate: u64,
-    duration: u64,
-    concurrency: usize,
-) -> Result<Report, String> {
-    let mut r = traffic(
-        "rooms",
-        addr,
-        common,
-        channels,
-        members,
-        members,
-        rate,
-        private_rate,
-        duration,
-        32,
-        concurrency,
-    )
-    .await?;
-    r.params.insert("channels".into(), channels as u64);
-    r.params.insert("members".into(), members as u64);
-    r.params.insert("rate".into(), rate);
-    r.params.insert("private_rate".into(), private_rate);
-    r.params.insert("duration".into(), duration);
-    Ok(r)
 }
 
 async fn churn(
