@@ -45,6 +45,28 @@ pub enum Request {
     Leave(ConvId),
 }
 
+impl Request {
+    /// The request as the LF-terminated line a server reads (the inverse of
+    /// [`parse_request`]; for clients such as `natter im`).
+    pub fn to_line(&self) -> String {
+        use serde_json::json;
+        let (command, arg) = match self {
+            Request::Register { username, status } => ("REGISTER", Some(json!([username, status]))),
+            Request::Status(status) => ("STATUS", Some(json!([status]))),
+            Request::Goodbye => ("GOODBYE", None),
+            Request::Invite(users) => ("INVITE", Some(json!(users))),
+            Request::ListConversations => ("LIST_CONVERSATIONS", None),
+            Request::Join(id) => ("JOIN", Some(json!([id]))),
+            Request::SendMessage(id, text) => ("SEND_MESSAGE", Some(json!([id, text]))),
+            Request::Leave(id) => ("LEAVE", Some(json!([id]))),
+        };
+        match arg {
+            Some(arg) => format!("{command} {arg}\n"),
+            None => format!("{command}\n"),
+        }
+    }
+}
+
 /// Why a line is not a valid request. `Display` gives the text sent back
 /// in `ERROR`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -283,6 +305,32 @@ impl Reply {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn request_lines_parse_back() {
+        let requests = [
+            Request::Register {
+                username: "ann".into(),
+                status: "away: \"lunch\"\n".into(),
+            },
+            Request::Status("busy".into()),
+            Request::Goodbye,
+            Request::Invite(vec!["ben".into(), "cat".into()]),
+            Request::ListConversations,
+            Request::Join(3),
+            Request::SendMessage(3, "héllo \\ wörld\r\n".into()),
+            Request::Leave(3),
+        ];
+        for r in requests {
+            let line = r.to_line();
+            assert!(
+                line.ends_with('\n') && line.matches('\n').count() == 1,
+                "{line:?}"
+            );
+            assert_eq!(parse_request(line.trim_end()), Ok(r), "{line:?}");
+        }
+        assert_eq!(Request::Join(3).to_line(), "JOIN [3]\n");
+    }
 
     #[test]
     fn parses_every_request() {

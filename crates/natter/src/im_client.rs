@@ -19,7 +19,6 @@ use std::time::Duration;
 
 use natter_proto::casemap::fold;
 use natter_proto::im::{ConvId, Reply, Request};
-use serde_json::json;
 
 /// The port used when `natter im` is given a host alone.
 const DEFAULT_PORT: u16 = 6666;
@@ -253,7 +252,7 @@ impl Connection {
             status: status.to_string(),
         };
         self.writer
-            .write_all(request_line(&request).as_bytes())
+            .write_all(request.to_line().as_bytes())
             .map_err(Registration::Io)?;
         let stream = self.reader.get_ref();
         stream
@@ -311,25 +310,6 @@ fn with_default_port(addr: &str) -> String {
     match addr.rsplit_once(':') {
         Some((_, port)) if port.parse::<u16>().is_ok() => addr.to_string(),
         _ => format!("{addr}:{DEFAULT_PORT}"),
-    }
-}
-
-/// A request as the line the server reads (the inverse of
-/// `natter_proto::im::parse_request`).
-fn request_line(request: &Request) -> String {
-    let (command, arg) = match request {
-        Request::Register { username, status } => ("REGISTER", Some(json!([username, status]))),
-        Request::Status(status) => ("STATUS", Some(json!([status]))),
-        Request::Goodbye => ("GOODBYE", None),
-        Request::Invite(users) => ("INVITE", Some(json!(users))),
-        Request::ListConversations => ("LIST_CONVERSATIONS", None),
-        Request::Join(id) => ("JOIN", Some(json!([id]))),
-        Request::SendMessage(id, text) => ("SEND_MESSAGE", Some(json!([id, text]))),
-        Request::Leave(id) => ("LEAVE", Some(json!([id]))),
-    };
-    match arg {
-        Some(arg) => format!("{command} {arg}\n"),
-        None => format!("{command}\n"),
     }
 }
 
@@ -447,7 +427,7 @@ struct Session {
 
 impl Session {
     fn send(&mut self, request: &Request) -> io::Result<()> {
-        self.writer.write_all(request_line(request).as_bytes())
+        self.writer.write_all(request.to_line().as_bytes())
     }
 
     fn list(&mut self, why: ListFor) -> io::Result<()> {
@@ -702,33 +682,6 @@ fn clean(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use natter_proto::im::parse_request;
-
-    #[test]
-    fn request_lines_parse_back() {
-        let requests = [
-            Request::Register {
-                username: "ann".into(),
-                status: "away: \"lunch\"\n".into(),
-            },
-            Request::Status("busy".into()),
-            Request::Goodbye,
-            Request::Invite(vec!["ben".into(), "cat".into()]),
-            Request::ListConversations,
-            Request::Join(3),
-            Request::SendMessage(3, "héllo \\ wörld\r\n".into()),
-            Request::Leave(3),
-        ];
-        for r in requests {
-            let line = request_line(&r);
-            assert!(
-                line.ends_with('\n') && line.matches('\n').count() == 1,
-                "{line:?}"
-            );
-            assert_eq!(parse_request(line.trim_end()), Ok(r), "{line:?}");
-        }
-        assert_eq!(request_line(&Request::Join(3)), "JOIN [3]\n");
-    }
 
     #[test]
     fn input_lines() {
