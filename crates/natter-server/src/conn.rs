@@ -106,24 +106,9 @@ pub(crate) async fn serve(
         w.net.release_nick(id);
         w.remove_conn(id);
     }
-    let last = match frontend {
-        Frontend::Irc => {
-            let mut line = String::new();
-            write_line_trailing(
-                &mut line,
-                None,
-                None,
-                "ERROR",
-                &[&format!("Closing Link: {} ({reason})", client.host)],
-            );
-            Some(line)
-        }
-        // GOODBYE needs no answer; anything else is explained.
-        Frontend::Im if reason == "Goodbye" => None,
-        Frontend::Im => {
-            Some(natter_proto::im::Reply::Error(format!("closing: {reason}")).to_line())
-        }
-    };
+    // An IM client's GOODBYE needs no answer; anything else is explained.
+    let last = (frontend == Frontend::Irc || reason != "Goodbye")
+        .then(|| closing_line(frontend, &client.host, &reason));
     // Send what is still queued, then the closing line, then close. A client
     // cut off for not reading gets only a best-effort try at the ERROR line.
     let closed_by = out.closed();
@@ -153,6 +138,26 @@ pub(crate) async fn serve(
     if written < rest.len() {
         let mut stream = stream;
         let _ = tokio::time::timeout(grace, stream.write_all(&rest[written..])).await;
+    }
+}
+
+/// The last line a closing connection gets, in its own protocol: IRC's
+/// `ERROR :Closing Link: <link> (<reason>)` or the IM protocol's
+/// `ERROR "closing: <reason>"`.
+pub(crate) fn closing_line(frontend: Frontend, link: &str, reason: &str) -> String {
+    match frontend {
+        Frontend::Irc => {
+            let mut line = String::new();
+            write_line_trailing(
+                &mut line,
+                None,
+                None,
+                "ERROR",
+                &[&format!("Closing Link: {link} ({reason})")],
+            );
+            line
+        }
+        Frontend::Im => natter_proto::im::Reply::Error(format!("closing: {reason}")).to_line(),
     }
 }
 

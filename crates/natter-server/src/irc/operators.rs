@@ -122,21 +122,11 @@ pub fn kill(ctx: &mut Ctx<'_>, msg: &Message) {
         ctx.out.push_str(&line);
         ctx.client.quit = Some(why.clone());
     } else if let Some(conn) = ctx.world.conns.get(&tid) {
+        let closing = crate::conn::closing_line(conn.frontend, &server, &why);
+        // An IM client understands only IM lines.
         let last = match conn.frontend {
-            natter_model::Frontend::Irc => {
-                write_line_trailing(
-                    &mut line,
-                    None,
-                    None,
-                    "ERROR",
-                    &[&format!("Closing Link: {server} ({why})")],
-                );
-                line
-            }
-            // An IM client understands only IM lines.
-            natter_model::Frontend::Im => {
-                natter_proto::im::Reply::Error(format!("closing: {why}")).to_line()
-            }
+            natter_model::Frontend::Irc => line + &closing,
+            natter_model::Frontend::Im => closing,
         };
         conn.out.close(Some(Bytes::from(last)));
     }
