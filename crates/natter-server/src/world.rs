@@ -116,7 +116,10 @@ impl World {
             Some((id, buf)) => (Some(id), Some(buf)),
             None => (None, None),
         };
-        self.deliver(event, recipients, me_id, me_buf.as_deref_mut());
+        self.deliver(event, &recipients, me_id, me_buf.as_deref_mut());
+        if let Event::Joined { id, prefix, .. } = event {
+            self.away_on_join(*id, prefix, &recipients);
+        }
         self.conversations.after(event, &self.net);
         if im::render::changes_presence(event) {
             self.broadcast_presence(me_id, me_buf);
@@ -132,7 +135,7 @@ impl World {
     pub fn deliver(
         &mut self,
         event: &Event,
-        recipients: Vec<UserId>,
+        recipients: &[UserId],
         me_id: Option<UserId>,
         mut me_buf: Option<&mut String>,
     ) {
@@ -142,7 +145,7 @@ impl World {
         let mut forms: Vec<(CapSet, Bytes)> = Vec::new();
         // IM clients all see one form (or none) of an event.
         let mut im_form: Option<Option<Bytes>> = None;
-        for id in recipients {
+        for &id in recipients {
             let Some(conn) = self.conns.get(&id) else {
                 continue;
             };
@@ -187,6 +190,24 @@ impl World {
                 }
             }
         }
+    }
+
+    /// IRCv3 away-notify: clients are sent AWAY "when a user joins and has
+    /// an away message set" as well as when it changes. After `id` (with
+    /// `prefix`) joined, tells the channel's other members (the JOIN's
+    /// `recipients`), right after their JOIN line; each client's
+    /// capabilities decide through the same rendering as any event.
+    fn away_on_join(&mut self, id: UserId, prefix: &str, recipients: &[UserId]) {
+        let Some(message) = self.net.user(id).and_then(|u| u.away.clone()) else {
+            return;
+        };
+        let others: Vec<UserId> = recipients.iter().copied().filter(|m| *m != id).collect();
+        let away = Event::AwayChanged {
+            id,
+            prefix: prefix.to_string(),
+            message: Some(message),
+        };
+        self.deliver(&away, &others, None, None);
     }
 
     /// IRCv3 extended-monitor: adds to `recipients` of an AWAY, SETNAME or

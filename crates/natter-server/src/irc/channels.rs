@@ -82,6 +82,7 @@ fn join_one(ctx: &mut Ctx<'_>, name: &str, key: Option<&str>) {
         channel: name.to_string(),
         at: now(),
     });
+    super::read_marker::on_join(ctx, name);
     let chan = ctx.world.net.channel(name).expect("just joined").clone();
     if chan.topic.is_some() {
         send_topic(ctx, &chan);

@@ -7,7 +7,7 @@
 //! negotiated message-tags are relayed to recipients that did too.
 
 use bytes::Bytes;
-use natter_model::{Event, MessageKind, MessageTarget, UserId};
+use natter_model::{Event, MessageKind, MessageTarget};
 use natter_proto::numeric::*;
 use natter_proto::validate::is_channel_name;
 use natter_proto::Message;
@@ -234,27 +234,4 @@ pub fn away(ctx: &mut Ctx<'_>, msg: &Message) {
     } else {
         ctx.numeric(RPL_NOWAWAY, &["You have been marked as being away"]);
     }
-}
-
-/// IRCv3 away-notify: clients are sent AWAY "when a user joins and has an
-/// away message set" as well as when it changes. After `id` (with `prefix`)
-/// joined `channel`, tells the other members with the capability, right
-/// after their JOIN line.
-pub(super) fn away_on_join(ctx: &mut Ctx<'_>, id: UserId, prefix: &str, channel: &str) {
-    let world = &mut *ctx.world;
-    let Some(message) = world.net.user(id).and_then(|u| u.away.clone()) else {
-        return;
-    };
-    let Some(chan) = world.net.channel(channel) else {
-        return;
-    };
-    // The joiner is not told about itself; everyone else's client decides
-    // (away-notify) through the same rendering as any event.
-    let members: Vec<UserId> = chan.members.keys().copied().filter(|m| *m != id).collect();
-    let away = Event::AwayChanged {
-        id,
-        prefix: prefix.to_string(),
-        message: Some(message),
-    };
-    world.deliver(&away, members, None, None);
 }

@@ -231,18 +231,6 @@ impl Ctx<'_> {
     pub fn emit(&mut self, event: Event) {
         self.world
             .emit(&event, Some((self.client.id, &mut self.out)));
-        if let Event::Joined {
-            id,
-            prefix,
-            channel,
-            ..
-        } = &event
-        {
-            messaging::away_on_join(self, *id, prefix, channel);
-            if *id == self.client.id {
-                read_marker::on_join(self, channel);
-            }
-        }
     }
 }
 
