@@ -135,12 +135,7 @@ fn cheap_hash(password: &str) -> String {
 fn serve_prints_listener_and_serves_clients() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("nested/data");
-    let server = Serve::start(&[
-        "--listen",
-        "127.0.0.1:0",
-        "--data-dir",
-        data.to_str().unwrap(),
-    ]);
+    let server = Serve::with_data_dir(&data, &[]);
     assert_eq!(server.irc.ip().to_string(), "127.0.0.1");
     assert_ne!(server.irc.port(), 0);
     // The data directory was created before the listener was announced.

@@ -200,33 +200,19 @@ impl Client {
     /// Sends a PING with a fresh token and returns every message received
     /// before its PONG.
     pub fn sync(&mut self) -> Vec<Message> {
-        self.sync_counter += 1;
-        let token = format!("sync-{}", self.sync_counter);
-        self.send(&format!("PING {token}"));
-        let mut seen = Vec::new();
-        loop {
-            let msg = self.recv();
-            if msg.command == "PONG"
-                && msg.params.last().map(String::as_str) == Some(token.as_str())
-            {
-                return seen;
-            }
-            seen.push(msg);
-        }
+        self.sync_raw()
+            .iter()
+            .map(|l| {
+                Message::parse(l)
+                    .unwrap_or_else(|e| panic!("[{}] unparsable line {l:?}: {e:?}", self.nick))
+            })
+            .collect()
     }
 
-    /// Sends `line` and returns everything the server answered (via sync).
-    pub fn ask(&mut self, line: &str) -> Vec<Message> {
-        self.send(line);
-        self.sync()
-    }
-
-    /// Sends `line` and returns the raw lines answered before the sync
-    /// PONG, for checks byte for byte (labels, batches, line lengths).
-    pub fn ask_raw(&mut self, line: &str) -> Vec<String> {
+    /// [`Client::sync`] as raw lines, for checks byte for byte.
+    pub fn sync_raw(&mut self) -> Vec<String> {
         self.sync_counter += 1;
         let token = format!("sync-{}", self.sync_counter);
-        self.send(line);
         self.send(&format!("PING {token}"));
         let mut lines = Vec::new();
         loop {
@@ -241,6 +227,19 @@ impl Client {
             }
             lines.push(l);
         }
+    }
+
+    /// Sends `line` and returns everything the server answered (via sync).
+    pub fn ask(&mut self, line: &str) -> Vec<Message> {
+        self.send(line);
+        self.sync()
+    }
+
+    /// Sends `line` and returns the raw lines answered before the sync
+    /// PONG, for checks byte for byte (labels, batches, line lengths).
+    pub fn ask_raw(&mut self, line: &str) -> Vec<String> {
+        self.send(line);
+        self.sync_raw()
     }
 
     /// Asserts nothing but the sync PONG arrives.
@@ -660,13 +659,8 @@ impl Im {
     pub fn invite(&mut self, users: &[&str]) -> ConvId {
         let list: Vec<String> = users.iter().map(|u| q(u)).collect();
         self.send(&format!("INVITE [{}]", list.join(", ")));
-        match self.expect("INVITATION", |r| matches!(r, Reply::Invitation(..))) {
-            Reply::Invitation(id, by) => {
-                assert_eq!(by, self.name);
-                id
-            }
-            _ => unreachable!(),
-        }
+        let me = self.name.clone();
+        self.expect_invitation(&me)
     }
 
     /// Reads through the next INVITATION, asserts it came from `by` and
