@@ -253,7 +253,7 @@ fn join(ctx: &mut Ctx<'_>, id: ConvId) {
     }
     if let Some(chan) = ctx.world.net.channel(&channel) {
         // The same rule as IRC JOIN; an IM client has no way to give a key.
-        let refusal = if chan.member(me).is_some() {
+        let refusal = if in_it {
             Some("you are already in it")
         } else {
             chan.join_refusal(user, None).map(|r| match r {

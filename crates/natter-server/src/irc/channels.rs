@@ -19,7 +19,7 @@ use crate::world::now;
 /// JOIN <channel>{,<channel>} [<key>{,<key>}], or JOIN 0 to leave all.
 pub fn join(ctx: &mut Ctx<'_>, msg: &Message) {
     // A list of nothing but commas names no channel at all.
-    let Some(list) = msg.param(0).filter(|l| l.split(',').any(|n| !n.is_empty())) else {
+    let Some(list) = super::target_list(msg) else {
         return ctx.need_more_params("JOIN");
     };
     if list == "0" {
@@ -92,7 +92,7 @@ fn join_one(ctx: &mut Ctx<'_>, name: &str, key: Option<&str>) {
 
 /// PART <channel>{,<channel>} [<reason>].
 pub fn part(ctx: &mut Ctx<'_>, msg: &Message) {
-    let Some(list) = msg.param(0).filter(|l| l.split(',').any(|n| !n.is_empty())) else {
+    let Some(list) = super::target_list(msg) else {
         return ctx.need_more_params("PART");
     };
     let reason = msg.param(1).filter(|r| !r.is_empty()).map(String::from);

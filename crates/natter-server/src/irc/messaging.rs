@@ -34,7 +34,7 @@ pub fn message(ctx: &mut Ctx<'_>, msg: &Message) {
         _ => MessageKind::Privmsg,
     };
     let notice = kind == MessageKind::Notice;
-    let Some(targets) = msg.param(0).filter(|t| t.split(',').any(|x| !x.is_empty())) else {
+    let Some(targets) = super::target_list(msg) else {
         if !notice {
             ctx.numeric(
                 ERR_NORECIPIENT,

@@ -265,6 +265,13 @@ pub(crate) fn fit_trailing<'t>(
     channels::truncate(text, 512usize.saturating_sub(overhead))
 }
 
+/// The first parameter of `msg` when it is a comma list naming at least
+/// one target (`#a,,#b` does; `,` does not): JOIN, PART, PRIVMSG and NOTICE
+/// answer ERR_NEEDMOREPARAMS or ERR_NORECIPIENT otherwise.
+pub(crate) fn target_list(msg: &Message) -> Option<&str> {
+    msg.param(0).filter(|l| l.split(',').any(|n| !n.is_empty()))
+}
+
 /// Runs one parsed command.
 pub fn dispatch(ctx: &mut Ctx<'_>, msg: &Message) {
     let cmd = msg.command.as_str();
