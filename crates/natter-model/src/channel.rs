@@ -131,6 +131,35 @@ pub enum JoinRefusal {
     Full,
 }
 
+/// Why a user may not send to a channel (RFC 2812 3.3.1; the reason
+/// ERR_CANNOTSENDTOCHAN's text gives), in the order the checks are made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendRefusal {
+    /// `+n` and the sender is not a member.
+    NoExternal,
+    /// `+m` and the sender has neither voice nor op.
+    Moderated,
+    /// A ban matches the sender and no exception does.
+    Banned,
+    /// An `m:` mute extban matches the sender and no `m:` exception does.
+    Muted,
+}
+
+impl SendRefusal {
+    /// ERR_CANNOTSENDTOCHAN's text with the mode and the reason in words,
+    /// worded like the join refusals (`Cannot join channel (+b)`).
+    pub fn text(self) -> &'static str {
+        match self {
+            SendRefusal::NoExternal => {
+                "Cannot send to channel (+n: no external messages, join it first)"
+            }
+            SendRefusal::Moderated => "Cannot send to channel (+m: moderated, you need voice)",
+            SendRefusal::Banned => "Cannot send to channel (+b: you are banned)",
+            SendRefusal::Muted => "Cannot send to channel (+b m: you are muted)",
+        }
+    }
+}
+
 /// A channel: `#name` network-wide or `&name` local to one server.
 #[derive(Debug, Clone)]
 pub struct Channel {
@@ -270,15 +299,24 @@ impl Channel {
         }
     }
 
-    /// Whether `user` may speak here (RFC 2812 3.3.1): +n keeps outsiders
-    /// out, +m needs voice or op, and bans and mutes silence non-voiced
-    /// members.
-    pub fn can_send(&self, user: &User) -> bool {
-        let silenced = || self.modes.moderated || self.is_banned(user) || self.is_muted(user);
-        match self.member(user.id) {
-            None => !self.modes.no_external && !silenced(),
-            Some(m) if m.op || m.voice => true,
-            Some(_) => !silenced(),
+    /// Why `user` may not speak here (RFC 2812 3.3.1), or `None` if it may:
+    /// +n keeps outsiders out, +m needs voice or op, and bans and mutes
+    /// silence members without voice or op (and outsiders).
+    pub fn send_refusal(&self, user: &User) -> Option<SendRefusal> {
+        let member = self.member(user.id);
+        if member.is_some_and(|m| m.op || m.voice) {
+            return None;
+        }
+        if member.is_none() && self.modes.no_external {
+            Some(SendRefusal::NoExternal)
+        } else if self.modes.moderated {
+            Some(SendRefusal::Moderated)
+        } else if self.is_banned(user) {
+            Some(SendRefusal::Banned)
+        } else if self.is_muted(user) {
+            Some(SendRefusal::Muted)
+        } else {
+            None
         }
     }
 
@@ -355,9 +393,15 @@ mod tests {
         c.bans.push(entry("m:bob!*@*"));
         // Outsider on a -n channel, then a plain member, then voiced.
         c.modes.no_external = false;
-        assert!(!c.can_send(&bob));
+        assert_eq!(c.send_refusal(&bob), Some(SendRefusal::Muted));
         c.members.insert(1, Membership::default());
-        assert!(!c.can_send(&bob));
+        assert_eq!(c.send_refusal(&bob), Some(SendRefusal::Muted));
+        c.modes.no_external = true;
+        c.members.remove(&1);
+        assert_eq!(c.send_refusal(&bob), Some(SendRefusal::NoExternal));
+        c.members.insert(1, Membership::default());
+        c.modes.moderated = true;
+        assert_eq!(c.send_refusal(&bob), Some(SendRefusal::Moderated));
         c.members.insert(
             1,
             Membership {
@@ -365,7 +409,7 @@ mod tests {
                 voice: true,
             },
         );
-        assert!(c.can_send(&bob));
+        assert_eq!(c.send_refusal(&bob), None);
     }
 
     #[test]

@@ -17,7 +17,7 @@ pub mod event;
 pub mod network;
 pub mod user;
 
-pub use channel::{Channel, ChannelModes, JoinRefusal, ListEntry, Membership, Topic};
+pub use channel::{Channel, ChannelModes, JoinRefusal, ListEntry, Membership, SendRefusal, Topic};
 pub use event::{Event, MessageKind, MessageTarget, ModeChange};
 pub use network::{Network, NickInUse, WhowasEntry};
 pub use user::{Frontend, Identity, User, UserId, UserMap, UserModes, UserSet};

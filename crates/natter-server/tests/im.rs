@@ -879,7 +879,7 @@ fn join_refusals_follow_the_channel_modes() {
     bob.join(id);
     assert_eq!(
         bob.error_of(&format!("SEND_MESSAGE [{id}, \"x\"]")),
-        format!("cannot send to conversation {id}: you are muted or banned")
+        format!("cannot send to conversation {id}: it is moderated and you have no voice")
     );
     mode(&mut carol, "+v bob");
     assert_eq!(bob.say(id, "voiced"), [message(id, "bob", "voiced")]);

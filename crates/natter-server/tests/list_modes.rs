@@ -108,7 +108,7 @@ fn ban_exception_lets_a_banned_member_speak_again() {
         &bob.ask("PRIVMSG #c :hello"),
         SERVER,
         "404",
-        &["bob", "#c", "Cannot send to channel"],
+        &["bob", "#c", "Cannot send to channel (+b: you are banned)"],
     );
     alice.ask("MODE #c +e *!~bob@*");
     bob.sync();
@@ -259,7 +259,7 @@ fn muted_user_can_join_but_not_speak_until_voiced() {
         &bob.ask("PRIVMSG #c :hi"),
         SERVER,
         "404",
-        &["bob", "#c", "Cannot send to channel"],
+        &["bob", "#c", "Cannot send to channel (+b m: you are muted)"],
     );
     // A NOTICE is dropped silently.
     assert!(bob.ask("NOTICE #c :hi").is_empty());

@@ -92,7 +92,14 @@ fn several_targets_in_one_command() {
         errs,
         [
             ("401", vec!["alice", "nobody", "No such nick/channel"]),
-            ("404", vec!["alice", "#b", "Cannot send to channel"]),
+            (
+                "404",
+                vec![
+                    "alice",
+                    "#b",
+                    "Cannot send to channel (+n: no external messages, join it first)"
+                ]
+            ),
         ]
     );
     assert_got(&mut dave, "alice", "PRIVMSG", &["dave", "mixed"]);
@@ -167,7 +174,11 @@ fn statusmsg_obeys_the_channel_rules() {
         &r,
         SERVER,
         "404",
-        &["outsider", "#s", "Cannot send to channel"],
+        &[
+            "outsider",
+            "#s",
+            "Cannot send to channel (+n: no external messages, join it first)",
+        ],
     );
     op.assert_quiet();
 }
@@ -187,7 +198,11 @@ fn no_external_messages_blocks_outsiders_with_404() {
         &r,
         SERVER,
         "404",
-        &["outsider", "#n", "Cannot send to channel"],
+        &[
+            "outsider",
+            "#n",
+            "Cannot send to channel (+n: no external messages, join it first)",
+        ],
     );
     alice.assert_quiet();
     bob.assert_quiet();
@@ -215,7 +230,11 @@ fn moderated_blocks_unvoiced_members_with_404() {
         &r,
         SERVER,
         "404",
-        &["plain", "#m", "Cannot send to channel"],
+        &[
+            "plain",
+            "#m",
+            "Cannot send to channel (+m: moderated, you need voice)",
+        ],
     );
     op.assert_quiet();
     voiced.assert_quiet();
@@ -233,7 +252,15 @@ fn moderated_blocks_unvoiced_members_with_404() {
     voiced.sync();
     plain.sync();
     let r = voiced.ask("PRIVMSG #m :still?");
-    assert_numeric(&r[0], "404", &["voiced", "#m", "Cannot send to channel"]);
+    assert_numeric(
+        &r[0],
+        "404",
+        &[
+            "voiced",
+            "#m",
+            "Cannot send to channel (+m: moderated, you need voice)",
+        ],
+    );
     plain.assert_quiet();
 }
 
@@ -249,7 +276,12 @@ fn bans_block_members_with_404() {
     carol.sync();
 
     let r = bob.ask("PRIVMSG #b :am I banned?");
-    only(&r, SERVER, "404", &["bob", "#b", "Cannot send to channel"]);
+    only(
+        &r,
+        SERVER,
+        "404",
+        &["bob", "#b", "Cannot send to channel (+b: you are banned)"],
+    );
     op.assert_quiet();
     carol.assert_quiet();
     // The ban matches case-insensitively.
@@ -258,7 +290,11 @@ fn bans_block_members_with_404() {
     bob.sync();
     carol.sync();
     let r = carol.ask("PRIVMSG #b :me?");
-    assert_numeric(&r[0], "404", &["carol", "#b", "Cannot send to channel"]);
+    assert_numeric(
+        &r[0],
+        "404",
+        &["carol", "#b", "Cannot send to channel (+b: you are banned)"],
+    );
     // Unbanned bob can speak again.
     assert!(bob.ask("PRIVMSG #b :free").is_empty());
     assert_got(&mut op, "bob", "PRIVMSG", &["#b", "free"]);

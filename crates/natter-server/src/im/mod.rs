@@ -11,7 +11,9 @@
 pub mod conversations;
 pub mod render;
 
-use natter_model::{Event, Frontend, Identity, JoinRefusal, MessageKind, MessageTarget, User};
+use natter_model::{
+    Event, Frontend, Identity, JoinRefusal, MessageKind, MessageTarget, SendRefusal, User,
+};
 use natter_proto::casemap;
 use natter_proto::im::{parse_request, ConvId, Reply, Request};
 use natter_proto::validate::is_valid_nick;
@@ -309,11 +311,14 @@ fn send_message(ctx: &mut Ctx<'_>, id: ConvId, text: &str) {
                     format!("cannot send to conversation {id}: no CTCP here (+C)"),
                 );
             }
-            if !chan.can_send(&me) {
-                return error(
-                    ctx,
-                    format!("cannot send to conversation {id}: you are muted or banned"),
-                );
+            if let Some(refusal) = chan.send_refusal(&me) {
+                let why = match refusal {
+                    SendRefusal::Moderated => "it is moderated and you have no voice",
+                    SendRefusal::Banned => "you are banned",
+                    // A member is never refused as an outsider.
+                    SendRefusal::Muted | SendRefusal::NoExternal => "you are muted",
+                };
+                return error(ctx, format!("cannot send to conversation {id}: {why}"));
             }
             MessageTarget::Channel {
                 name: chan.name.clone(),

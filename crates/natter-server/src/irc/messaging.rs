@@ -121,10 +121,10 @@ fn deliver(ctx: &mut Ctx<'_>, kind: MessageKind, target: &str, text: &str, tags:
             }
             return;
         };
-        if !chan.can_send(me) {
+        if let Some(refusal) = chan.send_refusal(me) {
             if !notice {
                 let name = chan.name.clone();
-                ctx.numeric(ERR_CANNOTSENDTOCHAN, &[&name, "Cannot send to channel"]);
+                ctx.numeric(ERR_CANNOTSENDTOCHAN, &[&name, refusal.text()]);
             }
             return;
         }
