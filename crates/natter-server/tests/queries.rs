@@ -467,9 +467,34 @@ fn time_gives_391() {
     let ts: u64 = m.params[2].parse().expect("unix timestamp");
     let now = unix_now();
     assert!(ts.abs_diff(now) < 600, "server time {ts} vs {now}");
+    // `Sunday December 6 2026 -- 15:10:00 +00:00`: read it back and
+    // compare with the timestamp.
     let human = m.params.last().unwrap();
-    let parsed = humantime::parse_rfc3339(human).expect("RFC 3339 time");
-    let secs = parsed
+    let words: Vec<&str> = human.split(' ').collect();
+    let months = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    let month = months.iter().position(|m| *m == words[1]).expect(human) + 1;
+    assert_eq!((words[4], words[6]), ("--", "+00:00"), "{human}");
+    let rfc3339 = format!(
+        "{}-{month:02}-{:02}T{}Z",
+        words[3],
+        words[2].parse::<u32>().expect(human),
+        words[5]
+    );
+    let secs = humantime::parse_rfc3339(&rfc3339)
+        .expect(human)
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs();

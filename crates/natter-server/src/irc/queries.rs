@@ -309,17 +309,65 @@ pub fn version(ctx: &mut Ctx<'_>, _msg: &Message) {
         &[
             VERSION,
             &server,
-            "https://natter.invalid IRC and IM chat server",
+            "natter: an IRC and instant messaging server",
         ],
     );
     send_isupport(ctx);
 }
 
-/// TIME: the server's local time (RPL_TIME), RFC 3339 in UTC.
+/// TIME: the server's time (RPL_TIME, Modern IRC: `<server> <timestamp>
+/// <TS offset> :<human-readable time>`), the text in UTC as clients show it.
 pub fn time(ctx: &mut Ctx<'_>, _msg: &Message) {
     let server = ctx.world.config.server.name.clone();
-    let t = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
-    ctx.numeric(RPL_TIME, &[&server, &now().to_string(), "0", &t]);
+    let now = now();
+    ctx.numeric(
+        RPL_TIME,
+        &[&server, &now.to_string(), "0", &human_time(now)],
+    );
+}
+
+/// Unix time `secs` as people read it, the way Solanum and InspIRCd word
+/// RPL_TIME: `Sunday December 6 2026 -- 15:10:00 +00:00` (UTC).
+pub(crate) fn human_time(secs: u64) -> String {
+    const DAYS: [&str; 7] = [
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+    ];
+    const MONTHS: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    // humantime gives the calendar fields: `YYYY-MM-DDTHH:MM:SSZ`.
+    let rfc3339 = humantime::format_rfc3339_seconds(
+        std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs),
+    )
+    .to_string();
+    let field = |range: std::ops::Range<usize>| rfc3339.get(range).unwrap_or("0");
+    let month: usize = field(5..7).parse().unwrap_or(1);
+    let day: u32 = field(8..10).parse().unwrap_or(1);
+    format!(
+        "{} {} {day} {} -- {} +00:00",
+        // The epoch was a Thursday.
+        DAYS[(secs / 86_400 % 7) as usize],
+        MONTHS[month.clamp(1, 12) - 1],
+        field(0..4),
+        field(11..19),
+    )
 }
 
 /// ADMIN: RPL_ADMINME, ADMINLOC1, ADMINLOC2, ADMINEMAIL from `[admin]`.
@@ -453,4 +501,18 @@ pub(super) fn send_lusers(ctx: &mut Ctx<'_>) {
             &format!("Current global users {total}, max {max}"),
         ],
     );
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn human_time_names_weekday_and_month() {
+        for (secs, text) in [
+            (0, "Thursday January 1 1970 -- 00:00:00 +00:00"),
+            (951_782_400, "Tuesday February 29 2000 -- 00:00:00 +00:00"),
+            (1_796_569_800, "Sunday December 6 2026 -- 15:10:00 +00:00"),
+        ] {
+            assert_eq!(super::human_time(secs), text);
+        }
+    }
 }
