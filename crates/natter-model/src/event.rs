@@ -224,6 +224,18 @@ pub enum Event {
         /// The away message.
         message: Option<String>,
     },
+    /// A KNOCK: a user asks a channel's operators for an invitation
+    /// (Modern IRC RPL_KNOCK). Shown to the channel's operators.
+    Knocked {
+        /// The user knocking.
+        id: UserId,
+        /// Its prefix.
+        prefix: String,
+        /// The channel's name, as created.
+        channel: String,
+        /// Why it wants in.
+        text: String,
+    },
     /// A WALLOPS message. Shown to users with `+w`.
     Wallops {
         /// Prefix of the sender.

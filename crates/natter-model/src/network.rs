@@ -371,6 +371,14 @@ impl Network {
                 user.away = message.clone();
                 self.peers(*id)
             }
+            Event::Knocked { channel, .. } => self
+                .channels
+                .get(&fold(channel))
+                .map(|chan| {
+                    let ops = chan.members.iter().filter(|(_, m)| m.op);
+                    ops.map(|(&id, _)| id).collect()
+                })
+                .unwrap_or_default(),
             Event::Wallops { .. } => self
                 .users
                 .values()

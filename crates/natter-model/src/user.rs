@@ -36,11 +36,14 @@ pub struct UserModes {
     pub wallops: bool,
     /// `B`: marks the user as a bot.
     pub bot: bool,
+    /// `s`: receives server notices (RFC 2812 3.1.5); which ones is the
+    /// server notice mask its local connection keeps. Operators only.
+    pub server_notices: bool,
 }
 
 impl UserModes {
     /// The mode letters natter knows, in display order.
-    pub const LETTERS: &'static str = "Biow";
+    pub const LETTERS: &'static str = "Biosw";
 
     /// Whether mode `c` is set; `None` for a letter natter does not know.
     pub fn get(&self, c: char) -> Option<bool> {
@@ -49,6 +52,7 @@ impl UserModes {
             'o' => self.oper,
             'w' => self.wallops,
             'B' => self.bot,
+            's' => self.server_notices,
             _ => return None,
         })
     }
@@ -60,6 +64,7 @@ impl UserModes {
             'o' => self.oper = on,
             'w' => self.wallops = on,
             'B' => self.bot = on,
+            's' => self.server_notices = on,
             _ => return false,
         }
         true

@@ -27,8 +27,20 @@ numerics! {
     RPL_MYINFO = "004";
     /// `005`: feature advertisement tokens (RFC 2812 5.1 used 005 for RPL_BOUNCE) (Modern IRC).
     RPL_ISUPPORT = "005";
+    /// `008`: the client's server notice mask, after user mode +s changes it (InspIRCd, Solanum; Modern IRC lists it).
+    RPL_SNOMASKIS = "008";
+    /// `211`: STATS l: one connection's queue and traffic (RFC 1459 6.2; RFC 2812 5.1).
+    RPL_STATSLINKINFO = "211";
+    /// `212`: STATS m: one command's use count (RFC 1459 6.2; RFC 2812 5.1).
+    RPL_STATSCOMMANDS = "212";
+    /// `219`: end of a STATS reply (RFC 1459 6.2; RFC 2812 5.1; Modern IRC).
+    RPL_ENDOFSTATS = "219";
     /// `221`: the client's current user modes (RFC 1459 6.2; RFC 2812 5.1; Modern IRC).
     RPL_UMODEIS = "221";
+    /// `242`: STATS u: the server's uptime (RFC 2812 5.1).
+    RPL_STATSUPTIME = "242";
+    /// `243`: STATS o: one operator block (RFC 1459 6.2; RFC 2812 5.1).
+    RPL_STATSOLINE = "243";
     /// `251`: LUSERS: users and servers on the network (RFC 1459 6.2; RFC 2812 5.1; Modern IRC).
     RPL_LUSERCLIENT = "251";
     /// `252`: LUSERS: number of operators online (RFC 1459 6.2; RFC 2812 5.1; Modern IRC).
@@ -53,6 +65,10 @@ numerics! {
     RPL_LOCALUSERS = "265";
     /// `266`: current and maximum global users (Modern IRC).
     RPL_GLOBALUSERS = "266";
+    /// `271`: SILENCE: one entry of the ignore list (Undernet, InspIRCd).
+    RPL_SILELIST = "271";
+    /// `272`: SILENCE: end of the ignore list (Undernet, InspIRCd).
+    RPL_ENDOFSILELIST = "272";
     /// `276`: WHOIS: client certificate fingerprint (Modern IRC).
     RPL_WHOISCERTFP = "276";
     /// `300`: dummy reply, never sent (RFC 1459 6.2; Modern IRC).
@@ -241,6 +257,8 @@ numerics! {
     ERR_UMODEUNKNOWNFLAG = "501";
     /// `502`: cannot change modes for other users (RFC 1459 6.1; RFC 2812 5.2; Modern IRC).
     ERR_USERSDONTMATCH = "502";
+    /// `511`: SILENCE: the ignore list is full (Undernet, InspIRCd).
+    ERR_SILELISTFULL = "511";
     /// `524`: HELP: no help for that subject (Modern IRC).
     ERR_HELPNOTFOUND = "524";
     /// `525`: channel key is invalid (Modern IRC).
@@ -255,6 +273,16 @@ numerics! {
     RPL_HELPTXT = "705";
     /// `706`: HELP: last line (Modern IRC).
     RPL_ENDOFHELP = "706";
+    /// `710`: KNOCK: someone asks the channel's operators for an invitation (Modern IRC; InspIRCd, Solanum).
+    RPL_KNOCK = "710";
+    /// `711`: KNOCK: the request was delivered (Modern IRC; InspIRCd, Solanum).
+    RPL_KNOCKDLVR = "711";
+    /// `712`: KNOCK: too many requests for that channel or from this client (Modern IRC; InspIRCd, Solanum).
+    ERR_TOOMANYKNOCK = "712";
+    /// `713`: KNOCK: the channel can be joined without an invitation (Modern IRC; InspIRCd, Solanum).
+    ERR_CHANOPEN = "713";
+    /// `714`: KNOCK: the client is already on that channel (Modern IRC; InspIRCd, Solanum).
+    ERR_KNOCKONCHAN = "714";
     /// `723`: missing the named oper privilege (Modern IRC).
     ERR_NOPRIVS = "723";
     /// `730`: MONITOR: targets are online (IRCv3 monitor).

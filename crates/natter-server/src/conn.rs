@@ -62,17 +62,8 @@ pub(crate) async fn serve(
     let (needs_pass, out) = {
         let mut w = shared.world.lock();
         let out = Arc::new(Outbound::new(w.config.limits.sendq));
-        w.conns.insert(
-            id,
-            ConnEntry {
-                out: out.clone(),
-                frontend,
-                caps: Default::default(),
-                monitoring: Default::default(),
-                registered: false,
-                addr,
-            },
-        );
+        w.conns
+            .insert(id, ConnEntry::new(out.clone(), frontend, addr));
         // Shutdown closes the queues it finds under this lock; one that
         // arrives later closes itself.
         if shared.shutdown.is_cancelled() {
@@ -446,6 +437,10 @@ fn write_pending(
 /// Parses and handles one frame under the world lock, then queues the
 /// client's replies as one buffer.
 fn handle_frame(shared: &Shared, client: &mut Client, out: &Outbound, frame: Frame) {
+    client.lines_in += 1;
+    if let Frame::Line(bytes) = &frame {
+        client.bytes_in += bytes.len() as u64 + 2;
+    }
     let mut world = shared.world.lock();
     // A registered client whose user is gone was KILLed while lines it had
     // already sent were waiting here: it may no longer act (handlers rely on
@@ -532,7 +527,8 @@ fn handle_irc_frame(ctx: &mut Ctx<'_>, frame: Frame) {
 /// client's own JOIN).
 fn queue_reply(out: &Outbound, reply: String) {
     if !reply.is_empty() {
-        out.push(Bytes::from(reply));
+        let lines = reply.bytes().filter(|b| *b == b'\n').count() as u64;
+        out.push_lines(Bytes::from(reply), lines);
     }
 }
 

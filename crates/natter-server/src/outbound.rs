@@ -36,6 +36,10 @@ struct Inner {
     lines: VecDeque<Bytes>,
     bytes: usize,
     closed: Option<Closed>,
+    /// Lines queued since the connection opened (STATS l).
+    lines_queued: u64,
+    /// Bytes written to the socket since the connection opened (STATS l).
+    written: u64,
 }
 
 impl Inner {
@@ -107,6 +111,11 @@ impl Outbound {
     /// Queues a line (with its CRLF). Returns false when the queue is closed
     /// or this push overflowed it (which aborts the connection).
     pub fn push(&self, line: Bytes) -> bool {
+        self.push_lines(line, 1)
+    }
+
+    /// Queues `count` lines in one buffer, as [`Outbound::push`] queues one.
+    pub fn push_lines(&self, line: Bytes, count: u64) -> bool {
         let mut inner = self.inner.lock();
         if inner.closed.is_some() {
             return false;
@@ -118,6 +127,7 @@ impl Outbound {
             return false;
         }
         inner.bytes += line.len();
+        inner.lines_queued += count;
         inner.lines.push_back(line);
         let first = inner.lines.len() == 1;
         drop(inner);
@@ -225,6 +235,13 @@ impl Outbound {
     pub fn wrote(&self, n: usize) {
         let mut inner = self.inner.lock();
         inner.bytes = inner.bytes.saturating_sub(n);
+        inner.written += n as u64;
+    }
+
+    /// Traffic so far: `(lines queued, bytes written to the socket)`.
+    pub fn traffic(&self) -> (u64, u64) {
+        let inner = self.inner.lock();
+        (inner.lines_queued, inner.written)
     }
 }
 

@@ -35,6 +35,30 @@ pub struct ConnEntry {
     pub registered: bool,
     /// The peer address.
     pub addr: SocketAddr,
+    /// Which server notices it gets while its user has `+s`.
+    pub snomask: crate::irc::snomask::Snomask,
+    /// SILENCE: masks (`nick!user@host`) whose messages and invitations
+    /// this client does not want; checked on delivery.
+    pub silence: Vec<String>,
+    /// Unix time (seconds) of its last KNOCK, for the per-client delay.
+    pub last_knock: u64,
+}
+
+impl ConnEntry {
+    /// A connection just accepted from `addr`, with its queue `out`.
+    pub fn new(out: Arc<Outbound>, frontend: Frontend, addr: SocketAddr) -> ConnEntry {
+        ConnEntry {
+            out,
+            frontend,
+            caps: CapSet::default(),
+            monitoring: HashSet::new(),
+            registered: false,
+            addr,
+            snomask: Default::default(),
+            silence: Vec::new(),
+            last_knock: 0,
+        }
+    }
 }
 
 /// Server-wide state guarded by one lock.
@@ -64,6 +88,14 @@ pub struct World {
     pub monitors: HashMap<String, UserSet>,
     /// IRCv3 read-marker: every user's last-read timestamps (MARKREAD).
     pub read_markers: ReadMarkers,
+    /// Local users with `+s`, who may get server notices.
+    pub snotice_watchers: UserSet,
+    /// How often each command of [`crate::irc::COMMANDS`] was used, by
+    /// index (STATS m).
+    pub command_counts: Vec<u64>,
+    /// KNOCK: folded channel name -> Unix time of its last knock, for the
+    /// per-channel delay (entries older than the delay are dropped).
+    pub knocks: HashMap<String, u64>,
     started_nanos: u128,
     msgid_counter: u64,
 }
@@ -83,6 +115,9 @@ impl World {
             shutdown,
             monitors: HashMap::new(),
             read_markers: ReadMarkers::default(),
+            snotice_watchers: UserSet::default(),
+            command_counts: vec![0; crate::irc::COMMANDS.len()],
+            knocks: HashMap::new(),
             conversations: Default::default(),
             im_users: UserSet::default(),
             started_nanos: std::time::SystemTime::now()
@@ -126,6 +161,7 @@ impl World {
         }
         self.notify_monitors(event);
         self.read_markers.after(event);
+        crate::irc::snomask::after(self, event);
     }
 
     /// Shows `event` (already applied, or a restatement of current state
@@ -149,6 +185,9 @@ impl World {
             let Some(conn) = self.conns.get(&id) else {
                 continue;
             };
+            if !conn.silence.is_empty() && crate::irc::silence::blocks(&conn.silence, event) {
+                continue;
+            }
             let line = match conn.frontend {
                 Frontend::Irc => {
                     if !render::visible(event, id, conn.caps) {
@@ -316,6 +355,7 @@ impl World {
     /// Forgets a local connection that ended (its user, if any, already quit).
     pub fn remove_conn(&mut self, id: UserId) {
         self.im_users.remove(&id);
+        self.snotice_watchers.remove(&id);
         if let Some(conn) = self.conns.remove(&id) {
             for nick in conn.monitoring {
                 if let Some(watchers) = self.monitors.get_mut(&nick) {
@@ -394,12 +434,13 @@ mod tests {
             w.conns.insert(
                 id,
                 ConnEntry {
-                    out: Arc::new(Outbound::new(1 << 20)),
-                    frontend: Frontend::Irc,
                     caps: *c,
-                    monitoring: HashSet::new(),
                     registered: true,
-                    addr: "127.0.0.1:1".parse().unwrap(),
+                    ..ConnEntry::new(
+                        Arc::new(Outbound::new(1 << 20)),
+                        Frontend::Irc,
+                        "127.0.0.1:1".parse().unwrap(),
+                    )
                 },
             );
             w.emit(&user(id, &format!("u{id}")), None);

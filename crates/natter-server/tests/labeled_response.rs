@@ -217,7 +217,7 @@ fn labeled_oper_is_answered_with_its_label_after_the_password_check() {
         alice.ask_raw("@label=o1 OPER root wrong"),
         ["@label=o1 :natter.local 464 alice :Password incorrect"]
     );
-    // The right one: MODE and 381 in one labeled batch. A labeled command
+    // The right one: MODE, RPL_SNOMASKIS and 381 in one labeled batch. A labeled command
     // pipelined right behind it keeps its own label.
     alice.send_raw(b"@label=o2 OPER root hunter2\r\n@label=o3 PING after\r\n");
     let lines = alice.ask_raw("PING flush");
@@ -226,8 +226,8 @@ fn labeled_oper_is_answered_with_its_label_after_the_password_check() {
     let n = lines.len();
     assert!(n >= 4, "{lines:#?}");
     let (_, inner) = unbatch(&lines[..n - 1], "label=o2");
-    assert_eq!(cmds(&inner), ["MODE", "381"], "{lines:#?}");
-    assert_eq!(params(&inner[0]), ["alice", "+o"]);
+    assert_eq!(cmds(&inner), ["MODE", "008", "381"], "{lines:#?}");
+    assert_eq!(params(&inner[0]), ["alice", "+os"]);
     assert_eq!(
         lines[n - 1],
         "@label=o3 :natter.local PONG natter.local after"

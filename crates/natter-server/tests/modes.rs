@@ -415,11 +415,15 @@ fn operator_may_drop_plus_o() {
     let server = server_with_root(|_| {});
     let mut alice = server.client("alice");
     let got = alice.ask("OPER root hunter2");
-    assert_eq!(cmds(&got), vec!["MODE", "381"], "{got:#?}");
-    assert_eq!(alice.ask("MODE alice"), ms(&[":natter.local 221 alice +o"]));
+    assert_eq!(cmds(&got), vec!["MODE", "008", "381"], "{got:#?}");
+    assert_eq!(
+        alice.ask("MODE alice"),
+        ms(&[":natter.local 221 alice +os"])
+    );
     // +o again: nothing (already set, and never through MODE anyway).
     assert!(alice.ask("MODE alice +o").is_empty());
-    assert_eq!(alice.ask("MODE alice -o"), ms(&[":alice MODE alice -o"]));
+    // Server notices go with it.
+    assert_eq!(alice.ask("MODE alice -o"), ms(&[":alice MODE alice -os"]));
     assert_eq!(alice.ask("MODE alice"), ms(&[":natter.local 221 alice +"]));
     // And the privileges are gone with it.
     assert_eq!(

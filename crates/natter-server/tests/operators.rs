@@ -15,11 +15,13 @@ use natter_proto::Message;
 use natter_server::Config;
 
 /// Registers `nick` and makes it an operator as `root`, checking that the
-/// answer is exactly MODE +o and 381.
+/// answer is exactly MODE +os, RPL_SNOMASKIS and 381, then turns its server
+/// notices off so they do not mix with what a test looks for.
 fn oper_client(server: &TestServer, nick: &str) -> Client {
     let mut c = server.client(nick);
     let got = c.ask("OPER root hunter2");
-    assert_eq!(cmds(&got), vec!["MODE", "381"], "{got:#?}");
+    assert_eq!(cmds(&got), vec!["MODE", "008", "381"], "{got:#?}");
+    assert_eq!(c.ask(&format!("MODE {nick} -s")).len(), 1);
     c
 }
 
@@ -34,11 +36,15 @@ fn oper_with_right_password() {
     assert_eq!(
         alice.ask("OPER root hunter2"),
         ms(&[
-            ":alice MODE alice +o",
+            ":alice MODE alice +os",
+            ":natter.local 008 alice +ackoq :Server notice mask",
             ":natter.local 381 alice :You are now an IRC operator",
         ])
     );
-    assert_eq!(alice.ask("MODE alice"), ms(&[":natter.local 221 alice +o"]));
+    assert_eq!(
+        alice.ask("MODE alice"),
+        ms(&[":natter.local 221 alice +os"])
+    );
     // Again: already +o, so only the numeric.
     assert_eq!(
         alice.ask("OPER root hunter2"),
@@ -58,7 +64,7 @@ fn oper_with_wrong_password_is_464() {
     // The name is case sensitive, like the password.
     assert_eq!(
         alice.ask("OPER ROOT hunter2"),
-        ms(&[":natter.local 491 alice :No O-lines for your host"])
+        ms(&[":natter.local 491 alice :No operator block named ROOT"])
     );
     assert_eq!(
         alice.ask("OPER root"),
@@ -76,7 +82,7 @@ fn oper_unknown_name_or_host_is_491() {
     let mut bob = server.client("bob");
     assert_eq!(
         alice.ask("OPER nobody pw"),
-        ms(&[":natter.local 491 alice :No O-lines for your host"])
+        ms(&[":natter.local 491 alice :No operator block named nobody"])
     );
     assert_eq!(
         alice.ask("OPER remote pw"),
@@ -86,7 +92,10 @@ fn oper_unknown_name_or_host_is_491() {
         bob.ask("OPER alices pw"),
         ms(&[":natter.local 491 bob :No O-lines for your host"])
     );
-    assert_eq!(cmds(&alice.ask("OPER alices pw")), vec!["MODE", "381"]);
+    assert_eq!(
+        cmds(&alice.ask("OPER alices pw")),
+        vec!["MODE", "008", "381"]
+    );
 }
 
 // ---- KILL ----
@@ -99,8 +108,11 @@ fn kill_disconnects_target_and_tells_peers() {
     let mut carol = server.client("carol");
     join_all("#k", &mut [&mut bob, &mut carol]);
 
-    // The killer shares no channel with bob: no reply.
-    assert!(alice.ask("KILL Bob :spamming").is_empty());
+    // The killer shares no channel with bob: only the confirmation.
+    assert_eq!(
+        alice.ask("KILL Bob :spamming"),
+        ms(&[":natter.local NOTICE alice :*** Killed bob (spamming)"])
+    );
     let why = "Killed (alice (spamming))";
     let lines = until_closed(&mut bob);
     assert_eq!(
@@ -290,7 +302,30 @@ fn rehash_reloads_config_and_motd_without_dropping_anyone() {
         "TOPIC #stay 0123456789",
         &mut [&mut bob],
     );
-    assert_eq!(cmds(&bob.ask("OPER second pw2")), vec!["MODE", "381"]);
+    assert_eq!(
+        cmds(&bob.ask("OPER second pw2")),
+        vec!["MODE", "008", "381"]
+    );
+}
+
+#[test]
+fn rehash_is_announced_to_operators_with_server_notices() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("motd.txt"), "hello\n").unwrap();
+    let path = write_config(dir.path(), 390, "");
+    let server = server_from_file(&path);
+    let mut alice = oper_client(&server, "alice");
+    let mut bob = server.client("bob");
+    bob.ask("OPER root hunter2");
+    alice.ask("REHASH");
+    let got = bob.sync();
+    assert_eq!(
+        got,
+        ms(&[&format!(
+            ":natter.local NOTICE bob :*** Notice -- alice is rehashing the server configuration ({})",
+            path.display()
+        )])
+    );
 }
 
 #[test]

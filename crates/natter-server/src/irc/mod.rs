@@ -8,7 +8,9 @@
 mod capabilities;
 pub mod caps;
 mod channels;
+mod commands;
 mod help;
+mod knock;
 mod messaging;
 mod modes;
 mod monitor;
@@ -17,6 +19,9 @@ mod queries;
 pub mod read_marker;
 mod registration;
 pub mod render;
+pub mod silence;
+pub mod snomask;
+mod stats;
 
 use std::net::SocketAddr;
 
@@ -60,6 +65,12 @@ pub struct Client {
     pub batches: u64,
     /// The protocol this connection speaks.
     pub frontend: Frontend,
+    /// When the connection was accepted.
+    pub connected_at: std::time::Instant,
+    /// Lines received (STATS l).
+    pub lines_in: u64,
+    /// Bytes received, line ends included (STATS l).
+    pub bytes_in: u64,
 }
 
 /// Slow work a handler hands to its connection task, to run without the
@@ -103,6 +114,9 @@ impl Client {
             label: None,
             batches: 0,
             frontend,
+            connected_at: std::time::Instant::now(),
+            lines_in: 0,
+            bytes_in: 0,
         }
     }
 }
@@ -164,6 +178,12 @@ impl Ctx<'_> {
             command,
             params,
         );
+    }
+
+    /// Sends `:server NOTICE nick :text`, a server notice to this client.
+    pub fn server_notice(&mut self, text: &str) {
+        let nick = self.nick().to_string();
+        self.server_line("NOTICE", &[&nick, text]);
     }
 
     /// The client's negotiated capabilities.
@@ -235,6 +255,7 @@ impl Ctx<'_> {
 }
 
 pub(crate) use channels::truncate;
+pub use commands::{dispatch, Command, COMMANDS};
 
 /// `line` (one serialized line) with `tag` (`key[=value]`, escaped) added
 /// in front of any tags it has.
@@ -270,59 +291,4 @@ pub(crate) fn fit_trailing<'t>(
 /// answer ERR_NEEDMOREPARAMS or ERR_NORECIPIENT otherwise.
 pub(crate) fn target_list(msg: &Message) -> Option<&str> {
     msg.param(0).filter(|l| l.split(',').any(|n| !n.is_empty()))
-}
-
-/// Runs one parsed command.
-pub fn dispatch(ctx: &mut Ctx<'_>, msg: &Message) {
-    let cmd = msg.command.as_str();
-    // Commands that work at any time.
-    match cmd {
-        "CAP" => return capabilities::cap(ctx, msg),
-        "PASS" => return registration::pass(ctx, msg),
-        "NICK" => return registration::nick(ctx, msg),
-        "USER" => return registration::user(ctx, msg),
-        "PING" => return registration::ping(ctx, msg),
-        "PONG" => return,
-        "QUIT" => return registration::quit(ctx, msg),
-        "HELP" | "HELPOP" => return help::help(ctx, msg),
-        _ => {}
-    }
-    if !ctx.client.registered {
-        ctx.numeric(ERR_NOTREGISTERED, &["You have not registered"]);
-        return;
-    }
-    match cmd {
-        "JOIN" => channels::join(ctx, msg),
-        "PART" => channels::part(ctx, msg),
-        "TOPIC" => channels::topic(ctx, msg),
-        "NAMES" => channels::names(ctx, msg),
-        "LIST" => channels::list(ctx, msg),
-        "KICK" => channels::kick(ctx, msg),
-        "INVITE" => channels::invite(ctx, msg),
-        "MODE" => modes::mode(ctx, msg),
-        "PRIVMSG" | "NOTICE" | "TAGMSG" => messaging::message(ctx, msg),
-        "SETNAME" => registration::setname(ctx, msg),
-        "MONITOR" => monitor::monitor(ctx, msg),
-        "MARKREAD" => read_marker::markread(ctx, msg),
-        "CHGHOST" => operators::chghost(ctx, msg),
-        "AWAY" => messaging::away(ctx, msg),
-        "WHO" => queries::who(ctx, msg),
-        "WHOIS" => queries::whois(ctx, msg),
-        "WHOWAS" => queries::whowas(ctx, msg),
-        "ISON" => queries::ison(ctx, msg),
-        "USERHOST" => queries::userhost(ctx, msg),
-        "VERSION" => queries::version(ctx, msg),
-        "TIME" => queries::time(ctx, msg),
-        "ADMIN" => queries::admin(ctx, msg),
-        "INFO" => queries::info(ctx, msg),
-        "MOTD" => queries::motd(ctx, msg),
-        "LUSERS" => queries::lusers(ctx, msg),
-        "LINKS" => queries::links(ctx, msg),
-        "OPER" => operators::oper(ctx, msg),
-        "KILL" => operators::kill(ctx, msg),
-        "WALLOPS" => operators::wallops(ctx, msg),
-        "REHASH" => operators::rehash(ctx, msg),
-        "DIE" => operators::die(ctx, msg),
-        _ => ctx.numeric(ERR_UNKNOWNCOMMAND, &[cmd, "Unknown command"]),
-    }
 }

@@ -19,7 +19,7 @@ pub fn mode(ctx: &mut Ctx<'_>, msg: &Message) {
     if is_channel_name(target) {
         channel_mode(ctx, target, &msg.params[1..]);
     } else {
-        user_mode(ctx, target, msg.param(1));
+        user_mode(ctx, target, msg.param(1), msg.param(2));
     }
 }
 
@@ -306,7 +306,7 @@ fn send_list(ctx: &mut Ctx<'_>, chan: &Channel, mode: char) {
     ctx.numeric(end, &[&chan.name, text]);
 }
 
-fn user_mode(ctx: &mut Ctx<'_>, target: &str, modestring: Option<&str>) {
+fn user_mode(ctx: &mut Ctx<'_>, target: &str, modestring: Option<&str>, snomask: Option<&str>) {
     let Some(user) = ctx.world.net.user_by_nick(target) else {
         return ctx.numeric(ERR_NOSUCHNICK, &[middle(target), "No such nick/channel"]);
     };
@@ -321,17 +321,36 @@ fn user_mode(ctx: &mut Ctx<'_>, target: &str, modestring: Option<&str>) {
     let mut add = true;
     let mut changes = Vec::new();
     let mut unknown = false;
+    let mut snomask_change = None;
     for c in modestring.chars() {
         match c {
             '+' | '-' => add = c == '+',
             // +o only through OPER; -o is allowed.
             'o' if add => {}
-            'i' | 'w' | 'B' | 'o' => {
+            // Server notices are for operators (InspIRCd, Solanum); +s
+            // takes the mask change as its argument, every kind without one.
+            's' if add && !modes.oper => {
+                ctx.numeric(
+                    ERR_NOPRIVILEGES,
+                    &["Permission Denied- only IRC operators may set user mode s"],
+                );
+            }
+            's' if add => snomask_change = Some(snomask.unwrap_or("*")),
+            'i' | 'w' | 'B' | 'o' | 's' => {
                 if modes.get(c) != Some(add) {
                     modes.set(c, add);
                     changes.push(ModeChange {
                         add,
                         mode: c,
+                        arg: None,
+                    });
+                }
+                // A user who is no longer an operator gets no notices.
+                if c == 'o' && !add && modes.server_notices {
+                    modes.set('s', false);
+                    changes.push(ModeChange {
+                        add,
+                        mode: 's',
                         arg: None,
                     });
                 }
@@ -342,6 +361,17 @@ fn user_mode(ctx: &mut Ctx<'_>, target: &str, modestring: Option<&str>) {
     if unknown {
         ctx.numeric(ERR_UMODEUNKNOWNFLAG, &["Unknown MODE flag"]);
     }
+    if let Some(change) = snomask_change {
+        let on = !super::snomask::change_mask(ctx, change).is_empty();
+        if modes.server_notices != on {
+            modes.set('s', on);
+            changes.push(ModeChange {
+                add: on,
+                mode: 's',
+                arg: None,
+            });
+        }
+    }
     if !changes.is_empty() {
         ctx.emit(Event::UserModeChanged {
             id: ctx.client.id,
@@ -349,4 +379,5 @@ fn user_mode(ctx: &mut Ctx<'_>, target: &str, modestring: Option<&str>) {
             changes,
         });
     }
+    super::snomask::settle(ctx.world, ctx.client.id, modes.server_notices);
 }

@@ -33,7 +33,11 @@ pub fn oper(ctx: &mut Ctx<'_>, msg: &Message) {
                 hash: o.password.clone(),
             });
         }
-        _ => ctx.numeric(ERR_NOOPERHOST, &["No O-lines for your host"]),
+        Some(_) => ctx.numeric(ERR_NOOPERHOST, &["No O-lines for your host"]),
+        None => {
+            let text = format!("No operator block named {}", super::truncate(name, 64));
+            ctx.numeric(ERR_NOOPERHOST, &[&text]);
+        }
     }
 }
 
@@ -57,32 +61,34 @@ pub fn oper_checked(ctx: &mut Ctx<'_>, name: &str, ok: bool) {
         return ctx.numeric(ERR_PASSWDMISMATCH, &["Password incorrect"]);
     }
     let me = ctx.me();
+    let (nick, user, host) = (me.nick.clone(), me.user.clone(), me.host.clone());
     if !me.modes.oper {
-        let nick = me.nick.clone();
+        // Operators get server notices of every kind (InspIRCd, Solanum).
+        let mut changes = vec![ModeChange {
+            add: true,
+            mode: 'o',
+            arg: None,
+        }];
+        if !me.modes.server_notices {
+            changes.push(ModeChange {
+                add: true,
+                mode: 's',
+                arg: None,
+            });
+        }
         ctx.emit(Event::UserModeChanged {
             id: ctx.client.id,
-            nick,
-            changes: vec![ModeChange {
-                add: true,
-                mode: 'o',
-                arg: None,
-            }],
+            nick: nick.clone(),
+            changes,
         });
+        // The other operators hear of it; the new one is answered below.
+        let text = format!("{nick} ({user}@{host}) is now an operator (OPER {name})");
+        super::snomask::notify(ctx.world, 'o', &text);
+        super::snomask::change_mask(ctx, "*");
+        super::snomask::settle(ctx.world, ctx.client.id, true);
     }
     tracing::info!(oper = name, nick = ctx.nick(), "OPER");
     ctx.numeric(RPL_YOUREOPER, &["You are now an IRC operator"]);
-}
-
-/// Sends ERR_NOPRIVILEGES unless the client is an operator; true if it is.
-fn require_oper(ctx: &mut Ctx<'_>) -> bool {
-    if ctx.me().modes.oper {
-        return true;
-    }
-    ctx.numeric(
-        ERR_NOPRIVILEGES,
-        &["Permission Denied- You're not an IRC operator"],
-    );
-    false
 }
 
 /// KILL <nick> <reason>: disconnects a user.
@@ -94,9 +100,6 @@ pub fn kill(ctx: &mut Ctx<'_>, msg: &Message) {
     let (Some(nick), Some(reason)) = (msg.param(0), msg.param(1)) else {
         return ctx.need_more_params("KILL");
     };
-    if !require_oper(ctx) {
-        return;
-    }
     let Some(target) = ctx.world.net.user_by_nick(nick) else {
         return ctx.numeric(ERR_NOSUCHNICK, &[nick, "No such nick/channel"]);
     };
@@ -132,10 +135,17 @@ pub fn kill(ctx: &mut Ctx<'_>, msg: &Message) {
     }
     ctx.emit(Event::Quit {
         id: tid,
-        prefix,
+        prefix: prefix.clone(),
         reason: why,
         at: now(),
     });
+    // The operator is told it worked (unless it killed itself), as
+    // InspIRCd and Solanum do; other operators see a kill notice.
+    if tid != ctx.client.id {
+        ctx.server_notice(&format!("*** Killed {target_nick} ({reason})"));
+    }
+    let text = format!("Received KILL message for {prefix}. From {killer} ({reason})");
+    super::snomask::notify(ctx.world, 'k', &text);
 }
 
 /// WALLOPS <text>: to every user with +w.
@@ -143,9 +153,6 @@ pub fn wallops(ctx: &mut Ctx<'_>, msg: &Message) {
     let Some(text) = msg.param(0).filter(|t| !t.is_empty()) else {
         return ctx.need_more_params("WALLOPS");
     };
-    if !require_oper(ctx) {
-        return;
-    }
     let by_prefix = ctx.me().prefix();
     let text = super::fit_trailing(text, &by_prefix, "WALLOPS", &[]).to_string();
     ctx.emit(Event::Wallops { by_prefix, text });
@@ -153,9 +160,7 @@ pub fn wallops(ctx: &mut Ctx<'_>, msg: &Message) {
 
 /// REHASH: reloads the configuration file and MOTD without dropping anyone.
 pub fn rehash(ctx: &mut Ctx<'_>, _msg: &Message) {
-    if require_oper(ctx) {
-        ctx.client.deferred = Some(Deferred::Rehash);
-    }
+    ctx.client.deferred = Some(Deferred::Rehash);
 }
 
 /// Finishes REHASH with the newly loaded configuration, or reports why it
@@ -170,15 +175,24 @@ pub fn rehashed(ctx: &mut Ctx<'_>, result: Result<(Config, Vec<String>), ConfigE
             ctx.world.reconfigure(Arc::new(config), motd);
             tracing::info!(by = ctx.nick(), "configuration reloaded");
             ctx.numeric(RPL_REHASHING, &[&file, "Rehashing"]);
+            let text = format!(
+                "{} is rehashing the server configuration ({file})",
+                ctx.nick()
+            );
+            super::snomask::notify(ctx.world, 'a', &text);
         }
         Err(e) => {
             tracing::warn!(error = %e, "REHASH failed");
-            let nick = ctx.nick().to_string();
             // One line whatever the error text holds: a CR or LF in it would
             // end the NOTICE and inject the rest as a line of its own.
             let text = format!("*** REHASH failed, configuration unchanged: {e}")
                 .replace(['\r', '\n', '\0'], " ");
-            ctx.server_line("NOTICE", &[&nick, &text]);
+            ctx.server_notice(&text);
+            let text = format!(
+                "{} tried to rehash; the configuration has errors",
+                ctx.nick()
+            );
+            super::snomask::notify(ctx.world, 'a', &text);
         }
     }
 }
@@ -207,9 +221,6 @@ fn rehash_file_param(path: Option<&std::path::Path>) -> String {
 
 /// DIE: shuts the server down, if `server.allow_die` is set.
 pub fn die(ctx: &mut Ctx<'_>, _msg: &Message) {
-    if !require_oper(ctx) {
-        return;
-    }
     if !ctx.world.config.server.allow_die {
         return ctx.numeric(
             ERR_NOPRIVILEGES,
@@ -227,9 +238,6 @@ pub fn chghost(ctx: &mut Ctx<'_>, msg: &Message) {
     let (Some(nick), Some(user), Some(host)) = (msg.param(0), msg.param(1), msg.param(2)) else {
         return ctx.need_more_params("CHGHOST");
     };
-    if !require_oper(ctx) {
-        return;
-    }
     let userlen = ctx.world.config.limits.userlen;
     let valid = |s: &str, max: usize| {
         !s.is_empty()

@@ -1,7 +1,7 @@
 //! Connection registration and keepalive: PASS, NICK, USER, PING, QUIT,
 //! and the welcome burst (Modern IRC "Connection Registration"; RFC 2812 3.1).
 
-use natter_model::{Event, Frontend, Identity, User};
+use natter_model::{Event, Frontend, Identity, User, UserModes};
 use natter_proto::numeric::*;
 use natter_proto::validate::{is_valid_nick, is_valid_user};
 use natter_proto::Message;
@@ -118,6 +118,10 @@ pub fn ping(ctx: &mut Ctx<'_>, msg: &Message) {
     ctx.server_line("PONG", &[&server, token]);
 }
 
+/// PONG: the answer to our keepalive PING; the connection task already
+/// counted the line as activity, so there is nothing more to do.
+pub fn pong(_ctx: &mut Ctx<'_>, _msg: &Message) {}
+
 /// QUIT [<reason>]: ends the connection; peers see "Quit: reason".
 pub fn quit(ctx: &mut Ctx<'_>, msg: &Message) {
     let reason = match msg.param(0).filter(|r| !r.is_empty()) {
@@ -196,7 +200,13 @@ fn welcome(ctx: &mut Ctx<'_>, prefix: &str) {
     ctx.numeric(
         RPL_MYINFO,
         // Every mode in CHANMODES and PREFIX, then those taking a parameter.
-        &[server, VERSION, "Biow", "Cbeiklmnostv", "beIklov"],
+        &[
+            server,
+            VERSION,
+            UserModes::LETTERS,
+            "Cbeiklmnostv",
+            "beIklov",
+        ],
     );
     send_isupport(ctx);
     queries::send_lusers(ctx);

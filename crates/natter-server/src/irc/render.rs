@@ -253,6 +253,24 @@ pub fn render(event: &Event, net: &Network, form: CapSet, stamp: &Stamp) -> Byte
             "CHGHOST",
             &[user, host],
         ),
+        // InspIRCd's form: the numeric addressed to the channel, so every
+        // operator gets the same bytes.
+        Event::Knocked {
+            id,
+            prefix,
+            channel,
+            text,
+        } => {
+            let server = net.user(*id).map(|u| &*u.server).unwrap_or("*");
+            let text = format!("is KNOCKing: {text}");
+            write_line_trailing(
+                &mut out,
+                Some(&tags),
+                Some(server),
+                natter_proto::numeric::RPL_KNOCK,
+                &[channel, channel, prefix, &text],
+            )
+        }
         Event::Wallops { by_prefix, text } => {
             write_line_trailing(&mut out, Some(&tags), Some(by_prefix), "WALLOPS", &[text])
         }
@@ -312,6 +330,7 @@ pub fn isupport_tokens(config: &Config) -> Vec<String> {
         format!("HOSTLEN={}", 64),
         "INVEX=I".into(),
         format!("KICKLEN={}", l.kicklen),
+        "KNOCK".into(),
         format!("MAXLIST=beI:{}", l.max_bans),
         format!("MAXTARGETS={}", l.max_targets),
         format!("MODES={}", l.modes_per_command),
@@ -320,6 +339,7 @@ pub fn isupport_tokens(config: &Config) -> Vec<String> {
         format!("NICKLEN={}", l.nicklen),
         "PREFIX=(ov)@+".into(),
         "SAFELIST".into(),
+        format!("SILENCE={}", super::silence::MAX_SILENCE),
         "STATUSMSG=@+".into(),
         format!(
             "TARGMAX=JOIN:,KICK:{t},LIST:,MONITOR:,NAMES:{t},NOTICE:{t},PART:,PRIVMSG:{t},TAGMSG:{t},WHOIS:1",

@@ -459,11 +459,13 @@ pub fn server_with_root(tweak: impl FnOnce(&mut Config)) -> TestServer {
 }
 
 /// Makes `c` an IRC operator as `root`/`hunter2` (see [`server_with_root`])
-/// and drains what that told it.
+/// without server notices (`-s`), and drains what that told it.
 pub fn oper_up(c: &mut Client) {
     c.send("OPER root hunter2");
     let m = c.expect_any(&["381", "464", "491"]);
     assert_eq!(m.command, "381", "OPER failed: {m:?}");
+    let nick = c.nick.clone();
+    c.send(&format!("MODE {nick} -s"));
     c.sync();
 }
 
