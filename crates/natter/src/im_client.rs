@@ -380,8 +380,10 @@ fn parse_input(line: &str) -> Input {
         "list" | "ls" => Input::List,
         "status" if !rest.is_empty() => Input::Status(rest.to_string()),
         "status" => Input::Usage("/status TEXT (e.g. /status busy), /away [TEXT] or /back"),
+        // Every status but `online` is away: the text is the away message
+        // IRC users see, so it is not prefixed with "away: " here.
         "away" if rest.is_empty() => Input::Status("away".into()),
-        "away" => Input::Status(format!("away: {rest}")),
+        "away" => Input::Status(rest.to_string()),
         "back" => Input::Status("online".into()),
         "who" | "online" => Input::Who,
         "help" | "h" | "?" => Input::Help,
@@ -626,14 +628,18 @@ fn read_loop(mut reader: BufReader<TcpStream>, session: &Mutex<Session>, done: &
     lost(error);
 }
 
-/// `online: ann (online), ben (away: lunch)`.
+/// `online: ann (online), ben (away: lunch), cat (away)`: every status but
+/// `online` is an away message.
 fn format_online(users: &BTreeMap<String, String>) -> String {
     if users.is_empty() {
         return "online: nobody".into();
     }
     let list: Vec<String> = users
         .iter()
-        .map(|(u, s)| format!("{} ({})", clean(u), clean(s)))
+        .map(|(u, s)| match s.as_str() {
+            "online" | "away" => format!("{} ({})", clean(u), clean(s)),
+            _ => format!("{} (away: {})", clean(u), clean(s)),
+        })
         .collect();
     format!("online: {}", list.join(", "))
 }
@@ -715,10 +721,7 @@ mod tests {
         );
         assert!(matches!(parse_input("/status"), Input::Usage(_)));
         assert_eq!(parse_input("/away"), Input::Status("away".into()));
-        assert_eq!(
-            parse_input("/away lunch"),
-            Input::Status("away: lunch".into())
-        );
+        assert_eq!(parse_input("/away lunch"), Input::Status("lunch".into()));
         assert_eq!(parse_input("/back"), Input::Status("online".into()));
         assert_eq!(parse_input("/who"), Input::Who);
         assert_eq!(parse_input("/help"), Input::Help);
@@ -730,12 +733,13 @@ mod tests {
     fn online_line() {
         let users: BTreeMap<String, String> = [
             ("ann".to_string(), "online".to_string()),
-            ("ben".to_string(), "away: lunch".to_string()),
+            ("ben".to_string(), "lunch".to_string()),
+            ("cat".to_string(), "away".to_string()),
         ]
         .into();
         assert_eq!(
             format_online(&users),
-            "online: ann (online), ben (away: lunch)"
+            "online: ann (online), ben (away: lunch), cat (away)"
         );
         assert_eq!(format_online(&BTreeMap::new()), "online: nobody");
     }

@@ -44,6 +44,26 @@ impl Server {
     }
 }
 
+/// Registers an IRC client at `irc` and returns `nick`'s away message
+/// from WHOIS (RPL_AWAY's text).
+fn irc_away_message(irc: &str, nick: &str) -> String {
+    use std::io::{BufRead, BufReader};
+    let stream = std::net::TcpStream::connect(irc).unwrap();
+    stream.set_read_timeout(Some(TIMEOUT)).unwrap();
+    let mut writer = stream.try_clone().unwrap();
+    write!(writer, "NICK watcher\r\nUSER w 0 * :W\r\nWHOIS {nick}\r\n").unwrap();
+    for line in BufReader::new(stream).lines() {
+        let line = line.expect("a line before the timeout");
+        let words: Vec<&str> = line.splitn(5, ' ').collect();
+        match words.get(1) {
+            Some(&"301") => return words[4].trim_start_matches(':').to_string(),
+            Some(&"318") => panic!("{nick} is not away"),
+            _ => {}
+        }
+    }
+    panic!("connection closed before WHOIS ended")
+}
+
 /// A running `natter im`, fed through its standard input.
 struct Im {
     name: String,
@@ -193,6 +213,13 @@ fn two_people_invite_join_talk_and_leave() {
     ben.say("/away lunch");
     ben.expect("online: ann (online), ben (away: lunch)");
     ann.expect("online: ann (online), ben (away: lunch)");
+    // An IRC user sees the away message "lunch", not "away: lunch"; the
+    // IM users see it come and go.
+    assert_eq!(irc_away_message(&server.irc, "ben"), "lunch");
+    for im in [&mut ann, &mut ben] {
+        im.expect("online: ann (online), ben (away: lunch), watcher (online)");
+        im.expect("online: ann (online), ben (away: lunch)");
+    }
     ann.quiet(Duration::from_millis(2500));
     ben.say("/who");
     ben.expect("online: ann (online), ben (away: lunch)");
@@ -262,7 +289,7 @@ fn username_from_input_and_initial_status() {
         "connected to {} as cat; /help lists the commands",
         server.im
     ));
-    cat.expect("online: cat (busy)");
+    cat.expect("online: cat (away: busy)");
     let (status, _, _) = cat.finish();
     assert_eq!(status.code(), Some(0));
 
