@@ -350,7 +350,7 @@ mod tests {
                 user: format!("~{nick}"),
                 host: "10.0.0.1".into(),
                 realname: "R".into(),
-                server: "s".into(),
+                server: crate::LOCAL_SERVER,
                 frontend: Frontend::Irc,
             },
             0,

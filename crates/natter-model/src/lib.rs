@@ -15,9 +15,11 @@
 pub mod channel;
 pub mod event;
 pub mod network;
+pub mod server;
 pub mod user;
 
 pub use channel::{Channel, ChannelModes, JoinRefusal, ListEntry, Membership, SendRefusal, Topic};
 pub use event::{Event, MessageKind, MessageTarget, ModeChange};
 pub use network::{Network, NickInUse, WhowasEntry};
+pub use server::{Server, ServerId, LOCAL_SERVER};
 pub use user::{Frontend, Identity, User, UserId, UserMap, UserModes, UserSet};

@@ -6,6 +6,7 @@ use natter_proto::casemap::fold;
 
 use crate::channel::{Channel, ListEntry, Membership};
 use crate::event::{Event, MessageTarget, ModeChange};
+use crate::server::{Server, ServerId, LOCAL_SERVER};
 use crate::user::{User, UserId, UserMap};
 
 /// A nick that another user already holds or has reserved (ERR_NICKNAMEINUSE).
@@ -23,7 +24,7 @@ pub struct WhowasEntry {
     pub host: String,
     /// Real name.
     pub realname: String,
-    /// Their server.
+    /// Their server's name.
     pub server: std::sync::Arc<str>,
     /// Unix time (seconds) they stopped using the nick.
     pub at: u64,
@@ -46,18 +47,28 @@ pub struct Network {
     whowas: VecDeque<WhowasEntry>,
     whowas_len: usize,
     max_users_seen: usize,
+    servers: HashMap<ServerId, Server>,
+    /// Users of this server, kept for LUSERS without a scan.
+    local_users: usize,
+    max_local_users_seen: usize,
 }
 
 impl Default for Network {
     fn default() -> Self {
-        Network::new(1000)
+        Network::new(Server::local("natter.local", "natter"), 1000)
     }
 }
 
 impl Network {
-    /// An empty network remembering up to `whowas_len` former nicks.
-    pub fn new(whowas_len: usize) -> Network {
+    /// A network of one server, `local` (this server, whose id must be
+    /// [`LOCAL_SERVER`]), with no users, remembering up to `whowas_len`
+    /// former nicks.
+    pub fn new(local: Server, whowas_len: usize) -> Network {
+        debug_assert_eq!(local.id, LOCAL_SERVER);
         Network {
+            servers: HashMap::from([(LOCAL_SERVER, local)]),
+            local_users: 0,
+            max_local_users_seen: 0,
             users: UserMap::default(),
             nicks: HashMap::new(),
             channels: HashMap::new(),
@@ -147,6 +158,45 @@ impl Network {
         self.max_users_seen
     }
 
+    /// Users of this server (LUSERS RPL_LOCALUSERS), without a scan.
+    pub fn local_user_count(&self) -> usize {
+        self.local_users
+    }
+
+    /// The most users this server had at once since start.
+    pub fn max_local_users_seen(&self) -> usize {
+        self.max_local_users_seen
+    }
+
+    // ---- servers ----
+
+    /// A server by id.
+    pub fn server(&self, id: ServerId) -> Option<&Server> {
+        self.servers.get(&id)
+    }
+
+    /// This server.
+    pub fn local_server(&self) -> &Server {
+        &self.servers[&LOCAL_SERVER]
+    }
+
+    /// Changes this server's description (REHASH).
+    pub fn set_local_description(&mut self, description: &str) {
+        if let Some(me) = self.servers.get_mut(&LOCAL_SERVER) {
+            me.description = description.to_string();
+        }
+    }
+
+    /// Every server, this one included, in no particular order.
+    pub fn servers(&self) -> impl Iterator<Item = &Server> {
+        self.servers.values()
+    }
+
+    /// The name of server `id`, `*` for one not known.
+    pub fn server_name(&self, id: ServerId) -> &str {
+        self.servers.get(&id).map_or("*", |s| &s.name)
+    }
+
     /// A channel by name (casemapped).
     pub fn channel(&self, name: &str) -> Option<&Channel> {
         self.channels.get(&fold(name))
@@ -211,6 +261,10 @@ impl Network {
                 self.count_modes(&user.modes, 1);
                 self.users.insert(user.id, (**user).clone());
                 self.max_users_seen = self.max_users_seen.max(self.users.len());
+                if user.server == LOCAL_SERVER {
+                    self.local_users += 1;
+                    self.max_local_users_seen = self.max_local_users_seen.max(self.local_users);
+                }
                 Vec::new()
             }
             Event::NickChanged {
@@ -220,7 +274,11 @@ impl Network {
                     return Vec::new();
                 };
                 let old = std::mem::replace(&mut user.nick, new_nick.clone());
-                let entry = whowas_entry(user, &old, *at);
+                // A change of case only keeps the nick's age.
+                if fold(&old) != fold(new_nick) {
+                    user.nick_ts = *at;
+                }
+                let entry = whowas_entry(&self.servers, user, &old, *at);
                 self.nicks.remove(&fold(&old));
                 self.nicks.insert(fold(new_nick), *id);
                 self.remember(entry);
@@ -273,7 +331,10 @@ impl Network {
                     self.remove_member(key, *id);
                 }
                 self.nicks.remove(&fold(&user.nick));
-                self.remember(whowas_entry(&user, &user.nick, *at));
+                if user.server == LOCAL_SERVER {
+                    self.local_users -= 1;
+                }
+                self.remember(whowas_entry(&self.servers, &user, &user.nick, *at));
                 to
             }
             Event::TopicChanged { channel, topic, .. } => {
@@ -481,13 +542,20 @@ impl Network {
     }
 }
 
-fn whowas_entry(user: &User, nick: &str, at: u64) -> WhowasEntry {
+fn whowas_entry(
+    servers: &HashMap<ServerId, Server>,
+    user: &User,
+    nick: &str,
+    at: u64,
+) -> WhowasEntry {
     WhowasEntry {
         nick: nick.to_string(),
         user: user.user.clone(),
         host: user.host.clone(),
         realname: user.realname.clone(),
-        server: user.server.clone(),
+        server: servers
+            .get(&user.server)
+            .map_or_else(|| std::sync::Arc::from("*"), |s| s.name.clone()),
         at,
     }
 }
@@ -506,7 +574,7 @@ mod tests {
                 user: "~u".into(),
                 host: "127.0.0.1".into(),
                 realname: "R".into(),
-                server: "s".into(),
+                server: LOCAL_SERVER,
                 frontend: Frontend::Irc,
             },
             0,
@@ -583,6 +651,37 @@ mod tests {
         assert!(n.user_by_nick("a").is_none());
         assert_eq!(n.whowas("A").next().unwrap().nick, "a");
         assert!(n.channel("#x").unwrap().members.len() == 1);
+    }
+
+    #[test]
+    fn users_belong_to_servers_and_carry_nick_timestamps() {
+        let mut n = Network::default();
+        assert_eq!(n.local_server().name.as_ref(), "natter.local");
+        assert_eq!(n.servers().count(), 1);
+        n.apply(&user(1, "a"));
+        n.apply(&user(2, "b"));
+        assert_eq!((n.local_user_count(), n.max_local_users_seen()), (2, 2));
+        assert_eq!(n.server_name(n.user(1).unwrap().server), "natter.local");
+        assert_eq!(n.user(1).unwrap().nick_ts, 0);
+        let nick = |new: &str, at| Event::NickChanged {
+            id: 1,
+            old_prefix: String::new(),
+            new_nick: new.into(),
+            at,
+        };
+        // A new nick is younger; a change of case keeps its age.
+        n.apply(&nick("alpha", 10));
+        assert_eq!(n.user(1).unwrap().nick_ts, 10);
+        n.apply(&nick("ALPHA", 20));
+        assert_eq!(n.user(1).unwrap().nick_ts, 10);
+        n.apply(&Event::Quit {
+            id: 2,
+            prefix: String::new(),
+            reason: "bye".into(),
+            at: 30,
+        });
+        assert_eq!((n.local_user_count(), n.max_local_users_seen()), (1, 2));
+        assert_eq!(&*n.whowas("b").next().unwrap().server, "natter.local");
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Users: one per registered client anywhere on the network.
 
+use crate::server::ServerId;
 use std::collections::BTreeSet;
 
 /// A network-unique, never reused identifier of a user (and of the local
@@ -95,9 +96,11 @@ pub struct User {
     pub host: String,
     /// Real name (gecos) from USER.
     pub realname: String,
-    /// Name of the server the user is connected to (shared: every user
-    /// of a server points at one copy).
-    pub server: std::sync::Arc<str>,
+    /// The server the user is connected to.
+    pub server: ServerId,
+    /// Unix time (seconds) the user took its current nick (RFC 2813 nick
+    /// timestamps: the older nick wins a collision).
+    pub nick_ts: u64,
     /// Modes.
     pub modes: UserModes,
     /// Away message, if away (RFC 2812 4.1).
@@ -128,7 +131,7 @@ pub struct Identity {
     /// Real name.
     pub realname: String,
     /// The server the user is on.
-    pub server: std::sync::Arc<str>,
+    pub server: ServerId,
     /// The protocol of the user's connection.
     pub frontend: Frontend,
 }
@@ -153,6 +156,7 @@ impl User {
             host,
             realname,
             server,
+            nick_ts: now,
             modes: UserModes::default(),
             away: None,
             account: None,

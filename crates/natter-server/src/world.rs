@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use natter_model::{Event, Frontend, Network, UserId, UserMap, UserSet};
+use natter_model::{Event, Frontend, Network, Server, UserId, UserMap, UserSet};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
@@ -74,8 +74,6 @@ pub struct World {
     pub motd: Arc<Vec<String>>,
     /// Unix time (seconds) the server started.
     pub started: u64,
-    /// This server's name, shared by all its users' records.
-    pub server_arc: Arc<str>,
     /// ISUPPORT tokens, computed from the config.
     pub isupport: Vec<String>,
     /// Cancelled to shut the whole server down (DIE, SIGTERM).
@@ -105,12 +103,14 @@ impl World {
     pub fn new(config: Arc<Config>, motd: Vec<String>, shutdown: CancellationToken) -> World {
         let isupport = render::isupport_tokens(&config);
         World {
-            net: Network::new(config.limits.whowas),
+            net: Network::new(
+                Server::local(&config.server.name, &config.server.description),
+                config.limits.whowas,
+            ),
             conns: UserMap::default(),
             motd: Arc::new(motd),
             started: now(),
             isupport,
-            server_arc: Arc::from(config.server.name.as_str()),
             config,
             shutdown,
             monitors: HashMap::new(),
@@ -136,6 +136,7 @@ impl World {
     /// Installs a new configuration and MOTD (REHASH).
     pub fn reconfigure(&mut self, config: Arc<Config>, motd: Vec<String>) {
         self.isupport = render::isupport_tokens(&config);
+        self.net.set_local_description(&config.server.description);
         self.motd = Arc::new(motd);
         self.config = config;
     }
@@ -397,7 +398,7 @@ mod tests {
                 user: "~u".into(),
                 host: "127.0.0.1".into(),
                 realname: nick.into(),
-                server: Arc::from("natter.local"),
+                server: natter_model::LOCAL_SERVER,
                 frontend: Frontend::Irc,
             },
             0,

@@ -107,7 +107,7 @@ fn register(ctx: &mut Ctx<'_>, username: &str, status: &str) {
             user: "im".into(),
             host: ctx.client.host.clone(),
             realname: format!("{username} (IM)"),
-            server: ctx.world.server_arc.clone(),
+            server: natter_model::LOCAL_SERVER,
             frontend: Frontend::Im,
         },
         now(),

@@ -83,7 +83,8 @@ pub fn who(ctx: &mut Ctx<'_>, msg: &Message) {
             if opers_only && !u.modes.oper || !visible(ctx, me, u) {
                 continue;
             }
-            let hit = [&*u.nick, &*u.user, &*u.host, &*u.realname, &*u.server]
+            let server = ctx.world.net.server_name(u.server);
+            let hit = [&*u.nick, &*u.user, &*u.host, &*u.realname, server]
                 .iter()
                 .any(|field| mask::matches(pattern, field));
             if hit {
@@ -91,8 +92,11 @@ pub fn who(ctx: &mut Ctx<'_>, msg: &Message) {
             }
         }
     }
-    let server = ctx.world.config.server.name.clone();
     for (u, channel, status) in &rows {
+        let (server, hopcount) = match ctx.world.net.server(u.server) {
+            Some(s) => (s.name.clone(), s.hopcount),
+            None => (std::sync::Arc::from("*"), 0),
+        };
         let mut flags = String::from(if u.away.is_some() { "G" } else { "H" });
         if u.modes.oper {
             flags.push('*');
@@ -101,13 +105,13 @@ pub fn who(ctx: &mut Ctx<'_>, msg: &Message) {
             flags.push('B');
         }
         flags.push_str(status);
-        let hops = if *u.server == *server { "0" } else { "1" };
+        let hops = &hopcount.to_string();
         match whox {
             None => {
                 let last = format!("{hops} {}", u.realname);
                 ctx.numeric(
                     RPL_WHOREPLY,
-                    &[channel, &u.user, &u.host, &u.server, &u.nick, &flags, &last],
+                    &[channel, &u.user, &u.host, &server, &u.nick, &flags, &last],
                 )
             }
             Some(fields) => {
@@ -126,7 +130,7 @@ pub fn who(ctx: &mut Ctx<'_>, msg: &Message) {
                         'i' if u.host.parse::<std::net::IpAddr>().is_ok() => &u.host,
                         'i' => "255.255.255.255",
                         'h' => &u.host,
-                        's' => &u.server,
+                        's' => &server,
                         'n' => &u.nick,
                         'f' => &flags,
                         'd' => hops,
@@ -193,12 +197,11 @@ pub fn whois(ctx: &mut Ctx<'_>, msg: &Message) {
     if !line.is_empty() {
         ctx.numeric(RPL_WHOISCHANNELS, &[&u.nick, &line]);
     }
-    let description = if *u.server == *ctx.world.config.server.name {
-        ctx.world.config.server.description.clone()
-    } else {
-        String::new()
+    let (server, description) = match ctx.world.net.server(u.server) {
+        Some(s) => (s.name.to_string(), s.description.clone()),
+        None => ("*".to_string(), String::new()),
     };
-    ctx.numeric(RPL_WHOISSERVER, &[&u.nick, &u.server, &description]);
+    ctx.numeric(RPL_WHOISSERVER, &[&u.nick, &server, &description]);
     if let Some(away) = &u.away {
         ctx.numeric(RPL_AWAY, &[&u.nick, away]);
     }
@@ -408,16 +411,27 @@ pub fn links(ctx: &mut Ctx<'_>, msg: &Message) {
         (Some(pattern), None) => (None, pattern),
         _ => (None, "*"),
     };
-    let server = ctx.world.config.server.name.clone();
+    let net = &ctx.world.net;
     if let Some(remote) = remote {
-        if !mask::matches(remote, &server) {
+        if !net.servers().any(|s| mask::matches(remote, &s.name)) {
             return ctx.numeric(ERR_NOSUCHSERVER, &[middle(remote), "No such server"]);
         }
     }
     let pattern = if pattern.is_empty() { "*" } else { pattern };
-    if mask::matches(pattern, &server) {
-        let info = format!("0 {}", ctx.world.config.server.description);
-        ctx.numeric(RPL_LINKS, &[&server, &server, &info]);
+    // `<server> <uplink> :<hopcount> <description>` (RFC 2812 5.1), this
+    // server first, then by hop count.
+    let mut rows: Vec<(u32, String, String, String)> = net
+        .servers()
+        .filter(|s| mask::matches(pattern, &s.name))
+        .map(|s| {
+            let uplink = s.uplink.map_or(&*s.name, |u| net.server_name(u));
+            let info = format!("{} {}", s.hopcount, s.description);
+            (s.hopcount, s.name.to_string(), uplink.to_string(), info)
+        })
+        .collect();
+    rows.sort();
+    for (_, name, uplink, info) in &rows {
+        ctx.numeric(RPL_LINKS, &[name, uplink, info]);
     }
     ctx.numeric(RPL_ENDOFLINKS, &[middle(pattern), "End of /LINKS list"]);
 }
@@ -458,13 +472,19 @@ pub(super) fn send_lusers(ctx: &mut Ctx<'_>) {
     let channels = net.channel_count();
     let max = net.max_users_seen();
     // Counters, not scans: the welcome burst runs LUSERS on every
-    // registration. With one server every user is local.
-    let local = total;
+    // registration.
+    let local = net.local_user_count();
+    let max_local = net.max_local_users_seen();
+    let servers = net.servers().count();
+    let neighbours = net
+        .servers()
+        .filter(|s| s.uplink == Some(natter_model::LOCAL_SERVER))
+        .count();
     let unknown = ctx.world.conns.len().saturating_sub(local);
     ctx.numeric(
         RPL_LUSERCLIENT,
         &[&format!(
-            "There are {} users and {invisible} invisible on 1 servers",
+            "There are {} users and {invisible} invisible on {servers} servers",
             total - invisible
         )],
     );
@@ -483,14 +503,14 @@ pub(super) fn send_lusers(ctx: &mut Ctx<'_>) {
     );
     ctx.numeric(
         RPL_LUSERME,
-        &[&format!("I have {local} clients and 0 servers")],
+        &[&format!("I have {local} clients and {neighbours} servers")],
     );
     ctx.numeric(
         RPL_LOCALUSERS,
         &[
             &local.to_string(),
-            &max.to_string(),
-            &format!("Current local users {local}, max {max}"),
+            &max_local.to_string(),
+            &format!("Current local users {local}, max {max_local}"),
         ],
     );
     ctx.numeric(

@@ -162,7 +162,7 @@ pub(super) fn try_register(ctx: &mut Ctx<'_>) {
             user: username,
             host: c.host.clone(),
             realname,
-            server: ctx.world.server_arc.clone(),
+            server: natter_model::LOCAL_SERVER,
             frontend: Frontend::Irc,
         },
         now(),

@@ -261,7 +261,7 @@ pub fn render(event: &Event, net: &Network, form: CapSet, stamp: &Stamp) -> Byte
             channel,
             text,
         } => {
-            let server = net.user(*id).map(|u| &*u.server).unwrap_or("*");
+            let server = net.user(*id).map_or("*", |u| net.server_name(u.server));
             let text = format!("is KNOCKing: {text}");
             write_line_trailing(
                 &mut out,
