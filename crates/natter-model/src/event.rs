@@ -86,6 +86,10 @@ pub enum Event {
         channel: String,
         /// Unix time (seconds), the creation time if this creates the channel.
         at: u64,
+        /// Whether the joiner is a channel operator from the start. The
+        /// front end decides: whoever creates a channel gets it; a server
+        /// link's burst says who has it.
+        op: bool,
     },
     /// A user left a channel; the channel is destroyed when it empties.
     /// Shown to every member, the leaver included.

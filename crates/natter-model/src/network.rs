@@ -287,7 +287,11 @@ impl Network {
                 to
             }
             Event::Joined {
-                id, channel, at, ..
+                id,
+                channel,
+                at,
+                op,
+                ..
             } => {
                 let key = fold(channel);
                 let Some(user) = self.users.get_mut(id) else {
@@ -298,11 +302,10 @@ impl Network {
                     .channels
                     .entry(key)
                     .or_insert_with(|| Channel::new(channel, *at));
-                let first = chan.members.is_empty();
                 chan.members.insert(
                     *id,
                     Membership {
-                        op: first,
+                        op: *op,
                         voice: false,
                     },
                 );
@@ -587,6 +590,8 @@ mod tests {
             prefix: String::new(),
             channel: chan.into(),
             at: 1,
+            // In these tests user 1 creates the channels it is in.
+            op: id == 1,
         }
     }
 

@@ -451,6 +451,7 @@ mod tests {
                     prefix: format!("u{id}!~u@127.0.0.1"),
                     channel: "#c".into(),
                     at: 0,
+                    op: id == 1,
                 },
                 None,
             );

@@ -270,11 +270,14 @@ fn join(ctx: &mut Ctx<'_>, id: ConvId) {
         }
     }
     let prefix = user.prefix();
+    // Whoever creates a conversation's channel is its operator, as on IRC.
+    let op = ctx.world.net.channel(&channel).is_none();
     ctx.emit(Event::Joined {
         id: me,
         prefix,
         channel,
         at: now(),
+        op,
     });
 }
 

@@ -76,11 +76,15 @@ fn join_one(ctx: &mut Ctx<'_>, name: &str, key: Option<&str>) {
         }
     }
     let prefix = me.prefix();
+    // Whoever creates a channel is its operator (RFC 2811 4.2.1 "channel
+    // creator").
+    let op = ctx.world.net.channel(name).is_none();
     ctx.emit(Event::Joined {
         id,
         prefix,
         channel: name.to_string(),
         at: now(),
+        op,
     });
     super::read_marker::on_join(ctx, name);
     let chan = ctx.world.net.channel(name).expect("just joined").clone();
