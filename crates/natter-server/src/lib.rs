@@ -23,4 +23,4 @@ pub mod server;
 pub mod world;
 
 pub use config::{Config, ConfigError, Overrides};
-pub use server::{start, Running, StartError};
+pub use server::{start, Listener, Running, StartError};

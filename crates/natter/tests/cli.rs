@@ -372,11 +372,46 @@ fn busy_port_and_bad_data_dir_fail() {
         dir.path().to_str().unwrap(),
     ]);
     assert_eq!(out.status.code(), Some(2));
+    let err = stderr_of(&out);
     assert!(
-        stderr_of(&out).starts_with(&format!("natter: cannot listen on {addr}: ")),
-        "{}",
-        stderr_of(&out)
+        err.starts_with(&format!(
+            "natter: cannot listen for IRC clients on {addr}: "
+        )),
+        "{err}"
     );
+    assert!(
+        err.trim_end().ends_with(
+            "; move it with --listen ADDR or [listen] irc = [\"ADDR\"] in the config file"
+        ),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "one line: {err:?}");
+
+    // The IM listener, which a second `natter serve --listen ...` still
+    // has on its default address: the message names it and how to move or
+    // turn it off.
+    let out = serve_fails(&[
+        "--listen",
+        "127.0.0.1:0",
+        "--im-listen",
+        &addr,
+        "--data-dir",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr_of(&out);
+    assert!(
+        err.starts_with(&format!("natter: cannot listen for IM clients on {addr}: ")),
+        "{err}"
+    );
+    assert!(
+        err.trim_end().ends_with(
+            "; move it with --im-listen ADDR or [listen] im = [\"ADDR\"] in the config file, \
+             or turn the IM front end off with [listen] im = []"
+        ),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "one line: {err:?}");
 
     let file = dir.path().join("a-file");
     std::fs::write(&file, "").unwrap();
