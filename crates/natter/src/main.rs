@@ -48,8 +48,9 @@ enum Command {
     /// Drive an IRC server with load and measure it (see `natter bench --help`).
     #[command(subcommand)]
     Bench(bench::Scenario),
-    /// Read a password (from the terminal, or one line of standard input) and
-    /// print its argon2 hash for an [[oper]] block's `password` key.
+    /// Read a password (twice and not shown on a terminal, else one line of
+    /// standard input) and print its argon2 hash for an [[oper]] block's
+    /// `password` key.
     Passwd,
     /// Chat in the terminal over the IM protocol (see /help once connected).
     Im {
@@ -195,22 +196,30 @@ fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     }
 }
 
+/// `natter passwd`: on a terminal, asks for the password twice without
+/// echoing it and refuses when the two differ; from a pipe or file, reads
+/// one line. Prints the argon2 hash on stdout, everything else on stderr
+/// (or the terminal).
 fn passwd() -> ExitCode {
     use argon2::password_hash::{rand_core::OsRng, PasswordHasher, SaltString};
-    let stdin = std::io::stdin();
-    if stdin.is_terminal() {
-        eprint!("Password (shown as you type): ");
-        let _ = std::io::stderr().flush();
-    }
-    let mut line = String::new();
-    if stdin.lock().read_line(&mut line).is_err() {
-        eprintln!("natter passwd: cannot read the password");
-        return ExitCode::FAILURE;
-    }
-    let password = line.trim_end_matches(['\r', '\n']);
-    if password.is_empty() {
-        eprintln!("natter passwd: the password is empty");
-        return ExitCode::FAILURE;
+    let read = if std::io::stdin().is_terminal() {
+        read_password_twice()
+    } else {
+        read_password_line()
+    };
+    let password = match read {
+        Ok(p) => p,
+        Err(message) => {
+            eprintln!("natter passwd: {message}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if password.contains(' ') {
+        // Not the password itself: it is not to be shown.
+        eprintln!(
+            "natter passwd: note: this password has spaces; `/oper NAME PASSWORD` in irssi \
+             or WeeChat sends only its first word, so send it raw: /quote OPER NAME :PASSWORD"
+        );
     }
     let salt = SaltString::generate(&mut OsRng);
     match argon2::Argon2::default().hash_password(password.as_bytes(), &salt) {
@@ -223,4 +232,40 @@ fn passwd() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Asks for the password on the terminal twice, not echoed.
+///
+/// Errors: the terminal cannot be read, the password is empty, or the two
+/// answers differ.
+fn read_password_twice() -> Result<String, String> {
+    let ask = |prompt: &str| {
+        rpassword::prompt_password(prompt).map_err(|e| format!("cannot read the password: {e}"))
+    };
+    let first = ask("Password (not shown): ")?;
+    if first.is_empty() {
+        return Err("the password is empty".into());
+    }
+    let again = ask("The same password again: ")?;
+    if again != first {
+        return Err("the two passwords differ; nothing was printed, try again".into());
+    }
+    Ok(first)
+}
+
+/// Reads one line of standard input (a pipe or a file), without its line
+/// end.
+///
+/// Errors: standard input cannot be read, or the line is empty.
+fn read_password_line() -> Result<String, String> {
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| format!("cannot read the password: {e}"))?;
+    let password = line.trim_end_matches(['\r', '\n']);
+    if password.is_empty() {
+        return Err("the password is empty".into());
+    }
+    Ok(password.to_string())
 }

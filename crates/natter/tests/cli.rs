@@ -4,7 +4,8 @@
 //! name the file, line and key and exit with status 2; the shipped
 //! `natter.example.toml` is valid; SIGTERM and DIE stop the server cleanly
 //! (clients get ERROR, exit status 0); `natter passwd` prints an argon2 hash
-//! that verifies and that OPER accepts.
+//! that verifies and that OPER accepts, and on a terminal asks twice without
+//! echoing.
 
 mod common;
 use common::*;
@@ -457,6 +458,12 @@ fn passwd_prints_a_verifiable_argon2_hash() {
     use argon2::PasswordVerifier;
     let out = passwd("correct horse\n");
     assert!(out.status.success(), "{}", stderr_of(&out));
+    // From a pipe: one line, no prompt; a note on how to send a password
+    // with spaces, without the password.
+    let err = stderr_of(&out);
+    assert!(!err.contains("assword:"), "{err}");
+    assert!(err.contains("/quote OPER NAME :PASSWORD"), "{err}");
+    assert!(!err.contains("horse"), "{err}");
     let stdout = String::from_utf8(out.stdout).unwrap();
     let mut lines = stdout.lines();
     let hash = lines.next().expect("a hash line");
@@ -505,6 +512,127 @@ fn passwd_accepts_crlf_and_refuses_empty() {
             stderr_of(&out)
         );
     }
+}
+
+/// Runs `natter passwd` with a new pseudo-terminal as its standard input,
+/// output, error and controlling terminal (where rpassword prompts and
+/// reads), and types each of `typed` once a prompt for it is shown and the
+/// terminal's echo is off. Returns the exit status and everything the
+/// terminal showed.
+fn passwd_on_a_terminal(typed: &[&str]) -> (std::process::ExitStatus, String) {
+    use rustix::pty::{grantpt, openpt, ptsname, unlockpt, OpenptFlags};
+    use std::os::unix::fs::OpenOptionsExt;
+    use std::os::unix::process::CommandExt;
+
+    let master = openpt(OpenptFlags::RDWR | OpenptFlags::NOCTTY | OpenptFlags::CLOEXEC).unwrap();
+    grantpt(&master).unwrap();
+    unlockpt(&master).unwrap();
+    let name = ptsname(&master, Vec::new()).unwrap();
+    let terminal = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(rustix::fs::OFlags::NOCTTY.bits() as i32)
+        .open(name.to_str().unwrap())
+        .unwrap();
+    let mut command = natter();
+    command
+        .arg("passwd")
+        .stdin(terminal.try_clone().unwrap())
+        .stdout(terminal.try_clone().unwrap())
+        .stderr(terminal);
+    // SAFETY: between fork and exec the child only makes two system calls
+    // (no allocation, no locks): a new session, and the terminal on its
+    // standard input as the session's controlling terminal, which is what
+    // /dev/tty opens.
+    unsafe {
+        command.pre_exec(|| {
+            rustix::process::setsid()?;
+            let stdin = std::os::fd::BorrowedFd::borrow_raw(0);
+            rustix::process::ioctl_tiocsctty(stdin)?;
+            Ok(())
+        });
+    }
+    let mut child = command.spawn().expect("spawn natter passwd");
+    // The parent's copies of the terminal side close here: once the child
+    // exits, reading the master side ends.
+    drop(command);
+
+    let mut master = std::fs::File::from(master);
+    let mut reader = master.try_clone().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 1024];
+        // Linux answers EIO, not 0, once the terminal side is closed.
+        while let Ok(n @ 1..) = reader.read(&mut buf) {
+            if tx.send(buf[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut shown = String::new();
+    let deadline = std::time::Instant::now() + TIMEOUT;
+    for (i, text) in typed.iter().enumerate() {
+        // Prompt i+1 is on the terminal, and rpassword has turned echo off.
+        loop {
+            let echo = rustix::termios::tcgetattr(&master)
+                .unwrap()
+                .local_modes
+                .contains(rustix::termios::LocalModes::ECHO);
+            if shown.matches(": ").count() > i && !echo {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no prompt {} without echo: {shown:?}",
+                i + 1
+            );
+            if let Ok(chunk) = rx.recv_timeout(std::time::Duration::from_millis(10)) {
+                shown.push_str(&String::from_utf8_lossy(&chunk));
+            }
+        }
+        // The Enter key sends a carriage return.
+        master.write_all(format!("{text}\r").as_bytes()).unwrap();
+    }
+    let status = wait_exit(&mut child);
+    while let Ok(chunk) = rx.recv_timeout(std::time::Duration::from_secs(5)) {
+        shown.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    (status, shown)
+}
+
+#[test]
+fn passwd_on_a_terminal_asks_twice_without_echo() {
+    use argon2::PasswordVerifier;
+    let (status, shown) = passwd_on_a_terminal(&["tr0ub4dor-3", "tr0ub4dor-3"]);
+    assert!(status.success(), "{status:?}: {shown:?}");
+    assert!(
+        !shown.contains("tr0ub4dor"),
+        "the password was shown: {shown:?}"
+    );
+    let lines: Vec<&str> = shown.lines().map(str::trim).collect();
+    let prompts: Vec<&&str> = lines.iter().filter(|l| l.ends_with(':')).collect();
+    assert_eq!(prompts.len(), 2, "two prompts: {shown:?}");
+    let hashes: Vec<&&str> = lines
+        .iter()
+        .filter(|l| l.starts_with("$argon2id$"))
+        .collect();
+    assert_eq!(hashes.len(), 1, "one hash: {shown:?}");
+    let parsed = argon2::PasswordHash::new(hashes[0]).expect("a PHC string");
+    let argon = argon2::Argon2::default();
+    assert!(argon.verify_password(b"tr0ub4dor-3", &parsed).is_ok());
+    assert!(argon.verify_password(b"tr0ub4dor-", &parsed).is_err());
+}
+
+#[test]
+fn passwd_on_a_terminal_refuses_two_different_passwords() {
+    let (status, shown) = passwd_on_a_terminal(&["first-secret", "second-secret"]);
+    assert!(!status.success(), "{shown:?}");
+    assert!(!shown.contains("secret"), "a password was shown: {shown:?}");
+    assert!(!shown.contains("$argon2"), "a hash was printed: {shown:?}");
+    assert!(
+        shown.contains("natter passwd: the two passwords differ"),
+        "{shown:?}"
+    );
 }
 
 #[test]
