@@ -260,7 +260,9 @@ pub struct Overrides {
 impl Overrides {
     /// Applies the overrides to `config`, then validates the result (a
     /// server name from the command line is checked like one from a file).
-    pub fn apply(&self, config: &mut Config) -> Result<(), ConfigError> {
+    ///
+    /// Errors: every problem [`Config::validate`] finds.
+    pub fn apply(&self, config: &mut Config) -> Result<(), ConfigErrors> {
         if !self.listen.is_empty() {
             config.listen.irc = self.listen.clone();
         }
@@ -273,11 +275,18 @@ impl Overrides {
         if let Some(n) = &self.server_name {
             config.server.name = n.clone();
         }
-        config.validate().map_err(|(key, message)| ConfigError {
-            file: None,
-            line: None,
-            key: Some(key.to_string()),
-            message,
+        config.validate().map_err(|problems| {
+            ConfigErrors(
+                problems
+                    .into_iter()
+                    .map(|p| ConfigError {
+                        file: None,
+                        line: None,
+                        key: Some(p.key.to_string()),
+                        message: p.message,
+                    })
+                    .collect(),
+            )
         })
     }
 }
@@ -313,66 +322,199 @@ impl std::fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
+/// Every problem found in one configuration, in the order of the file
+/// (problems without a line last); never empty.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigErrors(pub Vec<ConfigError>);
+
+impl ConfigErrors {
+    /// One error that stands for all of them, for a message that must be one
+    /// line (REHASH's NOTICE): the first, with a count of the others.
+    pub fn summary(&self) -> ConfigError {
+        let mut first = self.0.first().cloned().unwrap_or_else(|| ConfigError {
+            file: None,
+            line: None,
+            key: None,
+            message: "unusable".into(),
+        });
+        match self.0.len() {
+            0 | 1 => {}
+            2 => first.message += " (and 1 more problem)",
+            n => first.message += &format!(" (and {} more problems)", n - 1),
+        }
+        first
+    }
+}
+
+impl From<ConfigError> for ConfigErrors {
+    fn from(e: ConfigError) -> Self {
+        ConfigErrors(vec![e])
+    }
+}
+
+impl std::fmt::Display for ConfigErrors {
+    /// One line per problem.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigErrors {}
+
+/// One problem [`Config::validate`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The dotted key, e.g. `limits.nicklen`.
+    pub key: &'static str,
+    /// For a key of an `[[oper]]` block: which block, counting from 0.
+    pub block: Option<usize>,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl Problem {
+    fn new(key: &'static str, message: impl Into<String>) -> Problem {
+        Problem {
+            key,
+            block: None,
+            message: message.into(),
+        }
+    }
+}
+
 impl Config {
     /// Reads and validates the TOML file at `path`.
     ///
-    /// Errors: the file cannot be read; TOML syntax; an unknown key; a value
-    /// of the wrong type or out of range; a MOTD file that cannot be read.
-    /// Each names the file and, where it applies, the line and key.
-    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    /// Errors: the file cannot be read; TOML syntax (only the first such
+    /// error: what follows it cannot be read reliably); then every unknown
+    /// key, value of the wrong type or out of range, and failed check of
+    /// [`Config::validate`]. Each names the file and, where it applies, the
+    /// line and key.
+    pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
         let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
             file: Some(path.to_path_buf()),
             line: None,
             key: None,
             message: format!("cannot read: {e}"),
         })?;
-        let mut config = Config::parse(&text).map_err(|mut e| {
-            e.file = Some(path.to_path_buf());
-            e
+        let mut config = Config::parse(&text).map_err(|mut errors| {
+            for e in &mut errors.0 {
+                e.file = Some(path.to_path_buf());
+            }
+            errors
         })?;
         config.path = Some(path.to_path_buf());
         Ok(config)
     }
 
-    /// Parses and validates configuration text (no file involved).
-    pub fn parse(text: &str) -> Result<Config, ConfigError> {
-        let config: Config = toml::from_str(text).map_err(|e| {
-            let (line, key) = match e.span() {
-                Some(span) => locate_span(text, span.start),
+    /// Parses and validates configuration text (no file involved), finding
+    /// all its problems in one go: each key whose value cannot be used is
+    /// reported, then blanked out (spaces in place of its text, so lines
+    /// and offsets stay) and the text read again, until it reads; then
+    /// [`Config::validate`] adds its problems.
+    ///
+    /// Errors: as [`Config::load`], without a file name.
+    pub fn parse(text: &str) -> Result<Config, ConfigErrors> {
+        let mut errors: Vec<ConfigError> = Vec::new();
+        let mut text = text.to_string();
+        // Each round blanks at least one line, so this many always suffice.
+        let rounds = text.lines().count() + 1;
+        let mut config = None;
+        for _ in 0..rounds {
+            let e = match toml::from_str::<Config>(&text) {
+                Ok(c) => {
+                    config = Some(c);
+                    break;
+                }
+                Err(e) => e,
+            };
+            let at = e.span().map(|span| span.start);
+            let message = one_line(e.message());
+            let Ok(doc) = toml_edit::ImDocument::parse(text.as_str()) else {
+                // A syntax error: the first is reported, and reading stops.
+                let (line, key) = match at {
+                    Some(at) => locate_span(&text, at),
+                    None => (None, None),
+                };
+                errors.push(ConfigError {
+                    file: None,
+                    line,
+                    key,
+                    message,
+                });
+                break;
+            };
+            let statements = Statements::of(&text, &doc);
+            let (line, key) = match at {
+                Some(at) => statements.locate(&text, at),
                 None => (None, None),
             };
-            ConfigError {
+            let blanked = at.is_some_and(|at| statements.blank(&mut text, at));
+            let error = ConfigError {
                 file: None,
                 line,
                 key,
-                // The parser's message may span lines; keep it to one.
-                message: one_line(e.message()),
+                message,
+            };
+            // One unknown section with two sub-tables is one problem.
+            if !errors
+                .iter()
+                .any(|old| old.key == error.key && old.message == error.message)
+            {
+                errors.push(error);
             }
-        })?;
-        config.validate().map_err(|(key, message)| ConfigError {
-            file: None,
-            line: find_key_line(text, key),
-            key: Some(key.to_string()),
-            message,
-        })?;
-        Ok(config)
+            if !blanked {
+                break;
+            }
+        }
+        if let Some(c) = &config {
+            if let Err(problems) = c.validate() {
+                let doc = toml_edit::ImDocument::parse(text.as_str()).ok();
+                let statements = doc.as_ref().map(|d| Statements::of(&text, d));
+                for p in problems {
+                    let line = statements
+                        .as_ref()
+                        .and_then(|s| s.key_line(p.key, p.block.unwrap_or(0)));
+                    errors.push(ConfigError {
+                        file: None,
+                        line,
+                        key: Some(p.key.to_string()),
+                        message: p.message,
+                    });
+                }
+            }
+        }
+        match config {
+            Some(c) if errors.is_empty() => Ok(c),
+            _ => {
+                errors.sort_by_key(|e| e.line.unwrap_or(usize::MAX));
+                Err(ConfigErrors(errors))
+            }
+        }
     }
 
-    /// Range checks that serde's types cannot express. Returns the dotted key
-    /// and the problem.
-    pub fn validate(&self) -> Result<(), (&'static str, String)> {
+    /// Range checks that serde's types cannot express. Returns every
+    /// problem, each with its dotted key.
+    pub fn validate(&self) -> Result<(), Vec<Problem>> {
+        let mut problems = Vec::new();
         let name = &self.server.name;
         if !name.contains('.')
             || name.contains([' ', '!', '@', '*', '?', ','])
             || name.starts_with(':')
         {
-            return Err((
+            problems.push(Problem::new(
                 "server.name",
                 format!("{name:?} is not a server name (it needs a dot and no spaces, '!', '@', '*', '?' or ',')"),
             ));
         }
         if self.server.network.is_empty() || self.server.network.contains(' ') {
-            return Err(("server.network", "must be one word".into()));
+            problems.push(Problem::new("server.network", "must be one word"));
         }
         let l = &self.limits;
         let checks: [(&'static str, usize, usize, usize); 10] = [
@@ -389,7 +531,10 @@ impl Config {
         ];
         for (key, v, lo, hi) in checks {
             if v < lo || v > hi {
-                return Err((key, format!("{v} is out of range {lo}..={hi}")));
+                problems.push(Problem::new(
+                    key,
+                    format!("{v} is out of range {lo}..={hi}"),
+                ));
             }
         }
         let t = &self.timeouts;
@@ -400,18 +545,23 @@ impl Config {
             ("timeouts.ping_timeout", t.ping_timeout),
         ] {
             if v == 0 {
-                return Err((key, "must be at least 1 second".into()));
+                problems.push(Problem::new(key, "must be at least 1 second"));
             }
         }
-        for oper in &self.opers {
+        for (i, oper) in self.opers.iter().enumerate() {
             if argon2::PasswordHash::new(&oper.password).is_err() {
-                return Err((
-                    "oper.password",
-                    format!("the password of oper {:?} is not an argon2 hash; make one with `natter passwd`", oper.name),
-                ));
+                problems.push(Problem {
+                    key: "oper.password",
+                    block: Some(i),
+                    message: format!("the password of oper {:?} is not an argon2 hash; make one with `natter passwd`", oper.name),
+                });
             }
         }
-        Ok(())
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems)
+        }
     }
 
     /// The MOTD lines: the configured file's, or a built-in greeting.
@@ -434,7 +584,10 @@ impl Config {
                 .path
                 .as_ref()
                 .and_then(|p| std::fs::read_to_string(p).ok())
-                .and_then(|t| find_key_line(&t, "server.motd_file")),
+                .and_then(|t| {
+                    let doc = toml_edit::ImDocument::parse(t.as_str()).ok()?;
+                    Statements::of(&t, &doc).key_line("server.motd_file", 0)
+                }),
             key: Some("server.motd_file".into()),
             message: format!("cannot read MOTD file {}: {e}", resolved.display()),
         })?;
@@ -481,21 +634,139 @@ fn locate_span(text: &str, at: usize) -> (Option<usize>, Option<String>) {
     (Some(line_no), key)
 }
 
-/// The 1-based line on which dotted `key` (e.g. `limits.nicklen`) is set.
-fn find_key_line(text: &str, key: &str) -> Option<usize> {
-    let (want_section, want_key) = key.rsplit_once('.').unwrap_or(("", key));
-    let mut section = String::new();
-    for (i, line) in text.lines().enumerate() {
-        let t = line.trim();
-        if t.starts_with('[') {
-            section = t.trim_matches(|c| c == '[' || c == ']').trim().to_string();
-        } else if let Some((k, _)) = t.split_once('=') {
-            if section == want_section && k.trim() == want_key {
-                return Some(i + 1);
+/// The statements of a parsed TOML text, by line: each key/value (its
+/// dotted key and the lines its value spans) and each table header.
+struct Statements {
+    /// Dotted key, first and last 0-based line of each key/value, in the
+    /// order of the document.
+    values: Vec<(String, usize, usize)>,
+    /// Dotted name and 0-based line of each table header (`[a]`, `[[a]]`),
+    /// in the order of the text.
+    headers: Vec<(String, usize)>,
+}
+
+impl Statements {
+    /// The statements of `doc`, which was parsed from `text`.
+    fn of(text: &str, doc: &toml_edit::ImDocument<&str>) -> Statements {
+        let mut s = Statements {
+            values: Vec::new(),
+            headers: Vec::new(),
+        };
+        s.walk(text, doc.as_table(), "");
+        s.headers.sort_by_key(|(_, line)| *line);
+        s
+    }
+
+    fn walk(&mut self, text: &str, table: &toml_edit::Table, path: &str) {
+        use toml_edit::Item;
+        let header = |s: &mut Statements, t: &toml_edit::Table, name: &str| {
+            if let Some(span) = t.span().filter(|_| !t.is_implicit() && !t.is_dotted()) {
+                s.headers
+                    .push((name.to_string(), line_of(text, span.start)));
+            }
+        };
+        for (key, item) in table.iter() {
+            let name = if path.is_empty() {
+                key.to_string()
+            } else {
+                format!("{path}.{key}")
+            };
+            match item {
+                Item::Value(v) => {
+                    if let Some(span) = v.span() {
+                        let (first, last) = (line_of(text, span.start), line_of(text, span.end));
+                        self.values.push((name, first, last));
+                    }
+                }
+                Item::Table(t) => {
+                    header(self, t, &name);
+                    self.walk(text, t, &name);
+                }
+                Item::ArrayOfTables(a) => {
+                    for t in a.iter() {
+                        header(self, t, &name);
+                        self.walk(text, t, &name);
+                    }
+                }
+                Item::None => {}
             }
         }
     }
-    None
+
+    /// The key/value whose lines hold byte `at`: its dotted key and lines.
+    fn value_at(&self, text: &str, at: usize) -> Option<&(String, usize, usize)> {
+        let line = line_of(text, at);
+        self.values
+            .iter()
+            .find(|(_, first, last)| (*first..=*last).contains(&line))
+    }
+
+    /// The 1-based line of byte `at` and the dotted key of the statement
+    /// there.
+    fn locate(&self, text: &str, at: usize) -> (Option<usize>, Option<String>) {
+        let line = line_of(text, at);
+        if let Some((key, _, _)) = self.value_at(text, at) {
+            return (Some(line + 1), Some(key.clone()));
+        }
+        if let Some((name, _)) = self.headers.iter().find(|(_, l)| *l == line) {
+            return (Some(line + 1), Some(name.clone()));
+        }
+        locate_span(text, at)
+    }
+
+    /// The 1-based line on which dotted `key` is set, in the `nth` (from 0)
+    /// table where it is (`[[oper]]` blocks each set `oper.password`).
+    fn key_line(&self, key: &str, nth: usize) -> Option<usize> {
+        self.values
+            .iter()
+            .filter(|(k, _, _)| k == key)
+            .nth(nth)
+            .map(|(_, first, _)| first + 1)
+    }
+
+    /// Blanks the statement at byte `at` in `text`: the lines of the
+    /// key/value there, or, for a table header, the table and its
+    /// sub-tables up to the next other header. Newlines stay, so every
+    /// other statement keeps its line and offset. Returns whether there was
+    /// anything to blank.
+    fn blank(&self, text: &mut String, at: usize) -> bool {
+        let line = line_of(text, at);
+        let header = self.headers.iter().find(|(_, l)| *l == line);
+        let (first, last) = match (self.value_at(text, at), header) {
+            (Some((_, first, last)), _) => (*first, *last),
+            (None, Some((name, _))) => {
+                let inside = format!("{name}.");
+                let next = self
+                    .headers
+                    .iter()
+                    .find(|(other, l)| *l > line && !other.starts_with(&inside));
+                (line, next.map_or(usize::MAX, |(_, n)| n - 1))
+            }
+            (None, None) => (line, line),
+        };
+        let mut changed = false;
+        let mut bytes = std::mem::take(text).into_bytes();
+        let mut n = 0;
+        for b in bytes.iter_mut() {
+            if *b == b'\n' {
+                n += 1;
+            } else if (first..=last).contains(&n) && *b != b' ' {
+                *b = b' ';
+                changed = true;
+            }
+        }
+        // Whole lines of ASCII spaces in place of whole lines: still UTF-8.
+        *text = String::from_utf8(bytes).expect("blanked whole lines");
+        changed
+    }
+}
+
+/// The 0-based line of byte offset `at` in `text`.
+fn line_of(text: &str, at: usize) -> usize {
+    text.as_bytes()[..at.min(text.len())]
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count()
 }
 
 #[cfg(test)]
@@ -512,9 +783,26 @@ mod tests {
         );
     }
 
+    /// The one error `text` has.
+    fn only_error(text: &str) -> ConfigError {
+        let mut errors = Config::parse(text).unwrap_err().0;
+        assert_eq!(errors.len(), 1, "{errors:#?}");
+        errors.remove(0)
+    }
+
+    /// Each error of `text` as `(line, key, message)`.
+    fn all_errors(text: &str) -> Vec<(Option<usize>, String, String)> {
+        Config::parse(text)
+            .unwrap_err()
+            .0
+            .into_iter()
+            .map(|e| (e.line, e.key.unwrap_or_default(), e.message))
+            .collect()
+    }
+
     #[test]
     fn unknown_key_names_line_and_key() {
-        let e = Config::parse("[server]\nname = \"a.b\"\n\n[limits]\nnicklenn = 5\n").unwrap_err();
+        let e = only_error("[server]\nname = \"a.b\"\n\n[limits]\nnicklenn = 5\n");
         assert_eq!(e.line, Some(5));
         assert_eq!(e.key.as_deref(), Some("limits.nicklenn"));
         assert!(e.message.contains("unknown field"), "{}", e.message);
@@ -522,16 +810,150 @@ mod tests {
 
     #[test]
     fn bad_value_names_line_and_key() {
-        let e = Config::parse("[listen]\nirc = [\"nonsense\"]\n").unwrap_err();
+        let e = only_error("[listen]\nirc = [\"nonsense\"]\n");
         assert_eq!(e.line, Some(2));
         assert_eq!(e.key.as_deref(), Some("listen.irc"));
-        let e = Config::parse("[limits]\n# c\nnicklen = 0\n").unwrap_err();
+        let e = only_error("[limits]\n# c\nnicklen = 0\n");
         assert_eq!(
             (e.line, e.key.as_deref()),
             (Some(3), Some("limits.nicklen"))
         );
-        let e = Config::parse("[server]\nname = \"nodot\"\n").unwrap_err();
+        let e = only_error("[server]\nname = \"nodot\"\n");
         assert_eq!((e.line, e.key.as_deref()), (Some(2), Some("server.name")));
+    }
+
+    #[test]
+    fn every_error_of_a_file_is_reported_in_file_order() {
+        let text = "\
+[server]
+name = \"nodot\"
+allow_die = \"yes\"
+
+[limits]
+nicklenn = 5
+nicklen = 0
+topiclen = -3
+client_tag_deny = [
+  \"typing\",
+  5,
+]
+
+[timeouts]
+ping_interval = \"soon\"
+registration = 0
+";
+        let got = all_errors(text);
+        let lines: Vec<_> = got
+            .iter()
+            .map(|(l, k, _)| (l.unwrap(), k.as_str()))
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                (2, "server.name"),
+                (3, "server.allow_die"),
+                (6, "limits.nicklenn"),
+                (7, "limits.nicklen"),
+                (8, "limits.topiclen"),
+                // The line of the bad element, in the key's multi-line value.
+                (11, "limits.client_tag_deny"),
+                (15, "timeouts.ping_interval"),
+                (16, "timeouts.registration"),
+            ],
+            "{got:#?}"
+        );
+        assert!(got[2].2.starts_with("unknown field `nicklenn`"), "{got:#?}");
+        assert!(got[3].2.contains("out of range"), "{got:#?}");
+        assert!(got[7].2.contains("at least 1 second"), "{got:#?}");
+    }
+
+    #[test]
+    fn an_unknown_section_is_one_error_and_the_rest_is_still_read() {
+        let text = "\
+[bogus]
+a = 1
+
+[bogus.deeper]
+b = \"x\"
+
+[limits]
+nicklen = 0
+
+[[oper]]
+name = \"a\"
+
+[[oper]]
+name = \"b\"
+password = \"plain\"
+";
+        let got = all_errors(text);
+        let keys: Vec<_> = got
+            .iter()
+            .map(|(l, k, _)| (l.unwrap(), k.as_str()))
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                (1, "bogus"),
+                (8, "limits.nicklen"),
+                (10, "oper"),
+                (15, "oper.password")
+            ],
+            "{got:#?}"
+        );
+        assert!(got[0].2.starts_with("unknown field `bogus`"), "{got:#?}");
+        assert_eq!(got[2].2, "missing field `password`");
+        assert!(got[3].2.contains("oper \"b\""), "{got:#?}");
+    }
+
+    #[test]
+    fn each_oper_block_is_named_by_its_own_line() {
+        let text = format!(
+            "[[oper]]\nname = \"a\"\npassword = \"{}\"\n\n[[oper]]\nname = \"b\"\npassword = \"plain\"\n",
+            "$argon2id$v=19$m=8,t=1,p=1$bmF0dGVyLWNsaS1zYWx0$l4DZI4mqTXHv3U/nZo5C8v5ULmfDKT4lCN1LeoZNAU0"
+        );
+        assert_eq!(
+            all_errors(&text)
+                .into_iter()
+                .map(|(l, k, _)| (l, k))
+                .collect::<Vec<_>>(),
+            [(Some(7), "oper.password".to_string())]
+        );
+    }
+
+    #[test]
+    fn a_syntax_error_stops_at_the_first() {
+        let e = only_error("[server\nname = \"a.b\"\n\n[limits]\nnicklen = 0\n");
+        assert_eq!((e.line, e.key.as_deref()), (Some(1), Some("server")));
+        assert!(e.message.contains("invalid table header"), "{}", e.message);
+    }
+
+    #[test]
+    fn blanking_keeps_lines_offsets_and_utf8() {
+        let text = "[a]\nx = \"é\"\ny = [\n  1,\n]\nz = 2\n";
+        let doc = toml_edit::ImDocument::parse(text).unwrap();
+        let statements = Statements::of(text, &doc);
+        let mut blanked = text.to_string();
+        assert!(statements.blank(&mut blanked, text.find("1,").unwrap()));
+        assert_eq!(blanked.len(), text.len());
+        assert_eq!(blanked, "[a]\nx = \"é\"\n     \n    \n \nz = 2\n");
+        assert!(statements.blank(&mut blanked, text.find('é').unwrap()));
+        assert!(blanked.starts_with("[a]\n        \n"), "{blanked:?}");
+    }
+
+    #[test]
+    fn rehash_summary_is_one_line_with_a_count() {
+        let errors =
+            Config::parse("[limits]\nnicklen = 0\ntopiclen = 0\nkicklen = 0\n").unwrap_err();
+        assert_eq!(errors.0.len(), 3);
+        assert_eq!(errors.to_string().lines().count(), 3);
+        let one = errors.summary();
+        assert_eq!(one.key.as_deref(), Some("limits.nicklen"));
+        assert!(
+            one.message.ends_with("(and 2 more problems)"),
+            "{}",
+            one.message
+        );
     }
 
     #[test]

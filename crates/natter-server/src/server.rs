@@ -12,7 +12,7 @@ use parking_lot::Mutex;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::config::{Config, ConfigError, Overrides};
+use crate::config::{Config, ConfigError, ConfigErrors, Overrides};
 use crate::event_loops::EventLoops;
 use crate::world::World;
 
@@ -35,11 +35,21 @@ impl Shared {
         &self,
         path: Option<std::path::PathBuf>,
     ) -> Result<(Config, Vec<String>), ConfigError> {
+        // REHASH answers in one line: the first problem and a count; the
+        // log has them all.
+        let one = |errors: ConfigErrors| {
+            if errors.0.len() > 1 {
+                for e in &errors.0 {
+                    tracing::warn!(error = %e, "configuration problem");
+                }
+            }
+            errors.summary()
+        };
         let mut config = match path {
-            Some(p) => Config::load(&p)?,
+            Some(p) => Config::load(&p).map_err(one)?,
             None => Config::default(),
         };
-        self.overrides.apply(&mut config)?;
+        self.overrides.apply(&mut config).map_err(one)?;
         let motd = config.load_motd()?;
         Ok((config, motd))
     }

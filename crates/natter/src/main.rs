@@ -108,19 +108,22 @@ fn serve(path: Option<PathBuf>, overrides: Overrides) -> ExitCode {
         .with_ansi(std::io::stderr().is_terminal())
         .log_internal_errors(false)
         .init();
+    // Every problem, one line each, before giving up.
+    let report = |errors: natter_server::ConfigErrors| {
+        for e in &errors.0 {
+            eprintln!("natter: {e}");
+        }
+        ExitCode::from(2)
+    };
     let mut config = match &path {
         Some(p) => match Config::load(p) {
             Ok(c) => c,
-            Err(e) => {
-                eprintln!("natter: {e}");
-                return ExitCode::from(2);
-            }
+            Err(errors) => return report(errors),
         },
         None => Config::default(),
     };
-    if let Err(e) = overrides.apply(&mut config) {
-        eprintln!("natter: {e}");
-        return ExitCode::from(2);
+    if let Err(errors) = overrides.apply(&mut config) {
+        return report(errors);
     }
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -313,6 +313,30 @@ fn bad_values_name_file_line_and_key() {
 }
 
 #[test]
+fn every_config_error_is_reported_in_one_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("natter.toml");
+    std::fs::write(
+        &config,
+        "[server]\nname = \"nodot\"\n\n[limits]\nnicklenn = 5\n\n[timeouts]\nping_interval = \"soon\"\n",
+    )
+    .unwrap();
+    let out = serve_fails(&["--config", config.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr_of(&out);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 3, "one line per error: {err}");
+    let file = config.display();
+    for (line, want) in lines.iter().zip([
+        format!("natter: {file}:2: key `server.name`: \"nodot\" is not a server name"),
+        format!("natter: {file}:5: key `limits.nicklenn`: unknown field `nicklenn`"),
+        format!("natter: {file}:8: key `timeouts.ping_interval`: invalid type: string \"soon\""),
+    ]) {
+        assert!(line.starts_with(&want), "want: {want}\ngot:  {line}");
+    }
+}
+
+#[test]
 fn missing_config_file_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("nope.toml");
