@@ -29,6 +29,7 @@ pub struct Config {
     pub admin: Admin,
     /// `[[oper]]`: operator credentials for OPER.
     #[serde(rename = "oper")]
+    #[serde(deserialize_with = "words::opers")]
     pub opers: Vec<Oper>,
     /// Where this configuration was read from (`None`: embedded defaults).
     #[serde(skip)]
@@ -37,7 +38,7 @@ pub struct Config {
 
 /// `[server]`.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(deny_unknown_fields, default, expecting = "a [server] table")]
 pub struct ServerSection {
     /// This server's name (RPL_WELCOME, message sources); must contain a dot.
     pub name: String,
@@ -46,16 +47,20 @@ pub struct ServerSection {
     /// One line about the server (WHOIS 312, INFO).
     pub description: String,
     /// Directory for persistent data; created at start-up.
+    #[serde(deserialize_with = "words::path")]
     pub data_dir: PathBuf,
     /// A file whose lines are the MOTD; relative paths are resolved against
     /// the configuration file's directory. Unset: a built-in MOTD.
+    #[serde(deserialize_with = "words::some_path")]
     pub motd_file: Option<PathBuf>,
     /// Connection password clients must give with PASS; unset: none.
     pub password: Option<String>,
     /// Whether DIE may shut the server down (operators only).
+    #[serde(deserialize_with = "words::flag")]
     pub allow_die: bool,
     /// Event-loop threads that serve connections; 0 means one per CPU
     /// core. Read at start-up only (REHASH keeps the running loops).
+    #[serde(deserialize_with = "words::count")]
     pub threads: usize,
 }
 
@@ -76,11 +81,13 @@ impl Default for ServerSection {
 
 /// `[listen]`.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(deny_unknown_fields, default, expecting = "a [listen] table")]
 pub struct ListenSection {
     /// IRC listeners, `ip:port`.
+    #[serde(deserialize_with = "words::addresses")]
     pub irc: Vec<SocketAddr>,
     /// IM protocol listeners, `ip:port`; empty turns the IM front end off.
+    #[serde(deserialize_with = "words::addresses")]
     pub im: Vec<SocketAddr>,
 }
 
@@ -95,10 +102,11 @@ impl Default for ListenSection {
 
 /// `[im]`: the IM front end.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(deny_unknown_fields, default, expecting = "an [im] table")]
 pub struct ImSection {
     /// Seconds between the ONLINE_USERS every IM client gets regardless of
     /// changes (the lecture's periodic presence update).
+    #[serde(deserialize_with = "words::seconds")]
     pub online_users_interval: u64,
 }
 
@@ -112,37 +120,51 @@ impl Default for ImSection {
 
 /// `[limits]`.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(deny_unknown_fields, default, expecting = "a [limits] table")]
 pub struct Limits {
     /// NICKLEN, bytes.
+    #[serde(deserialize_with = "words::count")]
     pub nicklen: usize,
     /// CHANNELLEN, bytes.
+    #[serde(deserialize_with = "words::count")]
     pub channellen: usize,
     /// TOPICLEN, bytes; longer topics are cut.
+    #[serde(deserialize_with = "words::count")]
     pub topiclen: usize,
     /// KICKLEN, bytes; longer reasons are cut.
+    #[serde(deserialize_with = "words::count")]
     pub kicklen: usize,
     /// AWAYLEN, bytes; longer messages are cut.
+    #[serde(deserialize_with = "words::count")]
     pub awaylen: usize,
     /// USERLEN, bytes; longer usernames are cut.
+    #[serde(deserialize_with = "words::count")]
     pub userlen: usize,
     /// CHANLIMIT: channels one user may be in.
+    #[serde(deserialize_with = "words::count")]
     pub channels_per_user: usize,
     /// MAXLIST: entries in a channel's ban list.
+    #[serde(deserialize_with = "words::count")]
     pub max_bans: usize,
     /// MODES: mode changes with a parameter in one MODE command.
+    #[serde(deserialize_with = "words::count")]
     pub modes_per_command: usize,
     /// TARGMAX for PRIVMSG/NOTICE: targets in one command.
+    #[serde(deserialize_with = "words::count")]
     pub max_targets: usize,
     /// Bytes queued for one client before it is dropped with "SendQ exceeded".
+    #[serde(deserialize_with = "words::count")]
     pub sendq: usize,
     /// Former nicks remembered for WHOWAS.
+    #[serde(deserialize_with = "words::count")]
     pub whowas: usize,
     /// Nicks one client may MONITOR (ISUPPORT MONITOR).
+    #[serde(deserialize_with = "words::count")]
     pub monitor: usize,
     /// Client-only tags not relayed (ISUPPORT CLIENTTAGDENY, IRCv3
     /// message-tags): names without the `+`, `*` for all, `-name` to
     /// exempt one from `*`. Empty: every client tag is relayed.
+    #[serde(deserialize_with = "words::strings")]
     pub client_tag_deny: Vec<String>,
 }
 
@@ -169,13 +191,16 @@ impl Default for Limits {
 
 /// `[timeouts]`, all in seconds.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(deny_unknown_fields, default, expecting = "a [timeouts] table")]
 pub struct Timeouts {
     /// Time a connection has to complete registration.
+    #[serde(deserialize_with = "words::seconds")]
     pub registration: u64,
     /// Idle time after which the server sends PING.
+    #[serde(deserialize_with = "words::seconds")]
     pub ping_interval: u64,
     /// Time after that PING within which the client must send something.
+    #[serde(deserialize_with = "words::seconds")]
     pub ping_timeout: u64,
 }
 
@@ -206,7 +231,7 @@ impl Timeouts {
 
 /// `[admin]`: RPL_ADMINLOC1, RPL_ADMINLOC2 and RPL_ADMINEMAIL.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(deny_unknown_fields, default, expecting = "an [admin] table")]
 pub struct Admin {
     /// First location line.
     pub location: String,
@@ -228,7 +253,10 @@ impl Default for Admin {
 
 /// One `[[oper]]` block.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "an [[oper]] table with a name and a password"
+)]
 pub struct Oper {
     /// The name given to OPER.
     pub name: String,
@@ -426,6 +454,8 @@ impl Config {
         // Each round blanks at least one line, so this many always suffice.
         let rounds = text.lines().count() + 1;
         let mut config = None;
+        // The dotted key and line of each key/value blanked so far.
+        let mut dropped: Vec<(String, usize)> = Vec::new();
         for _ in 0..rounds {
             let e = match toml::from_str::<Config>(&text) {
                 Ok(c) => {
@@ -455,7 +485,22 @@ impl Config {
                 Some(at) => statements.locate(&text, at),
                 None => (None, None),
             };
+            let is_value = at.is_some_and(|at| statements.value_at(&text, at).is_some());
+            // A required key blanked for its value is not missing as well.
+            let consequence = message
+                .strip_prefix("missing field `")
+                .and_then(|m| m.strip_suffix('`'))
+                .zip(key.as_ref().zip(line))
+                .is_some_and(|(field, (table, header))| {
+                    let field = format!("{table}.{field}");
+                    dropped
+                        .iter()
+                        .any(|(k, l)| *k == field && statements.same_table(header - 1, l - 1))
+                });
             let blanked = at.is_some_and(|at| statements.blank(&mut text, at));
+            if let (true, Some(key), Some(line)) = (is_value, &key, line) {
+                dropped.push((key.clone(), line));
+            }
             let error = ConfigError {
                 file: None,
                 line,
@@ -463,10 +508,10 @@ impl Config {
                 message,
             };
             // One unknown section with two sub-tables is one problem.
-            if !errors
+            let repeated = errors
                 .iter()
-                .any(|old| old.key == error.key && old.message == error.message)
-            {
+                .any(|old| old.key == error.key && old.message == error.message);
+            if !repeated && !consequence {
                 errors.push(error);
             }
             if !blanked {
@@ -595,6 +640,145 @@ impl Config {
     }
 }
 
+/// Deserializers that say what a key needs in words ("a whole number of
+/// seconds", "true or false") where serde would name a Rust type (`u64`,
+/// "a boolean", "a sequence"). The fields keep their types.
+mod words {
+    use std::fmt;
+    use std::marker::PhantomData;
+    use std::net::SocketAddr;
+    use std::path::PathBuf;
+
+    use serde::de::{self, Deserializer, SeqAccess, Unexpected, Visitor};
+    use serde::Deserialize;
+
+    /// A whole number of at most `T::MAX`, described as `expecting`.
+    struct Whole<T>(&'static str, PhantomData<T>);
+
+    impl<T: TryFrom<u64>> Visitor<'_> for Whole<T> {
+        type Value = T;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str(self.0)
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<T, E> {
+            T::try_from(v).map_err(|_| E::invalid_value(Unexpected::Unsigned(v), &self))
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<T, E> {
+            match u64::try_from(v) {
+                Ok(v) => self.visit_u64(v),
+                Err(_) => Err(E::invalid_value(Unexpected::Signed(v), &self)),
+            }
+        }
+    }
+
+    /// Timeouts and intervals.
+    pub fn seconds<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+        d.deserialize_u64(Whole("a whole number of seconds", PhantomData))
+    }
+
+    /// Counts and lengths.
+    pub fn count<'de, D: Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
+        d.deserialize_u64(Whole("a whole number", PhantomData))
+    }
+
+    struct Flag;
+
+    impl Visitor<'_> for Flag {
+        type Value = bool;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("true or false")
+        }
+        fn visit_bool<E: de::Error>(self, v: bool) -> Result<bool, E> {
+            Ok(v)
+        }
+    }
+
+    /// Switches.
+    pub fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+        d.deserialize_bool(Flag)
+    }
+
+    /// A string, described as `expecting`.
+    struct Text(&'static str);
+
+    impl Visitor<'_> for Text {
+        type Value = String;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str(self.0)
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<String, E> {
+            Ok(v.to_string())
+        }
+    }
+
+    const PATH: &str = "a path as a string, such as \"natter-data\"";
+
+    /// A file or directory.
+    pub fn path<'de, D: Deserializer<'de>>(d: D) -> Result<PathBuf, D::Error> {
+        d.deserialize_str(Text(PATH)).map(PathBuf::from)
+    }
+
+    /// A file or directory that may be left out.
+    pub fn some_path<'de, D: Deserializer<'de>>(d: D) -> Result<Option<PathBuf>, D::Error> {
+        path(d).map(Some)
+    }
+
+    /// A list of `T`, described as `expecting`; each element says what it
+    /// needs itself.
+    struct List<T>(&'static str, PhantomData<T>);
+
+    impl<'de, T: Deserialize<'de>> Visitor<'de> for List<T> {
+        type Value = Vec<T>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str(self.0)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+            let mut all = Vec::new();
+            while let Some(one) = seq.next_element()? {
+                all.push(one);
+            }
+            Ok(all)
+        }
+    }
+
+    fn list<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+        d: D,
+        expecting: &'static str,
+    ) -> Result<Vec<T>, D::Error> {
+        d.deserialize_seq(List(expecting, PhantomData))
+    }
+
+    /// `client_tag_deny`.
+    pub fn strings<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+        list(d, "a list of strings, such as [\"typing\"]")
+    }
+
+    /// `[[oper]]` blocks.
+    pub fn opers<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<super::Oper>, D::Error> {
+        list(d, "[[oper]] tables")
+    }
+
+    /// One listener address.
+    struct Address(SocketAddr);
+
+    impl<'de> Deserialize<'de> for Address {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Address, D::Error> {
+            let text = d.deserialize_str(Text(ADDRESS))?;
+            text.parse()
+                .map(Address)
+                .map_err(|_| de::Error::invalid_value(Unexpected::Str(&text), &ADDRESS))
+        }
+    }
+
+    const ADDRESS: &str = "an address such as 127.0.0.1:6667";
+
+    /// Listener addresses.
+    pub fn addresses<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<SocketAddr>, D::Error> {
+        let all: Vec<Address> = list(d, "a list of addresses, such as [\"127.0.0.1:6667\"]")?;
+        Ok(all.into_iter().map(|a| a.0).collect())
+    }
+}
+
 /// `text`'s non-empty lines, trimmed and joined with "; ".
 fn one_line(text: &str) -> String {
     text.lines()
@@ -699,6 +883,12 @@ impl Statements {
         self.values
             .iter()
             .find(|(_, first, last)| (*first..=*last).contains(&line))
+    }
+
+    /// Whether 0-based line `later` is in the table whose header is on
+    /// line `header`: no other header comes between them.
+    fn same_table(&self, header: usize, later: usize) -> bool {
+        header < later && !self.headers.iter().any(|(_, l)| *l > header && *l <= later)
     }
 
     /// The 1-based line of byte `at` and the dotted key of the statement
@@ -954,6 +1144,118 @@ password = \"plain\"
             "{}",
             one.message
         );
+    }
+
+    #[test]
+    fn type_errors_say_what_is_expected_in_words() {
+        for (text, want) in [
+            (
+                "[timeouts]\nping_interval = \"2m\"\n",
+                "invalid type: string \"2m\", expected a whole number of seconds",
+            ),
+            (
+                "[im]\nonline_users_interval = 1.5\n",
+                "invalid type: floating point `1.5`, expected a whole number of seconds",
+            ),
+            (
+                "[limits]\nnicklen = -3\n",
+                "invalid value: integer `-3`, expected a whole number",
+            ),
+            (
+                "[server]\nallow_die = \"yes\"\n",
+                "invalid type: string \"yes\", expected true or false",
+            ),
+            (
+                "[server]\nname = 5\n",
+                "invalid type: integer `5`, expected a string",
+            ),
+            (
+                "[server]\ndata_dir = 5\n",
+                "invalid type: integer `5`, expected a path as a string, such as \"natter-data\"",
+            ),
+            (
+                "[listen]\nirc = \"127.0.0.1:6667\"\n",
+                "invalid type: string \"127.0.0.1:6667\", expected a list of addresses, such as [\"127.0.0.1:6667\"]",
+            ),
+            (
+                "[listen]\nim = [\"nonsense\"]\n",
+                "invalid value: string \"nonsense\", expected an address such as 127.0.0.1:6667",
+            ),
+            (
+                "[limits]\nclient_tag_deny = \"*\"\n",
+                "invalid type: string \"*\", expected a list of strings, such as [\"typing\"]",
+            ),
+            (
+                "limits = 3\n",
+                "invalid type: integer `3`, expected a [limits] table",
+            ),
+            (
+                "oper = 3\n",
+                "invalid type: integer `3`, expected [[oper]] tables",
+            ),
+        ] {
+            assert_eq!(only_error(text).message, want, "for {text:?}");
+        }
+    }
+
+    #[test]
+    fn no_key_of_the_example_names_a_rust_type_in_its_errors() {
+        // Every key of the example given a value of each wrong kind.
+        let example = include_str!("../../../natter.example.toml");
+        let doc = toml_edit::ImDocument::parse(example).unwrap();
+        let hash = &Config::parse(example).unwrap().opers[0].password;
+        let mut tried = 0;
+        for (section, item) in doc.as_table().iter() {
+            let table = match item {
+                toml_edit::Item::Table(t) => t.clone(),
+                toml_edit::Item::ArrayOfTables(a) => a.get(0).unwrap().clone(),
+                _ => panic!("{section} is not a table"),
+            };
+            let header = if item.is_array_of_tables() {
+                format!("[[{section}]]\nname = \"a\"\npassword = \"{hash}\"\n")
+            } else {
+                format!("[{section}]\n")
+            };
+            for (key, value) in table.iter() {
+                let wrong: &[&str] = match value.as_value().unwrap() {
+                    toml_edit::Value::Integer(_) => &["\"x\"", "-1", "1.5", "true", "[1]"],
+                    toml_edit::Value::String(_) => &["5", "true", "[\"a\"]"],
+                    toml_edit::Value::Boolean(_) => &["\"yes\"", "1"],
+                    toml_edit::Value::Array(_) => &["\"x\"", "5", "[5]", "[[\"x\"]]"],
+                    other => panic!("{section}.{key}: {other}"),
+                };
+                for w in wrong {
+                    // A later key of the same name wins in no TOML: drop
+                    // the header's own `name`/`password` when replacing it.
+                    let header = header
+                        .lines()
+                        .filter(|l| !l.starts_with(&format!("{key} =")))
+                        .collect::<Vec<_>>()
+                        .join("\n");
+                    let text = format!("{header}\n{key} = {w}\n");
+                    let e = only_error(&text);
+                    tried += 1;
+                    assert_eq!(e.key.as_deref(), Some(format!("{section}.{key}").as_str()));
+                    let (_, expected) = e
+                        .message
+                        .split_once("expected ")
+                        .unwrap_or_else(|| panic!("{text:?}: {}", e.message));
+                    for rust in [
+                        "u64",
+                        "usize",
+                        "i64",
+                        "boolean",
+                        "sequence",
+                        "path string",
+                        "struct",
+                        "map",
+                    ] {
+                        assert!(!expected.contains(rust), "{text:?}: {}", e.message);
+                    }
+                }
+            }
+        }
+        assert!(tried > 80, "{tried}");
     }
 
     #[test]
