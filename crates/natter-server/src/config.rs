@@ -83,10 +83,11 @@ impl Default for ServerSection {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default, expecting = "a [listen] table")]
 pub struct ListenSection {
-    /// IRC listeners, `ip:port`.
+    /// IRC listeners, `ip:port` or `host:port` (resolved when the file is
+    /// read, to every address of the host).
     #[serde(deserialize_with = "words::addresses")]
     pub irc: Vec<SocketAddr>,
-    /// IM protocol listeners, `ip:port`; empty turns the IM front end off.
+    /// IM protocol listeners, like `irc`; empty turns the IM front end off.
     #[serde(deserialize_with = "words::addresses")]
     pub im: Vec<SocketAddr>,
 }
@@ -640,6 +641,50 @@ impl Config {
     }
 }
 
+/// A listener address: `IP:PORT` (`[::1]:6667` for IPv6), or
+/// `HOST:PORT` with a host name resolved now to every address it has
+/// (`localhost:6667` may be both 127.0.0.1:6667 and [::1]:6667).
+///
+/// Errors, in words: no port, a port that is not a number from 0 to
+/// 65535, or a host name that does not resolve.
+pub fn resolve_listen(text: &str) -> Result<Vec<SocketAddr>, String> {
+    resolve_listen_with(text, |host, port| {
+        std::net::ToSocketAddrs::to_socket_addrs(&(host, port)).map(Iterator::collect)
+    })
+}
+
+/// [`resolve_listen`] with `lookup` for host names.
+fn resolve_listen_with(
+    text: &str,
+    lookup: impl FnOnce(&str, u16) -> std::io::Result<Vec<SocketAddr>>,
+) -> Result<Vec<SocketAddr>, String> {
+    if let Ok(addr) = text.parse::<SocketAddr>() {
+        return Ok(vec![addr]);
+    }
+    let needed = "an IP address or host name and a port are needed, such as 127.0.0.1:6667";
+    let Some((host, port)) = text.rsplit_once(':').filter(|(h, _)| !h.is_empty()) else {
+        return Err(format!("{text:?} is not an address: {needed}"));
+    };
+    let Ok(port) = port.parse::<u16>() else {
+        return Err(format!(
+            "{text:?} is not an address: {port:?} is not a port (0 to 65535); {needed}"
+        ));
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let mut addrs = lookup(host, port).map_err(|e| format!("cannot resolve {host:?}: {e}"))?;
+    // Keep the resolver's order (it puts the preferred address first).
+    let mut seen = Vec::new();
+    addrs.retain(|a| {
+        let new = !seen.contains(a);
+        seen.push(*a);
+        new
+    });
+    if addrs.is_empty() {
+        return Err(format!("{host:?} resolves to no address"));
+    }
+    Ok(addrs)
+}
+
 /// Deserializers that say what a key needs in words ("a whole number of
 /// seconds", "true or false") where serde would name a Rust type (`u64`,
 /// "a boolean", "a sequence"). The fields keep their types.
@@ -758,24 +803,22 @@ mod words {
         list(d, "[[oper]] tables")
     }
 
-    /// One listener address.
-    struct Address(SocketAddr);
+    /// One listener address: the addresses its host name resolves to.
+    struct Address(Vec<SocketAddr>);
 
     impl<'de> Deserialize<'de> for Address {
         fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Address, D::Error> {
-            let text = d.deserialize_str(Text(ADDRESS))?;
-            text.parse()
+            let text = d.deserialize_str(Text("an address such as 127.0.0.1:6667"))?;
+            super::resolve_listen(&text)
                 .map(Address)
-                .map_err(|_| de::Error::invalid_value(Unexpected::Str(&text), &ADDRESS))
+                .map_err(de::Error::custom)
         }
     }
 
-    const ADDRESS: &str = "an address such as 127.0.0.1:6667";
-
-    /// Listener addresses.
+    /// Listener addresses, host names resolved.
     pub fn addresses<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<SocketAddr>, D::Error> {
         let all: Vec<Address> = list(d, "a list of addresses, such as [\"127.0.0.1:6667\"]")?;
-        Ok(all.into_iter().map(|a| a.0).collect())
+        Ok(all.into_iter().flat_map(|a| a.0).collect())
     }
 }
 
@@ -1179,7 +1222,12 @@ password = \"plain\"
             ),
             (
                 "[listen]\nim = [\"nonsense\"]\n",
-                "invalid value: string \"nonsense\", expected an address such as 127.0.0.1:6667",
+                "\"nonsense\" is not an address: an IP address or host name and a port are \
+                 needed, such as 127.0.0.1:6667",
+            ),
+            (
+                "[listen]\nim = [5]\n",
+                "invalid type: integer `5`, expected an address such as 127.0.0.1:6667",
             ),
             (
                 "[limits]\nclient_tag_deny = \"*\"\n",
@@ -1196,6 +1244,59 @@ password = \"plain\"
         ] {
             assert_eq!(only_error(text).message, want, "for {text:?}");
         }
+    }
+
+    #[test]
+    fn listen_addresses_may_be_host_names() {
+        let c =
+            Config::parse("[listen]\nirc = [\"localhost:6667\", \"127.0.0.1:7000\"]\n").unwrap();
+        assert!(c.listen.irc.len() >= 2, "{:?}", c.listen.irc);
+        assert!(c.listen.irc[..c.listen.irc.len() - 1]
+            .iter()
+            .all(|a| a.ip().is_loopback() && a.port() == 6667));
+        assert_eq!(c.listen.irc.last().unwrap().to_string(), "127.0.0.1:7000");
+        assert_eq!(
+            resolve_listen("[::1]:6667").unwrap(),
+            ["[::1]:6667".parse::<SocketAddr>().unwrap()]
+        );
+    }
+
+    #[test]
+    fn listen_address_errors_say_what_is_needed() {
+        let fail = |text: &str| {
+            resolve_listen_with(text, |host, _| {
+                Err(std::io::Error::other(format!("no such host {host}")))
+            })
+            .unwrap_err()
+        };
+        let needed = "an IP address or host name and a port are needed, such as 127.0.0.1:6667";
+        assert_eq!(
+            fail("localhost"),
+            format!("\"localhost\" is not an address: {needed}")
+        );
+        assert_eq!(
+            fail(":6667"),
+            format!("\":6667\" is not an address: {needed}")
+        );
+        assert_eq!(
+            fail("localhost:irc"),
+            format!(
+                "\"localhost:irc\" is not an address: \"irc\" is not a port (0 to 65535); {needed}"
+            )
+        );
+        assert_eq!(
+            fail("irc.example:6667"),
+            "cannot resolve \"irc.example\": no such host irc.example"
+        );
+        let twice = resolve_listen_with("h:1", |_, port| {
+            let a = SocketAddr::from(([127, 0, 0, 1], port));
+            Ok(vec![a, a])
+        });
+        assert_eq!(twice.unwrap().len(), 1);
+        assert_eq!(
+            resolve_listen_with("h:1", |_, _| Ok(vec![])).unwrap_err(),
+            "\"h\" resolves to no address"
+        );
     }
 
     #[test]

@@ -32,12 +32,14 @@ enum Command {
         /// TOML configuration file (see natter.example.toml).
         #[arg(long, short)]
         config: Option<PathBuf>,
-        /// IRC listener address, e.g. 127.0.0.1:6667; repeatable; replaces listen.irc.
-        #[arg(long, value_name = "ADDR")]
-        listen: Vec<SocketAddr>,
-        /// IM protocol listener address, e.g. 127.0.0.1:6666; repeatable; replaces listen.im.
-        #[arg(long, value_name = "ADDR")]
-        im_listen: Vec<SocketAddr>,
+        /// IRC listener address, IP:PORT or HOST:PORT, e.g. 127.0.0.1:6667;
+        /// repeatable; replaces listen.irc.
+        #[arg(long, value_name = "ADDR", value_parser = listen_addrs)]
+        listen: Vec<ListenAddrs>,
+        /// IM protocol listener address, IP:PORT or HOST:PORT, e.g.
+        /// 127.0.0.1:6666; repeatable; replaces listen.im.
+        #[arg(long, value_name = "ADDR", value_parser = listen_addrs)]
+        im_listen: Vec<ListenAddrs>,
         /// Directory for persistent data; replaces server.data_dir.
         #[arg(long, value_name = "DIR")]
         data_dir: Option<PathBuf>,
@@ -65,6 +67,15 @@ enum Command {
     },
 }
 
+/// One `--listen` or `--im-listen` value: the addresses it resolves to.
+#[derive(Debug, Clone)]
+struct ListenAddrs(Vec<SocketAddr>);
+
+/// Parses a `--listen` or `--im-listen` value, resolving a host name.
+fn listen_addrs(text: &str) -> Result<ListenAddrs, String> {
+    natter_server::resolve_listen(text).map(ListenAddrs)
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
@@ -77,8 +88,8 @@ fn main() -> ExitCode {
         } => serve(
             config,
             Overrides {
-                listen,
-                im_listen,
+                listen: listen.into_iter().flat_map(|a| a.0).collect(),
+                im_listen: im_listen.into_iter().flat_map(|a| a.0).collect(),
                 data_dir,
                 server_name,
             },

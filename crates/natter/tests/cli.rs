@@ -160,6 +160,39 @@ fn serve_prints_listener_and_serves_clients() {
 }
 
 #[test]
+fn listen_addresses_may_be_host_names() {
+    // On the command line and in the file: resolved at start-up.
+    let dir = tempfile::tempdir().unwrap();
+    let server = Serve::with_data_dir(dir.path(), &["--listen", "localhost:0"]);
+    assert!(server.irc.ip().is_loopback(), "{}", server.irc);
+    let mut c = Client::connect(server.irc);
+    assert!(c.register("hana")[0].contains(" 001 hana "));
+    drop(server);
+
+    let config = dir.path().join("natter.toml");
+    std::fs::write(&config, "[listen]\nirc = [\"localhost:0\"]\nim = []\n").unwrap();
+    let mut child = natter()
+        .args(["serve", "--config", config.to_str().unwrap(), "--data-dir"])
+        .arg(dir.path().join("data"))
+        .env("NATTER_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = lines_of(child.stdout.take().unwrap());
+    let line = stdout.recv_timeout(TIMEOUT).expect("a listening line");
+    let _ = child.kill();
+    let _ = child.wait();
+    let addr: SocketAddr = line
+        .strip_prefix("natter: IRC listening on ")
+        .unwrap_or_else(|| panic!("{line:?}"))
+        .parse()
+        .unwrap();
+    assert!(addr.ip().is_loopback(), "{addr}");
+}
+
+#[test]
 fn server_name_override_is_the_source() {
     let dir = tempfile::tempdir().unwrap();
     let server = Serve::with_data_dir(dir.path(), &["--server-name", "irc.example.org"]);
@@ -382,7 +415,12 @@ fn bad_command_line_values_fail() {
 
     let out = serve_fails(&["--listen", "nonsense"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr_of(&out).contains("--listen"), "{}", stderr_of(&out));
+    let err = stderr_of(&out);
+    assert!(err.contains("--listen"), "{err}");
+    assert!(
+        err.contains("an IP address or host name and a port are needed, such as 127.0.0.1:6667"),
+        "{err}"
+    );
 }
 
 #[test]
