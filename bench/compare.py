@@ -861,7 +861,8 @@ def describe(e):
              f"{fmt(r.get('rss_per_client_kib'), 2)} KiB/client, ping "
              f"{r.get('ping_ok')}/{r.get('ping_sampled')}")
     elif sc == "churn":
-        s = f"{r.get('registered')} cycles ({r.get('per_second', 0):.0f}/s, workers {e['params'].get('workers')})"
+        # Results before `cycles` existed counted cycles in `registered`.
+        s = f"{r.get('cycles', r.get('registered'))} cycles ({r.get('per_second', 0):.0f}/s, workers {e['params'].get('workers')})"
     else:
         s = (f"{r.get('deliveries')}/{r.get('deliveries_expected')} delivered "
              f"({r.get('lost')} lost), {r.get('deliveries_per_second', 0):.0f}/s, "
@@ -1252,8 +1253,11 @@ def report(results_dir, doc_path):
                 vals = []
                 for rnd in rounds:
                     es = [e for e in entries(s, "churn") if e["round"] == rnd and e.get("ok")]
-                    if es and es[-1]["result"].get(key) is not None and es[-1]["result"].get("registered"):
-                        vals.append(es[-1]["result"][key] / es[-1]["result"]["registered"] * 1e6)
+                    r = es[-1]["result"] if es else {}
+                    # Results before `cycles` existed counted cycles in `registered`.
+                    n = r.get("cycles", r.get("registered"))
+                    if r.get(key) is not None and n:
+                        vals.append(r[key] / n * 1e6)
                 return median_range(vals, 1)[0]
 
             rows.append([s, ",".join(map(str, workers)), okcount(s, "churn"), cps,

@@ -22,5 +22,5 @@ pub mod outbound;
 pub mod server;
 pub mod world;
 
-pub use config::{Config, ConfigError, Overrides};
-pub use server::{start, Running, StartError};
+pub use config::{resolve_listen, Config, ConfigError, ConfigErrors, Overrides};
+pub use server::{start, Listener, Running, StartError};

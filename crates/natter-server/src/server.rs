@@ -12,7 +12,7 @@ use parking_lot::Mutex;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::config::{Config, ConfigError, Overrides};
+use crate::config::{Config, ConfigError, ConfigErrors, Overrides};
 use crate::event_loops::EventLoops;
 use crate::world::World;
 
@@ -35,13 +35,77 @@ impl Shared {
         &self,
         path: Option<std::path::PathBuf>,
     ) -> Result<(Config, Vec<String>), ConfigError> {
+        // REHASH answers in one line: the first problem and a count; the
+        // log has them all.
+        let one = |errors: ConfigErrors| {
+            if errors.0.len() > 1 {
+                for e in &errors.0 {
+                    tracing::warn!(error = %e, "configuration problem");
+                }
+            }
+            errors.summary()
+        };
         let mut config = match path {
-            Some(p) => Config::load(&p)?,
+            Some(p) => Config::load(&p).map_err(one)?,
             None => Config::default(),
         };
-        self.overrides.apply(&mut config)?;
+        self.overrides.apply(&mut config).map_err(one)?;
         let motd = config.load_motd()?;
         Ok((config, motd))
+    }
+}
+
+/// A kind of listener, for messages that must say which listener failed
+/// and where it is configured. A new kind of listener (TLS, HTTP,
+/// metrics) is a new variant with its own flag and config key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listener {
+    /// IRC clients: `--listen`, `listen.irc`.
+    Irc,
+    /// IM protocol clients: `--im-listen`, `listen.im`.
+    Im,
+}
+
+impl Listener {
+    /// Who connects to it, as in "cannot listen for IRC clients".
+    pub fn serves(self) -> &'static str {
+        match self {
+            Listener::Irc => "IRC clients",
+            Listener::Im => "IM clients",
+        }
+    }
+
+    /// The command-line flag that replaces its addresses.
+    pub fn flag(self) -> &'static str {
+        match self {
+            Listener::Irc => "--listen",
+            Listener::Im => "--im-listen",
+        }
+    }
+
+    /// The key in the configuration file's `[listen]` section.
+    pub fn key(self) -> &'static str {
+        match self {
+            Listener::Irc => "irc",
+            Listener::Im => "im",
+        }
+    }
+
+    /// What an empty list of its addresses turns off, when natter runs
+    /// without it (`None`: it is the point of the server).
+    pub fn off(self) -> Option<&'static str> {
+        match self {
+            Listener::Irc => None,
+            Listener::Im => Some("the IM front end"),
+        }
+    }
+
+    /// The front end its connections speak.
+    fn frontend(self) -> Frontend {
+        match self {
+            Listener::Irc => Frontend::Irc,
+            Listener::Im => Frontend::Im,
+        }
     }
 }
 
@@ -50,8 +114,8 @@ impl Shared {
 pub enum StartError {
     /// The configuration (or a file it names) is unusable.
     Config(ConfigError),
-    /// A listener could not be bound.
-    Bind(SocketAddr, std::io::Error),
+    /// A listener could not be bound: which one, its address, and why.
+    Bind(Listener, SocketAddr, std::io::Error),
     /// The data directory could not be created.
     DataDir(std::path::PathBuf, std::io::Error),
     /// The event-loop threads could not be started.
@@ -62,7 +126,19 @@ impl std::fmt::Display for StartError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             StartError::Config(e) => write!(f, "{e}"),
-            StartError::Bind(a, e) => write!(f, "cannot listen on {a}: {e}"),
+            StartError::Bind(l, a, e) => {
+                let (flag, key) = (l.flag(), l.key());
+                write!(
+                    f,
+                    "cannot listen for {} on {a}: {e}; move it with {flag} ADDR \
+                     or [listen] {key} = [\"ADDR\"] in the config file",
+                    l.serves()
+                )?;
+                match l.off() {
+                    Some(what) => write!(f, ", or turn {what} off with [listen] {key} = []"),
+                    None => Ok(()),
+                }
+            }
             StartError::DataDir(d, e) => {
                 write!(f, "cannot create data directory {}: {e}", d.display())
             }
@@ -128,13 +204,13 @@ pub async fn start(config: Config, overrides: Overrides) -> Result<Running, Star
     std::fs::create_dir_all(&config.server.data_dir)
         .map_err(|e| StartError::DataDir(config.server.data_dir.clone(), e))?;
     let mut listeners = Vec::new();
-    for (addrs, frontend) in [
-        (&config.listen.irc, Frontend::Irc),
-        (&config.listen.im, Frontend::Im),
+    for (addrs, kind) in [
+        (&config.listen.irc, Listener::Irc),
+        (&config.listen.im, Listener::Im),
     ] {
         for addr in addrs {
-            let l = bind(*addr).map_err(|e| StartError::Bind(*addr, e))?;
-            listeners.push((l, frontend));
+            let l = bind(*addr).map_err(|e| StartError::Bind(kind, *addr, e))?;
+            listeners.push((l, kind.frontend()));
         }
     }
     let bound = |f: Frontend| -> Vec<SocketAddr> {

@@ -373,6 +373,17 @@ fn rehash_with_broken_config_keeps_the_old_one() {
         }]
     );
 
+    // Several problems: the first, and a count of the others (the server
+    // log has them all).
+    std::fs::write(&path, "[limits]\nnicklen = 0\ntopiclen = 0\nkicklen = 0\n").unwrap();
+    let got = alice.ask("REHASH");
+    let want = format!(
+        "*** REHASH failed, configuration unchanged: {}:2: key `limits.nicklen`: 0 is out of range 1..=200 (and 2 more problems)",
+        path.display()
+    );
+    assert_eq!(got.len(), 1, "{got:#?}");
+    assert_eq!(got[0].params, vec!["alice".to_string(), want]);
+
     // A MOTD file that is gone.
     write_config(dir.path(), 20, "");
     std::fs::remove_file(dir.path().join("motd.txt")).unwrap();

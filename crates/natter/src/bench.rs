@@ -272,8 +272,11 @@ pub struct Report {
     pub label: String,
     /// The scenario's parameters.
     pub params: HashMap<String, u64>,
-    /// Clients registered (connect, churn: cycles).
+    /// Clients that completed registration (every scenario; in churn, one
+    /// per cycle that got that far).
     pub registered: u64,
+    /// Complete connect, register, join, part, quit cycles (churn).
+    pub cycles: u64,
     /// Registrations (connect) or cycles (churn) per second.
     pub per_second: f64,
     /// Sampled idle clients that answered PING (connect).
@@ -341,11 +344,12 @@ impl Report {
             }
             "churn" => {
                 s += &format!(
-                    "  cycles:       {} ({:.0}/s)\n",
-                    self.registered, self.per_second
+                    "  cycles:       {} ({:.0}/s), {} registered\n",
+                    self.cycles, self.per_second, self.registered
                 );
             }
             _ => {
+                s += &format!("  registered:   {}\n", self.registered);
                 s += &format!(
                     "  deliveries:   {} of {} ({} lost), {:.0}/s\n",
                     self.deliveries,
@@ -812,6 +816,7 @@ async fn traffic(
     let ms = |v: u64| v as f64 / 1000.0;
     let mut report = Report {
         scenario: scenario.into(),
+        registered: total as u64,
         messages_sent: sent,
         deliveries_expected: expected,
         deliveries: delivered,
@@ -922,12 +927,13 @@ async fn churn(
     duration: u64,
 ) -> Result<Report, String> {
     let cycles = Arc::new(AtomicU64::new(0));
+    let registered = Arc::new(AtomicU64::new(0));
     let errors = Arc::new(AtomicU64::new(0));
     let deadline = Instant::now() + Duration::from_secs(duration);
     let start = Instant::now();
     let mut tasks = Vec::new();
     for w in 0..workers {
-        let (cycles, errors) = (cycles.clone(), errors.clone());
+        let (cycles, registered, errors) = (cycles.clone(), registered.clone(), errors.clone());
         let prefix = common.prefix.clone();
         tasks.push(tokio::spawn(async move {
             let mut i = 0u64;
@@ -936,6 +942,7 @@ async fn churn(
                 i += 1;
                 let cycle = async {
                     let mut c = Conn::register(addr, &nick).await?;
+                    registered.fetch_add(1, Ordering::Relaxed);
                     let chan = format!("#churn{}", w % 16);
                     c.join(&chan).await?;
                     c.send(&format!("PART {chan}\r\nQUIT :cycle\r\n")).await?;
@@ -961,7 +968,8 @@ async fn churn(
     let n = cycles.load(Ordering::Relaxed);
     let mut r = Report {
         scenario: "churn".into(),
-        registered: n,
+        registered: registered.load(Ordering::Relaxed),
+        cycles: n,
         per_second: n as f64 / seconds,
         errors: errors.load(Ordering::Relaxed),
         seconds,

@@ -32,12 +32,14 @@ enum Command {
         /// TOML configuration file (see natter.example.toml).
         #[arg(long, short)]
         config: Option<PathBuf>,
-        /// IRC listener address, e.g. 127.0.0.1:6667; repeatable; replaces listen.irc.
-        #[arg(long, value_name = "ADDR")]
-        listen: Vec<SocketAddr>,
-        /// IM protocol listener address, e.g. 127.0.0.1:6666; repeatable; replaces listen.im.
-        #[arg(long, value_name = "ADDR")]
-        im_listen: Vec<SocketAddr>,
+        /// IRC listener address, IP:PORT or HOST:PORT, e.g. 127.0.0.1:6667;
+        /// repeatable; replaces listen.irc.
+        #[arg(long, value_name = "ADDR", value_parser = listen_addrs)]
+        listen: Vec<ListenAddrs>,
+        /// IM protocol listener address, IP:PORT or HOST:PORT, e.g.
+        /// 127.0.0.1:6666; repeatable; replaces listen.im.
+        #[arg(long, value_name = "ADDR", value_parser = listen_addrs)]
+        im_listen: Vec<ListenAddrs>,
         /// Directory for persistent data; replaces server.data_dir.
         #[arg(long, value_name = "DIR")]
         data_dir: Option<PathBuf>,
@@ -45,11 +47,18 @@ enum Command {
         #[arg(long, value_name = "NAME")]
         server_name: Option<String>,
     },
-    /// Drive an IRC server with load and measure it (see `natter bench --help`).
+    /// Drive an IRC server with load and measure it: connect, fanout, rooms, churn.
+    ///
+    /// Drives any IRC server (natter or another) at --addr with one of the
+    /// scenarios below. Each is bounded in count and time and stops by
+    /// itself, prints a summary (rates, latency, loss, errors, CPU) and,
+    /// with --json FILE, writes its figures as JSON. `natter bench
+    /// SCENARIO --help` lists a scenario's options.
     #[command(subcommand)]
     Bench(bench::Scenario),
-    /// Read a password (from the terminal, or one line of standard input) and
-    /// print its argon2 hash for an [[oper]] block's `password` key.
+    /// Read a password (twice and not shown on a terminal, else one line of
+    /// standard input) and print its argon2 hash for an [[oper]] block's
+    /// `password` key.
     Passwd,
     /// Chat in the terminal over the IM protocol (see /help once connected).
     Im {
@@ -64,6 +73,15 @@ enum Command {
     },
 }
 
+/// One `--listen` or `--im-listen` value: the addresses it resolves to.
+#[derive(Debug, Clone)]
+struct ListenAddrs(Vec<SocketAddr>);
+
+/// Parses a `--listen` or `--im-listen` value, resolving a host name.
+fn listen_addrs(text: &str) -> Result<ListenAddrs, String> {
+    natter_server::resolve_listen(text).map(ListenAddrs)
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
@@ -76,8 +94,8 @@ fn main() -> ExitCode {
         } => serve(
             config,
             Overrides {
-                listen,
-                im_listen,
+                listen: listen.into_iter().flat_map(|a| a.0).collect(),
+                im_listen: im_listen.into_iter().flat_map(|a| a.0).collect(),
                 data_dir,
                 server_name,
             },
@@ -107,19 +125,22 @@ fn serve(path: Option<PathBuf>, overrides: Overrides) -> ExitCode {
         .with_ansi(std::io::stderr().is_terminal())
         .log_internal_errors(false)
         .init();
+    // Every problem, one line each, before giving up.
+    let report = |errors: natter_server::ConfigErrors| {
+        for e in &errors.0 {
+            eprintln!("natter: {e}");
+        }
+        ExitCode::from(2)
+    };
     let mut config = match &path {
         Some(p) => match Config::load(p) {
             Ok(c) => c,
-            Err(e) => {
-                eprintln!("natter: {e}");
-                return ExitCode::from(2);
-            }
+            Err(errors) => return report(errors),
         },
         None => Config::default(),
     };
-    if let Err(e) = overrides.apply(&mut config) {
-        eprintln!("natter: {e}");
-        return ExitCode::from(2);
+    if let Err(errors) = overrides.apply(&mut config) {
+        return report(errors);
     }
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -195,22 +216,30 @@ fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     }
 }
 
+/// `natter passwd`: on a terminal, asks for the password twice without
+/// echoing it and refuses when the two differ; from a pipe or file, reads
+/// one line. Prints the argon2 hash on stdout, everything else on stderr
+/// (or the terminal).
 fn passwd() -> ExitCode {
     use argon2::password_hash::{rand_core::OsRng, PasswordHasher, SaltString};
-    let stdin = std::io::stdin();
-    if stdin.is_terminal() {
-        eprint!("Password (shown as you type): ");
-        let _ = std::io::stderr().flush();
-    }
-    let mut line = String::new();
-    if stdin.lock().read_line(&mut line).is_err() {
-        eprintln!("natter passwd: cannot read the password");
-        return ExitCode::FAILURE;
-    }
-    let password = line.trim_end_matches(['\r', '\n']);
-    if password.is_empty() {
-        eprintln!("natter passwd: the password is empty");
-        return ExitCode::FAILURE;
+    let read = if std::io::stdin().is_terminal() {
+        read_password_twice()
+    } else {
+        read_password_line()
+    };
+    let password = match read {
+        Ok(p) => p,
+        Err(message) => {
+            eprintln!("natter passwd: {message}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if password.contains(' ') {
+        // Not the password itself: it is not to be shown.
+        eprintln!(
+            "natter passwd: note: this password has spaces; `/oper NAME PASSWORD` in irssi \
+             or WeeChat sends only its first word, so send it raw: /quote OPER NAME :PASSWORD"
+        );
     }
     let salt = SaltString::generate(&mut OsRng);
     match argon2::Argon2::default().hash_password(password.as_bytes(), &salt) {
@@ -223,4 +252,40 @@ fn passwd() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Asks for the password on the terminal twice, not echoed.
+///
+/// Errors: the terminal cannot be read, the password is empty, or the two
+/// answers differ.
+fn read_password_twice() -> Result<String, String> {
+    let ask = |prompt: &str| {
+        rpassword::prompt_password(prompt).map_err(|e| format!("cannot read the password: {e}"))
+    };
+    let first = ask("Password (not shown): ")?;
+    if first.is_empty() {
+        return Err("the password is empty".into());
+    }
+    let again = ask("The same password again: ")?;
+    if again != first {
+        return Err("the two passwords differ; nothing was printed, try again".into());
+    }
+    Ok(first)
+}
+
+/// Reads one line of standard input (a pipe or a file), without its line
+/// end.
+///
+/// Errors: standard input cannot be read, or the line is empty.
+fn read_password_line() -> Result<String, String> {
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| format!("cannot read the password: {e}"))?;
+    let password = line.trim_end_matches(['\r', '\n']);
+    if password.is_empty() {
+        return Err("the password is empty".into());
+    }
+    Ok(password.to_string())
 }

@@ -4,7 +4,8 @@
 //! name the file, line and key and exit with status 2; the shipped
 //! `natter.example.toml` is valid; SIGTERM and DIE stop the server cleanly
 //! (clients get ERROR, exit status 0); `natter passwd` prints an argon2 hash
-//! that verifies and that OPER accepts.
+//! that verifies and that OPER accepts, and on a terminal asks twice without
+//! echoing.
 
 mod common;
 use common::*;
@@ -156,6 +157,39 @@ fn serve_prints_listener_and_serves_clients() {
     let im = server.stdout.recv_timeout(TIMEOUT).unwrap();
     assert!(im.starts_with("natter: IM listening on 127.0.0.1:"), "{im}");
     assert!(server.stdout.try_recv().is_err());
+}
+
+#[test]
+fn listen_addresses_may_be_host_names() {
+    // On the command line and in the file: resolved at start-up.
+    let dir = tempfile::tempdir().unwrap();
+    let server = Serve::with_data_dir(dir.path(), &["--listen", "localhost:0"]);
+    assert!(server.irc.ip().is_loopback(), "{}", server.irc);
+    let mut c = Client::connect(server.irc);
+    assert!(c.register("hana")[0].contains(" 001 hana "));
+    drop(server);
+
+    let config = dir.path().join("natter.toml");
+    std::fs::write(&config, "[listen]\nirc = [\"localhost:0\"]\nim = []\n").unwrap();
+    let mut child = natter()
+        .args(["serve", "--config", config.to_str().unwrap(), "--data-dir"])
+        .arg(dir.path().join("data"))
+        .env("NATTER_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = lines_of(child.stdout.take().unwrap());
+    let line = stdout.recv_timeout(TIMEOUT).expect("a listening line");
+    let _ = child.kill();
+    let _ = child.wait();
+    let addr: SocketAddr = line
+        .strip_prefix("natter: IRC listening on ")
+        .unwrap_or_else(|| panic!("{line:?}"))
+        .parse()
+        .unwrap();
+    assert!(addr.ip().is_loopback(), "{addr}");
 }
 
 #[test]
@@ -312,6 +346,30 @@ fn bad_values_name_file_line_and_key() {
 }
 
 #[test]
+fn every_config_error_is_reported_in_one_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("natter.toml");
+    std::fs::write(
+        &config,
+        "[server]\nname = \"nodot\"\n\n[limits]\nnicklenn = 5\n\n[timeouts]\nping_interval = \"soon\"\n",
+    )
+    .unwrap();
+    let out = serve_fails(&["--config", config.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr_of(&out);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 3, "one line per error: {err}");
+    let file = config.display();
+    for (line, want) in lines.iter().zip([
+        format!("natter: {file}:2: key `server.name`: \"nodot\" is not a server name"),
+        format!("natter: {file}:5: key `limits.nicklenn`: unknown field `nicklenn`"),
+        format!("natter: {file}:8: key `timeouts.ping_interval`: invalid type: string \"soon\""),
+    ]) {
+        assert!(line.starts_with(&want), "want: {want}\ngot:  {line}");
+    }
+}
+
+#[test]
 fn missing_config_file_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("nope.toml");
@@ -357,7 +415,12 @@ fn bad_command_line_values_fail() {
 
     let out = serve_fails(&["--listen", "nonsense"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr_of(&out).contains("--listen"), "{}", stderr_of(&out));
+    let err = stderr_of(&out);
+    assert!(err.contains("--listen"), "{err}");
+    assert!(
+        err.contains("an IP address or host name and a port are needed, such as 127.0.0.1:6667"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -372,11 +435,46 @@ fn busy_port_and_bad_data_dir_fail() {
         dir.path().to_str().unwrap(),
     ]);
     assert_eq!(out.status.code(), Some(2));
+    let err = stderr_of(&out);
     assert!(
-        stderr_of(&out).starts_with(&format!("natter: cannot listen on {addr}: ")),
-        "{}",
-        stderr_of(&out)
+        err.starts_with(&format!(
+            "natter: cannot listen for IRC clients on {addr}: "
+        )),
+        "{err}"
     );
+    assert!(
+        err.trim_end().ends_with(
+            "; move it with --listen ADDR or [listen] irc = [\"ADDR\"] in the config file"
+        ),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "one line: {err:?}");
+
+    // The IM listener, which a second `natter serve --listen ...` still
+    // has on its default address: the message names it and how to move or
+    // turn it off.
+    let out = serve_fails(&[
+        "--listen",
+        "127.0.0.1:0",
+        "--im-listen",
+        &addr,
+        "--data-dir",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr_of(&out);
+    assert!(
+        err.starts_with(&format!("natter: cannot listen for IM clients on {addr}: ")),
+        "{err}"
+    );
+    assert!(
+        err.trim_end().ends_with(
+            "; move it with --im-listen ADDR or [listen] im = [\"ADDR\"] in the config file, \
+             or turn the IM front end off with [listen] im = []"
+        ),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "one line: {err:?}");
 
     let file = dir.path().join("a-file");
     std::fs::write(&file, "").unwrap();
@@ -422,6 +520,12 @@ fn passwd_prints_a_verifiable_argon2_hash() {
     use argon2::PasswordVerifier;
     let out = passwd("correct horse\n");
     assert!(out.status.success(), "{}", stderr_of(&out));
+    // From a pipe: one line, no prompt; a note on how to send a password
+    // with spaces, without the password.
+    let err = stderr_of(&out);
+    assert!(!err.contains("assword:"), "{err}");
+    assert!(err.contains("/quote OPER NAME :PASSWORD"), "{err}");
+    assert!(!err.contains("horse"), "{err}");
     let stdout = String::from_utf8(out.stdout).unwrap();
     let mut lines = stdout.lines();
     let hash = lines.next().expect("a hash line");
@@ -470,6 +574,127 @@ fn passwd_accepts_crlf_and_refuses_empty() {
             stderr_of(&out)
         );
     }
+}
+
+/// Runs `natter passwd` with a new pseudo-terminal as its standard input,
+/// output, error and controlling terminal (where rpassword prompts and
+/// reads), and types each of `typed` once a prompt for it is shown and the
+/// terminal's echo is off. Returns the exit status and everything the
+/// terminal showed.
+fn passwd_on_a_terminal(typed: &[&str]) -> (std::process::ExitStatus, String) {
+    use rustix::pty::{grantpt, openpt, ptsname, unlockpt, OpenptFlags};
+    use std::os::unix::fs::OpenOptionsExt;
+    use std::os::unix::process::CommandExt;
+
+    let master = openpt(OpenptFlags::RDWR | OpenptFlags::NOCTTY | OpenptFlags::CLOEXEC).unwrap();
+    grantpt(&master).unwrap();
+    unlockpt(&master).unwrap();
+    let name = ptsname(&master, Vec::new()).unwrap();
+    let terminal = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(rustix::fs::OFlags::NOCTTY.bits() as i32)
+        .open(name.to_str().unwrap())
+        .unwrap();
+    let mut command = natter();
+    command
+        .arg("passwd")
+        .stdin(terminal.try_clone().unwrap())
+        .stdout(terminal.try_clone().unwrap())
+        .stderr(terminal);
+    // SAFETY: between fork and exec the child only makes two system calls
+    // (no allocation, no locks): a new session, and the terminal on its
+    // standard input as the session's controlling terminal, which is what
+    // /dev/tty opens.
+    unsafe {
+        command.pre_exec(|| {
+            rustix::process::setsid()?;
+            let stdin = std::os::fd::BorrowedFd::borrow_raw(0);
+            rustix::process::ioctl_tiocsctty(stdin)?;
+            Ok(())
+        });
+    }
+    let mut child = command.spawn().expect("spawn natter passwd");
+    // The parent's copies of the terminal side close here: once the child
+    // exits, reading the master side ends.
+    drop(command);
+
+    let mut master = std::fs::File::from(master);
+    let mut reader = master.try_clone().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 1024];
+        // Linux answers EIO, not 0, once the terminal side is closed.
+        while let Ok(n @ 1..) = reader.read(&mut buf) {
+            if tx.send(buf[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut shown = String::new();
+    let deadline = std::time::Instant::now() + TIMEOUT;
+    for (i, text) in typed.iter().enumerate() {
+        // Prompt i+1 is on the terminal, and rpassword has turned echo off.
+        loop {
+            let echo = rustix::termios::tcgetattr(&master)
+                .unwrap()
+                .local_modes
+                .contains(rustix::termios::LocalModes::ECHO);
+            if shown.matches(": ").count() > i && !echo {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no prompt {} without echo: {shown:?}",
+                i + 1
+            );
+            if let Ok(chunk) = rx.recv_timeout(std::time::Duration::from_millis(10)) {
+                shown.push_str(&String::from_utf8_lossy(&chunk));
+            }
+        }
+        // The Enter key sends a carriage return.
+        master.write_all(format!("{text}\r").as_bytes()).unwrap();
+    }
+    let status = wait_exit(&mut child);
+    while let Ok(chunk) = rx.recv_timeout(std::time::Duration::from_secs(5)) {
+        shown.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    (status, shown)
+}
+
+#[test]
+fn passwd_on_a_terminal_asks_twice_without_echo() {
+    use argon2::PasswordVerifier;
+    let (status, shown) = passwd_on_a_terminal(&["tr0ub4dor-3", "tr0ub4dor-3"]);
+    assert!(status.success(), "{status:?}: {shown:?}");
+    assert!(
+        !shown.contains("tr0ub4dor"),
+        "the password was shown: {shown:?}"
+    );
+    let lines: Vec<&str> = shown.lines().map(str::trim).collect();
+    let prompts: Vec<&&str> = lines.iter().filter(|l| l.ends_with(':')).collect();
+    assert_eq!(prompts.len(), 2, "two prompts: {shown:?}");
+    let hashes: Vec<&&str> = lines
+        .iter()
+        .filter(|l| l.starts_with("$argon2id$"))
+        .collect();
+    assert_eq!(hashes.len(), 1, "one hash: {shown:?}");
+    let parsed = argon2::PasswordHash::new(hashes[0]).expect("a PHC string");
+    let argon = argon2::Argon2::default();
+    assert!(argon.verify_password(b"tr0ub4dor-3", &parsed).is_ok());
+    assert!(argon.verify_password(b"tr0ub4dor-", &parsed).is_err());
+}
+
+#[test]
+fn passwd_on_a_terminal_refuses_two_different_passwords() {
+    let (status, shown) = passwd_on_a_terminal(&["first-secret", "second-secret"]);
+    assert!(!status.success(), "{shown:?}");
+    assert!(!shown.contains("secret"), "a password was shown: {shown:?}");
+    assert!(!shown.contains("$argon2"), "a hash was printed: {shown:?}");
+    assert!(
+        shown.contains("natter passwd: the two passwords differ"),
+        "{shown:?}"
+    );
 }
 
 #[test]
