@@ -195,7 +195,7 @@ fn knock_asks_the_operators_of_an_invite_only_channel() {
     op.ask("MODE #club +i");
     member.sync();
     assert_eq!(
-        bob.ask("KNOCK #club :let me in please"),
+        bob.ask("KNOCK #club let me in please"),
         ms(&[":natter.local 711 bob #club :Your KNOCK has been delivered"])
     );
     assert_eq!(

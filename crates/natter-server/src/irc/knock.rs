@@ -28,10 +28,13 @@ pub const CLIENT_DELAY: u64 = 30;
 /// KNOCK <channel> [<reason>].
 pub fn knock(ctx: &mut Ctx<'_>, msg: &Message) {
     let name = &msg.params[0];
-    let reason = msg
-        .param(1)
-        .filter(|r| !r.is_empty())
-        .unwrap_or("has asked for an invite");
+    // irssi sends `/knock #chan let me in` without a ':', as separate
+    // words: they are one reason.
+    let words = msg.params[1..].join(" ");
+    let reason = match words.trim() {
+        "" => "has asked for an invite",
+        words => words,
+    };
     let me = ctx.me();
     let Some(chan) = ctx.world.net.channel(name) else {
         return ctx.numeric(ERR_NOSUCHCHANNEL, &[middle(name), "No such channel"]);
