@@ -149,7 +149,9 @@ class NatterController(BaseServerController, DirectoryBasedController):
         ]
     )
 
-    # ISUPPORT values isupport.py's testValues checks.
+    # ISUPPORT values isupport.py's testValues checks. irctest has no tests
+    # of its own for KNOCK or SILENCE; listing their tokens here at least
+    # makes testValues check that natter advertises them.
     isupport = {
         "BOT": "B",
         "CASEMAPPING": "rfc1459",
@@ -159,8 +161,10 @@ class NatterController(BaseServerController, DirectoryBasedController):
         "EXCEPTS": "e",
         "EXTBAN": ",m",
         "INVEX": "I",
+        "KNOCK": None,
         "MONITOR": ANYSTR,
         "PREFIX": "(ov)@+",
+        "SILENCE": "32",
         "STATUSMSG": "@+",
         "TARGMAX": ANYSTR,
         "UTF8ONLY": None,

@@ -1,13 +1,35 @@
 //! Events: the only way the network state changes.
 //!
 //! A front end validates a command, builds the event(s) it stands for and
-//! passes each to [`crate::Network::apply`]. An event carries everything a
-//! renderer needs (such as the actor's `nick!user@host` as it was before
-//! the change), so rendering never has to look at state that the event has
-//! already changed.
+//! passes each to [`crate::Network::apply`]. Events name users and servers
+//! by id; where a renderer needs a user as it was before the change (the
+//! nick before a NICK, a user who quit), the event carries a [`UserRef`]
+//! snapshot. Events hold no wire syntax: rendering a prefix, a numeric or
+//! an IM reply is each front end's job.
 
 use crate::channel::Topic;
-use crate::user::{User, UserId};
+use crate::server::ServerId;
+use crate::user::{User, UserId, UserRef};
+
+/// Who an event comes from: a user, or a server (a link's burst, a
+/// netsplit, a service acting as the server).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// A user, as it was at the time.
+    User(UserRef),
+    /// A server.
+    Server(ServerId),
+}
+
+impl Source {
+    /// The user behind the source, if it is one.
+    pub fn user(&self) -> Option<&UserRef> {
+        match self {
+            Source::User(u) => Some(u),
+            Source::Server(_) => None,
+        }
+    }
+}
 
 /// PRIVMSG or NOTICE (RFC 2812 3.3), or TAGMSG (IRCv3 message-tags). A
 /// NOTICE never triggers automatic replies; a TAGMSG carries only tags.
@@ -54,9 +76,28 @@ pub struct ModeChange {
     pub add: bool,
     /// The mode letter.
     pub mode: char,
-    /// The argument: a nick for `o`/`v`, a mask for `b`, the key for `k`,
-    /// the limit for `+l`.
-    pub arg: Option<String>,
+    /// The argument: the member for `o`/`v`, a mask for `b`, the key for
+    /// `k`, the limit for `+l`.
+    pub arg: Option<ModeArg>,
+}
+
+/// A mode change's argument.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ModeArg {
+    /// `o`/`v`: the member it applies to, by id, and its nick as shown.
+    Member(UserId, String),
+    /// Any other argument: a mask, a key, a limit.
+    Text(String),
+}
+
+impl ModeArg {
+    /// The argument as a MODE line shows it (the member's nick).
+    pub fn as_str(&self) -> &str {
+        match self {
+            ModeArg::Member(_, nick) => nick,
+            ModeArg::Text(text) => text,
+        }
+    }
 }
 
 /// A change to the network, or a message travelling through it.
@@ -66,10 +107,8 @@ pub enum Event {
     UserIntroduced(Box<User>),
     /// A user changed nick. Shown to the user and everyone sharing a channel.
     NickChanged {
-        /// Who.
-        id: UserId,
-        /// The prefix under the old nick.
-        old_prefix: String,
+        /// Who, under the old nick.
+        user: UserRef,
         /// The new nick.
         new_nick: String,
         /// Unix time (seconds), for WHOWAS.
@@ -79,9 +118,7 @@ pub enum Event {
     /// it did not exist. Shown to every member, the joiner included.
     Joined {
         /// Who.
-        id: UserId,
-        /// Their prefix.
-        prefix: String,
+        user: UserRef,
         /// Channel name as given (used as the display name when created).
         channel: String,
         /// Unix time (seconds), the creation time if this creates the channel.
@@ -95,9 +132,7 @@ pub enum Event {
     /// Shown to every member, the leaver included.
     Parted {
         /// Who.
-        id: UserId,
-        /// Their prefix.
-        prefix: String,
+        user: UserRef,
         /// Channel display name.
         channel: String,
         /// The PART message, if any.
@@ -106,8 +141,8 @@ pub enum Event {
     /// A channel operator removed a member. Shown to every member, the
     /// kicked one included.
     Kicked {
-        /// Prefix of the kicker.
-        by_prefix: String,
+        /// The kicker.
+        by: Source,
         /// Channel display name.
         channel: String,
         /// Who was kicked.
@@ -121,9 +156,7 @@ pub enum Event {
     /// Shown to everyone sharing a channel, not to the user.
     Quit {
         /// Who.
-        id: UserId,
-        /// Their prefix.
-        prefix: String,
+        user: UserRef,
         /// The quit message.
         reason: String,
         /// Unix time (seconds), for WHOWAS.
@@ -131,8 +164,8 @@ pub enum Event {
     },
     /// A channel's topic was set (`Some`) or cleared (`None`). Shown to members.
     TopicChanged {
-        /// Prefix of the setter.
-        by_prefix: String,
+        /// The setter.
+        by: Source,
         /// Channel display name.
         channel: String,
         /// The new topic.
@@ -140,8 +173,8 @@ pub enum Event {
     },
     /// Channel modes changed. Shown to members as one MODE line.
     ChannelModeChanged {
-        /// Prefix (or server name) of whoever changed them.
-        by_prefix: String,
+        /// Whoever changed them.
+        by: Source,
         /// Channel display name.
         channel: String,
         /// The changes, in order; `o`/`v` args are nicks of members.
@@ -164,9 +197,7 @@ pub enum Event {
     /// (IRCv3 echo-message; the IM protocol always echoes).
     Message {
         /// The sender.
-        from: UserId,
-        /// The sender's prefix.
-        prefix: String,
+        from: UserRef,
         /// PRIVMSG, NOTICE or TAGMSG.
         kind: MessageKind,
         /// Where it goes.
@@ -185,21 +216,17 @@ pub enum Event {
     /// and channel peers.
     RealnameChanged {
         /// Who.
-        id: UserId,
-        /// Their prefix.
-        prefix: String,
+        user: UserRef,
         /// The new real name.
         realname: String,
     },
     /// A user's username and/or host changed (IRCv3 chghost). Shown to the
     /// user and channel peers.
     HostChanged {
-        /// Who.
-        id: UserId,
-        /// The prefix before the change.
-        old_prefix: String,
+        /// Who, before the change.
+        user: UserRef,
         /// The new username.
-        user: String,
+        username: String,
         /// The new host.
         host: String,
     },
@@ -208,9 +235,7 @@ pub enum Event {
     /// with IRCv3 invite-notify).
     Invited {
         /// The inviter.
-        by: UserId,
-        /// Prefix of the inviter.
-        by_prefix: String,
+        by: UserRef,
         /// Who is invited.
         target: UserId,
         /// Their nick.
@@ -222,9 +247,7 @@ pub enum Event {
     /// channel peers, whose renderers decide whether their client wants it.
     AwayChanged {
         /// Who.
-        id: UserId,
-        /// Their prefix.
-        prefix: String,
+        user: UserRef,
         /// The away message.
         message: Option<String>,
     },
@@ -232,9 +255,7 @@ pub enum Event {
     /// (Modern IRC RPL_KNOCK). Shown to the channel's operators.
     Knocked {
         /// The user knocking.
-        id: UserId,
-        /// Its prefix.
-        prefix: String,
+        user: UserRef,
         /// The channel's name, as created.
         channel: String,
         /// Why it wants in.
@@ -242,8 +263,8 @@ pub enum Event {
     },
     /// A WALLOPS message. Shown to users with `+w`.
     Wallops {
-        /// Prefix of the sender.
-        by_prefix: String,
+        /// The sender.
+        by: Source,
         /// The text.
         text: String,
     },

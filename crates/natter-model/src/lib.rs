@@ -19,7 +19,7 @@ pub mod server;
 pub mod user;
 
 pub use channel::{Channel, ChannelModes, JoinRefusal, ListEntry, Membership, SendRefusal, Topic};
-pub use event::{Event, MessageKind, MessageTarget, ModeChange};
+pub use event::{Event, MessageKind, MessageTarget, ModeArg, ModeChange, Source};
 pub use network::{Network, NickInUse, WhowasEntry};
 pub use server::{Server, ServerId, LOCAL_SERVER};
-pub use user::{Frontend, Identity, User, UserId, UserMap, UserModes, UserSet};
+pub use user::{Frontend, Identity, User, UserId, UserMap, UserModes, UserRef, UserSet};

@@ -5,7 +5,7 @@ use std::collections::{HashMap, VecDeque};
 use natter_proto::casemap::fold;
 
 use crate::channel::{Channel, ListEntry, Membership};
-use crate::event::{Event, MessageTarget, ModeChange};
+use crate::event::{Event, MessageTarget, ModeArg, ModeChange, Source};
 use crate::server::{Server, ServerId, LOCAL_SERVER};
 use crate::user::{User, UserId, UserMap};
 
@@ -268,8 +268,11 @@ impl Network {
                 Vec::new()
             }
             Event::NickChanged {
-                id, new_nick, at, ..
+                user: who,
+                new_nick,
+                at,
             } => {
+                let id = &who.id;
                 let Some(user) = self.users.get_mut(id) else {
                     return Vec::new();
                 };
@@ -287,12 +290,12 @@ impl Network {
                 to
             }
             Event::Joined {
-                id,
+                user: who,
                 channel,
                 at,
                 op,
-                ..
             } => {
+                let id = &who.id;
                 let key = fold(channel);
                 let Some(user) = self.users.get_mut(id) else {
                     return Vec::new();
@@ -312,9 +315,9 @@ impl Network {
                 chan.invited.remove(id);
                 chan.members.keys().copied().collect()
             }
-            Event::Parted { id, channel, .. } => {
+            Event::Parted { user, channel, .. } => {
                 let to = self.members_of(channel);
-                self.remove_member(&fold(channel), *id);
+                self.remove_member(&fold(channel), user.id);
                 to
             }
             Event::Kicked {
@@ -324,7 +327,8 @@ impl Network {
                 self.remove_member(&fold(channel), *target);
                 to
             }
-            Event::Quit { id, at, .. } => {
+            Event::Quit { user: who, at, .. } => {
+                let id = &who.id;
                 let to = self.peers(*id);
                 let Some(user) = self.users.remove(id) else {
                     return Vec::new();
@@ -348,14 +352,18 @@ impl Network {
                 chan.members.keys().copied().collect()
             }
             Event::ChannelModeChanged {
-                by_prefix,
+                by,
                 channel,
                 changes,
                 at,
             } => {
                 let key = fold(channel);
+                let setter = match by {
+                    Source::User(u) => u.nick.clone(),
+                    Source::Server(id) => self.server_name(*id).to_string(),
+                };
                 for change in changes {
-                    self.apply_channel_mode(&key, by_prefix, change, *at);
+                    self.apply_channel_mode(&key, &setter, change, *at);
                 }
                 self.members_of(channel)
             }
@@ -375,6 +383,7 @@ impl Network {
             Event::Message {
                 from, target, at, ..
             } => {
+                let from = &from.id;
                 if let Some(u) = self.users.get_mut(from) {
                     u.last_active = *at;
                 }
@@ -409,7 +418,11 @@ impl Network {
                 }
                 to
             }
-            Event::RealnameChanged { id, realname, .. } => {
+            Event::RealnameChanged {
+                user: who,
+                realname,
+            } => {
+                let id = &who.id;
                 let Some(user) = self.users.get_mut(id) else {
                     return Vec::new();
                 };
@@ -418,17 +431,23 @@ impl Network {
                 to.push(*id);
                 to
             }
-            Event::HostChanged { id, user, host, .. } => {
+            Event::HostChanged {
+                user: who,
+                username,
+                host,
+            } => {
+                let id = &who.id;
                 let Some(u) = self.users.get_mut(id) else {
                     return Vec::new();
                 };
-                u.user = user.clone();
+                u.user = username.clone();
                 u.host = host.clone();
                 let mut to = self.peers(*id);
                 to.push(*id);
                 to
             }
-            Event::AwayChanged { id, message, .. } => {
+            Event::AwayChanged { user: who, message } => {
+                let id = &who.id;
                 let Some(user) = self.users.get_mut(id) else {
                     return Vec::new();
                 };
@@ -483,15 +502,20 @@ impl Network {
         }
     }
 
-    fn apply_channel_mode(&mut self, key: &str, by: &str, change: &ModeChange, at: u64) {
-        let target = match (change.mode, &change.arg) {
-            ('o' | 'v', Some(nick)) => self.nicks.get(&fold(nick)).copied(),
+    /// Applies one change to channel `key`; `setter` is the nick (or server
+    /// name) list entries record.
+    fn apply_channel_mode(&mut self, key: &str, setter: &str, change: &ModeChange, at: u64) {
+        let target = match &change.arg {
+            Some(ModeArg::Member(id, _)) => Some(*id),
             _ => None,
         };
         let Some(chan) = self.channels.get_mut(key) else {
             return;
         };
-        let arg = change.arg.clone();
+        let arg = match &change.arg {
+            Some(ModeArg::Text(text)) => Some(text.clone()),
+            _ => None,
+        };
         match change.mode {
             'o' | 'v' => {
                 if let Some(m) = target.and_then(|t| chan.members.get_mut(&t)) {
@@ -508,10 +532,9 @@ impl Network {
                 let folded = fold(&mask);
                 list.retain(|b| fold(&b.mask) != folded);
                 if change.add {
-                    let setter = by.split('!').next().unwrap_or(by).to_string();
                     list.push(ListEntry {
                         mask,
-                        setter,
+                        setter: setter.to_string(),
                         set_at: at,
                     });
                 }
@@ -567,7 +590,7 @@ fn whowas_entry(
 mod tests {
     use super::*;
     use crate::event::MessageKind;
-    use crate::user::{Frontend, Identity};
+    use crate::user::{Frontend, Identity, UserRef};
 
     fn user(id: UserId, nick: &str) -> Event {
         Event::UserIntroduced(Box::new(User::new(
@@ -584,10 +607,19 @@ mod tests {
         )))
     }
 
+    /// User `id` as events name it (names do not matter here).
+    fn r(id: UserId) -> UserRef {
+        UserRef {
+            id,
+            nick: String::new(),
+            user: String::new(),
+            host: String::new(),
+        }
+    }
+
     fn join(id: UserId, chan: &str) -> Event {
         Event::Joined {
-            id,
-            prefix: String::new(),
+            user: r(id),
             channel: chan.into(),
             at: 1,
             // In these tests user 1 creates the channels it is in.
@@ -608,15 +640,13 @@ mod tests {
         assert_eq!(c.name, "#Chan");
         assert!(c.is_op(1) && !c.is_op(2));
         n.apply(&Event::Parted {
-            id: 1,
-            prefix: String::new(),
+            user: r(1),
             channel: "#chan".into(),
             reason: None,
         });
         assert!(n.channel("#chan").is_some());
         n.apply(&Event::Parted {
-            id: 2,
-            prefix: String::new(),
+            user: r(2),
             channel: "#chan".into(),
             reason: None,
         });
@@ -647,8 +677,7 @@ mod tests {
         }
         n.apply(&join(3, "#z"));
         let to = n.apply(&Event::Quit {
-            id: 1,
-            prefix: String::new(),
+            user: r(1),
             reason: "bye".into(),
             at: 5,
         });
@@ -669,8 +698,7 @@ mod tests {
         assert_eq!(n.server_name(n.user(1).unwrap().server), "natter.local");
         assert_eq!(n.user(1).unwrap().nick_ts, 0);
         let nick = |new: &str, at| Event::NickChanged {
-            id: 1,
-            old_prefix: String::new(),
+            user: r(1),
             new_nick: new.into(),
             at,
         };
@@ -680,8 +708,7 @@ mod tests {
         n.apply(&nick("ALPHA", 20));
         assert_eq!(n.user(1).unwrap().nick_ts, 10);
         n.apply(&Event::Quit {
-            id: 2,
-            prefix: String::new(),
+            user: r(2),
             reason: "bye".into(),
             at: 30,
         });
@@ -697,8 +724,7 @@ mod tests {
             n.apply(&join(id, "#x"));
         }
         let to = n.apply(&Event::Message {
-            from: 2,
-            prefix: String::new(),
+            from: r(2),
             kind: MessageKind::Privmsg,
             target: MessageTarget::Channel {
                 name: "#x".into(),
@@ -723,10 +749,13 @@ mod tests {
         let ch = |mode, add, arg: Option<&str>| ModeChange {
             add,
             mode,
-            arg: arg.map(String::from),
+            arg: arg.map(|a| match a {
+                "B" => ModeArg::Member(2, "B".into()),
+                a => ModeArg::Text(a.into()),
+            }),
         };
         n.apply(&Event::ChannelModeChanged {
-            by_prefix: "a!~u@h".into(),
+            by: Source::User(n.user(1).unwrap().snapshot()),
             channel: "#x".into(),
             changes: vec![
                 ch('o', true, Some("B")),

@@ -83,6 +83,29 @@ impl UserModes {
     }
 }
 
+/// A user as an event names it: its id, and the nick, username and host
+/// it had when the event happened (before the NICK or CHGHOST the event
+/// itself makes), so a front end can show the event after the state has
+/// changed. IRC renders it as `nick!user@host`, the IM protocol as the nick.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRef {
+    /// The user.
+    pub id: UserId,
+    /// Its nick at the time.
+    pub nick: String,
+    /// Its username at the time.
+    pub user: String,
+    /// Its host at the time.
+    pub host: String,
+}
+
+impl UserRef {
+    /// `nick!user@host` (Modern IRC "Source"), as bans and SILENCE match it.
+    pub fn mask(&self) -> String {
+        format!("{}!{}@{}", self.nick, self.user, self.host)
+    }
+}
+
 /// A registered user.
 #[derive(Debug, Clone)]
 pub struct User {
@@ -170,6 +193,16 @@ impl User {
     /// The user's message source, `nick!user@host` (Modern IRC "Source").
     pub fn prefix(&self) -> String {
         format!("{}!{}@{}", self.nick, self.user, self.host)
+    }
+
+    /// The user as an event names it, as it is now.
+    pub fn snapshot(&self) -> UserRef {
+        UserRef {
+            id: self.id,
+            nick: self.nick.clone(),
+            user: self.user.clone(),
+            host: self.host.clone(),
+        }
     }
 
     /// Whether the glob `mask` (nick!user@host form) matches this user.

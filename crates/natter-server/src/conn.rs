@@ -78,16 +78,15 @@ pub(crate) async fn serve(
 
     {
         let mut w = shared.world.lock();
-        if let Some(prefix) = w
+        if let Some(user) = w
             .net
             .user(id)
             .filter(|_| client.registered)
-            .map(|u| u.prefix())
+            .map(|u| u.snapshot())
         {
             w.emit(
                 &Event::Quit {
-                    id,
-                    prefix,
+                    user,
                     reason: reason.clone(),
                     at: now(),
                 },

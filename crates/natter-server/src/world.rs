@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use natter_model::{Event, Frontend, Network, Server, UserId, UserMap, UserSet};
+use natter_model::{Event, Frontend, Network, Server, UserId, UserMap, UserRef, UserSet};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
@@ -153,8 +153,8 @@ impl World {
             None => (None, None),
         };
         self.deliver(event, &recipients, me_id, me_buf.as_deref_mut());
-        if let Event::Joined { id, prefix, .. } = event {
-            self.away_on_join(*id, prefix, &recipients);
+        if let Event::Joined { user, .. } = event {
+            self.away_on_join(user, &recipients);
         }
         self.conversations.after(event, &self.net);
         if im::render::changes_presence(event) {
@@ -234,17 +234,20 @@ impl World {
 
     /// IRCv3 away-notify: clients are sent AWAY "when a user joins and has
     /// an away message set" as well as when it changes. After `id` (with
-    /// `prefix`) joined, tells the channel's other members (the JOIN's
+    /// `user`) joined, tells the channel's other members (the JOIN's
     /// `recipients`), right after their JOIN line; each client's
     /// capabilities decide through the same rendering as any event.
-    fn away_on_join(&mut self, id: UserId, prefix: &str, recipients: &[UserId]) {
-        let Some(message) = self.net.user(id).and_then(|u| u.away.clone()) else {
+    fn away_on_join(&mut self, user: &UserRef, recipients: &[UserId]) {
+        let Some(message) = self.net.user(user.id).and_then(|u| u.away.clone()) else {
             return;
         };
-        let others: Vec<UserId> = recipients.iter().copied().filter(|m| *m != id).collect();
+        let others: Vec<UserId> = recipients
+            .iter()
+            .copied()
+            .filter(|m| *m != user.id)
+            .collect();
         let away = Event::AwayChanged {
-            id,
-            prefix: prefix.to_string(),
+            user: user.clone(),
             message: Some(message),
         };
         self.deliver(&away, &others, None, None);
@@ -262,9 +265,9 @@ impl World {
             return;
         }
         let id = match event {
-            Event::AwayChanged { id, .. }
-            | Event::RealnameChanged { id, .. }
-            | Event::HostChanged { id, .. } => *id,
+            Event::AwayChanged { user, .. }
+            | Event::RealnameChanged { user, .. }
+            | Event::HostChanged { user, .. } => user.id,
             _ => return,
         };
         let Some(user) = self.net.user(id) else {
@@ -318,9 +321,9 @@ impl World {
         }
         let (online, offline): (Option<String>, Option<String>) = match event {
             Event::UserIntroduced(u) => (Some(u.prefix()), None),
-            Event::NickChanged { id, old_prefix, .. } => {
-                let old_nick = old_prefix.split('!').next().unwrap_or("").to_string();
-                let new = self.net.user(*id).map(|u| u.prefix());
+            Event::NickChanged { user, .. } => {
+                let old_nick = user.nick.clone();
+                let new = self.net.user(user.id).map(|u| u.prefix());
                 // A case-only change leaves the monitored key the same.
                 match new {
                     Some(p) if casemap::eq(p.split('!').next().unwrap_or(""), &old_nick) => {
@@ -329,10 +332,7 @@ impl World {
                     new => (new, Some(old_nick)),
                 }
             }
-            Event::Quit { prefix, .. } => (
-                None,
-                Some(prefix.split('!').next().unwrap_or("").to_string()),
-            ),
+            Event::Quit { user, .. } => (None, Some(user.nick.clone())),
             _ => (None, None),
         };
         let server = self.config.server.name.clone();
@@ -447,8 +447,7 @@ mod tests {
             w.emit(&user(id, &format!("u{id}")), None);
             w.emit(
                 &Event::Joined {
-                    id,
-                    prefix: format!("u{id}!~u@127.0.0.1"),
+                    user: w.net.user(id).unwrap().snapshot(),
                     channel: "#c".into(),
                     at: 0,
                     op: id == 1,
@@ -463,8 +462,7 @@ mod tests {
         let msgid = w.next_msgid();
         w.emit(
             &Event::Message {
-                from: 1,
-                prefix: "u1!~u@127.0.0.1".into(),
+                from: w.net.user(1).unwrap().snapshot(),
                 kind: MessageKind::Privmsg,
                 target: MessageTarget::Channel {
                     name: "#c".into(),

@@ -135,17 +135,13 @@ fn set_status(ctx: &mut Ctx<'_>, status: &str) {
     if me.away == message {
         return;
     }
-    let prefix = me.prefix();
-    ctx.emit(Event::AwayChanged {
-        id: ctx.client.id,
-        prefix,
-        message,
-    });
+    let user = me.snapshot();
+    ctx.emit(Event::AwayChanged { user, message });
 }
 
 fn invite(ctx: &mut Ctx<'_>, usernames: &[String]) {
     let me = ctx.me();
-    let (my_id, my_nick, my_prefix) = (me.id, me.nick.clone(), me.prefix());
+    let (my_id, my_nick, my_ref) = (me.id, me.nick.clone(), me.snapshot());
     let mut targets = Vec::new();
     let mut anyone = false;
     for name in usernames {
@@ -178,8 +174,7 @@ fn invite(ctx: &mut Ctx<'_>, usernames: &[String]) {
     reply(ctx, Reply::Invitation(conv, my_nick));
     for (target, target_nick) in targets {
         ctx.emit(Event::Invited {
-            by: my_id,
-            by_prefix: my_prefix.clone(),
+            by: my_ref.clone(),
             target,
             target_nick,
             channel: channel.clone(),
@@ -269,12 +264,11 @@ fn join(ctx: &mut Ctx<'_>, id: ConvId) {
             return error(ctx, format!("cannot join conversation {id}: {why}"));
         }
     }
-    let prefix = user.prefix();
+    let user = user.snapshot();
     // Whoever creates a conversation's channel is its operator, as on IRC.
     let op = ctx.world.net.channel(&channel).is_none();
     ctx.emit(Event::Joined {
-        id: me,
-        prefix,
+        user,
         channel,
         at: now(),
         op,
@@ -349,8 +343,7 @@ fn send_message(ctx: &mut Ctx<'_>, id: ConvId, text: &str) {
     let text = fit_trailing(&text, &prefix, "PRIVMSG", &[&shown]).to_string();
     let msgid = ctx.world.next_msgid();
     ctx.emit(Event::Message {
-        from: me.id,
-        prefix,
+        from: me.snapshot(),
         kind: MessageKind::Privmsg,
         target,
         text,
@@ -373,10 +366,9 @@ fn leave(ctx: &mut Ctx<'_>, id: ConvId) {
             if !member {
                 return error(ctx, format!("not in conversation {id}"));
             }
-            let prefix = ctx.me().prefix();
+            let user = ctx.me().snapshot();
             ctx.emit(Event::Parted {
-                id: me,
-                prefix,
+                user,
                 channel,
                 reason: None,
             });

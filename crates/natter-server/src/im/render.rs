@@ -22,7 +22,6 @@ pub fn render(
     let reply = match event {
         Event::Message {
             from,
-            prefix,
             kind: MessageKind::Privmsg | MessageKind::Notice,
             target,
             text,
@@ -30,18 +29,16 @@ pub fn render(
         } => {
             let conv = match target {
                 MessageTarget::Channel { name, .. } => convs.for_channel(name),
-                MessageTarget::User(to) => convs.direct(*from, *to),
+                MessageTarget::User(to) => convs.direct(from.id, *to),
             };
-            Reply::Message(conv, nick_of(prefix).to_string(), text.clone())
+            Reply::Message(conv, from.nick.clone(), text.clone())
         }
         Event::Invited {
-            by_prefix,
+            by,
             target,
             channel,
             ..
-        } if *target == recipient => {
-            Reply::Invitation(convs.for_channel(channel), nick_of(by_prefix).to_string())
-        }
+        } if *target == recipient => Reply::Invitation(convs.for_channel(channel), by.nick.clone()),
         _ => return None,
     };
     let _ = net;
@@ -72,8 +69,4 @@ pub fn online_users(net: &Network) -> Bytes {
         })
         .collect();
     Bytes::from(Reply::OnlineUsers(users).to_line())
-}
-
-fn nick_of(prefix: &str) -> &str {
-    prefix.split('!').next().unwrap_or(prefix)
 }

@@ -7,7 +7,7 @@
 
 use std::ops::RangeInclusive;
 
-use natter_model::{Channel, Event, JoinRefusal, Topic, UserId};
+use natter_model::{Channel, Event, JoinRefusal, Source, Topic, UserId, UserRef};
 use natter_proto::numeric::*;
 use natter_proto::validate::is_valid_channel;
 use natter_proto::{casemap, mask, Message};
@@ -29,11 +29,10 @@ pub fn join(ctx: &mut Ctx<'_>, msg: &Message) {
             .channels_of(ctx.client.id)
             .map(|c| c.name.clone())
             .collect();
-        let prefix = ctx.me().prefix();
+        let user = ctx.me().snapshot();
         for name in names {
             ctx.emit(Event::Parted {
-                id: ctx.client.id,
-                prefix: prefix.clone(),
+                user: user.clone(),
                 channel: name,
                 reason: None,
             });
@@ -52,7 +51,6 @@ fn join_one(ctx: &mut Ctx<'_>, name: &str, key: Option<&str>) {
     if !is_valid_channel(name, limits.channellen) {
         return ctx.numeric(ERR_NOSUCHCHANNEL, &[middle(name), "No such channel"]);
     }
-    let id = ctx.client.id;
     let me = ctx.me();
     if me.channels.contains(&casemap::fold(name)) {
         return;
@@ -75,13 +73,12 @@ fn join_one(ctx: &mut Ctx<'_>, name: &str, key: Option<&str>) {
             return ctx.numeric(numeric, &[&name, text]);
         }
     }
-    let prefix = me.prefix();
+    let user = me.snapshot();
     // Whoever creates a channel is its operator (RFC 2811 4.2.1 "channel
     // creator").
     let op = ctx.world.net.channel(name).is_none();
     ctx.emit(Event::Joined {
-        id,
-        prefix,
+        user,
         channel: name.to_string(),
         at: now(),
         op,
@@ -111,13 +108,12 @@ pub fn part(ctx: &mut Ctx<'_>, msg: &Message) {
             continue;
         }
         let channel = chan.name.clone();
-        let prefix = ctx.me().prefix();
+        let user = ctx.me().snapshot();
         let reason = reason
             .as_deref()
-            .map(|r| super::fit_trailing(r, &prefix, "PART", &[&channel]).to_string());
+            .map(|r| super::fit_trailing(r, &user.mask(), "PART", &[&channel]).to_string());
         ctx.emit(Event::Parted {
-            id: ctx.client.id,
-            prefix,
+            user,
             channel,
             reason,
         });
@@ -159,7 +155,8 @@ pub fn topic(ctx: &mut Ctx<'_>, msg: &Message) {
         );
     }
     let me = ctx.me();
-    let by_prefix = me.prefix();
+    let by = me.snapshot();
+    let by_prefix = by.mask();
     let text = truncate(text, ctx.world.config.limits.topiclen);
     let text = super::fit_trailing(text, &by_prefix, "TOPIC", &[&chan.name]);
     let topic = (!text.is_empty()).then(|| Topic {
@@ -169,7 +166,7 @@ pub fn topic(ctx: &mut Ctx<'_>, msg: &Message) {
         set_at: now(),
     });
     ctx.emit(Event::TopicChanged {
-        by_prefix,
+        by: Source::User(by),
         channel: chan.name.clone(),
         topic,
     });
@@ -336,7 +333,7 @@ pub fn kick(ctx: &mut Ctx<'_>, msg: &Message) {
         _ => return ctx.need_more_params("KICK"),
     };
     let me = ctx.me();
-    let by_prefix = me.prefix();
+    let by = me.snapshot();
     let reason = match msg.param(2).filter(|r| !r.is_empty()) {
         Some(r) => truncate(r, ctx.world.config.limits.kicklen).to_string(),
         None => me.nick.clone(),
@@ -349,7 +346,7 @@ pub fn kick(ctx: &mut Ctx<'_>, msg: &Message) {
             continue;
         }
         match kick_check(ctx, name) {
-            Ok(chan_name) => kick_one(ctx, &chan_name, nick, &by_prefix, &reason),
+            Ok(chan_name) => kick_one(ctx, &chan_name, nick, &by, &reason),
             Err(()) => refused.push(name.to_string()),
         }
     }
@@ -385,7 +382,7 @@ fn kick_check(ctx: &mut Ctx<'_>, name: &str) -> Result<String, ()> {
 
 /// Kicks `nick` from `chan_name` (where the client may kick), or says why
 /// not (ERR_NOSUCHNICK, ERR_USERNOTINCHANNEL).
-fn kick_one(ctx: &mut Ctx<'_>, chan_name: &str, nick: &str, by_prefix: &str, reason: &str) {
+fn kick_one(ctx: &mut Ctx<'_>, chan_name: &str, nick: &str, by: &UserRef, reason: &str) {
     let Some(target) = ctx.world.net.user_by_nick(nick) else {
         return ctx.numeric(ERR_NOSUCHNICK, &[middle(nick), "No such nick/channel"]);
     };
@@ -402,9 +399,9 @@ fn kick_one(ctx: &mut Ctx<'_>, chan_name: &str, nick: &str, by_prefix: &str, rea
         );
     }
     let reason =
-        super::fit_trailing(reason, by_prefix, "KICK", &[chan_name, &target_nick]).to_string();
+        super::fit_trailing(reason, &by.mask(), "KICK", &[chan_name, &target_nick]).to_string();
     ctx.emit(Event::Kicked {
-        by_prefix: by_prefix.to_string(),
+        by: Source::User(by.clone()),
         channel: chan_name.to_string(),
         target,
         target_nick,
@@ -456,10 +453,9 @@ pub fn invite(ctx: &mut Ctx<'_>, msg: &Message) {
     if let Some(away) = target_away {
         ctx.numeric(RPL_AWAY, &[&target_nick, &away]);
     }
-    let by_prefix = ctx.me().prefix();
+    let by = ctx.me().snapshot();
     ctx.emit(Event::Invited {
-        by: ctx.client.id,
-        by_prefix,
+        by,
         target: target_id,
         target_nick,
         channel: chan_name,

@@ -61,7 +61,7 @@ pub fn knock(ctx: &mut Ctx<'_>, msg: &Message) {
         }
         Some(JoinRefusal::InviteOnly | JoinRefusal::BadKey | JoinRefusal::Full) => {}
     }
-    let (id, prefix) = (me.id, me.prefix());
+    let (id, user) = (me.id, me.snapshot());
     let now = now();
     let folded = casemap::fold(&channel);
     let last_by_me = ctx.world.conns.get(&id).map_or(0, |c| c.last_knock);
@@ -78,10 +78,9 @@ pub fn knock(ctx: &mut Ctx<'_>, msg: &Message) {
     if let Some(conn) = ctx.world.conns.get_mut(&id) {
         conn.last_knock = now;
     }
-    let text = super::fit_trailing(reason, &prefix, "PRIVMSG", &[&channel]).to_string();
+    let text = super::fit_trailing(reason, &user.mask(), "PRIVMSG", &[&channel]).to_string();
     ctx.emit(Event::Knocked {
-        id,
-        prefix,
+        user,
         channel: channel.clone(),
         text,
     });

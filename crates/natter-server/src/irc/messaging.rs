@@ -112,7 +112,8 @@ fn deliver(ctx: &mut Ctx<'_>, kind: MessageKind, target: &str, text: &str, tags:
         Some(s @ ('@' | '+')) if is_channel_name(&target[1..]) => (Some(s), &target[1..]),
         _ => (None, target),
     };
-    let prefix = me.prefix();
+    let sender = me.snapshot();
+    let prefix = sender.mask();
     let from = me.id;
     let to = if is_channel_name(bare) {
         let Some(chan) = ctx.world.net.channel(bare) else {
@@ -171,8 +172,7 @@ fn deliver(ctx: &mut Ctx<'_>, kind: MessageKind, target: &str, text: &str, tags:
     let to_self = to == MessageTarget::User(from);
     let before = ctx.out.len();
     ctx.emit(Event::Message {
-        from,
-        prefix,
+        from: sender,
         kind,
         target: to,
         text: text.to_string(),
@@ -222,12 +222,8 @@ pub fn away(ctx: &mut Ctx<'_>, msg: &Message) {
     // Repeating the same AWAY changes nothing: no event, so peers (and every
     // IM client's ONLINE_USERS) are not sent it again.
     if me.away != message {
-        let prefix = me.prefix();
-        ctx.emit(Event::AwayChanged {
-            id: ctx.client.id,
-            prefix,
-            message,
-        });
+        let user = me.snapshot();
+        ctx.emit(Event::AwayChanged { user, message });
     }
     if back {
         ctx.numeric(RPL_UNAWAY, &["You are no longer marked as being away"]);

@@ -2,7 +2,7 @@
 //! Modern IRC "MODE message").
 
 use natter_model::channel::MUTE_EXTBAN;
-use natter_model::{Channel, Event, ListEntry, ModeChange};
+use natter_model::{Channel, Event, ListEntry, ModeArg, ModeChange, Source};
 use natter_proto::numeric::*;
 use natter_proto::validate::is_channel_name;
 use natter_proto::{mask, Message};
@@ -95,7 +95,7 @@ fn channel_mode(ctx: &mut Ctx<'_>, name: &str, params: &[String]) {
                     changes.push(ModeChange {
                         add,
                         mode: 'k',
-                        arg: Some("*".into()),
+                        arg: Some(ModeArg::Text("*".into())),
                     });
                 }
             }
@@ -134,7 +134,7 @@ fn channel_mode(ctx: &mut Ctx<'_>, name: &str, params: &[String]) {
                 ModeChange {
                     add,
                     mode: c,
-                    arg: Some(unick),
+                    arg: Some(ModeArg::Member(uid, unick)),
                 }
             }
             'b' | 'e' | 'I' => {
@@ -168,7 +168,7 @@ fn channel_mode(ctx: &mut Ctx<'_>, name: &str, params: &[String]) {
                         changes.push(ModeChange {
                             add,
                             mode: c,
-                            arg: Some(entry.mask),
+                            arg: Some(ModeArg::Text(entry.mask)),
                         });
                         continue;
                     }
@@ -176,7 +176,7 @@ fn channel_mode(ctx: &mut Ctx<'_>, name: &str, params: &[String]) {
                 ModeChange {
                     add,
                     mode: c,
-                    arg: Some(m),
+                    arg: Some(ModeArg::Text(m)),
                 }
             }
             'k' => {
@@ -191,7 +191,7 @@ fn channel_mode(ctx: &mut Ctx<'_>, name: &str, params: &[String]) {
                     ModeChange {
                         add,
                         mode: 'k',
-                        arg: Some(key),
+                        arg: Some(ModeArg::Text(key)),
                     }
                 } else {
                     if state.modes.key.take().is_none() {
@@ -200,7 +200,7 @@ fn channel_mode(ctx: &mut Ctx<'_>, name: &str, params: &[String]) {
                     ModeChange {
                         add,
                         mode: 'k',
-                        arg: Some("*".into()),
+                        arg: Some(ModeArg::Text("*".into())),
                     }
                 }
             }
@@ -216,7 +216,7 @@ fn channel_mode(ctx: &mut Ctx<'_>, name: &str, params: &[String]) {
                 ModeChange {
                     add,
                     mode: 'l',
-                    arg: Some(limit.to_string()),
+                    arg: Some(ModeArg::Text(limit.to_string())),
                 }
             }
             'l' => {
@@ -258,9 +258,9 @@ fn channel_mode(ctx: &mut Ctx<'_>, name: &str, params: &[String]) {
         );
     }
     if !changes.is_empty() {
-        let by_prefix = ctx.me().prefix();
+        let by = Source::User(ctx.me().snapshot());
         ctx.emit(Event::ChannelModeChanged {
-            by_prefix,
+            by,
             channel: chan.name.clone(),
             changes,
             at: now(),

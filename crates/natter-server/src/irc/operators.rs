@@ -9,7 +9,7 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use natter_model::{Event, ModeChange};
+use natter_model::{Event, ModeChange, Source};
 use natter_proto::numeric::*;
 use natter_proto::{mask, write_line_trailing, Message};
 
@@ -103,6 +103,7 @@ pub fn kill(ctx: &mut Ctx<'_>, msg: &Message) {
     let Some(target) = ctx.world.net.user_by_nick(nick) else {
         return ctx.numeric(ERR_NOSUCHNICK, &[nick, "No such nick/channel"]);
     };
+    let target_user = target.snapshot();
     let (tid, prefix, target_nick) = (target.id, target.prefix(), target.nick.clone());
     let me = ctx.me();
     let (killer, killer_prefix) = (me.nick.clone(), me.prefix());
@@ -134,8 +135,7 @@ pub fn kill(ctx: &mut Ctx<'_>, msg: &Message) {
         conn.out.close(Some(Bytes::from(last)));
     }
     ctx.emit(Event::Quit {
-        id: tid,
-        prefix: prefix.clone(),
+        user: target_user,
         reason: why,
         at: now(),
     });
@@ -153,9 +153,12 @@ pub fn wallops(ctx: &mut Ctx<'_>, msg: &Message) {
     let Some(text) = msg.param(0).filter(|t| !t.is_empty()) else {
         return ctx.need_more_params("WALLOPS");
     };
-    let by_prefix = ctx.me().prefix();
-    let text = super::fit_trailing(text, &by_prefix, "WALLOPS", &[]).to_string();
-    ctx.emit(Event::Wallops { by_prefix, text });
+    let by = ctx.me().snapshot();
+    let text = super::fit_trailing(text, &by.mask(), "WALLOPS", &[]).to_string();
+    ctx.emit(Event::Wallops {
+        by: Source::User(by),
+        text,
+    });
 }
 
 /// REHASH: reloads the configuration file and MOTD without dropping anyone.
@@ -257,11 +260,10 @@ pub fn chghost(ctx: &mut Ctx<'_>, msg: &Message) {
             &[super::registration::middle(nick), "No such nick/channel"],
         );
     };
-    let (id, old_prefix) = (target.id, target.prefix());
+    let old = target.snapshot();
     ctx.emit(Event::HostChanged {
-        id,
-        old_prefix,
-        user: user.to_string(),
+        user: old,
+        username: user.to_string(),
         host: host.to_string(),
     });
 }

@@ -63,12 +63,8 @@ impl ReadMarkers {
             return;
         }
         match event {
-            Event::NickChanged {
-                old_prefix,
-                new_nick,
-                ..
-            } => {
-                let old = casemap::fold(nick_of(old_prefix));
+            Event::NickChanged { user, new_nick, .. } => {
+                let old = casemap::fold(&user.nick);
                 let new = casemap::fold(new_nick);
                 if old != new {
                     if let Some(markers) = self.by_owner.remove(&old) {
@@ -76,17 +72,12 @@ impl ReadMarkers {
                     }
                 }
             }
-            Event::Quit { prefix, .. } => {
-                self.by_owner.remove(&casemap::fold(nick_of(prefix)));
+            Event::Quit { user, .. } => {
+                self.by_owner.remove(&casemap::fold(&user.nick));
             }
             _ => {}
         }
     }
-}
-
-/// The nick of a `nick!user@host` prefix.
-fn nick_of(prefix: &str) -> &str {
-    prefix.split('!').next().unwrap_or("")
 }
 
 /// Whether `ts` has the form `YYYY-MM-DDThh:mm:ss.sssZ` (server-time; the
@@ -220,17 +211,21 @@ mod tests {
         assert_eq!(m.get("alice", "#c"), Some(t2));
         assert_eq!(m.get("alice", "#d"), None);
         assert_eq!(m.get("bob", "#c"), None);
-        m.after(&Event::NickChanged {
+        let user = |nick: &str| natter_model::UserRef {
             id: 1,
-            old_prefix: "Alice!~a@h".into(),
+            nick: nick.into(),
+            user: "~a".into(),
+            host: "h".into(),
+        };
+        m.after(&Event::NickChanged {
+            user: user("Alice"),
             new_nick: "al".into(),
             at: 0,
         });
         assert_eq!(m.get("alice", "#c"), None);
         assert_eq!(m.get("al", "#c"), Some(t2));
         m.after(&Event::Quit {
-            id: 1,
-            prefix: "AL!~a@h".into(),
+            user: user("AL"),
             reason: String::new(),
             at: 0,
         });

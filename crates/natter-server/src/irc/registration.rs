@@ -71,10 +71,9 @@ pub fn nick(ctx: &mut Ctx<'_>, msg: &Message) {
     if !ctx.world.net.nick_available(id, nick) {
         return ctx.numeric(ERR_NICKNAMEINUSE, &[nick, "Nickname is already in use"]);
     }
-    let old_prefix = me.prefix();
+    let user = me.snapshot();
     ctx.emit(Event::NickChanged {
-        id,
-        old_prefix,
+        user,
         new_nick: nick.to_string(),
         at: now(),
     });
@@ -240,10 +239,9 @@ pub fn setname(ctx: &mut Ctx<'_>, msg: &Message) {
             ],
         );
     }
-    let prefix = ctx.me().prefix();
+    let user = ctx.me().snapshot();
     ctx.emit(Event::RealnameChanged {
-        id: ctx.client.id,
-        prefix,
+        user,
         realname: realname.to_string(),
     });
 }

@@ -10,7 +10,7 @@
 use std::cell::OnceCell;
 
 use bytes::Bytes;
-use natter_model::{Event, MessageKind, MessageTarget, Network, UserId};
+use natter_model::{Event, MessageKind, MessageTarget, Network, Source, UserId};
 use natter_proto::message::escape_tag_value;
 use natter_proto::{write_line, write_line_trailing};
 
@@ -45,15 +45,15 @@ pub fn visible(event: &Event, recipient: UserId, caps: CapSet) -> bool {
             }
             // The sender sees its own message only with echo-message, unless
             // it wrote to itself.
-            recipient != *from
+            recipient != from.id
                 || caps.has(Cap::EchoMessage)
-                || *target == MessageTarget::User(*from)
+                || *target == MessageTarget::User(from.id)
         }
-        Event::AwayChanged { id, .. } => recipient != *id && caps.has(Cap::AwayNotify),
+        Event::AwayChanged { user, .. } => recipient != user.id && caps.has(Cap::AwayNotify),
         // invite-notify goes to the channel's operators, not back to the
         // inviter (who has RPL_INVITING).
         Event::Invited { by, target, .. } => {
-            recipient == *target || (recipient != *by && caps.has(Cap::InviteNotify))
+            recipient == *target || (recipient != by.id && caps.has(Cap::InviteNotify))
         }
         Event::RealnameChanged { .. } => caps.has(Cap::Setname),
         Event::HostChanged { .. } => caps.has(Cap::Chghost),
@@ -82,17 +82,18 @@ pub fn render(event: &Event, net: &Network, form: CapSet, stamp: &Stamp) -> Byte
     let mut out = String::with_capacity(160);
     match event {
         Event::UserIntroduced(_) => {}
-        Event::NickChanged {
-            old_prefix,
-            new_nick,
-            ..
-        } => write_line(&mut out, Some(&tags), Some(old_prefix), "NICK", &[new_nick]),
+        Event::NickChanged { user, new_nick, .. } => write_line(
+            &mut out,
+            Some(&tags),
+            Some(&user.mask()),
+            "NICK",
+            &[new_nick],
+        ),
         Event::Joined {
-            id,
-            prefix,
-            channel,
-            ..
+            user: who, channel, ..
         } => {
+            let prefix = &who.mask();
+            let id = &who.id;
             let name = net
                 .channel(channel)
                 .map(|c| c.name.as_str())
@@ -116,18 +117,27 @@ pub fn render(event: &Event, net: &Network, form: CapSet, stamp: &Stamp) -> Byte
             }
         }
         Event::Parted {
-            prefix,
+            user,
             channel,
             reason,
-            ..
         } => match reason {
-            Some(r) => {
-                write_line_trailing(&mut out, Some(&tags), Some(prefix), "PART", &[channel, r])
-            }
-            None => write_line(&mut out, Some(&tags), Some(prefix), "PART", &[channel]),
+            Some(r) => write_line_trailing(
+                &mut out,
+                Some(&tags),
+                Some(&user.mask()),
+                "PART",
+                &[channel, r],
+            ),
+            None => write_line(
+                &mut out,
+                Some(&tags),
+                Some(&user.mask()),
+                "PART",
+                &[channel],
+            ),
         },
         Event::Kicked {
-            by_prefix,
+            by,
             channel,
             target_nick,
             reason,
@@ -135,37 +145,37 @@ pub fn render(event: &Event, net: &Network, form: CapSet, stamp: &Stamp) -> Byte
         } => write_line_trailing(
             &mut out,
             Some(&tags),
-            Some(by_prefix),
+            Some(&source(by, net)),
             "KICK",
             &[channel, target_nick, reason],
         ),
-        Event::Quit { prefix, reason, .. } => {
-            write_line_trailing(&mut out, Some(&tags), Some(prefix), "QUIT", &[reason])
+        Event::Quit { user, reason, .. } => {
+            write_line_trailing(&mut out, Some(&tags), Some(&user.mask()), "QUIT", &[reason])
         }
-        Event::TopicChanged {
-            by_prefix,
-            channel,
-            topic,
-        } => {
+        Event::TopicChanged { by, channel, topic } => {
             let text = topic.as_ref().map(|t| t.text.as_str()).unwrap_or("");
             write_line_trailing(
                 &mut out,
                 Some(&tags),
-                Some(by_prefix),
+                Some(&source(by, net)),
                 "TOPIC",
                 &[channel, text],
             )
         }
         Event::ChannelModeChanged {
-            by_prefix,
+            by,
             channel,
             changes,
             ..
         } => {
             let flags = mode_flags(changes);
             let mut args: Vec<&str> = vec![channel, &flags];
-            args.extend(changes.iter().filter_map(|c| c.arg.as_deref()));
-            write_line(&mut out, Some(&tags), Some(by_prefix), "MODE", &args);
+            args.extend(
+                changes
+                    .iter()
+                    .filter_map(|c| c.arg.as_ref().map(|a| a.as_str())),
+            );
+            write_line(&mut out, Some(&tags), Some(&source(by, net)), "MODE", &args);
         }
         Event::UserModeChanged { nick, changes, .. } => {
             let flags = mode_flags(changes);
@@ -173,7 +183,6 @@ pub fn render(event: &Event, net: &Network, form: CapSet, stamp: &Stamp) -> Byte
         }
         Event::Message {
             from,
-            prefix,
             kind,
             target,
             text,
@@ -181,7 +190,8 @@ pub fn render(event: &Event, net: &Network, form: CapSet, stamp: &Stamp) -> Byte
             msgid,
             ..
         } => {
-            let sender = net.user(*from);
+            let sender = net.user(from.id);
+            let prefix = &from.mask();
             if form.has(Cap::MessageTags) {
                 push_tag(&mut tags, "msgid", Some(msgid));
                 if sender.is_some_and(|u| u.modes.bot) {
@@ -221,61 +231,77 @@ pub fn render(event: &Event, net: &Network, form: CapSet, stamp: &Stamp) -> Byte
             }
         }
         Event::Invited {
-            by_prefix,
+            by,
             target_nick,
             channel,
             ..
         } => write_line(
             &mut out,
             Some(&tags),
-            Some(by_prefix),
+            Some(&by.mask()),
             "INVITE",
             &[target_nick, channel],
         ),
-        Event::AwayChanged {
-            prefix, message, ..
-        } => match message {
-            Some(m) => write_line_trailing(&mut out, Some(&tags), Some(prefix), "AWAY", &[m]),
-            None => write_line(&mut out, Some(&tags), Some(prefix), "AWAY", &[]),
-        },
-        Event::RealnameChanged {
-            prefix, realname, ..
-        } => write_line_trailing(&mut out, Some(&tags), Some(prefix), "SETNAME", &[realname]),
+        Event::AwayChanged { user, message } => {
+            let prefix = user.mask();
+            match message {
+                Some(m) => write_line_trailing(&mut out, Some(&tags), Some(&prefix), "AWAY", &[m]),
+                None => write_line(&mut out, Some(&tags), Some(&prefix), "AWAY", &[]),
+            }
+        }
+        Event::RealnameChanged { user, realname } => write_line_trailing(
+            &mut out,
+            Some(&tags),
+            Some(&user.mask()),
+            "SETNAME",
+            &[realname],
+        ),
         Event::HostChanged {
-            old_prefix,
             user,
+            username,
             host,
-            ..
         } => write_line(
             &mut out,
             Some(&tags),
-            Some(old_prefix),
+            Some(&user.mask()),
             "CHGHOST",
-            &[user, host],
+            &[username, host],
         ),
         // InspIRCd's form: the numeric addressed to the channel, so every
         // operator gets the same bytes.
         Event::Knocked {
-            id,
-            prefix,
+            user,
             channel,
             text,
         } => {
-            let server = net.user(*id).map_or("*", |u| net.server_name(u.server));
+            let server = net.user(user.id).map_or("*", |u| net.server_name(u.server));
             let text = format!("is KNOCKing: {text}");
             write_line_trailing(
                 &mut out,
                 Some(&tags),
                 Some(server),
                 natter_proto::numeric::RPL_KNOCK,
-                &[channel, channel, prefix, &text],
+                &[channel, channel, &user.mask(), &text],
             )
         }
-        Event::Wallops { by_prefix, text } => {
-            write_line_trailing(&mut out, Some(&tags), Some(by_prefix), "WALLOPS", &[text])
-        }
+        Event::Wallops { by, text } => write_line_trailing(
+            &mut out,
+            Some(&tags),
+            Some(&source(by, net)),
+            "WALLOPS",
+            &[text],
+        ),
     }
     Bytes::from(out)
+}
+
+/// An event's source as an IRC prefix: `nick!user@host` for a user, the
+/// name for a server (Modern IRC "Source").
+fn source(by: &Source, net: &Network) -> String {
+    match by {
+        Source::User(u) => u.mask(),
+        Source::Server(id) => net.server_name(*id).to_string(),
+    }
 }
 
 /// `+ov-k`-style flags for a list of changes.

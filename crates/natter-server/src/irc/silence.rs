@@ -86,9 +86,10 @@ pub fn silence(ctx: &mut Ctx<'_>, msg: &Message) {
 /// invitation from a user whose prefix matches one of them.
 pub fn blocks(masks: &[String], event: &Event) -> bool {
     let from = match event {
-        Event::Message { prefix, .. } => prefix,
-        Event::Invited { by_prefix, .. } => by_prefix,
+        Event::Message { from, .. } => from,
+        Event::Invited { by, .. } => by,
         _ => return false,
     };
-    masks.iter().any(|m| mask::matches(m, from))
+    let from = from.mask();
+    masks.iter().any(|m| mask::matches(m, &from))
 }

@@ -172,18 +172,16 @@ pub fn after(world: &World, event: &Event) {
                 ),
             );
         }
-        Event::Quit {
-            id, prefix, reason, ..
-        } => {
-            let Some(conn) = world.conns.get(id) else {
+        Event::Quit { user, reason, .. } => {
+            let Some(conn) = world.conns.get(&user.id) else {
                 return;
             };
             let ip = conn.addr.ip().to_canonical();
-            let (nick, userhost) = prefix.split_once('!').unwrap_or((prefix, ""));
+            let (nick, username, host) = (&user.nick, &user.user, &user.host);
             notify(
                 world,
                 'q',
-                &format!("Client exiting: {nick} ({userhost}) [{reason}] [{ip}]"),
+                &format!("Client exiting: {nick} ({username}@{host}) [{reason}] [{ip}]"),
             );
         }
         _ => {}
