@@ -1,0 +1,377 @@
+//! Configuration: the TOML file, its embedded defaults, and errors that name
+//! the file, line and key.
+//!
+//! Every key is optional; `natter.example.toml` at the repository root
+//! documents each one. [`Config::default`] is what `natter serve` runs with
+//! when given no file.
+//!
+//! Here: the sections and their defaults, the command-line overrides and
+//! listen-address resolution. `load` reads a file and finds every problem,
+//! `errors` says where they are, `words` phrases type errors for people.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+mod errors;
+mod load;
+#[cfg(test)]
+mod tests;
+mod words;
+
+pub use errors::{ConfigError, ConfigErrors, Problem};
+
+/// The whole configuration.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// `[server]`: identity and files.
+    pub server: ServerSection,
+    /// `[listen]`: the addresses to accept clients on.
+    pub listen: ListenSection,
+    /// `[im]`: the IM front end.
+    pub im: ImSection,
+    /// `[limits]`: lengths and counts advertised in ISUPPORT and enforced.
+    pub limits: Limits,
+    /// `[timeouts]`: registration and keepalive, in seconds.
+    pub timeouts: Timeouts,
+    /// `[admin]`: what ADMIN answers.
+    pub admin: Admin,
+    /// `[[oper]]`: operator credentials for OPER.
+    #[serde(rename = "oper")]
+    #[serde(deserialize_with = "words::opers")]
+    pub opers: Vec<Oper>,
+    /// Where this configuration was read from (`None`: embedded defaults).
+    #[serde(skip)]
+    pub path: Option<PathBuf>,
+}
+
+/// `[server]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default, expecting = "a [server] table")]
+pub struct ServerSection {
+    /// This server's name (RPL_WELCOME, message sources); must contain a dot.
+    pub name: String,
+    /// The network's name (ISUPPORT NETWORK).
+    pub network: String,
+    /// One line about the server (WHOIS 312, INFO).
+    pub description: String,
+    /// Directory for persistent data; created at start-up.
+    #[serde(deserialize_with = "words::path")]
+    pub data_dir: PathBuf,
+    /// A file whose lines are the MOTD; relative paths are resolved against
+    /// the configuration file's directory. Unset: a built-in MOTD.
+    #[serde(deserialize_with = "words::some_path")]
+    pub motd_file: Option<PathBuf>,
+    /// Connection password clients must give with PASS; unset: none.
+    pub password: Option<String>,
+    /// Whether DIE may shut the server down (operators only).
+    #[serde(deserialize_with = "words::flag")]
+    pub allow_die: bool,
+    /// Event-loop threads that serve connections; 0 means one per CPU
+    /// core. Read at start-up only (REHASH keeps the running loops).
+    #[serde(deserialize_with = "words::count")]
+    pub threads: usize,
+}
+
+impl Default for ServerSection {
+    fn default() -> Self {
+        ServerSection {
+            name: "natter.local".into(),
+            network: "NatterNet".into(),
+            description: "natter IRC server".into(),
+            data_dir: PathBuf::from("natter-data"),
+            motd_file: None,
+            password: None,
+            allow_die: false,
+            threads: 0,
+        }
+    }
+}
+
+/// `[listen]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default, expecting = "a [listen] table")]
+pub struct ListenSection {
+    /// IRC listeners, `ip:port` or `host:port` (resolved when the file is
+    /// read, to every address of the host).
+    #[serde(deserialize_with = "words::addresses")]
+    pub irc: Vec<SocketAddr>,
+    /// IM protocol listeners, like `irc`; empty turns the IM front end off.
+    #[serde(deserialize_with = "words::addresses")]
+    pub im: Vec<SocketAddr>,
+}
+
+impl Default for ListenSection {
+    fn default() -> Self {
+        ListenSection {
+            irc: vec!["127.0.0.1:6667".parse().expect("valid address")],
+            im: vec!["127.0.0.1:6666".parse().expect("valid address")],
+        }
+    }
+}
+
+/// `[im]`: the IM front end.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default, expecting = "an [im] table")]
+pub struct ImSection {
+    /// Seconds between the ONLINE_USERS every IM client gets regardless of
+    /// changes (the lecture's periodic presence update).
+    #[serde(deserialize_with = "words::seconds")]
+    pub online_users_interval: u64,
+}
+
+impl Default for ImSection {
+    fn default() -> Self {
+        ImSection {
+            online_users_interval: 30,
+        }
+    }
+}
+
+/// `[limits]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default, expecting = "a [limits] table")]
+pub struct Limits {
+    /// NICKLEN, bytes.
+    #[serde(deserialize_with = "words::count")]
+    pub nicklen: usize,
+    /// CHANNELLEN, bytes.
+    #[serde(deserialize_with = "words::count")]
+    pub channellen: usize,
+    /// TOPICLEN, bytes; longer topics are cut.
+    #[serde(deserialize_with = "words::count")]
+    pub topiclen: usize,
+    /// KICKLEN, bytes; longer reasons are cut.
+    #[serde(deserialize_with = "words::count")]
+    pub kicklen: usize,
+    /// AWAYLEN, bytes; longer messages are cut.
+    #[serde(deserialize_with = "words::count")]
+    pub awaylen: usize,
+    /// USERLEN, bytes; longer usernames are cut.
+    #[serde(deserialize_with = "words::count")]
+    pub userlen: usize,
+    /// CHANLIMIT: channels one user may be in.
+    #[serde(deserialize_with = "words::count")]
+    pub channels_per_user: usize,
+    /// MAXLIST: entries in a channel's ban list.
+    #[serde(deserialize_with = "words::count")]
+    pub max_bans: usize,
+    /// MODES: mode changes with a parameter in one MODE command.
+    #[serde(deserialize_with = "words::count")]
+    pub modes_per_command: usize,
+    /// TARGMAX for PRIVMSG/NOTICE: targets in one command.
+    #[serde(deserialize_with = "words::count")]
+    pub max_targets: usize,
+    /// Bytes queued for one client before it is dropped with "SendQ exceeded".
+    #[serde(deserialize_with = "words::count")]
+    pub sendq: usize,
+    /// Former nicks remembered for WHOWAS.
+    #[serde(deserialize_with = "words::count")]
+    pub whowas: usize,
+    /// Nicks one client may MONITOR (ISUPPORT MONITOR).
+    #[serde(deserialize_with = "words::count")]
+    pub monitor: usize,
+    /// Client-only tags not relayed (ISUPPORT CLIENTTAGDENY, IRCv3
+    /// message-tags): names without the `+`, `*` for all, `-name` to
+    /// exempt one from `*`. Empty: every client tag is relayed.
+    #[serde(deserialize_with = "words::strings")]
+    pub client_tag_deny: Vec<String>,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            nicklen: 30,
+            channellen: 50,
+            topiclen: 390,
+            kicklen: 390,
+            awaylen: 390,
+            userlen: 16,
+            channels_per_user: 50,
+            max_bans: 100,
+            modes_per_command: 4,
+            max_targets: 4,
+            sendq: 1 << 20,
+            whowas: 1000,
+            monitor: 100,
+            client_tag_deny: Vec::new(),
+        }
+    }
+}
+
+/// `[timeouts]`, all in seconds.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default, expecting = "a [timeouts] table")]
+pub struct Timeouts {
+    /// Time a connection has to complete registration.
+    #[serde(deserialize_with = "words::seconds")]
+    pub registration: u64,
+    /// Idle time after which the server sends PING.
+    #[serde(deserialize_with = "words::seconds")]
+    pub ping_interval: u64,
+    /// Time after that PING within which the client must send something.
+    #[serde(deserialize_with = "words::seconds")]
+    pub ping_timeout: u64,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            registration: 60,
+            ping_interval: 120,
+            ping_timeout: 60,
+        }
+    }
+}
+
+impl Timeouts {
+    /// `registration` as a Duration.
+    pub fn registration(&self) -> Duration {
+        Duration::from_secs(self.registration)
+    }
+    /// `ping_interval` as a Duration.
+    pub fn ping_interval(&self) -> Duration {
+        Duration::from_secs(self.ping_interval)
+    }
+    /// `ping_timeout` as a Duration.
+    pub fn ping_timeout(&self) -> Duration {
+        Duration::from_secs(self.ping_timeout)
+    }
+}
+
+/// `[admin]`: RPL_ADMINLOC1, RPL_ADMINLOC2 and RPL_ADMINEMAIL.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default, expecting = "an [admin] table")]
+pub struct Admin {
+    /// First location line.
+    pub location: String,
+    /// Second location line.
+    pub description: String,
+    /// Contact address.
+    pub email: String,
+}
+
+impl Default for Admin {
+    fn default() -> Self {
+        Admin {
+            location: "natter server".into(),
+            description: "Administered by its operators".into(),
+            email: "admin@natter.local".into(),
+        }
+    }
+}
+
+/// One `[[oper]]` block.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "an [[oper]] table with a name and a password"
+)]
+pub struct Oper {
+    /// The name given to OPER.
+    pub name: String,
+    /// An argon2 PHC hash, as `natter passwd` prints it.
+    pub password: String,
+    /// `user@host` glob the operator must connect from (default `*@*`).
+    #[serde(default = "any_host")]
+    pub host: String,
+}
+
+fn any_host() -> String {
+    "*@*".into()
+}
+
+/// Command-line settings that override the file (`--listen`,
+/// `--data-dir`, `--server-name`); kept so REHASH can apply them again.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// Replaces `listen.irc` when not empty.
+    pub listen: Vec<SocketAddr>,
+    /// Replaces `listen.im` when not empty.
+    pub im_listen: Vec<SocketAddr>,
+    /// Replaces `server.data_dir`.
+    pub data_dir: Option<PathBuf>,
+    /// Replaces `server.name`.
+    pub server_name: Option<String>,
+}
+
+impl Overrides {
+    /// Applies the overrides to `config`, then validates the result (a
+    /// server name from the command line is checked like one from a file).
+    ///
+    /// Errors: every problem [`Config::validate`] finds.
+    pub fn apply(&self, config: &mut Config) -> Result<(), ConfigErrors> {
+        if !self.listen.is_empty() {
+            config.listen.irc = self.listen.clone();
+        }
+        if !self.im_listen.is_empty() {
+            config.listen.im = self.im_listen.clone();
+        }
+        if let Some(d) = &self.data_dir {
+            config.server.data_dir = d.clone();
+        }
+        if let Some(n) = &self.server_name {
+            config.server.name = n.clone();
+        }
+        config.validate().map_err(|problems| {
+            ConfigErrors(
+                problems
+                    .into_iter()
+                    .map(|p| ConfigError {
+                        file: None,
+                        line: None,
+                        key: Some(p.key.to_string()),
+                        message: p.message,
+                    })
+                    .collect(),
+            )
+        })
+    }
+}
+
+/// A listener address: `IP:PORT` (`[::1]:6667` for IPv6), or
+/// `HOST:PORT` with a host name resolved now to every address it has
+/// (`localhost:6667` may be both 127.0.0.1:6667 and [::1]:6667).
+///
+/// Errors, in words: no port, a port that is not a number from 0 to
+/// 65535, or a host name that does not resolve.
+pub fn resolve_listen(text: &str) -> Result<Vec<SocketAddr>, String> {
+    resolve_listen_with(text, |host, port| {
+        std::net::ToSocketAddrs::to_socket_addrs(&(host, port)).map(Iterator::collect)
+    })
+}
+
+/// [`resolve_listen`] with `lookup` for host names.
+fn resolve_listen_with(
+    text: &str,
+    lookup: impl FnOnce(&str, u16) -> std::io::Result<Vec<SocketAddr>>,
+) -> Result<Vec<SocketAddr>, String> {
+    if let Ok(addr) = text.parse::<SocketAddr>() {
+        return Ok(vec![addr]);
+    }
+    let needed = "an IP address or host name and a port are needed, such as 127.0.0.1:6667";
+    let Some((host, port)) = text.rsplit_once(':').filter(|(h, _)| !h.is_empty()) else {
+        return Err(format!("{text:?} is not an address: {needed}"));
+    };
+    let Ok(port) = port.parse::<u16>() else {
+        return Err(format!(
+            "{text:?} is not an address: {port:?} is not a port (0 to 65535); {needed}"
+        ));
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let mut addrs = lookup(host, port).map_err(|e| format!("cannot resolve {host:?}: {e}"))?;
+    // Keep the resolver's order (it puts the preferred address first).
+    let mut seen = Vec::new();
+    addrs.retain(|a| {
+        let new = !seen.contains(a);
+        seen.push(*a);
+        new
+    });
+    if addrs.is_empty() {
+        return Err(format!("{host:?} resolves to no address"));
+    }
+    Ok(addrs)
+}
