@@ -103,6 +103,19 @@ impl ModeArg {
 /// A change to the network, or a message travelling through it.
 #[derive(Debug, Clone)]
 pub enum Event {
+    /// A server joined the network behind `uplink` (RFC 2813 §4.1.2
+    /// SERVER). Shown to no user; links pass it on.
+    ServerIntroduced(Box<crate::server::Server>),
+    /// A server and every server behind it left the network (RFC 2813
+    /// §4.1.6 SQUIT, or a link that broke). Their users must have quit
+    /// before (one [`Event::Quit`] each, with the netsplit reason); this
+    /// removes the servers. Shown to no user.
+    ServerSplit {
+        /// The server that left (the far side of the broken link).
+        server: ServerId,
+        /// Why, e.g. `near.example far.example`.
+        reason: String,
+    },
     /// A client finished registration and now exists network-wide.
     UserIntroduced(Box<User>),
     /// A user changed nick. Shown to the user and everyone sharing a channel.

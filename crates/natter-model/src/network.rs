@@ -192,6 +192,36 @@ impl Network {
         self.servers.values()
     }
 
+    /// Server `id` and every server behind it (those that reach this server
+    /// through it), `id` first.
+    pub fn servers_behind(&self, id: ServerId) -> Vec<ServerId> {
+        let mut found = vec![id];
+        let mut i = 0;
+        while i < found.len() {
+            let parent = found[i];
+            found.extend(
+                self.servers
+                    .values()
+                    .filter(|s| s.uplink == Some(parent))
+                    .map(|s| s.id),
+            );
+            i += 1;
+        }
+        found
+    }
+
+    /// A server by name (case-insensitive, RFC 2813 server names).
+    pub fn server_by_name(&self, name: &str) -> Option<&Server> {
+        self.servers
+            .values()
+            .find(|s| s.name.eq_ignore_ascii_case(name))
+    }
+
+    /// The users of server `id`.
+    pub fn users_of(&self, id: ServerId) -> impl Iterator<Item = &User> {
+        self.users.values().filter(move |u| u.server == id)
+    }
+
     /// The name of server `id`, `*` for one not known.
     pub fn server_name(&self, id: ServerId) -> &str {
         self.servers.get(&id).map_or("*", |s| &s.name)
@@ -255,6 +285,18 @@ impl Network {
     /// channel that is gone changes nothing and is shown to no one.
     pub fn apply(&mut self, event: &Event) -> Vec<UserId> {
         match event {
+            Event::ServerIntroduced(server) => {
+                self.servers.insert(server.id, (**server).clone());
+                Vec::new()
+            }
+            Event::ServerSplit { server, .. } => {
+                for id in self.servers_behind(*server) {
+                    if id != LOCAL_SERVER {
+                        self.servers.remove(&id);
+                    }
+                }
+                Vec::new()
+            }
             Event::UserIntroduced(user) => {
                 self.drop_reservation(user.id);
                 self.nicks.insert(fold(&user.nick), user.id);

@@ -28,8 +28,13 @@ pub struct Server {
     /// Hops from this server: 0 for this server, 1 for a neighbour
     /// (RFC 2813 §4.1.2 `hopcount`).
     pub hopcount: u32,
-    /// The server it is reached through, `None` for this server.
+    /// The server that introduced it (its parent in the spanning tree),
+    /// `None` for this server.
     pub uplink: Option<ServerId>,
+    /// The neighbour of this server through which it is reached (itself
+    /// for a neighbour), `None` for this server: where messages for its
+    /// users are routed.
+    pub via: Option<ServerId>,
 }
 
 impl Server {
@@ -41,6 +46,7 @@ impl Server {
             description: description.to_string(),
             hopcount: 0,
             uplink: None,
+            via: None,
         }
     }
 }

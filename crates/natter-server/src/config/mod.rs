@@ -43,6 +43,10 @@ pub struct Config {
     #[serde(rename = "oper")]
     #[serde(deserialize_with = "words::opers")]
     pub opers: Vec<Oper>,
+    /// `[[link]]`: the servers this one links with (RFC 2813).
+    #[serde(rename = "link")]
+    #[serde(deserialize_with = "words::links")]
+    pub links: Vec<LinkBlock>,
     /// Where this configuration was read from (`None`: embedded defaults).
     #[serde(skip)]
     pub path: Option<PathBuf>,
@@ -168,6 +172,10 @@ pub struct Limits {
     /// Bytes queued for one client before it is dropped with "SendQ exceeded".
     #[serde(deserialize_with = "words::count")]
     pub sendq: usize,
+    /// Bytes queued for one server link before it is split with "SendQ
+    /// exceeded": larger than a client's, a burst must fit.
+    #[serde(deserialize_with = "words::count")]
+    pub link_sendq: usize,
     /// Former nicks remembered for WHOWAS.
     #[serde(deserialize_with = "words::count")]
     pub whowas: usize,
@@ -195,6 +203,7 @@ impl Default for Limits {
             modes_per_command: 4,
             max_targets: 4,
             sendq: 1 << 20,
+            link_sendq: 64 << 20,
             whowas: 1000,
             monitor: 100,
             client_tag_deny: Vec::new(),
@@ -215,6 +224,10 @@ pub struct Timeouts {
     /// Time after that PING within which the client must send something.
     #[serde(deserialize_with = "words::seconds")]
     pub ping_timeout: u64,
+    /// Idle time after which a server link is sent PING; a link that
+    /// then answers nothing for as long again is split.
+    #[serde(deserialize_with = "words::seconds")]
+    pub link_ping: u64,
 }
 
 impl Default for Timeouts {
@@ -223,6 +236,7 @@ impl Default for Timeouts {
             registration: 60,
             ping_interval: 120,
             ping_timeout: 60,
+            link_ping: 30,
         }
     }
 }
@@ -239,6 +253,10 @@ impl Timeouts {
     /// `ping_timeout` as a Duration.
     pub fn ping_timeout(&self) -> Duration {
         Duration::from_secs(self.ping_timeout)
+    }
+    /// `link_ping` as a Duration.
+    pub fn link_ping(&self) -> Duration {
+        Duration::from_secs(self.link_ping)
     }
 }
 
@@ -278,6 +296,30 @@ pub struct Oper {
     /// `user@host` glob the operator must connect from (default `*@*`).
     #[serde(default = "any_host")]
     pub host: String,
+}
+
+/// One `[[link]]` block: a server this one links with (RFC 2813 §4.1).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a [[link]] table with a name and passwords"
+)]
+pub struct LinkBlock {
+    /// The peer's server name; its SERVER line must give this name.
+    pub name: String,
+    /// Where to connect to it (`host:port`, its IRC or link port); unset:
+    /// it connects to us.
+    #[serde(default)]
+    pub address: Option<String>,
+    /// The password this server sends in PASS.
+    pub send_password: String,
+    /// An argon2 PHC hash (as `natter passwd` prints it) of the password
+    /// the peer must send.
+    pub receive_password: String,
+    /// Whether to connect at start-up and again after the link breaks,
+    /// waiting 1, 2, 4 ... up to 60 seconds between tries.
+    #[serde(default, deserialize_with = "words::flag")]
+    pub autoconnect: bool,
 }
 
 fn any_host() -> String {

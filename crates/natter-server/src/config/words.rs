@@ -116,6 +116,11 @@ pub fn opers<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<super::Oper>, D::Err
     list(d, "[[oper]] tables")
 }
 
+/// `[[link]]` blocks.
+pub fn links<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<super::LinkBlock>, D::Error> {
+    list(d, "[[link]] tables")
+}
+
 /// One listener address: the addresses its host name resolves to.
 struct Address(Vec<SocketAddr>);
 

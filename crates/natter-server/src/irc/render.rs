@@ -36,7 +36,7 @@ impl Stamp {
 /// Whether the client of `recipient`, with `caps`, is shown `event` at all.
 pub fn visible(event: &Event, recipient: UserId, caps: CapSet) -> bool {
     match event {
-        Event::UserIntroduced(_) => false,
+        Event::UserIntroduced(_) | Event::ServerIntroduced(_) | Event::ServerSplit { .. } => false,
         Event::Message {
             from, kind, target, ..
         } => {
@@ -81,7 +81,7 @@ pub fn render(event: &Event, net: &Network, form: CapSet, stamp: &Stamp) -> Byte
     }
     let mut out = String::with_capacity(160);
     match event {
-        Event::UserIntroduced(_) => {}
+        Event::UserIntroduced(_) | Event::ServerIntroduced(_) | Event::ServerSplit { .. } => {}
         Event::NickChanged { user, new_nick, .. } => write_line(
             &mut out,
             Some(&tags),
