@@ -11,6 +11,7 @@
 //! Specification sources:
 //! * Modern IRC client protocol (ircdocs, "Messages" / "Message Format" section),
 //! * RFC 1459 and RFC 2812,
+//! * RFC 2813 and ngIRCd's doc/Protocol.txt (server links, in [`link`]),
 //! * IRCv3 `message-tags`.
 //!
 //! Modules:
@@ -23,6 +24,8 @@
 //! * [`validate`]: nickname, channel name and username grammar checks.
 //! * [`numeric`]: numeric reply codes as `&str` constants.
 //! * [`im`]: IM protocol requests and replies (`COMMAND <json>` lines).
+//! * [`link`]: the server-to-server grammar (RFC 2813, ngIRCd's IRC+) as
+//!   typed [`link::LinkMessage`]s.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -30,6 +33,7 @@
 pub mod casemap;
 pub mod framer;
 pub mod im;
+pub mod link;
 pub mod mask;
 pub mod message;
 pub mod numeric;
