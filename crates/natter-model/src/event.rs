@@ -175,6 +175,22 @@ pub enum Event {
         /// Unix time (seconds), for WHOWAS.
         at: u64,
     },
+    /// An operator or a server removed a user from the network (KILL,
+    /// RFC 2812 §3.7.1). Applied like [`Event::Quit`]; shown to everyone
+    /// sharing a channel with the user as its quit, and passed on to every
+    /// server link as KILL so the user's own server drops it too.
+    Killed {
+        /// Who killed.
+        by: Source,
+        /// The user removed.
+        user: UserRef,
+        /// The quit message peers see: `Killed (<killer> (<reason>))`.
+        reason: String,
+        /// The reason the killer gave.
+        comment: String,
+        /// Unix time (seconds), for WHOWAS.
+        at: u64,
+    },
     /// A channel's topic was set (`Some`) or cleared (`None`). Shown to members.
     TopicChanged {
         /// The setter.

@@ -48,6 +48,7 @@ pub struct Network {
     whowas_len: usize,
     max_users_seen: usize,
     servers: HashMap<ServerId, Server>,
+    next_server: ServerId,
     /// Users of this server, kept for LUSERS without a scan.
     local_users: usize,
     max_local_users_seen: usize,
@@ -67,6 +68,7 @@ impl Network {
         debug_assert_eq!(local.id, LOCAL_SERVER);
         Network {
             servers: HashMap::from([(LOCAL_SERVER, local)]),
+            next_server: LOCAL_SERVER + 1,
             local_users: 0,
             max_local_users_seen: 0,
             users: UserMap::default(),
@@ -178,6 +180,13 @@ impl Network {
     /// This server.
     pub fn local_server(&self) -> &Server {
         &self.servers[&LOCAL_SERVER]
+    }
+
+    /// A fresh id for a server about to be introduced.
+    pub fn new_server_id(&mut self) -> ServerId {
+        let id = self.next_server;
+        self.next_server += 1;
+        id
     }
 
     /// Changes this server's description (REHASH).
@@ -369,7 +378,7 @@ impl Network {
                 self.remove_member(&fold(channel), *target);
                 to
             }
-            Event::Quit { user: who, at, .. } => {
+            Event::Quit { user: who, at, .. } | Event::Killed { user: who, at, .. } => {
                 let id = &who.id;
                 let to = self.peers(*id);
                 let Some(user) = self.users.remove(id) else {

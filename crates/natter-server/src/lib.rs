@@ -18,6 +18,7 @@ mod conn;
 mod event_loops;
 pub mod im;
 pub mod irc;
+pub mod link;
 pub mod outbound;
 pub mod server;
 pub mod world;

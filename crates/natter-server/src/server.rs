@@ -64,6 +64,8 @@ pub enum Listener {
     Irc,
     /// IM protocol clients: `--im-listen`, `listen.im`.
     Im,
+    /// Server links: `--link-listen`, `listen.link`.
+    Link,
 }
 
 impl Listener {
@@ -72,6 +74,7 @@ impl Listener {
         match self {
             Listener::Irc => "IRC clients",
             Listener::Im => "IM clients",
+            Listener::Link => "server links",
         }
     }
 
@@ -80,6 +83,7 @@ impl Listener {
         match self {
             Listener::Irc => "--listen",
             Listener::Im => "--im-listen",
+            Listener::Link => "--link-listen",
         }
     }
 
@@ -88,6 +92,7 @@ impl Listener {
         match self {
             Listener::Irc => "irc",
             Listener::Im => "im",
+            Listener::Link => "link",
         }
     }
 
@@ -97,14 +102,16 @@ impl Listener {
         match self {
             Listener::Irc => None,
             Listener::Im => Some("the IM front end"),
+            Listener::Link => Some("incoming server links"),
         }
     }
 
-    /// The front end its connections speak.
-    fn frontend(self) -> Frontend {
+    /// The client front end its connections speak (`None`: server links).
+    fn frontend(self) -> Option<Frontend> {
         match self {
-            Listener::Irc => Frontend::Irc,
-            Listener::Im => Frontend::Im,
+            Listener::Irc => Some(Frontend::Irc),
+            Listener::Im => Some(Frontend::Im),
+            Listener::Link => None,
         }
     }
 }
@@ -155,6 +162,8 @@ pub struct Running {
     pub irc_addrs: Vec<SocketAddr>,
     /// The bound IM listener addresses.
     pub im_addrs: Vec<SocketAddr>,
+    /// The bound server link listener addresses.
+    pub link_addrs: Vec<SocketAddr>,
     shutdown: CancellationToken,
     tasks: TaskTracker,
     loops: Arc<EventLoops>,
@@ -207,20 +216,31 @@ pub async fn start(config: Config, overrides: Overrides) -> Result<Running, Star
     for (addrs, kind) in [
         (&config.listen.irc, Listener::Irc),
         (&config.listen.im, Listener::Im),
+        (&config.listen.link, Listener::Link),
     ] {
         for addr in addrs {
             let l = bind(*addr).map_err(|e| StartError::Bind(kind, *addr, e))?;
-            listeners.push((l, kind.frontend()));
+            listeners.push((l, kind));
         }
     }
-    let bound = |f: Frontend| -> Vec<SocketAddr> {
+    let bound = |k: Listener| -> Vec<SocketAddr> {
         listeners
             .iter()
-            .filter(|(_, lf)| *lf == f)
+            .filter(|(_, lk)| *lk == k)
             .filter_map(|(l, _)| l.local_addr().ok())
             .collect()
     };
-    let (irc_addrs, im_addrs) = (bound(Frontend::Irc), bound(Frontend::Im));
+    let (irc_addrs, im_addrs, link_addrs) = (
+        bound(Listener::Irc),
+        bound(Listener::Im),
+        bound(Listener::Link),
+    );
+    let autoconnect: Vec<String> = config
+        .links
+        .iter()
+        .filter(|l| l.autoconnect && l.address.is_some())
+        .map(|l| l.name.clone())
+        .collect();
     let threads = match config.server.threads {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
         n => n,
@@ -235,24 +255,25 @@ pub async fn start(config: Config, overrides: Overrides) -> Result<Running, Star
         shutdown: shutdown.clone(),
     });
     let first = loops.first().clone();
-    for (listener, frontend) in listeners {
-        let accept = accept_loop(
-            listener,
-            frontend,
-            shared.clone(),
-            loops.clone(),
-            tasks.clone(),
-        );
+    for (listener, kind) in listeners {
+        let accept = accept_loop(listener, kind, shared.clone(), loops.clone(), tasks.clone());
         tasks.spawn_on(accept, &first);
+    }
+    for name in autoconnect {
+        tasks.spawn_on(
+            crate::link::session::autoconnect(shared.clone(), name),
+            &first,
+        );
     }
     tasks.spawn_on(close_all_at_shutdown(shared.clone()), &first);
     if !im_addrs.is_empty() {
         tasks.spawn_on(presence_ticker(shared.clone()), &first);
     }
-    tracing::info!(irc = ?irc_addrs, im = ?im_addrs, threads = loops.len(), "listening");
+    tracing::info!(irc = ?irc_addrs, im = ?im_addrs, link = ?link_addrs, threads = loops.len(), "listening");
     Ok(Running {
         irc_addrs,
         im_addrs,
+        link_addrs,
         shutdown,
         tasks,
         loops,
@@ -315,7 +336,7 @@ fn bind(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
 /// readiness events wake only the loop that serves it.
 async fn accept_loop(
     listener: std::net::TcpListener,
-    frontend: Frontend,
+    kind: Listener,
     shared: Arc<Shared>,
     loops: Arc<EventLoops>,
     tasks: TaskTracker,
@@ -333,6 +354,11 @@ async fn accept_loop(
             accepted = listener.accept() => match accepted {
                 Ok((stream, addr)) => {
                     let shared = shared.clone();
+                    // Links are few and busy: they stay on the first loop.
+                    let Some(frontend) = kind.frontend() else {
+                        tasks.spawn(crate::link::session::accept(shared, stream, addr));
+                        continue;
+                    };
                     let (index, handle) = loops.next();
                     if index == 0 {
                         tasks.spawn(crate::conn::serve(shared, stream, addr, frontend));

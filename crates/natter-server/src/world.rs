@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use natter_model::{Event, Frontend, Network, Server, UserId, UserMap, UserRef, UserSet};
+use natter_model::{Event, Frontend, Network, Server, ServerId, UserId, UserMap, UserRef, UserSet};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
@@ -61,6 +61,20 @@ impl ConnEntry {
     }
 }
 
+/// Where an event comes from, which decides the server links it is passed
+/// on to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// A client of this server (or the server itself): every link that
+    /// needs it.
+    Local,
+    /// The link to this neighbour: every other link that needs it.
+    Link(ServerId),
+    /// This server's own view of a netsplit (the quits of the users behind
+    /// a broken link): no link, each server makes its own.
+    Split,
+}
+
 /// Server-wide state guarded by one lock.
 #[derive(Debug)]
 pub struct World {
@@ -94,6 +108,8 @@ pub struct World {
     /// KNOCK: folded channel name -> Unix time of its last knock, for the
     /// per-channel delay (entries older than the delay are dropped).
     pub knocks: HashMap<String, u64>,
+    /// Server links, by the neighbour at their far end.
+    pub links: HashMap<ServerId, crate::link::LinkEntry>,
     started_nanos: u128,
     msgid_counter: u64,
 }
@@ -118,6 +134,7 @@ impl World {
             snotice_watchers: UserSet::default(),
             command_counts: vec![0; crate::irc::COMMANDS.len()],
             knocks: HashMap::new(),
+            links: HashMap::new(),
             conversations: Default::default(),
             im_users: UserSet::default(),
             started_nanos: std::time::SystemTime::now()
@@ -141,12 +158,28 @@ impl World {
         self.config = config;
     }
 
-    /// The one path for changes: applies `event` to the network and delivers
-    /// it to every local recipient, rendered once per distinct form and
-    /// shared among recipients of that form. Lines for `me` go to `me_buf`
-    /// instead of its queue, so they stay in order with its direct replies.
+    /// The one path for changes made here: [`World::emit_from`] with
+    /// [`Origin::Local`].
     pub fn emit(&mut self, event: &Event, me: Option<(UserId, &mut String)>) {
+        self.emit_from(event, Origin::Local, me);
+    }
+
+    /// The one path for every change, local or from a server link: applies
+    /// `event` to the network, delivers it to every local recipient
+    /// (rendered once per distinct form and shared among recipients of that
+    /// form), passes it on to the server links that need it (never back to
+    /// the one it came from), then runs the hooks. Lines for `me` go to
+    /// `me_buf` instead of its queue, so they stay in order with its direct
+    /// replies.
+    pub fn emit_from(&mut self, event: &Event, origin: Origin, me: Option<(UserId, &mut String)>) {
         let mut recipients = self.net.apply(event);
+        crate::link::forward(self, event, origin);
+        if let Event::Killed {
+            by, user, reason, ..
+        } = event
+        {
+            crate::irc::operators::close_killed(self, by, user, reason);
+        }
         self.add_extended_monitor_watchers(event, &mut recipients);
         let (me_id, mut me_buf) = match me {
             Some((id, buf)) => (Some(id), Some(buf)),
@@ -332,7 +365,9 @@ impl World {
                     new => (new, Some(old_nick)),
                 }
             }
-            Event::Quit { user, .. } => (None, Some(user.nick.clone())),
+            Event::Quit { user, .. } | Event::Killed { user, .. } => {
+                (None, Some(user.nick.clone()))
+            }
             _ => (None, None),
         };
         let server = self.config.server.name.clone();

@@ -40,6 +40,11 @@ enum Command {
         /// 127.0.0.1:6666; repeatable; replaces listen.im.
         #[arg(long, value_name = "ADDR", value_parser = listen_addrs)]
         im_listen: Vec<ListenAddrs>,
+        /// Server link listener address (RFC 2813 links from other natter
+        /// servers or ngIRCd), IP:PORT or HOST:PORT; repeatable; replaces
+        /// listen.link.
+        #[arg(long, value_name = "ADDR", value_parser = listen_addrs)]
+        link_listen: Vec<ListenAddrs>,
         /// Directory for persistent data; replaces server.data_dir.
         #[arg(long, value_name = "DIR")]
         data_dir: Option<PathBuf>,
@@ -89,6 +94,7 @@ fn main() -> ExitCode {
             config,
             listen,
             im_listen,
+            link_listen,
             data_dir,
             server_name,
         } => serve(
@@ -96,6 +102,7 @@ fn main() -> ExitCode {
             Overrides {
                 listen: listen.into_iter().flat_map(|a| a.0).collect(),
                 im_listen: im_listen.into_iter().flat_map(|a| a.0).collect(),
+                link_listen: link_listen.into_iter().flat_map(|a| a.0).collect(),
                 data_dir,
                 server_name,
             },
@@ -171,6 +178,9 @@ fn serve(path: Option<PathBuf>, overrides: Overrides) -> ExitCode {
         }
         for addr in &running.im_addrs {
             let _ = writeln!(std::io::stdout(), "natter: IM listening on {addr}");
+        }
+        for addr in &running.link_addrs {
+            let _ = writeln!(std::io::stdout(), "natter: link listening on {addr}");
         }
         let _ = std::io::stdout().flush();
         tokio::select! {

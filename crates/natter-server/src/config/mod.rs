@@ -106,6 +106,10 @@ pub struct ListenSection {
     /// IM protocol listeners, like `irc`; empty turns the IM front end off.
     #[serde(deserialize_with = "words::addresses")]
     pub im: Vec<SocketAddr>,
+    /// Server link listeners (RFC 2813), like `irc`; empty (the default):
+    /// this server only connects out to its `[[link]]` peers.
+    #[serde(deserialize_with = "words::addresses")]
+    pub link: Vec<SocketAddr>,
 }
 
 impl Default for ListenSection {
@@ -113,6 +117,7 @@ impl Default for ListenSection {
         ListenSection {
             irc: vec!["127.0.0.1:6667".parse().expect("valid address")],
             im: vec!["127.0.0.1:6666".parse().expect("valid address")],
+            link: Vec::new(),
         }
     }
 }
@@ -334,6 +339,8 @@ pub struct Overrides {
     pub listen: Vec<SocketAddr>,
     /// Replaces `listen.im` when not empty.
     pub im_listen: Vec<SocketAddr>,
+    /// Replaces `listen.link` when not empty.
+    pub link_listen: Vec<SocketAddr>,
     /// Replaces `server.data_dir`.
     pub data_dir: Option<PathBuf>,
     /// Replaces `server.name`.
@@ -351,6 +358,9 @@ impl Overrides {
         }
         if !self.im_listen.is_empty() {
             config.listen.im = self.im_listen.clone();
+        }
+        if !self.link_listen.is_empty() {
+            config.listen.link = self.link_listen.clone();
         }
         if let Some(d) = &self.data_dir {
             config.server.data_dir = d.clone();

@@ -144,7 +144,7 @@ impl Conversations {
             return;
         }
         let quitter = match event {
-            Event::Quit { user, .. } => Some(user.id),
+            Event::Quit { user, .. } | Event::Killed { user, .. } => Some(user.id),
             Event::Parted { .. } | Event::Kicked { .. } | Event::Joined { .. } => None,
             _ => return,
         };

@@ -52,6 +52,7 @@ pub fn changes_presence(event: &Event) -> bool {
         Event::UserIntroduced(_)
             | Event::NickChanged { .. }
             | Event::Quit { .. }
+            | Event::Killed { .. }
             | Event::AwayChanged { .. }
     )
 }

@@ -9,13 +9,13 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use natter_model::{Event, ModeChange, Source};
+use natter_model::{Event, ModeChange, Source, UserRef};
 use natter_proto::numeric::*;
 use natter_proto::{mask, write_line_trailing, Message};
 
 use super::{Ctx, Deferred};
 use crate::config::{Config, ConfigError};
-use crate::world::now;
+use crate::world::{now, World};
 
 /// OPER <name> <password>.
 pub fn oper(ctx: &mut Ctx<'_>, msg: &Message) {
@@ -91,11 +91,12 @@ pub fn oper_checked(ctx: &mut Ctx<'_>, name: &str, ok: bool) {
     ctx.numeric(RPL_YOUREOPER, &["You are now an IRC operator"]);
 }
 
-/// KILL <nick> <reason>: disconnects a user.
+/// KILL <nick> <reason>: removes a user from the network, wherever it is.
 ///
 /// As Modern IRC describes it: the target receives the KILL (from the
 /// operator), its own QUIT with "Killed (<killer> (<reason>))", then ERROR,
-/// and is closed; everyone sharing a channel with it sees that QUIT.
+/// and is closed; everyone sharing a channel with it sees that QUIT. The
+/// kill is an event, so it reaches the user's own server across links.
 pub fn kill(ctx: &mut Ctx<'_>, msg: &Message) {
     let (Some(nick), Some(reason)) = (msg.param(0), msg.param(1)) else {
         return ctx.need_more_params("KILL");
@@ -103,40 +104,18 @@ pub fn kill(ctx: &mut Ctx<'_>, msg: &Message) {
     let Some(target) = ctx.world.net.user_by_nick(nick) else {
         return ctx.numeric(ERR_NOSUCHNICK, &[nick, "No such nick/channel"]);
     };
-    let target_user = target.snapshot();
+    let user = target.snapshot();
     let (tid, prefix, target_nick) = (target.id, target.prefix(), target.nick.clone());
     let me = ctx.me();
-    let (killer, killer_prefix) = (me.nick.clone(), me.prefix());
+    let (killer, by) = (me.nick.clone(), me.snapshot());
     // Fit the reason so that the QUIT peers see stays within 512 bytes.
     let reason = super::fit_trailing(reason, &prefix, "QUIT", &[&format!("Killed ({killer} ())")]);
     let why = format!("Killed ({killer} ({reason}))");
-    let server = ctx.world.config.server.name.clone();
-    let mut line = String::new();
-    write_line_trailing(
-        &mut line,
-        None,
-        Some(&killer_prefix),
-        "KILL",
-        &[&target_nick, &why],
-    );
-    // The model shows a QUIT to the peers only; the target gets its own.
-    write_line_trailing(&mut line, None, Some(&prefix), "QUIT", &[&why]);
-    if tid == ctx.client.id {
-        // The connection sends its ERROR itself when it closes.
-        ctx.out.push_str(&line);
-        ctx.client.quit = Some(why.clone());
-    } else if let Some(conn) = ctx.world.conns.get(&tid) {
-        let closing = crate::conn::closing_line(conn.frontend, &server, &why);
-        // An IM client understands only IM lines.
-        let last = match conn.frontend {
-            natter_model::Frontend::Irc => line + &closing,
-            natter_model::Frontend::Im => closing,
-        };
-        conn.out.close(Some(Bytes::from(last)));
-    }
-    ctx.emit(Event::Quit {
-        user: target_user,
+    ctx.emit(Event::Killed {
+        by: Source::User(by),
+        user,
         reason: why,
+        comment: reason.to_string(),
         at: now(),
     });
     // The operator is told it worked (unless it killed itself), as
@@ -146,6 +125,31 @@ pub fn kill(ctx: &mut Ctx<'_>, msg: &Message) {
     }
     let text = format!("Received KILL message for {prefix}. From {killer} ({reason})");
     super::snomask::notify(ctx.world, 'k', &text);
+}
+
+/// Closes the connection of a killed user if it is local: it gets the
+/// KILL (from `by`), its own QUIT with `why`, then the closing ERROR (an IM
+/// client only its IM ERROR). Called by the world for every
+/// [`Event::Killed`], local or from a link.
+pub fn close_killed(world: &World, by: &Source, user: &UserRef, why: &str) {
+    let Some(conn) = world.conns.get(&user.id) else {
+        return;
+    };
+    let killer = match by {
+        Source::User(u) => u.mask(),
+        Source::Server(id) => world.net.server_name(*id).to_string(),
+    };
+    let closing = crate::conn::closing_line(conn.frontend, world.server_name(), why);
+    let last = match conn.frontend {
+        natter_model::Frontend::Irc => {
+            let mut line = String::new();
+            write_line_trailing(&mut line, None, Some(&killer), "KILL", &[&user.nick, why]);
+            write_line_trailing(&mut line, None, Some(&user.mask()), "QUIT", &[why]);
+            line + &closing
+        }
+        natter_model::Frontend::Im => closing,
+    };
+    conn.out.close(Some(Bytes::from(last)));
 }
 
 /// WALLOPS <text>: to every user with +w.

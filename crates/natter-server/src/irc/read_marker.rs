@@ -72,7 +72,7 @@ impl ReadMarkers {
                     }
                 }
             }
-            Event::Quit { user, .. } => {
+            Event::Quit { user, .. } | Event::Killed { user, .. } => {
                 self.by_owner.remove(&casemap::fold(&user.nick));
             }
             _ => {}

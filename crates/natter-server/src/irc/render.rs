@@ -149,7 +149,7 @@ pub fn render(event: &Event, net: &Network, form: CapSet, stamp: &Stamp) -> Byte
             "KICK",
             &[channel, target_nick, reason],
         ),
-        Event::Quit { user, reason, .. } => {
+        Event::Quit { user, reason, .. } | Event::Killed { user, reason, .. } => {
             write_line_trailing(&mut out, Some(&tags), Some(&user.mask()), "QUIT", &[reason])
         }
         Event::TopicChanged { by, channel, topic } => {

@@ -172,7 +172,7 @@ pub fn after(world: &World, event: &Event) {
                 ),
             );
         }
-        Event::Quit { user, reason, .. } => {
+        Event::Quit { user, reason, .. } | Event::Killed { user, reason, .. } => {
             let Some(conn) = world.conns.get(&user.id) else {
                 return;
             };

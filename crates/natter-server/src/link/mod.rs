@@ -1,0 +1,137 @@
+//! Server links: natter as one server of a spanning tree (RFC 2813), with
+//! other natter servers and with ngIRCd.
+//!
+//! A link is a TCP connection to a neighbour server. Both sides send PASS
+//! and SERVER ([`session`]), then a burst of everything they know
+//! ([`burst`]): the servers behind them, every user, every `#` channel.
+//! From then on every change travels as a line: a change made here goes
+//! out through [`forward`], which [`World::emit_from`] calls for every
+//! event; a line from a neighbour becomes an event in [`inbound`] and goes
+//! through the same `emit_from`, so local clients, IM clients and the other
+//! links see it exactly as they see a local change.
+//!
+//! What may touch what: this module imports the model, the world and the
+//! wire grammar (`natter_proto::link`); the world calls only [`forward`];
+//! the IRC front end reads [`LinkEntry`] for LINKS, MAP and STATS l and
+//! asks [`session`] to CONNECT or to split (SQUIT).
+//!
+//! Routing: a message to a channel goes only along links that lead to one
+//! of its members, a message to a user along the one link on the path to
+//! its server; `&` channels never leave this server. Everything else goes
+//! to every link but the one it came from.
+
+pub mod burst;
+pub mod inbound;
+pub mod render;
+pub mod session;
+
+use std::sync::Arc;
+
+use natter_model::{Event, MessageTarget, ServerId, UserId};
+
+use crate::outbound::Outbound;
+use crate::world::{Origin, World};
+
+/// A working link, as the world keeps it (keyed by the neighbour's id).
+#[derive(Debug)]
+pub struct LinkEntry {
+    /// Its outbound queue (bounded by `limits.link_sendq`).
+    pub out: Arc<Outbound>,
+    /// Whether the neighbour is natter, with the extensions it announced.
+    pub natter: Option<Extensions>,
+    /// The neighbour's server tokens (RFC 2813 §4.1.2): token -> server.
+    pub tokens: std::collections::HashMap<u32, ServerId>,
+    /// When the link was established (Unix seconds).
+    pub since: u64,
+    /// The last measured round trip of a PING, in milliseconds.
+    pub lag_ms: Option<u64>,
+}
+
+/// What a natter neighbour announced in its PASS (capabilities).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Extensions {
+    /// `TAGS`: IRCv3 message tags travel with messages.
+    pub tags: bool,
+    /// `TS`: nick and channel timestamps travel in `ts` tags.
+    pub ts: bool,
+}
+
+/// The links `event` must go to, given where it came from.
+fn targets(world: &World, event: &Event, origin: Origin) -> Vec<ServerId> {
+    if origin == Origin::Split {
+        return Vec::new();
+    }
+    let not_origin = |l: &ServerId| Origin::Link(*l) != origin;
+    let via_of_user = |id: UserId| -> Option<ServerId> {
+        let user = world.net.user(id)?;
+        world.net.server(user.server)?.via
+    };
+    let local_channel = |name: &str| name.starts_with('&');
+    match event {
+        Event::Message {
+            target: MessageTarget::User(to),
+            ..
+        }
+        | Event::Invited { target: to, .. } => {
+            via_of_user(*to).into_iter().filter(not_origin).collect()
+        }
+        Event::Message {
+            target: MessageTarget::Channel { name, .. },
+            ..
+        }
+        | Event::Knocked { channel: name, .. } => {
+            if local_channel(name) {
+                return Vec::new();
+            }
+            let Some(chan) = world.net.channel(name) else {
+                return Vec::new();
+            };
+            let mut links: Vec<ServerId> = Vec::new();
+            for id in chan.members.keys() {
+                if let Some(via) = via_of_user(*id) {
+                    if !links.contains(&via) && not_origin(&via) {
+                        links.push(via);
+                    }
+                }
+            }
+            links
+        }
+        Event::Joined { channel, .. }
+        | Event::Parted { channel, .. }
+        | Event::Kicked { channel, .. }
+        | Event::TopicChanged { channel, .. }
+        | Event::ChannelModeChanged { channel, .. }
+            if local_channel(channel) =>
+        {
+            Vec::new()
+        }
+        _ => world.links.keys().copied().filter(not_origin).collect(),
+    }
+}
+
+/// The link sink of the fan-out: passes `event` (already applied) on to
+/// every link that needs it, rendered once per kind of peer (natter with
+/// its extensions, or plain RFC 2813).
+pub fn forward(world: &World, event: &Event, origin: Origin) {
+    if world.links.is_empty() {
+        return;
+    }
+    let targets = targets(world, event, origin);
+    let mut forms: Vec<(Option<Extensions>, Option<bytes::Bytes>)> = Vec::new();
+    for id in targets {
+        let Some(link) = world.links.get(&id) else {
+            continue;
+        };
+        let line = match forms.iter().find(|(k, _)| *k == link.natter) {
+            Some((_, line)) => line.clone(),
+            None => {
+                let line = render::render(world, event, link.natter).map(bytes::Bytes::from);
+                forms.push((link.natter, line.clone()));
+                line
+            }
+        };
+        if let Some(line) = line {
+            link.out.push(line);
+        }
+    }
+}

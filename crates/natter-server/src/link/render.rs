@@ -1,0 +1,300 @@
+//! Events as server-to-server lines (RFC 2813 §4, RFC 2812 for relayed
+//! messages), for a plain RFC 2813 peer such as ngIRCd or for a natter
+//! peer, which also gets IRCv3 tags (`msgid`, `time`, client-only tags)
+//! and timestamps (`ts`) and the commands RFC 2813 has no room for
+//! (TAGMSG, SETNAME, CHGHOST, KNOCK).
+//!
+//! Users are named by nick (RFC 2813 prefixes), servers by name; a server
+//! is given a token, its id + 1, in the SERVER line that introduces it and
+//! in the NICK lines of its users.
+
+use natter_model::{Event, MessageKind, MessageTarget, ModeChange, Server, Source, User};
+use natter_proto::link::{JoinChannel, LinkMessage};
+use natter_proto::message::escape_tag_value;
+
+use super::Extensions;
+use crate::world::World;
+
+/// The token this server gives server `id` on its links.
+pub fn token(id: natter_model::ServerId) -> u32 {
+    id + 1
+}
+
+/// `event` as one line (with CR LF) for a peer with `natter` extensions
+/// (`None`: a plain RFC 2813 peer); `None` when such a peer is not told.
+pub fn render(world: &World, event: &Event, natter: Option<Extensions>) -> Option<String> {
+    let net = &world.net;
+    let me = world.server_name().to_string();
+    let source = |s: &Source| -> String {
+        match s {
+            Source::User(u) => u.nick.clone(),
+            Source::Server(id) => net.server_name(*id).to_string(),
+        }
+    };
+    let mut tags = String::new();
+    let message = match event {
+        Event::ServerIntroduced(server) => server_line(world, server),
+        Event::ServerSplit { server, reason } => LinkMessage::Squit {
+            source: Some(me),
+            server: net.server_name(*server).to_string(),
+            comment: reason.clone(),
+        },
+        Event::UserIntroduced(user) => {
+            if natter.is_some_and(|n| n.ts) {
+                push_tag(&mut tags, "ts", &user.nick_ts.to_string());
+            }
+            nick_line(world, user)?
+        }
+        Event::NickChanged { user, new_nick, at } => {
+            if natter.is_some_and(|n| n.ts) {
+                push_tag(&mut tags, "ts", &at.to_string());
+            }
+            LinkMessage::NickChange {
+                source: Some(user.nick.clone()),
+                nick: new_nick.clone(),
+            }
+        }
+        Event::Joined {
+            user, channel, op, ..
+        } => {
+            if natter.is_some_and(|n| n.ts) {
+                if let Some(chan) = net.channel(channel) {
+                    push_tag(&mut tags, "ts", &chan.created_at.to_string());
+                }
+            }
+            LinkMessage::Join {
+                source: Some(user.nick.clone()),
+                channels: vec![JoinChannel {
+                    name: channel.clone(),
+                    modes: if *op { "o".into() } else { String::new() },
+                }],
+            }
+        }
+        Event::Parted {
+            user,
+            channel,
+            reason,
+        } => LinkMessage::Part {
+            source: Some(user.nick.clone()),
+            channels: vec![channel.clone()],
+            reason: reason.clone(),
+        },
+        Event::Kicked {
+            by,
+            channel,
+            target_nick,
+            reason,
+            ..
+        } => LinkMessage::Kick {
+            source: Some(source(by)),
+            channel: channel.clone(),
+            nick: target_nick.clone(),
+            reason: Some(reason.clone()),
+        },
+        Event::Quit { user, reason, .. } => LinkMessage::Quit {
+            source: Some(user.nick.clone()),
+            reason: Some(reason.clone()),
+        },
+        Event::Killed {
+            by, user, comment, ..
+        } => LinkMessage::Kill {
+            source: Some(source(by)),
+            nick: user.nick.clone(),
+            comment: comment.clone(),
+        },
+        Event::TopicChanged { by, channel, topic } => LinkMessage::Topic {
+            source: Some(source(by)),
+            channel: channel.clone(),
+            topic: topic.as_ref().map(|t| t.text.clone()).unwrap_or_default(),
+        },
+        Event::ChannelModeChanged {
+            by,
+            channel,
+            changes,
+            ..
+        } => {
+            let (modes, args) = mode_string(changes);
+            LinkMessage::Mode {
+                source: Some(source(by)),
+                target: channel.clone(),
+                modes,
+                args,
+            }
+        }
+        Event::UserModeChanged { nick, changes, .. } => {
+            // Server notices are this server's business.
+            let changes: Vec<ModeChange> =
+                changes.iter().filter(|c| c.mode != 's').cloned().collect();
+            if changes.is_empty() {
+                return None;
+            }
+            let (modes, args) = mode_string(&changes);
+            LinkMessage::Mode {
+                source: Some(nick.clone()),
+                target: nick.clone(),
+                modes,
+                args,
+            }
+        }
+        Event::Message {
+            from,
+            kind,
+            target,
+            text,
+            tags: client_tags,
+            msgid,
+            ..
+        } => {
+            let target = match target {
+                MessageTarget::User(to) => net.user(*to)?.nick.clone(),
+                MessageTarget::Channel { name, status } => match status {
+                    Some(s) => format!("{s}{name}"),
+                    None => name.clone(),
+                },
+            };
+            if natter.is_some_and(|n| n.tags) {
+                push_tag(&mut tags, "msgid", msgid);
+                if !client_tags.is_empty() {
+                    tags.push(';');
+                    tags.push_str(client_tags);
+                }
+            }
+            let source = Some(from.nick.clone());
+            match kind {
+                MessageKind::Privmsg => LinkMessage::Privmsg {
+                    source,
+                    target,
+                    text: text.clone(),
+                },
+                MessageKind::Notice => LinkMessage::Notice {
+                    source,
+                    target,
+                    text: text.clone(),
+                },
+                MessageKind::Tagmsg if natter.is_some_and(|n| n.tags) => {
+                    return Some(other(&tags, &from.nick, "TAGMSG", &[&target]));
+                }
+                MessageKind::Tagmsg => return None,
+            }
+        }
+        Event::Invited {
+            by,
+            target_nick,
+            channel,
+            ..
+        } => LinkMessage::Invite {
+            source: Some(by.nick.clone()),
+            nick: target_nick.clone(),
+            channel: channel.clone(),
+        },
+        Event::AwayChanged { user, message } => match natter {
+            Some(_) => LinkMessage::Away {
+                source: Some(user.nick.clone()),
+                message: message.clone(),
+            },
+            // ngIRCd takes away as user mode +a, without the message.
+            None => LinkMessage::Mode {
+                source: Some(user.nick.clone()),
+                target: user.nick.clone(),
+                modes: if message.is_some() { "+a" } else { "-a" }.into(),
+                args: Vec::new(),
+            },
+        },
+        Event::RealnameChanged { user, realname } => {
+            natter?;
+            return Some(other("", &user.nick, "SETNAME", &[realname]));
+        }
+        Event::HostChanged {
+            user,
+            username,
+            host,
+        } => {
+            natter?;
+            return Some(other("", &user.nick, "CHGHOST", &[username, host]));
+        }
+        Event::Knocked {
+            user,
+            channel,
+            text,
+        } => {
+            natter?;
+            return Some(other("", &user.nick, "KNOCK", &[channel, text]));
+        }
+        Event::Wallops { by, text } => LinkMessage::Wallops {
+            source: Some(source(by)),
+            text: text.clone(),
+        },
+    };
+    let mut out = String::new();
+    message.write_with_tags((!tags.is_empty()).then_some(tags.as_str()), &mut out);
+    Some(out)
+}
+
+/// `:<uplink> SERVER <name> <hopcount> <token> :<info>`: `server` as its
+/// uplink introduces it (hop count as seen from the receiving peer).
+pub fn server_line(world: &World, server: &Server) -> LinkMessage {
+    let net = &world.net;
+    let uplink = server.uplink.unwrap_or(natter_model::LOCAL_SERVER);
+    LinkMessage::Server {
+        source: Some(net.server_name(uplink).to_string()),
+        name: server.name.to_string(),
+        hopcount: Some(server.hopcount + 1),
+        token: Some(token(server.id)),
+        info: server.description.clone(),
+    }
+}
+
+/// `NICK <nick> <hopcount> <user> <host> <token> +<modes> :<realname>`
+/// (RFC 2813 §4.1.3), from this server.
+pub fn nick_line(world: &World, user: &User) -> Option<LinkMessage> {
+    let server = world.net.server(user.server)?;
+    let mut umodes: String = user.modes.render().trim_start_matches('+').to_string();
+    umodes.retain(|c| c != 's');
+    Some(LinkMessage::Nick {
+        source: Some(world.server_name().to_string()),
+        nick: user.nick.clone(),
+        hopcount: server.hopcount + 1,
+        username: user.user.clone(),
+        host: user.host.clone(),
+        token: token(server.id),
+        umodes,
+        realname: user.realname.clone(),
+    })
+}
+
+/// `+ov-b`-style flags and the arguments of `changes`.
+pub fn mode_string(changes: &[ModeChange]) -> (String, Vec<String>) {
+    let mut flags = String::new();
+    let mut sign = None;
+    let mut args = Vec::new();
+    for c in changes {
+        if sign != Some(c.add) {
+            flags.push(if c.add { '+' } else { '-' });
+            sign = Some(c.add);
+        }
+        flags.push(c.mode);
+        if let Some(a) = &c.arg {
+            args.push(a.as_str().to_string());
+        }
+    }
+    (flags, args)
+}
+
+/// Appends `key=value` (escaped) to a tag section.
+fn push_tag(tags: &mut String, key: &str, value: &str) {
+    if !tags.is_empty() {
+        tags.push(';');
+    }
+    tags.push_str(key);
+    tags.push('=');
+    escape_tag_value(value, tags);
+}
+
+/// A command the link grammar leaves as is (natter's extensions), with its
+/// last parameter as trailing.
+fn other(tags: &str, source: &str, command: &str, params: &[&str]) -> String {
+    let mut out = String::new();
+    let tags = (!tags.is_empty()).then_some(tags);
+    natter_proto::write_line_trailing(&mut out, tags, Some(source), command, params);
+    out
+}
