@@ -113,6 +113,8 @@ pub enum Event {
     ServerSplit {
         /// The server that left (the far side of the broken link).
         server: ServerId,
+        /// Its name (it is gone once the event is applied).
+        name: String,
         /// Why, e.g. `near.example far.example`.
         reason: String,
     },

@@ -356,6 +356,9 @@ impl Network {
                     .channels
                     .entry(key)
                     .or_insert_with(|| Channel::new(channel, *at));
+                // A join from a link may carry an older creation time (a
+                // timestamp merge): the channel takes the oldest.
+                chan.created_at = chan.created_at.min(*at);
                 chan.members.insert(
                     *id,
                     Membership {

@@ -27,6 +27,10 @@ numerics! {
     RPL_MYINFO = "004";
     /// `005`: feature advertisement tokens (RFC 2812 5.1 used 005 for RPL_BOUNCE) (Modern IRC).
     RPL_ISUPPORT = "005";
+    /// `006`: MAP: one server of the tree, indented under its uplink (ircu, InspIRCd, UnrealIRCd).
+    RPL_MAP = "006";
+    /// `007`: MAP: end of the tree (ircu, InspIRCd, UnrealIRCd).
+    RPL_MAPEND = "007";
     /// `008`: the client's server notice mask, after user mode +s changes it (InspIRCd, Solanum; Modern IRC lists it).
     RPL_SNOMASKIS = "008";
     /// `211`: STATS l: one connection's queue and traffic (RFC 1459 6.2; RFC 2812 5.1).

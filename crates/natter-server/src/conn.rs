@@ -558,7 +558,20 @@ async fn run_deferred(shared: &Arc<Shared>, client: &mut Client, out: &Outbound,
                         message: format!("reload failed: {e}"),
                     })
                 });
+            if result.is_ok() {
+                crate::link::session::start_autoconnects(shared);
+            }
             Box::new(move |ctx| operators::rehashed(ctx, result))
+        }
+        Deferred::Connect(block) => {
+            let s = shared.clone();
+            tokio::spawn(async move {
+                let name = block.name.clone();
+                if let Err(reason) = crate::link::session::connect(&s, block).await {
+                    tracing::warn!(peer = name, reason, "CONNECT: link down");
+                }
+            });
+            Box::new(|_ctx| {})
         }
     };
     let mut world = shared.world.lock();

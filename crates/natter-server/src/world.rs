@@ -110,6 +110,8 @@ pub struct World {
     pub knocks: HashMap<String, u64>,
     /// Server links, by the neighbour at their far end.
     pub links: HashMap<ServerId, crate::link::LinkEntry>,
+    /// `[[link]]` block names with an autoconnect loop running.
+    pub autoconnecting: HashSet<String>,
     started_nanos: u128,
     msgid_counter: u64,
 }
@@ -135,6 +137,7 @@ impl World {
             command_counts: vec![0; crate::irc::COMMANDS.len()],
             knocks: HashMap::new(),
             links: HashMap::new(),
+            autoconnecting: HashSet::new(),
             conversations: Default::default(),
             im_users: UserSet::default(),
             started_nanos: std::time::SystemTime::now()

@@ -15,7 +15,7 @@ use natter_proto::numeric::*;
 use natter_proto::Message;
 
 use super::{
-    capabilities, channels, help, knock, messaging, modes, monitor, operators, queries,
+    capabilities, channels, help, knock, links, messaging, modes, monitor, operators, queries,
     read_marker, registration, silence, stats, Ctx,
 };
 
@@ -78,6 +78,7 @@ pub const COMMANDS: &[Command] = &[
     cmd("AWAY", messaging::away, 0),
     anytime("CAP", capabilities::cap, 1),
     oper("CHGHOST", operators::chghost, 3),
+    oper("CONNECT", links::connect, 1),
     oper("DIE", operators::die, 0),
     anytime("HELP", help::help, 0),
     anytime("HELPOP", help::help, 0),
@@ -91,6 +92,7 @@ pub const COMMANDS: &[Command] = &[
     cmd("LINKS", queries::links, 0),
     cmd("LIST", channels::list, 0),
     cmd("LUSERS", queries::lusers, 0),
+    cmd("MAP", links::map, 0),
     cmd("MARKREAD", read_marker::markread, 0),
     cmd("MODE", modes::mode, 1),
     cmd("MONITOR", monitor::monitor, 1),
@@ -108,6 +110,7 @@ pub const COMMANDS: &[Command] = &[
     oper("REHASH", operators::rehash, 0),
     cmd("SETNAME", registration::setname, 1),
     cmd("SILENCE", silence::silence, 0),
+    oper("SQUIT", links::squit, 1),
     cmd("STATS", stats::stats, 0),
     cmd("TAGMSG", messaging::message, 0),
     cmd("TIME", queries::time, 0),

@@ -122,6 +122,16 @@ pub static ENTRIES: &[Entry] = &[
         ],
     },
     Entry {
+        name: "CONNECT",
+        kind: Kind::Registered,
+        title: "CONNECT <server>",
+        text: &[
+            "IRC operators only. Links to <server> now, at the address of",
+            "its [[link]] block. A notice says the attempt started; LINKS",
+            "and MAP show the server once the link is up.",
+        ],
+    },
+    Entry {
         name: "DIE",
         kind: Kind::Registered,
         title: "DIE",
@@ -255,6 +265,16 @@ pub static ENTRIES: &[Entry] = &[
             "Shows how many users (and invisible ones), operators, unknown",
             "connections and channels there are, and the current and highest",
             "user counts.",
+        ],
+    },
+    Entry {
+        name: "MAP",
+        kind: Kind::Registered,
+        title: "MAP",
+        text: &[
+            "Shows the tree of servers from this one down, each under the",
+            "server that introduced it, with its number of users and, for",
+            "a direct link, the lag of its last PING.",
         ],
     },
     Entry {
@@ -454,6 +474,17 @@ pub static ENTRIES: &[Entry] = &[
             "SILENCE -<mask> removes one. Messages, notices and invitations",
             "from matching users are not delivered to you. At most SILENCE",
             "(ISUPPORT) masks; more gets ERR_SILELISTFULL.",
+        ],
+    },
+    Entry {
+        name: "SQUIT",
+        kind: Kind::Registered,
+        title: "SQUIT <server> [<comment>]",
+        text: &[
+            "IRC operators only. Breaks this server's link to <server>:",
+            "everyone behind it quits with \"<this server> <server>\" here",
+            "and on the rest of the network (a netsplit). A link with",
+            "autoconnect comes back by itself.",
         ],
     },
     Entry {

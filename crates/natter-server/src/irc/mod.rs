@@ -11,6 +11,7 @@ mod channels;
 mod commands;
 mod help;
 mod knock;
+mod links;
 mod messaging;
 mod modes;
 mod monitor;
@@ -88,6 +89,8 @@ pub enum Deferred {
     },
     /// Reload the configuration and MOTD, then [`operators::rehashed`].
     Rehash,
+    /// Connect to the server of this `[[link]]` block (CONNECT).
+    Connect(crate::config::LinkBlock),
 }
 
 impl Client {

@@ -93,9 +93,10 @@ pub fn burst(world: &World, peer: ServerId, natter: Option<Extensions>) -> Strin
             });
         }
         flush(&mut members, &mut out);
+        let t = tags.as_deref();
         let (modes, args) = chan.modes.render(true);
         if modes.len() > 1 {
-            mode_line(&me, &chan.name, &modes, args, &mut out);
+            mode_line(&me, &chan.name, &modes, args, t, &mut out);
         }
         for list in ['b', 'e', 'I'] {
             let mut masks: Vec<String> = Vec::new();
@@ -108,6 +109,7 @@ pub fn burst(world: &World, peer: ServerId, natter: Option<Extensions>) -> Strin
                         &chan.name,
                         &flags,
                         std::mem::take(&mut masks),
+                        t,
                         &mut out,
                     );
                     size = 0;
@@ -117,7 +119,7 @@ pub fn burst(world: &World, peer: ServerId, natter: Option<Extensions>) -> Strin
             }
             if !masks.is_empty() {
                 let flags = format!("+{}", list.to_string().repeat(masks.len()));
-                mode_line(&me, &chan.name, &flags, masks, &mut out);
+                mode_line(&me, &chan.name, &flags, masks, t, &mut out);
             }
         }
         if let Some(topic) = &chan.topic {
@@ -126,7 +128,7 @@ pub fn burst(world: &World, peer: ServerId, natter: Option<Extensions>) -> Strin
                 channel: chan.name.clone(),
                 topic: topic.text.clone(),
             }
-            .write(&mut out);
+            .write_with_tags(t, &mut out);
         }
     }
     LinkMessage::Ping {
@@ -138,13 +140,21 @@ pub fn burst(world: &World, peer: ServerId, natter: Option<Extensions>) -> Strin
     out
 }
 
-/// `:<me> MODE <channel> <modes> <args...>`.
-fn mode_line(me: &str, channel: &str, modes: &str, args: Vec<String>, out: &mut String) {
+/// `:<me> MODE <channel> <modes> <args...>`, with the channel's `ts` tag
+/// for a natter peer.
+fn mode_line(
+    me: &str,
+    channel: &str,
+    modes: &str,
+    args: Vec<String>,
+    tags: Option<&str>,
+    out: &mut String,
+) {
     LinkMessage::Mode {
         source: Some(me.to_string()),
         target: channel.to_string(),
         modes: modes.to_string(),
         args,
     }
-    .write(out);
+    .write_with_tags(tags, out);
 }

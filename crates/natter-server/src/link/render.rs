@@ -34,9 +34,9 @@ pub fn render(world: &World, event: &Event, natter: Option<Extensions>) -> Optio
     let mut tags = String::new();
     let message = match event {
         Event::ServerIntroduced(server) => server_line(world, server),
-        Event::ServerSplit { server, reason } => LinkMessage::Squit {
+        Event::ServerSplit { name, reason, .. } => LinkMessage::Squit {
             source: Some(me),
-            server: net.server_name(*server).to_string(),
+            server: name.clone(),
             comment: reason.clone(),
         },
         Event::UserIntroduced(user) => {

@@ -74,6 +74,17 @@ pub(crate) async fn connect(shared: &Arc<Shared>, block: LinkBlock) -> Result<()
 /// removed the block.
 pub(crate) async fn autoconnect(shared: Arc<Shared>, name: String) {
     let mut wait = Duration::from_secs(1);
+    if !shared.world.lock().autoconnecting.insert(name.clone()) {
+        return;
+    }
+    // Whatever ends the loop, the block may get a new one later (REHASH).
+    struct Done<'a>(&'a Shared, &'a str);
+    impl Drop for Done<'_> {
+        fn drop(&mut self) {
+            self.0.world.lock().autoconnecting.remove(self.1);
+        }
+    }
+    let _done = Done(&shared, &name);
     loop {
         let block = {
             let w = shared.world.lock();
@@ -98,6 +109,25 @@ pub(crate) async fn autoconnect(shared: Arc<Shared>, name: String) {
             _ = tokio::time::sleep(wait) => {}
         }
         wait = (wait * 2).min(Duration::from_secs(60));
+    }
+}
+
+/// Starts the autoconnect loop of every `[[link]]` block that has
+/// `autoconnect` and an address and no loop yet (at start-up and after
+/// REHASH added blocks).
+pub(crate) fn start_autoconnects(shared: &Arc<Shared>) {
+    let names: Vec<String> = {
+        let w = shared.world.lock();
+        w.config
+            .links
+            .iter()
+            .filter(|l| l.autoconnect && l.address.is_some())
+            .filter(|l| !w.autoconnecting.contains(&l.name))
+            .map(|l| l.name.clone())
+            .collect()
+    };
+    for name in names {
+        tokio::spawn(autoconnect(shared.clone(), name));
     }
 }
 

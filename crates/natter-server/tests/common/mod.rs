@@ -34,6 +34,8 @@ pub struct TestServer {
     pub addr: SocketAddr,
     /// The IM listener, unless the test turned it off.
     pub im_addr: Option<SocketAddr>,
+    /// The server link listener, if the test turned one on.
+    pub link_addr: Option<SocketAddr>,
     running: Option<Running>,
     runtime: Option<tokio::runtime::Runtime>,
     /// The temporary directory holding the server's data directory.
@@ -65,6 +67,7 @@ impl TestServer {
         TestServer {
             addr: running.irc_addrs[0],
             im_addr: running.im_addrs.first().copied(),
+            link_addr: running.link_addrs.first().copied(),
             running: Some(running),
             runtime: Some(runtime),
             dir,

@@ -1,0 +1,133 @@
+//! Messages from a link: PRIVMSG, NOTICE, and natter's extensions
+//! (TAGMSG, SETNAME, CHGHOST, KNOCK).
+
+use super::*;
+
+impl Inbound<'_> {
+    /// PRIVMSG or NOTICE from a user behind the link.
+    pub(super) fn message(
+        &mut self,
+        source: Option<&str>,
+        kind: MessageKind,
+        target: &str,
+        text: String,
+    ) {
+        let Some(id) = self.user_source(source, kind.command()) else {
+            return;
+        };
+        self.deliver(id, kind, target, text);
+    }
+
+    pub(super) fn deliver(&mut self, id: UserId, kind: MessageKind, target: &str, text: String) {
+        let net = &self.world.net;
+        let (status, bare) = match target.chars().next() {
+            Some(s @ ('@' | '+')) if is_channel_name(&target[1..]) => (Some(s), &target[1..]),
+            _ => (None, target),
+        };
+        let to = if is_channel_name(bare) {
+            match net.channel(bare) {
+                Some(c) => MessageTarget::Channel {
+                    name: c.name.clone(),
+                    status,
+                },
+                None => return,
+            }
+        } else {
+            // `nick` or `nick@server` (RFC 2812 §3.3.1).
+            let nick = bare.split('@').next().unwrap_or(bare);
+            match net.user_by_nick(nick) {
+                Some(u) => MessageTarget::User(u.id),
+                None => return,
+            }
+        };
+        let msgid = match self.tag("msgid") {
+            Some(m) if !m.is_empty() => m.to_string(),
+            _ => self.world.next_msgid(),
+        };
+        let client_tags = self.client_tags();
+        let from = self.world.net.user(id).expect("resolved").snapshot();
+        self.emit(Event::Message {
+            from,
+            kind,
+            target: to,
+            text,
+            tags: client_tags,
+            msgid,
+            at: now(),
+        });
+    }
+
+    /// The client-only tags (`+name[=value]`) a natter neighbour relayed.
+    pub(super) fn client_tags(&self) -> String {
+        let mut out = String::new();
+        for tag in self.tags.iter().filter(|t| t.key.starts_with('+')) {
+            if !out.is_empty() {
+                out.push(';');
+            }
+            out.push_str(&tag.key);
+            if let Some(v) = &tag.value {
+                out.push('=');
+                natter_proto::message::escape_tag_value(v, &mut out);
+            }
+        }
+        out
+    }
+
+    /// Commands the link grammar leaves as they are: natter's extensions
+    /// (TAGMSG, SETNAME, CHGHOST, KNOCK); ngIRCd's numerics and METADATA
+    /// are ignored.
+    pub(super) fn other(&mut self, m: &Message) {
+        let source = m.source.as_deref();
+        match m.command.as_str() {
+            "TAGMSG" => {
+                let (Some(id), Some(target)) = (self.user_source(source, "TAGMSG"), m.param(0))
+                else {
+                    return;
+                };
+                self.deliver(id, MessageKind::Tagmsg, target, String::new());
+            }
+            "SETNAME" => {
+                let (Some(id), Some(realname)) = (self.user_source(source, "SETNAME"), m.param(0))
+                else {
+                    return;
+                };
+                let user = self.world.net.user(id).expect("resolved").snapshot();
+                self.emit(Event::RealnameChanged {
+                    user,
+                    realname: realname.to_string(),
+                });
+            }
+            "CHGHOST" => {
+                let (Some(id), Some(username), Some(host)) =
+                    (self.user_source(source, "CHGHOST"), m.param(0), m.param(1))
+                else {
+                    return;
+                };
+                let user = self.world.net.user(id).expect("resolved").snapshot();
+                self.emit(Event::HostChanged {
+                    user,
+                    username: username.to_string(),
+                    host: host.to_string(),
+                });
+            }
+            "KNOCK" => {
+                let (Some(id), Some(channel)) = (self.user_source(source, "KNOCK"), m.param(0))
+                else {
+                    return;
+                };
+                let Some(chan) = self.world.net.channel(channel) else {
+                    return;
+                };
+                let channel = chan.name.clone();
+                let user = self.world.net.user(id).expect("resolved").snapshot();
+                let text = m.param(1).unwrap_or("").to_string();
+                self.emit(Event::Knocked {
+                    user,
+                    channel,
+                    text,
+                });
+            }
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,428 @@
+//! Lines from a neighbour become events: each parsed line is checked
+//! ("each server must assume neighbour server is correct. Bad guys could
+//! mess things up", seed 000), turned into the event it stands for and
+//! emitted with [`Origin::Link`], the same path a local change takes.
+//!
+//! The checks: a line whose source is unknown, or lies in another
+//! direction of the tree than the link it came on, is dropped and logged;
+//! a neighbour may introduce only servers and users behind itself; a
+//! SERVER for a name already known (a loop) closes the link; an unparsable
+//! line is logged and ignored. Nick collisions (RFC 2813 §5.2): between
+//! natter servers, which send nick timestamps, the newer nick is renamed
+//! the same way on every server and nobody is killed; with a peer that
+//! sends none, both users are killed, as RFC 2813 says.
+
+mod channels;
+mod messages;
+mod servers;
+mod users;
+
+pub use servers::split;
+pub use users::collision_nick;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use natter_model::{
+    Event, Frontend, Identity, MessageKind, MessageTarget, ModeArg, ModeChange, Server, ServerId,
+    Source, Topic, User, UserId, LOCAL_SERVER,
+};
+use natter_proto::link::{LinkMessage, NjoinMember};
+use natter_proto::validate::{is_channel_name, is_valid_nick};
+use natter_proto::Message;
+
+use crate::world::{now, Origin, World};
+
+/// What the session does after a line.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Read on.
+    Continue,
+    /// Close the link, with this reason (sent as ERROR, logged).
+    Close(String),
+    /// The neighbour answered the PING that ends a burst.
+    Pong,
+}
+
+/// Handles one line `msg` from neighbour `peer`. `next_id` hands out user
+/// ids for the users it introduces.
+pub fn handle(world: &mut World, next_id: &AtomicU64, peer: ServerId, msg: &Message) -> Verdict {
+    let parsed = match LinkMessage::parse(msg) {
+        Ok(m) => m,
+        Err(e) => {
+            tracing::warn!(peer = world.net.server_name(peer), error = %e, "bad line from link, ignored");
+            return Verdict::Continue;
+        }
+    };
+    let mut link = Inbound {
+        world,
+        next_id,
+        peer,
+        tags: &msg.tags,
+    };
+    link.handle(parsed)
+}
+
+/// A resolved source: a user or a server, behind the link.
+#[derive(Debug, Clone, Copy)]
+enum From {
+    User(UserId),
+    Server(ServerId),
+}
+
+struct Inbound<'a> {
+    world: &'a mut World,
+    next_id: &'a AtomicU64,
+    peer: ServerId,
+    tags: &'a [natter_proto::Tag],
+}
+
+impl Inbound<'_> {
+    pub(super) fn tag(&self, key: &str) -> Option<&str> {
+        self.tags
+            .iter()
+            .find(|t| t.key == key)
+            .map(|t| t.value.as_deref().unwrap_or(""))
+    }
+
+    /// The `ts` tag of a natter neighbour.
+    pub(super) fn ts(&self) -> Option<u64> {
+        self.tag("ts").and_then(|t| t.parse().ok())
+    }
+
+    pub(super) fn peer_name(&self) -> String {
+        self.world.net.server_name(self.peer).to_string()
+    }
+
+    /// Whether server `id` lies behind this link.
+    pub(super) fn behind(&self, id: ServerId) -> bool {
+        self.world
+            .net
+            .server(id)
+            .is_some_and(|s| s.via == Some(self.peer))
+    }
+
+    /// The source of a line, if it is known and lies behind this link
+    /// (no source: the neighbour itself). Logs and returns `None` otherwise.
+    pub(super) fn source(&self, source: Option<&str>, command: &str) -> Option<From> {
+        let Some(name) = source else {
+            return Some(From::Server(self.peer));
+        };
+        let net = &self.world.net;
+        let found = match net.user_by_nick(name) {
+            Some(u) if self.behind(u.server) => Some(From::User(u.id)),
+            Some(_) => None,
+            None => match net.server_by_name(name) {
+                Some(s) if s.id == self.peer || self.behind(s.id) => Some(From::Server(s.id)),
+                _ => None,
+            },
+        };
+        if found.is_none() {
+            tracing::warn!(
+                peer = %self.peer_name(),
+                source = name,
+                command,
+                "line from an unknown source or from another direction, dropped"
+            );
+        }
+        found
+    }
+
+    /// The source as a user behind this link.
+    pub(super) fn user_source(&self, source: Option<&str>, command: &str) -> Option<UserId> {
+        match self.source(source, command)? {
+            From::User(id) => Some(id),
+            From::Server(_) => {
+                tracing::warn!(peer = %self.peer_name(), command, "a server sent a user's command, dropped");
+                None
+            }
+        }
+    }
+
+    pub(super) fn event_source(&self, from: From) -> Source {
+        match from {
+            From::User(id) => Source::User(self.world.net.user(id).expect("resolved").snapshot()),
+            From::Server(id) => Source::Server(id),
+        }
+    }
+
+    pub(super) fn emit(&mut self, event: Event) {
+        self.world.emit_from(&event, Origin::Link(self.peer), None);
+    }
+
+    pub(super) fn handle(&mut self, message: LinkMessage) -> Verdict {
+        let command = message_name(&message);
+        match message {
+            LinkMessage::Server {
+                source,
+                name,
+                hopcount,
+                token,
+                info,
+            } => return self.server(source.as_deref(), name, hopcount, token, info),
+            LinkMessage::Nick {
+                source,
+                nick,
+                hopcount: _,
+                username,
+                host,
+                token,
+                umodes,
+                realname,
+            } => self.introduce(
+                source.as_deref(),
+                nick,
+                username,
+                host,
+                token,
+                umodes,
+                realname,
+            ),
+            LinkMessage::NickChange { source, nick } => self.nick_change(source.as_deref(), nick),
+            LinkMessage::Quit { source, reason } => {
+                let Some(id) = self.user_source(source.as_deref(), command) else {
+                    return Verdict::Continue;
+                };
+                let user = self.world.net.user(id).expect("resolved").snapshot();
+                self.emit(Event::Quit {
+                    user,
+                    reason: reason.unwrap_or_default(),
+                    at: now(),
+                });
+            }
+            LinkMessage::Squit {
+                source,
+                server,
+                comment,
+            } => return self.squit(source.as_deref(), &server, &comment),
+            LinkMessage::Njoin {
+                source,
+                channel,
+                members,
+            } => self.njoin(source.as_deref(), &channel, &members),
+            LinkMessage::Join { source, channels } => {
+                let Some(id) = self.user_source(source.as_deref(), command) else {
+                    return Verdict::Continue;
+                };
+                for c in channels {
+                    let op = c.modes.contains('o') || c.modes.contains('O');
+                    self.join(
+                        id,
+                        &c.name,
+                        op,
+                        c.modes.contains('v'),
+                        From::Server(self.peer),
+                    );
+                }
+            }
+            LinkMessage::Part {
+                source,
+                channels,
+                reason,
+            } => {
+                let Some(id) = self.user_source(source.as_deref(), command) else {
+                    return Verdict::Continue;
+                };
+                for channel in channels {
+                    let user = self.world.net.user(id).expect("resolved").snapshot();
+                    let member = self.world.net.channel(&channel).and_then(|c| c.member(id));
+                    if member.is_some() {
+                        let channel = self
+                            .world
+                            .net
+                            .channel(&channel)
+                            .expect("member")
+                            .name
+                            .clone();
+                        self.emit(Event::Parted {
+                            user,
+                            channel,
+                            reason: reason.clone(),
+                        });
+                    }
+                }
+            }
+            LinkMessage::Kick {
+                source,
+                channel,
+                nick,
+                reason,
+            } => {
+                let Some(from) = self.source(source.as_deref(), command) else {
+                    return Verdict::Continue;
+                };
+                let net = &self.world.net;
+                let (Some(chan), Some(target)) = (net.channel(&channel), net.user_by_nick(&nick))
+                else {
+                    return Verdict::Continue;
+                };
+                if chan.member(target.id).is_none() {
+                    return Verdict::Continue;
+                }
+                let event = Event::Kicked {
+                    by: self.event_source(from),
+                    channel: chan.name.clone(),
+                    target: target.id,
+                    target_nick: target.nick.clone(),
+                    reason: reason.unwrap_or_default(),
+                };
+                self.emit(event);
+            }
+            LinkMessage::Mode {
+                source,
+                target,
+                modes,
+                args,
+            } => self.mode(source.as_deref(), &target, &modes, &args),
+            LinkMessage::Topic {
+                source,
+                channel,
+                topic,
+            } => {
+                let Some(from) = self.source(source.as_deref(), command) else {
+                    return Verdict::Continue;
+                };
+                let Some(chan) = self.world.net.channel(&channel) else {
+                    return Verdict::Continue;
+                };
+                if matches!(from, From::Server(_)) && self.younger(&channel) {
+                    return Verdict::Continue;
+                }
+                let channel = chan.name.clone();
+                let by = self.event_source(from);
+                let setter = match &by {
+                    Source::User(u) => u.mask(),
+                    Source::Server(id) => self.world.net.server_name(*id).to_string(),
+                };
+                let topic = (!topic.is_empty()).then(|| Topic {
+                    text: topic,
+                    setter,
+                    set_at: now(),
+                });
+                self.emit(Event::TopicChanged { by, channel, topic });
+            }
+            LinkMessage::Invite {
+                source,
+                nick,
+                channel,
+            } => {
+                let Some(id) = self.user_source(source.as_deref(), command) else {
+                    return Verdict::Continue;
+                };
+                let net = &self.world.net;
+                let (Some(target), Some(chan)) = (net.user_by_nick(&nick), net.channel(&channel))
+                else {
+                    return Verdict::Continue;
+                };
+                let event = Event::Invited {
+                    by: net.user(id).expect("resolved").snapshot(),
+                    target: target.id,
+                    target_nick: target.nick.clone(),
+                    channel: chan.name.clone(),
+                };
+                self.emit(event);
+            }
+            LinkMessage::Privmsg {
+                source,
+                target,
+                text,
+            } => self.message(source.as_deref(), MessageKind::Privmsg, &target, text),
+            LinkMessage::Notice {
+                source,
+                target,
+                text,
+            } => self.message(source.as_deref(), MessageKind::Notice, &target, text),
+            LinkMessage::Kill {
+                source,
+                nick,
+                comment,
+            } => {
+                let Some(from) = self.source(source.as_deref(), command) else {
+                    return Verdict::Continue;
+                };
+                let Some(target) = self.world.net.user_by_nick(&nick) else {
+                    return Verdict::Continue;
+                };
+                let user = target.snapshot();
+                let by = self.event_source(from);
+                let killer = match &by {
+                    Source::User(u) => u.nick.clone(),
+                    Source::Server(id) => self.world.net.server_name(*id).to_string(),
+                };
+                self.emit(Event::Killed {
+                    by,
+                    user,
+                    reason: format!("Killed ({killer} ({comment}))"),
+                    comment,
+                    at: now(),
+                });
+            }
+            LinkMessage::Wallops { source, text } => {
+                let Some(from) = self.source(source.as_deref(), command) else {
+                    return Verdict::Continue;
+                };
+                let by = self.event_source(from);
+                self.emit(Event::Wallops { by, text });
+            }
+            LinkMessage::Away { source, message } => {
+                let Some(id) = self.user_source(source.as_deref(), command) else {
+                    return Verdict::Continue;
+                };
+                let message = message.filter(|m| !m.is_empty());
+                self.away(id, message);
+            }
+            LinkMessage::Ping { origin, .. } => {
+                let me = self.world.server_name().to_string();
+                let pong = LinkMessage::Pong {
+                    source: Some(me.clone()),
+                    origin: me,
+                    target: Some(origin),
+                };
+                if let Some(link) = self.world.links.get(&self.peer) {
+                    link.out.push(bytes::Bytes::from(pong.to_line()));
+                }
+            }
+            LinkMessage::Pong { .. } => return Verdict::Pong,
+            LinkMessage::Error { message, .. } => {
+                return Verdict::Close(format!("ERROR from the peer: {message}"));
+            }
+            LinkMessage::ChanInfo {
+                source,
+                channel,
+                modes,
+                key,
+                limit,
+                topic,
+            } => self.chaninfo(source.as_deref(), &channel, &modes, key, limit, topic),
+            LinkMessage::Pass { .. } => {}
+            LinkMessage::Other(m) => self.other(&m),
+        }
+        Verdict::Continue
+    }
+}
+
+fn message_name(m: &LinkMessage) -> &'static str {
+    match m {
+        LinkMessage::Pass { .. } => "PASS",
+        LinkMessage::Server { .. } => "SERVER",
+        LinkMessage::Nick { .. } | LinkMessage::NickChange { .. } => "NICK",
+        LinkMessage::Quit { .. } => "QUIT",
+        LinkMessage::Squit { .. } => "SQUIT",
+        LinkMessage::Njoin { .. } => "NJOIN",
+        LinkMessage::Mode { .. } => "MODE",
+        LinkMessage::Topic { .. } => "TOPIC",
+        LinkMessage::Join { .. } => "JOIN",
+        LinkMessage::Part { .. } => "PART",
+        LinkMessage::Kick { .. } => "KICK",
+        LinkMessage::Invite { .. } => "INVITE",
+        LinkMessage::Privmsg { .. } => "PRIVMSG",
+        LinkMessage::Notice { .. } => "NOTICE",
+        LinkMessage::Kill { .. } => "KILL",
+        LinkMessage::Wallops { .. } => "WALLOPS",
+        LinkMessage::Away { .. } => "AWAY",
+        LinkMessage::Ping { .. } => "PING",
+        LinkMessage::Pong { .. } => "PONG",
+        LinkMessage::Error { .. } => "ERROR",
+        LinkMessage::ChanInfo { .. } => "CHANINFO",
+        LinkMessage::Other(_) => "other",
+    }
+}
