@@ -613,3 +613,80 @@ fn a_burst_of_ten_thousand_users_is_taken_in_and_given_out() {
         .iter()
         .any(|m| m.command == "SERVER" && m.params[0] == "fake.test"));
 }
+
+#[test]
+fn channels_merge_by_timestamp_and_the_younger_side_loses_its_ops() {
+    let a = node("a.test", 0, &[("b.test", None)]);
+    let b = TestServer::with_config(|c| {
+        c.server.name = "b.test".into();
+        c.opers.push(oper("root", "hunter2", "*@*"));
+        c.links.push(LinkBlock {
+            autoconnect: false,
+            ..block("a.test", a.link_addr)
+        });
+    });
+    // Apart, both sides make #m: a's first, b's a second later with a key.
+    let mut alice = a.client("alice");
+    alice.ask("JOIN #m");
+    alice.ask("TOPIC #m :a's topic");
+    std::thread::sleep(Duration::from_millis(1100));
+    let mut bob = b.client("bob");
+    bob.ask("JOIN #m");
+    bob.ask("MODE #m +k bobkey");
+    oper_up(&mut bob);
+    bob.send("CONNECT a.test");
+    // bob loses op and his key; the older channel's topic wins.
+    let m = wait_for(&mut bob, "the MODE that removes bob's op", |m| {
+        m.command == "MODE" && m.params.get(1).is_some_and(|f| f.starts_with('-'))
+    });
+    assert_eq!(m.source.as_deref(), Some("b.test"));
+    assert!(
+        m.params[1].contains('o') && m.params[1].contains('k'),
+        "{m:?}"
+    );
+    wait_for(&mut bob, "alice's JOIN", |m| m.command == "JOIN");
+    settle(&mut alice, &mut bob);
+    let names = bob.ask("NAMES #m");
+    assert_eq!(one(&names, "353").params[3], "@alice bob");
+    assert_eq!(one(&bob.ask("TOPIC #m"), "332").params[2], "a's topic");
+    let modes = bob.ask("MODE #m");
+    assert!(!modes[0].params[2].contains('k'), "{modes:?}");
+    // alice kept her op and saw nothing taken from her.
+    let names = alice.ask("NAMES #m");
+    assert_eq!(one(&names, "353").params[3], "@alice bob");
+}
+
+#[test]
+fn a_peer_that_stops_reading_is_split_not_buffered_forever() {
+    let a = TestServer::with_config(|c| {
+        c.server.name = "a.test".into();
+        c.listen.link = vec!["127.0.0.1:0".parse().unwrap()];
+        c.limits.link_sendq = 64 * 1024;
+        c.links.push(block("fake.test", None));
+    });
+    let mut alice = a.client("alice");
+    alice.ask("JOIN #flood");
+    let (mut fake, _) = FakePeer::link(a.link_addr.unwrap(), "fake.test");
+    fake.send(":fake.test NICK sink 1 ~s sink.example 1 + :Sink");
+    fake.send(":fake.test NJOIN #flood :sink");
+    wait_for(&mut alice, "sink's JOIN", |m| m.command == "JOIN");
+    // The fake peer reads nothing more; alice talks until a's queue for
+    // the link overflows and the link is split.
+    let text = "x".repeat(400);
+    let mut sent = 0;
+    loop {
+        alice.send(&format!("PRIVMSG #flood :{sent} {text}"));
+        sent += 1;
+        if sent % 100 == 0 {
+            let got = alice.sync();
+            if let Some(quit) = got.iter().find(|m| m.command == "QUIT") {
+                assert_eq!(quit.params, ["a.test fake.test"]);
+                break;
+            }
+        }
+        assert!(sent < 100_000, "the link was never split");
+    }
+    // a is fine.
+    assert_eq!(one(&alice.ask("NAMES #flood"), "353").params[3], "@alice");
+    drop(fake);
+}

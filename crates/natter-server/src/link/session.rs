@@ -371,33 +371,35 @@ async fn serve(
     if let Some(reason) = handle_frames(shared, framer, peer, &mut ping_sent) {
         return reason;
     }
+    // Written bytes of `pending`: a peer that stops reading only stops
+    // our writes, and its queue overflows (SendQ) while reads go on.
+    let mut written = 0;
     loop {
-        out.drain_into(&mut pending);
-        if !pending.is_empty() {
-            let n = pending.len();
-            if let Err(e) = stream.write_all(&pending).await {
-                return format!("Write error: {e}");
-            }
-            out.wrote(n);
+        if written == pending.len() {
             pending.clear();
+            written = 0;
+            out.drain_into(&mut pending);
         }
         match out.closed() {
             Some(Closed::Abort(reason)) => return reason,
-            Some(Closed::Graceful) => return "Closed".into(),
+            Some(Closed::Graceful) if pending.is_empty() => return "Closed".into(),
             Some(Closed::Shutdown) => {
-                let _ = stream
-                    .write_all(error_line("Server shutting down").as_bytes())
-                    .await;
+                let _ = tokio::time::timeout(
+                    Duration::from_secs(2),
+                    stream.write_all(error_line("Server shutting down").as_bytes()),
+                )
+                .await;
                 return "Server shutting down".into();
             }
-            None => {}
+            _ => {}
         }
         let deadline = match ping_sent {
             Some(sent) => sent + ping_every,
             None => last_rx + ping_every,
         };
+        let (reader, mut writer) = stream.split();
         tokio::select! {
-            read = stream.read(&mut buf) => {
+            read = async { let mut r = reader; r.read(&mut buf).await } => {
                 match read {
                     Ok(0) => return "Connection closed".into(),
                     Ok(n) => {
@@ -408,6 +410,15 @@ async fn serve(
                         }
                     }
                     Err(e) => return format!("Read error: {e}"),
+                }
+            }
+            wrote = writer.write(&pending[written..]), if written < pending.len() => {
+                match wrote {
+                    Ok(n) => {
+                        written += n;
+                        out.wrote(n);
+                    }
+                    Err(e) => return format!("Write error: {e}"),
                 }
             }
             _ = std::future::poll_fn(|cx| out.poll_rung(cx)) => {}
