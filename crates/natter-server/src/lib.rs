@@ -12,6 +12,8 @@
 //! - [`irc`]: the IRC client protocol: command table, one file per family.
 //! - [`im`]: the lectures' IM protocol, a second front end over the same
 //!   users and channels.
+//! - [`link`]: server links (RFC 2813): handshake, burst, inbound lines
+//!   turned into events, and the link sink of the fan-out with routing.
 
 pub mod config;
 mod conn;

@@ -360,3 +360,24 @@ fn example_config_is_valid_and_complete() {
     let c = Config::parse(text).unwrap();
     assert_eq!(c.opers.len(), 1);
 }
+
+#[test]
+fn the_example_network_configs_are_valid_and_agree() {
+    let a = Config::parse(include_str!("../../../../examples/network/a.toml")).unwrap();
+    let b = Config::parse(include_str!("../../../../examples/network/b.toml")).unwrap();
+    let c = Config::parse(include_str!("../../../../examples/network/c.toml")).unwrap();
+    // Each side of each link names the other and accepts what it sends.
+    for (x, y) in [(&a, &b), (&b, &a), (&b, &c), (&c, &b)] {
+        let to_y = x.links.iter().find(|l| l.name == y.server.name).unwrap();
+        let to_x = y.links.iter().find(|l| l.name == x.server.name).unwrap();
+        assert!(crate::irc::operators::verify_password(
+            &to_y.send_password,
+            &to_x.receive_password
+        ));
+    }
+    // b and c connect up the chain, to the link ports a and b listen on.
+    assert_eq!(b.links[0].address.as_deref(), Some("127.0.0.1:7001"));
+    assert_eq!(a.listen.link, ["127.0.0.1:7001".parse().unwrap()]);
+    assert_eq!(c.links[0].address.as_deref(), Some("127.0.0.1:7002"));
+    assert_eq!(b.listen.link, ["127.0.0.1:7002".parse().unwrap()]);
+}
