@@ -290,6 +290,10 @@ async fn close_all_at_shutdown(shared: Arc<Shared>) {
     for conn in world.conns.values() {
         conn.out.shut_down();
     }
+    // Links send the peer an ERROR and end.
+    for link in world.links.values() {
+        link.out.shut_down();
+    }
 }
 
 /// Sends every IM client ONLINE_USERS every `im.online_users_interval`

@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 use natter_proto::numeric::{RPL_MONOFFLINE, RPL_MONONLINE};
-use natter_proto::{casemap, write_line_trailing};
+use natter_proto::{casemap, write_line, write_line_trailing};
 
 use crate::im;
 use crate::irc::caps::{Cap, CapSet};
@@ -58,6 +58,34 @@ impl ConnEntry {
             silence: Vec::new(),
             last_knock: 0,
         }
+    }
+}
+
+/// An IRCv3 batch of a netsplit's quits or a netjoin's joins
+/// (<https://ircv3.net/specs/extensions/batch/netsplit>), open while those
+/// events are emitted: clients with `batch` get `BATCH +<id> <kind>
+/// <server> <server>` before the first of them, each tagged `batch=<id>`,
+/// and `BATCH -<id>` when it closes.
+#[derive(Debug)]
+pub struct OpenBatch {
+    /// The reference tag, the same for every client.
+    pub id: String,
+    /// `netsplit` or `netjoin`.
+    pub kind: &'static str,
+    /// The two servers on either side of the link.
+    pub servers: [String; 2],
+    /// The clients its start was sent to.
+    pub opened: UserSet,
+}
+
+impl OpenBatch {
+    /// Whether `event` belongs in it: quits in a netsplit, joins in a
+    /// netjoin.
+    fn covers(&self, event: &Event) -> bool {
+        matches!(
+            (self.kind, event),
+            ("netsplit", Event::Quit { .. }) | ("netjoin", Event::Joined { .. })
+        )
     }
 }
 
@@ -112,6 +140,9 @@ pub struct World {
     pub links: HashMap<ServerId, crate::link::LinkEntry>,
     /// `[[link]]` block names with an autoconnect loop running.
     pub autoconnecting: HashSet<String>,
+    /// The netsplit or netjoin batch open for the events being emitted.
+    pub batch: Option<OpenBatch>,
+    batch_counter: u64,
     started_nanos: u128,
     msgid_counter: u64,
 }
@@ -138,6 +169,8 @@ impl World {
             knocks: HashMap::new(),
             links: HashMap::new(),
             autoconnecting: HashSet::new(),
+            batch: None,
+            batch_counter: 0,
             conversations: Default::default(),
             im_users: UserSet::default(),
             started_nanos: std::time::SystemTime::now()
@@ -212,7 +245,9 @@ impl World {
         me_id: Option<UserId>,
         mut me_buf: Option<&mut String>,
     ) {
-        let stamp = render::Stamp::default();
+        let batch = self.batch.as_ref().filter(|b| b.covers(event));
+        let mut stamp = render::Stamp::default();
+        stamp.batch = batch.map(|b| b.id.clone());
         // Distinct forms are few (a handful of capability combinations), so
         // a linear scan beats hashing.
         let mut forms: Vec<(CapSet, Bytes)> = Vec::new();
@@ -230,7 +265,23 @@ impl World {
                     if !render::visible(event, id, conn.caps) {
                         continue;
                     }
-                    let key = render::form_key(event, conn.caps);
+                    let mut key = render::form_key(event, conn.caps);
+                    if let (Some(id_tag), true) = (&stamp.batch, conn.caps.has(Cap::Batch)) {
+                        key.set(Cap::Batch, true);
+                        let batch = self.batch.as_mut().expect("open");
+                        if batch.opened.insert(id) {
+                            let mut start = String::new();
+                            let [a, b] = &batch.servers;
+                            write_line(
+                                &mut start,
+                                None,
+                                Some(&self.config.server.name),
+                                "BATCH",
+                                &[&format!("+{id_tag}"), batch.kind, a, b],
+                            );
+                            conn.out.push(Bytes::from(start));
+                        }
+                    }
                     match forms.iter().find(|(k, _)| *k == key) {
                         Some((_, line)) => line.clone(),
                         None => {
@@ -387,6 +438,36 @@ impl World {
                 let mut line = String::new();
                 write_line_trailing(&mut line, None, Some(&server), numeric, &[&user.nick, &who]);
                 conn.out.push(Bytes::from(line));
+            }
+        }
+    }
+
+    /// A new netsplit or netjoin batch between servers `a` and `b`, to
+    /// open (in [`World::batch`]) while its events are emitted.
+    pub fn new_batch(&mut self, kind: &'static str, a: &str, b: &str) -> OpenBatch {
+        self.batch_counter += 1;
+        OpenBatch {
+            id: format!("{kind}{}", self.batch_counter),
+            kind,
+            servers: [a.to_string(), b.to_string()],
+            opened: UserSet::default(),
+        }
+    }
+
+    /// Ends `batch`: `BATCH -<id>` to every client it was started for.
+    pub fn close_batch(&self, batch: OpenBatch) {
+        for id in &batch.opened {
+            if let Some(conn) = self.conns.get(id) {
+                let mut end = String::new();
+                let tag = format!("-{}", batch.id);
+                write_line(
+                    &mut end,
+                    None,
+                    Some(&self.config.server.name),
+                    "BATCH",
+                    &[&tag],
+                );
+                conn.out.push(Bytes::from(end));
             }
         }
     }

@@ -690,3 +690,51 @@ fn a_peer_that_stops_reading_is_split_not_buffered_forever() {
     assert_eq!(one(&alice.ask("NAMES #flood"), "353").params[3], "@alice");
     drop(fake);
 }
+
+#[test]
+fn clients_with_batch_see_the_netsplit_and_the_netjoin_as_batches() {
+    let (a, _b, c) = chain();
+    let mut alice = client_with(&a, "alice", "batch");
+    let mut carol = c.client("carol");
+    let mut cy = c.client("cy");
+    wait_servers(&mut alice, 3);
+    alice.ask("JOIN #b");
+    wait_user(&mut carol, "alice");
+    settle(&mut alice, &mut carol);
+    for u in [&mut carol, &mut cy] {
+        u.send("JOIN #b");
+        u.expect("366");
+    }
+    settle(&mut cy, &mut alice);
+    oper_up(&mut alice);
+    alice.send("SQUIT b.test :batch test");
+    // BATCH +id netsplit a.test b.test, both quits tagged, BATCH -id.
+    let start = wait_for(&mut alice, "the netsplit batch", |m| m.command == "BATCH");
+    assert_eq!(start.params[1..], ["netsplit", "a.test", "b.test"]);
+    let id = start.params[0].trim_start_matches('+').to_string();
+    for _ in 0..2 {
+        let quit = alice.recv();
+        assert_eq!(quit.command, "QUIT", "{quit:?}");
+        assert_eq!(quit.tags[0].key, "batch");
+        assert_eq!(quit.tags[0].value.as_deref(), Some(id.as_str()));
+    }
+    assert_eq!(alice.recv().params, [format!("-{id}")]);
+    // The rejoin: the joins in a netjoin batch.
+    let start = wait_for(&mut alice, "the netjoin batch", |m| m.command == "BATCH");
+    assert_eq!(start.params[1..], ["netjoin", "a.test", "b.test"]);
+    let id = start.params[0].trim_start_matches('+').to_string();
+    let mut joined = Vec::new();
+    loop {
+        let m = alice.recv();
+        if m.command == "BATCH" {
+            assert_eq!(m.params, [format!("-{id}")]);
+            break;
+        }
+        if m.command == "JOIN" {
+            assert_eq!(m.tags[0].value.as_deref(), Some(id.as_str()));
+            joined.push(m.source.unwrap());
+        }
+    }
+    joined.sort();
+    assert_eq!(joined, [src("carol"), src("cy")]);
+}

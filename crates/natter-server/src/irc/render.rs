@@ -21,6 +21,9 @@ use crate::config::Config;
 #[derive(Default)]
 pub struct Stamp {
     time: OnceCell<String>,
+    /// The IRCv3 batch (`netsplit`, `netjoin`) the event belongs to, for
+    /// clients with the `batch` capability.
+    pub batch: Option<String>,
 }
 
 impl Stamp {
@@ -78,6 +81,9 @@ pub fn render(event: &Event, net: &Network, form: CapSet, stamp: &Stamp) -> Byte
     if form.has(Cap::ServerTime) {
         tags.push_str("time=");
         tags.push_str(stamp.time());
+    }
+    if let (true, Some(id)) = (form.has(Cap::Batch), &stamp.batch) {
+        push_tag(&mut tags, "batch", Some(id));
     }
     let mut out = String::with_capacity(160);
     match event {

@@ -45,6 +45,9 @@ pub struct LinkEntry {
     pub since: u64,
     /// The last measured round trip of a PING, in milliseconds.
     pub lag_ms: Option<u64>,
+    /// The netjoin batch of the neighbour's burst, open until the PING
+    /// that ends it.
+    pub netjoin: Option<crate::world::OpenBatch>,
 }
 
 /// What a natter neighbour announced in its PASS (capabilities).

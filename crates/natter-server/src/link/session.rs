@@ -174,9 +174,12 @@ async fn run(
             .await
             .map_err(|e| e.to_string())?;
     }
-    let hello = tokio::time::timeout(HANDSHAKE_TIMEOUT, read_hello(&mut stream, &mut framer))
-        .await
-        .map_err(|_| "no PASS and SERVER in time".to_string())??;
+    let hello = tokio::select! {
+        hello = tokio::time::timeout(HANDSHAKE_TIMEOUT, read_hello(&mut stream, &mut framer)) => {
+            hello.map_err(|_| "no PASS and SERVER in time".to_string())??
+        }
+        _ = shared.shutdown.cancelled() => return Err("Server shutting down".into()),
+    };
     let block = match check_hello(shared, &hello, outgoing.as_ref()).await {
         Ok(block) => block,
         Err(reason) => {
@@ -219,7 +222,9 @@ async fn run(
         let _ = tokio::time::timeout(Duration::from_secs(2), stream.write_all(&rest)).await;
     }
     let mut w = shared.world.lock();
-    w.links.remove(&peer);
+    if let Some(batch) = w.links.remove(&peer).and_then(|l| l.netjoin) {
+        w.close_batch(batch);
+    }
     let reason_text = format!("{} {}", w.server_name(), hello.name);
     tracing::warn!(peer = hello.name, why = reason, "netsplit");
     if w.net.server(peer).is_some() {
@@ -314,6 +319,9 @@ fn register(
     natter: Option<Extensions>,
 ) -> Result<(ServerId, Arc<Outbound>), String> {
     let mut w = shared.world.lock();
+    if shared.shutdown.is_cancelled() {
+        return Err("Server shutting down".into());
+    }
     if w.net.server_by_name(&hello.name).is_some() {
         return Err(format!("Server {} already exists", hello.name));
     }
@@ -332,6 +340,8 @@ fn register(
         None,
     );
     let out = Arc::new(Outbound::new(w.config.limits.link_sendq));
+    let me = w.server_name().to_string();
+    let netjoin = w.new_batch("netjoin", &me, &hello.name);
     out.push(Bytes::from(super::burst::burst(&w, id, natter)));
     w.links.insert(
         id,
@@ -342,6 +352,7 @@ fn register(
             tokens: [(1, id)].into(),
             since: now(),
             lag_ms: None,
+            netjoin: Some(netjoin),
         },
     );
     Ok((id, out))

@@ -53,13 +53,25 @@ pub fn handle(world: &mut World, next_id: &AtomicU64, peer: ServerId, msg: &Mess
             return Verdict::Continue;
         }
     };
+    // The joins of the neighbour's burst come in its netjoin batch; the
+    // PING that ends the burst ends the batch.
+    let netjoin = world.links.get_mut(&peer).and_then(|l| l.netjoin.take());
+    let outer = std::mem::replace(&mut world.batch, netjoin);
+    let burst_over = matches!(parsed, LinkMessage::Ping { .. });
     let mut link = Inbound {
         world,
         next_id,
         peer,
         tags: &msg.tags,
     };
-    link.handle(parsed)
+    let verdict = link.handle(parsed);
+    if let Some(batch) = std::mem::replace(&mut world.batch, outer) {
+        match world.links.get_mut(&peer) {
+            Some(l) if !burst_over => l.netjoin = Some(batch),
+            _ => world.close_batch(batch),
+        }
+    }
+    verdict
 }
 
 /// A resolved source: a user or a server, behind the link.

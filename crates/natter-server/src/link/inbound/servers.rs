@@ -79,6 +79,16 @@ pub fn split(world: &mut World, far: ServerId, reason: &str, origin: Origin) {
         .map(|u| u.snapshot())
         .collect();
     let at = now();
+    let (near, far_name) = {
+        let net = &world.net;
+        let near = net
+            .server(far)
+            .and_then(|s| s.uplink)
+            .map_or(world.server_name(), |u| net.server_name(u));
+        (near.to_string(), net.server_name(far).to_string())
+    };
+    let batch = world.new_batch("netsplit", &near, &far_name);
+    let outer = world.batch.replace(batch);
     for user in users {
         world.emit_from(
             &Event::Quit {
@@ -89,6 +99,9 @@ pub fn split(world: &mut World, far: ServerId, reason: &str, origin: Origin) {
             Origin::Split,
             None,
         );
+    }
+    if let Some(batch) = std::mem::replace(&mut world.batch, outer) {
+        world.close_batch(batch);
     }
     let name = world.net.server_name(far).to_string();
     world.emit_from(
