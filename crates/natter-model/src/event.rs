@@ -81,6 +81,28 @@ pub struct ModeChange {
     pub arg: Option<ModeArg>,
 }
 
+impl ModeChange {
+    /// `changes` as a mode string (`+ov-k`, a sign wherever it changes)
+    /// and their arguments in order: what a MODE line carries, to clients
+    /// (RFC 2812 §3.2.3) and between servers (RFC 2813 §4.2.3) alike.
+    pub fn mode_string(changes: &[ModeChange]) -> (String, Vec<&str>) {
+        let mut flags = String::new();
+        let mut sign = None;
+        for c in changes {
+            if sign != Some(c.add) {
+                flags.push(if c.add { '+' } else { '-' });
+                sign = Some(c.add);
+            }
+            flags.push(c.mode);
+        }
+        let args = changes
+            .iter()
+            .filter_map(|c| c.arg.as_ref())
+            .map(ModeArg::as_str);
+        (flags, args.collect())
+    }
+}
+
 /// A mode change's argument.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ModeArg {

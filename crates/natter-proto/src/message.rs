@@ -427,6 +427,25 @@ pub fn write_line_trailing(
     write_tagged(out, tags, source, command, params, true);
 }
 
+/// The client-only tags (`+name[=value]`, IRCv3 message-tags) among
+/// `tags`, serialized as a tag section without the leading `@` (e.g.
+/// `+typing=active;+draft/react=lol`; values escaped); empty when there
+/// are none.
+pub fn client_only_tags<'a>(tags: impl IntoIterator<Item = &'a Tag>) -> String {
+    let mut out = String::new();
+    for tag in tags.into_iter().filter(|t| t.key.starts_with('+')) {
+        if !out.is_empty() {
+            out.push(';');
+        }
+        out.push_str(&tag.key);
+        if let Some(v) = &tag.value {
+            out.push('=');
+            escape_tag_value(v, &mut out);
+        }
+    }
+    out
+}
+
 /// Appends `v` escaped per IRCv3 `message-tags` ("Escaping values") to `out`:
 /// `;` → `\:`, space → `\s`, `\` → `\\`, CR → `\r`, LF → `\n`; every other
 /// character is copied unchanged.

@@ -48,6 +48,18 @@ fn node(name: &str, link_port: u16, peers: &[(&str, Option<SocketAddr>)]) -> Tes
     })
 }
 
+/// A server named `name` that links to `peer` only on CONNECT.
+fn on_demand(name: &str, peer: &str, to: &TestServer) -> TestServer {
+    TestServer::with_config(|c| {
+        c.server.name = name.into();
+        c.opers.push(oper("root", "hunter2", "*@*"));
+        c.links.push(LinkBlock {
+            autoconnect: false,
+            ..block(peer, to.link_addr)
+        });
+    })
+}
+
 /// Waits until `c`'s server lists exactly `servers` in LINKS (what else
 /// `c` receives meanwhile is dropped).
 fn wait_servers(c: &mut Client, servers: usize) {
@@ -359,14 +371,7 @@ fn a_dying_middle_server_splits_both_sides() {
 fn a_nick_collision_made_during_a_split_renames_the_newer_nick() {
     let a = node("a.test", 0, &[("b.test", None)]);
     // b links only when an operator says CONNECT.
-    let b = TestServer::with_config(|c| {
-        c.server.name = "b.test".into();
-        c.opers.push(oper("root", "hunter2", "*@*"));
-        c.links.push(LinkBlock {
-            autoconnect: false,
-            ..block("a.test", a.link_addr)
-        });
-    });
+    let b = on_demand("b.test", "a.test", &a);
     let mut watcher = a.client("watcher");
     let mut boss = b.client("boss");
     oper_up(&mut boss);
@@ -617,14 +622,7 @@ fn a_burst_of_ten_thousand_users_is_taken_in_and_given_out() {
 #[test]
 fn channels_merge_by_timestamp_and_the_younger_side_loses_its_ops() {
     let a = node("a.test", 0, &[("b.test", None)]);
-    let b = TestServer::with_config(|c| {
-        c.server.name = "b.test".into();
-        c.opers.push(oper("root", "hunter2", "*@*"));
-        c.links.push(LinkBlock {
-            autoconnect: false,
-            ..block("a.test", a.link_addr)
-        });
-    });
+    let b = on_demand("b.test", "a.test", &a);
     // Apart, both sides make #m: a's first, b's a second later with a key.
     let mut alice = a.client("alice");
     alice.ask("JOIN #m");

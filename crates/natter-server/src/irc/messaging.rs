@@ -77,21 +77,12 @@ fn client_tags(ctx: &Ctx<'_>, msg: &Message) -> String {
         return String::new();
     }
     let deny = &ctx.world.config.limits.client_tag_deny;
-    let mut out = String::new();
-    for tag in msg
-        .tags
-        .iter()
-        .filter(|t| t.key.starts_with('+') && !tag_denied(&t.key[1..], deny))
-    {
-        if !out.is_empty() {
-            out.push(';');
-        }
-        out.push_str(&tag.key);
-        if let Some(v) = &tag.value {
-            out.push('=');
-            natter_proto::message::escape_tag_value(v, &mut out);
-        }
-    }
+    let allowed = msg.tags.iter().filter(|t| {
+        t.key
+            .strip_prefix('+')
+            .is_some_and(|name| !tag_denied(name, deny))
+    });
+    let mut out = natter_proto::message::client_only_tags(allowed);
     if out.len() > MAX_CLIENT_TAGS {
         out.clear();
     }

@@ -10,7 +10,7 @@
 use std::cell::OnceCell;
 
 use bytes::Bytes;
-use natter_model::{Event, MessageKind, MessageTarget, Network, Source, UserId};
+use natter_model::{Event, MessageKind, MessageTarget, ModeChange, Network, Source, UserId};
 use natter_proto::message::escape_tag_value;
 use natter_proto::{write_line, write_line_trailing};
 
@@ -174,7 +174,7 @@ pub fn render(event: &Event, net: &Network, form: CapSet, stamp: &Stamp) -> Byte
             changes,
             ..
         } => {
-            let flags = mode_flags(changes);
+            let (flags, _) = ModeChange::mode_string(changes);
             let mut args: Vec<&str> = vec![channel, &flags];
             args.extend(
                 changes
@@ -184,7 +184,7 @@ pub fn render(event: &Event, net: &Network, form: CapSet, stamp: &Stamp) -> Byte
             write_line(&mut out, Some(&tags), Some(&source(by, net)), "MODE", &args);
         }
         Event::UserModeChanged { nick, changes, .. } => {
-            let flags = mode_flags(changes);
+            let (flags, _) = ModeChange::mode_string(changes);
             write_line(&mut out, Some(&tags), Some(nick), "MODE", &[nick, &flags])
         }
         Event::Message {
@@ -308,20 +308,6 @@ fn source(by: &Source, net: &Network) -> String {
         Source::User(u) => u.mask(),
         Source::Server(id) => net.server_name(*id).to_string(),
     }
-}
-
-/// `+ov-k`-style flags for a list of changes.
-fn mode_flags(changes: &[natter_model::ModeChange]) -> String {
-    let mut flags = String::new();
-    let mut sign = None;
-    for c in changes {
-        if sign != Some(c.add) {
-            flags.push(if c.add { '+' } else { '-' });
-            sign = Some(c.add);
-        }
-        flags.push(c.mode);
-    }
-    flags
 }
 
 /// Appends `key[=value]` (escaped) to a tag string.

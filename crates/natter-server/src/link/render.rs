@@ -113,7 +113,8 @@ pub fn render(world: &World, event: &Event, natter: Option<Extensions>) -> Optio
             changes,
             ..
         } => {
-            let (modes, args) = mode_string(changes);
+            let (modes, args) = ModeChange::mode_string(changes);
+            let args = args.into_iter().map(String::from).collect();
             LinkMessage::Mode {
                 source: Some(source(by)),
                 target: channel.clone(),
@@ -128,7 +129,8 @@ pub fn render(world: &World, event: &Event, natter: Option<Extensions>) -> Optio
             if changes.is_empty() {
                 return None;
             }
-            let (modes, args) = mode_string(&changes);
+            let (modes, args) = ModeChange::mode_string(&changes);
+            let args = args.into_iter().map(String::from).collect();
             LinkMessage::Mode {
                 source: Some(nick.clone()),
                 target: nick.clone(),
@@ -260,24 +262,6 @@ pub fn nick_line(world: &World, user: &User) -> Option<LinkMessage> {
         umodes,
         realname: user.realname.clone(),
     })
-}
-
-/// `+ov-b`-style flags and the arguments of `changes`.
-pub fn mode_string(changes: &[ModeChange]) -> (String, Vec<String>) {
-    let mut flags = String::new();
-    let mut sign = None;
-    let mut args = Vec::new();
-    for c in changes {
-        if sign != Some(c.add) {
-            flags.push(if c.add { '+' } else { '-' });
-            sign = Some(c.add);
-        }
-        flags.push(c.mode);
-        if let Some(a) = &c.arg {
-            args.push(a.as_str().to_string());
-        }
-    }
-    (flags, args)
 }
 
 /// Appends `key=value` (escaped) to a tag section.

@@ -59,18 +59,7 @@ impl Inbound<'_> {
 
     /// The client-only tags (`+name[=value]`) a natter neighbour relayed.
     pub(super) fn client_tags(&self) -> String {
-        let mut out = String::new();
-        for tag in self.tags.iter().filter(|t| t.key.starts_with('+')) {
-            if !out.is_empty() {
-                out.push(';');
-            }
-            out.push_str(&tag.key);
-            if let Some(v) = &tag.value {
-                out.push('=');
-                natter_proto::message::escape_tag_value(v, &mut out);
-            }
-        }
-        out
+        natter_proto::message::client_only_tags(self.tags)
     }
 
     /// Commands the link grammar leaves as they are: natter's extensions
