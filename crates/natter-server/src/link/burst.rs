@@ -9,7 +9,7 @@
 use natter_model::{Server, ServerId};
 use natter_proto::link::{LinkMessage, NjoinMember};
 
-use super::render::{nick_line, server_line};
+use super::render::{introduction, server_line};
 use super::Extensions;
 use crate::world::World;
 
@@ -39,25 +39,8 @@ pub fn burst(world: &World, peer: ServerId, natter: Option<Extensions>) -> Strin
 
     // Users, then what their NICK line cannot carry.
     for user in net.users().filter(|u| ours(u.server)) {
-        let Some(line) = nick_line(world, user) else {
-            continue;
-        };
-        let tags = ts.then(|| format!("ts={}", user.nick_ts));
-        line.write_with_tags(tags.as_deref(), &mut out);
-        if let Some(away) = &user.away {
-            let away = match natter {
-                Some(_) => LinkMessage::Away {
-                    source: Some(user.nick.clone()),
-                    message: Some(away.clone()),
-                },
-                None => LinkMessage::Mode {
-                    source: Some(user.nick.clone()),
-                    target: user.nick.clone(),
-                    modes: "+a".into(),
-                    args: Vec::new(),
-                },
-            };
-            away.write(&mut out);
+        if let Some(lines) = introduction(world, user, natter) {
+            out.push_str(&lines);
         }
     }
 

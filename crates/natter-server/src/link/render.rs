@@ -39,12 +39,7 @@ pub fn render(world: &World, event: &Event, natter: Option<Extensions>) -> Optio
             server: name.clone(),
             comment: reason.clone(),
         },
-        Event::UserIntroduced(user) => {
-            if natter.is_some_and(|n| n.ts) {
-                push_tag(&mut tags, "ts", &user.nick_ts.to_string());
-            }
-            nick_line(world, user)?
-        }
+        Event::UserIntroduced(user) => return introduction(world, user, natter),
         Event::NickChanged { user, new_nick, at } => {
             if natter.is_some_and(|n| n.ts) {
                 push_tag(&mut tags, "ts", &at.to_string());
@@ -189,19 +184,7 @@ pub fn render(world: &World, event: &Event, natter: Option<Extensions>) -> Optio
             nick: target_nick.clone(),
             channel: channel.clone(),
         },
-        Event::AwayChanged { user, message } => match natter {
-            Some(_) => LinkMessage::Away {
-                source: Some(user.nick.clone()),
-                message: message.clone(),
-            },
-            // ngIRCd takes away as user mode +a, without the message.
-            None => LinkMessage::Mode {
-                source: Some(user.nick.clone()),
-                target: user.nick.clone(),
-                modes: if message.is_some() { "+a" } else { "-a" }.into(),
-                args: Vec::new(),
-            },
-        },
+        Event::AwayChanged { user, message } => away_line(&user.nick, message.as_deref(), natter),
         Event::RealnameChanged { user, realname } => {
             natter?;
             return Some(other("", &user.nick, "SETNAME", &[realname]));
@@ -243,6 +226,37 @@ pub fn server_line(world: &World, server: &Server) -> LinkMessage {
         hopcount: Some(server.hopcount + 1),
         token: Some(token(server.id)),
         info: server.description.clone(),
+    }
+}
+
+/// The lines that introduce `user` to a peer: its NICK (with its nick
+/// timestamp for a natter peer), then its away state if it is away.
+pub fn introduction(world: &World, user: &User, natter: Option<Extensions>) -> Option<String> {
+    let tags = natter
+        .is_some_and(|n| n.ts)
+        .then(|| format!("ts={}", user.nick_ts));
+    let mut out = String::new();
+    nick_line(world, user)?.write_with_tags(tags.as_deref(), &mut out);
+    if let Some(away) = &user.away {
+        away_line(&user.nick, Some(away), natter).write(&mut out);
+    }
+    Some(out)
+}
+
+/// `:<nick> AWAY [:<message>]`; ngIRCd takes away as user mode `+a`/`-a`
+/// instead, without the message.
+pub fn away_line(nick: &str, message: Option<&str>, natter: Option<Extensions>) -> LinkMessage {
+    match natter {
+        Some(_) => LinkMessage::Away {
+            source: Some(nick.to_string()),
+            message: message.map(String::from),
+        },
+        None => LinkMessage::Mode {
+            source: Some(nick.to_string()),
+            target: nick.to_string(),
+            modes: if message.is_some() { "+a" } else { "-a" }.into(),
+            args: Vec::new(),
+        },
     }
 }
 

@@ -321,15 +321,17 @@ impl Inbound<'_> {
                     return Verdict::Continue;
                 };
                 let net = &self.world.net;
-                let (Some(target), Some(chan)) = (net.user_by_nick(&nick), net.channel(&channel))
-                else {
+                let Some(target) = net.user_by_nick(&nick) else {
                     return Verdict::Continue;
                 };
+                // An IM conversation's channel exists only once someone
+                // joined it: the invitation may name one not made yet.
+                let channel = net.channel(&channel).map_or(channel, |c| c.name.clone());
                 let event = Event::Invited {
                     by: net.user(id).expect("resolved").snapshot(),
                     target: target.id,
                     target_nick: target.nick.clone(),
-                    channel: chan.name.clone(),
+                    channel,
                 };
                 self.emit(event);
             }

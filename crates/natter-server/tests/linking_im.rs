@@ -1,0 +1,96 @@
+//! The IM front end across linked servers (issue 10): IM users on one
+//! server and IRC or IM users on another share a conversation, and
+//! ONLINE_USERS lists the whole network.
+
+mod common;
+use common::*;
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use natter_proto::im::Reply;
+use natter_server::config::LinkBlock;
+
+/// A server named `name` with a link listener and an IM listener, linked
+/// to `peer` (connecting to `address` when given).
+fn node(name: &str, peer: &str, address: Option<SocketAddr>) -> TestServer {
+    TestServer::with_config(|c| {
+        c.server.name = name.into();
+        c.listen.link = vec!["127.0.0.1:0".parse().unwrap()];
+        c.links.push(LinkBlock {
+            name: peer.into(),
+            address: address.map(|a| a.to_string()),
+            send_password: "pw".into(),
+            receive_password: cheap_hash("pw"),
+            autoconnect: address.is_some(),
+        });
+    })
+}
+
+/// Waits until `im`'s ONLINE_USERS lists `user` with `status`.
+fn wait_online(
+    im: &mut Im,
+    user: &str,
+    status: &str,
+) -> std::collections::BTreeMap<String, String> {
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        let online = im.online();
+        if online.get(user).map(String::as_str) == Some(status) {
+            return online;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{user} never came online: {online:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn im_users_on_two_servers_and_an_irc_user_share_a_conversation() {
+    let a = node("a.test", "b.test", None);
+    let b = node("b.test", "a.test", a.link_addr);
+    let mut ann = Im::register(&a, "ann", "online");
+    let mut ben = Im::register(&b, "ben", "busy");
+    let mut carl = b.client("carl");
+    // Presence covers the whole network, statuses included.
+    let online = wait_online(&mut ann, "ben", "busy");
+    assert_eq!(online.get("carl").map(String::as_str), Some("online"));
+    wait_online(&mut ben, "ann", "online");
+    // ann (on a) starts a conversation with ben (IM) and carl (IRC), both
+    // on b: the invitations cross the link and both join.
+    let conv = ann.invite(&["ben", "carl"]);
+    ann.join(conv);
+    let bens = ben.expect_invitation("ann");
+    ben.join(bens);
+    // The conversation is a channel: carl, on IRC, is invited to it.
+    let channel = format!("#conv-{conv}");
+    let invite = carl.expect("INVITE");
+    assert_eq!(invite.params[1], channel);
+    carl.send(&format!("JOIN {channel}"));
+    carl.expect("366");
+    // Everyone hears everyone, across the link.
+    ann.send(&format!("SEND_MESSAGE [{conv}, \"hello from a\"]"));
+    let m = ben.expect("MESSAGE", |r| matches!(r, Reply::Message(..)));
+    assert_eq!(m, Reply::Message(bens, "ann".into(), "hello from a".into()));
+    let m = carl.expect("PRIVMSG");
+    assert_eq!(m.params, [channel.clone(), "hello from a".into()]);
+    carl.send(&format!("PRIVMSG {channel} :and from IRC"));
+    let m = ann.expect(
+        "MESSAGE",
+        |r| matches!(r, Reply::Message(_, from, _) if from == "carl"),
+    );
+    assert_eq!(
+        m,
+        Reply::Message(conv, "carl".into(), "and from IRC".into())
+    );
+    let m = ben.expect(
+        "MESSAGE",
+        |r| matches!(r, Reply::Message(_, from, _) if from == "carl"),
+    );
+    assert_eq!(
+        m,
+        Reply::Message(bens, "carl".into(), "and from IRC".into())
+    );
+}
