@@ -214,8 +214,7 @@ impl Ngircd {
         );
     }
 
-    /// An IRC client registered on ngIRCd as `nick` (at most 9 characters,
-    /// ngIRCd's default NICKLEN).
+    /// An IRC client registered on ngIRCd as `nick`.
     fn client(&self, nick: &str) -> Client {
         let mut c = Client::connect(SocketAddr::from(([127, 0, 0, 1], self.port)));
         c.register(nick);
@@ -242,6 +241,10 @@ fn free_port() -> u16 {
 /// ngIRCd's configuration (ngircd.conf(5)). Notes:
 /// - `MaxPenaltyTime = 0` turns off ngIRCd's flood penalties, which would
 ///   otherwise delay the test clients' commands by seconds.
+/// - `MaxNickLength` is natter's NICKLEN (`limits.nicklen`, 30): ngIRCd
+///   takes a longer nick in a NICK introduction, but silently refuses a
+///   nick change to it (432 to the server, the old nick stays), and the
+///   two sides then disagree about the user's nick. ngIRCd's default is 9.
 /// - `PAM`, `Ident` and `DNS` are off: no look-ups, usernames `~nick`,
 ///   hosts `127.0.0.1`, as natter's test clients get.
 /// - Run as root, ngIRCd switches to user `nobody` after reading this file
@@ -256,6 +259,7 @@ fn ngircd_config(port: u16, dial: Dial) -> String {
         Dial::NgircdConnects(addr) => format!("Host = {}\nPort = {}\n", addr.ip(), addr.port()),
         Dial::NatterConnects => String::new(),
     };
+    let nicklen = natter_server::Config::default().limits.nicklen;
     format!(
         "[Global]
 Name = {NGIRCD}
@@ -270,6 +274,7 @@ AdminEMail = root@localhost
 [Limits]
 ConnectRetry = 5
 MaxPenaltyTime = 0
+MaxNickLength = {nicklen}
 
 [Options]
 PAM = no
@@ -783,6 +788,27 @@ fn natter_connects_bursts_carry_channel_state_both_ways() {
     assert_relayed(&mut bob, &mut alice, &[]);
     assert_eq!(channel_modes(&mut alice, "#new"), "+");
     assert_eq!(names(&mut alice, "#new"), ["@bob"]);
+    bea.sync();
+
+    // A nick as long as natter allows crosses both ways (ngIRCd is set
+    // to natter's NICKLEN).
+    let long = "alice_in_wonderland_1234567890";
+    assert_eq!(long.len(), natter_server::Config::default().limits.nicklen);
+    echoed(&mut alice, &format!("NICK {long}"), &format!("NICK {long}"));
+    alice.nick = long.into();
+    assert_relayed(
+        &mut alice,
+        &mut bob,
+        &[&format!(":alice!~alice@127.0.0.1 NICK :{long}")],
+    );
+    assert_eq!(names(&mut bob, "#fresh"), [format!("@{long}")]);
+    echoed(&mut alice, "NICK alice", "NICK alice");
+    alice.nick = "alice".into();
+    assert_relayed(
+        &mut alice,
+        &mut bob,
+        &[&format!(":{long}!~alice@127.0.0.1 NICK :alice")],
+    );
     bea.sync();
 
     // Split: ngIRCd dies, bob and bea quit on natter's side.
