@@ -294,16 +294,20 @@ PeerPassword = {TO_NATTER}
 /// natter with a link listener and a `[[link]]` block for ngIRCd; with
 /// `ngircd_port`, natter connects to ngIRCd there (autoconnect).
 fn natter(ngircd_port: Option<u16>) -> TestServer {
-    TestServer::with_config(|c| {
-        c.listen.link = vec!["127.0.0.1:0".parse().unwrap()];
-        c.links.push(LinkBlock {
-            name: NGIRCD.into(),
-            address: ngircd_port.map(|p| format!("127.0.0.1:{p}")),
-            send_password: TO_NGIRCD.into(),
-            receive_password: cheap_hash(TO_NATTER),
-            autoconnect: ngircd_port.is_some(),
-        });
-    })
+    TestServer::with_config(|c| link_to_ngircd(c, ngircd_port, ngircd_port.is_some()))
+}
+
+/// Adds a link listener and a `[[link]]` block for ngIRCd to `c` (with
+/// ngIRCd's port as its address when given).
+fn link_to_ngircd(c: &mut natter_server::Config, ngircd_port: Option<u16>, autoconnect: bool) {
+    c.listen.link = vec!["127.0.0.1:0".parse().unwrap()];
+    c.links.push(LinkBlock {
+        name: NGIRCD.into(),
+        address: ngircd_port.map(|p| format!("127.0.0.1:{p}")),
+        send_password: TO_NGIRCD.into(),
+        receive_password: cheap_hash(TO_NATTER),
+        autoconnect,
+    });
 }
 
 // ---- crossing servers ----
@@ -848,4 +852,46 @@ fn natter_connects_bursts_carry_channel_state_both_ways() {
         &[":alice!~alice@127.0.0.1 PRIVMSG #ng :welcome back, bob"],
     );
     assert_eq!(channel_modes(&mut bob, "#fresh"), "+nt");
+}
+
+/// A nick collision when the link is made: `zed` on both servers. ngIRCd
+/// sends no nick timestamps, so both users are killed, as RFC 2813 §5.2
+/// says, on both servers, and neither leaves a ghost behind.
+#[test]
+fn a_nick_collision_with_ngircd_kills_both_users() {
+    let Some(bin) = ngircd_or_skip() else { return };
+    let ng = Ngircd::start(&bin, Dial::NatterConnects);
+    let natter = server_with_root(|c| link_to_ngircd(c, Some(ng.port), false));
+    let mut zed_here = natter.client("zed");
+    let mut zed_there = ng.client("zed");
+    let mut alice = natter.client("alice");
+    oper_up(&mut alice);
+    let mut bob = ng.client("bob");
+
+    let mark = ng.mark();
+    alice.send(&format!("CONNECT {NGIRCD}"));
+    ng.wait_synced(mark);
+    let here = until_closed(&mut zed_here);
+    assert!(
+        here.iter().any(|m| m.command == "ERROR"),
+        "natter's zed: {here:#?}"
+    );
+    let there = until_closed(&mut zed_there);
+    assert!(
+        there.iter().any(|m| m.command == "ERROR"),
+        "ngIRCd's zed: {there:#?}"
+    );
+    // Whatever either side still had to say about zed has crossed.
+    relay(&mut alice, &mut bob);
+    relay(&mut bob, &mut alice);
+    for c in [&mut alice, &mut bob] {
+        let got = c.ask("WHOIS zed");
+        assert_eq!(cmds(&got)[0], "401", "[{}] {got:#?}", c.nick);
+    }
+    // The link survived the collision: bob and alice still talk.
+    bob.send("PRIVMSG alice :still here");
+    assert_eq!(
+        relay(&mut bob, &mut alice),
+        ms(&[":bob!~bob@127.0.0.1 PRIVMSG alice :still here"])
+    );
 }
