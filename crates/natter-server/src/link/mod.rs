@@ -41,6 +41,10 @@ pub struct LinkEntry {
     pub natter: Option<Extensions>,
     /// The neighbour's server tokens (RFC 2813 §4.1.2): token -> server.
     pub tokens: std::collections::HashMap<u32, ServerId>,
+    /// CHANINFO lines of a plain peer's burst for channels it has not
+    /// sent the NJOIN of yet, by folded channel name (ngIRCd sends
+    /// CHANINFO first); see [`inbound::ChanInfo`].
+    pub chaninfo: std::collections::HashMap<String, inbound::ChanInfo>,
     /// When the link was established (Unix seconds).
     pub since: u64,
     /// The last measured round trip of a PING, in milliseconds.

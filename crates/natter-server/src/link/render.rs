@@ -22,6 +22,8 @@ pub fn token(id: natter_model::ServerId) -> u32 {
 
 /// `event` as one line (with CR LF) for a peer with `natter` extensions
 /// (`None`: a plain RFC 2813 peer); `None` when such a peer is not told.
+/// A plain peer gets two lines for a JOIN that created a channel: the JOIN
+/// and the channel's modes ([`join_plain`]).
 pub fn render(world: &World, event: &Event, natter: Option<Extensions>) -> Option<String> {
     let net = &world.net;
     let me = world.server_name().to_string();
@@ -57,13 +59,17 @@ pub fn render(world: &World, event: &Event, natter: Option<Extensions>) -> Optio
                     push_tag(&mut tags, "ts", &chan.created_at.to_string());
                 }
             }
-            LinkMessage::Join {
+            let join = LinkMessage::Join {
                 source: Some(user.nick.clone()),
                 channels: vec![JoinChannel {
                     name: channel.clone(),
                     modes: if *op { "o".into() } else { String::new() },
                 }],
+            };
+            if natter.is_none() {
+                return Some(join_plain(world, &join, channel));
             }
+            join
         }
         Event::Parted {
             user,
@@ -213,6 +219,30 @@ pub fn render(world: &World, event: &Event, natter: Option<Extensions>) -> Optio
     let mut out = String::new();
     message.write_with_tags((!tags.is_empty()).then_some(tags.as_str()), &mut out);
     Some(out)
+}
+
+/// A JOIN for a plain RFC 2813 peer (ngIRCd). When it created the channel
+/// (the joiner is its only member), the channel's modes follow from this
+/// server: natter gives a new channel `+nt`, but ngIRCd creates a channel
+/// that a JOIN names without any modes (channel.c `Channel_Join`), and
+/// the two sides would disagree about who may set the topic or speak from
+/// outside. Between natter servers each side applies the same defaults.
+fn join_plain(world: &World, join: &LinkMessage, channel: &str) -> String {
+    let mut out = join.to_line();
+    let Some(chan) = world.net.channel(channel) else {
+        return out;
+    };
+    let (modes, args) = chan.modes.render(true);
+    if chan.members.len() == 1 && modes.len() > 1 {
+        LinkMessage::Mode {
+            source: Some(world.server_name().to_string()),
+            target: chan.name.clone(),
+            modes,
+            args,
+        }
+        .write(&mut out);
+    }
+    out
 }
 
 /// `:<uplink> SERVER <name> <hopcount> <token> :<info>`: `server` as its

@@ -131,6 +131,24 @@ pub(crate) fn start_autoconnects(shared: &Arc<Shared>) {
     }
 }
 
+/// The IRC+ server flags natter announces after the `:` of its PASS
+/// `<flags>` (ngIRCd doc/Protocol.txt II.1). ngIRCd reads them as one
+/// letter each (irc-login.c `IRC_PASS`, `Client_HasFlag`) and only for a
+/// peer whose version says `-IRC+`:
+/// - `C`: ngIRCd sends `CHANINFO <chan> +<modes> [<key> <limit>] :<topic>`
+///   before each NJOIN of its burst (numeric.c `IRC_Num_ENDOFMOTD`).
+///   Without it ngIRCd's burst has no channel modes, key, limit or topic
+///   at all.
+/// - `L`: ngIRCd ends its burst with its ban, exception and invite lists as
+///   `MODE <chan> +b <mask>` lines (numeric.c `Synchronize_Lists`), and its
+///   G-lines (`GLINE`, ignored here). Without it they stay behind.
+///
+/// Not announced: `H` (ngIRCd would wait for our 005 and 376 before its
+/// burst), `M` (METADATA), `S` (SERVICE), `X` (`~&%` member prefixes for
+/// modes natter lacks), `Z` (zlib: ngIRCd would compress the link).
+/// natter peers ignore the flags.
+const IRC_PLUS_FLAGS: &str = "CL";
+
 /// Our PASS and SERVER lines for `block`.
 fn hello_lines(shared: &Shared, block: &LinkBlock) -> String {
     let w = shared.world.lock();
@@ -143,7 +161,7 @@ fn hello_lines(shared: &Shared, block: &LinkBlock) -> String {
             implementation: natter_proto::link::NATTER_IMPLEMENTATION.into(),
             version: env!("CARGO_PKG_VERSION").into(),
             capabilities: vec![CAP_TS.into(), CAP_TAGS.into()],
-            server_flags: String::new(),
+            server_flags: IRC_PLUS_FLAGS.into(),
         },
         options: "P".into(),
     }
@@ -350,6 +368,7 @@ fn register(
             natter,
             // The neighbour's own token is 1 (ngIRCd; RFC 2813 leaves it open).
             tokens: [(1, id)].into(),
+            chaninfo: Default::default(),
             since: now(),
             lag_ms: None,
             netjoin: Some(netjoin),

@@ -3,6 +3,35 @@
 
 use super::*;
 
+/// A channel's modes and topic from an ngIRCd CHANINFO, kept on the link
+/// ([`crate::link::LinkEntry::chaninfo`]) when the channel is not known yet.
+#[derive(Debug, Clone)]
+pub struct ChanInfo {
+    /// The server that sent it.
+    by: ServerId,
+    /// Mode letters without `+`.
+    modes: String,
+    key: Option<String>,
+    limit: Option<u64>,
+    topic: Option<String>,
+}
+
+impl ChanInfo {
+    /// No modes and no topic: a channel ngIRCd created without any.
+    fn none(by: ServerId) -> ChanInfo {
+        ChanInfo {
+            by,
+            modes: String::new(),
+            key: None,
+            limit: None,
+            topic: None,
+        }
+    }
+}
+
+/// The channel modes without argument that natter has.
+const SIMPLE_MODES: &str = "Cimnst";
+
 impl Inbound<'_> {
     /// `NJOIN <channel> :<members>`: members of a channel in a burst.
     pub(super) fn njoin(&mut self, source: Option<&str>, channel: &str, members: &[NjoinMember]) {
@@ -69,6 +98,20 @@ impl Inbound<'_> {
             Some(c) => c.name.clone(),
             None => return,
         };
+        if creates && self.plain_peer() {
+            // natter gave the new channel its defaults (+nt), but ngIRCd
+            // creates channels without modes and, with the IRC+ `C` flag,
+            // sent their modes and topic in a CHANINFO just before this
+            // NJOIN: the channel gets those, or none, as on ngIRCd.
+            let info = self
+                .world
+                .links
+                .get_mut(&self.peer)
+                .and_then(|l| l.chaninfo.remove(&fold(channel)));
+            let peer = self.peer;
+            let info = info.unwrap_or_else(|| ChanInfo::none(peer));
+            self.apply_chaninfo(&name, info, true);
+        }
         let mut changes = Vec::new();
         for (wanted, letter) in [(op && !creates, 'o'), (voice, 'v')] {
             if wanted {
@@ -207,7 +250,11 @@ impl Inbound<'_> {
         });
     }
 
-    /// ngIRCd's CHANINFO: a channel's modes and topic in its burst.
+    /// ngIRCd's CHANINFO: a channel's modes and topic in its burst, sent
+    /// to peers with the IRC+ `C` flag *before* the channel's NJOIN
+    /// (numeric.c `IRC_Num_ENDOFMOTD`). For a channel natter does not know
+    /// yet it is kept on the link until that NJOIN creates the channel
+    /// ([`Inbound::join`]); on a known channel it is merged at once.
     pub(super) fn chaninfo(
         &mut self,
         source: Option<&str>,
@@ -217,37 +264,68 @@ impl Inbound<'_> {
         limit: Option<u64>,
         topic: Option<String>,
     ) {
-        let Some(from) = self.source(source, "CHANINFO") else {
+        // ngIRCd takes CHANINFO from servers only (parse.c).
+        let Some(From::Server(by)) = self.source(source, "CHANINFO") else {
             return;
         };
+        let info = ChanInfo {
+            by,
+            modes: modes.to_string(),
+            key,
+            limit,
+            topic,
+        };
+        if self.world.net.channel(channel).is_some() {
+            self.apply_chaninfo(channel, info, false);
+        } else if let Some(link) = self.world.links.get_mut(&self.peer) {
+            link.chaninfo.insert(fold(channel), info);
+        }
+    }
+
+    /// Applies a CHANINFO to `channel`, which exists. On a channel the
+    /// peer has just `created` here, its modes become exactly the
+    /// CHANINFO's (natter's defaults for a new channel go); on a channel
+    /// both sides had, modes natter lacks are added and the topic is taken
+    /// only if natter has none, as ngIRCd's `IRC_CHANINFO` does on its
+    /// side. Changes already in effect are not repeated to local members.
+    fn apply_chaninfo(&mut self, channel: &str, info: ChanInfo, created: bool) {
         let Some(chan) = self.world.net.channel(channel) else {
             return;
         };
         let name = chan.name.clone();
         let had_topic = chan.topic.is_some();
+        let current = chan.modes.render(true).0;
+        let wanted: String = info
+            .modes
+            .chars()
+            .filter(|c| SIMPLE_MODES.contains(*c))
+            .collect();
+        let change = |add, mode, arg| ModeChange { add, mode, arg };
         let mut changes = Vec::new();
-        for c in modes.chars().filter(|c| "Cimnst".contains(*c)) {
-            changes.push(ModeChange {
-                add: true,
-                mode: c,
-                arg: None,
-            });
+        if created {
+            for c in current.chars().filter(|c| SIMPLE_MODES.contains(*c)) {
+                if !wanted.contains(c) {
+                    changes.push(change(false, c, None));
+                }
+            }
         }
-        if let Some(key) = key {
-            changes.push(ModeChange {
-                add: true,
-                mode: 'k',
-                arg: Some(ModeArg::Text(key)),
-            });
+        for c in wanted.chars().filter(|c| !current.contains(*c)) {
+            changes.push(change(true, c, None));
         }
+        if let Some(key) = info.key.filter(|k| chan.modes.key.as_ref() != Some(k)) {
+            changes.push(change(true, 'k', Some(ModeArg::Text(key))));
+        }
+        let limit = info
+            .limit
+            .filter(|&l| chan.modes.limit.map(|c| c as u64) != Some(l));
         if let Some(limit) = limit {
-            changes.push(ModeChange {
-                add: true,
-                mode: 'l',
-                arg: Some(ModeArg::Text(limit.to_string())),
-            });
+            changes.push(change(true, 'l', Some(ModeArg::Text(limit.to_string()))));
         }
-        let by = self.event_source(from);
+        let by = if self.world.net.server(info.by).is_some() {
+            Source::Server(info.by)
+        } else {
+            Source::Server(self.peer)
+        };
         if !changes.is_empty() {
             self.emit(Event::ChannelModeChanged {
                 by: by.clone(),
@@ -256,7 +334,7 @@ impl Inbound<'_> {
                 at: now(),
             });
         }
-        if let (Some(text), false) = (topic, had_topic) {
+        if let (Some(text), false) = (info.topic, had_topic) {
             let setter = self.world.net.server_name(self.peer).to_string();
             self.emit(Event::TopicChanged {
                 by,
@@ -268,6 +346,15 @@ impl Inbound<'_> {
                 }),
             });
         }
+    }
+
+    /// Whether the neighbour is a plain RFC 2813 server (ngIRCd), not
+    /// natter.
+    fn plain_peer(&self) -> bool {
+        self.world
+            .links
+            .get(&self.peer)
+            .is_some_and(|l| l.natter.is_none())
     }
 }
 

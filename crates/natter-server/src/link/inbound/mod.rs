@@ -17,6 +17,7 @@ mod messages;
 mod servers;
 mod users;
 
+pub use channels::ChanInfo;
 pub use servers::split;
 pub use users::collision_nick;
 
@@ -26,6 +27,7 @@ use natter_model::{
     Event, Frontend, Identity, MessageKind, MessageTarget, ModeArg, ModeChange, Server, ServerId,
     Source, Topic, User, UserId, LOCAL_SERVER,
 };
+use natter_proto::casemap::fold;
 use natter_proto::link::{LinkMessage, NjoinMember};
 use natter_proto::validate::{is_channel_name, is_valid_nick};
 use natter_proto::Message;
