@@ -62,6 +62,15 @@ fn im_users_on_two_servers_and_an_irc_user_share_a_conversation() {
     assert_eq!(invite.params[1], channel);
     carl.send(&format!("JOIN {channel}"));
     carl.expect("366");
+    // Their joins have crossed to a once ann's list shows them.
+    let deadline = std::time::Instant::now() + TIMEOUT;
+    while ann.conversations().get(&conv).map(Vec::len) != Some(3) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "ben and carl never joined on a"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
     // Everyone hears everyone, across the link.
     ann.send(&format!("SEND_MESSAGE [{conv}, \"hello from a\"]"));
     let m = ben.expect("MESSAGE", |r| matches!(r, Reply::Message(..)));
