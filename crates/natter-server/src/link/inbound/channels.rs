@@ -237,7 +237,10 @@ impl Inbound<'_> {
             return;
         }
         let channel = chan.name.clone();
-        let changes = channel_changes(&self.world.net, modes, args);
+        // A rejoin's burst restates modes both sides have: only what
+        // changes something is shown.
+        let mut changes = channel_changes(&self.world.net, modes, args);
+        changes.retain(|c| changes_something(chan, c));
         if changes.is_empty() {
             return;
         }
@@ -411,4 +414,37 @@ pub(super) fn channel_changes(
         }
     }
     changes
+}
+
+/// Whether `change` would change `chan` (a mode not set yet, a list entry
+/// not there, a status the member lacks, and the reverse for removals).
+fn changes_something(chan: &natter_model::Channel, change: &ModeChange) -> bool {
+    let m = &chan.modes;
+    let set = match (change.mode, &change.arg) {
+        ('o' | 'v', Some(ModeArg::Member(id, _))) => match chan.member(*id) {
+            Some(member) if change.mode == 'o' => member.op,
+            Some(member) => member.voice,
+            None => return false,
+        },
+        ('b' | 'e' | 'I', Some(arg)) => chan
+            .list(change.mode)
+            .iter()
+            .any(|e| natter_proto::casemap::eq(&e.mask, arg.as_str())),
+        ('k', arg) if change.add => m.key.as_deref() == arg.as_ref().map(ModeArg::as_str),
+        ('k', _) => m.key.is_some(),
+        ('l', arg) if change.add => {
+            m.limit.map(|l| l.to_string()).as_deref() == arg.as_ref().map(ModeArg::as_str)
+        }
+        ('l', _) => m.limit.is_some(),
+        ('C', _) => m.no_ctcp,
+        ('i', _) => m.invite_only,
+        ('m', _) => m.moderated,
+        ('n', _) => m.no_external,
+        ('s', _) => m.secret,
+        ('t', _) => m.topic_lock,
+        _ => return true,
+    };
+    // Adding what is set (the same key or limit), or removing what is
+    // not, changes nothing.
+    set != change.add
 }

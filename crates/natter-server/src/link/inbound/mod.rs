@@ -301,6 +301,11 @@ impl Inbound<'_> {
                 if matches!(from, From::Server(_)) && self.younger(&channel) {
                     return Verdict::Continue;
                 }
+                // A rejoin's burst restates the topic both sides have.
+                let current = chan.topic.as_ref().map_or("", |t| t.text.as_str());
+                if matches!(from, From::Server(_)) && current == topic {
+                    return Verdict::Continue;
+                }
                 let channel = chan.name.clone();
                 let by = self.event_source(from);
                 let setter = match &by {
