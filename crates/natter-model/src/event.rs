@@ -137,6 +137,9 @@ pub enum Event {
         server: ServerId,
         /// Its name (it is gone once the event is applied).
         name: String,
+        /// The names of the servers behind it, which leave with it,
+        /// nearest first.
+        behind: Vec<String>,
         /// Why, e.g. `near.example far.example`.
         reason: String,
     },

@@ -895,3 +895,68 @@ fn a_nick_collision_with_ngircd_kills_both_users() {
         ms(&[":bob!~bob@127.0.0.1 PRIVMSG alice :still here"])
     );
 }
+
+/// A natter server `b.test` behind natter, linked to it, with a link
+/// listener on `link_port` (0: any), for
+/// [`servers_behind_a_split_leave_ngircd_one_squit_each`].
+fn natter_behind(front: &TestServer, link_port: u16) -> TestServer {
+    TestServer::with_config(|c| {
+        c.server.name = "b.test".into();
+        c.listen.link = vec![SocketAddr::from(([127, 0, 0, 1], link_port))];
+        for (name, address) in [(SERVER, front.link_addr), ("c.test", None)] {
+            c.links.push(LinkBlock {
+                name: name.into(),
+                address: address.map(|a| a.to_string()),
+                send_password: "b-pw".into(),
+                receive_password: cheap_hash("b-pw"),
+                autoconnect: address.is_some(),
+            });
+        }
+    })
+}
+
+#[test]
+fn servers_behind_a_split_leave_ngircd_one_squit_each() {
+    let Some(bin) = ngircd_or_skip() else { return };
+    let ng = Ngircd::start(&bin, Dial::NatterConnects);
+    let front = TestServer::with_config(|c| {
+        link_to_ngircd(c, Some(ng.port), true);
+        c.links.push(LinkBlock {
+            name: "b.test".into(),
+            address: None,
+            send_password: "b-pw".into(),
+            receive_password: cheap_hash("b-pw"),
+            autoconnect: false,
+        });
+    });
+    // ngIRCd - natter - b - c: c lies behind b.
+    let mark = ng.mark();
+    let mut b = natter_behind(&front, 0);
+    let b_port = b.link_addr.unwrap().port();
+    let _c = TestServer::with_config(|c| {
+        c.server.name = "c.test".into();
+        c.links.push(LinkBlock {
+            name: "b.test".into(),
+            address: b.link_addr.map(|a| a.to_string()),
+            send_password: "b-pw".into(),
+            receive_password: cheap_hash("b-pw"),
+            autoconnect: true,
+        });
+    });
+    ng.log.wait(mark, "Server \"c.test\" registered", TIMEOUT);
+    // b goes: c leaves with it. ngIRCd must forget both, or it refuses
+    // their next introduction ("already registered") and drops the link.
+    let mark = ng.mark();
+    b.stop();
+    ng.log.wait(mark, "Server \"c.test\" unregistered", TIMEOUT);
+    let mark = ng.mark();
+    let _b = natter_behind(&front, b_port);
+    ng.log
+        .wait(mark, "Server \"c.test\" registered", TIMEOUT * 2);
+    let mut natter_user = front.client("alice");
+    let mut ng_user = ng.client("bob");
+    ng_user.send("PRIVMSG alice :the link to natter is still up");
+    let got = relay(&mut ng_user, &mut natter_user);
+    assert_eq!(got.len(), 1, "{got:#?}");
+    assert_eq!(got[0].params[1], "the link to natter is still up");
+}

@@ -36,11 +36,32 @@ pub fn render(world: &World, event: &Event, natter: Option<Extensions>) -> Optio
     let mut tags = String::new();
     let message = match event {
         Event::ServerIntroduced(server) => server_line(world, server),
-        Event::ServerSplit { name, reason, .. } => LinkMessage::Squit {
-            source: Some(me),
-            server: name.clone(),
-            comment: reason.clone(),
-        },
+        // A plain peer gets one SQUIT for every server that left (RFC 2813
+        // §4.1.6: "on behalf of all other servers which are behind that
+        // link"), farthest first: ngIRCd removes only the server a SQUIT
+        // names. A natter peer removes everything behind with the first.
+        Event::ServerSplit {
+            name,
+            behind,
+            reason,
+            ..
+        } => {
+            let mut out = String::new();
+            let behind = if natter.is_some() {
+                &[][..]
+            } else {
+                &behind[..]
+            };
+            for server in behind.iter().rev().chain(std::iter::once(name)) {
+                LinkMessage::Squit {
+                    source: Some(me.clone()),
+                    server: server.clone(),
+                    comment: reason.clone(),
+                }
+                .write(&mut out);
+            }
+            return Some(out);
+        }
         Event::UserIntroduced(user) => return introduction(world, user, natter),
         Event::NickChanged { user, new_nick, at } => {
             if natter.is_some_and(|n| n.ts) {

@@ -57,12 +57,13 @@ impl Inbound<'_> {
             .and_then(|s| s.uplink)
             .map(|u| self.world.net.server_name(u).to_string())
             .unwrap_or_default();
-        split(
-            self.world,
-            far,
-            &format!("{near} {server}"),
-            Origin::Link(self.peer),
-        );
+        // The comment is the reason the split's quits show (natter and
+        // ngIRCd send `<near> <far>` of the link that broke).
+        let reason = match comment.trim() {
+            "" => format!("{near} {server}"),
+            comment => comment.to_string(),
+        };
+        split(self.world, far, &reason, Origin::Link(self.peer));
         Verdict::Continue
     }
 }
@@ -104,10 +105,15 @@ pub fn split(world: &mut World, far: ServerId, reason: &str, origin: Origin) {
         world.close_batch(batch);
     }
     let name = world.net.server_name(far).to_string();
+    let behind = servers[1..]
+        .iter()
+        .map(|s| world.net.server_name(*s).to_string())
+        .collect();
     world.emit_from(
         &Event::ServerSplit {
             server: far,
             name,
+            behind,
             reason: reason.to_string(),
         },
         origin,
