@@ -955,6 +955,19 @@ fn servers_behind_a_split_leave_ngircd_one_squit_each() {
         .wait(mark, "Server \"c.test\" registered", TIMEOUT * 2);
     let mut natter_user = front.client("alice");
     let mut ng_user = ng.client("bob");
+    // alice's NICK must have reached ngIRCd before bob writes to her.
+    let deadline = std::time::Instant::now() + TIMEOUT;
+    while !ng_user
+        .ask("WHOIS alice")
+        .iter()
+        .any(|m| m.command == "311")
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "ngIRCd never saw alice"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
     ng_user.send("PRIVMSG alice :the link to natter is still up");
     let got = relay(&mut ng_user, &mut natter_user);
     assert_eq!(got.len(), 1, "{got:#?}");
