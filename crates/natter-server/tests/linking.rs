@@ -737,3 +737,23 @@ fn clients_with_batch_see_the_netsplit_and_the_netjoin_as_batches() {
     joined.sort();
     assert_eq!(joined, [src("carol"), src("cy")]);
 }
+
+#[test]
+fn stats_l_shows_operators_the_links_with_their_traffic() {
+    let a = node("a.test", 0, &[("b.test", None)]);
+    let _b = node("b.test", 0, &[("a.test", a.link_addr)]);
+    let mut alice = a.client("alice");
+    wait_servers(&mut alice, 2);
+    // Not an operator: only her own connection.
+    let r = alice.ask("STATS l");
+    assert_eq!(cmds(&r), ["211", "219"], "{r:#?}");
+    oper_up(&mut alice);
+    let r = alice.ask("STATS l");
+    assert_eq!(cmds(&r), ["211", "211", "219"], "{r:#?}");
+    let link = params(&r[1]);
+    assert_eq!(link[1], "b.test");
+    // The bursts went both ways: alice's NICK and a PING out, at least a
+    // PING and the PONG to ours in.
+    let (sent, received): (u64, u64) = (link[3].parse().unwrap(), link[5].parse().unwrap());
+    assert!(sent >= 2 && received >= 2, "{link:?}");
+}

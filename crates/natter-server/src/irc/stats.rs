@@ -5,7 +5,7 @@
 //! | --- | --- |
 //! | `u` | RPL_STATSUPTIME: how long the server has run |
 //! | `o` | RPL_STATSOLINE per operator block (operators only) |
-//! | `l` | RPL_STATSLINKINFO: the asker's own connection (server links will be listed here too) |
+//! | `l` | RPL_STATSLINKINFO: the asker's own connection, and for operators every server link |
 //! | `m` | RPL_STATSCOMMANDS per command used since start |
 //! | `?` | what each query answers |
 //!
@@ -94,6 +94,33 @@ fn link_info(ctx: &mut Ctx<'_>) {
     ];
     let params: Vec<&str> = fields.iter().map(String::as_str).collect();
     ctx.numeric(RPL_STATSLINKINFO, &params);
+    if !ctx.me().modes.oper {
+        return;
+    }
+    // Operators also see every server link, named by its neighbour.
+    let now = now();
+    let mut links: Vec<[String; 7]> = ctx
+        .world
+        .links
+        .iter()
+        .map(|(id, link)| {
+            let (lines_out, bytes_out) = link.out.traffic();
+            [
+                ctx.world.net.server_name(*id).to_string(),
+                link.out.queued_bytes().to_string(),
+                lines_out.to_string(),
+                (bytes_out / 1024).to_string(),
+                link.received.0.to_string(),
+                (link.received.1 / 1024).to_string(),
+                now.saturating_sub(link.since).to_string(),
+            ]
+        })
+        .collect();
+    links.sort();
+    for fields in &links {
+        let params: Vec<&str> = fields.iter().map(String::as_str).collect();
+        ctx.numeric(RPL_STATSLINKINFO, &params);
+    }
 }
 
 /// `<command> <count>` for each command used at least once (RFC 2812 5.1).

@@ -47,6 +47,8 @@ pub struct LinkEntry {
     pub chaninfo: std::collections::HashMap<String, inbound::ChanInfo>,
     /// When the link was established (Unix seconds).
     pub since: u64,
+    /// Lines and bytes (line ends included) received on it (STATS l).
+    pub received: (u64, u64),
     /// The last measured round trip of a PING, in milliseconds.
     pub lag_ms: Option<u64>,
     /// The netjoin batch of the neighbour's burst, open until the PING

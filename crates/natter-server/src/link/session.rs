@@ -360,7 +360,9 @@ fn register(
     let out = Arc::new(Outbound::new(w.config.limits.link_sendq));
     let me = w.server_name().to_string();
     let netjoin = w.new_batch("netjoin", &me, &hello.name);
-    out.push(Bytes::from(super::burst::burst(&w, id, natter)));
+    let burst = super::burst::burst(&w, id, natter);
+    let lines = burst.matches('\n').count() as u64;
+    out.push_lines(Bytes::from(burst), lines);
     w.links.insert(
         id,
         LinkEntry {
@@ -370,6 +372,7 @@ fn register(
             tokens: [(1, id)].into(),
             chaninfo: Default::default(),
             since: now(),
+            received: (0, 0),
             lag_ms: None,
             netjoin: Some(netjoin),
         },
@@ -481,6 +484,10 @@ fn handle_frames(
             );
             continue;
         };
+        if let Some(link) = w.links.get_mut(&peer) {
+            link.received.0 += 1;
+            link.received.1 += line.len() as u64 + 2;
+        }
         let msg = match Message::parse_bytes(&line) {
             Ok(m) => m,
             Err(_) => {
