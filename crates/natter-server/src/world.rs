@@ -142,6 +142,9 @@ pub struct World {
     pub autoconnecting: HashSet<String>,
     /// The netsplit or netjoin batch open for the events being emitted.
     pub batch: Option<OpenBatch>,
+    /// Presence changed through a link or a split and IM clients have not
+    /// been told yet ([`World::flush_presence`]).
+    pub presence_dirty: bool,
     batch_counter: u64,
     started_nanos: u128,
     msgid_counter: u64,
@@ -170,6 +173,7 @@ impl World {
             links: HashMap::new(),
             autoconnecting: HashSet::new(),
             batch: None,
+            presence_dirty: false,
             batch_counter: 0,
             conversations: Default::default(),
             im_users: UserSet::default(),
@@ -227,7 +231,13 @@ impl World {
         }
         self.conversations.after(event, &self.net);
         if im::render::changes_presence(event) {
-            self.broadcast_presence(me_id, me_buf);
+            match origin {
+                // A link's lines come in batches (a burst is thousands of
+                // users): one ONLINE_USERS after the batch, not one per
+                // user, or a burst would cost users x IM clients x users.
+                Origin::Link(_) | Origin::Split => self.presence_dirty = true,
+                Origin::Local => self.broadcast_presence(me_id, me_buf),
+            }
         }
         self.notify_monitors(event);
         self.read_markers.after(event);
@@ -371,6 +381,14 @@ impl World {
             if wants && w != id && !self.net.share_channel(id, w) {
                 recipients.push(w);
             }
+        }
+    }
+
+    /// Tells IM clients about presence changes that came through a link
+    /// (once per batch of lines: the link session calls it after each).
+    pub fn flush_presence(&mut self) {
+        if std::mem::take(&mut self.presence_dirty) {
+            self.broadcast_presence(None, None);
         }
     }
 

@@ -248,6 +248,7 @@ async fn run(
     if w.net.server(peer).is_some() {
         inbound::split(&mut w, peer, &reason_text, Origin::Local);
     }
+    w.flush_presence();
     Err(reason)
 }
 
@@ -512,11 +513,13 @@ fn handle_frames(
                 if let Some(link) = w.links.get(&peer) {
                     link.out.close(Some(Bytes::from(error_line(&reason))));
                 }
+                w.flush_presence();
                 return Some(reason);
             }
         }
     }
     framer.shrink();
+    w.flush_presence();
     None
 }
 
