@@ -79,7 +79,7 @@ impl std::fmt::Display for ConfigErrors {
 
 impl std::error::Error for ConfigErrors {}
 
-/// One problem [`Config::validate`] found.
+/// One problem [`super::Config::validate`] found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
     /// The dotted key, e.g. `limits.nicklen`.

@@ -386,7 +386,7 @@ impl Overrides {
 
 /// A listener address: `IP:PORT` (`[::1]:6667` for IPv6), or
 /// `HOST:PORT` with a host name resolved now to every address it has
-/// (`localhost:6667` may be both 127.0.0.1:6667 and [::1]:6667).
+/// (`localhost:6667` may be both `127.0.0.1:6667` and `[::1]:6667`).
 ///
 /// Errors, in words: no port, a port that is not a number from 0 to
 /// 65535, or a host name that does not resolve.

@@ -69,7 +69,7 @@ const fn oper(
     }
 }
 
-/// Every command, sorted by name (a test checks), so [`lookup`] can
+/// Every command, sorted by name (a test checks), so `lookup` can
 /// search it. A minimum of 0 leaves the parameter check to the handler,
 /// where a missing parameter has a reply of its own (ERR_NORECIPIENT,
 /// ERR_NONICKNAMEGIVEN) or a meaning (INVITE, STATS).

@@ -1,4 +1,4 @@
-//! KNOCK <channel> [<reason>]: asks the operators of a channel one cannot
+//! `KNOCK <channel> [<reason>]`: asks the operators of a channel one cannot
 //! join (`+i`, `+k`, or `+l` and full) for an invitation (Modern IRC
 //! RPL_KNOCK and friends; InspIRCd and Solanum behave the same way).
 //!

@@ -17,7 +17,7 @@ use super::{Ctx, Deferred};
 use crate::config::{Config, ConfigError};
 use crate::world::{now, World};
 
-/// OPER <name> <password>.
+/// `OPER <name> <password>`.
 pub fn oper(ctx: &mut Ctx<'_>, msg: &Message) {
     let (Some(name), Some(password)) = (msg.param(0), msg.param(1)) else {
         return ctx.need_more_params("OPER");
@@ -91,10 +91,10 @@ pub fn oper_checked(ctx: &mut Ctx<'_>, name: &str, ok: bool) {
     ctx.numeric(RPL_YOUREOPER, &["You are now an IRC operator"]);
 }
 
-/// KILL <nick> <reason>: removes a user from the network, wherever it is.
+/// `KILL <nick> <reason>`: removes a user from the network, wherever it is.
 ///
 /// As Modern IRC describes it: the target receives the KILL (from the
-/// operator), its own QUIT with "Killed (<killer> (<reason>))", then ERROR,
+/// operator), its own QUIT with `Killed (<killer> (<reason>))`, then ERROR,
 /// and is closed; everyone sharing a channel with it sees that QUIT. The
 /// kill is an event, so it reaches the user's own server across links.
 pub fn kill(ctx: &mut Ctx<'_>, msg: &Message) {
@@ -152,7 +152,7 @@ pub fn close_killed(world: &World, by: &Source, user: &UserRef, why: &str) {
     conn.out.close(Some(Bytes::from(last)));
 }
 
-/// WALLOPS <text>: to every user with +w.
+/// `WALLOPS <text>`: to every user with +w.
 pub fn wallops(ctx: &mut Ctx<'_>, msg: &Message) {
     let Some(text) = msg.param(0).filter(|t| !t.is_empty()) else {
         return ctx.need_more_params("WALLOPS");
@@ -238,7 +238,7 @@ pub fn die(ctx: &mut Ctx<'_>, _msg: &Message) {
     ctx.world.shutdown.cancel();
 }
 
-/// CHGHOST <nick> <user> <host>: an operator changes a user's displayed
+/// `CHGHOST <nick> <user> <host>`: an operator changes a user's displayed
 /// username and host (as Ergo and InspIRCd offer); clients with IRCv3
 /// chghost see `CHGHOST`.
 pub fn chghost(ctx: &mut Ctx<'_>, msg: &Message) {

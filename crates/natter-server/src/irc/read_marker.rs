@@ -96,7 +96,7 @@ pub fn valid_timestamp(ts: &str) -> bool {
         && humantime::parse_rfc3339(ts).is_ok()
 }
 
-/// MARKREAD <target> [timestamp=YYYY-MM-DDThh:mm:ss.sssZ].
+/// `MARKREAD <target> [timestamp=YYYY-MM-DDThh:mm:ss.sssZ]`.
 ///
 /// With a timestamp (client set command) the user's marker for `target`
 /// moves forward to it (clamped to now, never backwards) and the reply is

@@ -21,7 +21,7 @@ pub const MAX_SILENCE: usize = 32;
 /// Longest mask accepted, in bytes: room for it in RPL_SILELIST.
 const MAX_MASK: usize = 300;
 
-/// SILENCE [(+|-)<mask>].
+/// `SILENCE [(+|-)<mask>]`.
 pub fn silence(ctx: &mut Ctx<'_>, msg: &Message) {
     let id = ctx.client.id;
     let Some(change) = msg.param(0).filter(|c| !c.is_empty()) else {

@@ -1,4 +1,4 @@
-//! STATS <query> (RFC 2812 3.4.4; Modern IRC): server statistics, each
+//! `STATS <query>` (RFC 2812 3.4.4; Modern IRC): server statistics, each
 //! reply ended by RPL_ENDOFSTATS.
 //!
 //! | query | answer |

@@ -23,7 +23,7 @@ pub fn token(id: natter_model::ServerId) -> u32 {
 /// `event` as one line (with CR LF) for a peer with `natter` extensions
 /// (`None`: a plain RFC 2813 peer); `None` when such a peer is not told.
 /// A plain peer gets two lines for a JOIN that created a channel: the JOIN
-/// and the channel's modes ([`join_plain`]).
+/// and the channel's modes (`join_plain`).
 pub fn render(world: &World, event: &Event, natter: Option<Extensions>) -> Option<String> {
     let net = &world.net;
     let me = world.server_name().to_string();
