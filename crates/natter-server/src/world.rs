@@ -11,8 +11,7 @@ use natter_model::{Event, Frontend, Network, Server, ServerId, UserId, UserMap, 
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
-use natter_proto::numeric::{RPL_MONOFFLINE, RPL_MONONLINE};
-use natter_proto::{casemap, write_line, write_line_trailing};
+use natter_proto::write_line;
 
 use crate::im;
 use crate::irc::caps::{Cap, CapSet};
@@ -220,7 +219,7 @@ impl World {
         {
             crate::irc::operators::close_killed(self, by, user, reason);
         }
-        self.add_extended_monitor_watchers(event, &mut recipients);
+        crate::irc::monitor::add_extended_watchers(self, event, &mut recipients);
         let (me_id, mut me_buf) = match me {
             Some((id, buf)) => (Some(id), Some(buf)),
             None => (None, None),
@@ -239,7 +238,7 @@ impl World {
                 Origin::Local => self.broadcast_presence(me_id, me_buf),
             }
         }
-        self.notify_monitors(event);
+        crate::irc::monitor::after(self, event);
         self.read_markers.after(event);
         crate::irc::snomask::after(self, event);
     }
@@ -350,40 +349,6 @@ impl World {
         self.deliver(&away, &others, None, None);
     }
 
-    /// IRCv3 extended-monitor: adds to `recipients` of an AWAY, SETNAME or
-    /// CHGHOST event the local clients with `extended-monitor` that MONITOR
-    /// the user it is about (by its current nick). Those sharing a channel
-    /// with the user (or that are the user) already are recipients, so no
-    /// one gets a line twice. Whether a watcher is shown the event is still
-    /// up to [`render::visible`]: `away-notify`, `setname` or `chghost`
-    /// (<https://ircv3.net/specs/extensions/extended-monitor>).
-    fn add_extended_monitor_watchers(&self, event: &Event, recipients: &mut Vec<UserId>) {
-        if self.monitors.is_empty() {
-            return;
-        }
-        let id = match event {
-            Event::AwayChanged { user, .. }
-            | Event::RealnameChanged { user, .. }
-            | Event::HostChanged { user, .. } => user.id,
-            _ => return,
-        };
-        let Some(user) = self.net.user(id) else {
-            return;
-        };
-        let Some(watchers) = self.monitors.get(&casemap::fold(&user.nick)) else {
-            return;
-        };
-        for &w in watchers {
-            let wants = self
-                .conns
-                .get(&w)
-                .is_some_and(|c| c.caps.has(Cap::ExtendedMonitor));
-            if wants && w != id && !self.net.share_channel(id, w) {
-                recipients.push(w);
-            }
-        }
-    }
-
     /// Tells IM clients about presence changes that came through a link
     /// (once per batch of lines: the link session calls it after each).
     pub fn flush_presence(&mut self) {
@@ -414,48 +379,6 @@ impl World {
                         conn.out.push(line.clone());
                     }
                 }
-            }
-        }
-    }
-
-    /// MONITOR (IRCv3 monitor): tells watchers when a nick they monitor
-    /// comes online (RPL_MONONLINE) or goes offline (RPL_MONOFFLINE).
-    fn notify_monitors(&mut self, event: &Event) {
-        if self.monitors.is_empty() {
-            return;
-        }
-        let (online, offline): (Option<String>, Option<String>) = match event {
-            Event::UserIntroduced(u) => (Some(u.prefix()), None),
-            Event::NickChanged { user, .. } => {
-                let old_nick = user.nick.clone();
-                let new = self.net.user(user.id).map(|u| u.prefix());
-                // A case-only change leaves the monitored key the same.
-                match new {
-                    Some(p) if casemap::eq(p.split('!').next().unwrap_or(""), &old_nick) => {
-                        (None, None)
-                    }
-                    new => (new, Some(old_nick)),
-                }
-            }
-            Event::Quit { user, .. } | Event::Killed { user, .. } => {
-                (None, Some(user.nick.clone()))
-            }
-            _ => (None, None),
-        };
-        let server = self.config.server.name.clone();
-        for (numeric, who) in [(RPL_MONOFFLINE, offline), (RPL_MONONLINE, online)] {
-            let Some(who) = who else { continue };
-            let nick = who.split('!').next().unwrap_or("");
-            let Some(watchers) = self.monitors.get(&casemap::fold(nick)) else {
-                continue;
-            };
-            for w in watchers {
-                let (Some(conn), Some(user)) = (self.conns.get(w), self.net.user(*w)) else {
-                    continue;
-                };
-                let mut line = String::new();
-                write_line_trailing(&mut line, None, Some(&server), numeric, &[&user.nick, &who]);
-                conn.out.push(Bytes::from(line));
             }
         }
     }

@@ -14,7 +14,7 @@ mod knock;
 mod links;
 mod messaging;
 mod modes;
-mod monitor;
+pub mod monitor;
 pub mod operators;
 mod queries;
 pub mod read_marker;

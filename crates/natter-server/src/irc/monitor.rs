@@ -1,12 +1,19 @@
 //! MONITOR (IRCv3 monitor, <https://ircv3.net/specs/extensions/monitor>):
 //! clients keep a list of nicks and are told when each comes online or
-//! goes offline. The notifications themselves are sent by
-//! [`crate::world::World::emit`] after nick, registration and quit events.
+//! goes offline. The notifications are a hook of the fan-out: [`after`]
+//! runs after every event [`crate::world::World::emit_from`] applies (the
+//! world no longer builds MONITOR numerics itself), and
+//! [`add_extended_watchers`] adds IRCv3 extended-monitor watchers to the
+//! recipients of AWAY, SETNAME and CHGHOST.
 
+use bytes::Bytes;
+use natter_model::{Event, UserId};
 use natter_proto::numeric::*;
-use natter_proto::{casemap, Message};
+use natter_proto::{casemap, write_line_trailing, Message};
 
+use super::caps::Cap;
 use super::Ctx;
+use crate::world::World;
 
 /// MONITOR + targets | - targets | C | L | S.
 pub fn monitor(ctx: &mut Ctx<'_>, msg: &Message) {
@@ -138,5 +145,79 @@ fn send_list(ctx: &mut Ctx<'_>, numeric: &str, items: &[String]) {
     }
     if !line.is_empty() {
         ctx.numeric(numeric, &[&line]);
+    }
+}
+
+/// MONITOR (IRCv3 monitor): tells watchers when a nick they monitor
+/// comes online (RPL_MONONLINE) or goes offline (RPL_MONOFFLINE).
+pub fn after(world: &World, event: &Event) {
+    if world.monitors.is_empty() {
+        return;
+    }
+    let (online, offline): (Option<String>, Option<String>) = match event {
+        Event::UserIntroduced(u) => (Some(u.prefix()), None),
+        Event::NickChanged { user, .. } => {
+            let old_nick = user.nick.clone();
+            let new = world.net.user(user.id).map(|u| u.prefix());
+            // A case-only change leaves the monitored key the same.
+            match new {
+                Some(p) if casemap::eq(p.split('!').next().unwrap_or(""), &old_nick) => {
+                    (None, None)
+                }
+                new => (new, Some(old_nick)),
+            }
+        }
+        Event::Quit { user, .. } | Event::Killed { user, .. } => (None, Some(user.nick.clone())),
+        _ => (None, None),
+    };
+    let server = world.config.server.name.clone();
+    for (numeric, who) in [(RPL_MONOFFLINE, offline), (RPL_MONONLINE, online)] {
+        let Some(who) = who else { continue };
+        let nick = who.split('!').next().unwrap_or("");
+        let Some(watchers) = world.monitors.get(&casemap::fold(nick)) else {
+            continue;
+        };
+        for w in watchers {
+            let (Some(conn), Some(user)) = (world.conns.get(w), world.net.user(*w)) else {
+                continue;
+            };
+            let mut line = String::new();
+            write_line_trailing(&mut line, None, Some(&server), numeric, &[&user.nick, &who]);
+            conn.out.push(Bytes::from(line));
+        }
+    }
+}
+
+/// IRCv3 extended-monitor: adds to `recipients` of an AWAY, SETNAME or
+/// CHGHOST event the local clients with `extended-monitor` that MONITOR
+/// the user it is about (by its current nick). Those sharing a channel
+/// with the user (or that are the user) already are recipients, so no
+/// one gets a line twice. Whether a watcher is shown the event is still
+/// up to [`render::visible`]: `away-notify`, `setname` or `chghost`
+/// (<https://ircv3.net/specs/extensions/extended-monitor>).
+pub fn add_extended_watchers(world: &World, event: &Event, recipients: &mut Vec<UserId>) {
+    if world.monitors.is_empty() {
+        return;
+    }
+    let id = match event {
+        Event::AwayChanged { user, .. }
+        | Event::RealnameChanged { user, .. }
+        | Event::HostChanged { user, .. } => user.id,
+        _ => return,
+    };
+    let Some(user) = world.net.user(id) else {
+        return;
+    };
+    let Some(watchers) = world.monitors.get(&casemap::fold(&user.nick)) else {
+        return;
+    };
+    for &w in watchers {
+        let wants = world
+            .conns
+            .get(&w)
+            .is_some_and(|c| c.caps.has(Cap::ExtendedMonitor));
+        if wants && w != id && !world.net.share_channel(id, w) {
+            recipients.push(w);
+        }
     }
 }
