@@ -406,19 +406,47 @@ fn a_loop_is_refused_and_the_tree_stays_a_tree() {
     let b = node("b.test", 0, &[("a.test", a.link_addr), ("c.test", None)]);
     let mut watcher = a.client("watcher");
     wait_servers(&mut watcher, 2);
-    // c has links to both: the second would close a loop.
-    let c = node(
-        "c.test",
-        0,
-        &[("a.test", a.link_addr), ("b.test", b.link_addr)],
-    );
+    // c has blocks for both a and b and links on CONNECT, one at a time.
+    let c = TestServer::with_config(|c| {
+        c.server.name = "c.test".into();
+        c.opers.push(oper("root", "hunter2", "*@*"));
+        for (peer, to) in [("a.test", &a), ("b.test", &b)] {
+            c.links.push(LinkBlock {
+                autoconnect: false,
+                ..block(peer, to.link_addr)
+            });
+        }
+    });
     let mut carol = c.client("carol");
+    oper_up(&mut carol);
+    carol.ask("CONNECT a.test");
     wait_servers(&mut carol, 3);
     wait_servers(&mut watcher, 3);
-    // Give the second link time to be tried and refused, then check
-    // that the tree did not change and chat still goes through once.
-    std::thread::sleep(Duration::from_millis(500));
-    wait_servers(&mut carol, 3);
+    // c - b would close a loop: b already knows c (through a) and refuses.
+    let r = carol.ask("CONNECT b.test");
+    assert_eq!(cmds(&r), ["NOTICE"], "{r:#?}");
+    assert!(r[0].params[1].contains("already linked"), "{r:#?}");
+    // Even asked by hand, over the wire, as a natter peer would: b closes
+    // the link with an ERROR naming the loop.
+    let stream = TcpStream::connect(b.link_addr.unwrap()).unwrap();
+    stream.set_read_timeout(Some(TIMEOUT)).unwrap();
+    let mut w = stream.try_clone().unwrap();
+    w.write_all(
+        format!("PASS {PW} 0210-IRC+ natter|0.1/TS,TAGS P\r\nSERVER c.test 1 :again\r\n")
+            .as_bytes(),
+    )
+    .unwrap();
+    let lines: Vec<String> = BufReader::new(stream)
+        .lines()
+        .map_while(Result::ok)
+        .collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("ERROR") && l.contains("already exists")),
+        "{lines:#?}"
+    );
+    // The tree did not change, and chat goes through once.
     let map = carol.ask("MAP");
     assert_eq!(cmds(&map), ["006", "006", "006", "007"], "{map:#?}");
     watcher.ask("JOIN #l");
@@ -434,7 +462,6 @@ fn a_loop_is_refused_and_the_tree_stays_a_tree() {
     let got = until_said(&mut watcher, "carol", "once");
     assert!(got.is_empty(), "{got:#?}");
     watcher.assert_quiet();
-    drop(b);
 }
 
 /// A test peer speaking the link protocol by hand over TCP.
@@ -771,4 +798,32 @@ fn stats_l_shows_operators_the_links_with_their_traffic() {
     // PING and the PONG to ours in.
     let (sent, received): (u64, u64) = (link[3].parse().unwrap(), link[5].parse().unwrap());
     assert!(sent >= 2 && received >= 2, "{link:?}");
+}
+
+#[test]
+fn a_neighbour_introducing_a_known_server_is_cut_off() {
+    let a = node("a.test", 0, &[("fake.test", None)]);
+    let mut alice = a.client("alice");
+    let (mut fake, _) = FakePeer::link(a.link_addr.unwrap(), "fake.test");
+    fake.send(":fake.test NICK mallory 1 ~m evil.example 1 + :Mallory");
+    wait_user(&mut alice, "mallory");
+    // a.test behind fake.test would make a loop.
+    fake.send(":fake.test SERVER a.test 2 5 :a loop");
+    let mut lines = Vec::new();
+    loop {
+        let mut line = String::new();
+        match fake.reader.read_line(&mut line) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => lines.push(line),
+        }
+    }
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("ERROR") && l.contains("a.test already exists (loop)")),
+        "{lines:#?}"
+    );
+    // The link is gone with everyone behind it; a is fine.
+    let r = alice.ask("WHOIS mallory");
+    assert_eq!(cmds(&r)[0], "401", "{r:#?}");
 }
