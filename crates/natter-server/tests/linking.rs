@@ -827,3 +827,24 @@ fn a_neighbour_introducing_a_known_server_is_cut_off() {
     let r = alice.ask("WHOIS mallory");
     assert_eq!(cmds(&r)[0], "401", "{r:#?}");
 }
+
+#[test]
+fn the_loser_of_a_nick_collision_is_renamed_network_wide_by_its_own_server() {
+    let a = node("a.test", 0, &[("fake.test", None)]);
+    let mut ghosty = a.client("ghosty");
+    let (mut fake, _) = FakePeer::link(a.link_addr.unwrap(), "fake.test");
+    // The fake server's ghosty is older: a's own ghosty loses the nick,
+    // and a says so on the link, for servers that never saw the collision.
+    fake.send("@ts=1000 :fake.test NICK ghosty 1 ~g old.example 1 + :Older");
+    let m = wait_for(&mut ghosty, "the rename", |m| m.command == "NICK");
+    let renamed = m.params[0].clone();
+    assert!(renamed.starts_with("ghosty-"), "{renamed}");
+    loop {
+        let line = fake.recv();
+        if line.command == "NICK" {
+            assert_eq!(line.source.as_deref(), Some("ghosty"));
+            assert_eq!(line.params, [renamed]);
+            break;
+        }
+    }
+}

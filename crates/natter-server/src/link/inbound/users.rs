@@ -121,14 +121,24 @@ impl Inbound<'_> {
                 "nick collision: the existing user is newer and renamed"
             );
             let user = old.snapshot();
-            // Every server renames it the same way: no line goes out.
+            // Every server that sees both users renames the loser the same
+            // way. The loser's own server also tells the network: a server
+            // that never saw the collision (the winner left before the
+            // loser's NICK reached it) still has the old nick, and would
+            // keep a ghost. Where the rename is known, the NICK's source
+            // names the winner in the wrong direction and is dropped.
+            let origin = if old.server == LOCAL_SERVER {
+                Origin::Local
+            } else {
+                Origin::Split
+            };
             self.world.emit_from(
                 &Event::NickChanged {
                     user,
                     new_nick: renamed,
                     at: old_key.0,
                 },
-                Origin::Split,
+                origin,
                 None,
             );
             Some(nick.to_string())
