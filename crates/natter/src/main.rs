@@ -52,7 +52,8 @@ enum Command {
         #[arg(long, value_name = "NAME")]
         server_name: Option<String>,
     },
-    /// Drive an IRC server with load and measure it: connect, fanout, rooms, churn.
+    /// Drive an IRC server with load and measure it: connect, fanout, rooms,
+    /// churn; and a network of linked servers: burst, rejoin, hops.
     ///
     /// Drives any IRC server (natter or another) at --addr with one of the
     /// scenarios below; --addr given several times spreads the clients

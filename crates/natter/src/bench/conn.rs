@@ -1,5 +1,6 @@
 //! Client connections for the scenarios: registration, simple request and
-//! reply, many connections at once, and a stop signal.
+//! reply, many connections at once, idle clients that answer PING, and a
+//! stop signal.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -112,6 +113,19 @@ impl Conn {
         self.send(&format!("JOIN {channel}\r\n")).await?;
         self.until(|l| has_command(l, "366")).await.map(|_| ())
     }
+
+    /// Becomes an operator with `(name, password)`.
+    pub async fn oper(&mut self, (name, password): &(String, String)) -> Result<(), String> {
+        self.send(&format!("OPER {name} :{password}\r\n")).await?;
+        let reply = self
+            .until(|l| ["381", "464", "491"].iter().any(|c| has_command(l, c)))
+            .await?;
+        if has_command(&reply, "381") {
+            Ok(())
+        } else {
+            Err(format!("OPER {name} refused: {reply}"))
+        }
+    }
 }
 
 /// The words of `line` after its tags and source: command first.
@@ -174,6 +188,56 @@ pub async fn connect_many(
         }
     }
     (conns, errors)
+}
+
+/// Joins connection `i` to `channel(i)`, `concurrency` at a time; returns
+/// the connections in the same order.
+pub async fn join_many(
+    conns: Vec<Conn>,
+    channel: impl Fn(usize) -> String,
+    concurrency: usize,
+) -> Result<Vec<Conn>, String> {
+    let sem = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
+    let mut tasks = Vec::with_capacity(conns.len());
+    for (i, mut c) in conns.into_iter().enumerate() {
+        let sem = sem.clone();
+        let chan = channel(i);
+        tasks.push(tokio::spawn(async move {
+            let _permit = sem.acquire_owned().await;
+            c.join(&chan).await.map(|_| c)
+        }));
+    }
+    let mut out = Vec::with_capacity(tasks.len());
+    for t in tasks {
+        out.push(t.await.map_err(|e| format!("join task: {e}"))??);
+    }
+    Ok(out)
+}
+
+/// Keeps `c` registered while it idles: reads and drops what it is sent,
+/// answers PING, and QUITs when `stop` fires.
+pub fn idle(mut c: Conn, stop: Stop) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut line = String::new();
+        loop {
+            line.clear();
+            tokio::select! {
+                r = c.reader.read_line(&mut line) => match r {
+                    Ok(0) | Err(_) => return,
+                    Ok(_) => {
+                        if let Some(token) = line.trim_end().strip_prefix("PING ") {
+                            let pong = format!("PONG {token}\r\n");
+                            if c.send(&pong).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                },
+                _ = stop.wait() => break,
+            }
+        }
+        let _ = c.send("QUIT :bench done\r\n").await;
+    })
 }
 
 /// A tiny broadcast stop signal.

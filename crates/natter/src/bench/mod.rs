@@ -14,6 +14,14 @@
 //!   messages between random pairs.
 //! - `churn`: connect, register, join, part, quit cycles per second, and
 //!   errors.
+//! - `burst` (linked servers): N users in C channels on one server; an
+//!   operator on another server CONNECTs to it; the time from the link
+//!   coming up until the second server counts every user and channel.
+//! - `rejoin` (linked servers): an operator SQUITs a link of a tree of
+//!   servers, the link comes back (autoconnect, or CONNECT); the time from
+//!   the link being up again until every server's LUSERS and LINKS agree.
+//! - `hops` (linked servers): private messages at a fixed rate from a user
+//!   on one server to a user on another; latency p50/p99/max and loss.
 //!
 //! `--addr` may be given several times (servers of one network): clients
 //! are spread over the servers round-robin, and fanout and rooms wait until
@@ -25,6 +33,8 @@
 //! `--json`.
 
 mod conn;
+mod hops;
+mod link;
 mod load;
 mod report;
 mod traffic;
@@ -147,6 +157,110 @@ pub enum Scenario {
         #[arg(long, default_value_t = 5)]
         duration: u64,
     },
+    /// Linked servers: the burst of N users in C channels (on --addr) to
+    /// the server at --observe, which an operator there CONNECTs.
+    ///
+    /// The --observe server needs a [[link]] block (with an address) for
+    /// the --addr server, and the two must not be linked yet. Each round
+    /// CONNECTs, measures, and SQUITs again.
+    Burst {
+        #[command(flatten)]
+        servers: Servers,
+        #[command(flatten)]
+        common: Common,
+        /// The server that links to --addr and must see every user.
+        #[arg(long, value_name = "ADDR")]
+        observe: String,
+        /// Operator name and password on the --observe server, NAME:PASSWORD.
+        #[arg(long, value_name = "NAME:PASSWORD")]
+        oper: String,
+        /// The --addr server's name in the --observe server's [[link]]
+        /// block (default: the name it gives itself at registration).
+        #[arg(long, value_name = "NAME")]
+        peer: Option<String>,
+        /// Users to register on the --addr server(s).
+        #[arg(long, default_value_t = 10_000)]
+        users: usize,
+        /// Channels the users are spread over (each user joins one).
+        #[arg(long, default_value_t = 1000)]
+        channels: usize,
+        /// CONNECT, measure, SQUIT this many times.
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
+        /// Milliseconds between two LUSERS/LINKS polls of one observer.
+        #[arg(long, default_value_t = 2)]
+        poll_ms: u64,
+        /// Seconds one round may take before the run fails.
+        #[arg(long, default_value_t = 60)]
+        timeout: u64,
+        /// Registrations in flight at once while setting up.
+        #[arg(long, default_value_t = 200)]
+        concurrency: usize,
+    },
+    /// Linked servers: SQUIT a link, let it come back, and time until every
+    /// server (one --addr each) agrees on LUSERS and LINKS again.
+    ///
+    /// The operator is on the first --addr, and the link broken is the one
+    /// from that server to --squit (a neighbour of it).
+    Rejoin {
+        #[command(flatten)]
+        servers: Servers,
+        #[command(flatten)]
+        common: Common,
+        /// Operator name and password on the first --addr, NAME:PASSWORD.
+        #[arg(long, value_name = "NAME:PASSWORD")]
+        oper: String,
+        /// The neighbour to split from (default: the first, by name, that
+        /// LINKS on the first --addr shows at hop count 1).
+        #[arg(long, value_name = "NAME")]
+        squit: Option<String>,
+        /// How the link comes back: `auto` (the servers' autoconnect, with
+        /// its back-off) or `connect` (the operator CONNECTs as soon as the
+        /// split is seen; the first --addr needs the link's address).
+        #[arg(long, default_value = "auto", value_parser = ["auto", "connect"])]
+        reconnect: String,
+        /// Users spread over the servers, so the rejoin has a burst to carry.
+        #[arg(long, default_value_t = 1000)]
+        users: usize,
+        /// Channels the users are spread over (each with members on every
+        /// server).
+        #[arg(long, default_value_t = 100)]
+        channels: usize,
+        /// SQUIT, rejoin and measure this many times.
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
+        /// Milliseconds between two LUSERS/LINKS polls of one observer.
+        #[arg(long, default_value_t = 2)]
+        poll_ms: u64,
+        /// Seconds one round may take (autoconnect back-off included)
+        /// before the run fails.
+        #[arg(long, default_value_t = 90)]
+        timeout: u64,
+        /// Registrations in flight at once while setting up.
+        #[arg(long, default_value_t = 200)]
+        concurrency: usize,
+    },
+    /// Linked servers: private messages at a fixed rate from a user on
+    /// --from to a user on --to; latency and loss.
+    Hops {
+        #[command(flatten)]
+        common: Common,
+        /// The sender's server, HOST:PORT.
+        #[arg(long, value_name = "ADDR")]
+        from: String,
+        /// The receiver's server, HOST:PORT.
+        #[arg(long, value_name = "ADDR")]
+        to: String,
+        /// Messages per second.
+        #[arg(long, default_value_t = 200)]
+        rate: u64,
+        /// Messages to send.
+        #[arg(long, default_value_t = 2000)]
+        count: u64,
+        /// Bytes of padding per message.
+        #[arg(long, default_value_t = 64)]
+        size: usize,
+    },
 }
 
 /// Resolves HOST:PORT.
@@ -174,7 +288,10 @@ pub fn run(scenario: Scenario) -> bool {
         Scenario::Connect { common, .. }
         | Scenario::Fanout { common, .. }
         | Scenario::Rooms { common, .. }
-        | Scenario::Churn { common, .. } => common.clone(),
+        | Scenario::Churn { common, .. }
+        | Scenario::Burst { common, .. }
+        | Scenario::Rejoin { common, .. }
+        | Scenario::Hops { common, .. } => common.clone(),
     };
     let before = Usage::now(&common.server_pid);
     let result = runtime.block_on(dispatch(scenario, &common));
@@ -291,6 +408,68 @@ async fn dispatch(scenario: Scenario, common: &Common) -> Result<Report, String>
             let addrs = resolve_all(&servers)?;
             load::churn(&addrs, common, workers, duration).await
         }
+        Scenario::Burst {
+            servers,
+            observe,
+            oper,
+            peer,
+            users,
+            channels,
+            rounds,
+            poll_ms,
+            timeout,
+            concurrency,
+            ..
+        } => {
+            let run = link::BurstRun {
+                addrs: resolve_all(&servers)?,
+                observe: resolve(&observe)?,
+                oper: link::parse_oper(&oper)?,
+                peer,
+                users,
+                channels,
+                rounds,
+                poll: std::time::Duration::from_millis(poll_ms),
+                timeout: std::time::Duration::from_secs(timeout),
+                concurrency,
+            };
+            link::burst(run, common).await
+        }
+        Scenario::Rejoin {
+            servers,
+            oper,
+            squit,
+            reconnect,
+            users,
+            channels,
+            rounds,
+            poll_ms,
+            timeout,
+            concurrency,
+            ..
+        } => {
+            let run = link::RejoinRun {
+                addrs: resolve_all(&servers)?,
+                oper: link::parse_oper(&oper)?,
+                squit,
+                connect: reconnect == "connect",
+                users,
+                channels,
+                rounds,
+                poll: std::time::Duration::from_millis(poll_ms),
+                timeout: std::time::Duration::from_secs(timeout),
+                concurrency,
+            };
+            link::rejoin(run, common).await
+        }
+        Scenario::Hops {
+            from,
+            to,
+            rate,
+            count,
+            size,
+            ..
+        } => hops::hops(resolve(&from)?, resolve(&to)?, common, rate, count, size).await,
     }
 }
 

@@ -5,7 +5,8 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-/// One run's results. Rates are per second, latencies in milliseconds, memory in KiB, CPU in seconds.
+/// One run's results. Rates are per second, latencies and times in
+/// milliseconds, memory in KiB, CPU in seconds.
 #[derive(Debug, Default, Serialize)]
 pub struct Report {
     /// The scenario's name.
@@ -27,7 +28,7 @@ pub struct Report {
     pub ping_sampled: u64,
     /// Server RSS growth per connected client, KiB (connect, with --server-pid).
     pub rss_per_client_kib: Option<f64>,
-    /// Messages sent (fanout, rooms).
+    /// Messages sent (fanout, rooms, hops).
     pub messages_sent: u64,
     /// Deliveries expected: every message × its recipients.
     pub deliveries_expected: u64,
@@ -43,6 +44,29 @@ pub struct Report {
     pub latency_p99_ms: f64,
     /// Maximum, ms.
     pub latency_max_ms: f64,
+    /// Per round (burst, rejoin): from the operator's command (CONNECT;
+    /// SQUIT with autoconnect) until an observer saw the link up, ms.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub link_up_ms: Vec<f64>,
+    /// Per round (burst, rejoin): from the link being up until every
+    /// observed server showed the whole network in LUSERS and LINKS, ms.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub converged_ms: Vec<f64>,
+    /// Median of `converged_ms`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub converged_p50_ms: Option<f64>,
+    /// Largest of `converged_ms`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub converged_max_ms: Option<f64>,
+    /// The network once converged (burst, rejoin): its servers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub network_servers: Option<u64>,
+    /// Global users once converged (LUSERS).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub network_users: Option<u64>,
+    /// Channels once converged (LUSERS).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub network_channels: Option<u64>,
     /// Protocol errors, timeouts, refused connections.
     pub errors: u64,
     /// The generator's own CPU seconds.
@@ -57,7 +81,36 @@ pub struct Report {
     pub window_server_cpu_s: Option<f64>,
 }
 
+/// The values of `v` with one decimal, joined by ", ".
+fn list_ms(v: &[f64]) -> String {
+    v.iter()
+        .map(|x| format!("{x:.1}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The median of `v` (the mean of the middle two for an even count).
+pub fn median(v: &[f64]) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    let mut s = v.to_vec();
+    s.sort_by(f64::total_cmp);
+    let n = s.len();
+    Some(if n % 2 == 1 {
+        s[n / 2]
+    } else {
+        (s[n / 2 - 1] + s[n / 2]) / 2.0
+    })
+}
+
 impl Report {
+    /// Fills the medians and maxima of the per-round times.
+    pub fn finish_rounds(&mut self) {
+        self.converged_p50_ms = median(&self.converged_ms);
+        self.converged_max_ms = self.converged_ms.iter().copied().reduce(f64::max);
+    }
+
     pub fn summary(&self) -> String {
         let mut s = format!("natter bench {} against {}\n", self.scenario, self.label);
         let mut params: Vec<_> = self.params.iter().collect();
@@ -89,6 +142,29 @@ impl Report {
                     "  cycles:       {} ({:.0}/s), {} registered\n",
                     self.cycles, self.per_second, self.registered
                 );
+            }
+            "burst" | "rejoin" => {
+                s += &format!("  registered:   {}\n", self.registered);
+                if let (Some(sv), Some(u), Some(c)) = (
+                    self.network_servers,
+                    self.network_users,
+                    self.network_channels,
+                ) {
+                    s += &format!("  network:      {sv} servers, {u} users, {c} channels\n");
+                }
+                let up = if self.scenario == "burst" {
+                    "CONNECT to link up"
+                } else {
+                    "SQUIT to link up again"
+                };
+                s += &format!("  {up}: {} ms\n", list_ms(&self.link_up_ms));
+                s += &format!(
+                    "  link up to converged: {} ms\n",
+                    list_ms(&self.converged_ms)
+                );
+                if let (Some(p50), Some(max)) = (self.converged_p50_ms, self.converged_max_ms) {
+                    s += &format!("  converged:    median {p50:.1} ms, max {max:.1} ms\n");
+                }
             }
             _ => {
                 s += &format!("  registered:   {}\n", self.registered);

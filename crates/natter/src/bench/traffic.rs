@@ -1,6 +1,6 @@
-//! The message scenarios `fanout` and `rooms`: paced sending, receivers
-//! that time every message by the timestamp it carries, and the tally of
-//! deliveries.
+//! The message scenarios `fanout` and `rooms`, and what `hops` shares with
+//! them: paced sending, receivers that time every message by the
+//! timestamp it carries, and the tally of deliveries.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
