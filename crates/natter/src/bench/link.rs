@@ -5,9 +5,16 @@
 //! Both watch the network the way an operator would: one client per server
 //! polls `LUSERS` and `LINKS` every few milliseconds, and a server counts
 //! as converged at the first reply showing the whole network (the set of
-//! servers, the global user count and the channel count). Every time is
-//! taken when a reply arrives, so it is late by at most one poll interval
-//! and one round trip. `NATTER_BENCH_DEBUG=1` prints every reply.
+//! servers, the global user count and the channel count).
+//!
+//! The times are bounds that can only overstate. A reply shows the state
+//! at some moment between its poll being sent and its arrival, so the link
+//! came up at an end after the *sending* of the last poll there that did
+//! not show it yet, and the network had converged by the *arrival* of the
+//! last reply needed. Convergence is timed between those two, so it is
+//! late by at most one poll interval and one round trip; and a server busy
+//! taking in a burst, which answers no poll meanwhile, cannot hide the
+//! burst. `NATTER_BENCH_DEBUG=1` prints every reply.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -58,10 +65,19 @@ async fn poll_state(c: &mut Conn) -> Result<State, String> {
     Ok(state)
 }
 
+/// One poll's reply: from which observer, when the poll was sent and when
+/// the reply arrived.
+#[derive(Debug, Clone, Copy)]
+struct Reply {
+    i: usize,
+    sent: Instant,
+    at: Instant,
+}
+
 /// The observers: one polling task per server, and the latest state each
 /// reported.
 struct Watch {
-    rx: mpsc::UnboundedReceiver<(usize, Instant, Result<State, String>)>,
+    rx: mpsc::UnboundedReceiver<(Reply, Result<State, String>)>,
     latest: Vec<State>,
     stop: Stop,
     tasks: Vec<tokio::task::JoinHandle<()>>,
@@ -81,12 +97,18 @@ impl Watch {
                 let (tx, stop) = (tx.clone(), stop.clone());
                 tokio::spawn(async move {
                     loop {
+                        let sent = Instant::now();
                         let r = tokio::select! {
                             r = poll_state(&mut c) => r,
                             _ = stop.wait() => break,
                         };
                         let failed = r.is_err();
-                        if tx.send((i, Instant::now(), r)).is_err() || failed {
+                        let reply = Reply {
+                            i,
+                            sent,
+                            at: Instant::now(),
+                        };
+                        if tx.send((reply, r)).is_err() || failed {
                             return;
                         }
                         tokio::select! {
@@ -107,23 +129,27 @@ impl Watch {
         let mut seen = vec![false; n];
         let deadline = Instant::now() + super::conn::STEP_TIMEOUT;
         while !seen.iter().all(|s| *s) {
-            let (i, _) = watch.next(deadline).await?;
-            seen[i] = true;
+            let r = watch.next(deadline).await?;
+            seen[r.i] = true;
         }
         Ok(watch)
     }
 
-    /// The next reply: which server, and when it arrived.
-    async fn next(&mut self, deadline: Instant) -> Result<(usize, Instant), String> {
+    /// The next reply (its state is in `latest`).
+    async fn next(&mut self, deadline: Instant) -> Result<Reply, String> {
         let got = tokio::time::timeout_at(deadline.into(), self.rx.recv())
             .await
             .map_err(|_| "timed out".to_string())?;
-        let (i, at, state) = got.ok_or("every observer stopped")?;
+        let (reply, state) = got.ok_or("every observer stopped")?;
+        let i = reply.i;
         self.latest[i] = state.map_err(|e| format!("observer {i}: {e}"))?;
         if std::env::var_os("NATTER_BENCH_DEBUG").is_some() {
-            eprintln!("{i}: {:?}", self.latest[i]);
+            let wall = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default();
+            eprintln!("{:.6} {i}: {:?}", wall.as_secs_f64(), self.latest[i]);
         }
-        Ok((i, at))
+        Ok(reply)
     }
 
     /// Waits until every observer's next replies satisfy `want(i, state)`,
@@ -135,7 +161,7 @@ impl Watch {
     ) -> Result<Instant, String> {
         let mut done: Vec<Option<Instant>> = vec![None; self.latest.len()];
         loop {
-            let (i, at) = self.next(deadline).await?;
+            let Reply { i, at, .. } = self.next(deadline).await?;
             if done[i].is_none() && want(i, &self.latest[i]) {
                 done[i] = Some(at);
             }
@@ -250,18 +276,25 @@ pub async fn burst(run: BurstRun, common: &Common) -> Result<Report, String> {
         if !reply.contains("connecting to") {
             return Err(format!("CONNECT {peer}: {reply}"));
         }
-        // The link is up when the observed server lists the peer; done
+        // The link is up when the observed server lists the peer (it is
+        // the connecting end, the last to register the other); it came up
+        // after the last poll there that did not show it was sent. Done
         // when both sides show the whole network.
         let mut up: Option<Instant> = None;
+        let mut down_sent = t0;
         let mut done: [Option<Instant>; 2] = [None, None];
         while done.iter().any(Option::is_none) {
-            let (i, at) = watch
+            let Reply { i, sent, at } = watch
                 .next(deadline)
                 .await
                 .map_err(|e| format!("round {}: {e} waiting for the burst", round + 1))?;
             let s = &watch.latest[i];
-            if i == 1 && up.is_none() && s.servers.contains(&peer) {
-                up = Some(at);
+            if i == 1 && up.is_none() {
+                if s.servers.contains(&peer) {
+                    up = Some(at);
+                } else {
+                    down_sent = sent;
+                }
             }
             if *s == target && done[i].is_none() {
                 done[i] = Some(at);
@@ -272,7 +305,8 @@ pub async fn burst(run: BurstRun, common: &Common) -> Result<Report, String> {
         report.link_up_ms.push(ms(up - t0));
         report
             .converged_ms
-            .push(ms(end.saturating_duration_since(up)));
+            .push(ms(end.saturating_duration_since(down_sent)));
+        report.total_ms.push(ms(end - t0));
         // Back apart for the next round (and as the network was found).
         oper.send(&format!("SQUIT {peer} :natter bench burst round done\r\n"))
             .await?;
@@ -390,9 +424,12 @@ pub async fn rejoin(run: RejoinRun, common: &Common) -> Result<Report, String> {
         // accepting end's password and registers it).
         let mut fewest: Vec<usize> = vec![whole.servers.len(); n];
         let mut rose: Vec<Option<Instant>> = vec![None; n];
+        // The sending of each server's last poll that showed no rise yet.
+        let mut down_sent: Vec<Instant> = vec![t0; n];
         let mut connect_sent: Option<Instant> = None;
+        let ends = [Some(0), far];
         let up = loop {
-            let (i, at) = watch.next(deadline).await.map_err(what)?;
+            let Reply { i, sent, at } = watch.next(deadline).await.map_err(what)?;
             let count = watch.latest[i].servers.len();
             if count < fewest[i] {
                 fewest[i] = count;
@@ -409,7 +446,9 @@ pub async fn rejoin(run: RejoinRun, common: &Common) -> Result<Report, String> {
             } else if count > fewest[i] && rose[i].is_none() {
                 rose[i] = Some(at);
             }
-            let ends = [Some(0), far];
+            if rose[i].is_none() {
+                down_sent[i] = sent;
+            }
             if ends.iter().flatten().all(|e| rose[*e].is_some()) {
                 break ends
                     .iter()
@@ -423,10 +462,19 @@ pub async fn rejoin(run: RejoinRun, common: &Common) -> Result<Report, String> {
             .until_all(deadline, |_, s| *s == whole)
             .await
             .map_err(|e| what(format!("{e} waiting for the servers to agree")))?;
-        report.link_up_ms.push(ms(up - connect_sent.unwrap_or(t0)));
+        // Both ends had taken each other back after this.
+        let up_after = ends
+            .iter()
+            .flatten()
+            .map(|e| down_sent[*e])
+            .max()
+            .expect("end");
+        let command = connect_sent.unwrap_or(t0);
+        report.link_up_ms.push(ms(up - command));
         report
             .converged_ms
-            .push(ms(done.saturating_duration_since(up)));
+            .push(ms(done.saturating_duration_since(up_after)));
+        report.total_ms.push(ms(done - command));
     }
     report.seconds = start.elapsed().as_secs_f64();
     if let (Some(a), Some(b)) = (super::servers_cpu(&common.server_pid), cpu_start) {

@@ -48,10 +48,17 @@ pub struct Report {
     /// SQUIT with autoconnect) until an observer saw the link up, ms.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub link_up_ms: Vec<f64>,
-    /// Per round (burst, rejoin): from the link being up until every
-    /// observed server showed the whole network in LUSERS and LINKS, ms.
+    /// Per round (burst, rejoin): from the link being up (bounded below
+    /// by the sending of the last poll that did not show it yet) until
+    /// every observed server showed the whole network in LUSERS and LINKS,
+    /// ms.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub converged_ms: Vec<f64>,
+    /// Per round (burst, rejoin): from the operator's command (CONNECT;
+    /// SQUIT with autoconnect) until every observed server showed the
+    /// whole network, ms.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub total_ms: Vec<f64>,
     /// Median of `converged_ms`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub converged_p50_ms: Option<f64>,
@@ -152,16 +159,16 @@ impl Report {
                 ) {
                     s += &format!("  network:      {sv} servers, {u} users, {c} channels\n");
                 }
-                let up = if self.scenario == "burst" {
-                    "CONNECT to link up"
-                } else {
-                    "SQUIT to link up again"
+                let command = match (self.scenario.as_str(), self.params.get("connect")) {
+                    ("burst", _) | (_, Some(1)) => "CONNECT",
+                    _ => "SQUIT",
                 };
-                s += &format!("  {up}: {} ms\n", list_ms(&self.link_up_ms));
+                s += &format!("  {command} to link up: {} ms\n", list_ms(&self.link_up_ms));
                 s += &format!(
                     "  link up to converged: {} ms\n",
                     list_ms(&self.converged_ms)
                 );
+                s += &format!("  {command} to converged: {} ms\n", list_ms(&self.total_ms));
                 if let (Some(p50), Some(max)) = (self.converged_p50_ms, self.converged_max_ms) {
                     s += &format!("  converged:    median {p50:.1} ms, max {max:.1} ms\n");
                 }
