@@ -52,13 +52,15 @@ enum Command {
         #[arg(long, value_name = "NAME")]
         server_name: Option<String>,
     },
-    /// Drive an IRC server with load and measure it: connect, fanout, rooms, churn.
+    /// Drive an IRC server with load and measure it: connect, fanout, rooms,
+    /// churn; and a network of linked servers: burst, rejoin, hops.
     ///
     /// Drives any IRC server (natter or another) at --addr with one of the
-    /// scenarios below. Each is bounded in count and time and stops by
-    /// itself, prints a summary (rates, latency, loss, errors, CPU) and,
-    /// with --json FILE, writes its figures as JSON. `natter bench
-    /// SCENARIO --help` lists a scenario's options.
+    /// scenarios below; --addr given several times spreads the clients
+    /// over the servers of one network. Each is bounded in count and time
+    /// and stops by itself, prints a summary (rates, latency, loss, errors,
+    /// CPU) and, with --json FILE, writes its figures as JSON. `natter
+    /// bench SCENARIO --help` lists a scenario's options.
     #[command(subcommand)]
     Bench(bench::Scenario),
     /// Read a password (twice and not shown on a terminal, else one line of

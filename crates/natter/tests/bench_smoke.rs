@@ -1,11 +1,14 @@
-//! A short smoke run of `natter bench` against a real natter: the generator
-//! must measure and report (JSON with every figure), account for every
-//! message, and stop by itself. No timing is asserted: speed is measured by
-//! the benchmarks in docs/performance.md, never by tests.
+//! A short smoke run of `natter bench` against a real natter, and of the
+//! linked-network scenarios against real linked natter servers: the
+//! generator must measure and report (JSON with every figure), account for
+//! every message, and stop by itself. No timing is asserted: speed is
+//! measured by the benchmarks in docs/performance.md and bench/linking.py,
+//! never by tests.
 
 mod common;
 use common::*;
 
+use std::net::SocketAddr;
 use std::path::Path;
 
 /// A `natter serve` on ephemeral ports with its data under `dir`, and its
@@ -168,8 +171,266 @@ fn bench_help_describes_it_without_pointing_at_itself() {
     assert!(out.status.success());
     let help = String::from_utf8(out.stdout).unwrap();
     assert!(!help.contains("natter bench --help"), "{help}");
-    for scenario in ["connect", "fanout", "rooms", "churn"] {
+    for scenario in [
+        "connect", "fanout", "rooms", "churn", "burst", "rejoin", "hops",
+    ] {
         assert!(help.contains(scenario), "{scenario}: {help}");
     }
     assert!(help.contains("SCENARIO --help"), "{help}");
+}
+
+// ---- linked servers ----
+
+const LINK_PW: &str = "link-secret";
+const OPER: &str = "root:hunter2";
+
+/// An argon2id hash of `password` with cheap parameters.
+fn cheap_hash(password: &str) -> String {
+    use argon2::password_hash::{PasswordHasher, SaltString};
+    let params = argon2::Params::new(8, 1, 1, None).unwrap();
+    let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+    let salt = SaltString::encode_b64(b"natter-bench-salt").unwrap();
+    argon
+        .hash_password(password.as_bytes(), &salt)
+        .unwrap()
+        .to_string()
+}
+
+/// How a server treats a peer: waits for it, connects to it with
+/// autoconnect, or knows its address for CONNECT only.
+enum Peer {
+    Accept,
+    Auto(SocketAddr),
+    Manual(SocketAddr),
+}
+
+/// A natter server `<name>.test` (data under `dir`/`name`) with a link
+/// listener, operator root/hunter2 and a [[link]] block per peer; its IRC
+/// and link addresses.
+fn node(dir: &Path, name: &str, peers: &[(&str, Peer)]) -> (Serve, SocketAddr) {
+    let dir = dir.join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut toml = format!(
+        "[server]\nname = \"{name}.test\"\nthreads = 1\n\n\
+         [listen]\nlink = [\"127.0.0.1:0\"]\n\n\
+         [[oper]]\nname = \"root\"\npassword = \"{}\"\nhost = \"*@*\"\n",
+        cheap_hash("hunter2")
+    );
+    for (peer, how) in peers {
+        toml += &format!(
+            "\n[[link]]\nname = \"{peer}.test\"\nsend_password = \"{LINK_PW}\"\n\
+             receive_password = \"{}\"\n",
+            cheap_hash(LINK_PW)
+        );
+        match how {
+            Peer::Accept => {}
+            Peer::Auto(a) => toml += &format!("address = \"{a}\"\nautoconnect = true\n"),
+            Peer::Manual(a) => toml += &format!("address = \"{a}\"\nautoconnect = false\n"),
+        }
+    }
+    let server = Serve::with_config(&dir, &toml);
+    server.listening("IM");
+    let link = server.listening("link");
+    (server, link)
+}
+
+/// Whether the server at `irc` lists `servers` servers in LINKS.
+fn links_count(irc: SocketAddr) -> usize {
+    use std::io::{BufRead, BufReader, Write};
+    let mut c = std::net::TcpStream::connect(irc).unwrap();
+    c.set_read_timeout(Some(TIMEOUT)).unwrap();
+    // A fresh nick each time: a probe's QUIT may still be on its way to
+    // the other servers.
+    static PROBES: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let probe = PROBES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    c.write_all(format!("NICK probe{probe}\r\nUSER probe 0 * :probe\r\nLINKS\r\n").as_bytes())
+        .unwrap();
+    let mut n = 0;
+    for line in BufReader::new(c.try_clone().unwrap()).lines() {
+        let line = line.unwrap();
+        let cmd = line.split(' ').nth(1).unwrap_or("");
+        if cmd == "364" {
+            n += 1;
+        }
+        if cmd == "365" {
+            break;
+        }
+    }
+    let _ = c.write_all(b"QUIT\r\n");
+    n
+}
+
+/// Waits until every server in `ircs` lists all of them.
+fn wait_linked(ircs: &[SocketAddr]) {
+    let deadline = std::time::Instant::now() + TIMEOUT;
+    for irc in ircs {
+        while links_count(*irc) != ircs.len() {
+            assert!(std::time::Instant::now() < deadline, "never linked");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+}
+
+#[test]
+fn hops_and_spread_fanout_smoke_runs_cross_a_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, a_link) = node(dir.path(), "a", &[("b", Peer::Accept)]);
+    let (b, _) = node(dir.path(), "b", &[("a", Peer::Auto(a_link))]);
+    wait_linked(&[a.irc, b.irc]);
+    let (from, to) = (a.irc.to_string(), b.irc.to_string());
+    let json = dir.path().join("hops.json");
+    let r = bench(
+        &[
+            "hops", "--from", &from, "--to", &to, "--rate", "100", "--count", "50",
+        ],
+        &json,
+    );
+    assert_eq!(r["scenario"], "hops");
+    assert_eq!(r["params"]["hops"], 1, "{r}");
+    assert_eq!(r["messages_sent"], 50);
+    assert_eq!(r["deliveries"], 50);
+    assert_eq!(r["lost"], 0);
+    assert!(r["latency_p99_ms"].is_number(), "{r}");
+
+    // One channel with its members on both servers.
+    let json = dir.path().join("fanout.json");
+    let pids = [a.child.id().to_string(), b.child.id().to_string()];
+    let r = bench(
+        &[
+            "fanout",
+            "--addr",
+            &from,
+            "--addr",
+            &to,
+            "--server-pid",
+            &pids[0],
+            "--server-pid",
+            &pids[1],
+            "--members",
+            "6",
+            "--senders",
+            "2",
+            "--rate",
+            "50",
+            "--duration",
+            "1",
+            "--prefix",
+            "sf",
+        ],
+        &json,
+    );
+    assert_eq!(r["params"]["servers"], 2, "{r}");
+    assert_eq!(r["registered"], 6);
+    assert_eq!(r["deliveries_expected"], 250);
+    assert_eq!(r["deliveries"], 250);
+    assert!(r["server_cpu_s"].is_number(), "{r}");
+}
+
+#[test]
+fn burst_smoke_run_connects_measures_and_splits_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, a_link) = node(dir.path(), "a", &[("b", Peer::Accept)]);
+    let (b, _) = node(dir.path(), "b", &[("a", Peer::Manual(a_link))]);
+    let json = dir.path().join("burst.json");
+    let r = bench(
+        &[
+            "burst",
+            "--addr",
+            &a.irc.to_string(),
+            "--observe",
+            &b.irc.to_string(),
+            "--oper",
+            OPER,
+            "--users",
+            "20",
+            "--channels",
+            "4",
+            "--rounds",
+            "2",
+        ],
+        &json,
+    );
+    assert_eq!(r["scenario"], "burst");
+    assert_eq!(r["network_servers"], 2, "{r}");
+    // The users, an observer on each side and the operator.
+    assert_eq!(r["network_users"], 23, "{r}");
+    assert_eq!(r["network_channels"], 4, "{r}");
+    assert_eq!(r["converged_ms"].as_array().unwrap().len(), 2, "{r}");
+    assert_eq!(r["link_up_ms"].as_array().unwrap().len(), 2, "{r}");
+    assert!(r["converged_p50_ms"].is_number(), "{r}");
+    // Split again after the last round, as the run found them.
+    assert_eq!(links_count(b.irc), 1);
+}
+
+#[test]
+fn rejoin_smoke_runs_by_autoconnect_and_by_connect() {
+    let dir = tempfile::tempdir().unwrap();
+    // A chain x1 - x2 - x3; x2 splits from x3, which autoconnects back.
+    let (x1, x1_link) = node(dir.path(), "x1", &[("x2", Peer::Accept)]);
+    let (x2, x2_link) = node(
+        dir.path(),
+        "x2",
+        &[("x1", Peer::Auto(x1_link)), ("x3", Peer::Accept)],
+    );
+    let (x3, _) = node(dir.path(), "x3", &[("x2", Peer::Auto(x2_link))]);
+    wait_linked(&[x1.irc, x2.irc, x3.irc]);
+    let json = dir.path().join("rejoin.json");
+    let r = bench(
+        &[
+            "rejoin",
+            "--addr",
+            &x2.irc.to_string(),
+            "--addr",
+            &x1.irc.to_string(),
+            "--addr",
+            &x3.irc.to_string(),
+            "--oper",
+            OPER,
+            "--squit",
+            "x3.test",
+            "--users",
+            "9",
+            "--channels",
+            "3",
+            "--rounds",
+            "1",
+        ],
+        &json,
+    );
+    assert_eq!(r["scenario"], "rejoin");
+    assert_eq!(r["network_servers"], 3, "{r}");
+    // The users, an observer per server and the operator.
+    assert_eq!(r["network_users"], 13, "{r}");
+    assert_eq!(r["network_channels"], 3, "{r}");
+    assert_eq!(r["converged_ms"].as_array().unwrap().len(), 1, "{r}");
+
+    // x1 knows x2's address: the operator CONNECTs as soon as it is split.
+    let json = dir.path().join("rejoin-connect.json");
+    let r = bench(
+        &[
+            "rejoin",
+            "--addr",
+            &x2.irc.to_string(),
+            "--addr",
+            &x1.irc.to_string(),
+            "--oper",
+            OPER,
+            "--squit",
+            "x1.test",
+            "--reconnect",
+            "connect",
+            "--users",
+            "4",
+            "--channels",
+            "2",
+            "--rounds",
+            "1",
+            "--prefix",
+            "rc",
+        ],
+        &json,
+    );
+    assert_eq!(r["params"]["connect"], 1, "{r}");
+    assert_eq!(r["network_servers"], 3, "{r}");
+    assert_eq!(r["converged_ms"].as_array().unwrap().len(), 1, "{r}");
 }

@@ -1,0 +1,251 @@
+//! A run's figures, their summary, and the CPU and memory readings from
+//! /proc they rest on.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+/// One run's results. Rates are per second, latencies and times in
+/// milliseconds, memory in KiB, CPU in seconds.
+#[derive(Debug, Default, Serialize)]
+pub struct Report {
+    /// The scenario's name.
+    pub scenario: String,
+    /// `--label`.
+    pub label: String,
+    /// The scenario's parameters.
+    pub params: HashMap<String, u64>,
+    /// Clients that completed registration (every scenario; in churn, one
+    /// per cycle that got that far).
+    pub registered: u64,
+    /// Complete connect, register, join, part, quit cycles (churn).
+    pub cycles: u64,
+    /// Registrations (connect) or cycles (churn) per second.
+    pub per_second: f64,
+    /// Sampled idle clients that answered PING (connect).
+    pub ping_ok: u64,
+    /// Sampled idle clients asked (connect).
+    pub ping_sampled: u64,
+    /// Server RSS growth per connected client, KiB (connect, with --server-pid).
+    pub rss_per_client_kib: Option<f64>,
+    /// Messages sent (fanout, rooms, hops).
+    pub messages_sent: u64,
+    /// Deliveries expected: every message × its recipients.
+    pub deliveries_expected: u64,
+    /// Deliveries counted at the receivers.
+    pub deliveries: u64,
+    /// Deliveries missing after the drain period.
+    pub lost: u64,
+    /// Deliveries per second over the sending period.
+    pub deliveries_per_second: f64,
+    /// Latency percentiles, ms.
+    pub latency_p50_ms: f64,
+    /// p99, ms.
+    pub latency_p99_ms: f64,
+    /// Maximum, ms.
+    pub latency_max_ms: f64,
+    /// Per round (burst, rejoin): from the operator's command (CONNECT;
+    /// SQUIT with autoconnect) until an observer saw the link up, ms.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub link_up_ms: Vec<f64>,
+    /// Per round (burst, rejoin): from the link being up (bounded below
+    /// by the sending of the last poll that did not show it yet) until
+    /// every observed server showed the whole network in LUSERS and LINKS,
+    /// ms.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub converged_ms: Vec<f64>,
+    /// Per round (burst, rejoin): from the operator's command (CONNECT;
+    /// SQUIT with autoconnect) until every observed server showed the
+    /// whole network, ms.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub total_ms: Vec<f64>,
+    /// Median of `converged_ms`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub converged_p50_ms: Option<f64>,
+    /// Largest of `converged_ms`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub converged_max_ms: Option<f64>,
+    /// The network once converged (burst, rejoin): its servers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub network_servers: Option<u64>,
+    /// Global users once converged (LUSERS).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub network_users: Option<u64>,
+    /// Channels once converged (LUSERS).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub network_channels: Option<u64>,
+    /// Protocol errors, timeouts, refused connections.
+    pub errors: u64,
+    /// The generator's own CPU seconds.
+    pub bench_cpu_s: f64,
+    /// The servers' CPU seconds during the measurement (with --server-pid).
+    pub server_cpu_s: Option<f64>,
+    /// Server CPU seconds per million deliveries (with --server-pid).
+    pub server_cpu_s_per_million: Option<f64>,
+    /// Wall-clock seconds of the measured period.
+    pub seconds: f64,
+    #[serde(skip)]
+    pub window_server_cpu_s: Option<f64>,
+}
+
+/// The values of `v` with one decimal, joined by ", ".
+fn list_ms(v: &[f64]) -> String {
+    v.iter()
+        .map(|x| format!("{x:.1}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The median of `v` (the mean of the middle two for an even count).
+pub fn median(v: &[f64]) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    let mut s = v.to_vec();
+    s.sort_by(f64::total_cmp);
+    let n = s.len();
+    Some(if n % 2 == 1 {
+        s[n / 2]
+    } else {
+        (s[n / 2 - 1] + s[n / 2]) / 2.0
+    })
+}
+
+impl Report {
+    /// Fills the medians and maxima of the per-round times.
+    pub fn finish_rounds(&mut self) {
+        self.converged_p50_ms = median(&self.converged_ms);
+        self.converged_max_ms = self.converged_ms.iter().copied().reduce(f64::max);
+    }
+
+    pub fn summary(&self) -> String {
+        let mut s = format!("natter bench {} against {}\n", self.scenario, self.label);
+        let mut params: Vec<_> = self.params.iter().collect();
+        params.sort();
+        s += &format!(
+            "  params:       {}\n",
+            params
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+        match self.scenario.as_str() {
+            "connect" => {
+                s += &format!(
+                    "  registered:   {} ({:.0}/s)\n",
+                    self.registered, self.per_second
+                );
+                s += &format!(
+                    "  ping sample:  {}/{} answered\n",
+                    self.ping_ok, self.ping_sampled
+                );
+                if let Some(r) = self.rss_per_client_kib {
+                    s += &format!("  server RSS:   {r:.2} KiB per client\n");
+                }
+            }
+            "churn" => {
+                s += &format!(
+                    "  cycles:       {} ({:.0}/s), {} registered\n",
+                    self.cycles, self.per_second, self.registered
+                );
+            }
+            "burst" | "rejoin" => {
+                s += &format!("  registered:   {}\n", self.registered);
+                if let (Some(sv), Some(u), Some(c)) = (
+                    self.network_servers,
+                    self.network_users,
+                    self.network_channels,
+                ) {
+                    s += &format!("  network:      {sv} servers, {u} users, {c} channels\n");
+                }
+                let command = match (self.scenario.as_str(), self.params.get("connect")) {
+                    ("burst", _) | (_, Some(1)) => "CONNECT",
+                    _ => "SQUIT",
+                };
+                s += &format!("  {command} to link up: {} ms\n", list_ms(&self.link_up_ms));
+                s += &format!(
+                    "  link up to converged: {} ms\n",
+                    list_ms(&self.converged_ms)
+                );
+                s += &format!("  {command} to converged: {} ms\n", list_ms(&self.total_ms));
+                if let (Some(p50), Some(max)) = (self.converged_p50_ms, self.converged_max_ms) {
+                    s += &format!("  converged:    median {p50:.1} ms, max {max:.1} ms\n");
+                }
+            }
+            _ => {
+                s += &format!("  registered:   {}\n", self.registered);
+                s += &format!(
+                    "  deliveries:   {} of {} ({} lost), {:.0}/s\n",
+                    self.deliveries,
+                    self.deliveries_expected,
+                    self.lost,
+                    self.deliveries_per_second
+                );
+                s += &format!(
+                    "  latency:      p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms\n",
+                    self.latency_p50_ms, self.latency_p99_ms, self.latency_max_ms
+                );
+            }
+        }
+        s += &format!("  errors:       {}\n", self.errors);
+        s += &format!(
+            "  bench CPU:    {:.2} s over {:.2} s\n",
+            self.bench_cpu_s, self.seconds
+        );
+        if let Some(c) = self.server_cpu_s {
+            s += &format!("  server CPU:   {c:.2} s");
+            if let Some(m) = self.server_cpu_s_per_million {
+                s += &format!(" ({m:.3} s per million deliveries)");
+            }
+            s += "\n";
+        }
+        s
+    }
+}
+
+/// CPU times read from /proc (Linux).
+pub struct Usage {
+    pub self_cpu: f64,
+    /// Summed over the servers' PIDs.
+    pub server_cpu: Option<f64>,
+}
+
+impl Usage {
+    pub fn now(servers: &[u32]) -> Usage {
+        Usage {
+            self_cpu: proc_cpu("self").unwrap_or(0.0),
+            server_cpu: super::servers_cpu(servers),
+        }
+    }
+}
+
+/// utime + stime of /proc/<pid>/stat, in seconds.
+pub fn proc_cpu(pid: &str) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the parenthesised command name; utime and stime are the
+    // 14th and 15th fields overall.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split(' ').collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
+}
+
+/// VmRSS of the processes `pids`, summed, KiB (None if one is gone).
+pub fn rss_kib(pids: &[u32]) -> Option<u64> {
+    if pids.is_empty() {
+        return None;
+    }
+    pids.iter().map(|p| rss_of(*p)).sum()
+}
+
+fn rss_of(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
