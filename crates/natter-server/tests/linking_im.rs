@@ -56,8 +56,10 @@ fn im_users_on_two_servers_and_an_irc_user_share_a_conversation() {
     ann.join(conv);
     let bens = ben.expect_invitation("ann");
     ben.join(bens);
-    // The conversation is a channel: carl, on IRC, is invited to it.
-    let channel = format!("#conv-{conv}");
+    // The conversation is a channel named after a's server (two servers
+    // apart during a split cannot pick the same one): carl, on IRC, is
+    // invited to it.
+    let channel = format!("#conv-a-{conv}");
     let invite = carl.expect("INVITE");
     assert_eq!(invite.params[1], channel);
     carl.send(&format!("JOIN {channel}"));

@@ -50,11 +50,33 @@ impl Conversations {
     }
 
     /// Creates a group conversation for an IM INVITE by `creator`, on a
-    /// fresh channel `#conv-<id>` (skipping IDs whose name is taken).
-    pub fn create_group(&mut self, net: &Network, creator: UserId) -> (ConvId, String) {
+    /// fresh channel `#conv-<id>` (skipping IDs whose name is taken). A
+    /// server that links to others (`linked`) names it
+    /// `#conv-<server>-<id>` with the first label of its own name: two
+    /// servers apart during a netsplit cannot then pick the same channel
+    /// for two conversations, which would merge when the link returns.
+    pub fn create_group(
+        &mut self,
+        net: &Network,
+        creator: UserId,
+        linked: bool,
+    ) -> (ConvId, String) {
+        let prefix = if linked {
+            let me = &net.local_server().name;
+            let label: String = me
+                .split('.')
+                .next()
+                .unwrap_or(me)
+                .chars()
+                .take(20)
+                .collect();
+            format!("#conv-{label}-")
+        } else {
+            "#conv-".to_string()
+        };
         loop {
             let id = self.allocate();
-            let channel = format!("#conv-{id}");
+            let channel = format!("{prefix}{id}");
             if net.channel(&channel).is_some() || self.by_channel.contains_key(&fold(&channel)) {
                 continue;
             }

@@ -168,7 +168,8 @@ fn invite(ctx: &mut Ctx<'_>, usernames: &[String]) {
     }
     let (conv, channel) = {
         let world = &mut *ctx.world;
-        world.conversations.create_group(&world.net, my_id)
+        let linked = !world.config.links.is_empty();
+        world.conversations.create_group(&world.net, my_id, linked)
     };
     // The inviter is invited too (the lecture's INVITATION goes to all).
     reply(ctx, Reply::Invitation(conv, my_nick));
