@@ -206,6 +206,36 @@ async fn populate(
     Ok((stop, idlers))
 }
 
+/// Ends a burst or rejoin run: the time and server CPU of the whole run,
+/// the watchers, operator and idle clients stopped, and the network that
+/// was measured (`network`) with the per-round figures in `report`.
+#[allow(clippy::too_many_arguments)]
+async fn wrap_up(
+    report: &mut Report,
+    common: &Common,
+    start: Instant,
+    cpu_start: Option<f64>,
+    watch: Watch,
+    mut oper: Conn,
+    (idle_stop, idlers): (Stop, Vec<tokio::task::JoinHandle<()>>),
+    network: &State,
+) {
+    report.seconds = start.elapsed().as_secs_f64();
+    if let (Some(a), Some(b)) = (super::servers_cpu(&common.server_pid), cpu_start) {
+        report.window_server_cpu_s = Some(a - b);
+    }
+    watch.finish().await;
+    let _ = oper.send("QUIT :bench done\r\n").await;
+    idle_stop.fire();
+    for t in idlers {
+        let _ = t.await;
+    }
+    report.network_servers = Some(network.servers.len() as u64);
+    report.network_users = Some(network.users);
+    report.network_channels = Some(network.channels);
+    report.finish_rounds();
+}
+
 /// One observer per address, named `<prefix>w<i>`.
 async fn observers(addrs: &[SocketAddr], prefix: &str) -> Result<Vec<Conn>, String> {
     let mut out = Vec::new();
@@ -315,20 +345,18 @@ pub async fn burst(run: BurstRun, common: &Common) -> Result<Report, String> {
             .await
             .map_err(|e| format!("round {}: {e} waiting for the SQUIT", round + 1))?;
     }
-    report.seconds = start.elapsed().as_secs_f64();
-    if let (Some(a), Some(b)) = (super::servers_cpu(&common.server_pid), cpu_start) {
-        report.window_server_cpu_s = Some(a - b);
-    }
-    watch.finish().await;
-    let _ = oper.send("QUIT :bench done\r\n").await;
-    idle_stop.fire();
-    for t in idlers {
-        let _ = t.await;
-    }
-    report.network_servers = Some(target.servers.len() as u64);
-    report.network_users = Some(target.users);
-    report.network_channels = Some(target.channels);
-    report.finish_rounds();
+    let idle = (idle_stop, idlers);
+    wrap_up(
+        &mut report,
+        common,
+        start,
+        cpu_start,
+        watch,
+        oper,
+        idle,
+        &target,
+    )
+    .await;
     for (k, v) in [
         ("users", run.users),
         ("channels", run.channels),
@@ -476,20 +504,18 @@ pub async fn rejoin(run: RejoinRun, common: &Common) -> Result<Report, String> {
             .push(ms(done.saturating_duration_since(up_after)));
         report.total_ms.push(ms(done - command));
     }
-    report.seconds = start.elapsed().as_secs_f64();
-    if let (Some(a), Some(b)) = (super::servers_cpu(&common.server_pid), cpu_start) {
-        report.window_server_cpu_s = Some(a - b);
-    }
-    watch.finish().await;
-    let _ = oper.send("QUIT :bench done\r\n").await;
-    idle_stop.fire();
-    for t in idlers {
-        let _ = t.await;
-    }
-    report.network_servers = Some(whole.servers.len() as u64);
-    report.network_users = Some(whole.users);
-    report.network_channels = Some(whole.channels);
-    report.finish_rounds();
+    let idle = (idle_stop, idlers);
+    wrap_up(
+        &mut report,
+        common,
+        start,
+        cpu_start,
+        watch,
+        oper,
+        idle,
+        &whole,
+    )
+    .await;
     for (k, v) in [
         ("users", run.users),
         ("channels", run.channels),
