@@ -1,6 +1,14 @@
 //! The world: the network model plus what the server needs to deliver to
 //! its local connections. One lock guards it; handlers run under that lock,
 //! never across an await or I/O (pushing to an [`Outbound`] never blocks).
+//!
+//! [`World::emit_from`] is the one path for every change: apply, deliver
+//! to local clients (rendered once per form by the IRC and IM renderers),
+//! pass on to server links, then run the front ends' [`Hooks`] (MONITOR,
+//! read markers, server notices, IM conversations and presence), which the
+//! server registers at start: the world does not call them by name. It
+//! still names the renderers and keeps some front-end state (capabilities,
+//! read markers, conversations) in its fields.
 
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
@@ -88,6 +96,24 @@ impl OpenBatch {
     }
 }
 
+/// A hook of the fan-out: runs after every event was applied, delivered
+/// and passed on, for what a front end keeps beside the network state
+/// (MONITOR, read markers, IM conversations and presence, server notices).
+/// `me` is the acting client's pending output, for lines that must stay in
+/// order with its replies.
+pub type AfterEvent = fn(&mut World, &Event, Origin, Option<(UserId, &mut String)>);
+
+/// The hooks the front ends hang off the fan-out, given to [`World::new`]
+/// by whoever assembles the server: the world calls them without knowing
+/// the front ends.
+#[derive(Debug, Default, Clone)]
+pub struct Hooks {
+    /// After every event.
+    pub after_event: Vec<AfterEvent>,
+    /// After a batch of lines from a server link.
+    pub end_of_link_batch: Vec<fn(&mut World)>,
+}
+
 /// Where an event comes from, which decides the server links it is passed
 /// on to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -142,8 +168,10 @@ pub struct World {
     /// The netsplit or netjoin batch open for the events being emitted.
     pub batch: Option<OpenBatch>,
     /// Presence changed through a link or a split and IM clients have not
-    /// been told yet ([`World::flush_presence`]).
+    /// been told yet (at the end of the link's batch of lines).
     pub presence_dirty: bool,
+    /// The front ends' hooks.
+    hooks: Hooks,
     batch_counter: u64,
     started_nanos: u128,
     msgid_counter: u64,
@@ -151,7 +179,12 @@ pub struct World {
 
 impl World {
     /// A world with no one in it.
-    pub fn new(config: Arc<Config>, motd: Vec<String>, shutdown: CancellationToken) -> World {
+    pub fn new(
+        config: Arc<Config>,
+        motd: Vec<String>,
+        shutdown: CancellationToken,
+        hooks: Hooks,
+    ) -> World {
         let isupport = render::isupport_tokens(&config);
         World {
             net: Network::new(
@@ -173,6 +206,7 @@ impl World {
             autoconnecting: HashSet::new(),
             batch: None,
             presence_dirty: false,
+            hooks,
             batch_counter: 0,
             conversations: Default::default(),
             im_users: UserSet::default(),
@@ -228,19 +262,19 @@ impl World {
         if let Event::Joined { user, .. } = event {
             self.away_on_join(user, &recipients);
         }
-        self.conversations.after(event, &self.net);
-        if im::render::changes_presence(event) {
-            match origin {
-                // A link's lines come in batches (a burst is thousands of
-                // users): one ONLINE_USERS after the batch, not one per
-                // user, or a burst would cost users x IM clients x users.
-                Origin::Link(_) | Origin::Split => self.presence_dirty = true,
-                Origin::Local => self.broadcast_presence(me_id, me_buf),
-            }
+        for i in 0..self.hooks.after_event.len() {
+            let hook = self.hooks.after_event[i];
+            let me = me_id.zip(me_buf.as_deref_mut());
+            hook(self, event, origin, me);
         }
-        crate::irc::monitor::after(self, event);
-        self.read_markers.after(event);
-        crate::irc::snomask::after(self, event);
+    }
+
+    /// Runs the hooks for the end of a batch of lines from a server link
+    /// (IM presence, which is told once per batch, not once per user).
+    pub fn end_of_link_batch(&mut self) {
+        for i in 0..self.hooks.end_of_link_batch.len() {
+            (self.hooks.end_of_link_batch[i])(self);
+        }
     }
 
     /// Shows `event` (already applied, or a restatement of current state
@@ -349,40 +383,6 @@ impl World {
         self.deliver(&away, &others, None, None);
     }
 
-    /// Tells IM clients about presence changes that came through a link
-    /// (once per batch of lines: the link session calls it after each).
-    pub fn flush_presence(&mut self) {
-        if std::mem::take(&mut self.presence_dirty) {
-            self.broadcast_presence(None, None);
-        }
-    }
-
-    /// Sends ONLINE_USERS to every registered IM client (IM protocol: on
-    /// every presence change, and periodically). `me`'s copy goes to
-    /// `me_buf` when given, to stay in order with its replies.
-    pub fn broadcast_presence(&mut self, me: Option<UserId>, mut me_buf: Option<&mut String>) {
-        if self.im_users.is_empty() {
-            return;
-        }
-        let line = im::render::online_users(&self.net);
-        // A user who just quit is still listed until its connection is
-        // gone, but is no longer on the network: it gets no presence.
-        for id in self
-            .im_users
-            .iter()
-            .filter(|id| self.net.user(**id).is_some())
-        {
-            match (&mut me_buf, me == Some(*id)) {
-                (Some(buf), true) => buf.push_str(std::str::from_utf8(&line).unwrap_or_default()),
-                _ => {
-                    if let Some(conn) = self.conns.get(id) {
-                        conn.out.push(line.clone());
-                    }
-                }
-            }
-        }
-    }
-
     /// A new netsplit or netjoin batch between servers `a` and `b`, to
     /// open (in [`World::batch`]) while its events are emitted.
     pub fn new_batch(&mut self, kind: &'static str, a: &str, b: &str) -> OpenBatch {
@@ -473,6 +473,7 @@ mod tests {
             Arc::new(Config::default()),
             Vec::new(),
             CancellationToken::new(),
+            Hooks::default(),
         );
         let mut tagged = CapSet::default();
         tagged.set(Cap::ServerTime, true);

@@ -9,6 +9,7 @@
 //! with [`Reply`] lines; [`render`] shows network events to IM clients.
 
 pub mod conversations;
+pub mod presence;
 pub mod render;
 
 use natter_model::{

@@ -13,7 +13,7 @@ use natter_proto::{casemap, write_line_trailing, Message};
 
 use super::caps::Cap;
 use super::Ctx;
-use crate::world::World;
+use crate::world::{Origin, World};
 
 /// MONITOR + targets | - targets | C | L | S.
 pub fn monitor(ctx: &mut Ctx<'_>, msg: &Message) {
@@ -146,6 +146,11 @@ fn send_list(ctx: &mut Ctx<'_>, numeric: &str, items: &[String]) {
     if !line.is_empty() {
         ctx.numeric(numeric, &[&line]);
     }
+}
+
+/// MONITOR's hook on the fan-out ([`crate::world::Hooks`]): [`after`].
+pub fn after_event(world: &mut World, event: &Event, _: Origin, _: Option<(UserId, &mut String)>) {
+    after(world, event);
 }
 
 /// MONITOR (IRCv3 monitor): tells watchers when a nick they monitor

@@ -19,6 +19,7 @@ use natter_proto::{casemap, Message};
 use super::caps::Cap;
 use super::registration::middle;
 use super::Ctx;
+use crate::world::{Origin, World};
 
 /// Read markers of every user: owner key (casefolded nick) -> casefolded
 /// target -> timestamp (`YYYY-MM-DDThh:mm:ss.sssZ`, the server-time form,
@@ -78,6 +79,18 @@ impl ReadMarkers {
             _ => {}
         }
     }
+}
+
+/// Read markers' hook on the fan-out ([`crate::world::Hooks`]): markers
+/// follow their owner's nick changes and go when it leaves
+/// ([`ReadMarkers::after`]).
+pub fn after_event(
+    world: &mut World,
+    event: &Event,
+    _: Origin,
+    _: Option<(natter_model::UserId, &mut String)>,
+) {
+    world.read_markers.after(event);
 }
 
 /// Whether `ts` has the form `YYYY-MM-DDThh:mm:ss.sssZ` (server-time; the

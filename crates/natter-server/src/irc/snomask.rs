@@ -15,7 +15,7 @@ use natter_proto::numeric::RPL_SNOMASKIS;
 use natter_proto::write_line_trailing;
 
 use super::Ctx;
-use crate::world::World;
+use crate::world::{Origin, World};
 
 /// Every kind of server notice: its mask letter and what it reports.
 pub const KINDS: &[(char, &str)] = &[
@@ -141,6 +141,11 @@ pub fn notify(world: &World, kind: char, text: &str) {
             conn.out.push(Bytes::from(line));
         }
     }
+}
+
+/// Server notices' hook on the fan-out ([`crate::world::Hooks`]): [`after`].
+pub fn after_event(world: &mut World, event: &Event, _: Origin, _: Option<(UserId, &mut String)>) {
+    after(world, event);
 }
 
 /// The notices an event makes: `c` when a local client registers, `q` when

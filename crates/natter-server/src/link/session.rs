@@ -248,7 +248,7 @@ async fn run(
     if w.net.server(peer).is_some() {
         inbound::split(&mut w, peer, &reason_text, Origin::Local);
     }
-    w.flush_presence();
+    w.end_of_link_batch();
     Err(reason)
 }
 
@@ -513,13 +513,13 @@ fn handle_frames(
                 if let Some(link) = w.links.get(&peer) {
                     link.out.close(Some(Bytes::from(error_line(&reason))));
                 }
-                w.flush_presence();
+                w.end_of_link_batch();
                 return Some(reason);
             }
         }
     }
     framer.shrink();
-    w.flush_presence();
+    w.end_of_link_batch();
     None
 }
 
