@@ -198,7 +198,7 @@ pub fn after(world: &World, event: &Event) {
 /// the user it is about (by its current nick). Those sharing a channel
 /// with the user (or that are the user) already are recipients, so no
 /// one gets a line twice. Whether a watcher is shown the event is still
-/// up to [`render::visible`]: `away-notify`, `setname` or `chghost`
+/// up to [`super::render::visible`]: `away-notify`, `setname` or `chghost`
 /// (<https://ircv3.net/specs/extensions/extended-monitor>).
 pub fn add_extended_watchers(world: &World, event: &Event, recipients: &mut Vec<UserId>) {
     if world.monitors.is_empty() {
