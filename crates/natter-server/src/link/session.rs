@@ -519,7 +519,12 @@ fn handle_frames(
         }
     }
     framer.shrink();
-    w.end_of_link_batch();
+    // While a neighbour's burst is still coming (its netjoin batch is
+    // open) the batch's effects wait for the burst's end: a burst of
+    // thousands of users then costs each IM client one ONLINE_USERS.
+    if !w.links.values().any(|l| l.netjoin.is_some()) {
+        w.end_of_link_batch();
+    }
     None
 }
 
