@@ -43,6 +43,20 @@ pub enum Request {
     SendMessage(ConvId, String),
     /// `LEAVE [convID]`.
     Leave(ConvId),
+    /// **(extension)** `PRESENCE ["changes"]` or `PRESENCE ["lists"]`: how
+    /// the client wants presence told: as [`Reply::PresenceChanged`] with
+    /// only what changed, or (the lecture's way, the default) as a whole
+    /// [`Reply::OnlineUsers`] on every change.
+    Presence(PresenceMode),
+}
+
+/// How an IM client is told about presence (the `PRESENCE` extension).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PresenceMode {
+    /// The whole ONLINE_USERS list on every change (the lecture's protocol).
+    Lists,
+    /// PRESENCE_CHANGED with only the users whose status changed.
+    Changes,
 }
 
 impl Request {
@@ -59,6 +73,13 @@ impl Request {
             Request::Join(id) => ("JOIN", Some(json!([id]))),
             Request::SendMessage(id, text) => ("SEND_MESSAGE", Some(json!([id, text]))),
             Request::Leave(id) => ("LEAVE", Some(json!([id]))),
+            Request::Presence(mode) => (
+                "PRESENCE",
+                Some(json!([match mode {
+                    PresenceMode::Lists => "lists",
+                    PresenceMode::Changes => "changes",
+                }])),
+            ),
         };
         match arg {
             Some(arg) => format!("{command} {arg}\n"),
@@ -193,6 +214,17 @@ pub fn parse_request(line: &str) -> Result<Request, RequestError> {
                 _ => return Err(bad(name, expected)),
             }
         }
+        "PRESENCE" => {
+            let e = || bad("PRESENCE", r#"["changes"] or ["lists"]"#);
+            match items(&arg)
+                .as_deref()
+                .map(|a| a.iter().map(Value::as_str).collect::<Vec<_>>())
+            {
+                Some(a) if a == [Some("changes")] => Request::Presence(PresenceMode::Changes),
+                Some(a) if a == [Some("lists")] => Request::Presence(PresenceMode::Lists),
+                _ => return Err(e()),
+            }
+        }
         "SEND_MESSAGE" => {
             let e = || bad("SEND_MESSAGE", r#"[convID, "message"]"#);
             match items(&arg).as_deref() {
@@ -215,6 +247,10 @@ pub fn parse_request(line: &str) -> Result<Request, RequestError> {
 pub enum Reply {
     /// `ONLINE_USERS {"username": "status", ...}`.
     OnlineUsers(BTreeMap<String, String>),
+    /// **(extension)** `PRESENCE_CHANGED {"username": "status" or null, ...}`:
+    /// the users whose presence changed (`null`: gone offline), for a client
+    /// that asked with `PRESENCE ["changes"]`.
+    PresenceChanged(BTreeMap<String, Option<String>>),
     /// `INVITATION [convID, "inviter"]`.
     Invitation(ConvId, String),
     /// `CONVERSATIONS {"convID": ["user", ...], ...}`.
@@ -231,6 +267,7 @@ impl Reply {
     pub fn write_to(&self, out: &mut String) {
         let (command, arg) = match self {
             Reply::OnlineUsers(users) => ("ONLINE_USERS", serde_json::to_string(users)),
+            Reply::PresenceChanged(changes) => ("PRESENCE_CHANGED", serde_json::to_string(changes)),
             Reply::Invitation(id, by) => ("INVITATION", serde_json::to_string(&(id, by))),
             Reply::Conversations(convs) => {
                 let map: BTreeMap<String, &Vec<String>> =
@@ -270,6 +307,10 @@ impl Reply {
             "ONLINE_USERS" => Reply::OnlineUsers(
                 serde_json::from_value(v)
                     .map_err(|_| bad("ONLINE_USERS", r#"{"user": "status"}"#))?,
+            ),
+            "PRESENCE_CHANGED" => Reply::PresenceChanged(
+                serde_json::from_value(v)
+                    .map_err(|_| bad("PRESENCE_CHANGED", r#"{"user": "status" or null}"#))?,
             ),
             "INVITATION" => match v.as_array().map(Vec::as_slice) {
                 Some([id, by]) => Reply::Invitation(
@@ -406,6 +447,13 @@ mod tests {
             Reply::Conversations([(7, vec!["ann".to_string(), "ben".to_string()])].into()),
             Reply::Message(7, "ann".into(), "line one\nline two \"quoted\"".into()),
             Reply::Error("no such conversation 9".into()),
+            Reply::PresenceChanged(
+                [
+                    ("ann".to_string(), Some("lunch".to_string())),
+                    ("ben".to_string(), None),
+                ]
+                .into(),
+            ),
         ];
         for r in replies {
             let line = r.to_line();
@@ -416,5 +464,32 @@ mod tests {
             Reply::Invitation(7, "ann".into()).to_line(),
             "INVITATION [7,\"ann\"]\n"
         );
+        let gone = Reply::PresenceChanged([("ben".to_string(), None)].into());
+        assert_eq!(gone.to_line(), "PRESENCE_CHANGED {\"ben\":null}\n");
+    }
+
+    #[test]
+    fn presence_requests_parse_and_round_trip() {
+        for (line, mode) in [
+            (r#"PRESENCE ["changes"]"#, PresenceMode::Changes),
+            (r#"PRESENCE ["lists"]"#, PresenceMode::Lists),
+        ] {
+            let req = parse_request(line).unwrap();
+            assert_eq!(req, Request::Presence(mode));
+            assert_eq!(req.to_line().trim_end(), line);
+        }
+        for bad in [
+            r#"PRESENCE"#,
+            r#"PRESENCE ["deltas"]"#,
+            r#"PRESENCE ["changes", "x"]"#,
+        ] {
+            assert!(matches!(
+                parse_request(bad),
+                Err(RequestError::BadArguments {
+                    command: "PRESENCE",
+                    ..
+                })
+            ));
+        }
     }
 }

@@ -170,6 +170,10 @@ pub struct World {
     /// Presence changed through a link or a split and IM clients have not
     /// been told yet (at the end of the link's batch of lines).
     pub presence_dirty: bool,
+    /// Those changes: username -> new status, `None` for gone.
+    pub presence_pending: std::collections::BTreeMap<String, Option<String>>,
+    /// IM clients told about presence as changes (`PRESENCE ["changes"]`).
+    pub presence_changes: UserSet,
     /// The front ends' hooks.
     hooks: Hooks,
     batch_counter: u64,
@@ -206,6 +210,8 @@ impl World {
             autoconnecting: HashSet::new(),
             batch: None,
             presence_dirty: false,
+            presence_pending: Default::default(),
+            presence_changes: UserSet::default(),
             hooks,
             batch_counter: 0,
             conversations: Default::default(),
@@ -416,6 +422,7 @@ impl World {
     /// Forgets a local connection that ended (its user, if any, already quit).
     pub fn remove_conn(&mut self, id: UserId) {
         self.im_users.remove(&id);
+        self.presence_changes.remove(&id);
         self.snotice_watchers.remove(&id);
         if let Some(conn) = self.conns.remove(&id) {
             for nick in conn.monitoring {

@@ -1043,3 +1043,51 @@ fn kill_of_an_im_user_ends_with_an_im_error() {
         "{lines:#?}"
     );
 }
+
+/// The next PRESENCE_CHANGED `im` gets (reading through anything else).
+fn changed(im: &mut Im) -> BTreeMap<String, Option<String>> {
+    match im.expect("PRESENCE_CHANGED", |r| {
+        matches!(r, Reply::PresenceChanged(_))
+    }) {
+        Reply::PresenceChanged(c) => c,
+        _ => unreachable!(),
+    }
+}
+
+#[test]
+fn presence_as_changes_names_only_who_changed() {
+    let server = TestServer::with_config(|c| c.im.online_users_interval = 3600);
+    let mut ann = Im::register(&server, "ann", "online");
+    // PRESENCE ["changes"] is answered with the whole list to start from.
+    ann.send(r#"PRESENCE ["changes"]"#);
+    let start = ann.online();
+    assert_eq!(start.keys().collect::<Vec<_>>(), ["ann"]);
+    // A client that did not ask keeps getting whole lists.
+    let mut dora = Im::register(&server, "dora", "online");
+    let some = |s: &str| Some(s.to_string());
+    assert_eq!(changed(&mut ann), [("dora".into(), some("online"))].into());
+    let mut ben = Im::register(&server, "ben", "busy");
+    assert_eq!(changed(&mut ann), [("ben".into(), some("busy"))].into());
+    assert_eq!(dora.online().len(), 3);
+    ben.send(r#"STATUS ["online"]"#);
+    assert_eq!(changed(&mut ann), [("ben".into(), some("online"))].into());
+    // IRC users are in it too: a nick change is one gone and one new.
+    let mut carl = server.client("carl");
+    assert_eq!(changed(&mut ann), [("carl".into(), some("online"))].into());
+    carl.send("NICK karl");
+    assert_eq!(
+        changed(&mut ann),
+        [("carl".into(), None), ("karl".into(), some("online"))].into()
+    );
+    carl.send("QUIT");
+    assert_eq!(changed(&mut ann), [("karl".into(), None)].into());
+    // And back to lists.
+    ann.send(r#"PRESENCE ["lists"]"#);
+    ann.online();
+    ben.send(r#"STATUS ["away"]"#);
+    assert_eq!(ann.online().get("ben").map(String::as_str), Some("away"));
+    assert_eq!(
+        ann.error_of(r#"PRESENCE ["deltas"]"#),
+        r#"PRESENCE takes ["changes"] or ["lists"]"#
+    );
+}

@@ -17,6 +17,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
+use natter_proto::im::Reply;
 use natter_proto::Message;
 use natter_server::config::LinkBlock;
 
@@ -135,7 +136,11 @@ fn until_said(c: &mut Client, from: &str, text: &str) -> Vec<Message> {
 
 /// Makes sure everything `from` sent so far reached `to` (on another
 /// server): a private marker message travels behind it along the tree.
+/// `to` must be known on `from`'s server first (what `from` receives
+/// meanwhile is dropped).
 fn settle(from: &mut Client, to: &mut Client) {
+    let to_nick = to.nick.clone();
+    wait_user(from, &to_nick);
     let marker = format!("settle-{}", from.nick);
     from.send(&format!("PRIVMSG {} :{marker}", to.nick));
     let nick = from.nick.clone();
@@ -615,6 +620,9 @@ fn a_burst_of_ten_thousand_users_is_taken_in_and_given_out() {
     let a = node("a.test", 0, &[("fake.test", None), ("fake2.test", None)]);
     let mut alice = a.client("alice");
     let mut imy = Im::register(&a, "imy", "online");
+    let mut imz = Im::register(&a, "imz", "online");
+    imz.send(r#"PRESENCE ["changes"]"#);
+    imz.online();
     let (mut fake, _) = FakePeer::link(a.link_addr.unwrap(), "fake.test");
     imy.sync_lines();
     let mut burst = String::new();
@@ -639,12 +647,24 @@ fn a_burst_of_ten_thousand_users_is_taken_in_and_given_out() {
     let r = alice.ask("LUSERS");
     assert_eq!(
         one(&r, "251").params[1],
-        "There are 10002 users and 0 invisible on 2 servers"
+        "There are 10003 users and 0 invisible on 2 servers"
     );
     // The IM client hears of the burst once, at its end, not once per
     // user (that would be 10,000 lists of up to 10,002 names).
     let online = imy.online();
-    assert_eq!(online.len(), 10_002, "the first list after the burst");
+    assert_eq!(online.len(), 10_003, "the first list after the burst");
+    // A client that asked for changes gets one PRESENCE_CHANGED naming
+    // the 10,000 newcomers.
+    match imz.expect("PRESENCE_CHANGED", |r| {
+        matches!(r, Reply::PresenceChanged(_))
+    }) {
+        Reply::PresenceChanged(c) => assert_eq!(c.len(), 10_000),
+        _ => unreachable!(),
+    }
+    assert!(!imz
+        .sync_lines()
+        .iter()
+        .any(|l| l.starts_with("PRESENCE_CHANGED")));
     let more = imy.sync_lines();
     assert!(
         !more.iter().any(|l| l.starts_with("ONLINE_USERS")),
@@ -654,7 +674,7 @@ fn a_burst_of_ten_thousand_users_is_taken_in_and_given_out() {
     // A second peer gets all of them in its burst.
     let (_fake2, burst2) = FakePeer::link(a.link_addr.unwrap(), "fake2.test");
     let nicks = burst2.iter().filter(|m| m.command == "NICK").count();
-    assert_eq!(nicks, 10_002);
+    assert_eq!(nicks, 10_003);
     assert!(burst2
         .iter()
         .any(|m| m.command == "SERVER" && m.params[0] == "fake.test"));

@@ -18,7 +18,7 @@ use std::sync::{mpsc, Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use natter_proto::casemap::fold;
-use natter_proto::im::{ConvId, Reply, Request};
+use natter_proto::im::{ConvId, PresenceMode, Reply, Request};
 
 /// The port used when `natter im` is given a host alone.
 const DEFAULT_PORT: u16 = 6666;
@@ -116,6 +116,15 @@ pub fn run(addr: &str, user: Option<String>, status: &str) -> ExitCode {
         was_member: false,
         quitting: false,
     }));
+    // Presence as changes (the PRESENCE extension): on a big network a
+    // join or quit is then one name, not the whole list.
+    if lock(&session)
+        .send(&Request::Presence(PresenceMode::Changes))
+        .is_err()
+    {
+        eprintln!("natter im: the connection to {addr} was lost");
+        return ExitCode::FAILURE;
+    }
     let (done_tx, done_rx) = mpsc::channel();
     {
         let session = Arc::clone(&session);
@@ -492,6 +501,19 @@ impl Session {
     fn reply(&mut self, reply: Reply) -> io::Result<()> {
         match reply {
             Reply::OnlineUsers(users) => {
+                if users != self.online {
+                    println!("{}", format_online(&users));
+                    self.online = users;
+                }
+            }
+            Reply::PresenceChanged(changes) => {
+                let mut users = self.online.clone();
+                for (user, status) in changes {
+                    match status {
+                        Some(status) => users.insert(user, status),
+                        None => users.remove(&user),
+                    };
+                }
                 if users != self.online {
                     println!("{}", format_online(&users));
                     self.online = users;

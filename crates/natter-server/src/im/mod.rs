@@ -16,7 +16,7 @@ use natter_model::{
     Event, Frontend, Identity, JoinRefusal, MessageKind, MessageTarget, SendRefusal, User,
 };
 use natter_proto::casemap;
-use natter_proto::im::{parse_request, ConvId, Reply, Request};
+use natter_proto::im::{parse_request, ConvId, PresenceMode, Reply, Request};
 use natter_proto::validate::is_valid_nick;
 
 use crate::irc::{fit_trailing, Ctx};
@@ -70,8 +70,23 @@ pub fn dispatch(ctx: &mut Ctx<'_>, line: &[u8]) {
         Request::Join(id) => join(ctx, id),
         Request::SendMessage(id, text) => send_message(ctx, id, &text),
         Request::Leave(id) => leave(ctx, id),
+        Request::Presence(mode) => presence_mode(ctx, mode),
         Request::Register { .. } | Request::Goodbye => unreachable!("handled above"),
     }
+}
+
+/// `PRESENCE ["changes"]` / `PRESENCE ["lists"]` (an extension): how the
+/// client is told about presence from now on; answered with the whole
+/// ONLINE_USERS list, the starting point for the changes.
+fn presence_mode(ctx: &mut Ctx<'_>, mode: PresenceMode) {
+    let id = ctx.client.id;
+    match mode {
+        PresenceMode::Changes => ctx.world.presence_changes.insert(id),
+        PresenceMode::Lists => ctx.world.presence_changes.remove(&id),
+    };
+    let list = render::online_users(&ctx.world.net);
+    ctx.out
+        .push_str(std::str::from_utf8(&list).unwrap_or_default());
 }
 
 /// The away message a status stands for (`None` for `online`), cut to AWAYLEN.

@@ -1,12 +1,21 @@
-//! IM presence: ONLINE_USERS to every registered IM client on every
-//! presence change (the lecture's protocol) and periodically, and the IM
-//! front end's hooks on the fan-out ([`after_event`], [`end_of_link_batch`]).
+//! IM presence: what IM clients are told when who is online changes, and
+//! the IM front end's hooks on the fan-out ([`after_event`],
+//! [`end_of_link_batch`]).
 //!
-//! A change made here is told at once; changes that come through a server
-//! link are told once per batch of lines the link delivers, so a burst of
-//! thousands of users sends a few lists, not one per user.
+//! A client gets the whole ONLINE_USERS list on every change (the
+//! lecture's protocol), or, after `PRESENCE ["changes"]` (an extension),
+//! PRESENCE_CHANGED with only the users whose status changed; everyone
+//! also gets the whole list periodically. A change made here is told at
+//! once; changes that come through a server link are gathered and told
+//! once per batch of lines the link delivers (once at the end of a
+//! neighbour's burst), so a burst of thousands of users costs each client
+//! one message, not one per user.
 
+use std::collections::BTreeMap;
+
+use bytes::Bytes;
 use natter_model::{Event, UserId};
+use natter_proto::im::Reply;
 
 use crate::world::{Origin, World};
 
@@ -20,11 +29,18 @@ pub fn after_event(
     me: Option<(UserId, &mut String)>,
 ) {
     world.conversations.after(event, &world.net);
-    if super::render::changes_presence(event) {
-        match origin {
-            Origin::Link(_) | Origin::Split => world.presence_dirty = true,
-            Origin::Local => broadcast(world, me),
+    if world.im_users.is_empty() {
+        return;
+    }
+    let Some(changes) = super::render::presence_changes(event, &world.net) else {
+        return;
+    };
+    match origin {
+        Origin::Link(_) | Origin::Split => {
+            world.presence_pending.extend(changes);
+            world.presence_dirty = true;
         }
+        Origin::Local => tell(world, changes, me),
     }
 }
 
@@ -32,32 +48,59 @@ pub fn after_event(
 /// presence changes it brought.
 pub fn end_of_link_batch(world: &mut World) {
     if std::mem::take(&mut world.presence_dirty) {
-        broadcast(world, None);
+        let changes = std::mem::take(&mut world.presence_pending);
+        tell(world, changes, None);
     }
 }
 
-/// Sends ONLINE_USERS to every registered IM client (IM protocol: on
-/// every presence change, and periodically). `me`'s copy goes to its
-/// pending output when given, to stay in order with its replies.
-pub fn broadcast(world: &World, mut me: Option<(UserId, &mut String)>) {
-    if world.im_users.is_empty() {
-        return;
-    }
-    let line = super::render::online_users(&world.net);
-    // A user who just quit is still listed until its connection is
-    // gone, but is no longer on the network: it gets no presence.
-    for id in world
+/// Tells every registered IM client about `changes`: the changes to those
+/// that asked for them, the whole list to the others. `me`'s copy goes to
+/// its pending output when given, to stay in order with its replies.
+fn tell(
+    world: &World,
+    changes: BTreeMap<String, Option<String>>,
+    me: Option<(UserId, &mut String)>,
+) {
+    let mut list: Option<Bytes> = None;
+    let changed = Bytes::from(Reply::PresenceChanged(changes).to_line());
+    send(world, me, |id| {
+        if world.presence_changes.contains(&id) {
+            changed.clone()
+        } else {
+            list.get_or_insert_with(|| super::render::online_users(&world.net))
+                .clone()
+        }
+    });
+}
+
+/// Sends the whole ONLINE_USERS list to every registered IM client (the
+/// periodic update, and the answer to PRESENCE).
+pub fn broadcast(world: &World, me: Option<(UserId, &mut String)>) {
+    let list = super::render::online_users(&world.net);
+    send(world, me, |_| list.clone());
+}
+
+/// Sends `line_for(id)` to every registered IM client whose user is still
+/// on the network (one that just quit is listed until its connection is
+/// gone, but gets no presence).
+fn send(
+    world: &World,
+    mut me: Option<(UserId, &mut String)>,
+    mut line_for: impl FnMut(UserId) -> Bytes,
+) {
+    for &id in world
         .im_users
         .iter()
         .filter(|id| world.net.user(**id).is_some())
     {
+        let line = line_for(id);
         match &mut me {
-            Some((me_id, buf)) if me_id == id => {
+            Some((me_id, buf)) if *me_id == id => {
                 buf.push_str(std::str::from_utf8(&line).unwrap_or_default())
             }
             _ => {
-                if let Some(conn) = world.conns.get(id) {
-                    conn.out.push(line.clone());
+                if let Some(conn) = world.conns.get(&id) {
+                    conn.out.push(line);
                 }
             }
         }

@@ -45,16 +45,27 @@ pub fn render(
     Some(Bytes::from(reply.to_line()))
 }
 
-/// Whether `event` changes what ONLINE_USERS shows.
-pub fn changes_presence(event: &Event) -> bool {
-    matches!(
-        event,
-        Event::UserIntroduced(_)
-            | Event::NickChanged { .. }
-            | Event::Quit { .. }
-            | Event::Killed { .. }
-            | Event::AwayChanged { .. }
-    )
+/// What `event` (already applied to `net`) changes in what ONLINE_USERS
+/// shows: username -> new status, `None` for a user gone; `None` for an
+/// event that changes no presence.
+pub fn presence_changes(event: &Event, net: &Network) -> Option<BTreeMap<String, Option<String>>> {
+    let status = |id| net.user(id).map(status_of);
+    Some(match event {
+        Event::UserIntroduced(u) => [(u.nick.clone(), Some(status_of(u)))].into(),
+        Event::NickChanged { user, new_nick, .. } => [
+            (user.nick.clone(), None),
+            (new_nick.clone(), status(user.id)),
+        ]
+        .into(),
+        Event::Quit { user, .. } | Event::Killed { user, .. } => [(user.nick.clone(), None)].into(),
+        Event::AwayChanged { user, .. } => [(user.nick.clone(), status(user.id))].into(),
+        _ => return None,
+    })
+}
+
+/// A user's IM status: `online`, or its away message.
+fn status_of(u: &natter_model::User) -> String {
+    u.away.clone().unwrap_or_else(|| ONLINE.to_string())
 }
 
 /// `ONLINE_USERS {"nick": "status"}` for every user on the network: the
@@ -62,12 +73,7 @@ pub fn changes_presence(event: &Event) -> bool {
 pub fn online_users(net: &Network) -> Bytes {
     let users: BTreeMap<String, String> = net
         .users()
-        .map(|u| {
-            (
-                u.nick.clone(),
-                u.away.clone().unwrap_or_else(|| ONLINE.to_string()),
-            )
-        })
+        .map(|u| (u.nick.clone(), status_of(u)))
         .collect();
     Bytes::from(Reply::OnlineUsers(users).to_line())
 }
