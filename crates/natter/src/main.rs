@@ -64,7 +64,7 @@ enum Command {
     #[command(subcommand)]
     Bench(bench::Scenario),
     /// Read a password (twice and not shown on a terminal, else one line of
-    /// standard input) and print its argon2 hash for an [[oper]] block's
+    /// standard input) and print its argon2 hash for an `[[oper]]` block's
     /// `password` key.
     Passwd,
     /// Chat in the terminal over the IM protocol (see /help once connected).

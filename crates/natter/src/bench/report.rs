@@ -220,7 +220,7 @@ impl Usage {
     }
 }
 
-/// utime + stime of /proc/<pid>/stat, in seconds.
+/// utime + stime of `/proc/<pid>/stat`, in seconds.
 pub fn proc_cpu(pid: &str) -> Option<f64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // Fields after the parenthesised command name; utime and stime are the
