@@ -118,6 +118,14 @@ fn stderr_of(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
+/// Runs `natter serve --config <config>`, which must refuse to start with
+/// exit status 2 (a configuration error); returns its stderr.
+fn config_refused(config: &std::path::Path) -> String {
+    let out = serve_fails(&["--config", config.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    stderr_of(&out)
+}
+
 /// An argon2id hash of `password` with cheap parameters, for `[[oper]]`.
 fn cheap_hash(password: &str) -> String {
     use argon2::password_hash::{PasswordHasher, SaltString};
@@ -292,9 +300,7 @@ fn unknown_key_names_file_line_and_key() {
         "[server]\nname = \"irc.test\"\n\n[limits]\nnicklenn = 5\n",
     )
     .unwrap();
-    let out = serve_fails(&["--config", config.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(2));
-    let err = stderr_of(&out);
+    let err = config_refused(&config);
     let want = format!(
         "natter: {}:5: key `limits.nicklenn`: unknown field `nicklenn`",
         config.display()
@@ -333,9 +339,7 @@ fn bad_values_name_file_line_and_key() {
         ),
     ] {
         std::fs::write(&config, text).unwrap();
-        let out = serve_fails(&["--config", config.to_str().unwrap()]);
-        assert_eq!(out.status.code(), Some(2));
-        let err = stderr_of(&out);
+        let err = config_refused(&config);
         let want = format!("natter: {}{want}", config.display());
         assert!(
             err.starts_with(&want),
@@ -354,9 +358,7 @@ fn every_config_error_is_reported_in_one_run() {
         "[server]\nname = \"nodot\"\n\n[limits]\nnicklenn = 5\n\n[timeouts]\nping_interval = \"soon\"\n",
     )
     .unwrap();
-    let out = serve_fails(&["--config", config.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(2));
-    let err = stderr_of(&out);
+    let err = config_refused(&config);
     let lines: Vec<&str> = err.lines().collect();
     assert_eq!(lines.len(), 3, "one line per error: {err}");
     let file = config.display();
@@ -373,9 +375,7 @@ fn every_config_error_is_reported_in_one_run() {
 fn missing_config_file_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("nope.toml");
-    let out = serve_fails(&["--config", config.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(2));
-    let err = stderr_of(&out);
+    let err = config_refused(&config);
     let want = format!("natter: {}: cannot read: ", config.display());
     assert!(err.starts_with(&want), "stderr: {err}");
 }
