@@ -23,7 +23,8 @@ use tokio::time::Instant;
 use crate::irc::{self, operators, Client, Ctx, Deferred};
 use crate::outbound::{Closed, Outbound};
 use crate::server::Shared;
-use crate::world::{now, ConnEntry};
+use crate::world::now;
+use crate::ConnEntry;
 
 /// Longest line accepted: 8191 bytes of tags plus 512 of message
 /// (IRCv3 message-tags; RFC 1459 2.3).

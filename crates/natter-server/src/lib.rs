@@ -8,7 +8,10 @@
 //! - `conn`: one connection's task (reads, writes, timeouts).
 //! - [`outbound`]: the bounded per-client queue (SendQ).
 //! - [`world`]: the network model plus local connections, under one lock;
-//!   the single event path that applies and delivers changes.
+//!   the single event path that applies changes and hands them to the
+//!   fan-out. It imports no front end.
+//! - [`frontends`]: the front ends assembled into the fan-out, and the
+//!   world they make ([`World`]).
 //! - [`irc`]: the IRC client protocol: command table, one file per family.
 //! - [`im`]: the lectures' IM protocol, a second front end over the same
 //!   users and channels.
@@ -18,6 +21,7 @@
 pub mod config;
 mod conn;
 mod event_loops;
+pub mod frontends;
 pub mod im;
 pub mod irc;
 pub mod link;
@@ -26,4 +30,5 @@ pub mod server;
 pub mod world;
 
 pub use config::{resolve_listen, Config, ConfigError, ConfigErrors, Overrides};
+pub use frontends::{ConnEntry, World};
 pub use server::{start, Listener, Running, StartError};

@@ -14,7 +14,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::{Config, ConfigError, ConfigErrors, Overrides};
 use crate::event_loops::EventLoops;
-use crate::world::{Hooks, World};
+use crate::World;
 
 /// State shared by every task of one running server.
 pub(crate) struct Shared {
@@ -249,12 +249,7 @@ pub async fn start(config: Config, overrides: Overrides) -> Result<Running, Star
     let shutdown = CancellationToken::new();
     let tasks = TaskTracker::new();
     let shared = Arc::new(Shared {
-        world: Mutex::new(World::new(
-            Arc::new(config),
-            motd,
-            shutdown.clone(),
-            hooks(),
-        )),
+        world: Mutex::new(World::new(Arc::new(config), motd, shutdown.clone())),
         next_id: AtomicU64::new(1),
         overrides,
         shutdown: shutdown.clone(),
@@ -285,21 +280,6 @@ pub async fn start(config: Config, overrides: Overrides) -> Result<Running, Star
     })
 }
 
-/// What the front ends hang off the fan-out: IRC's MONITOR, read markers
-/// and server notices, and IM's conversations and presence. The world runs
-/// them after every event without knowing them.
-fn hooks() -> Hooks {
-    Hooks {
-        after_event: vec![
-            crate::irc::monitor::after_event,
-            crate::irc::read_marker::after_event,
-            crate::irc::snomask::after_event,
-            crate::im::presence::after_event,
-        ],
-        end_of_link_batch: vec![crate::im::presence::end_of_link_batch],
-    }
-}
-
 /// At shutdown (SIGTERM, DIE), closes every connection's queue: each
 /// connection task then sends what is queued and an ERROR line. A
 /// connection registered after this sweep sees the cancelled token itself
@@ -311,7 +291,7 @@ async fn close_all_at_shutdown(shared: Arc<Shared>) {
         conn.out.shut_down();
     }
     // Links send the peer an ERROR and end.
-    for link in world.links.values() {
+    for link in world.front.link.links.values() {
         link.out.shut_down();
     }
 }

@@ -31,6 +31,31 @@ pub const MAX_PENDING: usize = 16;
 /// The status that means "not away".
 pub const ONLINE: &str = "online";
 
+/// What the IM front end keeps in the world beside the network state (the
+/// assembled world's `front.im`).
+#[derive(Debug, Default)]
+pub struct State {
+    /// IM conversations and their IDs.
+    pub conversations: conversations::Conversations,
+    /// Registered local IM users, for presence broadcasts.
+    pub users: natter_model::UserSet,
+    /// Presence changed through a link or a split and IM clients have not
+    /// been told yet (at the end of the link's batch of lines).
+    pub presence_dirty: bool,
+    /// Those changes: username -> new status, `None` for gone.
+    pub presence_pending: std::collections::BTreeMap<String, Option<String>>,
+    /// IM clients told about presence as changes (`PRESENCE ["changes"]`).
+    pub presence_changes: natter_model::UserSet,
+}
+
+impl State {
+    /// Forgets local connection `id`, which ended.
+    pub fn conn_removed(&mut self, id: natter_model::UserId) {
+        self.users.remove(&id);
+        self.presence_changes.remove(&id);
+    }
+}
+
 /// Queues `reply` for the client.
 fn reply(ctx: &mut Ctx<'_>, reply: Reply) {
     reply.write_to(&mut ctx.out);
@@ -81,8 +106,8 @@ pub fn dispatch(ctx: &mut Ctx<'_>, line: &[u8]) {
 fn presence_mode(ctx: &mut Ctx<'_>, mode: PresenceMode) {
     let id = ctx.client.id;
     match mode {
-        PresenceMode::Changes => ctx.world.presence_changes.insert(id),
-        PresenceMode::Lists => ctx.world.presence_changes.remove(&id),
+        PresenceMode::Changes => ctx.world.front.im.presence_changes.insert(id),
+        PresenceMode::Lists => ctx.world.front.im.presence_changes.remove(&id),
     };
     let list = render::online_users(&ctx.world.net);
     ctx.out
@@ -132,7 +157,7 @@ fn register(ctx: &mut Ctx<'_>, username: &str, status: &str) {
     user.away = away_of(ctx, status);
     ctx.client.nick = Some(username.to_string());
     ctx.client.registered = true;
-    ctx.world.im_users.insert(id);
+    ctx.world.front.im.users.insert(id);
     if let Some(conn) = ctx.world.conns.get_mut(&id) {
         conn.registered = true;
     }
@@ -176,7 +201,7 @@ fn invite(ctx: &mut Ctx<'_>, usernames: &[String]) {
     if !anyone {
         return;
     }
-    if ctx.world.conversations.pending_of(my_id) >= MAX_PENDING {
+    if ctx.world.front.im.conversations.pending_of(my_id) >= MAX_PENDING {
         return error(
             ctx,
             format!("too many conversations nobody has joined yet (at most {MAX_PENDING}): join or wait"),
@@ -185,7 +210,11 @@ fn invite(ctx: &mut Ctx<'_>, usernames: &[String]) {
     let (conv, channel) = {
         let world = &mut *ctx.world;
         let linked = !world.config.links.is_empty();
-        world.conversations.create_group(&world.net, my_id, linked)
+        world
+            .front
+            .im
+            .conversations
+            .create_group(&world.net, my_id, linked)
     };
     // The inviter is invited too (the lecture's INVITATION goes to all).
     reply(ctx, Reply::Invitation(conv, my_nick));
@@ -204,7 +233,7 @@ fn list_conversations(ctx: &mut Ctx<'_>) {
     let net = &ctx.world.net;
     let nick = |id| net.user(id).map(|u| u.nick.clone());
     let mut list = std::collections::BTreeMap::new();
-    for (id, conv) in ctx.world.conversations.iter() {
+    for (id, conv) in ctx.world.front.im.conversations.iter() {
         match conv {
             Conversation::Group { channel, .. } => {
                 let chan = net.channel(channel);
@@ -232,7 +261,7 @@ fn list_conversations(ctx: &mut Ctx<'_>) {
 
 /// The channel behind group conversation `id`, or an ERROR sent.
 fn group_channel(ctx: &mut Ctx<'_>, id: ConvId) -> Option<Result<String, (u64, u64)>> {
-    match ctx.world.conversations.get(id) {
+    match ctx.world.front.im.conversations.get(id) {
         Some(Conversation::Group { channel, .. }) => Some(Ok(channel.clone())),
         Some(Conversation::Direct(a, b)) => Some(Err((*a, *b))),
         None => {
@@ -390,7 +419,7 @@ fn leave(ctx: &mut Ctx<'_>, id: ConvId) {
                 reason: None,
             });
         }
-        Some(Err((a, b))) if a == me || b == me => ctx.world.conversations.remove(id),
+        Some(Err((a, b))) if a == me || b == me => ctx.world.front.im.conversations.remove(id),
         Some(Err(_)) => error(ctx, format!("not in conversation {id}")),
     }
 }

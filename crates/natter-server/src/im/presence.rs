@@ -17,7 +17,8 @@ use bytes::Bytes;
 use natter_model::{Event, UserId};
 use natter_proto::im::Reply;
 
-use crate::world::{Origin, World};
+use crate::world::Origin;
+use crate::World;
 
 /// The IM front end's hook after every event: conversations follow their
 /// channels, and presence changes are told (at once, or at the end of the
@@ -28,8 +29,8 @@ pub fn after_event(
     origin: Origin,
     me: Option<(UserId, &mut String)>,
 ) {
-    world.conversations.after(event, &world.net);
-    if world.im_users.is_empty() {
+    world.front.im.conversations.after(event, &world.net);
+    if world.front.im.users.is_empty() {
         return;
     }
     let Some(changes) = super::render::presence_changes(event, &world.net) else {
@@ -37,8 +38,8 @@ pub fn after_event(
     };
     match origin {
         Origin::Link(_) | Origin::Split => {
-            world.presence_pending.extend(changes);
-            world.presence_dirty = true;
+            world.front.im.presence_pending.extend(changes);
+            world.front.im.presence_dirty = true;
         }
         Origin::Local => tell(world, changes, me),
     }
@@ -47,8 +48,8 @@ pub fn after_event(
 /// At the end of a batch of lines from a link: tells IM clients about the
 /// presence changes it brought.
 pub fn end_of_link_batch(world: &mut World) {
-    if std::mem::take(&mut world.presence_dirty) {
-        let changes = std::mem::take(&mut world.presence_pending);
+    if std::mem::take(&mut world.front.im.presence_dirty) {
+        let changes = std::mem::take(&mut world.front.im.presence_pending);
         tell(world, changes, None);
     }
 }
@@ -64,7 +65,7 @@ fn tell(
     let mut list: Option<Bytes> = None;
     let changed = Bytes::from(Reply::PresenceChanged(changes).to_line());
     send(world, me, |id| {
-        if world.presence_changes.contains(&id) {
+        if world.front.im.presence_changes.contains(&id) {
             changed.clone()
         } else {
             list.get_or_insert_with(|| super::render::online_users(&world.net))
@@ -89,7 +90,9 @@ fn send(
     mut line_for: impl FnMut(UserId) -> Bytes,
 ) {
     for &id in world
-        .im_users
+        .front
+        .im
+        .users
         .iter()
         .filter(|id| world.net.user(**id).is_some())
     {

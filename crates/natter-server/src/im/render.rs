@@ -9,6 +9,32 @@ use natter_proto::im::Reply;
 use super::conversations::Conversations;
 use super::ONLINE;
 
+/// The IM sink of the fan-out for one event: IM clients all see one form
+/// of an event (or none), rendered on first need.
+#[derive(Default)]
+pub struct Form(Option<Option<Bytes>>);
+
+impl Form {
+    /// The line IM client `recipient` is shown for `event`, if any.
+    pub fn line(
+        &mut self,
+        event: &Event,
+        net: &Network,
+        recipient: UserId,
+        convs: &mut Conversations,
+    ) -> Option<Bytes> {
+        if let Some(form) = &self.0 {
+            return form.clone();
+        }
+        let form = render(event, net, recipient, convs);
+        // An invitation is for its target alone.
+        if !matches!(event, Event::Invited { .. }) {
+            self.0 = Some(form.clone());
+        }
+        form
+    }
+}
+
 /// `event` as an IM line for `recipient`, or `None` when IM clients are not
 /// shown it. Messages become `MESSAGE` (the sender included, which confirms
 /// delivery), invitations `INVITATION`. Presence is not rendered here but

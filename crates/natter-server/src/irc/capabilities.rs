@@ -108,12 +108,12 @@ fn caps_of(ctx: &Ctx<'_>) -> CapSet {
     ctx.world
         .conns
         .get(&ctx.client.id)
-        .map(|c| c.caps)
+        .map(|c| c.front.caps)
         .unwrap_or_default()
 }
 
 fn set_caps(ctx: &mut Ctx<'_>, f: impl FnOnce(&mut CapSet)) {
     if let Some(conn) = ctx.world.conns.get_mut(&ctx.client.id) {
-        f(&mut conn.caps);
+        f(&mut conn.front.caps);
     }
 }

@@ -509,8 +509,8 @@ fn send_namreplies(ctx: &mut Ctx<'_>, chan: &Channel) {
         .get(&id)
         .map(|c| {
             (
-                c.caps.has(super::caps::Cap::MultiPrefix),
-                c.caps.has(super::caps::Cap::UserhostInNames),
+                c.front.caps.has(super::caps::Cap::MultiPrefix),
+                c.front.caps.has(super::caps::Cap::UserhostInNames),
             )
         })
         .unwrap_or_default();

@@ -146,7 +146,7 @@ pub fn dispatch(ctx: &mut Ctx<'_>, msg: &Message) {
     if command.oper && !ctx.me().modes.oper {
         return ctx.numeric(ERR_NOPRIVILEGES, &[NOT_AN_OPERATOR]);
     }
-    ctx.world.command_counts[i] += 1;
+    ctx.world.front.irc.command_counts[i] += 1;
     (command.handler)(ctx, msg);
 }
 

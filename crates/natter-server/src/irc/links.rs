@@ -54,7 +54,7 @@ pub fn squit(ctx: &mut Ctx<'_>, msg: &Message) {
     let Some(server) = ctx.world.net.server_by_name(name).map(|s| s.id) else {
         return ctx.numeric(ERR_NOSUCHSERVER, &[middle(name), "No such server"]);
     };
-    let Some(link) = ctx.world.links.get(&server) else {
+    let Some(link) = ctx.world.front.link.links.get(&server) else {
         return ctx.numeric(
             ERR_NOSUCHSERVER,
             &[middle(name), "Not a direct link of this server"],
@@ -90,7 +90,14 @@ fn walk(ctx: &Ctx<'_>, server: ServerId, depth: usize, lines: &mut Vec<String>) 
         return;
     };
     let users = net.users_of(server).count();
-    let lag = match ctx.world.links.get(&server).and_then(|l| l.lag_ms) {
+    let lag = match ctx
+        .world
+        .front
+        .link
+        .links
+        .get(&server)
+        .and_then(|l| l.lag_ms)
+    {
         Some(ms) => format!(" [lag {ms} ms]"),
         None => String::new(),
     };

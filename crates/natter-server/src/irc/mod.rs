@@ -9,6 +9,7 @@ mod capabilities;
 pub mod caps;
 mod channels;
 mod commands;
+pub mod fanout;
 mod help;
 mod knock;
 mod links;
@@ -22,6 +23,7 @@ mod registration;
 pub mod render;
 pub mod silence;
 pub mod snomask;
+mod state;
 mod stats;
 
 use std::net::SocketAddr;
@@ -30,7 +32,7 @@ use natter_model::{Event, Frontend, User, UserId};
 use natter_proto::numeric::*;
 use natter_proto::{write_line, write_line_trailing, Message};
 
-use crate::world::World;
+use crate::World;
 use caps::{Cap, CapSet};
 
 /// Protocol state of one IRC connection, owned by its task.
@@ -194,7 +196,7 @@ impl Ctx<'_> {
         self.world
             .conns
             .get(&self.client.id)
-            .map(|c| c.caps)
+            .map(|c| c.front.caps)
             .unwrap_or_default()
     }
 
@@ -259,6 +261,7 @@ impl Ctx<'_> {
 
 pub(crate) use channels::truncate;
 pub use commands::{dispatch, Command, COMMANDS};
+pub use state::{ConnState, State};
 
 /// `line` (one serialized line) with `tag` (`key[=value]`, escaped) added
 /// in front of any tags it has.

@@ -13,7 +13,8 @@ use natter_proto::{casemap, write_line_trailing, Message};
 
 use super::caps::Cap;
 use super::Ctx;
-use crate::world::{Origin, World};
+use crate::world::Origin;
+use crate::World;
 
 /// MONITOR + targets | - targets | C | L | S.
 pub fn monitor(ctx: &mut Ctx<'_>, msg: &Message) {
@@ -37,12 +38,16 @@ pub fn monitor(ctx: &mut Ctx<'_>, msg: &Message) {
             let mut offline = Vec::new();
             for (i, nick) in targets.iter().enumerate() {
                 let key = casemap::fold(nick);
-                let count = ctx.world.conns.get(&id).map_or(0, |c| c.monitoring.len());
+                let count = ctx
+                    .world
+                    .conns
+                    .get(&id)
+                    .map_or(0, |c| c.front.monitoring.len());
                 let already = ctx
                     .world
                     .conns
                     .get(&id)
-                    .is_some_and(|c| c.monitoring.contains(&key));
+                    .is_some_and(|c| c.front.monitoring.contains(&key));
                 if !already && count >= limit {
                     let rest = targets[i..].join(",");
                     ctx.numeric(
@@ -52,9 +57,15 @@ pub fn monitor(ctx: &mut Ctx<'_>, msg: &Message) {
                     break;
                 }
                 if let Some(conn) = ctx.world.conns.get_mut(&id) {
-                    conn.monitoring.insert(key.clone());
+                    conn.front.monitoring.insert(key.clone());
                 }
-                ctx.world.monitors.entry(key).or_default().insert(id);
+                ctx.world
+                    .front
+                    .irc
+                    .monitors
+                    .entry(key)
+                    .or_default()
+                    .insert(id);
                 match ctx.world.net.user_by_nick(nick) {
                     Some(u) => online.push(u.prefix()),
                     None => offline.push(nick.to_string()),
@@ -67,7 +78,7 @@ pub fn monitor(ctx: &mut Ctx<'_>, msg: &Message) {
             for nick in targets {
                 let key = casemap::fold(nick);
                 if let Some(conn) = ctx.world.conns.get_mut(&id) {
-                    conn.monitoring.remove(&key);
+                    conn.front.monitoring.remove(&key);
                 }
                 forget(ctx, &key, id);
             }
@@ -77,7 +88,7 @@ pub fn monitor(ctx: &mut Ctx<'_>, msg: &Message) {
                 .world
                 .conns
                 .get_mut(&id)
-                .map(|c| c.monitoring.drain().collect())
+                .map(|c| c.front.monitoring.drain().collect())
                 .unwrap_or_default();
             for key in keys {
                 forget(ctx, &key, id);
@@ -114,17 +125,17 @@ fn watched(ctx: &Ctx<'_>) -> Vec<String> {
         .world
         .conns
         .get(&ctx.client.id)
-        .map(|c| c.monitoring.iter().cloned().collect())
+        .map(|c| c.front.monitoring.iter().cloned().collect())
         .unwrap_or_default();
     list.sort();
     list
 }
 
 fn forget(ctx: &mut Ctx<'_>, key: &str, id: natter_model::UserId) {
-    if let Some(watchers) = ctx.world.monitors.get_mut(key) {
+    if let Some(watchers) = ctx.world.front.irc.monitors.get_mut(key) {
         watchers.remove(&id);
         if watchers.is_empty() {
-            ctx.world.monitors.remove(key);
+            ctx.world.front.irc.monitors.remove(key);
         }
     }
 }
@@ -148,7 +159,7 @@ fn send_list(ctx: &mut Ctx<'_>, numeric: &str, items: &[String]) {
     }
 }
 
-/// MONITOR's hook on the fan-out ([`crate::world::Hooks`]): [`after`].
+/// MONITOR's hook on the fan-out ([`crate::frontends`]): [`after`].
 pub fn after_event(world: &mut World, event: &Event, _: Origin, _: Option<(UserId, &mut String)>) {
     after(world, event);
 }
@@ -156,7 +167,7 @@ pub fn after_event(world: &mut World, event: &Event, _: Origin, _: Option<(UserI
 /// MONITOR (IRCv3 monitor): tells watchers when a nick they monitor
 /// comes online (RPL_MONONLINE) or goes offline (RPL_MONOFFLINE).
 pub fn after(world: &World, event: &Event) {
-    if world.monitors.is_empty() {
+    if world.front.irc.monitors.is_empty() {
         return;
     }
     let (online, offline): (Option<String>, Option<String>) = match event {
@@ -179,7 +190,7 @@ pub fn after(world: &World, event: &Event) {
     for (numeric, who) in [(RPL_MONOFFLINE, offline), (RPL_MONONLINE, online)] {
         let Some(who) = who else { continue };
         let nick = who.split('!').next().unwrap_or("");
-        let Some(watchers) = world.monitors.get(&casemap::fold(nick)) else {
+        let Some(watchers) = world.front.irc.monitors.get(&casemap::fold(nick)) else {
             continue;
         };
         for w in watchers {
@@ -201,7 +212,7 @@ pub fn after(world: &World, event: &Event) {
 /// up to [`super::render::visible`]: `away-notify`, `setname` or `chghost`
 /// (<https://ircv3.net/specs/extensions/extended-monitor>).
 pub fn add_extended_watchers(world: &World, event: &Event, recipients: &mut Vec<UserId>) {
-    if world.monitors.is_empty() {
+    if world.front.irc.monitors.is_empty() {
         return;
     }
     let id = match event {
@@ -213,14 +224,14 @@ pub fn add_extended_watchers(world: &World, event: &Event, recipients: &mut Vec<
     let Some(user) = world.net.user(id) else {
         return;
     };
-    let Some(watchers) = world.monitors.get(&casemap::fold(&user.nick)) else {
+    let Some(watchers) = world.front.irc.monitors.get(&casemap::fold(&user.nick)) else {
         return;
     };
     for &w in watchers {
         let wants = world
             .conns
             .get(&w)
-            .is_some_and(|c| c.caps.has(Cap::ExtendedMonitor));
+            .is_some_and(|c| c.front.caps.has(Cap::ExtendedMonitor));
         if wants && w != id && !world.net.share_channel(id, w) {
             recipients.push(w);
         }

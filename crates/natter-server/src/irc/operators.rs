@@ -15,7 +15,8 @@ use natter_proto::{mask, write_line_trailing, Message};
 
 use super::{Ctx, Deferred};
 use crate::config::{Config, ConfigError};
-use crate::world::{now, World};
+use crate::world::now;
+use crate::World;
 
 /// `OPER <name> <password>`.
 pub fn oper(ctx: &mut Ctx<'_>, msg: &Message) {

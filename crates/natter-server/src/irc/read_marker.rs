@@ -19,7 +19,8 @@ use natter_proto::{casemap, Message};
 use super::caps::Cap;
 use super::registration::middle;
 use super::Ctx;
-use crate::world::{Origin, World};
+use crate::world::Origin;
+use crate::World;
 
 /// Read markers of every user: owner key (casefolded nick) -> casefolded
 /// target -> timestamp (`YYYY-MM-DDThh:mm:ss.sssZ`, the server-time form,
@@ -81,7 +82,7 @@ impl ReadMarkers {
     }
 }
 
-/// Read markers' hook on the fan-out ([`crate::world::Hooks`]): markers
+/// Read markers' hook on the fan-out ([`crate::frontends`]): markers
 /// follow their owner's nick changes and go when it leaves
 /// ([`ReadMarkers::after`]).
 pub fn after_event(
@@ -90,7 +91,7 @@ pub fn after_event(
     _: Origin,
     _: Option<(natter_model::UserId, &mut String)>,
 ) {
-    world.read_markers.after(event);
+    world.front.irc.read_markers.after(event);
 }
 
 /// Whether `ts` has the form `YYYY-MM-DDThh:mm:ss.sssZ` (server-time; the
@@ -133,7 +134,7 @@ pub fn markread(ctx: &mut Ctx<'_>, msg: &Message) {
     let owner = casemap::fold(&ctx.me().nick);
     let key = casemap::fold(target);
     let Some(param) = msg.param(1) else {
-        let shown = shown(ctx.world.read_markers.get(&owner, &key));
+        let shown = shown(ctx.world.front.irc.read_markers.get(&owner, &key));
         return ctx.server_line("MARKREAD", &[target, &shown]);
     };
     let Some(timestamp) = param
@@ -146,7 +147,12 @@ pub fn markread(ctx: &mut Ctx<'_>, msg: &Message) {
     // (spec, "Implementation Considerations": clamp to the current time).
     let now = humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string();
     let timestamp = timestamp.min(now.as_str());
-    let (stored, _changed) = ctx.world.read_markers.advance(&owner, &key, timestamp);
+    let (stored, _changed) = ctx
+        .world
+        .front
+        .irc
+        .read_markers
+        .advance(&owner, &key, timestamp);
     let shown = shown(Some(stored));
     // The reply to the setter is also the spec's notice to "all the clients
     // of the user" when the marker changed: a natter user has one
@@ -167,7 +173,13 @@ pub(super) fn on_join(ctx: &mut Ctx<'_>, channel: &str) {
         return;
     };
     let owner = casemap::fold(&ctx.me().nick);
-    let shown = shown(ctx.world.read_markers.get(&owner, &casemap::fold(&name)));
+    let shown = shown(
+        ctx.world
+            .front
+            .irc
+            .read_markers
+            .get(&owner, &casemap::fold(&name)),
+    );
     ctx.server_line("MARKREAD", &[&name, &shown]);
 }
 

@@ -214,7 +214,7 @@ fn welcome(ctx: &mut Ctx<'_>, prefix: &str) {
 
 /// RPL_ISUPPORT, at most 13 tokens a line.
 pub(super) fn send_isupport(ctx: &mut Ctx<'_>) {
-    let tokens = ctx.world.isupport.clone();
+    let tokens = ctx.world.front.irc.isupport.clone();
     for chunk in tokens.chunks(13) {
         let mut params: Vec<&str> = chunk.iter().map(String::as_str).collect();
         params.push("are supported by this server");

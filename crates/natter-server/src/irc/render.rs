@@ -4,7 +4,7 @@
 //! [`visible`] says whether a recipient's client is shown an event at all
 //! (echo-message, away-notify, invite-notify...). [`form_key`] keeps only
 //! the capabilities that change how the event looks, so
-//! [`crate::world::World::emit`] renders each distinct form once and shares
+//! the fan-out ([`super::fanout`]) renders each distinct form once and shares
 //! the bytes among every recipient of that form.
 
 use std::cell::OnceCell;

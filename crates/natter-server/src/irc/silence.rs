@@ -29,7 +29,7 @@ pub fn silence(ctx: &mut Ctx<'_>, msg: &Message) {
             .world
             .conns
             .get(&id)
-            .map(|c| c.silence.clone())
+            .map(|c| c.front.silence.clone())
             .unwrap_or_default();
         let nick = ctx.nick().to_string();
         for m in &masks {
@@ -53,23 +53,24 @@ pub fn silence(ctx: &mut Ctx<'_>, msg: &Message) {
         return;
     };
     let existing = conn
+        .front
         .silence
         .iter()
         .position(|m| natter_proto::casemap::eq(m, &normalized));
     // The echo names the entry as it is listed.
     let entry = match (add, existing) {
         (true, Some(_)) | (false, None) => return,
-        (true, None) if conn.silence.len() >= MAX_SILENCE => {
+        (true, None) if conn.front.silence.len() >= MAX_SILENCE => {
             return ctx.numeric(
                 ERR_SILELISTFULL,
                 &[&normalized, "Your silence list is full"],
             );
         }
         (true, None) => {
-            conn.silence.push(normalized.clone());
+            conn.front.silence.push(normalized.clone());
             normalized
         }
-        (false, Some(i)) => conn.silence.remove(i),
+        (false, Some(i)) => conn.front.silence.remove(i),
     };
     let prefix = ctx.me().prefix();
     let sign = if add { "+" } else { "-" };

@@ -6,7 +6,7 @@
 //! from the fan-out ([`after`], called by `World::emit` for every event);
 //! kills, OPER and REHASH by their handlers through [`notify`]. Only local
 //! operators get them. The mask lives on the connection
-//! ([`crate::world::ConnEntry::snomask`]); the world keeps the set of
+//! ([`crate::irc::ConnState::snomask`]); the world keeps the set of
 //! connections with `+s` so a notice costs nothing when no one listens.
 
 use bytes::Bytes;
@@ -15,7 +15,8 @@ use natter_proto::numeric::RPL_SNOMASKIS;
 use natter_proto::write_line_trailing;
 
 use super::Ctx;
-use crate::world::{Origin, World};
+use crate::world::Origin;
+use crate::World;
 
 /// Every kind of server notice: its mask letter and what it reports.
 pub const KINDS: &[(char, &str)] = &[
@@ -102,8 +103,8 @@ pub fn change_mask(ctx: &mut Ctx<'_>, change: &str) -> Snomask {
     let Some(conn) = ctx.world.conns.get_mut(&ctx.client.id) else {
         return Snomask::default();
     };
-    conn.snomask.apply(change);
-    let mask = conn.snomask;
+    conn.front.snomask.apply(change);
+    let mask = conn.front.snomask;
     if !mask.is_empty() {
         ctx.numeric(RPL_SNOMASKIS, &[&mask.render(), "Server notice mask"]);
     }
@@ -114,10 +115,10 @@ pub fn change_mask(ctx: &mut Ctx<'_>, change: &str) -> Snomask {
 /// notices; one without it loses its mask.
 pub fn settle(world: &mut World, id: UserId, server_notices: bool) {
     if server_notices {
-        world.snotice_watchers.insert(id);
-    } else if world.snotice_watchers.remove(&id) {
+        world.front.irc.snotice_watchers.insert(id);
+    } else if world.front.irc.snotice_watchers.remove(&id) {
         if let Some(conn) = world.conns.get_mut(&id) {
-            conn.snomask = Snomask::default();
+            conn.front.snomask = Snomask::default();
         }
     }
 }
@@ -125,16 +126,16 @@ pub fn settle(world: &mut World, id: UserId, server_notices: bool) {
 /// Sends `*** Notice -- <text>` as a server NOTICE to every local operator
 /// whose mask has `kind`.
 pub fn notify(world: &World, kind: char, text: &str) {
-    if world.snotice_watchers.is_empty() {
+    if world.front.irc.snotice_watchers.is_empty() {
         return;
     }
     let server = world.server_name();
     let text = format!("*** Notice -- {text}");
-    for id in &world.snotice_watchers {
+    for id in &world.front.irc.snotice_watchers {
         let (Some(conn), Some(user)) = (world.conns.get(id), world.net.user(*id)) else {
             continue;
         };
-        if conn.snomask.has(kind) && user.modes.oper {
+        if conn.front.snomask.has(kind) && user.modes.oper {
             let mut line = String::new();
             let text = super::fit_trailing(&text, server, "NOTICE", &[&user.nick]);
             write_line_trailing(&mut line, None, Some(server), "NOTICE", &[&user.nick, text]);
@@ -143,7 +144,7 @@ pub fn notify(world: &World, kind: char, text: &str) {
     }
 }
 
-/// Server notices' hook on the fan-out ([`crate::world::Hooks`]): [`after`].
+/// Server notices' hook on the fan-out ([`crate::frontends`]): [`after`].
 pub fn after_event(world: &mut World, event: &Event, _: Origin, _: Option<(UserId, &mut String)>) {
     after(world, event);
 }
@@ -152,7 +153,7 @@ pub fn after_event(world: &mut World, event: &Event, _: Origin, _: Option<(UserI
 /// one leaves (Solanum's wording). Called for every event after it was
 /// applied (a quitting user's connection is still known then).
 pub fn after(world: &World, event: &Event) {
-    if world.snotice_watchers.is_empty() {
+    if world.front.irc.snotice_watchers.is_empty() {
         return;
     }
     match event {

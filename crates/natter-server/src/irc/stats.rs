@@ -101,6 +101,8 @@ fn link_info(ctx: &mut Ctx<'_>) {
     let now = now();
     let mut links: Vec<[String; 7]> = ctx
         .world
+        .front
+        .link
         .links
         .iter()
         .map(|(id, link)| {
@@ -125,7 +127,7 @@ fn link_info(ctx: &mut Ctx<'_>) {
 
 /// `<command> <count>` for each command used at least once (RFC 2812 5.1).
 fn command_counts(ctx: &mut Ctx<'_>) {
-    let counts = ctx.world.command_counts.clone();
+    let counts = ctx.world.front.irc.command_counts.clone();
     for (command, count) in COMMANDS.iter().zip(counts).filter(|(_, n)| *n > 0) {
         ctx.numeric(RPL_STATSCOMMANDS, &[command.name, &count.to_string()]);
     }

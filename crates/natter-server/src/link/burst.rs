@@ -11,7 +11,7 @@ use natter_proto::link::{LinkMessage, NjoinMember};
 
 use super::render::{introduction, server_line};
 use super::Extensions;
-use crate::world::World;
+use crate::World;
 
 /// Most bytes of NJOIN members or list masks in one line, well within 512.
 const CHUNK: usize = 350;

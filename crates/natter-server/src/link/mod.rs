@@ -11,7 +11,7 @@
 //! links see it exactly as they see a local change.
 //!
 //! What may touch what: this module imports the model, the world and the
-//! wire grammar (`natter_proto::link`); the world calls only [`forward`];
+//! wire grammar (`natter_proto::link`); the fan-out (`crate::frontends`) calls only [`forward`];
 //! the IRC front end reads [`LinkEntry`] for LINKS, MAP and STATS l and
 //! asks [`session`] to CONNECT or to split (SQUIT).
 //!
@@ -30,7 +30,8 @@ use std::sync::Arc;
 use natter_model::{Event, MessageTarget, ServerId, UserId};
 
 use crate::outbound::Outbound;
-use crate::world::{Origin, World};
+use crate::world::Origin;
+use crate::World;
 
 /// A working link, as the world keeps it (keyed by the neighbour's id).
 #[derive(Debug)]
@@ -54,6 +55,16 @@ pub struct LinkEntry {
     /// The netjoin batch of the neighbour's burst, open until the PING
     /// that ends it.
     pub netjoin: Option<crate::world::OpenBatch>,
+}
+
+/// What the link front end keeps in the world (the assembled world's
+/// `front.link`).
+#[derive(Debug, Default)]
+pub struct State {
+    /// Working links, by the neighbour at their far end.
+    pub links: std::collections::HashMap<ServerId, LinkEntry>,
+    /// `[[link]]` block names with an autoconnect loop running.
+    pub autoconnecting: std::collections::HashSet<String>,
 }
 
 /// What a natter neighbour announced in its PASS (capabilities).
@@ -114,7 +125,14 @@ fn targets(world: &World, event: &Event, origin: Origin) -> Vec<ServerId> {
         {
             Vec::new()
         }
-        _ => world.links.keys().copied().filter(not_origin).collect(),
+        _ => world
+            .front
+            .link
+            .links
+            .keys()
+            .copied()
+            .filter(not_origin)
+            .collect(),
     }
 }
 
@@ -122,13 +140,13 @@ fn targets(world: &World, event: &Event, origin: Origin) -> Vec<ServerId> {
 /// every link that needs it, rendered once per kind of peer (natter with
 /// its extensions, or plain RFC 2813).
 pub fn forward(world: &World, event: &Event, origin: Origin) {
-    if world.links.is_empty() {
+    if world.front.link.links.is_empty() {
         return;
     }
     let targets = targets(world, event, origin);
     let mut forms: Vec<(Option<Extensions>, Option<bytes::Bytes>)> = Vec::new();
     for id in targets {
-        let Some(link) = world.links.get(&id) else {
+        let Some(link) = world.front.link.links.get(&id) else {
             continue;
         };
         let line = match forms.iter().find(|(k, _)| *k == link.natter) {

@@ -13,7 +13,7 @@ use natter_proto::link::{JoinChannel, LinkMessage};
 use natter_proto::message::escape_tag_value;
 
 use super::Extensions;
-use crate::world::World;
+use crate::World;
 
 /// The token this server gives server `id` on its links.
 pub fn token(id: natter_model::ServerId) -> u32 {

@@ -74,14 +74,21 @@ pub(crate) async fn connect(shared: &Arc<Shared>, block: LinkBlock) -> Result<()
 /// removed the block.
 pub(crate) async fn autoconnect(shared: Arc<Shared>, name: String) {
     let mut wait = Duration::from_secs(1);
-    if !shared.world.lock().autoconnecting.insert(name.clone()) {
+    if !shared
+        .world
+        .lock()
+        .front
+        .link
+        .autoconnecting
+        .insert(name.clone())
+    {
         return;
     }
     // Whatever ends the loop, the block may get a new one later (REHASH).
     struct Done<'a>(&'a Shared, &'a str);
     impl Drop for Done<'_> {
         fn drop(&mut self) {
-            self.0.world.lock().autoconnecting.remove(self.1);
+            self.0.world.lock().front.link.autoconnecting.remove(self.1);
         }
     }
     let _done = Done(&shared, &name);
@@ -122,7 +129,7 @@ pub(crate) fn start_autoconnects(shared: &Arc<Shared>) {
             .links
             .iter()
             .filter(|l| l.autoconnect && l.address.is_some())
-            .filter(|l| !w.autoconnecting.contains(&l.name))
+            .filter(|l| !w.front.link.autoconnecting.contains(&l.name))
             .map(|l| l.name.clone())
             .collect()
     };
@@ -240,7 +247,7 @@ async fn run(
         let _ = tokio::time::timeout(Duration::from_secs(2), stream.write_all(&rest)).await;
     }
     let mut w = shared.world.lock();
-    if let Some(batch) = w.links.remove(&peer).and_then(|l| l.netjoin) {
+    if let Some(batch) = w.front.link.links.remove(&peer).and_then(|l| l.netjoin) {
         w.close_batch(batch);
     }
     let reason_text = format!("{} {}", w.server_name(), hello.name);
@@ -364,7 +371,7 @@ fn register(
     let burst = super::burst::burst(&w, id, natter);
     let lines = burst.matches('\n').count() as u64;
     out.push_lines(Bytes::from(burst), lines);
-    w.links.insert(
+    w.front.link.links.insert(
         id,
         LinkEntry {
             out: out.clone(),
@@ -485,7 +492,7 @@ fn handle_frames(
             );
             continue;
         };
-        if let Some(link) = w.links.get_mut(&peer) {
+        if let Some(link) = w.front.link.links.get_mut(&peer) {
             link.received.0 += 1;
             link.received.1 += line.len() as u64 + 2;
         }
@@ -504,13 +511,13 @@ fn handle_frames(
             Verdict::Pong => {
                 if let Some(sent) = ping_sent.take() {
                     let lag = sent.elapsed().as_millis() as u64;
-                    if let Some(link) = w.links.get_mut(&peer) {
+                    if let Some(link) = w.front.link.links.get_mut(&peer) {
                         link.lag_ms = Some(lag);
                     }
                 }
             }
             Verdict::Close(reason) => {
-                if let Some(link) = w.links.get(&peer) {
+                if let Some(link) = w.front.link.links.get(&peer) {
                     link.out.close(Some(Bytes::from(error_line(&reason))));
                 }
                 w.end_of_link_batch();
@@ -522,7 +529,7 @@ fn handle_frames(
     // While a neighbour's burst is still coming (its netjoin batch is
     // open) the batch's effects wait for the burst's end: a burst of
     // thousands of users then costs each IM client one ONLINE_USERS.
-    if !w.links.values().any(|l| l.netjoin.is_some()) {
+    if !w.front.link.links.values().any(|l| l.netjoin.is_some()) {
         w.end_of_link_batch();
     }
     None

@@ -105,6 +105,8 @@ impl Inbound<'_> {
             // NJOIN: the channel gets those, or none, as on ngIRCd.
             let info = self
                 .world
+                .front
+                .link
                 .links
                 .get_mut(&self.peer)
                 .and_then(|l| l.chaninfo.remove(&fold(channel)));
@@ -280,7 +282,7 @@ impl Inbound<'_> {
         };
         if self.world.net.channel(channel).is_some() {
             self.apply_chaninfo(channel, info, false);
-        } else if let Some(link) = self.world.links.get_mut(&self.peer) {
+        } else if let Some(link) = self.world.front.link.links.get_mut(&self.peer) {
             link.chaninfo.insert(fold(channel), info);
         }
     }
@@ -355,6 +357,8 @@ impl Inbound<'_> {
     /// natter.
     fn plain_peer(&self) -> bool {
         self.world
+            .front
+            .link
             .links
             .get(&self.peer)
             .is_some_and(|l| l.natter.is_none())

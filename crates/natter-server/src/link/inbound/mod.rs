@@ -32,7 +32,8 @@ use natter_proto::link::{LinkMessage, NjoinMember};
 use natter_proto::validate::{is_channel_name, is_valid_nick};
 use natter_proto::Message;
 
-use crate::world::{now, Origin, World};
+use crate::world::{now, Origin};
+use crate::World;
 
 /// What the session does after a line.
 #[derive(Debug, PartialEq, Eq)]
@@ -57,7 +58,12 @@ pub fn handle(world: &mut World, next_id: &AtomicU64, peer: ServerId, msg: &Mess
     };
     // The joins of the neighbour's burst come in its netjoin batch; the
     // PING that ends the burst ends the batch.
-    let netjoin = world.links.get_mut(&peer).and_then(|l| l.netjoin.take());
+    let netjoin = world
+        .front
+        .link
+        .links
+        .get_mut(&peer)
+        .and_then(|l| l.netjoin.take());
     let outer = std::mem::replace(&mut world.batch, netjoin);
     let burst_over = matches!(parsed, LinkMessage::Ping { .. });
     let mut link = Inbound {
@@ -68,7 +74,7 @@ pub fn handle(world: &mut World, next_id: &AtomicU64, peer: ServerId, msg: &Mess
     };
     let verdict = link.handle(parsed);
     if let Some(batch) = std::mem::replace(&mut world.batch, outer) {
-        match world.links.get_mut(&peer) {
+        match world.front.link.links.get_mut(&peer) {
             Some(l) if !burst_over => l.netjoin = Some(batch),
             _ => world.close_batch(batch),
         }
@@ -398,7 +404,7 @@ impl Inbound<'_> {
                     origin: me,
                     target: Some(origin),
                 };
-                if let Some(link) = self.world.links.get(&self.peer) {
+                if let Some(link) = self.world.front.link.links.get(&self.peer) {
                     link.out.push(bytes::Bytes::from(pong.to_line()));
                 }
             }

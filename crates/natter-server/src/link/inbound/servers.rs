@@ -22,7 +22,8 @@ impl Inbound<'_> {
             return Verdict::Close(format!("Server {name} already exists (loop)"));
         }
         let id = self.world.net.new_server_id();
-        if let (Some(token), Some(link)) = (token, self.world.links.get_mut(&self.peer)) {
+        if let (Some(token), Some(link)) = (token, self.world.front.link.links.get_mut(&self.peer))
+        {
             link.tokens.insert(token, id);
         }
         let server = Server {

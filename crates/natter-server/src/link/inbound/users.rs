@@ -21,6 +21,8 @@ impl Inbound<'_> {
         };
         let server = self
             .world
+            .front
+            .link
             .links
             .get(&self.peer)
             .and_then(|l| l.tokens.get(&token).copied())
@@ -89,7 +91,7 @@ impl Inbound<'_> {
                 nick: nick.to_string(),
                 comment: "Nick collision".into(),
             };
-            if let Some(link) = self.world.links.get(&self.peer) {
+            if let Some(link) = self.world.front.link.links.get(&self.peer) {
                 link.out.push(bytes::Bytes::from(kill.to_line()));
             }
             let user = old.snapshot();
@@ -155,6 +157,8 @@ impl Inbound<'_> {
 
     pub(super) fn natter_peer(&self) -> bool {
         self.world
+            .front
+            .link
             .links
             .get(&self.peer)
             .is_some_and(|l| l.natter.is_some_and(|n| n.ts))

@@ -1,0 +1,299 @@
+//! The server's front ends assembled into one fan-out: IRC and IM clients,
+//! server links, and the hooks that hang off every change (MONITOR, read
+//! markers, server notices, IM conversations and presence).
+//!
+//! [`Natter`] tells the generic [`crate::world::World`] what the front ends
+//! keep ([`State`], [`crate::irc::ConnState`]) and how an applied event
+//! reaches them ([`Natter::fan_out`]); [`crate::World`] is the world it
+//! makes. This is the one module that names every front end; the world
+//! names none, and a new sink (the history store, a metrics counter) is
+//! added here.
+
+use bytes::Bytes;
+use natter_model::{Event, Frontend, UserId, UserRef};
+
+use crate::config::Config;
+use crate::world::{self, FrontEnds, Origin};
+use crate::{im, irc, link};
+
+/// The world of this server: the network model with natter's front ends.
+pub type World = world::World<Natter>;
+
+/// A local connection as this server's world keeps it.
+pub type ConnEntry = world::ConnEntry<irc::ConnState>;
+
+/// A hook of the fan-out: runs after every event was applied, delivered
+/// and passed on, for what a front end keeps beside the network state.
+/// The last argument is the acting client's pending output, for lines that
+/// must stay in order with its replies.
+type Hook = fn(&mut World, &Event, Origin, Option<(UserId, &mut String)>);
+
+/// natter's front ends: IRC, IM and server links.
+#[derive(Debug)]
+pub struct Natter;
+
+/// What the front ends keep server-wide, each in its own part.
+#[derive(Debug)]
+pub struct State {
+    /// The IRC front end's.
+    pub irc: irc::State,
+    /// The IM front end's.
+    pub im: im::State,
+    /// Server links'.
+    pub link: link::State,
+}
+
+impl FrontEnds for Natter {
+    type Conn = irc::ConnState;
+    type State = State;
+
+    fn new_state(config: &Config) -> State {
+        State {
+            irc: irc::State::new(config),
+            im: im::State::default(),
+            link: link::State::default(),
+        }
+    }
+
+    fn reconfigured(world: &mut World) {
+        world.front.irc.isupport = irc::render::isupport_tokens(&world.config);
+    }
+
+    /// In order: server links (so a neighbour hears of a change before
+    /// anything this server does in reaction), KILL's local effect, local
+    /// clients (with extended-monitor's watchers added), away-notify's
+    /// restatement on JOIN, then the hooks.
+    fn fan_out(
+        world: &mut World,
+        event: &Event,
+        origin: Origin,
+        mut recipients: Vec<UserId>,
+        me: Option<(UserId, &mut String)>,
+    ) {
+        link::forward(world, event, origin);
+        if let Event::Killed {
+            by, user, reason, ..
+        } = event
+        {
+            irc::operators::close_killed(world, by, user, reason);
+        }
+        irc::monitor::add_extended_watchers(world, event, &mut recipients);
+        let (me_id, mut me_buf) = match me {
+            Some((id, buf)) => (Some(id), Some(buf)),
+            None => (None, None),
+        };
+        deliver(world, event, &recipients, me_id, me_buf.as_deref_mut());
+        if let Event::Joined { user, .. } = event {
+            away_on_join(world, user, &recipients);
+        }
+        let hooks: [Hook; 4] = [
+            irc::monitor::after_event,
+            irc::read_marker::after_event,
+            irc::snomask::after_event,
+            im::presence::after_event,
+        ];
+        for hook in hooks {
+            hook(world, event, origin, me_id.zip(me_buf.as_deref_mut()));
+        }
+    }
+
+    fn end_of_link_batch(world: &mut World) {
+        im::presence::end_of_link_batch(world);
+    }
+
+    fn batch_closed(world: &mut World, batch: world::OpenBatch) {
+        irc::fanout::close_batch(world, batch);
+    }
+
+    fn conn_removed(world: &mut World, id: UserId, conn: ConnEntry) {
+        world.front.im.conn_removed(id);
+        world.front.irc.conn_removed(id, conn.front);
+    }
+}
+
+/// Shows `event` (already applied, or a restatement of current state such
+/// as away-notify's AWAY on JOIN) to the local clients among `recipients`,
+/// in one pass: each front end decides visibility, each distinct form is
+/// rendered once and its bytes shared. `me`'s line goes to `me_buf` when
+/// given.
+pub fn deliver(
+    world: &mut World,
+    event: &Event,
+    recipients: &[UserId],
+    me_id: Option<UserId>,
+    mut me_buf: Option<&mut String>,
+) {
+    let world::World {
+        net,
+        conns,
+        config,
+        batch,
+        front,
+        ..
+    } = world;
+    let mut batch = batch.as_mut().filter(|b| b.covers(event));
+    let mut irc_forms = irc::fanout::Forms::new(batch.as_deref());
+    let mut im_form = im::render::Form::default();
+    let server_name = config.server.name.as_str();
+    for &id in recipients {
+        let Some(conn) = conns.get(&id) else {
+            continue;
+        };
+        let line: Option<Bytes> = match conn.frontend {
+            Frontend::Irc => {
+                irc_forms.line(event, id, conn, net, batch.as_deref_mut(), server_name)
+            }
+            Frontend::Im => im_form.line(event, net, id, &mut front.im.conversations),
+        };
+        let Some(line) = line else {
+            continue;
+        };
+        match (&mut me_buf, me_id == Some(id)) {
+            (Some(buf), true) => buf.push_str(std::str::from_utf8(&line).unwrap_or_default()),
+            _ => {
+                conn.out.push(line);
+            }
+        }
+    }
+}
+
+/// IRCv3 away-notify: clients are sent AWAY "when a user joins and has an
+/// away message set" as well as when it changes. After `user` joined, tells
+/// the channel's other members (the JOIN's `recipients`), right after
+/// their JOIN line; each client's capabilities decide through the same
+/// rendering as any event.
+fn away_on_join(world: &mut World, user: &UserRef, recipients: &[UserId]) {
+    let Some(message) = world.net.user(user.id).and_then(|u| u.away.clone()) else {
+        return;
+    };
+    let others: Vec<UserId> = recipients
+        .iter()
+        .copied()
+        .filter(|m| *m != user.id)
+        .collect();
+    let away = Event::AwayChanged {
+        user: user.clone(),
+        message: Some(message),
+    };
+    deliver(world, &away, &others, None, None);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::irc::caps::{Cap, CapSet};
+    use crate::outbound::Outbound;
+    use natter_model::{Identity, MessageKind, MessageTarget, User};
+    use std::sync::Arc;
+    use tokio_util::sync::CancellationToken;
+
+    fn user(id: UserId, nick: &str) -> Event {
+        Event::UserIntroduced(Box::new(User::new(
+            Identity {
+                id,
+                nick: nick.into(),
+                user: "~u".into(),
+                host: "127.0.0.1".into(),
+                realname: nick.into(),
+                server: natter_model::LOCAL_SERVER,
+                frontend: Frontend::Irc,
+            },
+            0,
+        )))
+    }
+
+    /// A channel message is rendered once per distinct capability form,
+    /// and every recipient of a form queues the very same buffer.
+    #[test]
+    fn one_render_per_form_shared_by_recipients() {
+        let mut w = World::new(
+            Arc::new(Config::default()),
+            Vec::new(),
+            CancellationToken::new(),
+        );
+        let mut tagged = CapSet::default();
+        tagged.set(Cap::ServerTime, true);
+        tagged.set(Cap::MessageTags, true);
+        // Users 1-4 plain, 5-6 with server-time and message-tags, 7 with an
+        // irrelevant extra cap (multi-prefix) that must not split the form.
+        let mut extra = CapSet::default();
+        extra.set(Cap::MultiPrefix, true);
+        let caps = [
+            CapSet::default(),
+            CapSet::default(),
+            CapSet::default(),
+            CapSet::default(),
+            tagged,
+            tagged,
+            extra,
+        ];
+        for (i, c) in caps.iter().enumerate() {
+            let id = i as UserId + 1;
+            w.conns.insert(
+                id,
+                ConnEntry {
+                    front: irc::ConnState {
+                        caps: *c,
+                        ..Default::default()
+                    },
+                    registered: true,
+                    ..ConnEntry::new(
+                        Arc::new(Outbound::new(1 << 20)),
+                        Frontend::Irc,
+                        "127.0.0.1:1".parse().unwrap(),
+                    )
+                },
+            );
+            w.emit(&user(id, &format!("u{id}")), None);
+            w.emit(
+                &Event::Joined {
+                    user: w.net.user(id).unwrap().snapshot(),
+                    channel: "#c".into(),
+                    at: 0,
+                    op: id == 1,
+                },
+                None,
+            );
+        }
+        for conn in w.conns.values() {
+            let mut sink = Vec::new();
+            conn.out.drain_into(&mut sink);
+        }
+        let msgid = w.next_msgid();
+        w.emit(
+            &Event::Message {
+                from: w.net.user(1).unwrap().snapshot(),
+                kind: MessageKind::Privmsg,
+                target: MessageTarget::Channel {
+                    name: "#c".into(),
+                    status: None,
+                },
+                text: "hello".into(),
+                tags: String::new(),
+                msgid,
+                at: 0,
+            },
+            None,
+        );
+        let line = |id: UserId| {
+            let lines = w.conns[&id].out.queued_lines();
+            assert_eq!(lines.len(), 1, "user {id} got {lines:?}");
+            lines[0].clone()
+        };
+        // The sender (no echo-message) gets nothing.
+        assert!(w.conns[&1].out.queued_lines().is_empty());
+        let plain = line(2);
+        for id in [3, 4, 7] {
+            assert_eq!(
+                line(id).as_ptr(),
+                plain.as_ptr(),
+                "user {id} shares the plain buffer"
+            );
+        }
+        let with_tags = line(5);
+        assert_eq!(line(6).as_ptr(), with_tags.as_ptr());
+        assert_ne!(with_tags.as_ptr(), plain.as_ptr());
+        assert!(plain.starts_with(b":u1!~u@127.0.0.1 PRIVMSG #c :hello"));
+        assert!(with_tags.starts_with(b"@time="));
+    }
+}
