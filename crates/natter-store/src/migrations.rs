@@ -1,0 +1,32 @@
+//! The schema, one migration per version (applied in order by
+//! `rusqlite_migration`, which records the version in `user_version`).
+//! A released migration is never edited: a change is a new one at the end.
+
+use rusqlite_migration::{Migrations, M};
+
+/// The SQL of each version, oldest first.
+const STEPS: &[&str] = &[
+    // 1: accounts. `folded` is the account name casefolded as the server
+    // folds nicks (the key); `name` as registered. `password` is an
+    // argon2id PHC string; the scram_* columns are SCRAM-SHA-256
+    // credentials (RFC 5802 §3: salt, iteration count, StoredKey,
+    // ServerKey), so the server never keeps a password-equivalent.
+    "CREATE TABLE accounts (
+        folded TEXT PRIMARY KEY NOT NULL,
+        name TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        password TEXT NOT NULL,
+        scram_salt BLOB NOT NULL,
+        scram_iterations INTEGER NOT NULL,
+        scram_stored_key BLOB NOT NULL,
+        scram_server_key BLOB NOT NULL
+    ) STRICT;",
+];
+
+/// The newest schema version this build knows.
+pub const LATEST: usize = STEPS.len();
+
+/// The migrations, for `rusqlite_migration`.
+pub fn migrations() -> Migrations<'static> {
+    Migrations::new(STEPS.iter().map(|sql| M::up(sql)).collect())
+}

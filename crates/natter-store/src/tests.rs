@@ -1,0 +1,100 @@
+use super::*;
+
+fn account(name: &str) -> AccountRecord {
+    AccountRecord {
+        folded: name.to_lowercase(),
+        name: name.to_string(),
+        created_at: 1_700_000_000,
+        credentials: Credentials {
+            password: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+            scram: ScramKeys {
+                salt: vec![1, 2, 3],
+                iterations: 4096,
+                stored_key: vec![7; 32],
+                server_key: vec![9; 32],
+            },
+        },
+    }
+}
+
+#[test]
+fn accounts_survive_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("natter.db");
+    {
+        let store = Store::open(&path).unwrap();
+        store.create_account(&account("Alice")).unwrap();
+        store.create_account(&account("bob")).unwrap();
+        assert!(matches!(
+            store.create_account(&account("alice")),
+            Err(StoreError::Exists)
+        ));
+        let mut changed = account("bob").credentials;
+        changed.password = "$argon2id$new".into();
+        assert!(store.set_credentials("bob", &changed).unwrap());
+        assert!(!store.set_credentials("carol", &changed).unwrap());
+        assert!(store.delete_account("alice").unwrap());
+        assert!(!store.delete_account("alice").unwrap());
+        store.create_account(&account("Alice")).unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    let all = store.accounts().unwrap();
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[0], account("Alice"));
+    assert_eq!(all[1].credentials.password, "$argon2id$new");
+    assert_eq!(store.account("bob").unwrap().unwrap().name, "bob");
+    assert_eq!(store.account("nobody").unwrap(), None);
+}
+
+#[test]
+fn a_file_that_is_not_a_database_is_refused_and_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("natter.db");
+    let junk = b"this is not a database, and it is longer than a header ...........................................";
+    std::fs::write(&path, junk).unwrap();
+    let err = Store::open(&path).unwrap_err();
+    assert!(matches!(err, OpenError::Corrupt { .. }), "{err}");
+    assert!(err.to_string().contains("natter.db"), "{err}");
+    assert_eq!(std::fs::read(&path).unwrap(), junk);
+}
+
+#[test]
+fn a_newer_schema_is_refused_and_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("natter.db");
+    drop(Store::open(&path).unwrap());
+    {
+        let c = Connection::open(&path).unwrap();
+        c.pragma_update(None, "user_version", (migrations::LATEST + 1) as i64)
+            .unwrap();
+    }
+    let before = std::fs::read(&path).unwrap();
+    let err = Store::open(&path).unwrap_err();
+    match &err {
+        OpenError::TooNew { found, known, .. } => {
+            assert_eq!(
+                (*found, *known),
+                (migrations::LATEST + 1, migrations::LATEST)
+            );
+        }
+        e => panic!("{e}"),
+    }
+    assert!(err.to_string().contains("newer natter"), "{err}");
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+}
+
+#[test]
+fn backup_copies_a_live_database_and_never_overwrites() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("natter.db");
+    let store = Store::open(&path).unwrap();
+    store.create_account(&account("alice")).unwrap();
+    let copy = dir.path().join("copy.db");
+    assert!(backup(&path, &copy).unwrap() > 0);
+    // The store is still open and writing.
+    store.create_account(&account("bob")).unwrap();
+    let restored = Store::open(&copy).unwrap();
+    assert_eq!(restored.accounts().unwrap(), vec![account("alice")]);
+    let err = backup(&path, &copy).unwrap_err();
+    assert!(err.contains("never overwrites"), "{err}");
+}
