@@ -307,6 +307,14 @@ pub enum Event {
         /// The away message.
         message: Option<String>,
     },
+    /// A user logged in to an account (`Some(name)`) or out (`None`)
+    /// (IRCv3 account-notify). Shown to channel peers.
+    AccountChanged {
+        /// Who.
+        user: UserRef,
+        /// The account name, as registered.
+        account: Option<String>,
+    },
     /// A KNOCK: a user asks a channel's operators for an invitation
     /// (Modern IRC RPL_KNOCK). Shown to the channel's operators.
     Knocked {

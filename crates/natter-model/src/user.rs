@@ -24,6 +24,10 @@ pub enum Frontend {
     Irc,
     /// The lectures' line-and-JSON instant messaging protocol.
     Im,
+    /// A service of this server (NickServ, ChanServ): a user without a
+    /// connection, whose messages the server answers itself. Not counted
+    /// in LUSERS and not sent to server links (each server has its own).
+    Service,
 }
 
 /// User modes (RFC 2812 3.1.5; `B` from the IRCv3 bot-mode spec).

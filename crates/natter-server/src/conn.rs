@@ -137,7 +137,7 @@ pub(crate) async fn serve(
 /// `ERROR "closing: <reason>"`.
 pub(crate) fn closing_line(frontend: Frontend, link: &str, reason: &str) -> String {
     match frontend {
-        Frontend::Irc => {
+        Frontend::Irc | Frontend::Service => {
             let mut line = String::new();
             write_line_trailing(
                 &mut line,
@@ -540,10 +540,9 @@ async fn run_deferred(shared: &Arc<Shared>, client: &mut Client, out: &Outbound,
             password,
             hash,
         } => {
-            let ok =
-                tokio::task::spawn_blocking(move || operators::verify_password(&password, &hash))
-                    .await
-                    .unwrap_or(false);
+            let ok = shared
+                .run_slow(move || crate::accounts::verify_password(&password, &hash))
+                .await;
             Box::new(move |ctx| operators::oper_checked(ctx, &name, ok))
         }
         Deferred::Rehash => {
@@ -564,6 +563,68 @@ async fn run_deferred(shared: &Arc<Shared>, client: &mut Client, out: &Outbound,
             }
             Box::new(move |ctx| operators::rehashed(ctx, result))
         }
+        Deferred::CheckPassword {
+            account,
+            password,
+            hash,
+            via,
+        } => {
+            let ok = shared
+                .run_slow(move || crate::accounts::verify_password(&password, &hash))
+                .await;
+            if !ok {
+                // Slowed down: the answer to a repeated failure waits.
+                let delay = {
+                    let mut world = shared.world.lock();
+                    let mut ctx = Ctx {
+                        world: &mut world,
+                        client,
+                        out: String::new(),
+                    };
+                    irc::account::login_failed(&mut ctx, &account)
+                };
+                if !delay.is_zero() {
+                    tokio::time::sleep(delay).await;
+                }
+            }
+            Box::new(move |ctx| irc::account::password_checked(ctx, &account, ok, via))
+        }
+        Deferred::Register {
+            name,
+            password,
+            via,
+        } => {
+            let store = shared.world.lock().accounts.store();
+            let n = name.clone();
+            let result = shared
+                .run_slow(move || {
+                    let record =
+                        crate::accounts::record(&n, crate::accounts::credentials(&password));
+                    store.create_account(&record).map(|()| record)
+                })
+                .await;
+            Box::new(move |ctx| irc::account::registered(ctx, result, &name, via))
+        }
+        Deferred::SetPassword { account, password } => {
+            let store = shared.world.lock().accounts.store();
+            let a = account.clone();
+            let result = shared
+                .run_slow(move || {
+                    let credentials = crate::accounts::credentials(&password);
+                    let folded = natter_proto::casemap::fold(&a);
+                    store
+                        .set_credentials(&folded, &credentials)
+                        .map(|_| credentials)
+                })
+                .await;
+            Box::new(move |ctx| irc::account::password_changed(ctx, &account, result))
+        }
+        Deferred::DropAccount { account } => {
+            let store = shared.world.lock().accounts.store();
+            let folded = natter_proto::casemap::fold(&account);
+            let result = shared.run_slow(move || store.delete_account(&folded)).await;
+            Box::new(move |ctx| irc::account::dropped(ctx, &account, result))
+        }
         Deferred::Connect(block) => {
             let s = shared.clone();
             tokio::spawn(async move {
@@ -576,7 +637,12 @@ async fn run_deferred(shared: &Arc<Shared>, client: &mut Client, out: &Outbound,
         }
     };
     let mut world = shared.world.lock();
-    if world.net.user(client.id).is_none() {
+    // Gone meanwhile (killed, or quit before registering).
+    let gone = match client.registered {
+        true => world.net.user(client.id).is_none(),
+        false => !world.conns.contains_key(&client.id),
+    };
+    if gone {
         return;
     }
     let mut ctx = Ctx {

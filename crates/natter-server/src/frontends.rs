@@ -144,6 +144,8 @@ pub fn deliver(
                 irc_forms.line(event, id, conn, net, batch.as_deref_mut(), server_name)
             }
             Frontend::Im => im_form.line(event, net, id, &mut front.im.conversations),
+            // Services have no connection (never in `conns`).
+            Frontend::Service => None,
         };
         let Some(line) = line else {
             continue;
@@ -210,6 +212,8 @@ mod tests {
             Arc::new(Config::default()),
             Vec::new(),
             CancellationToken::new(),
+            crate::accounts::Accounts::load(Arc::new(natter_store::Store::open_in_memory()))
+                .unwrap(),
         );
         let mut tagged = CapSet::default();
         tagged.set(Cap::ServerTime, true);

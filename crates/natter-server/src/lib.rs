@@ -2,6 +2,8 @@
 //! the configuration, around the pure network model of `natter-model`.
 //!
 //! - [`config`]: the TOML configuration and its errors.
+//! - [`accounts`]: accounts (kept by `natter-store`), their credentials,
+//!   SCRAM, and login throttling; neutral, used by every front end.
 //! - [`server`]: binding listeners, accepting, shutting down.
 //! - `event_loops`: one single-threaded runtime per core; every
 //!   connection lives on one of them.
@@ -18,6 +20,7 @@
 //! - [`link`]: server links (RFC 2813): handshake, burst, inbound lines
 //!   turned into events, and the link sink of the fan-out with routing.
 
+pub mod accounts;
 pub mod config;
 mod conn;
 mod event_loops;

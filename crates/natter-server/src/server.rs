@@ -16,6 +16,9 @@ use crate::config::{Config, ConfigError, ConfigErrors, Overrides};
 use crate::event_loops::EventLoops;
 use crate::World;
 
+/// The database's file name in the data directory.
+pub const DATABASE: &str = "natter.db";
+
 /// State shared by every task of one running server.
 pub(crate) struct Shared {
     /// The world, under its one lock.
@@ -26,9 +29,22 @@ pub(crate) struct Shared {
     pub overrides: Overrides,
     /// Cancelled when the server shuts down.
     pub shutdown: CancellationToken,
+    /// Permits for slow work (password hashing and checks, store writes)
+    /// run on tokio's blocking threads: at most this many at once, so a
+    /// burst of logins queues instead of taking every core from chat.
+    pub slow: tokio::sync::Semaphore,
 }
 
 impl Shared {
+    /// Runs `f` (slow, blocking: argon2, the store) on a blocking thread
+    /// once a [`Shared::slow`] permit is free, and returns its result.
+    pub async fn run_slow<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> T {
+        let _permit = self.slow.acquire().await.expect("never closed");
+        tokio::task::spawn_blocking(f)
+            .await
+            .expect("slow work does not panic")
+    }
+
     /// Reads the configuration file again (REHASH). Blocking file I/O: call
     /// it off the world lock and off the async threads.
     pub fn reload(
@@ -127,6 +143,8 @@ pub enum StartError {
     DataDir(std::path::PathBuf, std::io::Error),
     /// The event-loop threads could not be started.
     Threads(std::io::Error),
+    /// The database (`natter.db` in the data directory) was refused.
+    Store(natter_store::OpenError),
 }
 
 impl std::fmt::Display for StartError {
@@ -146,6 +164,7 @@ impl std::fmt::Display for StartError {
                     None => Ok(()),
                 }
             }
+            StartError::Store(e) => write!(f, "{e}"),
             StartError::DataDir(d, e) => {
                 write!(f, "cannot create data directory {}: {e}", d.display())
             }
@@ -223,6 +242,14 @@ pub async fn start(config: Config, overrides: Overrides) -> Result<Running, Star
             listeners.push((l, kind));
         }
     }
+    let store = natter_store::Store::open(&config.server.data_dir.join(DATABASE))
+        .map_err(StartError::Store)?;
+    let accounts = crate::accounts::Accounts::load(Arc::new(store)).map_err(|e| {
+        StartError::Store(natter_store::OpenError::Other {
+            path: config.server.data_dir.join(DATABASE),
+            detail: e.to_string(),
+        })
+    })?;
     let bound = |k: Listener| -> Vec<SocketAddr> {
         listeners
             .iter()
@@ -249,11 +276,23 @@ pub async fn start(config: Config, overrides: Overrides) -> Result<Running, Star
     let shutdown = CancellationToken::new();
     let tasks = TaskTracker::new();
     let shared = Arc::new(Shared {
-        world: Mutex::new(World::new(Arc::new(config), motd, shutdown.clone())),
+        slow: tokio::sync::Semaphore::new(threads.max(2)),
+        world: Mutex::new(World::new(
+            Arc::new(config),
+            motd,
+            shutdown.clone(),
+            accounts,
+        )),
         next_id: AtomicU64::new(1),
         overrides,
         shutdown: shutdown.clone(),
     });
+    {
+        let id = shared
+            .next_id
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        crate::irc::nickserv::introduce(&mut shared.world.lock(), id);
+    }
     let first = loops.first().clone();
     for (listener, kind) in listeners {
         let accept = accept_loop(listener, kind, shared.clone(), loops.clone(), tasks.clone());

@@ -21,6 +21,7 @@ use std::sync::Arc;
 use natter_model::{Event, Frontend, Network, Server, ServerId, UserId, UserMap, UserSet};
 use tokio_util::sync::CancellationToken;
 
+use crate::accounts::{Accounts, Throttle};
 use crate::config::Config;
 use crate::outbound::Outbound;
 
@@ -153,6 +154,11 @@ pub struct World<F: FrontEnds> {
     pub shutdown: CancellationToken,
     /// The netsplit or netjoin batch open for the events being emitted.
     pub batch: Option<OpenBatch>,
+    /// Accounts, as committed to the store.
+    pub accounts: Accounts,
+    /// Failed logins by address and by account, for slowing down and
+    /// refusing password guessing.
+    pub login_failures: Throttle,
     /// What the front ends keep server-wide.
     pub front: F::State,
     batch_counter: u64,
@@ -162,7 +168,12 @@ pub struct World<F: FrontEnds> {
 
 impl<F: FrontEnds> World<F> {
     /// A world with no one in it.
-    pub fn new(config: Arc<Config>, motd: Vec<String>, shutdown: CancellationToken) -> World<F> {
+    pub fn new(
+        config: Arc<Config>,
+        motd: Vec<String>,
+        shutdown: CancellationToken,
+        accounts: Accounts,
+    ) -> World<F> {
         World {
             net: Network::new(
                 Server::local(&config.server.name, &config.server.description),
@@ -175,6 +186,8 @@ impl<F: FrontEnds> World<F> {
             config,
             shutdown,
             batch: None,
+            accounts,
+            login_failures: Throttle::default(),
             batch_counter: 0,
             started_nanos: std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)

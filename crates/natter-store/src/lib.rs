@@ -176,6 +176,19 @@ impl Store {
         })
     }
 
+    /// A store in memory, with the newest schema (for tests and for
+    /// tools that need a store but no file).
+    pub fn open_in_memory() -> Store {
+        let mut conn = Connection::open_in_memory().expect("SQLite opens a memory database");
+        migrations::migrations()
+            .to_latest(&mut conn)
+            .expect("the migrations apply to an empty database");
+        Store {
+            conn: Mutex::new(conn),
+            path: PathBuf::from(":memory:"),
+        }
+    }
+
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path

@@ -7,7 +7,7 @@ use natter_proto::casemap::fold;
 use crate::channel::{Channel, ListEntry, Membership};
 use crate::event::{Event, MessageTarget, ModeArg, ModeChange, Source};
 use crate::server::{Server, ServerId, LOCAL_SERVER};
-use crate::user::{User, UserId, UserMap};
+use crate::user::{Frontend, User, UserId, UserMap};
 
 /// A nick that another user already holds or has reserved (ERR_NICKNAMEINUSE).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,6 +52,8 @@ pub struct Network {
     /// Users of this server, kept for LUSERS without a scan.
     local_users: usize,
     max_local_users_seen: usize,
+    /// Service users ([`Frontend::Service`]), left out of the counts.
+    services: usize,
 }
 
 impl Default for Network {
@@ -71,6 +73,7 @@ impl Network {
             next_server: LOCAL_SERVER + 1,
             local_users: 0,
             max_local_users_seen: 0,
+            services: 0,
             users: UserMap::default(),
             nicks: HashMap::new(),
             channels: HashMap::new(),
@@ -142,7 +145,7 @@ impl Network {
 
     /// Number of registered users.
     pub fn user_count(&self) -> usize {
-        self.users.len()
+        self.users.len() - self.services
     }
 
     /// Users with mode +i (LUSERS), kept up to date without a scan.
@@ -311,7 +314,11 @@ impl Network {
                 self.nicks.insert(fold(&user.nick), user.id);
                 self.count_modes(&user.modes, 1);
                 self.users.insert(user.id, (**user).clone());
-                self.max_users_seen = self.max_users_seen.max(self.users.len());
+                if user.frontend == Frontend::Service {
+                    self.services += 1;
+                    return Vec::new();
+                }
+                self.max_users_seen = self.max_users_seen.max(self.users.len() - self.services);
                 if user.server == LOCAL_SERVER {
                     self.local_users += 1;
                     self.max_local_users_seen = self.max_local_users_seen.max(self.local_users);
@@ -392,7 +399,9 @@ impl Network {
                     self.remove_member(key, *id);
                 }
                 self.nicks.remove(&fold(&user.nick));
-                if user.server == LOCAL_SERVER {
+                if user.frontend == Frontend::Service {
+                    self.services -= 1;
+                } else if user.server == LOCAL_SERVER {
                     self.local_users -= 1;
                 }
                 self.remember(whowas_entry(&self.servers, &user, &user.nick, *at));
@@ -506,6 +515,14 @@ impl Network {
                     return Vec::new();
                 };
                 user.away = message.clone();
+                self.peers(*id)
+            }
+            Event::AccountChanged { user: who, account } => {
+                let id = &who.id;
+                let Some(user) = self.users.get_mut(id) else {
+                    return Vec::new();
+                };
+                user.account = account.clone();
                 self.peers(*id)
             }
             Event::Knocked { channel, .. } => self

@@ -370,7 +370,7 @@ fn the_example_network_configs_are_valid_and_agree() {
     for (x, y) in [(&a, &b), (&b, &a), (&b, &c), (&c, &b)] {
         let to_y = x.links.iter().find(|l| l.name == y.server.name).unwrap();
         let to_x = y.links.iter().find(|l| l.name == x.server.name).unwrap();
-        assert!(crate::irc::operators::verify_password(
+        assert!(crate::accounts::verify_password(
             &to_y.send_password,
             &to_x.receive_password
         ));

@@ -43,17 +43,25 @@ pub enum Cap {
     /// `draft/read-marker` (<https://ircv3.net/specs/extensions/read-marker>):
     /// MARKREAD after JOIN and when the user's read timestamps change.
     ReadMarker = 1 << 16,
+    /// `sasl` (<https://ircv3.net/specs/extensions/sasl-3.2>):
+    /// AUTHENTICATE with the mechanisms in its value.
+    Sasl = 1 << 17,
+    /// `draft/account-registration`
+    /// (<https://ircv3.net/specs/extensions/account-registration>):
+    /// REGISTER, also before connection registration.
+    AccountRegistration = 1 << 18,
 }
 
 impl Cap {
     /// Every capability natter offers, in CAP LS order (alphabetical).
-    pub const ALL: [Cap; 17] = [
+    pub const ALL: [Cap; 19] = [
         Cap::AccountNotify,
         Cap::AccountTag,
         Cap::AwayNotify,
         Cap::Batch,
         Cap::CapNotify,
         Cap::Chghost,
+        Cap::AccountRegistration,
         Cap::ReadMarker,
         Cap::EchoMessage,
         Cap::ExtendedJoin,
@@ -62,6 +70,7 @@ impl Cap {
         Cap::LabeledResponse,
         Cap::MessageTags,
         Cap::MultiPrefix,
+        Cap::Sasl,
         Cap::ServerTime,
         Cap::Setname,
         Cap::UserhostInNames,
@@ -87,12 +96,20 @@ impl Cap {
             Cap::UserhostInNames => "userhost-in-names",
             Cap::ExtendedMonitor => "extended-monitor",
             Cap::ReadMarker => "draft/read-marker",
+            Cap::Sasl => "sasl",
+            Cap::AccountRegistration => "draft/account-registration",
         }
     }
 
     /// The value shown after `=` in CAP LS 302, if any.
     pub fn value(self) -> Option<&'static str> {
-        None
+        match self {
+            Cap::Sasl => Some(super::sasl::MECHANISMS),
+            // No e-mail verification: an account is usable at once, and
+            // REGISTER works before connection registration completes.
+            Cap::AccountRegistration => Some("before-connect"),
+            _ => None,
+        }
     }
 
     /// The capability called `name`, if natter offers it.

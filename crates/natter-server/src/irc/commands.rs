@@ -15,8 +15,8 @@ use natter_proto::numeric::*;
 use natter_proto::Message;
 
 use super::{
-    capabilities, channels, help, knock, links, messaging, modes, monitor, operators, queries,
-    read_marker, registration, silence, stats, Ctx,
+    account, capabilities, channels, help, knock, links, messaging, modes, monitor, nickserv,
+    operators, queries, read_marker, registration, sasl, silence, stats, Ctx,
 };
 
 /// One command: its name and handler, and what [`dispatch`] checks first.
@@ -75,6 +75,7 @@ const fn oper(
 /// ERR_NONICKNAMEGIVEN) or a meaning (INVITE, STATS).
 pub const COMMANDS: &[Command] = &[
     cmd("ADMIN", queries::admin, 0),
+    anytime("AUTHENTICATE", sasl::authenticate, 1),
     cmd("AWAY", messaging::away, 0),
     anytime("CAP", capabilities::cap, 1),
     oper("CHGHOST", operators::chghost, 3),
@@ -99,7 +100,9 @@ pub const COMMANDS: &[Command] = &[
     cmd("MOTD", queries::motd, 0),
     cmd("NAMES", channels::names, 0),
     anytime("NICK", registration::nick, 0),
+    cmd("NICKSERV", nickserv::command, 0),
     cmd("NOTICE", messaging::message, 0),
+    cmd("NS", nickserv::command, 0),
     cmd("OPER", operators::oper, 2),
     cmd("PART", channels::part, 1),
     anytime("PASS", registration::pass, 0),
@@ -107,6 +110,7 @@ pub const COMMANDS: &[Command] = &[
     anytime("PONG", registration::pong, 0),
     cmd("PRIVMSG", messaging::message, 0),
     anytime("QUIT", registration::quit, 0),
+    anytime("REGISTER", account::register, 3),
     oper("REHASH", operators::rehash, 0),
     cmd("SETNAME", registration::setname, 1),
     cmd("SILENCE", silence::silence, 0),

@@ -144,6 +144,14 @@ fn deliver(ctx: &mut Ctx<'_>, kind: MessageKind, target: &str, text: &str, tags:
             return;
         };
         let (uid, nick, away) = (user.id, user.nick.clone(), user.away.clone());
+        if user.frontend == natter_model::Frontend::Service {
+            // A service answers here, through its own command handler;
+            // the message is not relayed (nor kept).
+            if kind == MessageKind::Privmsg {
+                super::nickserv::handle(ctx, text);
+            }
+            return;
+        }
         if let (Some(away), MessageKind::Privmsg) = (away, kind) {
             ctx.numeric(RPL_AWAY, &[&nick, &away]);
         }

@@ -5,6 +5,7 @@
 //! answers the client with numerics, and turns accepted commands into
 //! [`natter_model::Event`]s through [`Ctx::emit`]. It never awaits.
 
+pub mod account;
 mod capabilities;
 pub mod caps;
 mod channels;
@@ -16,11 +17,13 @@ mod links;
 mod messaging;
 mod modes;
 pub mod monitor;
+pub mod nickserv;
 pub mod operators;
 mod queries;
 pub mod read_marker;
 mod registration;
 pub mod render;
+pub mod sasl;
 pub mod silence;
 pub mod snomask;
 mod state;
@@ -74,6 +77,11 @@ pub struct Client {
     pub lines_in: u64,
     /// Bytes received, line ends included (STATS l).
     pub bytes_in: u64,
+    /// The SASL exchange in progress (AUTHENTICATE).
+    pub sasl: Option<sasl::Session>,
+    /// The account logged in to before registration completed; it becomes
+    /// the user's account when the user is introduced.
+    pub account: Option<String>,
 }
 
 /// Slow work a handler hands to its connection task, to run without the
@@ -93,6 +101,42 @@ pub enum Deferred {
     Rehash,
     /// Connect to the server of this `[[link]]` block (CONNECT).
     Connect(crate::config::LinkBlock),
+    /// Check a login password against the account's argon2id hash, then
+    /// [`account::password_checked`].
+    CheckPassword {
+        /// The account, as registered.
+        account: String,
+        /// The password given.
+        password: String,
+        /// The account's argon2id hash.
+        hash: String,
+        /// How the login was asked for.
+        via: account::Via,
+    },
+    /// Make credentials and create the account in the store, then
+    /// [`account::registered`].
+    Register {
+        /// The account name.
+        name: String,
+        /// Its password.
+        password: String,
+        /// How the registration was asked for.
+        via: account::Via,
+    },
+    /// Make new credentials for `account` and store them (NickServ SET
+    /// PASSWORD), then [`account::password_changed`].
+    SetPassword {
+        /// The account.
+        account: String,
+        /// The new password.
+        password: String,
+    },
+    /// Delete `account` from the store (NickServ DROP), then
+    /// [`account::dropped`].
+    DropAccount {
+        /// The account.
+        account: String,
+    },
 }
 
 impl Client {
@@ -122,6 +166,8 @@ impl Client {
             connected_at: std::time::Instant::now(),
             lines_in: 0,
             bytes_in: 0,
+            sasl: None,
+            account: None,
         }
     }
 }

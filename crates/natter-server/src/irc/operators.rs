@@ -42,19 +42,6 @@ pub fn oper(ctx: &mut Ctx<'_>, msg: &Message) {
     }
 }
 
-/// Verifies an OPER password against its argon2 hash. Slow by design; run
-/// it off the world lock.
-pub fn verify_password(password: &str, hash: &str) -> bool {
-    use argon2::PasswordVerifier;
-    argon2::PasswordHash::new(hash)
-        .map(|h| {
-            argon2::Argon2::default()
-                .verify_password(password.as_bytes(), &h)
-                .is_ok()
-        })
-        .unwrap_or(false)
-}
-
 /// Finishes OPER once the password was checked.
 pub fn oper_checked(ctx: &mut Ctx<'_>, name: &str, ok: bool) {
     if !ok {
@@ -142,7 +129,7 @@ pub fn close_killed(world: &World, by: &Source, user: &UserRef, why: &str) {
     };
     let closing = crate::conn::closing_line(conn.frontend, world.server_name(), why);
     let last = match conn.frontend {
-        natter_model::Frontend::Irc => {
+        natter_model::Frontend::Irc | natter_model::Frontend::Service => {
             let mut line = String::new();
             write_line_trailing(&mut line, None, Some(&killer), "KILL", &[&user.nick, why]);
             write_line_trailing(&mut line, None, Some(&user.mask()), "QUIT", &[why]);

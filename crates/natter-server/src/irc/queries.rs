@@ -208,6 +208,9 @@ pub fn whois(ctx: &mut Ctx<'_>, msg: &Message) {
     if u.modes.oper {
         ctx.numeric(RPL_WHOISOPERATOR, &[&u.nick, "is an IRC operator"]);
     }
+    if let Some(account) = &u.account {
+        ctx.numeric(RPL_WHOISACCOUNT, &[&u.nick, account, "is logged in as"]);
+    }
     if u.modes.bot {
         let network = ctx.world.config.server.network.clone();
         ctx.numeric(RPL_WHOISBOT, &[&u.nick, &format!("is a bot on {network}")]);

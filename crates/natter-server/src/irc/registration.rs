@@ -166,6 +166,12 @@ pub(super) fn try_register(ctx: &mut Ctx<'_>) {
         },
         now(),
     );
+    if ctx.client.sasl.take().is_some() {
+        // sasl-3.1: registration ends an unfinished exchange.
+        ctx.numeric(ERR_SASLABORTED, &["SASL authentication aborted"]);
+    }
+    let mut user = user;
+    user.account = ctx.client.account.take();
     let prefix = user.prefix();
     ctx.emit(Event::UserIntroduced(Box::new(user)));
     ctx.client.registered = true;

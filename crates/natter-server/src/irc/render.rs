@@ -59,6 +59,7 @@ pub fn visible(event: &Event, recipient: UserId, caps: CapSet) -> bool {
             recipient == *target || (recipient != by.id && caps.has(Cap::InviteNotify))
         }
         Event::RealnameChanged { .. } => caps.has(Cap::Setname),
+        Event::AccountChanged { user, .. } => recipient != user.id && caps.has(Cap::AccountNotify),
         Event::HostChanged { .. } => caps.has(Cap::Chghost),
         _ => true,
     }
@@ -255,6 +256,13 @@ pub fn render(event: &Event, net: &Network, form: CapSet, stamp: &Stamp) -> Byte
                 None => write_line(&mut out, Some(&tags), Some(&prefix), "AWAY", &[]),
             }
         }
+        Event::AccountChanged { user, account } => write_line(
+            &mut out,
+            Some(&tags),
+            Some(&user.mask()),
+            "ACCOUNT",
+            &[account.as_deref().unwrap_or("*")],
+        ),
         Event::RealnameChanged { user, realname } => write_line_trailing(
             &mut out,
             Some(&tags),

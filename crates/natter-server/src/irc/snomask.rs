@@ -173,6 +173,7 @@ pub fn after(world: &World, event: &Event) {
                     match user.frontend {
                         Frontend::Irc => "IRC",
                         Frontend::Im => "IM",
+                        Frontend::Service => "service",
                     },
                     user.realname
                 ),

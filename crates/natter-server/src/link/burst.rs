@@ -38,7 +38,10 @@ pub fn burst(world: &World, peer: ServerId, natter: Option<Extensions>) -> Strin
     }
 
     // Users, then what their NICK line cannot carry.
-    for user in net.users().filter(|u| ours(u.server)) {
+    // Service users are per server: each has its own NickServ.
+    let sent =
+        |u: &&natter_model::User| ours(u.server) && u.frontend != natter_model::Frontend::Service;
+    for user in net.users().filter(sent) {
         if let Some(lines) = introduction(world, user, natter) {
             out.push_str(&lines);
         }

@@ -212,6 +212,13 @@ pub fn render(world: &World, event: &Event, natter: Option<Extensions>) -> Optio
             channel: channel.clone(),
         },
         Event::AwayChanged { user, message } => away_line(&user.nick, message.as_deref(), natter),
+        Event::AccountChanged { user, account } => {
+            // natter's extension between natter servers (RFC 2813 has no
+            // accounts): `:nick ACCOUNT name`, `*` for a logout.
+            natter?;
+            let name = account.as_deref().unwrap_or("*");
+            return Some(other("", &user.nick, "ACCOUNT", &[name]));
+        }
         Event::RealnameChanged { user, realname } => {
             natter?;
             return Some(other("", &user.nick, "SETNAME", &[realname]));
@@ -290,6 +297,9 @@ pub fn introduction(world: &World, user: &User, natter: Option<Extensions>) -> O
     nick_line(world, user)?.write_with_tags(tags.as_deref(), &mut out);
     if let Some(away) = &user.away {
         away_line(&user.nick, Some(away), natter).write(&mut out);
+    }
+    if let (Some(account), Some(_)) = (&user.account, natter) {
+        out.push_str(&other("", &user.nick, "ACCOUNT", &[account]));
     }
     Some(out)
 }

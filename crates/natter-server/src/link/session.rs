@@ -326,11 +326,10 @@ async fn check_hello(
         }
     }
     let (password, hash) = (hello.password.clone(), block.receive_password.clone());
-    let ok = tokio::task::spawn_blocking(move || {
-        crate::irc::operators::verify_password(&password, &hash)
-    })
-    .await
-    .unwrap_or(false);
+    let ok =
+        tokio::task::spawn_blocking(move || crate::accounts::verify_password(&password, &hash))
+            .await
+            .unwrap_or(false);
     if !ok {
         tracing::warn!(peer = hello.name, "link password mismatch");
         return Err("Bad password".into());

@@ -86,6 +86,15 @@ impl Inbound<'_> {
                     realname: realname.to_string(),
                 });
             }
+            "ACCOUNT" => {
+                let (Some(id), Some(name)) = (self.user_source(source, "ACCOUNT"), m.param(0))
+                else {
+                    return;
+                };
+                let user = self.world.net.user(id).expect("resolved").snapshot();
+                let account = (name != "*").then(|| name.to_string());
+                self.emit(Event::AccountChanged { user, account });
+            }
             "CHGHOST" => {
                 let (Some(id), Some(username), Some(host)) =
                     (self.user_source(source, "CHGHOST"), m.param(0), m.param(1))

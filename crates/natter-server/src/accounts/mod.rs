@@ -1,0 +1,205 @@
+//! Accounts: who someone is, across connections, front ends and restarts.
+//!
+//! The accounts live in the store (`natter-store`, the `accounts` table)
+//! and, for lookups under the world lock, in [`Accounts`], a copy in
+//! memory loaded at start and changed only after the store committed a
+//! change. Making credentials ([`credentials`]) and checking a password
+//! ([`verify_password`]) are slow on purpose (argon2id): callers run them
+//! off the world lock and off the event loops, on the bounded pool of
+//! `crate::server::Shared::slow`.
+//!
+//! What may touch what: this module is neutral (no front end); the IRC
+//! front end (SASL, REGISTER, NickServ) and the IM front end log users in
+//! through it, and the fan-out tells others with `Event::AccountChanged`.
+
+pub mod scram;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use natter_proto::casemap::fold;
+use natter_store::{AccountRecord, Credentials, Store, StoreError};
+
+/// Shortest password accepted at registration or change.
+pub const MIN_PASSWORD: usize = 8;
+
+/// The argon2id hash (PHC string) and SCRAM-SHA-256 keys of `password`.
+/// Slow (argon2id and PBKDF2): run it off the world lock.
+pub fn credentials(password: &str) -> Credentials {
+    use argon2::password_hash::{PasswordHasher, SaltString};
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt).expect("the OS gives random bytes");
+    let salt = SaltString::encode_b64(&salt).expect("16 bytes is a valid salt");
+    let password_hash = argon2::Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .expect("argon2 with default parameters hashes any password")
+        .to_string();
+    Credentials {
+        password: password_hash,
+        scram: scram::keys(password),
+    }
+}
+
+/// Whether `password` matches the argon2 hash `hash` (a PHC string). Slow
+/// by design: run it off the world lock.
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    use argon2::PasswordVerifier;
+    argon2::PasswordHash::new(hash)
+        .map(|h| {
+            argon2::Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// One account, as the server keeps it in memory.
+#[derive(Debug, Clone)]
+pub struct Account {
+    /// The name as registered (shown in WHOIS 330, ACCOUNT, account tags).
+    pub name: String,
+    /// When it was registered, Unix seconds.
+    pub created_at: i64,
+    /// Its secrets.
+    pub credentials: Credentials,
+}
+
+/// Every account, by casefolded name, beside the store that keeps them.
+#[derive(Debug)]
+pub struct Accounts {
+    by_name: HashMap<String, Account>,
+    store: Arc<Store>,
+}
+
+impl Accounts {
+    /// The accounts in `store`.
+    pub fn load(store: Arc<Store>) -> Result<Accounts, StoreError> {
+        let by_name = store
+            .accounts()?
+            .into_iter()
+            .map(|r| {
+                let account = Account {
+                    name: r.name,
+                    created_at: r.created_at,
+                    credentials: r.credentials,
+                };
+                (r.folded, account)
+            })
+            .collect();
+        Ok(Accounts { by_name, store })
+    }
+
+    /// The store, for calls made off the world lock.
+    pub fn store(&self) -> Arc<Store> {
+        self.store.clone()
+    }
+
+    /// The account named `name` (compared casefolded), if any.
+    pub fn get(&self, name: &str) -> Option<&Account> {
+        self.by_name.get(&fold(name))
+    }
+
+    /// How many accounts there are.
+    pub fn len(&self) -> usize {
+        self.by_name.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.by_name.is_empty()
+    }
+
+    /// Records `record`, which the store has committed.
+    pub fn created(&mut self, record: AccountRecord) {
+        self.by_name.insert(
+            record.folded,
+            Account {
+                name: record.name,
+                created_at: record.created_at,
+                credentials: record.credentials,
+            },
+        );
+    }
+
+    /// Records new credentials for `name`, which the store has committed.
+    pub fn credentials_changed(&mut self, name: &str, credentials: Credentials) {
+        if let Some(a) = self.by_name.get_mut(&fold(name)) {
+            a.credentials = credentials;
+        }
+    }
+
+    /// Forgets `name`, which the store has deleted.
+    pub fn dropped(&mut self, name: &str) {
+        self.by_name.remove(&fold(name));
+    }
+}
+
+/// A new account record for `name` with `credentials`, created now.
+pub fn record(name: &str, credentials: Credentials) -> AccountRecord {
+    AccountRecord {
+        folded: fold(name),
+        name: name.to_string(),
+        created_at: crate::world::now() as i64,
+        credentials,
+    }
+}
+
+/// Failed logins per key (an address, or `account:<folded name>`): after
+/// [`Throttle::SLOW_AFTER`] failures within [`Throttle::WINDOW`] seconds
+/// each further answer is delayed, and after [`Throttle::REFUSE_AFTER`]
+/// the key is refused until the window ends.
+#[derive(Debug, Default)]
+pub struct Throttle {
+    failures: HashMap<String, (u32, u64)>,
+}
+
+impl Throttle {
+    /// Seconds a run of failures is remembered.
+    pub const WINDOW: u64 = 600;
+    /// Failures after which answers are delayed.
+    pub const SLOW_AFTER: u32 = 3;
+    /// Failures after which attempts are refused.
+    pub const REFUSE_AFTER: u32 = 10;
+
+    /// Failures of `key` in the current window, as of `now` (Unix seconds).
+    pub fn count(&self, key: &str, now: u64) -> u32 {
+        match self.failures.get(key) {
+            Some((n, since)) if now < since + Self::WINDOW => *n,
+            _ => 0,
+        }
+    }
+
+    /// `Err(seconds)` to wait if `key` is refused now.
+    pub fn check(&self, key: &str, now: u64) -> Result<(), u64> {
+        match self.failures.get(key) {
+            Some((n, since)) if *n >= Self::REFUSE_AFTER && now < since + Self::WINDOW => {
+                Err(since + Self::WINDOW - now)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Records a failure of `key`; returns its count in the window.
+    pub fn failed(&mut self, key: &str, now: u64) -> u32 {
+        if self.failures.len() > 100_000 {
+            self.failures
+                .retain(|_, (_, since)| now < *since + Self::WINDOW);
+        }
+        let entry = self.failures.entry(key.to_string()).or_insert((0, now));
+        if now >= entry.1 + Self::WINDOW {
+            *entry = (0, now);
+        }
+        entry.0 += 1;
+        entry.0
+    }
+
+    /// Forgets `key`'s failures (after a success).
+    pub fn succeeded(&mut self, key: &str) {
+        self.failures.remove(key);
+    }
+
+    /// How long to delay the answer to a failure that made `count`.
+    pub fn delay(count: u32) -> std::time::Duration {
+        std::time::Duration::from_secs(u64::from(count.saturating_sub(Self::SLOW_AFTER)).min(5))
+    }
+}

@@ -1,0 +1,254 @@
+//! NickServ: the built-in nick and account service, for clients that speak
+//! only plain IRC (Ergo's and Anope's commands). It is a user of this
+//! server ([`natter_model::Frontend::Service`]) named `NickServ`: a PRIVMSG
+//! to it, or the `NS`/`NICKSERV` commands, run a command here, and it
+//! answers with NOTICEs.
+//!
+//! Commands: HELP, REGISTER, IDENTIFY, LOGOUT, INFO, DROP, SET PASSWORD,
+//! GHOST, REGAIN, CERT (TLS client certificates do not exist yet).
+
+use natter_model::{Event, Frontend, Identity, Source, User};
+use natter_proto::casemap::fold;
+use natter_proto::{write_line_trailing, Message};
+
+use super::account::{self, Via};
+use super::{Ctx, Deferred};
+use crate::world::now;
+use crate::World;
+
+/// The service's nick.
+pub const NICK: &str = "NickServ";
+
+/// Makes NickServ a user of this server, with id `id` (from the
+/// connection id counter, so it never collides with a client's).
+pub fn introduce(world: &mut World, id: natter_model::UserId) {
+    let host = world.server_name().to_string();
+    let user = User::new(
+        Identity {
+            id,
+            nick: NICK.into(),
+            user: "NickServ".into(),
+            host,
+            realname: "Nick and account service".into(),
+            server: natter_model::LOCAL_SERVER,
+            frontend: Frontend::Service,
+        },
+        now(),
+    );
+    world.emit(&Event::UserIntroduced(Box::new(user)), None);
+}
+
+/// Whether `nick` names a service user (whose messages the server answers).
+pub fn is_service(world: &World, id: natter_model::UserId) -> bool {
+    world
+        .net
+        .user(id)
+        .is_some_and(|u| u.frontend == Frontend::Service)
+}
+
+/// A NOTICE from NickServ to the client.
+pub fn say(ctx: &mut Ctx<'_>, text: &str) {
+    let source = format!("{NICK}!NickServ@{}", ctx.world.server_name());
+    let nick = ctx.nick().to_string();
+    write_line_trailing(&mut ctx.out, None, Some(&source), "NOTICE", &[&nick, text]);
+}
+
+/// `NS <command> [args]` and `NICKSERV ...`: the parameters joined are the
+/// text of a message to NickServ.
+pub fn command(ctx: &mut Ctx<'_>, msg: &Message) {
+    let text = msg.params.join(" ");
+    handle(ctx, &text);
+}
+
+/// Runs the NickServ command in `text` (a message sent to it).
+pub fn handle(ctx: &mut Ctx<'_>, text: &str) {
+    let mut words = text.split_whitespace();
+    let Some(verb) = words.next() else {
+        return help(ctx);
+    };
+    let args: Vec<&str> = words.collect();
+    match verb.to_ascii_uppercase().as_str() {
+        "HELP" => help(ctx),
+        "REGISTER" => register(ctx, &args),
+        "IDENTIFY" | "LOGIN" => identify(ctx, &args),
+        "LOGOUT" => logout(ctx),
+        "INFO" => info(ctx, &args),
+        "DROP" => drop_account(ctx, &args),
+        "SET" => set(ctx, &args),
+        "GHOST" => ghost(ctx, &args, false),
+        "REGAIN" | "RECOVER" => ghost(ctx, &args, true),
+        "CERT" => say(
+            ctx,
+            "CERT needs TLS client certificates, which this server does not offer yet",
+        ),
+        other => {
+            let text = format!("Unknown command {other}; /msg NickServ HELP lists them");
+            say(ctx, &text)
+        }
+    }
+}
+
+fn help(ctx: &mut Ctx<'_>) {
+    for line in [
+        "NickServ keeps accounts: an account owns the nick it is named after.",
+        "REGISTER <password>         register your current nick as an account",
+        "IDENTIFY [account] <password>  log in",
+        "LOGOUT                      log out",
+        "INFO [account]              show an account",
+        "SET PASSWORD <password>     change your password",
+        "DROP <account>              delete your account (you must be logged in to it)",
+        "GHOST <nick>                disconnect someone using your account's nick",
+        "REGAIN <nick>               GHOST, then take the nick",
+        "Clients that support SASL can log in while connecting instead.",
+    ] {
+        say(ctx, line);
+    }
+}
+
+fn register(ctx: &mut Ctx<'_>, args: &[&str]) {
+    let Some(password) = args.first() else {
+        return say(ctx, "Syntax: REGISTER <password>");
+    };
+    let nick = ctx.nick().to_string();
+    account::start_registration(ctx, &nick, &nick, password.to_string(), Via::NickServ);
+}
+
+fn identify(ctx: &mut Ctx<'_>, args: &[&str]) {
+    let (name, password) = match args {
+        [password] => (ctx.nick().to_string(), *password),
+        [name, password, ..] => (name.to_string(), *password),
+        [] => return say(ctx, "Syntax: IDENTIFY [account] <password>"),
+    };
+    if account::current(ctx).is_some() {
+        return say(ctx, "You are already logged in");
+    }
+    if let Err(wait) = account::refused(ctx, &name) {
+        let text = format!("Too many failed attempts, try again in {wait} s");
+        return say(ctx, &text);
+    }
+    let Some(found) = ctx.world.accounts.get(&name) else {
+        let _delay = account::login_failed(ctx, &name);
+        return say(ctx, "Invalid account or password");
+    };
+    ctx.client.deferred = Some(Deferred::CheckPassword {
+        account: found.name.clone(),
+        password: password.to_string(),
+        hash: found.credentials.password.clone(),
+        via: Via::NickServ,
+    });
+}
+
+fn logout(ctx: &mut Ctx<'_>) {
+    if account::current(ctx).is_none() {
+        return say(ctx, "You are not logged in");
+    }
+    account::log_out(ctx);
+    say(ctx, "You are now logged out");
+}
+
+fn info(ctx: &mut Ctx<'_>, args: &[&str]) {
+    let name = match args.first() {
+        Some(n) => n.to_string(),
+        None => match account::current(ctx) {
+            Some(a) => a,
+            None => ctx.nick().to_string(),
+        },
+    };
+    let Some(found) = ctx.world.accounts.get(&name) else {
+        let text = format!("{name} is not registered");
+        return say(ctx, &text);
+    };
+    let (shown, created) = (found.name.clone(), found.created_at);
+    let when = humantime::format_rfc3339_seconds(
+        std::time::UNIX_EPOCH + std::time::Duration::from_secs(created.max(0) as u64),
+    );
+    say(ctx, &format!("Account: {shown}"));
+    say(ctx, &format!("Registered: {when}"));
+}
+
+fn drop_account(ctx: &mut Ctx<'_>, args: &[&str]) {
+    let Some(current) = account::current(ctx) else {
+        return say(ctx, "You must be logged in to the account to drop it");
+    };
+    match args.first() {
+        Some(name) if fold(name) == fold(&current) => {
+            ctx.client.deferred = Some(Deferred::DropAccount { account: current });
+        }
+        _ => {
+            let text = format!("To confirm, send: DROP {current}");
+            say(ctx, &text)
+        }
+    }
+}
+
+fn set(ctx: &mut Ctx<'_>, args: &[&str]) {
+    match args {
+        [what, password, ..] if what.eq_ignore_ascii_case("PASSWORD") => {
+            let Some(current) = account::current(ctx) else {
+                return say(ctx, "You must be logged in to change your password");
+            };
+            if let Some(why) = account::weak_password(password) {
+                return say(ctx, why);
+            }
+            ctx.client.deferred = Some(Deferred::SetPassword {
+                account: current,
+                password: password.to_string(),
+            });
+        }
+        _ => say(ctx, "Syntax: SET PASSWORD <password>"),
+    }
+}
+
+/// GHOST (and REGAIN, which then takes the nick): disconnects the user
+/// holding `nick`, a nick of the caller's account.
+fn ghost(ctx: &mut Ctx<'_>, args: &[&str], regain: bool) {
+    let Some(nick) = args.first() else {
+        return say(ctx, "Syntax: GHOST <nick>");
+    };
+    let Some(current) = account::current(ctx) else {
+        return say(
+            ctx,
+            "You must be logged in to the account that owns the nick",
+        );
+    };
+    if fold(nick) != fold(&current) {
+        return say(ctx, "That nick does not belong to your account");
+    }
+    let Some(target) = ctx.world.net.user_by_nick(nick) else {
+        let text = format!("{nick} is not online");
+        return say(ctx, &text);
+    };
+    if target.id == ctx.client.id {
+        return say(ctx, "That is you");
+    }
+    if target.frontend == Frontend::Service {
+        return say(ctx, "That is a service");
+    }
+    let victim = target.snapshot();
+    let by = ctx
+        .world
+        .net
+        .user_by_nick(NICK)
+        .map(|u| Source::User(u.snapshot()))
+        .unwrap_or_else(|| Source::Server(natter_model::LOCAL_SERVER));
+    let me = ctx.nick().to_string();
+    let reason = format!("GHOST command used by {me}");
+    ctx.emit(Event::Killed {
+        by,
+        user: victim,
+        reason: format!("Killed ({NICK} ({reason}))"),
+        comment: reason,
+        at: now(),
+    });
+    let text = format!("{nick} has been disconnected");
+    say(ctx, &text);
+    if regain {
+        let msg = Message {
+            tags: Vec::new(),
+            source: None,
+            command: "NICK".into(),
+            params: vec![nick.to_string()],
+        };
+        super::registration::nick(ctx, &msg);
+    }
+}

@@ -1,0 +1,233 @@
+//! SASL over IRC: the `sasl` capability and AUTHENTICATE (IRCv3 sasl-3.1
+//! and 3.2, <https://ircv3.net/specs/extensions/sasl-3.1>), with the
+//! mechanisms PLAIN (RFC 4616) and SCRAM-SHA-256 (RFC 5802, RFC 7677).
+//!
+//! A client payload is base64, sent in pieces of 400 bytes; a piece of
+//! exactly 400 bytes means more follows, and `+` is an empty piece.
+//! `AUTHENTICATE *` aborts (906). The numerics are RPL_LOGGEDIN (900),
+//! RPL_SASLSUCCESS (903), ERR_SASLFAIL (904), ERR_SASLTOOLONG (905),
+//! ERR_SASLABORTED (906), ERR_SASLALREADY (907) and RPL_SASLMECHS (908).
+//!
+//! PLAIN's password check (argon2id) is deferred off the world lock; SCRAM
+//! needs only HMACs and runs under it.
+
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use natter_proto::numeric::*;
+use natter_proto::Message;
+
+use super::account::{self, Via};
+use super::{Ctx, Deferred};
+use crate::accounts::scram;
+
+/// The mechanisms offered, as the `sasl` capability's value and in 908.
+pub const MECHANISMS: &str = "PLAIN,SCRAM-SHA-256";
+
+/// The longest payload accepted, decoded pieces together (bytes of base64).
+const MAX_PAYLOAD: usize = 4096;
+
+/// One AUTHENTICATE exchange in progress.
+#[derive(Debug, Clone)]
+pub struct Session {
+    step: Step,
+    /// Base64 pieces of the payload being received.
+    buffer: String,
+}
+
+#[derive(Debug, Clone)]
+enum Step {
+    /// PLAIN: waiting for `authzid NUL authcid NUL passwd`.
+    Plain,
+    /// SCRAM: waiting for the client-first message.
+    ScramFirst,
+    /// SCRAM: server-first sent, waiting for the client-final message.
+    ScramFinal(Box<scram::Exchange>),
+    /// SCRAM: server-final sent, waiting for the client's empty answer.
+    ScramDone(String),
+}
+
+/// `AUTHENTICATE <mechanism | payload | *>`.
+pub fn authenticate(ctx: &mut Ctx<'_>, msg: &Message) {
+    let Some(arg) = msg.param(0) else {
+        return ctx.need_more_params("AUTHENTICATE");
+    };
+    if arg == "*" {
+        ctx.client.sasl = None;
+        return ctx.numeric(ERR_SASLABORTED, &["SASL authentication aborted"]);
+    }
+    let Some(mut session) = ctx.client.sasl.take() else {
+        return start(ctx, arg);
+    };
+    if arg.len() > 400 {
+        return ctx.numeric(ERR_SASLTOOLONG, &["SASL message too long"]);
+    }
+    if arg != "+" {
+        session.buffer.push_str(arg);
+    }
+    if session.buffer.len() > MAX_PAYLOAD {
+        return ctx.numeric(ERR_SASLTOOLONG, &["SASL message too long"]);
+    }
+    if arg.len() == 400 {
+        ctx.client.sasl = Some(session);
+        return;
+    }
+    let Ok(payload) = B64.decode(std::mem::take(&mut session.buffer)) else {
+        return failed(ctx);
+    };
+    step(ctx, session.step, payload);
+}
+
+/// The first AUTHENTICATE: a mechanism name.
+fn start(ctx: &mut Ctx<'_>, mechanism: &str) {
+    if account::current(ctx).is_some() {
+        return ctx.numeric(
+            ERR_SASLALREADY,
+            &["You have already authenticated using SASL"],
+        );
+    }
+    let step = match mechanism.to_ascii_uppercase().as_str() {
+        "PLAIN" => Step::Plain,
+        "SCRAM-SHA-256" => Step::ScramFirst,
+        _ => {
+            ctx.numeric(
+                RPL_SASLMECHS,
+                &[MECHANISMS, "are available SASL mechanisms"],
+            );
+            return failed(ctx);
+        }
+    };
+    ctx.client.sasl = Some(Session {
+        step,
+        buffer: String::new(),
+    });
+    ctx.server_line("AUTHENTICATE", &["+"]);
+}
+
+/// Handles one whole client payload.
+fn step(ctx: &mut Ctx<'_>, step: Step, payload: Vec<u8>) {
+    match step {
+        Step::Plain => plain(ctx, &payload),
+        Step::ScramFirst => {
+            let Ok(text) = std::str::from_utf8(&payload) else {
+                return failed(ctx);
+            };
+            let Ok(first) = scram::client_first(text) else {
+                return failed(ctx);
+            };
+            let Some(keys) = ctx
+                .world
+                .accounts
+                .get(&first.username)
+                .map(|a| a.credentials.scram.clone())
+            else {
+                return failed(ctx);
+            };
+            if let Err(wait) = account::refused(ctx, &first.username) {
+                return refused(ctx, wait);
+            }
+            let (exchange, server_first) = scram::Exchange::start(first, keys);
+            send(ctx, server_first.as_bytes());
+            ctx.client.sasl = Some(Session {
+                step: Step::ScramFinal(Box::new(exchange)),
+                buffer: String::new(),
+            });
+        }
+        Step::ScramFinal(exchange) => {
+            let text = std::str::from_utf8(&payload).unwrap_or("");
+            match exchange.finish(text) {
+                Ok(server_final) => {
+                    let name = exchange.username().to_string();
+                    send(ctx, server_final.as_bytes());
+                    ctx.client.sasl = Some(Session {
+                        step: Step::ScramDone(name),
+                        buffer: String::new(),
+                    });
+                }
+                Err(_) => {
+                    let name = exchange.username().to_string();
+                    let _delay = account::login_failed(ctx, &name);
+                    failed(ctx);
+                }
+            }
+        }
+        Step::ScramDone(name) => {
+            if !payload.is_empty() {
+                return failed(ctx);
+            }
+            succeeded(ctx, &name);
+        }
+    }
+}
+
+/// PLAIN: `authzid NUL authcid NUL passwd`; the check is deferred.
+fn plain(ctx: &mut Ctx<'_>, payload: &[u8]) {
+    let mut parts = payload.split(|b| *b == 0);
+    let (Some(authzid), Some(authcid), Some(password), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return failed(ctx);
+    };
+    let (Ok(authzid), Ok(authcid), Ok(password)) = (
+        std::str::from_utf8(authzid),
+        std::str::from_utf8(authcid),
+        std::str::from_utf8(password),
+    ) else {
+        return failed(ctx);
+    };
+    if !authzid.is_empty() && authzid != authcid {
+        return failed(ctx);
+    }
+    if let Err(wait) = account::refused(ctx, authcid) {
+        return refused(ctx, wait);
+    }
+    let Some(account) = ctx.world.accounts.get(authcid) else {
+        let _delay = account::login_failed(ctx, authcid);
+        return failed(ctx);
+    };
+    ctx.client.deferred = Some(Deferred::CheckPassword {
+        account: account.name.clone(),
+        password: password.to_string(),
+        hash: account.credentials.password.clone(),
+        via: Via::Sasl,
+    });
+}
+
+/// `AUTHENTICATE <base64>` in pieces of at most 400 bytes (an empty
+/// payload, or a last piece of exactly 400, followed by `+`).
+fn send(ctx: &mut Ctx<'_>, payload: &[u8]) {
+    let encoded = B64.encode(payload);
+    let mut rest = encoded.as_str();
+    loop {
+        let (piece, tail) = rest.split_at(rest.len().min(400));
+        ctx.server_line(
+            "AUTHENTICATE",
+            &[if piece.is_empty() { "+" } else { piece }],
+        );
+        if piece.len() < 400 {
+            break;
+        }
+        rest = tail;
+    }
+}
+
+/// ERR_SASLFAIL; the exchange is over.
+pub fn failed(ctx: &mut Ctx<'_>) {
+    ctx.client.sasl = None;
+    ctx.numeric(ERR_SASLFAIL, &["SASL authentication failed"]);
+}
+
+/// ERR_SASLFAIL for a client or account that failed too often.
+fn refused(ctx: &mut Ctx<'_>, wait: u64) {
+    ctx.client.sasl = None;
+    let text =
+        format!("SASL authentication failed: too many failed attempts, try again in {wait} s");
+    ctx.numeric(ERR_SASLFAIL, &[&text]);
+}
+
+/// Logged in by SASL: 900 then 903.
+pub fn succeeded(ctx: &mut Ctx<'_>, account_name: &str) {
+    ctx.client.sasl = None;
+    account::login_succeeded(ctx, account_name);
+    account::log_in(ctx, account_name);
+    ctx.numeric(RPL_SASLSUCCESS, &["SASL authentication successful"]);
+}
