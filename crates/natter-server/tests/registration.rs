@@ -437,6 +437,7 @@ fn cap_ls_302_holds_registration_until_cap_end() {
             "batch",
             "cap-notify",
             "chghost",
+            "draft/account-registration=before-connect",
             "draft/read-marker",
             "echo-message",
             "extended-join",
@@ -445,6 +446,7 @@ fn cap_ls_302_holds_registration_until_cap_end() {
             "labeled-response",
             "message-tags",
             "multi-prefix",
+            "sasl=PLAIN,SCRAM-SHA-256",
             "server-time",
             "setname",
             "userhost-in-names"

@@ -159,7 +159,7 @@ impl Throttle {
     /// Failures after which answers are delayed.
     pub const SLOW_AFTER: u32 = 3;
     /// Failures after which attempts are refused.
-    pub const REFUSE_AFTER: u32 = 10;
+    pub const REFUSE_AFTER: u32 = 6;
 
     /// Failures of `key` in the current window, as of `now` (Unix seconds).
     pub fn count(&self, key: &str, now: u64) -> u32 {
@@ -200,6 +200,6 @@ impl Throttle {
 
     /// How long to delay the answer to a failure that made `count`.
     pub fn delay(count: u32) -> std::time::Duration {
-        std::time::Duration::from_secs(u64::from(count.saturating_sub(Self::SLOW_AFTER)).min(5))
+        std::time::Duration::from_secs(u64::from(count.saturating_sub(Self::SLOW_AFTER)).min(2))
     }
 }

@@ -83,6 +83,7 @@ pub fn client_first(message: &str) -> Result<ClientFirst, Failure> {
         f if f.starts_with("p=") => return Err(Failure::ChannelBinding),
         _ => return Err(Failure::Malformed("bad GS2 flag")),
     }
+    let gs2_header = format!("{flag},{authzid},");
     let authzid = match authzid {
         "" => None,
         a => Some(decode_name(
@@ -112,7 +113,7 @@ pub fn client_first(message: &str) -> Result<ClientFirst, Failure> {
     }
     Ok(ClientFirst {
         username,
-        gs2_header: format!("{flag},{},", message.splitn(3, ',').nth(1).unwrap_or("")),
+        gs2_header,
         bare: bare.to_string(),
         nonce,
     })

@@ -77,6 +77,7 @@ pub fn render(
 pub fn presence_changes(event: &Event, net: &Network) -> Option<BTreeMap<String, Option<String>>> {
     let status = |id| net.user(id).map(status_of);
     Some(match event {
+        Event::UserIntroduced(u) if u.frontend == natter_model::Frontend::Service => return None,
         Event::UserIntroduced(u) => [(u.nick.clone(), Some(status_of(u)))].into(),
         Event::NickChanged { user, new_nick, .. } => [
             (user.nick.clone(), None),
@@ -94,11 +95,13 @@ fn status_of(u: &natter_model::User) -> String {
     u.away.clone().unwrap_or_else(|| ONLINE.to_string())
 }
 
-/// `ONLINE_USERS {"nick": "status"}` for every user on the network: the
-/// status is `online`, or the user's away message.
+/// `ONLINE_USERS {"nick": "status"}` for every user on the network but
+/// the services (IRC's NickServ is no IM peer): the status is `online`, or
+/// the user's away message.
 pub fn online_users(net: &Network) -> Bytes {
     let users: BTreeMap<String, String> = net
         .users()
+        .filter(|u| u.frontend != natter_model::Frontend::Service)
         .map(|u| (u.nick.clone(), status_of(u)))
         .collect();
     Bytes::from(Reply::OnlineUsers(users).to_line())

@@ -80,7 +80,9 @@ pub fn who(ctx: &mut Ctx<'_>, msg: &Message) {
     } else {
         let pattern = if target == "0" { "*" } else { target };
         for u in ctx.world.net.users() {
-            if opers_only && !u.modes.oper || !visible(ctx, me, u) {
+            // Services answer WHO by their exact nick only, like +i users.
+            let service = u.frontend == natter_model::Frontend::Service;
+            if opers_only && !u.modes.oper || service || !visible(ctx, me, u) {
                 continue;
             }
             let server = ctx.world.net.server_name(u.server);

@@ -60,6 +60,18 @@ pub static ENTRIES: &[Entry] = &[
         ],
     },
     Entry {
+        name: "AUTHENTICATE",
+        kind: Kind::Anytime,
+        title: "AUTHENTICATE <mechanism> | <base64> | *",
+        text: &[
+            "SASL login (IRCv3 sasl-3.2), usually done by your client while it",
+            "connects: enable the sasl capability, name a mechanism (PLAIN or",
+            "SCRAM-SHA-256), then send the base64 payload in pieces of at most",
+            "400 bytes. 900 and 903 mean you are logged in; 904 that it failed;",
+            "* aborts (906). Repeated failures are slowed down, then refused.",
+        ],
+    },
+    Entry {
         name: "AWAY",
         kind: Kind::Registered,
         title: "AWAY [<message>]",
@@ -356,6 +368,17 @@ pub static ENTRIES: &[Entry] = &[
         ],
     },
     Entry {
+        name: "NICKSERV",
+        kind: Kind::Registered,
+        title: "NICKSERV <command> [<arguments>]",
+        text: &[
+            "Sends a command to NickServ, the account service (the same as",
+            "PRIVMSG NickServ :<command>). /msg NickServ HELP lists its",
+            "commands: REGISTER, IDENTIFY, LOGOUT, INFO, SET PASSWORD, DROP,",
+            "GHOST and REGAIN.",
+        ],
+    },
+    Entry {
         name: "NOTICE",
         kind: Kind::Registered,
         title: "NOTICE <target>{,<target>} <text>",
@@ -364,6 +387,12 @@ pub static ENTRIES: &[Entry] = &[
             "reply: meant for automatic answers, which must not be",
             "answered automatically in turn.",
         ],
+    },
+    Entry {
+        name: "NS",
+        kind: Kind::Registered,
+        title: "NS <command> [<arguments>]",
+        text: &["Short for NICKSERV."],
     },
     Entry {
         name: "OPER",
@@ -439,6 +468,17 @@ pub static ENTRIES: &[Entry] = &[
             "Disconnects you: you get ERROR, and those sharing a channel",
             "with you see you quit with \"Quit: <reason>\" (\"Client Quit\"",
             "without one).",
+        ],
+    },
+    Entry {
+        name: "REGISTER",
+        kind: Kind::Anytime,
+        title: "REGISTER <account> <email> <password>",
+        text: &[
+            "Registers an account named after your nick (give * or the nick as",
+            "<account>; the e-mail is not used, give *), and logs you in",
+            "(IRCv3 draft/account-registration). Works before your connection",
+            "is registered too. Passwords are at least 8 bytes.",
         ],
     },
     Entry {
