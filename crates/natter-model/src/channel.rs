@@ -51,6 +51,24 @@ pub struct Topic {
 /// `+e m:<mask>` exempts from mutes only.
 pub const MUTE_EXTBAN: &str = "m:";
 
+/// The prefix of an account extban (`+b a:<account>`, IRCv3
+/// account-extban, advertised as `ACCOUNTEXTBAN=a`): it matches users
+/// logged in to an account matching the glob, whatever their nick. It
+/// works in bans, ban exceptions and invite exceptions.
+pub const ACCOUNT_EXTBAN: &str = "a:";
+
+/// Whether list entry `mask` (a `nick!user@host` glob or an `a:` account
+/// extban) matches `user`, whose `nick!user@host` is `prefix`.
+fn entry_matches(mask: &str, user: &User, prefix: &str) -> bool {
+    match mask.strip_prefix(ACCOUNT_EXTBAN) {
+        Some(glob) => user
+            .account
+            .as_deref()
+            .is_some_and(|a| natter_proto::mask::matches(glob, a)),
+        None => natter_proto::mask::matches(mask, prefix),
+    }
+}
+
 /// An entry of a list mode: bans (`+b`, RPL_BANLIST), ban exceptions (`+e`,
 /// RPL_EXCEPTLIST) or invite exceptions (`+I`, RPL_INVEXLIST).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -244,7 +262,7 @@ impl Channel {
         }
         let prefix = user.prefix();
         let plain = |e: &&ListEntry| !e.mask.starts_with(MUTE_EXTBAN);
-        let hit = |e: &ListEntry| natter_proto::mask::matches(&e.mask, &prefix);
+        let hit = |e: &ListEntry| entry_matches(&e.mask, user, &prefix);
         self.bans.iter().filter(plain).any(hit) && !self.excepts.iter().filter(plain).any(hit)
     }
 
@@ -263,7 +281,7 @@ impl Channel {
         };
         let exempting = |e: &ListEntry| {
             let m = e.mask.strip_prefix(MUTE_EXTBAN).unwrap_or(&e.mask);
-            natter_proto::mask::matches(m, &prefix)
+            entry_matches(m, user, &prefix)
         };
         self.bans.iter().any(muting) && !self.excepts.iter().any(exempting)
     }
@@ -277,7 +295,7 @@ impl Channel {
         let prefix = user.prefix();
         self.invexes
             .iter()
-            .any(|e| natter_proto::mask::matches(&e.mask, &prefix))
+            .any(|e| entry_matches(&e.mask, user, &prefix))
     }
 
     /// Whether `user` may join with `key`; the one rule IRC's JOIN and the

@@ -369,3 +369,32 @@ fn a_damaged_or_newer_database_stops_start_up_and_is_left_alone() {
     };
     assert!(err.contains("newer natter"), "{err}");
 }
+
+#[test]
+fn account_extbans_ban_and_except_by_account_not_nick() {
+    let server = TestServer::start();
+    ns_register(&server, "jack", "jack-password");
+    let mut op = server.client("op");
+    op.ask("JOIN #ab");
+    op.ask("MODE #ab +b a:jack");
+    // Not logged in, the nick alone does not match.
+    let mut jack = server.client("jack");
+    let got = jack.ask("JOIN #ab");
+    assert_eq!(cmds(&got)[0], "JOIN", "{got:#?}");
+    jack.ask("PART #ab");
+    jack.ask("NS IDENTIFY jack-password");
+    let got = jack.ask("JOIN #ab");
+    assert_numeric(
+        one(&got, "474"),
+        "474",
+        &["jack", "#ab", "Cannot join channel (+b)"],
+    );
+    // The glob matches account names; an exception by account lets in.
+    op.ask("MODE #ab -b a:jack");
+    op.ask("MODE #ab +b *!*@*");
+    op.ask("MODE #ab +e a:ja*");
+    let got = jack.ask("JOIN #ab");
+    assert_eq!(cmds(&got)[0], "JOIN", "{got:#?}");
+    let list = op.ask("MODE #ab e");
+    assert_eq!(params(one(&list, "348"))[2], "a:ja*");
+}

@@ -1,6 +1,6 @@
 //! End-to-end tests of the channel list modes beyond bans: ban exceptions
 //! (`+e`, RPL_EXCEPTLIST 348/349), invite exceptions (`+I`, RPL_INVEXLIST
-//! 346/347), the mute extban `m:<mask>` (ISUPPORT `EXTBAN=,m`), and the
+//! 346/347), the mute extban `m:<mask>` (ISUPPORT `EXTBAN=,am`; the account extban `a:` is tested with accounts), and the
 //! ISUPPORT tokens that announce them (EXCEPTS, INVEX, CHANMODES, MAXLIST).
 //! irctest's chmodes/ban.py, invite_exception.py and mute_extban.py check
 //! the same behaviour against the release binary.
@@ -29,7 +29,8 @@ fn isupport_announces_the_list_modes_and_the_mute_extban() {
     let tokens = isupport(&server);
     assert_eq!(token(&tokens, "EXCEPTS").as_deref(), Some("e"));
     assert_eq!(token(&tokens, "INVEX").as_deref(), Some("I"));
-    assert_eq!(token(&tokens, "EXTBAN").as_deref(), Some(",m"));
+    assert_eq!(token(&tokens, "EXTBAN").as_deref(), Some(",am"));
+    assert_eq!(token(&tokens, "ACCOUNTEXTBAN").as_deref(), Some("a"));
     assert_eq!(
         token(&tokens, "CHANMODES").as_deref(),
         Some("beI,k,l,Cimnst")

@@ -20,8 +20,8 @@ use std::sync::Arc;
 use natter_proto::casemap::fold;
 use natter_store::{AccountRecord, Credentials, Store, StoreError};
 
-/// Shortest password accepted at registration or change.
-pub const MIN_PASSWORD: usize = 8;
+/// Longest password accepted at registration or change, in bytes.
+pub const MAX_PASSWORD: usize = 300;
 
 /// The argon2id hash (PHC string) and SCRAM-SHA-256 keys of `password`.
 /// Slow (argon2id and PBKDF2): run it off the world lock.

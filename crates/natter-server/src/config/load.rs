@@ -152,7 +152,7 @@ impl Config {
             problems.push(Problem::new("server.network", "must be one word"));
         }
         let l = &self.limits;
-        let checks: [(&'static str, usize, usize, usize); 10] = [
+        let checks: [(&'static str, usize, usize, usize); 11] = [
             ("limits.nicklen", l.nicklen, 1, 200),
             ("limits.channellen", l.channellen, 2, 200),
             ("limits.topiclen", l.topiclen, 1, 400),
@@ -163,6 +163,12 @@ impl Config {
             ("limits.modes_per_command", l.modes_per_command, 1, 100),
             ("limits.max_targets", l.max_targets, 1, 100),
             ("limits.sendq", l.sendq, 4096, 1 << 30),
+            (
+                "accounts.min_password_length",
+                self.accounts.min_password_length,
+                1,
+                300,
+            ),
         ];
         for (key, v, lo, hi) in checks {
             if v < lo || v > hi {

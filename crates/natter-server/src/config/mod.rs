@@ -33,6 +33,8 @@ pub struct Config {
     pub listen: ListenSection,
     /// `[im]`: the IM front end.
     pub im: ImSection,
+    /// `[accounts]`: account registration and login.
+    pub accounts: AccountsSection,
     /// `[limits]`: lengths and counts advertised in ISUPPORT and enforced.
     pub limits: Limits,
     /// `[timeouts]`: registration and keepalive, in seconds.
@@ -136,6 +138,29 @@ impl Default for ImSection {
     fn default() -> Self {
         ImSection {
             online_users_interval: 30,
+        }
+    }
+}
+
+/// `[accounts]`: account registration and login.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default, expecting = "an [accounts] table")]
+pub struct AccountsSection {
+    /// Shortest password accepted by REGISTER and NickServ, in bytes.
+    #[serde(deserialize_with = "words::count")]
+    pub min_password_length: usize,
+    /// Whether REGISTER is accepted before connection registration
+    /// completes (the `before-connect` value of
+    /// `draft/account-registration`).
+    #[serde(deserialize_with = "words::flag")]
+    pub register_before_connect: bool,
+}
+
+impl Default for AccountsSection {
+    fn default() -> Self {
+        AccountsSection {
+            min_password_length: 8,
+            register_before_connect: true,
         }
     }
 }

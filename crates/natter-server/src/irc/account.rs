@@ -13,7 +13,7 @@ use natter_proto::Message;
 use natter_store::StoreError;
 
 use super::{Ctx, Deferred};
-use crate::accounts::{self, MIN_PASSWORD};
+use crate::accounts::{self, MAX_PASSWORD};
 use crate::world::now;
 
 /// How a login or registration was asked for, which decides its replies.
@@ -94,12 +94,17 @@ fn fail(ctx: &mut Ctx<'_>, code: &str, account: &str, text: &str) {
     ctx.server_line("FAIL", &["REGISTER", code, account, text]);
 }
 
-/// Why `password` is not acceptable, if it is not.
-pub fn weak_password(password: &str) -> Option<&'static str> {
-    if password.len() < MIN_PASSWORD {
-        Some("Passwords must be at least 8 bytes long")
-    } else if password.len() > 300 {
-        Some("Passwords must be at most 300 bytes long")
+/// Why `password` is not acceptable (shorter than
+/// `accounts.min_password_length` or longer than [`MAX_PASSWORD`]), if it
+/// is not.
+pub fn weak_password(ctx: &Ctx<'_>, password: &str) -> Option<String> {
+    let min = ctx.world.config.accounts.min_password_length;
+    if password.len() < min {
+        Some(format!("Passwords must be at least {min} bytes long"))
+    } else if password.len() > MAX_PASSWORD {
+        Some(format!(
+            "Passwords must be at most {MAX_PASSWORD} bytes long"
+        ))
     } else {
         None
     }
@@ -114,6 +119,15 @@ pub fn register(ctx: &mut Ctx<'_>, msg: &Message) {
     else {
         return ctx.need_more_params("REGISTER");
     };
+    if !ctx.client.registered && !ctx.world.config.accounts.register_before_connect {
+        let name = name.to_string();
+        return fail(
+            ctx,
+            "COMPLETE_CONNECTION_REQUIRED",
+            &name,
+            "Finish connecting before registering an account",
+        );
+    }
     let Some(nick) = ctx.client.nick.clone() else {
         return fail(
             ctx,
@@ -151,8 +165,8 @@ pub fn start_registration(ctx: &mut Ctx<'_>, name: &str, nick: &str, password: S
     if ctx.world.accounts.get(name).is_some() {
         return say(ctx, "ACCOUNT_EXISTS", "That account is already registered");
     }
-    if let Some(why) = weak_password(&password) {
-        return say(ctx, "WEAK_PASSWORD", why);
+    if let Some(why) = weak_password(ctx, &password) {
+        return say(ctx, "WEAK_PASSWORD", &why);
     }
     ctx.client.deferred = Some(Deferred::Register {
         name: name.to_string(),

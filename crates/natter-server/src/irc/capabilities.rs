@@ -28,9 +28,10 @@ pub fn cap(ctx: &mut Ctx<'_>, msg: &Message) {
                 set_caps(ctx, |caps| caps.set(Cap::CapNotify, true));
             }
             let v302 = ctx.client.cap_version >= 302;
+            let config = ctx.world.config.clone();
             let entries: Vec<String> = Cap::ALL
                 .iter()
-                .map(|c| match (c.value(), v302) {
+                .map(|c| match (c.value(&config), v302) {
                     (Some(v), true) => format!("{}={v}", c.name()),
                     _ => c.name().to_string(),
                 })

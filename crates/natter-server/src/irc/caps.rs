@@ -101,13 +101,16 @@ impl Cap {
         }
     }
 
-    /// The value shown after `=` in CAP LS 302, if any.
-    pub fn value(self) -> Option<&'static str> {
+    /// The value shown after `=` in CAP LS 302 under `config`, if any.
+    pub fn value(self, config: &crate::config::Config) -> Option<&'static str> {
         match self {
             Cap::Sasl => Some(super::sasl::MECHANISMS),
-            // No e-mail verification: an account is usable at once, and
-            // REGISTER works before connection registration completes.
-            Cap::AccountRegistration => Some("before-connect"),
+            // No e-mail verification: an account is usable at once; with
+            // `accounts.register_before_connect` REGISTER works before
+            // connection registration completes.
+            Cap::AccountRegistration if config.accounts.register_before_connect => {
+                Some("before-connect")
+            }
             _ => None,
         }
     }

@@ -1,7 +1,7 @@
 //! MODE for channels and users (RFC 2811 4, RFC 2812 3.1.5 and 3.2.3;
 //! Modern IRC "MODE message").
 
-use natter_model::channel::MUTE_EXTBAN;
+use natter_model::channel::{ACCOUNT_EXTBAN, MUTE_EXTBAN};
 use natter_model::{Channel, Event, ListEntry, ModeArg, ModeChange, Source};
 use natter_proto::numeric::*;
 use natter_proto::validate::is_channel_name;
@@ -270,8 +270,13 @@ fn channel_mode(ctx: &mut Ctx<'_>, name: &str, params: &[String]) {
 
 /// A list mode's argument as stored: `nick!user@host` completed from a
 /// partial mask; for `b` and `e` a mute extban keeps its `m:` prefix in
-/// front of the completed mask (`m:bar` -> `m:bar!*@*`).
+/// front of the completed mask (`m:bar` -> `m:bar!*@*`); an account extban
+/// (`a:<account>`) is kept as it is.
 fn normalize_list_mask(mode: char, arg: &str) -> String {
+    if let Some(account) = arg.strip_prefix(ACCOUNT_EXTBAN) {
+        // An account glob, kept as given (an account is no hostmask).
+        return format!("{ACCOUNT_EXTBAN}{account}");
+    }
     match arg.strip_prefix(MUTE_EXTBAN) {
         Some(rest) if mode != 'I' => format!("{MUTE_EXTBAN}{}", mask::normalize_hostmask(rest)),
         _ => mask::normalize_hostmask(arg),

@@ -209,7 +209,8 @@ pub fn after(world: &World, event: &Event) {
 /// the user it is about (by its current nick). Those sharing a channel
 /// with the user (or that are the user) already are recipients, so no
 /// one gets a line twice. Whether a watcher is shown the event is still
-/// up to [`super::render::visible`]: `away-notify`, `setname` or `chghost`
+/// up to [`super::render::visible`]: `away-notify`, `setname`, `chghost`
+/// or `account-notify`
 /// (<https://ircv3.net/specs/extensions/extended-monitor>).
 pub fn add_extended_watchers(world: &World, event: &Event, recipients: &mut Vec<UserId>) {
     if world.front.irc.monitors.is_empty() {
@@ -218,7 +219,8 @@ pub fn add_extended_watchers(world: &World, event: &Event, recipients: &mut Vec<
     let id = match event {
         Event::AwayChanged { user, .. }
         | Event::RealnameChanged { user, .. }
-        | Event::HostChanged { user, .. } => user.id,
+        | Event::HostChanged { user, .. }
+        | Event::AccountChanged { user, .. } => user.id,
         _ => return,
     };
     let Some(user) = world.net.user(id) else {

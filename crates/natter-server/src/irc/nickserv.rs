@@ -187,8 +187,8 @@ fn set(ctx: &mut Ctx<'_>, args: &[&str]) {
             let Some(current) = account::current(ctx) else {
                 return say(ctx, "You must be logged in to change your password");
             };
-            if let Some(why) = account::weak_password(password) {
-                return say(ctx, why);
+            if let Some(why) = account::weak_password(ctx, password) {
+                return say(ctx, &why);
             }
             ctx.client.deferred = Some(Deferred::SetPassword {
                 account: current,

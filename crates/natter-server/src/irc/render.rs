@@ -71,7 +71,32 @@ pub fn form_key(event: &Event, caps: CapSet) -> CapSet {
     match event {
         Event::Message { .. } => caps.only(&[Cap::ServerTime, Cap::MessageTags, Cap::AccountTag]),
         Event::Joined { .. } => caps.only(&[Cap::ServerTime, Cap::ExtendedJoin, Cap::AccountTag]),
-        _ => caps.only(&[Cap::ServerTime]),
+        _ => caps.only(&[Cap::ServerTime, Cap::AccountTag]),
+    }
+}
+
+/// The user whose action `event` shows, for the `account` tag (IRCv3
+/// account-tag: on every message sent by a logged-in user). Messages and
+/// joins add theirs themselves.
+fn actor(event: &Event) -> Option<UserId> {
+    let by = |s: &Source| match s {
+        Source::User(u) => Some(u.id),
+        Source::Server(_) => None,
+    };
+    match event {
+        Event::NickChanged { user, .. }
+        | Event::Parted { user, .. }
+        | Event::Quit { user, .. }
+        | Event::RealnameChanged { user, .. }
+        | Event::HostChanged { user, .. }
+        | Event::AwayChanged { user, .. }
+        | Event::AccountChanged { user, .. }
+        | Event::Knocked { user, .. } => Some(user.id),
+        Event::Invited { by: user, .. } => Some(user.id),
+        Event::Kicked { by: source, .. }
+        | Event::TopicChanged { by: source, .. }
+        | Event::ChannelModeChanged { by: source, .. } => by(source),
+        _ => None,
     }
 }
 
@@ -85,6 +110,12 @@ pub fn render(event: &Event, net: &Network, form: CapSet, stamp: &Stamp) -> Byte
     }
     if let (true, Some(id)) = (form.has(Cap::Batch), &stamp.batch) {
         push_tag(&mut tags, "batch", Some(id));
+    }
+    if form.has(Cap::AccountTag) {
+        let account = actor(event)
+            .and_then(|id| net.user(id))
+            .and_then(|u| u.account.as_deref());
+        add_account_tag(&mut tags, account);
     }
     let mut out = String::with_capacity(160);
     match event {
@@ -338,11 +369,14 @@ fn add_account_tag(tags: &mut String, account: Option<&str>) {
 }
 
 /// The RPL_ISUPPORT tokens (Modern IRC "Feature Advertisement"). The list
-/// modes b, e and I share MAXLIST; `EXTBAN=,m` offers the mute extban
-/// `m:<mask>` (no prefix character, as Ergo and InspIRCd write it).
+/// modes b, e and I share MAXLIST; `EXTBAN=,am` offers the account extban
+/// `a:<account>` (also named by `ACCOUNTEXTBAN=a`, IRCv3 account-extban)
+/// and the mute extban `m:<mask>` (no prefix character, as Ergo and
+/// InspIRCd write them).
 pub fn isupport_tokens(config: &Config) -> Vec<String> {
     let l = &config.limits;
     let mut tokens = vec![
+        "ACCOUNTEXTBAN=a".into(),
         format!("AWAYLEN={}", l.awaylen),
         "BOT=B".into(),
         "CASEMAPPING=rfc1459".into(),
@@ -352,7 +386,7 @@ pub fn isupport_tokens(config: &Config) -> Vec<String> {
         "CHANTYPES=#&".into(),
         "ELIST=CMNTU".into(),
         "EXCEPTS=e".into(),
-        "EXTBAN=,m".into(),
+        "EXTBAN=,am".into(),
         format!("HOSTLEN={}", 64),
         "INVEX=I".into(),
         format!("KICKLEN={}", l.kicklen),

@@ -65,7 +65,9 @@ pub fn authenticate(ctx: &mut Ctx<'_>, msg: &Message) {
         session.buffer.push_str(arg);
     }
     if session.buffer.len() > MAX_PAYLOAD {
-        return ctx.numeric(ERR_SASLTOOLONG, &["SASL message too long"]);
+        // ERR_SASLTOOLONG is for one piece over 400 bytes; a payload too
+        // long in total is a failure.
+        return failed(ctx);
     }
     if arg.len() == 400 {
         ctx.client.sasl = Some(session);
