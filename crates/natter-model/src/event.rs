@@ -265,8 +265,9 @@ pub enum Event {
         tags: String,
         /// The network-unique message ID (IRCv3 message-ids).
         msgid: String,
-        /// Unix time (seconds).
-        at: u64,
+        /// Unix time in milliseconds: the `time` every client is shown
+        /// (IRCv3 server-time) and history keeps.
+        at_ms: u64,
     },
     /// A user changed their real name (IRCv3 setname). Shown to the user
     /// and channel peers.

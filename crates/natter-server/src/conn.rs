@@ -625,6 +625,18 @@ async fn run_deferred(shared: &Arc<Shared>, client: &mut Client, out: &Outbound,
             let result = shared.run_slow(move || store.delete_account(&folded)).await;
             Box::new(move |ctx| irc::account::dropped(ctx, &account, result))
         }
+        Deferred::History(query) => {
+            let history = shared.world.lock().history.clone();
+            let q = query.clone();
+            let answer = shared
+                .run_slow(move || {
+                    // Everything sent before the query is committed first.
+                    history.flush();
+                    irc::chathistory::run(&history.store(), &q).map_err(|e| e.to_string())
+                })
+                .await;
+            Box::new(move |ctx| irc::chathistory::answered(ctx, &query, answer))
+        }
         Deferred::Connect(block) => {
             let s = shared.clone();
             tokio::spawn(async move {

@@ -60,7 +60,8 @@ impl FrontEnds for Natter {
     }
 
     /// In order: server links (so a neighbour hears of a change before
-    /// anything this server does in reaction), KILL's local effect, local
+    /// anything this server does in reaction), the history store, KILL's
+    /// local effect, local
     /// clients (with extended-monitor's watchers added), away-notify's
     /// restatement on JOIN, then the hooks.
     fn fan_out(
@@ -71,6 +72,7 @@ impl FrontEnds for Natter {
         me: Option<(UserId, &mut String)>,
     ) {
         link::forward(world, event, origin);
+        world.history.record(event, &world.net);
         if let Event::Killed {
             by, user, reason, ..
         } = event
@@ -132,7 +134,7 @@ pub fn deliver(
         ..
     } = world;
     let mut batch = batch.as_mut().filter(|b| b.covers(event));
-    let mut irc_forms = irc::fanout::Forms::new(batch.as_deref());
+    let mut irc_forms = irc::fanout::Forms::new(event, batch.as_deref());
     let mut im_form = im::render::Form::default();
     let server_name = config.server.name.as_str();
     for &id in recipients {
@@ -208,12 +210,13 @@ mod tests {
     /// and every recipient of a form queues the very same buffer.
     #[test]
     fn one_render_per_form_shared_by_recipients() {
+        let store = Arc::new(natter_store::Store::open_in_memory());
         let mut w = World::new(
             Arc::new(Config::default()),
             Vec::new(),
             CancellationToken::new(),
-            crate::accounts::Accounts::load(Arc::new(natter_store::Store::open_in_memory()))
-                .unwrap(),
+            crate::accounts::Accounts::load(store.clone()).unwrap(),
+            Arc::new(crate::history::History::start(store, &Default::default())),
         );
         let mut tagged = CapSet::default();
         tagged.set(Cap::ServerTime, true);
@@ -275,7 +278,7 @@ mod tests {
                 text: "hello".into(),
                 tags: String::new(),
                 msgid,
-                at: 0,
+                at_ms: 0,
             },
             None,
         );

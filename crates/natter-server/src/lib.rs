@@ -12,6 +12,7 @@
 //! - [`world`]: the network model plus local connections, under one lock;
 //!   the single event path that applies changes and hands them to the
 //!   fan-out. It imports no front end.
+//! - [`history`]: message history, the store sink of the fan-out.
 //! - [`frontends`]: the front ends assembled into the fan-out, and the
 //!   world they make ([`World`]).
 //! - [`irc`]: the IRC client protocol: command table, one file per family.
@@ -25,6 +26,7 @@ pub mod config;
 mod conn;
 mod event_loops;
 pub mod frontends;
+pub mod history;
 pub mod im;
 pub mod irc;
 pub mod link;

@@ -186,6 +186,7 @@ pub struct Running {
     shutdown: CancellationToken,
     tasks: TaskTracker,
     loops: Arc<EventLoops>,
+    history: Arc<crate::history::History>,
 }
 
 impl Running {
@@ -207,8 +208,14 @@ impl Running {
         self.tasks.close();
         let _ = tokio::time::timeout(Duration::from_secs(5), self.tasks.wait()).await;
         let loops = self.loops.clone();
+        let history = self.history.clone();
         // Joining threads blocks: not on the caller's runtime thread.
-        let _ = tokio::task::spawn_blocking(move || loops.stop()).await;
+        let _ = tokio::task::spawn_blocking(move || {
+            loops.stop();
+            // Every message relayed is in the store before the process ends.
+            history.close();
+        })
+        .await;
     }
 }
 
@@ -217,6 +224,7 @@ impl Drop for Running {
     fn drop(&mut self) {
         self.shutdown.cancel();
         self.loops.stop();
+        self.history.close();
     }
 }
 
@@ -244,7 +252,12 @@ pub async fn start(config: Config, overrides: Overrides) -> Result<Running, Star
     }
     let store = natter_store::Store::open(&config.server.data_dir.join(DATABASE))
         .map_err(StartError::Store)?;
-    let accounts = crate::accounts::Accounts::load(Arc::new(store)).map_err(|e| {
+    let store = Arc::new(store);
+    let history = Arc::new(crate::history::History::start(
+        store.clone(),
+        &config.history,
+    ));
+    let accounts = crate::accounts::Accounts::load(store).map_err(|e| {
         StartError::Store(natter_store::OpenError::Other {
             path: config.server.data_dir.join(DATABASE),
             detail: e.to_string(),
@@ -282,6 +295,7 @@ pub async fn start(config: Config, overrides: Overrides) -> Result<Running, Star
             motd,
             shutdown.clone(),
             accounts,
+            history.clone(),
         )),
         next_id: AtomicU64::new(1),
         overrides,
@@ -316,6 +330,7 @@ pub async fn start(config: Config, overrides: Overrides) -> Result<Running, Star
         shutdown,
         tasks,
         loops,
+        history,
     })
 }
 

@@ -23,6 +23,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::accounts::{Accounts, Throttle};
 use crate::config::Config;
+use crate::history::History;
 use crate::outbound::Outbound;
 
 /// The front ends a world fans out to, and what they keep in it: given as
@@ -156,6 +157,8 @@ pub struct World<F: FrontEnds> {
     pub batch: Option<OpenBatch>,
     /// Accounts, as committed to the store.
     pub accounts: Accounts,
+    /// Message history: the store sink of the fan-out.
+    pub history: Arc<History>,
     /// Failed logins by address and by account, for slowing down and
     /// refusing password guessing.
     pub login_failures: Throttle,
@@ -173,6 +176,7 @@ impl<F: FrontEnds> World<F> {
         motd: Vec<String>,
         shutdown: CancellationToken,
         accounts: Accounts,
+        history: Arc<History>,
     ) -> World<F> {
         World {
             net: Network::new(
@@ -187,6 +191,7 @@ impl<F: FrontEnds> World<F> {
             shutdown,
             batch: None,
             accounts,
+            history,
             login_failures: Throttle::default(),
             batch_counter: 0,
             started_nanos: std::time::SystemTime::now()
@@ -264,6 +269,14 @@ impl<F: FrontEnds> World<F> {
         self.msgid_counter += 1;
         format!("{:x}-{:x}", self.started_nanos, self.msgid_counter)
     }
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }
 
 /// Seconds since the Unix epoch.

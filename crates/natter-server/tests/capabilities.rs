@@ -12,14 +12,16 @@ use natter_proto::Message;
 
 /// Every capability natter offers, in the order CAP LS lists them.
 const ALL: &str = "account-notify account-tag away-notify batch cap-notify chghost \
-                   draft/account-registration draft/read-marker echo-message extended-join \
+                   draft/account-registration draft/chathistory draft/read-marker echo-message \
+                   extended-join \
                    extended-monitor invite-notify labeled-response message-tags multi-prefix \
                    sasl server-time setname userhost-in-names";
 
 /// The same list as CAP LS 302 shows it, with the values of the two
 /// capabilities that have one.
 const ALL_302: &str = "account-notify account-tag away-notify batch cap-notify chghost \
-                       draft/account-registration=before-connect draft/read-marker \
+                       draft/account-registration=before-connect draft/chathistory \
+                       draft/read-marker \
                        echo-message extended-join extended-monitor invite-notify \
                        labeled-response message-tags multi-prefix sasl=PLAIN,SCRAM-SHA-256 \
                        server-time setname userhost-in-names";

@@ -438,6 +438,7 @@ fn cap_ls_302_holds_registration_until_cap_end() {
             "cap-notify",
             "chghost",
             "draft/account-registration=before-connect",
+            "draft/chathistory",
             "draft/read-marker",
             "echo-message",
             "extended-join",

@@ -1,6 +1,6 @@
 //! natter's embedded store: one SQLite file (`natter.db` in the data
-//! directory) that keeps what must survive a restart: accounts today, and
-//! registered channels and history as they arrive.
+//! directory) that keeps what must survive a restart: accounts and message
+//! history today, registered channels as they arrive.
 //!
 //! - The schema is versioned ([`migrations`]): each version is one
 //!   migration, applied in order at [`Store::open`]; SQLite's
@@ -18,6 +18,7 @@
 //! loops (every call may block on the disk).
 
 mod accounts;
+mod history;
 pub mod migrations;
 
 use std::path::{Path, PathBuf};
@@ -27,6 +28,7 @@ use rusqlite::{Connection, OpenFlags};
 use std::sync::Mutex;
 
 pub use accounts::{AccountRecord, Credentials, ScramKeys};
+pub use history::{dm_key, Cursor, StoredMessage};
 
 /// Why [`Store::open`] refused a database file. The message names the file
 /// and says what to do; the file was not changed.

@@ -21,6 +21,25 @@ const STEPS: &[&str] = &[
         scram_stored_key BLOB NOT NULL,
         scram_server_key BLOB NOT NULL
     ) STRICT;",
+    // 2: message history (IRCv3 chathistory). `target` is the key a
+    // conversation's history is kept under: a channel's casefolded name,
+    // or `dm:` and the two parties of a private conversation (see
+    // `natter_store::dm_key`). `shown` is the target as the message
+    // named it. `at_ms` is the server-time clients were shown.
+    "CREATE TABLE messages (
+        id INTEGER PRIMARY KEY,
+        target TEXT NOT NULL,
+        shown TEXT NOT NULL,
+        msgid TEXT NOT NULL,
+        at_ms INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        source TEXT NOT NULL,
+        account TEXT,
+        text TEXT NOT NULL,
+        tags TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX messages_by_target ON messages (target, at_ms, id);
+    CREATE INDEX messages_by_msgid ON messages (msgid);",
 ];
 
 /// The newest schema version this build knows.

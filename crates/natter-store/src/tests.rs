@@ -98,3 +98,74 @@ fn backup_copies_a_live_database_and_never_overwrites() {
     let err = backup(&path, &copy).unwrap_err();
     assert!(err.contains("never overwrites"), "{err}");
 }
+
+fn msg(target: &str, msgid: &str, at_ms: i64) -> StoredMessage {
+    StoredMessage {
+        target: target.into(),
+        shown: target.into(),
+        msgid: msgid.into(),
+        at_ms,
+        kind: "PRIVMSG".into(),
+        source: "a!~a@127.0.0.1".into(),
+        account: None,
+        text: msgid.into(),
+        tags: String::new(),
+    }
+}
+
+#[test]
+fn history_ranges_cursors_targets_and_pruning() {
+    let store = Store::open_in_memory();
+    let batch: Vec<StoredMessage> = (0..10)
+        .map(|i| msg("#c", &format!("m{i}"), 1000 + i / 2))
+        .chain([msg(&dm_key("acct:a", "acct:b"), "d1", 1003)])
+        .collect();
+    store.append_messages(&batch).unwrap();
+    let ids =
+        |v: Vec<(StoredMessage, Cursor)>| v.into_iter().map(|(m, _)| m.msgid).collect::<Vec<_>>();
+    let c = vec!["#c".to_string()];
+    let all = (Cursor::before_ms(0), Cursor::after_ms(i64::MAX));
+    assert_eq!(
+        ids(store.messages_between(&c, all.0, all.1, 3, true).unwrap()),
+        ["m7", "m8", "m9"]
+    );
+    assert_eq!(
+        ids(store.messages_between(&c, all.0, all.1, 3, false).unwrap()),
+        ["m0", "m1", "m2"]
+    );
+    // m4 and m5 share a millisecond: a msgid cursor splits them.
+    let m4 = store.cursor_of("#c", "m4").unwrap().unwrap();
+    assert_eq!(
+        ids(store.messages_between(&c, m4, all.1, 2, false).unwrap()),
+        ["m5", "m6"]
+    );
+    assert_eq!(
+        ids(store.messages_between(&c, all.0, m4, 2, true).unwrap()),
+        ["m2", "m3"]
+    );
+    // A timestamp excludes its whole millisecond.
+    let after = Cursor::after_ms(1002);
+    assert_eq!(
+        ids(store.messages_between(&c, after, all.1, 2, false).unwrap()),
+        ["m6", "m7"]
+    );
+    assert_eq!(store.cursor_of("#other", "m4").unwrap(), None);
+    let targets = store.targets(&c, Some("acct:a"), 0, i64::MAX, 10).unwrap();
+    assert_eq!(
+        targets,
+        [
+            (dm_key("acct:a", "acct:b"), dm_key("acct:a", "acct:b"), 1003),
+            ("#c".to_string(), "#c".to_string(), 1004)
+        ]
+    );
+    assert!(store
+        .targets(&[], Some("acct:z"), 0, i64::MAX, 10)
+        .unwrap()
+        .is_empty());
+    assert_eq!(store.prune_messages(1001, 4).unwrap(), 2 + 4);
+    assert_eq!(
+        ids(store.messages_between(&c, all.0, all.1, 10, false).unwrap()),
+        ["m6", "m7", "m8", "m9"]
+    );
+    assert_eq!(store.message_count().unwrap(), 5);
+}

@@ -444,11 +444,14 @@ impl Network {
                 vec![*id]
             }
             Event::Message {
-                from, target, at, ..
+                from,
+                target,
+                at_ms,
+                ..
             } => {
                 let from = &from.id;
                 if let Some(u) = self.users.get_mut(from) {
-                    u.last_active = *at;
+                    u.last_active = *at_ms / 1000;
                 }
                 let mut to: Vec<UserId> = match target {
                     MessageTarget::User(to) if self.users.contains_key(to) => vec![*to],

@@ -145,7 +145,7 @@ fn status_messages_reach_only_ranked_members() {
         text: "hi".into(),
         tags: String::new(),
         msgid: "m1".into(),
-        at: 1,
+        at_ms: 1000,
     });
     // The op, and the sender (whose front end decides about echoing).
     assert_eq!(to, vec![1, 2]);

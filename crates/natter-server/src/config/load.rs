@@ -152,7 +152,7 @@ impl Config {
             problems.push(Problem::new("server.network", "must be one word"));
         }
         let l = &self.limits;
-        let checks: [(&'static str, usize, usize, usize); 11] = [
+        let checks: [(&'static str, usize, usize, usize); 12] = [
             ("limits.nicklen", l.nicklen, 1, 200),
             ("limits.channellen", l.channellen, 2, 200),
             ("limits.topiclen", l.topiclen, 1, 400),
@@ -163,6 +163,12 @@ impl Config {
             ("limits.modes_per_command", l.modes_per_command, 1, 100),
             ("limits.max_targets", l.max_targets, 1, 100),
             ("limits.sendq", l.sendq, 4096, 1 << 30),
+            (
+                "history.max_messages",
+                self.history.max_messages,
+                1,
+                10_000_000,
+            ),
             (
                 "accounts.min_password_length",
                 self.accounts.min_password_length,
@@ -181,6 +187,7 @@ impl Config {
         let t = &self.timeouts;
         for (key, v) in [
             ("im.online_users_interval", self.im.online_users_interval),
+            ("history.max_age", self.history.max_age),
             ("timeouts.registration", t.registration),
             ("timeouts.ping_interval", t.ping_interval),
             ("timeouts.ping_timeout", t.ping_timeout),

@@ -35,6 +35,8 @@ pub struct Config {
     pub im: ImSection,
     /// `[accounts]`: account registration and login.
     pub accounts: AccountsSection,
+    /// `[history]`: message history (IRCv3 chathistory).
+    pub history: HistorySection,
     /// `[limits]`: lengths and counts advertised in ISUPPORT and enforced.
     pub limits: Limits,
     /// `[timeouts]`: registration and keepalive, in seconds.
@@ -161,6 +163,31 @@ impl Default for AccountsSection {
         AccountsSection {
             min_password_length: 8,
             register_before_connect: true,
+        }
+    }
+}
+
+/// `[history]`: message history in the store (IRCv3 chathistory).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default, expecting = "a [history] table")]
+pub struct HistorySection {
+    /// Whether messages are kept at all.
+    #[serde(deserialize_with = "words::flag")]
+    pub enabled: bool,
+    /// Seconds a message is kept.
+    #[serde(deserialize_with = "words::seconds")]
+    pub max_age: u64,
+    /// Messages kept per conversation (the newest).
+    #[serde(deserialize_with = "words::count")]
+    pub max_messages: usize,
+}
+
+impl Default for HistorySection {
+    fn default() -> Self {
+        HistorySection {
+            enabled: true,
+            max_age: 30 * 24 * 3600,
+            max_messages: 10_000,
         }
     }
 }

@@ -395,7 +395,7 @@ fn send_message(ctx: &mut Ctx<'_>, id: ConvId, text: &str) {
         text,
         tags: String::new(),
         msgid,
-        at: now(),
+        at_ms: crate::world::now_ms(),
     });
 }
 

@@ -50,11 +50,14 @@ pub enum Cap {
     /// (<https://ircv3.net/specs/extensions/account-registration>):
     /// REGISTER, also before connection registration.
     AccountRegistration = 1 << 18,
+    /// `draft/chathistory` (<https://ircv3.net/specs/extensions/chathistory>):
+    /// CHATHISTORY queries of stored messages.
+    Chathistory = 1 << 19,
 }
 
 impl Cap {
     /// Every capability natter offers, in CAP LS order (alphabetical).
-    pub const ALL: [Cap; 19] = [
+    pub const ALL: [Cap; 20] = [
         Cap::AccountNotify,
         Cap::AccountTag,
         Cap::AwayNotify,
@@ -62,6 +65,7 @@ impl Cap {
         Cap::CapNotify,
         Cap::Chghost,
         Cap::AccountRegistration,
+        Cap::Chathistory,
         Cap::ReadMarker,
         Cap::EchoMessage,
         Cap::ExtendedJoin,
@@ -98,6 +102,7 @@ impl Cap {
             Cap::ReadMarker => "draft/read-marker",
             Cap::Sasl => "sasl",
             Cap::AccountRegistration => "draft/account-registration",
+            Cap::Chathistory => "draft/chathistory",
         }
     }
 

@@ -23,10 +23,13 @@ pub struct Forms {
 }
 
 impl Forms {
-    /// Forms of an event, which belongs to `batch` when that is open and
-    /// covers it.
-    pub fn new(batch: Option<&OpenBatch>) -> Forms {
-        let mut stamp = Stamp::default();
+    /// Forms of `event`, which belongs to `batch` when that is open and
+    /// covers it. A message is shown with its own time.
+    pub fn new(event: &Event, batch: Option<&OpenBatch>) -> Forms {
+        let mut stamp = match event {
+            Event::Message { at_ms, .. } => Stamp::at_ms(*at_ms),
+            _ => Stamp::default(),
+        };
         stamp.batch = batch.map(|b| b.id.clone());
         Forms {
             stamp,

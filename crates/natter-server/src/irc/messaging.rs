@@ -15,7 +15,6 @@ use natter_proto::Message;
 use super::caps::Cap;
 use super::channels::truncate;
 use super::Ctx;
-use crate::world::now;
 
 /// Longest line sent to a client, CR LF included (RFC 1459 2.3).
 const MAX_LINE: usize = 512;
@@ -177,7 +176,7 @@ fn deliver(ctx: &mut Ctx<'_>, kind: MessageKind, target: &str, text: &str, tags:
         text: text.to_string(),
         tags: tags.to_string(),
         msgid,
-        at: now(),
+        at_ms: crate::world::now_ms(),
     });
     if to_self {
         received_by_self(ctx, before);

@@ -9,6 +9,7 @@ pub mod account;
 mod capabilities;
 pub mod caps;
 mod channels;
+pub mod chathistory;
 mod commands;
 pub mod fanout;
 mod help;
@@ -137,6 +138,8 @@ pub enum Deferred {
         /// The account.
         account: String,
     },
+    /// Query the message history, then [`chathistory::answered`].
+    History(chathistory::Query),
 }
 
 impl Client {

@@ -27,6 +27,14 @@ pub struct Stamp {
 }
 
 impl Stamp {
+    /// A stamp whose `time` is `ms` (Unix milliseconds), for an event that
+    /// carries its own time (a message: clients and history must agree).
+    pub fn at_ms(ms: u64) -> Stamp {
+        let stamp = Stamp::default();
+        let _ = stamp.time.set(format_time_ms(ms));
+        stamp
+    }
+
     /// The event's `time` tag value (IRCv3 server-time): UTC, millisecond
     /// precision, e.g. `2026-11-22T09:33:16.123Z`.
     pub fn time(&self) -> &str {
@@ -34,6 +42,13 @@ impl Stamp {
             humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string()
         })
     }
+}
+
+/// `ms` (Unix milliseconds) as an IRCv3 server-time value, UTC with
+/// millisecond precision: `2026-11-22T09:33:16.123Z`.
+pub fn format_time_ms(ms: u64) -> String {
+    let at = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms);
+    humantime::format_rfc3339_millis(at).to_string()
 }
 
 /// Whether the client of `recipient`, with `caps`, is shown `event` at all.
@@ -384,6 +399,7 @@ pub fn isupport_tokens(config: &Config) -> Vec<String> {
         "CHANMODES=beI,k,l,Cimnst".into(),
         format!("CHANNELLEN={}", l.channellen),
         "CHANTYPES=#&".into(),
+        format!("CHATHISTORY={}", super::chathistory::MAX_LIMIT),
         "ELIST=CMNTU".into(),
         "EXCEPTS=e".into(),
         "EXTBAN=,am".into(),
@@ -395,6 +411,7 @@ pub fn isupport_tokens(config: &Config) -> Vec<String> {
         format!("MAXTARGETS={}", l.max_targets),
         format!("MODES={}", l.modes_per_command),
         format!("MONITOR={}", l.monitor),
+        "MSGREFTYPES=msgid,timestamp".into(),
         format!("NETWORK={}", config.server.network),
         format!("NICKLEN={}", l.nicklen),
         "PREFIX=(ov)@+".into(),
@@ -410,6 +427,9 @@ pub fn isupport_tokens(config: &Config) -> Vec<String> {
         "UTF8ONLY".into(),
         "WHOX".into(),
     ];
+    if !config.history.enabled {
+        tokens.retain(|t| !t.starts_with("CHATHISTORY=") && !t.starts_with("MSGREFTYPES="));
+    }
     if !l.client_tag_deny.is_empty() {
         tokens.push(format!("CLIENTTAGDENY={}", l.client_tag_deny.join(",")));
         tokens.sort();

@@ -123,6 +123,20 @@ pub static ENTRIES: &[Entry] = &[
         ],
     },
     Entry {
+        name: "CHATHISTORY",
+        kind: Kind::Registered,
+        title: "CHATHISTORY <subcommand> <target> <reference> [<reference>] <limit>",
+        text: &[
+            "Replays stored messages of a channel you are in, or of a private",
+            "conversation (when you are logged in), in a chathistory batch with",
+            "their original msgid and time (IRCv3 draft/chathistory).",
+            "Subcommands: LATEST <target> * | <ref> <limit>, BEFORE, AFTER and",
+            "AROUND <target> <ref> <limit>, BETWEEN <target> <ref> <ref> <limit>,",
+            "TARGETS <timestamp> <timestamp> <limit>. A reference is",
+            "msgid=<id> or timestamp=<YYYY-MM-DDThh:mm:ss.sssZ>.",
+        ],
+    },
+    Entry {
         name: "CHGHOST",
         kind: Kind::Registered,
         title: "CHGHOST <nick> <username> <host>",

@@ -53,7 +53,7 @@ impl Inbound<'_> {
             text,
             tags: client_tags,
             msgid,
-            at: now(),
+            at_ms: crate::world::now_ms(),
         });
     }
 

@@ -1,0 +1,265 @@
+//! Message history: the store sink of the fan-out, and the queries IRCv3
+//! chathistory and the IM front end make.
+//!
+//! Every PRIVMSG, NOTICE and TAGMSG to a `#` channel or between two users
+//! goes to [`History::record`] from the fan-out; a writer thread appends
+//! them to the store in batches, one transaction per batch, so the fan-out
+//! never waits on the disk and a burst costs one commit, not one per
+//! message. [`History::flush`] waits until everything recorded so far is
+//! committed: a query flushes first, so it sees every message sent before
+//! it. At shutdown [`History::close`] commits the rest.
+//!
+//! Keys: a channel's history is kept under its casefolded name; a private
+//! conversation under [`natter_store::dm_key`] of its two parties, each
+//! `acct:<account>` when logged in, else `nick:<nick>`. Only a logged-in
+//! user can read private history (a nick is no lasting identity).
+//!
+//! What may touch what: neutral (no front end); the fan-out calls
+//! [`History::record`], the IRC front end's CHATHISTORY queries the store.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use natter_model::{Event, MessageKind, MessageTarget, Network, UserId};
+use natter_proto::casemap::fold;
+use natter_store::{dm_key, Store, StoredMessage};
+
+use crate::config::HistorySection;
+
+/// How many messages one transaction takes at most.
+const BATCH: usize = 4096;
+
+/// How often the writer applies retention.
+const PRUNE_EVERY: Duration = Duration::from_secs(60);
+
+enum Op {
+    Append(StoredMessage),
+    /// Answer once everything before it is committed.
+    Flush(mpsc::SyncSender<()>),
+    /// Commit what is queued and stop.
+    Close,
+}
+
+/// The history writer and its settings.
+#[derive(Debug)]
+pub struct History {
+    tx: Mutex<mpsc::Sender<Op>>,
+    writer: Mutex<Option<JoinHandle<()>>>,
+    store: Arc<Store>,
+    /// Messages recorded and not yet committed.
+    pending: Arc<AtomicU64>,
+    enabled: bool,
+}
+
+impl std::fmt::Debug for Op {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Op::Append(_) => "Append",
+            Op::Flush(_) => "Flush",
+            Op::Close => "Close",
+        })
+    }
+}
+
+impl History {
+    /// Starts the writer thread for `store` under `settings`.
+    pub fn start(store: Arc<Store>, settings: &HistorySection) -> History {
+        let (tx, rx) = mpsc::channel();
+        let pending = Arc::new(AtomicU64::new(0));
+        let writer = {
+            let store = store.clone();
+            let pending = pending.clone();
+            let max_age_ms = settings.max_age.saturating_mul(1000) as i64;
+            let keep = settings.max_messages;
+            std::thread::Builder::new()
+                .name("natter-history".into())
+                .spawn(move || write_loop(&store, &rx, &pending, max_age_ms, keep))
+                .expect("the history writer thread starts")
+        };
+        History {
+            tx: Mutex::new(tx),
+            writer: Mutex::new(Some(writer)),
+            store,
+            pending,
+            enabled: settings.enabled,
+        }
+    }
+
+    /// The store, for queries (off the world lock).
+    pub fn store(&self) -> Arc<Store> {
+        self.store.clone()
+    }
+
+    /// Whether history is kept.
+    pub fn enabled(&self) -> bool {
+        self.enabled
+    }
+
+    /// Messages recorded and not committed yet.
+    pub fn pending(&self) -> u64 {
+        self.pending.load(Ordering::Relaxed)
+    }
+
+    /// Records `event` if it is a message history keeps: `net` is the
+    /// network after it was applied. Never blocks.
+    pub fn record(&self, event: &Event, net: &Network) {
+        if !self.enabled {
+            return;
+        }
+        let Some(message) = stored(event, net) else {
+            return;
+        };
+        self.pending.fetch_add(1, Ordering::Relaxed);
+        let tx = self.tx.lock().unwrap_or_else(|e| e.into_inner());
+        if tx.send(Op::Append(message)).is_err() {
+            self.pending.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Blocks until every message recorded before the call is committed.
+    pub fn flush(&self) {
+        let (ack, done) = mpsc::sync_channel(1);
+        let sent = self
+            .tx
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .send(Op::Flush(ack));
+        if sent.is_ok() {
+            let _ = done.recv();
+        }
+    }
+
+    /// Commits everything recorded and stops the writer (at shutdown).
+    /// Blocks until it is done.
+    pub fn close(&self) {
+        let _ = self
+            .tx
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .send(Op::Close);
+        let writer = self.writer.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(writer) = writer {
+            let _ = writer.join();
+        }
+    }
+}
+
+/// The writer thread: appends in batches until [`Op::Close`].
+fn write_loop(
+    store: &Store,
+    rx: &mpsc::Receiver<Op>,
+    pending: &AtomicU64,
+    max_age_ms: i64,
+    keep: usize,
+) {
+    let mut last_prune = Instant::now() - PRUNE_EVERY;
+    let mut batch: Vec<StoredMessage> = Vec::with_capacity(BATCH);
+    let mut acks: Vec<mpsc::SyncSender<()>> = Vec::new();
+    loop {
+        let Ok(first) = rx.recv() else {
+            return;
+        };
+        let mut closing = false;
+        let mut next = Some(first);
+        while let Some(op) = next.take() {
+            match op {
+                Op::Append(m) => batch.push(m),
+                Op::Flush(ack) => acks.push(ack),
+                Op::Close => {
+                    closing = true;
+                    break;
+                }
+            }
+            if batch.len() < BATCH {
+                next = rx.try_recv().ok();
+            }
+        }
+        if !batch.is_empty() {
+            let n = batch.len() as u64;
+            // A failed commit (disk full) is retried once, then logged:
+            // chat goes on without history rather than stopping.
+            let result = store
+                .append_messages(&batch)
+                .or_else(|_| store.append_messages(&batch));
+            if let Err(e) = result {
+                tracing::error!(error = %e, lost = n, "history: appending messages failed");
+            }
+            pending.fetch_sub(n, Ordering::Relaxed);
+            batch.clear();
+        }
+        for ack in acks.drain(..) {
+            let _ = ack.send(());
+        }
+        if last_prune.elapsed() >= PRUNE_EVERY {
+            last_prune = Instant::now();
+            let before = crate::world::now_ms() as i64 - max_age_ms;
+            if let Err(e) = store.prune_messages(before, keep) {
+                tracing::warn!(error = %e, "history: retention failed");
+            }
+        }
+        if closing {
+            return;
+        }
+    }
+}
+
+/// `acct:<folded account>` for a logged-in user, else `nick:<folded nick>`.
+pub fn party(net: &Network, id: UserId, nick: &str) -> String {
+    match net.user(id).and_then(|u| u.account.as_deref()) {
+        Some(account) => format!("acct:{}", fold(account)),
+        None => format!("nick:{}", fold(nick)),
+    }
+}
+
+/// What history keeps of `event`, if anything: messages to `#` channels
+/// and between two users (not `&` channels, not services).
+fn stored(event: &Event, net: &Network) -> Option<StoredMessage> {
+    let Event::Message {
+        from,
+        kind,
+        target,
+        text,
+        tags,
+        msgid,
+        at_ms,
+    } = event
+    else {
+        return None;
+    };
+    let sender = net.user(from.id);
+    let (key, shown) = match target {
+        MessageTarget::Channel { name, status: None } if name.starts_with('#') => (
+            fold(name),
+            net.channel(name).map_or(name.clone(), |c| c.name.clone()),
+        ),
+        MessageTarget::Channel { .. } => return None,
+        MessageTarget::User(to) => {
+            let recipient = net.user(*to)?;
+            if recipient.frontend == natter_model::Frontend::Service {
+                return None;
+            }
+            let a = party(net, from.id, &from.nick);
+            let b = party(net, *to, &recipient.nick);
+            (dm_key(&a, &b), recipient.nick.clone())
+        }
+    };
+    Some(StoredMessage {
+        target: key,
+        shown,
+        msgid: msgid.clone(),
+        at_ms: *at_ms as i64,
+        kind: match kind {
+            MessageKind::Privmsg => "PRIVMSG",
+            MessageKind::Notice => "NOTICE",
+            MessageKind::Tagmsg => "TAGMSG",
+        }
+        .into(),
+        source: from.mask(),
+        account: sender.and_then(|u| u.account.clone()),
+        text: text.clone(),
+        tags: tags.clone(),
+    })
+}
