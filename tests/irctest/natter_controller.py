@@ -11,7 +11,7 @@ It is loaded by module path, so irctest needs no change:
     PATH=/path/to/natter/target/release:$PATH \\
     PYTHONPATH=/path/to/natter \\
     python3 -m pytest --controller tests.irctest.natter_controller \\
-        -m 'not services and not Ergo and not deprecated and not strict'
+        -m 'not Ergo and not Sable and not deprecated and not strict'
 
 (``PYTHONPATH=/path/to/natter/tests/irctest`` with ``--controller
 natter_controller`` works as well.)

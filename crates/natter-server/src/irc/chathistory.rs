@@ -364,7 +364,7 @@ pub fn answered(ctx: &mut Ctx<'_>, query: &Query, answer: Result<Answer, String>
             for (name, at) in rows {
                 let mut tags = String::new();
                 batch_tag(&mut tags);
-                let time = format!("timestamp={}", format_time_ms(at.max(0) as u64));
+                let time = format_time_ms(at.max(0) as u64);
                 let tags = (!tags.is_empty()).then_some(tags);
                 natter_proto::write_line(
                     &mut ctx.out,
