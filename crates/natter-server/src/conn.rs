@@ -561,7 +561,16 @@ async fn run_deferred(shared: &Arc<Shared>, client: &mut Client, out: &Outbound,
             if result.is_ok() {
                 crate::link::session::start_autoconnects(shared);
             }
-            Box::new(move |ctx| operators::rehashed(ctx, result))
+            // Accounts changed with `natter account` while running.
+            let store = shared.world.lock().accounts.store();
+            let accounts = shared.run_slow(move || store.accounts()).await;
+            Box::new(move |ctx| {
+                match accounts {
+                    Ok(records) => ctx.world.accounts.reload(records),
+                    Err(e) => tracing::warn!(error = %e, "REHASH: reading accounts failed"),
+                }
+                operators::rehashed(ctx, result)
+            })
         }
         Deferred::CheckPassword {
             account,

@@ -398,3 +398,27 @@ fn account_extbans_ban_and_except_by_account_not_nick() {
     let list = op.ask("MODE #ab e");
     assert_eq!(params(one(&list, "348"))[2], "a:ja*");
 }
+
+#[test]
+fn rehash_reads_accounts_changed_behind_the_servers_back() {
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().to_path_buf();
+    let server = server_with_root(|c| c.server.data_dir = dir.clone());
+    // What `natter account create` does while the server runs.
+    let store = natter_store::Store::open(&dir.join("natter.db")).unwrap();
+    let record = natter_server::accounts::record(
+        "kira",
+        natter_server::accounts::credentials("kira-password"),
+    );
+    store.create_account(&record).unwrap();
+    let mut c = negotiating(&server, "kira", "sasl");
+    assert_eq!(cmds(&sasl_plain(&mut c, "kira", "kira-password")), ["904"]);
+    let mut op = server.client("op");
+    oper_up(&mut op);
+    op.send("REHASH");
+    op.expect("382");
+    assert_eq!(
+        cmds(&sasl_plain(&mut c, "kira", "kira-password")),
+        ["900", "903"]
+    );
+}

@@ -1,5 +1,6 @@
 //! The `natter` command: `natter serve` runs the chat server, `natter
-//! passwd` makes the argon2 hash an `[[oper]]` block needs.
+//! passwd` makes the argon2 hash an `[[oper]]` block needs, `natter
+//! account` and `natter backup` work on the store.
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::net::SocketAddr;
@@ -8,6 +9,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod admin;
 mod bench;
 mod im_client;
 use natter_server::{Config, Overrides};
@@ -67,6 +69,18 @@ enum Command {
     /// standard input) and print its argon2 hash for an `[[oper]]` block's
     /// `password` key.
     Passwd,
+    /// Manage accounts in the data directory's natter.db: create, list,
+    /// set-password, delete.
+    #[command(subcommand)]
+    Account(admin::Account),
+    /// Copy the database (natter.db) into FILE while the server runs (an
+    /// online SQLite backup; FILE must not exist).
+    Backup {
+        /// Where the copy goes.
+        file: PathBuf,
+        #[command(flatten)]
+        dir: admin::DataDir,
+    },
     /// Chat in the terminal over the IM protocol (see /help once connected).
     Im {
         /// The server's IM address (its --im-listen), HOST:PORT; port 6666 if omitted.
@@ -110,6 +124,8 @@ fn main() -> ExitCode {
             },
         ),
         Command::Passwd => passwd(),
+        Command::Account(command) => admin::account(command),
+        Command::Backup { file, dir } => admin::backup(&file, &dir),
         Command::Im { addr, user, status } => im_client::run(&addr, user, &status),
         Command::Bench(scenario) => {
             if bench::run(scenario) {
@@ -234,12 +250,7 @@ fn shutdown_signal() -> impl std::future::Future<Output = ()> {
 /// (or the terminal).
 fn passwd() -> ExitCode {
     use argon2::password_hash::{rand_core::OsRng, PasswordHasher, SaltString};
-    let read = if std::io::stdin().is_terminal() {
-        read_password_twice()
-    } else {
-        read_password_line()
-    };
-    let password = match read {
+    let password = match read_password() {
         Ok(p) => p,
         Err(message) => {
             eprintln!("natter passwd: {message}");
@@ -263,6 +274,16 @@ fn passwd() -> ExitCode {
             eprintln!("natter passwd: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// A password from the terminal (asked twice, not shown) or one line of
+/// standard input.
+fn read_password() -> Result<String, String> {
+    if std::io::stdin().is_terminal() {
+        read_password_twice()
+    } else {
+        read_password_line()
     }
 }
 

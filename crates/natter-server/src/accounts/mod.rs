@@ -74,8 +74,19 @@ pub struct Accounts {
 impl Accounts {
     /// The accounts in `store`.
     pub fn load(store: Arc<Store>) -> Result<Accounts, StoreError> {
-        let by_name = store
-            .accounts()?
+        let mut accounts = Accounts {
+            by_name: HashMap::new(),
+            store,
+        };
+        let records = accounts.store.accounts()?;
+        accounts.reload(records);
+        Ok(accounts)
+    }
+
+    /// Replaces every account with `records`, read from the store again
+    /// (REHASH, after `natter account` changed it).
+    pub fn reload(&mut self, records: Vec<AccountRecord>) {
+        self.by_name = records
             .into_iter()
             .map(|r| {
                 let account = Account {
@@ -86,7 +97,6 @@ impl Accounts {
                 (r.folded, account)
             })
             .collect();
-        Ok(Accounts { by_name, store })
     }
 
     /// The store, for calls made off the world lock.
