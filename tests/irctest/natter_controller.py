@@ -258,6 +258,8 @@ class NatterController(BaseServerController, DirectoryBasedController):
             "[accounts]",
             # irctest's passwords are short ("sesame").
             "min_password_length = 1",
+            # As Ergo's default: no NickServ warnings in the tests' traffic.
+            "enforce_nicks = false",
             "register_before_connect = "
             + ("true" if self.test_config.account_registration_before_connect else "false"),
             "",

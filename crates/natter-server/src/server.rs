@@ -319,6 +319,7 @@ pub async fn start(config: Config, overrides: Overrides) -> Result<Running, Star
         );
     }
     tasks.spawn_on(close_all_at_shutdown(shared.clone()), &first);
+    tasks.spawn_on(nick_enforcement(shared.clone()), &first);
     if !im_addrs.is_empty() {
         tasks.spawn_on(presence_ticker(shared.clone()), &first);
     }
@@ -347,6 +348,19 @@ async fn close_all_at_shutdown(shared: Arc<Shared>) {
     // Links send the peer an ERROR and end.
     for link in world.front.link.links.values() {
         link.out.shut_down();
+    }
+}
+
+/// Renames, once a second, users whose grace period for a registered nick
+/// ended (NickServ's enforcement).
+async fn nick_enforcement(shared: Arc<Shared>) {
+    loop {
+        tokio::select! {
+            _ = shared.shutdown.cancelled() => return,
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {
+                crate::irc::nickserv::enforce(&mut shared.world.lock());
+            }
+        }
     }
 }
 

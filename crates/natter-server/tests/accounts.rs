@@ -202,6 +202,7 @@ fn nickserv_identify_logout_info_set_password_and_drop() {
     let server = TestServer::start();
     ns_register(&server, "frank", "first-password");
     let mut c = server.client("frank");
+    assert_eq!(cmds(&c.sync()), ["NOTICE"]);
     let notices = |got: &[Message]| -> Vec<String> {
         with_command(got, "NOTICE")
             .iter()
@@ -224,7 +225,10 @@ fn nickserv_identify_logout_info_set_password_and_drop() {
     let got = c.ask("NICKSERV SET PASSWORD second-password");
     assert_eq!(notices(&got), ["Password changed"]);
     let got = c.ask("NS LOGOUT");
-    assert_eq!(cmds(&got), ["901", "NOTICE"]);
+    assert_eq!(cmds(&got), ["901", "NOTICE", "NOTICE"]);
+    // Logged out while holding the registered nick: warned again.
+    assert!(notices(&got)[0].starts_with("frank is a registered nick"));
+    assert_eq!(notices(&got)[1], "You are now logged out");
     let got = c.ask("NS IDENTIFY frank first-password");
     assert_eq!(notices(&got), ["Invalid account or password"]);
     let got = c.ask("NS IDENTIFY frank second-password");
@@ -379,6 +383,8 @@ fn account_extbans_ban_and_except_by_account_not_nick() {
     op.ask("MODE #ab +b a:jack");
     // Not logged in, the nick alone does not match.
     let mut jack = server.client("jack");
+    // NickServ's warning about the registered nick.
+    assert_eq!(cmds(&jack.sync()), ["NOTICE"]);
     let got = jack.ask("JOIN #ab");
     assert_eq!(cmds(&got)[0], "JOIN", "{got:#?}");
     jack.ask("PART #ab");
@@ -421,4 +427,45 @@ fn rehash_reads_accounts_changed_behind_the_servers_back() {
         cmds(&sasl_plain(&mut c, "kira", "kira-password")),
         ["900", "903"]
     );
+}
+
+#[test]
+fn a_registered_nick_is_taken_back_from_whoever_does_not_log_in() {
+    let server = TestServer::with_config(|c| c.accounts.nick_grace = 1);
+    ns_register(&server, "lena", "lena-password");
+    let mut watcher = server.client("watcher");
+    watcher.ask("JOIN #n");
+    let mut squatter = server.connect();
+    squatter.send("NICK lena");
+    squatter.send("USER x 0 * :x");
+    let warning = squatter.expect("NOTICE");
+    assert_eq!(
+        warning.source.as_deref(),
+        Some("NickServ!NickServ@natter.local")
+    );
+    assert!(
+        warning.params[1].starts_with("lena is a registered nick"),
+        "{warning:?}"
+    );
+    squatter.nick = "lena".into();
+    squatter.ask("JOIN #n");
+    watcher.sync();
+    // Renamed once the grace period is over; the channel sees it.
+    let renamed = squatter.expect("NICK");
+    assert_msg(&renamed, "lena!~x@127.0.0.1", "NICK", &["Guest1"]);
+    let seen = watcher.expect("NICK");
+    assert_eq!(params(&seen), ["Guest1"]);
+    // Replies now address the new nick.
+    let got = squatter.ask("MOTD");
+    assert_eq!(got[0].params[0], "Guest1");
+
+    // Logging in within the grace period keeps the nick.
+    let mut owner = server.client("lena");
+    let warning = owner.sync();
+    assert_eq!(cmds(&warning), ["NOTICE"]);
+    owner.ask("NS IDENTIFY lena-password");
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let got = owner.ask("MOTD");
+    assert_eq!(got[0].params[0], "lena", "{got:#?}");
+    assert!(with_command(&got, "NICK").is_empty());
 }

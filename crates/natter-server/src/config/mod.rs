@@ -156,6 +156,13 @@ pub struct AccountsSection {
     /// `draft/account-registration`).
     #[serde(deserialize_with = "words::flag")]
     pub register_before_connect: bool,
+    /// Whether a registered nick is protected: someone using it without
+    /// being logged in to its account is warned, then renamed.
+    #[serde(deserialize_with = "words::flag")]
+    pub enforce_nicks: bool,
+    /// Seconds such a user has to log in before being renamed.
+    #[serde(deserialize_with = "words::seconds")]
+    pub nick_grace: u64,
 }
 
 impl Default for AccountsSection {
@@ -163,6 +170,8 @@ impl Default for AccountsSection {
         AccountsSection {
             min_password_length: 8,
             register_before_connect: true,
+            enforce_nicks: true,
+            nick_grace: 30,
         }
     }
 }

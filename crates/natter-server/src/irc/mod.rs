@@ -189,6 +189,13 @@ pub struct Ctx<'a> {
 impl Ctx<'_> {
     /// The nick to address the client by in numerics (`*` before it has one).
     pub fn nick(&self) -> &str {
+        // Once registered the network's nick is the truth: the server may
+        // rename a user (nick enforcement, collisions) outside its task.
+        if self.client.registered {
+            if let Some(u) = self.world.net.user(self.client.id) {
+                return &u.nick;
+            }
+        }
         match &self.client.nick {
             Some(n) => n,
             None => "*",
@@ -208,19 +215,15 @@ impl Ctx<'_> {
     /// Sends `:server NUMERIC nick params...`.
     pub fn numeric(&mut self, numeric: &str, params: &[&str]) {
         let mut all: Vec<&str> = Vec::with_capacity(params.len() + 1);
-        let nick = match &self.client.nick {
-            Some(n) => n.as_str(),
-            None => "*",
+        let Ctx { world, client, out } = self;
+        let nick = match (client.registered, world.net.user(client.id), &client.nick) {
+            (true, Some(u), _) => u.nick.as_str(),
+            (_, _, Some(n)) => n.as_str(),
+            _ => "*",
         };
         all.push(nick);
         all.extend_from_slice(params);
-        write_line_trailing(
-            &mut self.out,
-            None,
-            Some(&self.world.config.server.name),
-            numeric,
-            &all,
-        );
+        write_line_trailing(out, None, Some(&world.config.server.name), numeric, &all);
     }
 
     /// Sends `:server COMMAND params...`.

@@ -252,3 +252,117 @@ fn ghost(ctx: &mut Ctx<'_>, args: &[&str], regain: bool) {
         super::registration::nick(ctx, &msg);
     }
 }
+
+/// Nick enforcement's hook on the fan-out: a local IRC user who changes to
+/// a registered nick without being logged in to its account is warned and
+/// given `accounts.nick_grace` seconds; a login to the account, or a change
+/// to another nick, ends the wait. (At registration [`check_new_user`]
+/// does the same after the welcome burst.)
+pub fn after_event(
+    world: &mut World,
+    event: &Event,
+    _origin: crate::world::Origin,
+    me: Option<(natter_model::UserId, &mut String)>,
+) {
+    let id = match event {
+        Event::NickChanged { user, .. } | Event::AccountChanged { user, .. } => user.id,
+        _ => return,
+    };
+    let Some(line) = check(world, id) else {
+        return;
+    };
+    match me {
+        Some((me_id, buf)) if me_id == id => buf.push_str(&line),
+        _ => {
+            if let Some(conn) = world.conns.get(&id) {
+                conn.out.push(bytes::Bytes::from(line));
+            }
+        }
+    }
+}
+
+/// Nick enforcement for a client that just registered: the warning follows
+/// its welcome burst.
+pub fn check_new_user(ctx: &mut Ctx<'_>) {
+    if let Some(line) = check(ctx.world, ctx.client.id) {
+        ctx.out.push_str(&line);
+    }
+}
+
+/// Starts or ends the grace period of local IRC user `id` as its nick and
+/// account now stand; the warning NOTICE to send when one starts.
+fn check(world: &mut World, id: natter_model::UserId) -> Option<String> {
+    if !world.config.accounts.enforce_nicks || !world.conns.contains_key(&id) {
+        return None;
+    }
+    let user = world.net.user(id)?;
+    if user.frontend != Frontend::Irc {
+        return None;
+    }
+    let folded = fold(&user.nick);
+    let owner = world.accounts.get(&user.nick).map(|a| fold(&a.name));
+    if owner.is_none() || user.account.as_deref().map(fold) == owner {
+        world.front.irc.nick_deadlines.remove(&id);
+        return None;
+    }
+    let deadlines = &mut world.front.irc.nick_deadlines;
+    if deadlines.get(&id).is_some_and(|(n, _)| *n == folded) {
+        return None;
+    }
+    let grace = world.config.accounts.nick_grace;
+    let nick = user.nick.clone();
+    deadlines.insert(id, (folded, now() + grace));
+    let text = format!(
+        "{nick} is a registered nick: log in to its account within {grace} seconds \
+         (/msg NickServ IDENTIFY <password>) or you will be renamed"
+    );
+    let mut line = String::new();
+    let source = format!("{NICK}!NickServ@{}", world.server_name());
+    write_line_trailing(&mut line, None, Some(&source), "NOTICE", &[&nick, &text]);
+    Some(line)
+}
+
+/// Renames the users whose grace period ended and who still hold a
+/// registered nick without its account, to `Guest<N>`. Called every second.
+pub fn enforce(world: &mut World) {
+    if world.front.irc.nick_deadlines.is_empty() {
+        return;
+    }
+    let now = now();
+    let due: Vec<(natter_model::UserId, String)> = world
+        .front
+        .irc
+        .nick_deadlines
+        .iter()
+        .filter(|(_, (_, at))| *at <= now)
+        .map(|(id, (nick, _))| (*id, nick.clone()))
+        .collect();
+    for (id, nick) in due {
+        world.front.irc.nick_deadlines.remove(&id);
+        let Some(user) = world.net.user(id) else {
+            continue;
+        };
+        let owner = world.accounts.get(&nick).map(|a| fold(&a.name));
+        if fold(&user.nick) != nick || owner.is_none() || user.account.as_deref().map(fold) == owner
+        {
+            continue;
+        }
+        let guest = loop {
+            let n = world.front.irc.next_guest;
+            world.front.irc.next_guest += 1;
+            let candidate = format!("Guest{n}");
+            if world.net.nick_available(id, &candidate) {
+                break candidate;
+            }
+        };
+        let snapshot = user.snapshot();
+        world.emit(
+            &Event::NickChanged {
+                user: snapshot,
+                new_nick: guest,
+                at: now,
+            },
+            None,
+        );
+    }
+}

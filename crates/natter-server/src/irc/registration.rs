@@ -179,6 +179,7 @@ pub(super) fn try_register(ctx: &mut Ctx<'_>) {
         conn.registered = true;
     }
     welcome(ctx, &prefix);
+    super::nickserv::check_new_user(ctx);
 }
 
 fn welcome(ctx: &mut Ctx<'_>, prefix: &str) {

@@ -45,6 +45,11 @@ pub struct State {
     /// KNOCK: folded channel name -> Unix time of its last knock, for the
     /// per-channel delay (entries older than the delay are dropped).
     pub knocks: HashMap<String, u64>,
+    /// Nick enforcement: local users holding a registered nick without its
+    /// account -> (that nick folded, Unix time they are renamed at).
+    pub nick_deadlines: HashMap<natter_model::UserId, (String, u64)>,
+    /// The number of the next guest nick (`Guest<N>`).
+    pub next_guest: u64,
 }
 
 impl State {
@@ -57,12 +62,15 @@ impl State {
             snotice_watchers: UserSet::default(),
             command_counts: vec![0; super::COMMANDS.len()],
             knocks: HashMap::new(),
+            nick_deadlines: HashMap::new(),
+            next_guest: 1,
         }
     }
 
     /// Forgets local connection `id` that ended, whose state was `conn`.
     pub fn conn_removed(&mut self, id: natter_model::UserId, conn: ConnState) {
         self.snotice_watchers.remove(&id);
+        self.nick_deadlines.remove(&id);
         for nick in conn.monitoring {
             if let Some(watchers) = self.monitors.get_mut(&nick) {
                 watchers.remove(&id);
