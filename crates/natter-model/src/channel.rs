@@ -105,6 +105,22 @@ pub struct ChannelModes {
 }
 
 impl ChannelModes {
+    /// Sets flag mode `c` (`C`, `i`, `m`, `n`, `s`, `t`) on or off;
+    /// `false` for a letter that is no flag mode.
+    pub fn set_flag(&mut self, c: char, on: bool) -> bool {
+        let flag = match c {
+            'C' => &mut self.no_ctcp,
+            'i' => &mut self.invite_only,
+            'm' => &mut self.moderated,
+            'n' => &mut self.no_external,
+            's' => &mut self.secret,
+            't' => &mut self.topic_lock,
+            _ => return false,
+        };
+        *flag = on;
+        true
+    }
+
     /// The modes as RPL_CHANNELMODEIS shows them: the flag string (e.g.
     /// `+Cklnt`, in ASCII order) and its arguments in order. The key is shown only when
     /// `show_key` (to members), else as `*`.
@@ -201,6 +217,8 @@ pub struct Channel {
     pub members: UserMap<Membership>,
     /// Users invited since the last time they joined; lets them past `+i`.
     pub invited: UserSet,
+    /// Registered with ChanServ: the channel stays while empty.
+    pub registered: bool,
 }
 
 impl Channel {
@@ -220,6 +238,7 @@ impl Channel {
             invexes: Vec::new(),
             members: UserMap::default(),
             invited: UserSet::default(),
+            registered: false,
         }
     }
 

@@ -316,6 +316,17 @@ pub enum Event {
         /// The account name, as registered.
         account: Option<String>,
     },
+    /// A channel was registered with ChanServ (kept while empty) or its
+    /// registration dropped. Shown to no client; registering creates the
+    /// channel if it does not exist, dropping removes it if empty.
+    ChannelRegistered {
+        /// Channel display name.
+        channel: String,
+        /// Registered (true) or dropped (false).
+        registered: bool,
+        /// Unix time (seconds).
+        at: u64,
+    },
     /// A KNOCK: a user asks a channel's operators for an invitation
     /// (Modern IRC RPL_KNOCK). Shown to the channel's operators.
     Knocked {

@@ -646,6 +646,14 @@ async fn run_deferred(shared: &Arc<Shared>, client: &mut Client, out: &Outbound,
                 .await;
             Box::new(move |ctx| irc::chathistory::answered(ctx, &query, answer))
         }
+        Deferred::ChanServ(write) => {
+            let store = shared.world.lock().accounts.store();
+            let w = write.clone();
+            let result = shared
+                .run_slow(move || irc::chanserv::run(&store, &w))
+                .await;
+            Box::new(move |ctx| irc::chanserv::written(ctx, write, result))
+        }
         Deferred::Connect(block) => {
             let s = shared.clone();
             tokio::spawn(async move {

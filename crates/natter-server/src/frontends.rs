@@ -88,8 +88,9 @@ impl FrontEnds for Natter {
         if let Event::Joined { user, .. } = event {
             away_on_join(world, user, &recipients);
         }
-        let hooks: [Hook; 5] = [
+        let hooks: [Hook; 6] = [
             irc::nickserv::after_event,
+            irc::chanserv::after_event,
             irc::monitor::after_event,
             irc::read_marker::after_event,
             irc::snomask::after_event,

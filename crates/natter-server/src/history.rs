@@ -35,8 +35,13 @@ const BATCH: usize = 4096;
 /// How often the writer applies retention.
 const PRUNE_EVERY: Duration = Duration::from_secs(60);
 
+/// A store write run on the writer thread.
+type StoreWrite = Box<dyn FnOnce(&Store) + Send>;
+
 enum Op {
     Append(StoredMessage),
+    /// Another store write, kept in order with the messages.
+    Run(StoreWrite),
     /// Answer once everything before it is committed.
     Flush(mpsc::SyncSender<()>),
     /// Commit what is queued and stop.
@@ -58,6 +63,7 @@ impl std::fmt::Debug for Op {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             Op::Append(_) => "Append",
+            Op::Run(_) => "Run",
             Op::Flush(_) => "Flush",
             Op::Close => "Close",
         })
@@ -119,6 +125,17 @@ impl History {
         }
     }
 
+    /// Runs `write` on the writer thread, after the messages recorded so
+    /// far (for state saved as it changes, such as a registered channel's
+    /// topic and modes). Never blocks.
+    pub fn write(&self, write: impl FnOnce(&Store) + Send + 'static) {
+        let _ = self
+            .tx
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .send(Op::Run(Box::new(write)));
+    }
+
     /// Blocks until every message recorded before the call is committed.
     pub fn flush(&self) {
         let (ack, done) = mpsc::sync_channel(1);
@@ -158,6 +175,7 @@ fn write_loop(
     let mut last_prune = Instant::now() - PRUNE_EVERY;
     let mut batch: Vec<StoredMessage> = Vec::with_capacity(BATCH);
     let mut acks: Vec<mpsc::SyncSender<()>> = Vec::new();
+    let mut runs: Vec<StoreWrite> = Vec::new();
     loop {
         let Ok(first) = rx.recv() else {
             return;
@@ -168,6 +186,7 @@ fn write_loop(
             match op {
                 Op::Append(m) => batch.push(m),
                 Op::Flush(ack) => acks.push(ack),
+                Op::Run(f) => runs.push(f),
                 Op::Close => {
                     closing = true;
                     break;
@@ -189,6 +208,9 @@ fn write_loop(
             }
             pending.fetch_sub(n, Ordering::Relaxed);
             batch.clear();
+        }
+        for run in runs.drain(..) {
+            run(store);
         }
         for ack in acks.drain(..) {
             let _ = ack.send(());

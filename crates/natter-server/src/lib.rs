@@ -12,6 +12,8 @@
 //! - [`world`]: the network model plus local connections, under one lock;
 //!   the single event path that applies changes and hands them to the
 //!   fan-out. It imports no front end.
+//! - [`chanreg`]: channels registered with ChanServ (access lists, state
+//!   saved across restarts).
 //! - [`history`]: message history, the store sink of the fan-out.
 //! - [`frontends`]: the front ends assembled into the fan-out, and the
 //!   world they make ([`World`]).
@@ -22,6 +24,7 @@
 //!   turned into events, and the link sink of the fan-out with routing.
 
 pub mod accounts;
+pub mod chanreg;
 pub mod config;
 mod conn;
 mod event_loops;

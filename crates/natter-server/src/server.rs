@@ -257,6 +257,12 @@ pub async fn start(config: Config, overrides: Overrides) -> Result<Running, Star
         store.clone(),
         &config.history,
     ));
+    let channels = store.channels().map_err(|e| {
+        StartError::Store(natter_store::OpenError::Other {
+            path: config.server.data_dir.join(DATABASE),
+            detail: e.to_string(),
+        })
+    })?;
     let accounts = crate::accounts::Accounts::load(store).map_err(|e| {
         StartError::Store(natter_store::OpenError::Other {
             path: config.server.data_dir.join(DATABASE),
@@ -302,10 +308,18 @@ pub async fn start(config: Config, overrides: Overrides) -> Result<Running, Star
         shutdown: shutdown.clone(),
     });
     {
-        let id = shared
-            .next_id
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        crate::irc::nickserv::introduce(&mut shared.world.lock(), id);
+        let mut world = shared.world.lock();
+        for record in channels {
+            let (registration, channel) = crate::chanreg::restore(record);
+            world.net.restore_channel(channel);
+            world.channel_registry.insert(registration);
+        }
+        for service in [crate::irc::nickserv::NICK, crate::irc::chanserv::NICK] {
+            let id = shared
+                .next_id
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            crate::irc::nickserv::introduce(&mut world, id, service);
+        }
     }
     let first = loops.first().clone();
     for (listener, kind) in listeners {

@@ -22,6 +22,7 @@ use natter_model::{Event, Frontend, Network, Server, ServerId, UserId, UserMap, 
 use tokio_util::sync::CancellationToken;
 
 use crate::accounts::{Accounts, Throttle};
+use crate::chanreg::Registry;
 use crate::config::Config;
 use crate::history::History;
 use crate::outbound::Outbound;
@@ -159,6 +160,8 @@ pub struct World<F: FrontEnds> {
     pub accounts: Accounts,
     /// Message history: the store sink of the fan-out.
     pub history: Arc<History>,
+    /// Channels registered with ChanServ.
+    pub channel_registry: Registry,
     /// Failed logins by address and by account, for slowing down and
     /// refusing password guessing.
     pub login_failures: Throttle,
@@ -192,6 +195,7 @@ impl<F: FrontEnds> World<F> {
             batch: None,
             accounts,
             history,
+            channel_registry: Registry::default(),
             login_failures: Throttle::default(),
             batch_counter: 0,
             started_nanos: std::time::SystemTime::now()

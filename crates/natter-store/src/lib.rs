@@ -1,6 +1,6 @@
 //! natter's embedded store: one SQLite file (`natter.db` in the data
-//! directory) that keeps what must survive a restart: accounts and message
-//! history today, registered channels as they arrive.
+//! directory) that keeps what must survive a restart: accounts, registered
+//! channels and message history.
 //!
 //! - The schema is versioned ([`migrations`]): each version is one
 //!   migration, applied in order at [`Store::open`]; SQLite's
@@ -18,6 +18,7 @@
 //! loops (every call may block on the disk).
 
 mod accounts;
+mod channels;
 mod history;
 pub mod migrations;
 
@@ -28,6 +29,7 @@ use rusqlite::{Connection, OpenFlags};
 use std::sync::Mutex;
 
 pub use accounts::{AccountRecord, Credentials, ScramKeys};
+pub use channels::ChannelRecord;
 pub use history::{dm_key, Cursor, StoredMessage};
 
 /// Why [`Store::open`] refused a database file. The message names the file
@@ -182,6 +184,8 @@ impl Store {
     /// tools that need a store but no file).
     pub fn open_in_memory() -> Store {
         let mut conn = Connection::open_in_memory().expect("SQLite opens a memory database");
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .expect("foreign keys can be turned on");
         migrations::migrations()
             .to_latest(&mut conn)
             .expect("the migrations apply to an empty database");

@@ -40,6 +40,36 @@ const STEPS: &[&str] = &[
     ) STRICT;
     CREATE INDEX messages_by_target ON messages (target, at_ms, id);
     CREATE INDEX messages_by_msgid ON messages (msgid);",
+    // 3: registered channels (ChanServ): the channel and what it keeps
+    // across restarts (topic, modes as flag letters with key and limit,
+    // ChanServ's topic lock), its list modes, and its access list.
+    "CREATE TABLE channels (
+        folded TEXT PRIMARY KEY NOT NULL,
+        name TEXT NOT NULL,
+        founder TEXT NOT NULL,
+        registered_at INTEGER NOT NULL,
+        topic TEXT,
+        topic_setter TEXT,
+        topic_at INTEGER,
+        modes TEXT NOT NULL,
+        chan_key TEXT,
+        chan_limit INTEGER,
+        topic_lock INTEGER NOT NULL
+    ) STRICT;
+    CREATE TABLE channel_lists (
+        folded TEXT NOT NULL REFERENCES channels (folded) ON DELETE CASCADE,
+        list TEXT NOT NULL,
+        mask TEXT NOT NULL,
+        setter TEXT NOT NULL,
+        set_at INTEGER NOT NULL,
+        PRIMARY KEY (folded, list, mask)
+    ) STRICT;
+    CREATE TABLE channel_access (
+        folded TEXT NOT NULL REFERENCES channels (folded) ON DELETE CASCADE,
+        account TEXT NOT NULL,
+        level TEXT NOT NULL,
+        PRIMARY KEY (folded, account)
+    ) STRICT;",
 ];
 
 /// The newest schema version this build knows.

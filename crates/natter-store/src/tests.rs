@@ -169,3 +169,44 @@ fn history_ranges_cursors_targets_and_pruning() {
     );
     assert_eq!(store.message_count().unwrap(), 5);
 }
+
+#[test]
+fn registered_channels_keep_state_lists_and_access() {
+    let store = Store::open_in_memory();
+    let mut record = ChannelRecord {
+        folded: "#c".into(),
+        name: "#C".into(),
+        founder: "alice".into(),
+        registered_at: 5,
+        access: vec![("alice".into(), "founder".into())],
+        modes: "nt".into(),
+        ..Default::default()
+    };
+    store.register_channel(&record).unwrap();
+    assert!(matches!(
+        store.register_channel(&record),
+        Err(StoreError::Exists)
+    ));
+    record.topic = Some(("hello".into(), "alice".into(), 7));
+    record.modes = "imnt".into();
+    record.key = Some("k".into());
+    record.limit = Some(10);
+    record.topic_lock = true;
+    record.lists = vec![
+        ('b', "*!*@bad".into(), "alice".into(), 8),
+        ('I', "*!*@good".into(), "alice".into(), 9),
+    ];
+    assert!(store.save_channel_state(&record).unwrap());
+    store.set_channel_access("#c", "bob", Some("op")).unwrap();
+    store
+        .set_channel_access("#c", "bob", Some("voice"))
+        .unwrap();
+    store.set_channel_access("#c", "carol", Some("op")).unwrap();
+    store.set_channel_access("#c", "carol", None).unwrap();
+    let got = store.channel("#c").unwrap().unwrap();
+    record.access.push(("bob".into(), "voice".into()));
+    assert_eq!(got, record);
+    assert!(store.drop_channel("#c").unwrap());
+    assert!(store.channels().unwrap().is_empty());
+    assert!(!store.save_channel_state(&record).unwrap());
+}

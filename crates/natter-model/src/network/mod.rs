@@ -163,6 +163,12 @@ impl Network {
         self.max_users_seen
     }
 
+    /// Puts `channel` (a registered channel read from the store at start,
+    /// with no members) into the network, replacing any of that name.
+    pub fn restore_channel(&mut self, channel: Channel) {
+        self.channels.insert(fold(&channel.name), channel);
+    }
+
     /// Users of this server (LUSERS RPL_LOCALUSERS), without a scan.
     pub fn local_user_count(&self) -> usize {
         self.local_users
@@ -528,6 +534,25 @@ impl Network {
                 user.account = account.clone();
                 self.peers(*id)
             }
+            Event::ChannelRegistered {
+                channel,
+                registered,
+                at,
+            } => {
+                let key = fold(channel);
+                if *registered {
+                    self.channels
+                        .entry(key)
+                        .or_insert_with(|| Channel::new(channel, *at))
+                        .registered = true;
+                } else if let Some(chan) = self.channels.get_mut(&key) {
+                    chan.registered = false;
+                    if chan.members.is_empty() {
+                        self.channels.remove(&key);
+                    }
+                }
+                Vec::new()
+            }
             Event::Knocked { channel, .. } => self
                 .channels
                 .get(&fold(channel))
@@ -570,7 +595,7 @@ impl Network {
         }
         if let Some(chan) = self.channels.get_mut(key) {
             chan.members.remove(&id);
-            if chan.members.is_empty() {
+            if chan.members.is_empty() && !chan.registered {
                 self.channels.remove(key);
             }
         }

@@ -311,8 +311,14 @@ fn join(ctx: &mut Ctx<'_>, id: ConvId) {
         }
     }
     let user = user.snapshot();
-    // Whoever creates a conversation's channel is its operator, as on IRC.
-    let op = ctx.world.net.channel(&channel).is_none();
+    // Whoever creates a conversation's channel is its operator, as on IRC
+    // (or, for a registered channel, its access list decides).
+    let op = crate::chanreg::op_on_join(
+        &ctx.world.net,
+        &ctx.world.channel_registry,
+        &channel,
+        user.id,
+    );
     ctx.emit(Event::Joined {
         user,
         channel,

@@ -75,8 +75,8 @@ fn join_one(ctx: &mut Ctx<'_>, name: &str, key: Option<&str>) {
     }
     let user = me.snapshot();
     // Whoever creates a channel is its operator (RFC 2811 4.2.1 "channel
-    // creator").
-    let op = ctx.world.net.channel(name).is_none();
+    // creator"); a registered channel's access list decides instead.
+    let op = crate::chanreg::op_on_join(&ctx.world.net, &ctx.world.channel_registry, name, user.id);
     ctx.emit(Event::Joined {
         user,
         channel: name.to_string(),
@@ -153,6 +153,17 @@ pub fn topic(ctx: &mut Ctx<'_>, msg: &Message) {
             ERR_CHANOPRIVSNEEDED,
             &[&chan.name, "You're not channel operator"],
         );
+    }
+    // ChanServ's topic lock: only operators on the access list.
+    let registry = &ctx.world.channel_registry;
+    if registry.get(&chan.name).is_some_and(|r| r.topic_lock) {
+        let account = ctx.me().account.as_deref();
+        if registry.level(&chan.name, account) < Some(crate::chanreg::Level::Op) {
+            return ctx.numeric(
+                ERR_CHANOPRIVSNEEDED,
+                &[&chan.name, "The topic is locked by ChanServ"],
+            );
+        }
     }
     let me = ctx.me();
     let by = me.snapshot();

@@ -15,8 +15,8 @@ use natter_proto::numeric::*;
 use natter_proto::Message;
 
 use super::{
-    account, capabilities, channels, chathistory, help, knock, links, messaging, modes, monitor,
-    nickserv, operators, queries, read_marker, registration, sasl, silence, stats, Ctx,
+    account, capabilities, channels, chanserv, chathistory, help, knock, links, messaging, modes,
+    monitor, nickserv, operators, queries, read_marker, registration, sasl, silence, stats, Ctx,
 };
 
 /// One command: its name and handler, and what [`dispatch`] checks first.
@@ -78,9 +78,11 @@ pub const COMMANDS: &[Command] = &[
     anytime("AUTHENTICATE", sasl::authenticate, 1),
     cmd("AWAY", messaging::away, 0),
     anytime("CAP", capabilities::cap, 1),
+    cmd("CHANSERV", chanserv::command, 0),
     cmd("CHATHISTORY", chathistory::chathistory, 1),
     oper("CHGHOST", operators::chghost, 3),
     oper("CONNECT", links::connect, 1),
+    cmd("CS", chanserv::command, 0),
     oper("DIE", operators::die, 0),
     anytime("HELP", help::help, 0),
     anytime("HELPOP", help::help, 0),

@@ -147,7 +147,10 @@ fn deliver(ctx: &mut Ctx<'_>, kind: MessageKind, target: &str, text: &str, tags:
             // A service answers here, through its own command handler;
             // the message is not relayed (nor kept).
             if kind == MessageKind::Privmsg {
-                super::nickserv::handle(ctx, text);
+                match nick.as_str() {
+                    super::chanserv::NICK => super::chanserv::handle(ctx, text),
+                    _ => super::nickserv::handle(ctx, text),
+                }
             }
             return;
         }

@@ -9,6 +9,7 @@ pub mod account;
 mod capabilities;
 pub mod caps;
 mod channels;
+pub mod chanserv;
 pub mod chathistory;
 mod commands;
 pub mod fanout;
@@ -140,6 +141,8 @@ pub enum Deferred {
     },
     /// Query the message history, then [`chathistory::answered`].
     History(chathistory::Query),
+    /// A ChanServ change to commit, then [`chanserv::written`].
+    ChanServ(chanserv::Write),
 }
 
 impl Client {

@@ -19,17 +19,22 @@ use crate::World;
 /// The service's nick.
 pub const NICK: &str = "NickServ";
 
-/// Makes NickServ a user of this server, with id `id` (from the
-/// connection id counter, so it never collides with a client's).
-pub fn introduce(world: &mut World, id: natter_model::UserId) {
+/// Makes the service `nick` (NickServ or ChanServ) a user of this server,
+/// with id `id` (from the connection id counter, so it never collides with
+/// a client's).
+pub fn introduce(world: &mut World, id: natter_model::UserId, nick: &str) {
     let host = world.server_name().to_string();
+    let realname = match nick {
+        NICK => "Nick and account service",
+        _ => "Channel registration service",
+    };
     let user = User::new(
         Identity {
             id,
-            nick: NICK.into(),
-            user: "NickServ".into(),
+            nick: nick.into(),
+            user: nick.into(),
             host,
-            realname: "Nick and account service".into(),
+            realname: realname.into(),
             server: natter_model::LOCAL_SERVER,
             frontend: Frontend::Service,
         },

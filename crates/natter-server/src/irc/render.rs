@@ -54,7 +54,10 @@ pub fn format_time_ms(ms: u64) -> String {
 /// Whether the client of `recipient`, with `caps`, is shown `event` at all.
 pub fn visible(event: &Event, recipient: UserId, caps: CapSet) -> bool {
     match event {
-        Event::UserIntroduced(_) | Event::ServerIntroduced(_) | Event::ServerSplit { .. } => false,
+        Event::UserIntroduced(_)
+        | Event::ServerIntroduced(_)
+        | Event::ServerSplit { .. }
+        | Event::ChannelRegistered { .. } => false,
         Event::Message {
             from, kind, target, ..
         } => {
@@ -134,7 +137,10 @@ pub fn render(event: &Event, net: &Network, form: CapSet, stamp: &Stamp) -> Byte
     }
     let mut out = String::with_capacity(160);
     match event {
-        Event::UserIntroduced(_) | Event::ServerIntroduced(_) | Event::ServerSplit { .. } => {}
+        Event::UserIntroduced(_)
+        | Event::ServerIntroduced(_)
+        | Event::ServerSplit { .. }
+        | Event::ChannelRegistered { .. } => {}
         Event::NickChanged { user, new_nick, .. } => write_line(
             &mut out,
             Some(&tags),

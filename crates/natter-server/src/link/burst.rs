@@ -48,7 +48,12 @@ pub fn burst(world: &World, peer: ServerId, natter: Option<Extensions>) -> Strin
     }
 
     // Channels: members with their status, then modes, lists and topic.
-    for chan in net.channels().filter(|c| c.name.starts_with('#')) {
+    // An empty channel (a registered one kept by ChanServ) is this
+    // server's own business until someone joins it.
+    for chan in net
+        .channels()
+        .filter(|c| c.name.starts_with('#') && !c.members.is_empty())
+    {
         let tags = ts.then(|| format!("ts={}", chan.created_at));
         let mut members: Vec<NjoinMember> = Vec::new();
         let mut size = 0;

@@ -63,6 +63,8 @@ pub fn render(world: &World, event: &Event, natter: Option<Extensions>) -> Optio
             return Some(out);
         }
         Event::UserIntroduced(user) => return introduction(world, user, natter),
+        // Each server's ChanServ registers channels in its own store.
+        Event::ChannelRegistered { .. } => return None,
         Event::NickChanged { user, new_nick, at } => {
             if natter.is_some_and(|n| n.ts) {
                 push_tag(&mut tags, "ts", &at.to_string());

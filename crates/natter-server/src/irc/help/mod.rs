@@ -123,6 +123,19 @@ pub static ENTRIES: &[Entry] = &[
         ],
     },
     Entry {
+        name: "CHANSERV",
+        kind: Kind::Registered,
+        title: "CHANSERV <command> [<arguments>]",
+        text: &[
+            "Sends a command to ChanServ, the channel registration service (the",
+            "same as PRIVMSG ChanServ :<command>). /msg ChanServ HELP lists its",
+            "commands: REGISTER, DROP, INFO, OP, DEOP, VOICE, DEVOICE, ACCESS",
+            "and SET. A registered channel stays while empty, keeps its topic,",
+            "modes and bans across restarts, and gives ops and voice by its",
+            "access list.",
+        ],
+    },
+    Entry {
         name: "CHATHISTORY",
         kind: Kind::Registered,
         title: "CHATHISTORY <subcommand> <target> <reference> [<reference>] <limit>",
@@ -156,6 +169,12 @@ pub static ENTRIES: &[Entry] = &[
             "its [[link]] block. A notice says the attempt started; LINKS",
             "and MAP show the server once the link is up.",
         ],
+    },
+    Entry {
+        name: "CS",
+        kind: Kind::Registered,
+        title: "CS <command> [<arguments>]",
+        text: &["Short for CHANSERV."],
     },
     Entry {
         name: "DIE",
