@@ -253,22 +253,20 @@ pub async fn start(config: Config, overrides: Overrides) -> Result<Running, Star
     let store = natter_store::Store::open(&config.server.data_dir.join(DATABASE))
         .map_err(StartError::Store)?;
     let store = Arc::new(store);
+    let database = config.server.data_dir.join(DATABASE);
+    let unreadable = |e: natter_store::StoreError| {
+        StartError::Store(natter_store::OpenError::Other {
+            path: database.clone(),
+            detail: e.to_string(),
+        })
+    };
     let history = Arc::new(crate::history::History::start(
         store.clone(),
         &config.history,
     ));
-    let channels = store.channels().map_err(|e| {
-        StartError::Store(natter_store::OpenError::Other {
-            path: config.server.data_dir.join(DATABASE),
-            detail: e.to_string(),
-        })
-    })?;
-    let accounts = crate::accounts::Accounts::load(store).map_err(|e| {
-        StartError::Store(natter_store::OpenError::Other {
-            path: config.server.data_dir.join(DATABASE),
-            detail: e.to_string(),
-        })
-    })?;
+    let channels = store.channels().map_err(unreadable)?;
+    let read_markers = store.read_markers().map_err(unreadable)?;
+    let accounts = crate::accounts::Accounts::load(store).map_err(unreadable)?;
     let bound = |k: Listener| -> Vec<SocketAddr> {
         listeners
             .iter()
@@ -309,6 +307,7 @@ pub async fn start(config: Config, overrides: Overrides) -> Result<Running, Star
     });
     {
         let mut world = shared.world.lock();
+        crate::irc::read_marker::load(&mut world.front.irc.read_markers, read_markers);
         for record in channels {
             let (registration, channel) = crate::chanreg::restore(record);
             world.net.restore_channel(channel);

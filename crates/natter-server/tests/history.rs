@@ -208,3 +208,54 @@ fn history_can_be_turned_off() {
     let got = a.ask("CHATHISTORY LATEST #x * 10");
     assert_eq!(params(one(&got, "FAIL"))[1], "MESSAGE_ERROR");
 }
+
+#[test]
+fn read_markers_of_an_account_survive_a_restart() {
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().to_path_buf();
+    let ts = "2025-01-02T03:04:05.678Z";
+    {
+        let server = TestServer::with_config(|c| c.server.data_dir = dir.clone());
+        let mut a = logged_in(&server, "fred");
+        a.ask("CAP REQ draft/read-marker");
+        a.ask("JOIN #rm");
+        let got = a.ask(&format!("MARKREAD #rm timestamp={ts}"));
+        assert_eq!(
+            params(one(&got, "MARKREAD")),
+            ["#rm", &format!("timestamp={ts}")]
+        );
+        // Without an account, a marker is the nick's and goes with it.
+        let mut b = server.client("gus");
+        b.ask("CAP REQ draft/read-marker");
+        b.ask(&format!("MARKREAD #rm timestamp={ts}"));
+    }
+    let server = TestServer::with_config(|c| c.server.data_dir = dir.clone());
+    let mut a = logged_in(&server, "fred2");
+    // fred2 is another account: nothing stored for it.
+    a.ask("CAP REQ draft/read-marker");
+    let got = a.ask("MARKREAD #rm");
+    assert_eq!(params(one(&got, "MARKREAD")), ["#rm", "*"]);
+    let mut c = server.connect();
+    c.send(&format!("CAP REQ :{CAPS} draft/read-marker"));
+    c.expect("CAP");
+    c.send("NICK fred");
+    c.send("USER fred 0 * :fred");
+    c.ask("AUTHENTICATE PLAIN");
+    let got = c.ask(&format!(
+        "AUTHENTICATE {}",
+        B64.encode("fred\0fred\0fred-password")
+    ));
+    assert_eq!(cmds(&got), ["900", "903"]);
+    c.send("CAP END");
+    c.expect_any(&["376", "422"]);
+    c.nick = "fred".into();
+    let got = c.ask("MARKREAD #rm");
+    assert_eq!(
+        params(one(&got, "MARKREAD")),
+        ["#rm", &format!("timestamp={ts}")]
+    );
+    let mut b = server.client("gus");
+    b.ask("CAP REQ draft/read-marker");
+    let got = b.ask("MARKREAD #rm");
+    assert_eq!(params(one(&got, "MARKREAD")), ["#rm", "*"]);
+}

@@ -139,3 +139,32 @@ impl Store {
         self.with(|c| Ok(c.execute("DELETE FROM accounts WHERE folded = ?1", [folded])? == 1))
     }
 }
+
+impl Store {
+    /// Every stored read marker: (casefolded account, casefolded target,
+    /// timestamp).
+    pub fn read_markers(&self) -> Result<Vec<(String, String, String)>, StoreError> {
+        self.with(|c| {
+            let mut stmt = c.prepare("SELECT account, target, timestamp FROM read_markers")?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+    }
+
+    /// Stores `account`'s read marker for `target` (both casefolded).
+    pub fn set_read_marker(
+        &self,
+        account: &str,
+        target: &str,
+        timestamp: &str,
+    ) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO read_markers (account, target, timestamp) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (account, target) DO UPDATE SET timestamp = excluded.timestamp",
+                params![account, target, timestamp],
+            )?;
+            Ok(())
+        })
+    }
+}

@@ -70,6 +70,15 @@ const STEPS: &[&str] = &[
         level TEXT NOT NULL,
         PRIMARY KEY (folded, account)
     ) STRICT;",
+    // 4: read markers (IRCv3 draft/read-marker) of logged-in users, per
+    // casefolded account and casefolded target; `timestamp` is the
+    // server-time form, which sorts as it compares.
+    "CREATE TABLE read_markers (
+        account TEXT NOT NULL,
+        target TEXT NOT NULL,
+        timestamp TEXT NOT NULL,
+        PRIMARY KEY (account, target)
+    ) STRICT;",
 ];
 
 /// The newest schema version this build knows.

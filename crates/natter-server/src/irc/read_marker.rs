@@ -3,12 +3,12 @@
 //! a user's clients tell each other, through the server, up to which
 //! message (by its server-time `time`) each buffer has been read.
 //!
-//! Markers live in memory, per user, keyed by the user's casefolded nick
-//! and then by the casefolded target. Without accounts a nick is no lasting
-//! identity, and the spec forbids showing one user's markers to another
-//! ("Security Considerations"), so a user's markers follow its nick changes
-//! and are forgotten when it quits; with accounts the key becomes the
-//! account and the markers can outlive a connection.
+//! Markers are kept per owner and then by casefolded target. A logged-in
+//! user's owner is its account (`acct:<name>`): those markers are saved in
+//! the store and outlive connections and restarts. Without an account a
+//! nick (`nick:<name>`) is no lasting identity, and the spec forbids
+//! showing one user's markers to another ("Security Considerations"), so
+//! such markers follow the nick's changes and are forgotten when it quits.
 
 use std::collections::HashMap;
 
@@ -22,7 +22,8 @@ use super::Ctx;
 use crate::world::Origin;
 use crate::World;
 
-/// Read markers of every user: owner key (casefolded nick) -> casefolded
+/// Read markers of every user: owner key (`acct:` or `nick:` and the
+/// casefolded name, see [`owner`]) -> casefolded
 /// target -> timestamp (`YYYY-MM-DDThh:mm:ss.sssZ`, the server-time form,
 /// so later timestamps compare greater as strings).
 #[derive(Debug, Default)]
@@ -66,8 +67,8 @@ impl ReadMarkers {
         }
         match event {
             Event::NickChanged { user, new_nick, .. } => {
-                let old = casemap::fold(&user.nick);
-                let new = casemap::fold(new_nick);
+                let old = format!("nick:{}", casemap::fold(&user.nick));
+                let new = format!("nick:{}", casemap::fold(new_nick));
                 if old != new {
                     if let Some(markers) = self.by_owner.remove(&old) {
                         self.by_owner.insert(new, markers);
@@ -75,10 +76,25 @@ impl ReadMarkers {
                 }
             }
             Event::Quit { user, .. } | Event::Killed { user, .. } => {
-                self.by_owner.remove(&casemap::fold(&user.nick));
+                self.by_owner
+                    .remove(&format!("nick:{}", casemap::fold(&user.nick)));
             }
             _ => {}
         }
+    }
+}
+
+/// The owner key of `ctx`'s user's markers: `acct:<account>` when logged
+/// in, else `nick:<nick>` (both casefolded).
+fn owner(ctx: &Ctx<'_>) -> String {
+    let me = ctx.me();
+    crate::history::party(&ctx.world.net, me.id, &me.nick)
+}
+
+/// Loads the stored markers of accounts (at start).
+pub fn load(markers: &mut ReadMarkers, stored: Vec<(String, String, String)>) {
+    for (account, target, timestamp) in stored {
+        markers.advance(&format!("acct:{account}"), &target, &timestamp);
     }
 }
 
@@ -131,7 +147,7 @@ pub fn markread(ctx: &mut Ctx<'_>, msg: &Message) {
     if !is_valid_channel(target, limits.channellen) && !is_valid_nick(target, limits.nicklen) {
         return invalid_params(ctx, target);
     }
-    let owner = casemap::fold(&ctx.me().nick);
+    let owner = owner(ctx);
     let key = casemap::fold(target);
     let Some(param) = msg.param(1) else {
         let shown = shown(ctx.world.front.irc.read_markers.get(&owner, &key));
@@ -147,13 +163,22 @@ pub fn markread(ctx: &mut Ctx<'_>, msg: &Message) {
     // (spec, "Implementation Considerations": clamp to the current time).
     let now = humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string();
     let timestamp = timestamp.min(now.as_str());
-    let (stored, _changed) = ctx
+    let (stored, changed) = ctx
         .world
         .front
         .irc
         .read_markers
         .advance(&owner, &key, timestamp);
-    let shown = shown(Some(stored));
+    let stored = stored.to_string();
+    if let (true, Some(account)) = (changed, owner.strip_prefix("acct:")) {
+        let (account, key, ts) = (account.to_string(), key.clone(), stored.clone());
+        ctx.world.history.write(move |store| {
+            if let Err(e) = store.set_read_marker(&account, &key, &ts) {
+                tracing::error!(error = %e, "saving a read marker failed");
+            }
+        });
+    }
+    let shown = shown(Some(&stored));
     // The reply to the setter is also the spec's notice to "all the clients
     // of the user" when the marker changed: a natter user has one
     // connection. (With several, the others with the capability would get
@@ -172,7 +197,7 @@ pub(super) fn on_join(ctx: &mut Ctx<'_>, channel: &str) {
     let Some(name) = ctx.world.net.channel(channel).map(|c| c.name.clone()) else {
         return;
     };
-    let owner = casemap::fold(&ctx.me().nick);
+    let owner = owner(ctx);
     let shown = shown(
         ctx.world
             .front
@@ -230,12 +255,13 @@ mod tests {
         let mut m = ReadMarkers::default();
         let t1 = "2019-01-04T14:33:26.123Z";
         let t2 = "2019-06-01T12:00:00.000Z";
-        assert_eq!(m.advance("alice", "#c", t2), (t2, true));
-        assert_eq!(m.advance("alice", "#c", t1), (t2, false));
-        assert_eq!(m.advance("alice", "#c", t2), (t2, false));
-        assert_eq!(m.get("alice", "#c"), Some(t2));
-        assert_eq!(m.get("alice", "#d"), None);
-        assert_eq!(m.get("bob", "#c"), None);
+        assert_eq!(m.advance("nick:alice", "#c", t2), (t2, true));
+        assert_eq!(m.advance("nick:alice", "#c", t1), (t2, false));
+        assert_eq!(m.advance("nick:alice", "#c", t2), (t2, false));
+        assert_eq!(m.advance("acct:alice", "#c", t1), (t1, true));
+        assert_eq!(m.get("nick:alice", "#c"), Some(t2));
+        assert_eq!(m.get("nick:alice", "#d"), None);
+        assert_eq!(m.get("nick:bob", "#c"), None);
         let user = |nick: &str| natter_model::UserRef {
             id: 1,
             nick: nick.into(),
@@ -247,13 +273,15 @@ mod tests {
             new_nick: "al".into(),
             at: 0,
         });
-        assert_eq!(m.get("alice", "#c"), None);
-        assert_eq!(m.get("al", "#c"), Some(t2));
+        assert_eq!(m.get("nick:alice", "#c"), None);
+        assert_eq!(m.get("nick:al", "#c"), Some(t2));
         m.after(&Event::Quit {
             user: user("AL"),
             reason: String::new(),
             at: 0,
         });
-        assert_eq!(m.get("al", "#c"), None);
+        assert_eq!(m.get("nick:al", "#c"), None);
+        // An account's markers stay.
+        assert_eq!(m.get("acct:alice", "#c"), Some(t1));
     }
 }
