@@ -181,7 +181,7 @@ class NatterController(BaseServerController, DirectoryBasedController):
     isupport = {
         "BOT": "B",
         "CASEMAPPING": "rfc1459",
-        "CHANMODES": "beI,k,l,Cimnst",
+        "CHANMODES": "beI,k,l,CUimnst",
         "CHANTYPES": "#&",
         "ELIST": "CMNTU",
         "EXCEPTS": "e",

@@ -98,6 +98,8 @@ pub struct ChannelModes {
     pub secret: bool,
     /// `t`: only channel operators may set the topic.
     pub topic_lock: bool,
+    /// `U`: no history is kept of the channel (natter; unlogged).
+    pub no_history: bool,
     /// `k`: the key JOIN must give.
     pub key: Option<String>,
     /// `l`: the most members the channel takes.
@@ -105,20 +107,38 @@ pub struct ChannelModes {
 }
 
 impl ChannelModes {
-    /// Sets flag mode `c` (`C`, `i`, `m`, `n`, `s`, `t`) on or off;
-    /// `false` for a letter that is no flag mode.
-    pub fn set_flag(&mut self, c: char, on: bool) -> bool {
-        let flag = match c {
+    /// The flag modes, in the order they are shown.
+    pub const FLAGS: [char; 7] = ['C', 'U', 'i', 'm', 'n', 's', 't'];
+
+    fn flag_mut(&mut self, c: char) -> Option<&mut bool> {
+        Some(match c {
             'C' => &mut self.no_ctcp,
+            'U' => &mut self.no_history,
             'i' => &mut self.invite_only,
             'm' => &mut self.moderated,
             'n' => &mut self.no_external,
             's' => &mut self.secret,
             't' => &mut self.topic_lock,
-            _ => return false,
-        };
-        *flag = on;
-        true
+            _ => return None,
+        })
+    }
+
+    /// Whether flag mode `c` (one of [`ChannelModes::FLAGS`]) is set;
+    /// `None` for a letter that is no flag mode.
+    pub fn flag(&self, c: char) -> Option<bool> {
+        self.clone().flag_mut(c).map(|f| *f)
+    }
+
+    /// Sets flag mode `c` on or off; `false` for a letter that is no flag
+    /// mode.
+    pub fn set_flag(&mut self, c: char, on: bool) -> bool {
+        match self.flag_mut(c) {
+            Some(flag) => {
+                *flag = on;
+                true
+            }
+            None => false,
+        }
     }
 
     /// The modes as RPL_CHANNELMODEIS shows them: the flag string (e.g.
@@ -129,6 +149,7 @@ impl ChannelModes {
         let mut args = Vec::new();
         for (on, c) in [
             (self.no_ctcp, 'C'),
+            (self.no_history, 'U'),
             (self.invite_only, 'i'),
             (self.key.is_some(), 'k'),
             (self.limit.is_some(), 'l'),

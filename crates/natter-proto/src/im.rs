@@ -22,12 +22,17 @@ pub type ConvId = u64;
 /// A request from an IM client.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Request {
-    /// `REGISTER ["username", "status"]`: the first message of a session.
+    /// `REGISTER ["username", "status"]`: the first message of a session;
+    /// **(extension)** `REGISTER ["username", "status", "password"]` logs
+    /// in to the account of that name (the IRC side's accounts), creating
+    /// it if it does not exist.
     Register {
         /// The username (the same namespace as IRC nicknames).
         username: String,
         /// The initial status, e.g. `online` or `away`.
         status: String,
+        /// The account password, if given.
+        password: Option<String>,
     },
     /// `STATUS ["status"]`: changes the status.
     Status(String),
@@ -65,7 +70,16 @@ impl Request {
     pub fn to_line(&self) -> String {
         use serde_json::json;
         let (command, arg) = match self {
-            Request::Register { username, status } => ("REGISTER", Some(json!([username, status]))),
+            Request::Register {
+                username,
+                status,
+                password: None,
+            } => ("REGISTER", Some(json!([username, status]))),
+            Request::Register {
+                username,
+                status,
+                password: Some(password),
+            } => ("REGISTER", Some(json!([username, status, password]))),
             Request::Status(status) => ("STATUS", Some(json!([status]))),
             Request::Goodbye => ("GOODBYE", None),
             Request::Invite(users) => ("INVITE", Some(json!(users))),
@@ -156,11 +170,22 @@ pub fn parse_request(line: &str) -> Result<Request, RequestError> {
     let conv = |v: &Value| v.as_u64().filter(|&n| n > 0);
     Ok(match command {
         "REGISTER" => {
-            let e = || bad("REGISTER", r#"["username", "status"]"#);
+            let e = || {
+                bad(
+                    "REGISTER",
+                    r#"["username", "status"] or ["username", "status", "password"]"#,
+                )
+            };
             match items(&arg).as_deref() {
                 Some([u, s]) => Request::Register {
                     username: string(u).ok_or_else(e)?,
                     status: string(s).ok_or_else(e)?,
+                    password: None,
+                },
+                Some([u, s, p]) => Request::Register {
+                    username: string(u).ok_or_else(e)?,
+                    status: string(s).ok_or_else(e)?,
+                    password: Some(string(p).ok_or_else(e)?),
                 },
                 _ => return Err(e()),
             }
@@ -257,6 +282,10 @@ pub enum Reply {
     Conversations(BTreeMap<ConvId, Vec<String>>),
     /// `MESSAGE [convID, "sender", "message"]`.
     Message(ConvId, String, String),
+    /// **(extension)** `HISTORY [convID, [["sender", "message", "time"],
+    /// ...]]`: a conversation's recent messages, oldest first, sent after
+    /// JOIN; `time` is UTC, `YYYY-MM-DDThh:mm:ss.sssZ`.
+    History(ConvId, Vec<(String, String, String)>),
     /// `ERROR "reason"`.
     Error(String),
 }
@@ -275,6 +304,7 @@ impl Reply {
                 ("CONVERSATIONS", serde_json::to_string(&map))
             }
             Reply::Message(id, from, text) => ("MESSAGE", serde_json::to_string(&(id, from, text))),
+            Reply::History(id, messages) => ("HISTORY", serde_json::to_string(&(id, messages))),
             Reply::Error(reason) => ("ERROR", serde_json::to_string(reason)),
         };
         out.push_str(command);
@@ -337,6 +367,13 @@ impl Reply {
                 ),
                 _ => return Err(bad("MESSAGE", "[convID, sender, text]")),
             },
+            "HISTORY" => {
+                let (id, messages): (ConvId, Vec<(String, String, String)>) =
+                    serde_json::from_value(v).map_err(|_| {
+                        bad("HISTORY", r#"[convID, [["sender", "message", "time"]]]"#)
+                    })?;
+                Reply::History(id, messages)
+            }
             "ERROR" => Reply::Error(s(&v).unwrap_or_else(|| v.to_string())),
             other => return Err(RequestError::UnknownCommand(other.to_string())),
         })
@@ -353,6 +390,12 @@ mod tests {
             Request::Register {
                 username: "ann".into(),
                 status: "away: \"lunch\"\n".into(),
+                password: None,
+            },
+            Request::Register {
+                username: "ann".into(),
+                status: "online".into(),
+                password: Some("s3cret \"x\"".into()),
             },
             Request::Status("busy".into()),
             Request::Goodbye,
@@ -379,7 +422,16 @@ mod tests {
             parse_request(r#"REGISTER ["ann", "online"]"#),
             Ok(Request::Register {
                 username: "ann".into(),
-                status: "online".into()
+                status: "online".into(),
+                password: None,
+            })
+        );
+        assert_eq!(
+            parse_request(r#"REGISTER ["ann", "online", "pw"]"#),
+            Ok(Request::Register {
+                username: "ann".into(),
+                status: "online".into(),
+                password: Some("pw".into()),
             })
         );
         assert_eq!(
@@ -446,6 +498,10 @@ mod tests {
             Reply::Invitation(7, "ann".into()),
             Reply::Conversations([(7, vec!["ann".to_string(), "ben".to_string()])].into()),
             Reply::Message(7, "ann".into(), "line one\nline two \"quoted\"".into()),
+            Reply::History(
+                7,
+                vec![("ann".into(), "hi".into(), "2026-12-06T10:00:00.000Z".into())],
+            ),
             Reply::Error("no such conversation 9".into()),
             Reply::PresenceChanged(
                 [

@@ -1,8 +1,8 @@
 //! Message history: the store sink of the fan-out, and the queries IRCv3
 //! chathistory and the IM front end make.
 //!
-//! Every PRIVMSG, NOTICE and TAGMSG to a `#` channel or between two users
-//! goes to [`History::record`] from the fan-out; a writer thread appends
+//! Every PRIVMSG, NOTICE and TAGMSG to a `#` channel (unless it has mode
+//! `+U`) or between two users goes to [`History::record`] from the fan-out; a writer thread appends
 //! them to the store in batches, one transaction per batch, so the fan-out
 //! never waits on the disk and a burst costs one commit, not one per
 //! message. [`History::flush`] waits until everything recorded so far is
@@ -253,10 +253,13 @@ fn stored(event: &Event, net: &Network) -> Option<StoredMessage> {
     };
     let sender = net.user(from.id);
     let (key, shown) = match target {
-        MessageTarget::Channel { name, status: None } if name.starts_with('#') => (
-            fold(name),
-            net.channel(name).map_or(name.clone(), |c| c.name.clone()),
-        ),
+        MessageTarget::Channel { name, status: None } if name.starts_with('#') => {
+            let chan = net.channel(name)?;
+            if chan.modes.no_history {
+                return None;
+            }
+            (fold(name), chan.name.clone())
+        }
         MessageTarget::Channel { .. } => return None,
         MessageTarget::User(to) => {
             let recipient = net.user(*to)?;

@@ -663,7 +663,7 @@ fn protocol_errors_keep_the_connection() {
     assert!(json.starts_with("invalid JSON argument: "), "{json}");
     assert_eq!(
         alice.error_of(r#"REGISTER ["alice"]"#),
-        r#"REGISTER takes ["username", "status"]"#
+        r#"REGISTER takes ["username", "status"] or ["username", "status", "password"]"#
     );
     for line in [
         "LIST_CONVERSATIONS",

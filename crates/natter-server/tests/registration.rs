@@ -184,7 +184,7 @@ fn welcome_burst_advertises_isupport_tokens() {
         ("AWAYLEN", "390"),
         ("CASEMAPPING", "rfc1459"),
         ("CHANLIMIT", "#&:50"),
-        ("CHANMODES", "beI,k,l,Cimnst"),
+        ("CHANMODES", "beI,k,l,CUimnst"),
         ("CHANNELLEN", "50"),
         ("CHANTYPES", "#&"),
         ("HOSTLEN", "64"),

@@ -91,6 +91,11 @@ enum Command {
         /// Initial status, e.g. online, away, busy.
         #[arg(long, default_value = "online")]
         status: String,
+        /// Log in to the account named like the user (created if it does
+        /// not exist): the password is asked for without echo, or read
+        /// from the NATTER_IM_PASSWORD environment variable.
+        #[arg(long)]
+        login: bool,
     },
 }
 
@@ -126,7 +131,25 @@ fn main() -> ExitCode {
         Command::Passwd => passwd(),
         Command::Account(command) => admin::account(command),
         Command::Backup { file, dir } => admin::backup(&file, &dir),
-        Command::Im { addr, user, status } => im_client::run(&addr, user, &status),
+        Command::Im {
+            addr,
+            user,
+            status,
+            login,
+        } => {
+            let password = match (login, std::env::var("NATTER_IM_PASSWORD")) {
+                (false, _) => None,
+                (true, Ok(p)) => Some(p),
+                (true, Err(_)) => match rpassword::prompt_password("Password (not shown): ") {
+                    Ok(p) => Some(p),
+                    Err(e) => {
+                        eprintln!("natter im: cannot read the password: {e}");
+                        return ExitCode::FAILURE;
+                    }
+                },
+            };
+            im_client::run(&addr, user, &status, password)
+        }
         Command::Bench(scenario) => {
             if bench::run(scenario) {
                 ExitCode::SUCCESS

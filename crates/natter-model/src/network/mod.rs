@@ -646,13 +646,9 @@ impl Network {
                     None
                 }
             }
-            'C' => chan.modes.no_ctcp = change.add,
-            'i' => chan.modes.invite_only = change.add,
-            'm' => chan.modes.moderated = change.add,
-            'n' => chan.modes.no_external = change.add,
-            's' => chan.modes.secret = change.add,
-            't' => chan.modes.topic_lock = change.add,
-            _ => {}
+            flag => {
+                chan.modes.set_flag(flag, change.add);
+            }
         }
     }
 

@@ -189,6 +189,13 @@ pub struct HistorySection {
     /// Messages kept per conversation (the newest).
     #[serde(deserialize_with = "words::count")]
     pub max_messages: usize,
+    /// Messages played back to an IRC client without `draft/chathistory`
+    /// when it joins a channel; 0: none.
+    #[serde(deserialize_with = "words::count")]
+    pub join_playback: usize,
+    /// Messages an IM client gets of a conversation when it joins it.
+    #[serde(deserialize_with = "words::count")]
+    pub im_playback: usize,
 }
 
 impl Default for HistorySection {
@@ -197,6 +204,8 @@ impl Default for HistorySection {
             enabled: true,
             max_age: 30 * 24 * 3600,
             max_messages: 10_000,
+            join_playback: 0,
+            im_playback: 20,
         }
     }
 }

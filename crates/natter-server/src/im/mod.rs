@@ -8,6 +8,7 @@
 //! ones, turn requests into the same [`natter_model::Event`]s, and answer
 //! with [`Reply`] lines; [`render`] shows network events to IM clients.
 
+pub mod account;
 pub mod conversations;
 pub mod presence;
 pub mod render;
@@ -79,7 +80,14 @@ pub fn dispatch(ctx: &mut Ctx<'_>, line: &[u8]) {
     match (&request, ctx.client.registered) {
         (Request::Register { .. }, true) => return error(ctx, "already registered"),
         (Request::Goodbye, _) => return goodbye(ctx),
-        (Request::Register { username, status }, false) => return register(ctx, username, status),
+        (
+            Request::Register {
+                username,
+                status,
+                password,
+            },
+            false,
+        ) => return register(ctx, username, status, password.clone()),
         (_, false) => {
             return error(
                 ctx,
@@ -127,7 +135,9 @@ fn away_of(ctx: &Ctx<'_>, status: &str) -> Option<String> {
     Some(crate::irc::truncate(&clean, ctx.world.config.limits.awaylen).to_string())
 }
 
-fn register(ctx: &mut Ctx<'_>, username: &str, status: &str) {
+/// REGISTER: with a password, first the account (see [`account`]); a
+/// username that is a registered account needs its password.
+fn register(ctx: &mut Ctx<'_>, username: &str, status: &str, password: Option<String>) {
     if !is_valid_nick(username, ctx.world.config.limits.nicklen) {
         return error(
             ctx,
@@ -135,6 +145,20 @@ fn register(ctx: &mut Ctx<'_>, username: &str, status: &str) {
                 "invalid username {username:?}: 1 to {} letters, digits or []\\`_^{{|}}-, not starting with a digit or '-'",
                 ctx.world.config.limits.nicklen
             ),
+        );
+    }
+    if let Some(password) = password {
+        return account::register_with_password(ctx, username, status, password);
+    }
+    let logged_in = ctx
+        .client
+        .account
+        .as_deref()
+        .is_some_and(|a| casemap::fold(a) == casemap::fold(username));
+    if !logged_in && ctx.world.accounts.get(username).is_some() {
+        return error(
+            ctx,
+            format!("username {username:?} is a registered account: REGISTER with its password as a third element"),
         );
     }
     let id = ctx.client.id;
@@ -155,6 +179,7 @@ fn register(ctx: &mut Ctx<'_>, username: &str, status: &str) {
     );
     // The status is the away message from the start: one presence event.
     user.away = away_of(ctx, status);
+    user.account = ctx.client.account.take();
     ctx.client.nick = Some(username.to_string());
     ctx.client.registered = true;
     ctx.world.front.im.users.insert(id);
@@ -321,10 +346,11 @@ fn join(ctx: &mut Ctx<'_>, id: ConvId) {
     );
     ctx.emit(Event::Joined {
         user,
-        channel,
+        channel: channel.clone(),
         at: now(),
         op,
     });
+    account::history_on_join(ctx, id, &channel);
 }
 
 fn send_message(ctx: &mut Ctx<'_>, id: ConvId, text: &str) {

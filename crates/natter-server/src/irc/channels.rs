@@ -89,6 +89,7 @@ fn join_one(ctx: &mut Ctx<'_>, name: &str, key: Option<&str>) {
         send_topic(ctx, &chan);
     }
     send_names(ctx, &chan);
+    super::chathistory::playback_on_join(ctx, name);
 }
 
 /// PART <channel>{,<channel>} [<reason>].

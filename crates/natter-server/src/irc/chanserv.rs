@@ -107,7 +107,7 @@ fn help(ctx: &mut Ctx<'_>) {
         "ACCESS <#channel> ADD <account> <op|voice>  add or change an entry (founder)",
         "ACCESS <#channel> DEL <account>      remove an entry (founder)",
         "SET <#channel> TOPICLOCK ON|OFF      only access-list ops change the topic",
-        "SET <#channel> MODES <+modes-modes>  set flag modes (C, i, m, n, s, t)",
+        "SET <#channel> MODES <+modes-modes>  set flag modes (C, U, i, m, n, s, t)",
     ] {
         say(ctx, line);
     }

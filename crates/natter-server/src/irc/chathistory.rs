@@ -145,13 +145,13 @@ pub fn chathistory(ctx: &mut Ctx<'_>, msg: &Message) {
             .account
             .as_deref()
             .map(|a| format!("acct:{}", natter_proto::casemap::fold(a)));
-        ctx.client.deferred = Some(Deferred::History(Query::Targets {
+        ctx.client.deferred = Some(Deferred::History(vec![Query::Targets {
             channels,
             party,
             from_ms: a.min(b),
             to_ms: a.max(b),
             limit,
-        }));
+        }]));
         return;
     }
     let between = sub == "BETWEEN";
@@ -177,13 +177,42 @@ pub fn chathistory(ctx: &mut Ctx<'_>, msg: &Message) {
             "No history you may read there",
         );
     };
-    ctx.client.deferred = Some(Deferred::History(Query::Messages {
+    ctx.client.deferred = Some(Deferred::History(vec![Query::Messages {
         sub,
         keys,
         shown: target.to_string(),
         refs: (first, second),
         limit,
-    }));
+    }]));
+}
+
+/// After the client's own JOIN of `channel`: with `history.join_playback`
+/// set and a client without `draft/chathistory` (which asks for itself),
+/// its last messages are played back, in a `chathistory` batch when the
+/// client has `batch`.
+pub fn playback_on_join(ctx: &mut Ctx<'_>, channel: &str) {
+    let count = ctx.world.config.history.join_playback;
+    if count == 0 || !ctx.world.history.enabled() || ctx.caps().has(Cap::Chathistory) {
+        return;
+    }
+    let Some(chan) = ctx.world.net.channel(channel) else {
+        return;
+    };
+    if !chan.name.starts_with('#') || chan.modes.no_history {
+        return;
+    }
+    let query = Query::Messages {
+        sub: "LATEST",
+        keys: vec![natter_proto::casemap::fold(&chan.name)],
+        shown: chan.name.clone(),
+        refs: (Ref::Unbounded, Ref::Unbounded),
+        limit: count.min(MAX_LIMIT),
+    };
+    match &mut ctx.client.deferred {
+        Some(Deferred::History(queries)) => queries.push(query),
+        Some(_) => {}
+        slot @ None => *slot = Some(Deferred::History(vec![query])),
+    }
 }
 
 /// The history keys of `target` this client may read: a channel it is in,

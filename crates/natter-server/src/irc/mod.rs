@@ -139,10 +139,27 @@ pub enum Deferred {
         /// The account.
         account: String,
     },
-    /// Query the message history, then [`chathistory::answered`].
-    History(chathistory::Query),
+    /// Query the message history, then [`chathistory::answered`] for each
+    /// (one CHATHISTORY, or the playback of each channel a JOIN joined).
+    History(Vec<chathistory::Query>),
     /// A ChanServ change to commit, then [`chanserv::written`].
     ChanServ(chanserv::Write),
+    /// An IM REGISTER with a password: check it against `hash` (the
+    /// account exists) or create the account, then
+    /// [`crate::im::account::finish_register`].
+    ImRegister {
+        /// The username.
+        username: String,
+        /// The initial status.
+        status: String,
+        /// The password given.
+        password: String,
+        /// The account's argon2id hash, if it exists.
+        hash: Option<String>,
+    },
+    /// An IM conversation's history after JOIN, then
+    /// [`crate::im::account::finish_history`].
+    ImHistory(natter_proto::im::ConvId, chathistory::Query),
 }
 
 impl Client {

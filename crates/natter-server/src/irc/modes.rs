@@ -60,7 +60,7 @@ fn channel_mode(ctx: &mut Ctx<'_>, name: &str, params: &[String]) {
             'o' | 'v' | 'b' | 'e' | 'I' => true,
             'k' => true,
             'l' => add,
-            'C' | 'i' | 'm' | 'n' | 's' | 't' => false,
+            'C' | 'U' | 'i' | 'm' | 'n' | 's' | 't' => false,
             _ => {
                 ctx.numeric(
                     ERR_UNKNOWNMODE,
@@ -230,18 +230,10 @@ fn channel_mode(ctx: &mut Ctx<'_>, name: &str, params: &[String]) {
                 }
             }
             flag => {
-                let slot = match flag {
-                    'C' => &mut state.modes.no_ctcp,
-                    'i' => &mut state.modes.invite_only,
-                    'm' => &mut state.modes.moderated,
-                    'n' => &mut state.modes.no_external,
-                    's' => &mut state.modes.secret,
-                    _ => &mut state.modes.topic_lock,
-                };
-                if *slot == add {
+                if state.modes.flag(flag) == Some(add) {
                     continue;
                 }
-                *slot = add;
+                state.modes.set_flag(flag, add);
                 ModeChange {
                     add,
                     mode: flag,

@@ -402,7 +402,7 @@ pub fn isupport_tokens(config: &Config) -> Vec<String> {
         "BOT=B".into(),
         "CASEMAPPING=rfc1459".into(),
         format!("CHANLIMIT=#&:{}", l.channels_per_user),
-        "CHANMODES=beI,k,l,Cimnst".into(),
+        "CHANMODES=beI,k,l,CUimnst".into(),
         format!("CHANNELLEN={}", l.channellen),
         "CHANTYPES=#&".into(),
         format!("CHATHISTORY={}", super::chathistory::MAX_LIMIT),

@@ -85,7 +85,11 @@ pub fn burst(world: &World, peer: ServerId, natter: Option<Extensions>) -> Strin
         }
         flush(&mut members, &mut out);
         let t = tags.as_deref();
-        let (modes, args) = chan.modes.render(true);
+        let (mut modes, args) = chan.modes.render(true);
+        if natter.is_none() {
+            // `+U` (no history) is natter's own.
+            modes.retain(|c| c != 'U');
+        }
         if modes.len() > 1 {
             mode_line(&me, &chan.name, &modes, args, t, &mut out);
         }

@@ -137,7 +137,16 @@ pub fn render(world: &World, event: &Event, natter: Option<Extensions>) -> Optio
             changes,
             ..
         } => {
-            let (modes, args) = ModeChange::mode_string(changes);
+            // `+U` (no history) is natter's own: a plain peer does not know it.
+            let changes: Vec<ModeChange> = changes
+                .iter()
+                .filter(|c| natter.is_some() || c.mode != 'U')
+                .cloned()
+                .collect();
+            if changes.is_empty() {
+                return None;
+            }
+            let (modes, args) = ModeChange::mode_string(&changes);
             let args = args.into_iter().map(String::from).collect();
             LinkMessage::Mode {
                 source: Some(source(by)),

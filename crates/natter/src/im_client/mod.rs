@@ -46,7 +46,7 @@ commands:
 
 /// Runs the client; the exit code is 0 after `/quit` or end of input, 1
 /// when the server cannot be reached or goes away.
-pub fn run(addr: &str, user: Option<String>, status: &str) -> ExitCode {
+pub fn run(addr: &str, user: Option<String>, status: &str, password: Option<String>) -> ExitCode {
     let stdin = io::stdin();
     let mut input = stdin.lock();
     let interactive = io::stdin().is_terminal();
@@ -79,7 +79,7 @@ pub fn run(addr: &str, user: Option<String>, status: &str) -> ExitCode {
                 }
             };
         }
-        match conn.register(&name, status) {
+        match conn.register(&name, status, password.as_deref()) {
             Ok(online) => break (name, online),
             Err(Registration::Refused(reason)) if user.is_none() && interactive => {
                 println!("! server: {}", clean(&reason));
@@ -255,10 +255,12 @@ impl Connection {
         &mut self,
         name: &str,
         status: &str,
+        password: Option<&str>,
     ) -> Result<BTreeMap<String, String>, Registration> {
         let request = Request::Register {
             username: name.to_string(),
             status: status.to_string(),
+            password: password.map(String::from),
         };
         self.writer
             .write_all(request.to_line().as_bytes())
@@ -534,6 +536,14 @@ impl Session {
                 )
             }
             Reply::Message(id, from, text) => println!("[{id}] {}: {}", clean(&from), clean(&text)),
+            Reply::History(id, lines) => {
+                // Earlier messages of a conversation just joined, marked
+                // with their time (HH:MM, UTC) so they are not taken as new.
+                for (from, text, time) in lines {
+                    let hhmm = time.get(11..16).unwrap_or("");
+                    println!("[{id}] ({hhmm}) {}: {}", clean(&from), clean(&text));
+                }
+            }
             Reply::Error(reason) => println!("! server: {}", clean(&reason)),
             Reply::Conversations(convs) => {
                 let why = self.lists.pop_front().unwrap_or(ListFor::Show);

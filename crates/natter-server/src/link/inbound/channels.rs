@@ -30,7 +30,7 @@ impl ChanInfo {
 }
 
 /// The channel modes without argument that natter has.
-const SIMPLE_MODES: &str = "Cimnst";
+const SIMPLE_MODES: &str = "CUimnst";
 
 impl Inbound<'_> {
     /// `NJOIN <channel> :<members>`: members of a channel in a burst.
@@ -405,7 +405,7 @@ pub(super) fn channel_changes(
                     arg: Some(ModeArg::Text(arg.clone())),
                 });
             }
-            'C' | 'i' | 'l' | 'm' | 'n' | 's' | 't' => changes.push(ModeChange {
+            'C' | 'U' | 'i' | 'l' | 'm' | 'n' | 's' | 't' => changes.push(ModeChange {
                 add,
                 mode: c,
                 arg: None,
@@ -440,13 +440,10 @@ fn changes_something(chan: &natter_model::Channel, change: &ModeChange) -> bool 
             m.limit.map(|l| l.to_string()).as_deref() == arg.as_ref().map(ModeArg::as_str)
         }
         ('l', _) => m.limit.is_some(),
-        ('C', _) => m.no_ctcp,
-        ('i', _) => m.invite_only,
-        ('m', _) => m.moderated,
-        ('n', _) => m.no_external,
-        ('s', _) => m.secret,
-        ('t', _) => m.topic_lock,
-        _ => return true,
+        (flag, _) => match m.flag(flag) {
+            Some(on) => on,
+            None => return true,
+        },
     };
     // Adding what is set (the same key or limit), or removing what is
     // not, changes nothing.

@@ -1,0 +1,110 @@
+//! Accounts and history for IM clients (extensions of the lectures'
+//! protocol, documented in docs/im-protocol.md):
+//!
+//! - `REGISTER ["username", "status", "password"]` logs in to the account
+//!   named `username` (shared with IRC: NickServ, SASL), creating it when
+//!   it does not exist. Without a password, a username that is a
+//!   registered account is refused, so an IM client cannot take a
+//!   registered nick.
+//! - After `JOIN`, a `HISTORY` reply with the conversation's last
+//!   `history.im_playback` messages.
+//!
+//! The password check, the account creation and the history query run off
+//! the world lock (a [`Deferred`] job); [`finish_register`] and
+//! [`finish_history`] complete them.
+
+use natter_proto::im::{ConvId, Reply};
+
+use crate::irc::chathistory::{Answer, Query, Ref};
+use crate::irc::{Ctx, Deferred};
+
+/// Starts an IM registration with a password: checks it against the
+/// account, or creates the account, off the lock.
+pub fn register_with_password(ctx: &mut Ctx<'_>, username: &str, status: &str, password: String) {
+    if let Err(wait) = crate::irc::account::refused(ctx, username) {
+        return super::error(
+            ctx,
+            format!("too many failed logins, try again in {wait} s"),
+        );
+    }
+    let hash = ctx
+        .world
+        .accounts
+        .get(username)
+        .map(|a| a.credentials.password.clone());
+    if hash.is_none() {
+        if let Some(why) = crate::irc::account::weak_password(ctx, &password) {
+            return super::error(ctx, why);
+        }
+    }
+    ctx.client.deferred = Some(Deferred::ImRegister {
+        username: username.to_string(),
+        status: status.to_string(),
+        password,
+        hash,
+    });
+}
+
+/// Finishes an IM registration with a password: `account` is the account
+/// logged in to (checked or just created), or why not.
+pub fn finish_register(
+    ctx: &mut Ctx<'_>,
+    username: &str,
+    status: &str,
+    account: Result<String, String>,
+) {
+    match account {
+        Ok(name) => {
+            crate::irc::account::login_succeeded(ctx, &name);
+            ctx.client.account = Some(name);
+            super::register(ctx, username, status, None);
+        }
+        Err(why) => super::error(ctx, why),
+    }
+}
+
+/// After a JOIN of `channel` (conversation `id`): the HISTORY reply, when
+/// history is kept and `history.im_playback` is not 0.
+pub fn history_on_join(ctx: &mut Ctx<'_>, id: ConvId, channel: &str) {
+    let count = ctx.world.config.history.im_playback;
+    let Some(chan) = ctx.world.net.channel(channel) else {
+        return;
+    };
+    if count == 0
+        || !ctx.world.history.enabled()
+        || chan.modes.no_history
+        || !chan.name.starts_with('#')
+    {
+        return;
+    }
+    ctx.client.deferred = Some(Deferred::ImHistory(
+        id,
+        Query::Messages {
+            sub: "LATEST",
+            keys: vec![natter_proto::casemap::fold(&chan.name)],
+            shown: chan.name.clone(),
+            refs: (Ref::Unbounded, Ref::Unbounded),
+            limit: count.min(crate::irc::chathistory::MAX_LIMIT),
+        },
+    ));
+}
+
+/// Finishes [`history_on_join`]: `HISTORY [convID, [[sender, message,
+/// time], ...]]` (PRIVMSG and NOTICE; nothing when there is none).
+pub fn finish_history(ctx: &mut Ctx<'_>, id: ConvId, answer: Result<Answer, String>) {
+    let Ok(Answer::Messages(messages)) = answer else {
+        return;
+    };
+    let lines: Vec<(String, String, String)> = messages
+        .into_iter()
+        .filter(|m| m.kind != "TAGMSG")
+        .map(|m| {
+            let sender = m.source.split('!').next().unwrap_or("").to_string();
+            let time = crate::irc::render::format_time_ms(m.at_ms.max(0) as u64);
+            (sender, m.text, time)
+        })
+        .collect();
+    if !lines.is_empty() {
+        super::reply(ctx, Reply::History(id, lines));
+    }
+}
