@@ -327,6 +327,26 @@ pub enum Event {
         /// Unix time (seconds).
         at: u64,
     },
+    /// An account was registered, or its credentials changed, somewhere on
+    /// the network. Shown to no client; server links between natter
+    /// servers carry it so a user can log in on any server. `secret` is
+    /// the account's credentials, opaque to the model.
+    AccountRegistered {
+        /// The account name, as registered.
+        account: String,
+        /// When it was registered, Unix seconds (the older registration
+        /// of a name wins a conflict).
+        created_at: i64,
+        /// Its credentials, serialized by the server.
+        secret: String,
+    },
+    /// An account was dropped. Shown to no client.
+    AccountDropped {
+        /// The account name.
+        account: String,
+        /// When the dropped account was registered, Unix seconds.
+        created_at: i64,
+    },
     /// A KNOCK: a user asks a channel's operators for an invitation
     /// (Modern IRC RPL_KNOCK). Shown to the channel's operators.
     Knocked {

@@ -682,6 +682,7 @@ async fn run_deferred(shared: &Arc<Shared>, client: &mut Client, out: &Outbound,
                     Ok(Some(record)) => {
                         let name = record.name.clone();
                         ctx.world.accounts.created(record);
+                        irc::account::announce(ctx, &name);
                         Ok(name)
                     }
                     Ok(None) => Ok(ctx

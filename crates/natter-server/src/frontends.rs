@@ -88,7 +88,8 @@ impl FrontEnds for Natter {
         if let Event::Joined { user, .. } = event {
             away_on_join(world, user, &recipients);
         }
-        let hooks: [Hook; 6] = [
+        let hooks: [Hook; 7] = [
+            crate::accounts::after_event,
             irc::nickserv::after_event,
             irc::chanserv::after_event,
             irc::monitor::after_event,

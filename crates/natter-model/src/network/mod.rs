@@ -534,6 +534,7 @@ impl Network {
                 user.account = account.clone();
                 self.peers(*id)
             }
+            Event::AccountRegistered { .. } | Event::AccountDropped { .. } => Vec::new(),
             Event::ChannelRegistered {
                 channel,
                 registered,

@@ -213,3 +213,137 @@ impl Throttle {
         std::time::Duration::from_secs(u64::from(count.saturating_sub(Self::SLOW_AFTER)).min(2))
     }
 }
+
+/// `credentials` as one token for server links (`ACCOUNTREG`): the argon2
+/// PHC string, then the SCRAM salt, iteration count, StoredKey and
+/// ServerKey, separated by `|` (base64 for the bytes).
+pub fn secret(credentials: &Credentials) -> String {
+    use base64::engine::general_purpose::STANDARD as B64;
+    use base64::Engine;
+    let k = &credentials.scram;
+    format!(
+        "{}|{}|{}|{}|{}",
+        credentials.password,
+        B64.encode(&k.salt),
+        k.iterations,
+        B64.encode(&k.stored_key),
+        B64.encode(&k.server_key)
+    )
+}
+
+/// The credentials a [`secret`] holds, if it is well formed.
+pub fn parse_secret(secret: &str) -> Option<Credentials> {
+    use base64::engine::general_purpose::STANDARD as B64;
+    use base64::Engine;
+    let mut parts = secret.split('|');
+    let password = parts.next()?.to_string();
+    argon2::PasswordHash::new(&password).ok()?;
+    let salt = B64.decode(parts.next()?).ok()?;
+    let iterations = parts.next()?.parse().ok()?;
+    let stored_key = B64.decode(parts.next()?).ok()?;
+    let server_key = B64.decode(parts.next()?).ok()?;
+    if parts.next().is_some() || stored_key.len() != 32 || server_key.len() != 32 {
+        return None;
+    }
+    Some(Credentials {
+        password,
+        scram: natter_store::ScramKeys {
+            salt,
+            iterations,
+            stored_key,
+            server_key,
+        },
+    })
+}
+
+/// The event that tells the network about account `name` as it now is.
+pub fn registered_event(accounts: &Accounts, name: &str) -> Option<natter_model::Event> {
+    let a = accounts.get(name)?;
+    Some(natter_model::Event::AccountRegistered {
+        account: a.name.clone(),
+        created_at: a.created_at,
+        secret: secret(&a.credentials),
+    })
+}
+
+/// Every account as an `AccountRegistered` event (a link's burst).
+pub fn all_as_events(accounts: &Accounts) -> Vec<natter_model::Event> {
+    let mut names: Vec<&String> = accounts.by_name.keys().collect();
+    names.sort();
+    names
+        .into_iter()
+        .filter_map(|n| registered_event(accounts, n))
+        .collect()
+}
+
+/// Accounts' hook on the fan-out: an account registered, changed or
+/// dropped on another natter server is taken into the registry and the
+/// store. Of two registrations of one name the older wins (the newer is
+/// ignored here, and the other side takes ours from our burst); the same
+/// registration with new credentials is a password change.
+pub fn after_event(
+    world: &mut crate::World,
+    event: &natter_model::Event,
+    origin: crate::world::Origin,
+    _: Option<(natter_model::UserId, &mut String)>,
+) {
+    if !matches!(origin, crate::world::Origin::Link(_)) {
+        return;
+    }
+    match event {
+        natter_model::Event::AccountRegistered {
+            account,
+            created_at,
+            secret,
+        } => {
+            let Some(credentials) = parse_secret(secret) else {
+                tracing::warn!(
+                    account,
+                    "a linked server sent unreadable account credentials"
+                );
+                return;
+            };
+            let keep_ours = world
+                .accounts
+                .get(account)
+                .is_some_and(|ours| ours.created_at < *created_at);
+            if keep_ours {
+                return;
+            }
+            let record = AccountRecord {
+                folded: fold(account),
+                name: account.clone(),
+                created_at: *created_at,
+                credentials,
+            };
+            world.accounts.created(record.clone());
+            world.history.write(move |store| {
+                let result = store
+                    .delete_account(&record.folded)
+                    .and_then(|_| store.create_account(&record));
+                if let Err(e) = result {
+                    tracing::error!(error = %e, account = record.name, "storing a linked account failed");
+                }
+            });
+        }
+        natter_model::Event::AccountDropped {
+            account,
+            created_at,
+        } => {
+            if world
+                .accounts
+                .get(account)
+                .is_some_and(|a| a.created_at == *created_at)
+            {
+                world.accounts.dropped(account);
+                let folded = fold(account);
+                world.history.write(move |store| {
+                    if let Err(e) = store.delete_account(&folded) {
+                        tracing::error!(error = %e, "dropping a linked account failed");
+                    }
+                });
+            }
+        }
+        _ => {}
+    }
+}

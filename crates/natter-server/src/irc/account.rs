@@ -187,6 +187,7 @@ pub fn registered(
         Ok(record) => {
             let name = record.name.clone();
             ctx.world.accounts.created(record);
+            announce(ctx, &name);
             match via {
                 Via::NickServ => super::nickserv::say(ctx, "Account created"),
                 _ => ctx.server_line(
@@ -290,6 +291,7 @@ pub fn password_changed(
     match result {
         Ok(credentials) => {
             ctx.world.accounts.credentials_changed(account, credentials);
+            announce(ctx, account);
             super::nickserv::say(ctx, "Password changed");
         }
         Err(e) => {
@@ -304,7 +306,17 @@ pub fn password_changed(
 pub fn dropped(ctx: &mut Ctx<'_>, account: &str, result: Result<bool, StoreError>) {
     match result {
         Ok(_) => {
+            let created_at = ctx.world.accounts.get(account).map(|a| a.created_at);
             ctx.world.accounts.dropped(account);
+            if let Some(created_at) = created_at {
+                ctx.world.emit(
+                    &Event::AccountDropped {
+                        account: account.to_string(),
+                        created_at,
+                    },
+                    None,
+                );
+            }
             let folded = natter_proto::casemap::fold(account);
             let logged_in: Vec<_> = ctx
                 .world
@@ -337,5 +349,13 @@ pub fn dropped(ctx: &mut Ctx<'_>, account: &str, result: Result<bool, StoreError
             tracing::error!(error = %e, account, "dropping an account failed");
             super::nickserv::say(ctx, "Dropping the account failed, try again later");
         }
+    }
+}
+
+/// Tells the network (natter server links) about account `name` as it now
+/// is: a registration or a password change.
+pub fn announce(ctx: &mut Ctx<'_>, name: &str) {
+    if let Some(event) = crate::accounts::registered_event(&ctx.world.accounts, name) {
+        ctx.world.emit(&event, None);
     }
 }

@@ -57,7 +57,9 @@ pub fn visible(event: &Event, recipient: UserId, caps: CapSet) -> bool {
         Event::UserIntroduced(_)
         | Event::ServerIntroduced(_)
         | Event::ServerSplit { .. }
-        | Event::ChannelRegistered { .. } => false,
+        | Event::ChannelRegistered { .. }
+        | Event::AccountRegistered { .. }
+        | Event::AccountDropped { .. } => false,
         Event::Message {
             from, kind, target, ..
         } => {
@@ -140,7 +142,9 @@ pub fn render(event: &Event, net: &Network, form: CapSet, stamp: &Stamp) -> Byte
         Event::UserIntroduced(_)
         | Event::ServerIntroduced(_)
         | Event::ServerSplit { .. }
-        | Event::ChannelRegistered { .. } => {}
+        | Event::ChannelRegistered { .. }
+        | Event::AccountRegistered { .. }
+        | Event::AccountDropped { .. } => {}
         Event::NickChanged { user, new_nick, .. } => write_line(
             &mut out,
             Some(&tags),

@@ -47,6 +47,15 @@ pub fn burst(world: &World, peer: ServerId, natter: Option<Extensions>) -> Strin
         }
     }
 
+    // Accounts, to natter servers: a user can log in anywhere.
+    if natter.is_some() {
+        for event in crate::accounts::all_as_events(&world.accounts) {
+            if let Some(line) = super::render::render(world, &event, natter) {
+                out.push_str(&line);
+            }
+        }
+    }
+
     // Channels: members with their status, then modes, lists and topic.
     // An empty channel (a registered one kept by ChanServ) is this
     // server's own business until someone joins it.

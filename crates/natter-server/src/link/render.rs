@@ -65,6 +65,34 @@ pub fn render(world: &World, event: &Event, natter: Option<Extensions>) -> Optio
         Event::UserIntroduced(user) => return introduction(world, user, natter),
         // Each server's ChanServ registers channels in its own store.
         Event::ChannelRegistered { .. } => return None,
+        // Accounts travel between natter servers only (natter's extension).
+        Event::AccountRegistered {
+            account,
+            created_at,
+            secret,
+        } => {
+            natter?;
+            let me = world.server_name();
+            return Some(other(
+                "",
+                me,
+                "ACCOUNTREG",
+                &[account, &created_at.to_string(), secret],
+            ));
+        }
+        Event::AccountDropped {
+            account,
+            created_at,
+        } => {
+            natter?;
+            let me = world.server_name();
+            return Some(other(
+                "",
+                me,
+                "ACCOUNTDROP",
+                &[account, &created_at.to_string()],
+            ));
+        }
         Event::NickChanged { user, new_nick, at } => {
             if natter.is_some_and(|n| n.ts) {
                 push_tag(&mut tags, "ts", &at.to_string());

@@ -13,6 +13,8 @@
 
 #![allow(dead_code)]
 
+pub mod links;
+
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpStream};

@@ -75,6 +75,29 @@ impl Inbound<'_> {
                 };
                 self.deliver(id, MessageKind::Tagmsg, target, String::new());
             }
+            "ACCOUNTREG" | "ACCOUNTDROP" => {
+                // From a server only; the record is checked by the hook.
+                let Some(From::Server(_)) = self.source(source, &m.command) else {
+                    return;
+                };
+                let created_at = m.param(1).and_then(|t| t.parse().ok());
+                let (Some(account), Some(created_at)) = (m.param(0), created_at) else {
+                    return;
+                };
+                let event = match (m.command.as_str(), m.param(2)) {
+                    ("ACCOUNTREG", Some(secret)) => Event::AccountRegistered {
+                        account: account.to_string(),
+                        created_at,
+                        secret: secret.to_string(),
+                    },
+                    ("ACCOUNTDROP", _) => Event::AccountDropped {
+                        account: account.to_string(),
+                        created_at,
+                    },
+                    _ => return,
+                };
+                self.emit(event);
+            }
             "SETNAME" => {
                 let (Some(id), Some(realname)) = (self.user_source(source, "SETNAME"), m.param(0))
                 else {

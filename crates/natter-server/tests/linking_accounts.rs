@@ -1,0 +1,65 @@
+//! Accounts across server links: an account registered on one natter
+//! server logs in on another (registered before the link, in the burst, or
+//! after it), a password change travels too, and a login is seen network
+//! wide (WHOIS 330, account-notify).
+
+mod common;
+
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use common::links::*;
+use common::*;
+use std::time::{Duration, Instant};
+
+/// SASL PLAIN on a fresh connection to `server`: the final numeric.
+fn sasl(server: &TestServer, account: &str, password: &str) -> String {
+    let mut c = server.connect();
+    c.send("CAP REQ sasl");
+    c.expect("CAP");
+    c.ask("AUTHENTICATE PLAIN");
+    let got = c.ask(&format!(
+        "AUTHENTICATE {}",
+        B64.encode(format!("{account}\0{account}\0{password}"))
+    ));
+    got.last().map(|m| m.command.clone()).unwrap_or_default()
+}
+
+/// Waits until SASL as `account` succeeds on `server`.
+fn wait_login(server: &TestServer, account: &str, password: &str) {
+    let deadline = Instant::now() + TIMEOUT;
+    while sasl(server, account, password) != "903" {
+        assert!(Instant::now() < deadline, "{account} never logged in");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn accounts_travel_between_natter_servers() {
+    let a = node("a.test", 0, &[("b.test", None)]);
+    // Registered before the link exists: it goes in the burst.
+    let mut early = a.client("early");
+    early.ask("NS REGISTER early-password");
+    let b = node("b.test", 0, &[("a.test", a.link_addr)]);
+    let mut watcher = client_with(&b, "watcher", "account-notify");
+    wait_servers(&mut watcher, 2);
+    wait_login(&b, "early", "early-password");
+
+    // Registered while linked, changed, logged in on the other server.
+    let mut late = a.client("late");
+    late.ask("NS REGISTER late-password");
+    wait_login(&b, "late", "late-password");
+    late.ask("NS SET PASSWORD changed-password");
+    wait_login(&b, "late", "changed-password");
+    assert_eq!(sasl(&b, "late", "late-password"), "904");
+
+    // A login on a is seen from b.
+    watcher.ask("JOIN #x");
+    let mut user = a.client("user");
+    user.ask("JOIN #x");
+    wait_user(&mut watcher, "user");
+    user.ask("NS REGISTER user-password");
+    let account = watcher.expect("ACCOUNT");
+    assert_eq!(params(&account), ["user"]);
+    let got = watcher.ask("WHOIS user");
+    assert_eq!(params(one(&got, "330"))[2], "user");
+}
