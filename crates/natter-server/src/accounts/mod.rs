@@ -329,20 +329,18 @@ pub fn after_event(
         natter_model::Event::AccountDropped {
             account,
             created_at,
-        } => {
-            if world
-                .accounts
-                .get(account)
-                .is_some_and(|a| a.created_at == *created_at)
-            {
-                world.accounts.dropped(account);
-                let folded = fold(account);
-                world.history.write(move |store| {
-                    if let Err(e) = store.delete_account(&folded) {
-                        tracing::error!(error = %e, "dropping a linked account failed");
-                    }
-                });
-            }
+        } if world
+            .accounts
+            .get(account)
+            .is_some_and(|a| a.created_at == *created_at) =>
+        {
+            world.accounts.dropped(account);
+            let folded = fold(account);
+            world.history.write(move |store| {
+                if let Err(e) = store.delete_account(&folded) {
+                    tracing::error!(error = %e, "dropping a linked account failed");
+                }
+            });
         }
         _ => {}
     }
