@@ -31,15 +31,6 @@ fn finish(c: &mut Client) {
     c.expect_any(&["376", "422"]);
 }
 
-/// SASL PLAIN as `account` with `password`; the server's answers.
-fn sasl_plain(c: &mut Client, account: &str, password: &str) -> Vec<Message> {
-    let plus = c.ask("AUTHENTICATE PLAIN");
-    assert_eq!(cmds(&plus), ["AUTHENTICATE"], "{plus:#?}");
-    assert_eq!(params(&plus[0]), ["+"]);
-    let payload = B64.encode(format!("{account}\0{account}\0{password}"));
-    c.ask(&format!("AUTHENTICATE {payload}"))
-}
-
 /// Registers `nick` with NickServ as a fresh client, then quits.
 fn ns_register(server: &TestServer, nick: &str, password: &str) {
     let mut c = server.client(nick);
@@ -105,7 +96,7 @@ fn register_before_connect_then_sasl_plain_after_a_restart() {
     // Same data directory, new process state: the account is in natter.db.
     let server = TestServer::with_config(|c| c.server.data_dir = dir.clone());
     let mut c = negotiating(&server, "alice", "sasl");
-    let got = sasl_plain(&mut c, "alice", "hunter2hunter2");
+    let got = authenticate_plain(&mut c, "alice", "hunter2hunter2");
     assert_eq!(cmds(&got), ["900", "903"], "{got:#?}");
     finish(&mut c);
     let whois = c.ask("WHOIS alice");
@@ -121,9 +112,9 @@ fn sasl_plain_failures_abort_and_mechanisms() {
     let server = TestServer::start();
     ns_register(&server, "carol", "correct-horse");
     let mut c = negotiating(&server, "someone", "sasl");
-    let got = sasl_plain(&mut c, "carol", "wrong-password");
+    let got = authenticate_plain(&mut c, "carol", "wrong-password");
     assert_eq!(cmds(&got), ["904"], "{got:#?}");
-    let got = sasl_plain(&mut c, "nobody", "whatever-at-all");
+    let got = authenticate_plain(&mut c, "nobody", "whatever-at-all");
     assert_eq!(cmds(&got), ["904"], "{got:#?}");
     // An unknown mechanism: the list (908), then 904.
     let got = c.ask("AUTHENTICATE CRAM-MD5");
@@ -138,7 +129,7 @@ fn sasl_plain_failures_abort_and_mechanisms() {
     let got = c.ask(&format!("AUTHENTICATE {}", "A".repeat(401)));
     assert_eq!(cmds(&got), ["905"]);
     // Success, then a second attempt is refused (907).
-    let got = sasl_plain(&mut c, "carol", "correct-horse");
+    let got = authenticate_plain(&mut c, "carol", "correct-horse");
     assert_eq!(cmds(&got), ["900", "903"], "{got:#?}");
     let got = c.ask("AUTHENTICATE PLAIN");
     assert_eq!(cmds(&got), ["907"]);
@@ -418,13 +409,16 @@ fn rehash_reads_accounts_changed_behind_the_servers_back() {
     );
     store.create_account(&record).unwrap();
     let mut c = negotiating(&server, "kira", "sasl");
-    assert_eq!(cmds(&sasl_plain(&mut c, "kira", "kira-password")), ["904"]);
+    assert_eq!(
+        cmds(&authenticate_plain(&mut c, "kira", "kira-password")),
+        ["904"]
+    );
     let mut op = server.client("op");
     oper_up(&mut op);
     op.send("REHASH");
     op.expect("382");
     assert_eq!(
-        cmds(&sasl_plain(&mut c, "kira", "kira-password")),
+        cmds(&authenticate_plain(&mut c, "kira", "kira-password")),
         ["900", "903"]
     );
 }

@@ -4,8 +4,6 @@
 
 mod common;
 
-use base64::engine::general_purpose::STANDARD as B64;
-use base64::Engine;
 use common::*;
 use natter_proto::Message;
 
@@ -23,9 +21,7 @@ fn logged_in(server: &TestServer, nick: &str) -> Client {
     c.expect("CAP");
     c.send(&format!("NICK {nick}"));
     c.send(&format!("USER {nick} 0 * :Real {nick}"));
-    c.ask("AUTHENTICATE PLAIN");
-    let payload = B64.encode(format!("{nick}\0{nick}\0{nick}-password"));
-    let got = c.ask(&format!("AUTHENTICATE {payload}"));
+    let got = authenticate_plain(&mut c, nick, &format!("{nick}-password"));
     assert_eq!(cmds(&got), ["900", "903"], "{got:#?}");
     c.send("CAP END");
     c.expect("001");
@@ -240,11 +236,7 @@ fn read_markers_of_an_account_survive_a_restart() {
     c.expect("CAP");
     c.send("NICK fred");
     c.send("USER fred 0 * :fred");
-    c.ask("AUTHENTICATE PLAIN");
-    let got = c.ask(&format!(
-        "AUTHENTICATE {}",
-        B64.encode("fred\0fred\0fred-password")
-    ));
+    let got = authenticate_plain(&mut c, "fred", "fred-password");
     assert_eq!(cmds(&got), ["900", "903"]);
     c.send("CAP END");
     c.expect_any(&["376", "422"]);

@@ -5,8 +5,6 @@
 
 mod common;
 
-use base64::engine::general_purpose::STANDARD as B64;
-use base64::Engine;
 use common::*;
 use natter_proto::im::Reply;
 
@@ -49,11 +47,7 @@ fn im_register_with_a_password_shares_the_account_with_irc() {
     let mut c = server.connect();
     c.send("CAP REQ sasl");
     c.expect("CAP");
-    c.ask("AUTHENTICATE PLAIN");
-    let got = c.ask(&format!(
-        "AUTHENTICATE {}",
-        B64.encode("ann\0ann\0ann-password")
-    ));
+    let got = authenticate_plain(&mut c, "ann", "ann-password");
     assert_eq!(cmds(&got), ["900", "903"]);
 }
 
@@ -91,6 +85,14 @@ fn joining_a_conversation_brings_its_history() {
         .all(|(_, _, time)| time.ends_with('Z') && time.len() == 24));
 }
 
+/// The texts of the PRIVMSGs among `got`.
+fn privmsg_texts(got: &[natter_proto::Message]) -> Vec<&str> {
+    got.iter()
+        .filter(|m| m.command == "PRIVMSG")
+        .map(|m| m.params[1].as_str())
+        .collect()
+}
+
 #[test]
 fn irc_join_playback_and_the_no_history_mode() {
     let server = TestServer::with_config(|c| c.history.join_playback = 2);
@@ -105,11 +107,7 @@ fn irc_join_playback_and_the_no_history_mode() {
     let got = b.ask("JOIN #p");
     let cmds_seen = cmds(&got);
     let end = cmds_seen.iter().position(|c| *c == "366").unwrap();
-    let played: Vec<&str> = got[end + 1..]
-        .iter()
-        .filter(|m| m.command == "PRIVMSG")
-        .map(|m| m.params[1].as_str())
-        .collect();
+    let played = privmsg_texts(&got[end + 1..]);
     assert_eq!(played, ["line 1", "line 2"]);
     // +U: nothing more is kept.
     a.ask("MODE #p +U");
@@ -117,20 +115,12 @@ fn irc_join_playback_and_the_no_history_mode() {
     a.expect("PRIVMSG");
     b.ask("PART #p");
     let got = b.ask("JOIN #p");
-    let played: Vec<&str> = got
-        .iter()
-        .filter(|m| m.command == "PRIVMSG")
-        .map(|m| m.params[1].as_str())
-        .collect();
+    let played = privmsg_texts(&got);
     assert!(played.is_empty(), "+U: no playback at all: {played:?}");
     a.ask("MODE #p -U");
     b.ask("PART #p");
     let got = b.ask("JOIN #p");
-    let played: Vec<&str> = got
-        .iter()
-        .filter(|m| m.command == "PRIVMSG")
-        .map(|m| m.params[1].as_str())
-        .collect();
+    let played = privmsg_texts(&got);
     assert_eq!(
         played,
         ["line 1", "line 2"],

@@ -5,8 +5,6 @@
 
 mod common;
 
-use base64::engine::general_purpose::STANDARD as B64;
-use base64::Engine;
 use common::links::*;
 use common::*;
 use std::time::{Duration, Instant};
@@ -16,11 +14,7 @@ fn sasl(server: &TestServer, account: &str, password: &str) -> String {
     let mut c = server.connect();
     c.send("CAP REQ sasl");
     c.expect("CAP");
-    c.ask("AUTHENTICATE PLAIN");
-    let got = c.ask(&format!(
-        "AUTHENTICATE {}",
-        B64.encode(format!("{account}\0{account}\0{password}"))
-    ));
+    let got = authenticate_plain(&mut c, account, password);
     got.last().map(|m| m.command.clone()).unwrap_or_default()
 }
 

@@ -140,6 +140,15 @@ fn level_on(ctx: &mut Ctx<'_>, channel: &str) -> Option<Option<Level>> {
     )
 }
 
+/// The name registered `channel` was registered under (empty if none).
+fn registered_name(ctx: &Ctx<'_>, channel: &str) -> String {
+    ctx.world
+        .channel_registry
+        .get(channel)
+        .map(|r| r.name.clone())
+        .unwrap_or_default()
+}
+
 fn register(ctx: &mut Ctx<'_>, channel: &str) {
     let Some(founder) = logged_in(ctx) else {
         return;
@@ -177,12 +186,7 @@ fn drop_channel(ctx: &mut Ctx<'_>, channel: &str) {
     if level != Some(Level::Founder) {
         return say(ctx, "Only the founder can drop a channel");
     }
-    let name = ctx
-        .world
-        .channel_registry
-        .get(channel)
-        .map(|r| r.name.clone())
-        .unwrap_or_default();
+    let name = registered_name(ctx, channel);
     ctx.client.deferred = Some(Deferred::ChanServ(Write::Drop(name)));
 }
 
@@ -369,12 +373,7 @@ fn set(ctx: &mut Ctx<'_>, channel: &str, args: &[&str]) {
             if ctx.world.net.channel(channel).is_none() {
                 return say(ctx, &format!("{channel} does not exist"));
             }
-            let name = ctx
-                .world
-                .channel_registry
-                .get(channel)
-                .map(|r| r.name.clone())
-                .unwrap_or_default();
+            let name = registered_name(ctx, channel);
             emit_modes(
                 ctx.world,
                 &name,

@@ -405,6 +405,19 @@ pub fn client_with(server: &TestServer, nick: &str, caps: &str) -> Client {
     c
 }
 
+/// SASL PLAIN as `account` with `password` on `c`, which negotiated
+/// `sasl`: asserts the server's `AUTHENTICATE +` and returns its answers
+/// to the payload (900 and 903 on success, 904 on failure).
+pub fn authenticate_plain(c: &mut Client, account: &str, password: &str) -> Vec<Message> {
+    use base64::Engine;
+    let plus = c.ask("AUTHENTICATE PLAIN");
+    assert_eq!(cmds(&plus), ["AUTHENTICATE"], "{plus:#?}");
+    assert_eq!(params(&plus[0]), ["+"]);
+    let payload = base64::engine::general_purpose::STANDARD
+        .encode(format!("{account}\0{account}\0{password}"));
+    c.ask(&format!("AUTHENTICATE {payload}"))
+}
+
 /// Makes everyone in `clients` join `chan`, in order, and drains the joins.
 pub fn join_all(chan: &str, clients: &mut [&mut Client]) {
     for c in clients.iter_mut() {
