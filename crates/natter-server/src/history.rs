@@ -51,7 +51,7 @@ enum Op {
 /// The history writer and its settings.
 #[derive(Debug)]
 pub struct History {
-    tx: Mutex<mpsc::Sender<Op>>,
+    tx: mpsc::Sender<Op>,
     writer: Mutex<Option<JoinHandle<()>>>,
     store: Arc<Store>,
     /// Messages recorded and not yet committed.
@@ -86,7 +86,7 @@ impl History {
                 .expect("the history writer thread starts")
         };
         History {
-            tx: Mutex::new(tx),
+            tx,
             writer: Mutex::new(Some(writer)),
             store,
             pending,
@@ -119,8 +119,7 @@ impl History {
             return;
         };
         self.pending.fetch_add(1, Ordering::Relaxed);
-        let tx = self.tx.lock().unwrap_or_else(|e| e.into_inner());
-        if tx.send(Op::Append(message)).is_err() {
+        if self.tx.send(Op::Append(message)).is_err() {
             self.pending.fetch_sub(1, Ordering::Relaxed);
         }
     }
@@ -129,21 +128,13 @@ impl History {
     /// far (for state saved as it changes, such as a registered channel's
     /// topic and modes). Never blocks.
     pub fn write(&self, write: impl FnOnce(&Store) + Send + 'static) {
-        let _ = self
-            .tx
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .send(Op::Run(Box::new(write)));
+        let _ = self.tx.send(Op::Run(Box::new(write)));
     }
 
     /// Blocks until every message recorded before the call is committed.
     pub fn flush(&self) {
         let (ack, done) = mpsc::sync_channel(1);
-        let sent = self
-            .tx
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .send(Op::Flush(ack));
+        let sent = self.tx.send(Op::Flush(ack));
         if sent.is_ok() {
             let _ = done.recv();
         }
@@ -152,11 +143,7 @@ impl History {
     /// Commits everything recorded and stops the writer (at shutdown).
     /// Blocks until it is done.
     pub fn close(&self) {
-        let _ = self
-            .tx
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .send(Op::Close);
+        let _ = self.tx.send(Op::Close);
         let writer = self.writer.lock().unwrap_or_else(|e| e.into_inner()).take();
         if let Some(writer) = writer {
             let _ = writer.join();
