@@ -98,16 +98,13 @@ impl Registry {
     }
 }
 
-/// Whether user `id` joining `channel` becomes an operator: the first to
-/// create an unregistered channel does; in a registered one, whoever the
-/// access list makes an operator (so nobody takes it over by joining
-/// first).
-pub fn op_on_join(net: &Network, registry: &Registry, channel: &str, id: UserId) -> bool {
-    if registry.get(channel).is_some() {
-        let account = net.user(id).and_then(|u| u.account.as_deref());
-        return registry.level(channel, account) >= Some(Level::Op);
-    }
-    net.channel(channel).is_none()
+/// Whether user `id` joining `channel` becomes an operator with the JOIN
+/// itself: the first to create an unregistered channel does. In a
+/// registered channel nobody does (so nobody takes it over by joining
+/// first); ChanServ then gives status by the access list, as a MODE every
+/// member sees.
+pub fn op_on_join(net: &Network, registry: &Registry, channel: &str, _id: UserId) -> bool {
+    registry.get(channel).is_none() && net.channel(channel).is_none()
 }
 
 /// The store's record of registered channel `reg` as the network has it

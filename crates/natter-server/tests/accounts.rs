@@ -216,10 +216,10 @@ fn nickserv_identify_logout_info_set_password_and_drop() {
     let got = c.ask("NICKSERV SET PASSWORD second-password");
     assert_eq!(notices(&got), ["Password changed"]);
     let got = c.ask("NS LOGOUT");
-    assert_eq!(cmds(&got), ["901", "NOTICE", "NOTICE"]);
+    assert_eq!(cmds(&got), ["NOTICE", "901", "NOTICE"]);
+    assert_eq!(notices(&got)[0], "You are now logged out");
     // Logged out while holding the registered nick: warned again.
-    assert!(notices(&got)[0].starts_with("frank is a registered nick"));
-    assert_eq!(notices(&got)[1], "You are now logged out");
+    assert!(notices(&got)[1].starts_with("frank is a registered nick"));
     let got = c.ask("NS IDENTIFY frank first-password");
     assert_eq!(notices(&got), ["Invalid account or password"]);
     let got = c.ask("NS IDENTIFY frank second-password");
@@ -266,7 +266,7 @@ fn ghost_and_regain_free_the_nick_for_its_owner() {
     assert!(
         closed
             .iter()
-            .any(|m| m.command == "ERROR" && m.params[0].contains("GHOST")),
+            .any(|m| m.command == "ERROR" && m.params[0].contains("REGAIN command used by gina_")),
         "{closed:#?}"
     );
 }
@@ -447,6 +447,11 @@ fn a_registered_nick_is_taken_back_from_whoever_does_not_log_in() {
     // Renamed once the grace period is over; the channel sees it.
     let renamed = squatter.expect("NICK");
     assert_msg(&renamed, "lena!~x@127.0.0.1", "NICK", &["Guest1"]);
+    let why = squatter.expect("NOTICE");
+    assert!(
+        why.params[1].starts_with("You did not log in to lena in time"),
+        "{why:?}"
+    );
     let seen = watcher.expect("NICK");
     assert_eq!(params(&seen), ["Guest1"]);
     // Replies now address the new nick.

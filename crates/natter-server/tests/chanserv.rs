@@ -103,6 +103,12 @@ fn a_registered_channel_resists_takeover_and_keeps_its_state() {
     assert_eq!(params(one(&got, "322"))[1..3], ["#reg", "0"]);
     let got = alice.ask("JOIN #reg");
     assert_eq!(names(&got), "@alice", "the founder is op on join");
+    assert_msg(
+        one(&got, "MODE"),
+        "ChanServ!ChanServ@natter.local",
+        "MODE",
+        &["#reg", "+o", "alice"],
+    );
     assert_eq!(params(one(&got, "332"))[2], "kept across restarts");
     let got = alice.ask("MODE #reg");
     assert_eq!(params(one(&got, "324"))[2], "+mnt");

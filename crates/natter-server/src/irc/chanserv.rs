@@ -103,7 +103,7 @@ fn help(ctx: &mut Ctx<'_>) {
         "DROP <#channel>                      drop its registration (founder)",
         "INFO <#channel>                      show a registration",
         "OP|DEOP|VOICE|DEVOICE <#channel> [nick]  change status (access list op)",
-        "ACCESS <#channel> LIST               show the access list",
+        "ACCESS <#channel> LIST               show the access list (anyone on it)",
         "ACCESS <#channel> ADD <account> <op|voice>  add or change an entry (founder)",
         "ACCESS <#channel> DEL <account>      remove an entry (founder)",
         "SET <#channel> TOPICLOCK ON|OFF      only access-list ops change the topic",
@@ -276,6 +276,10 @@ fn access(ctx: &mut Ctx<'_>, channel: &str, args: &[&str]) {
     };
     let sub = args.first().map(|s| s.to_ascii_uppercase());
     match (sub.as_deref(), &args[1.min(args.len())..]) {
+        (Some("LIST") | None, _) if level.is_none() => say(
+            ctx,
+            &format!("You need access to {channel} to see its access list"),
+        ),
         (Some("LIST") | None, _) => {
             let reg = ctx
                 .world
@@ -452,9 +456,9 @@ pub fn written(ctx: &mut Ctx<'_>, write: Write, result: Result<(), StoreError>) 
     }
 }
 
-/// ChanServ's hook on the fan-out: voice on join by the access list (ops
-/// come with the JOIN itself), and a registered channel's state saved
-/// whenever its topic or modes change.
+/// ChanServ's hook on the fan-out: op or voice on join by the access list
+/// (a MODE from ChanServ that every member sees), and a registered
+/// channel's state saved whenever its topic or modes change.
 pub fn after_event(
     world: &mut World,
     event: &Event,
@@ -462,19 +466,20 @@ pub fn after_event(
     me: Option<(natter_model::UserId, &mut String)>,
 ) {
     match event {
-        Event::Joined {
-            user, channel, op, ..
-        } if !op && world.conns.contains_key(&user.id) => {
+        Event::Joined { user, channel, .. } if world.conns.contains_key(&user.id) => {
             let account = world.net.user(user.id).and_then(|u| u.account.clone());
-            if world.channel_registry.level(channel, account.as_deref()) == Some(Level::Voice) {
-                let change = ModeChange {
-                    add: true,
-                    mode: 'v',
-                    arg: Some(ModeArg::Member(user.id, user.nick.clone())),
-                };
-                let me = me.filter(|(id, _)| *id == user.id);
-                emit_modes(world, channel, vec![change], me);
-            }
+            let mode = match world.channel_registry.level(channel, account.as_deref()) {
+                Some(Level::Founder | Level::Op) => 'o',
+                Some(Level::Voice) => 'v',
+                None => return,
+            };
+            let change = ModeChange {
+                add: true,
+                mode,
+                arg: Some(ModeArg::Member(user.id, user.nick.clone())),
+            };
+            let me = me.filter(|(id, _)| *id == user.id);
+            emit_modes(world, channel, vec![change], me);
         }
         Event::TopicChanged { channel, .. } | Event::ChannelModeChanged { channel, .. } => {
             chanreg::save(world, channel);

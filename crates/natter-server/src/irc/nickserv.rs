@@ -147,8 +147,8 @@ fn logout(ctx: &mut Ctx<'_>) {
     if account::current(ctx).is_none() {
         return say(ctx, "You are not logged in");
     }
-    account::log_out(ctx);
     say(ctx, "You are now logged out");
+    account::log_out(ctx);
 }
 
 fn info(ctx: &mut Ctx<'_>, args: &[&str]) {
@@ -237,7 +237,8 @@ fn ghost(ctx: &mut Ctx<'_>, args: &[&str], regain: bool) {
         .map(|u| Source::User(u.snapshot()))
         .unwrap_or_else(|| Source::Server(natter_model::LOCAL_SERVER));
     let me = ctx.nick().to_string();
-    let reason = format!("GHOST command used by {me}");
+    let command = if regain { "REGAIN" } else { "GHOST" };
+    let reason = format!("{command} command used by {me}");
     ctx.emit(Event::Killed {
         by,
         user: victim,
@@ -319,7 +320,7 @@ fn check(world: &mut World, id: natter_model::UserId) -> Option<String> {
     deadlines.insert(id, (folded, now() + grace));
     let text = format!(
         "{nick} is a registered nick: log in to its account within {grace} seconds \
-         (/msg NickServ IDENTIFY <password>) or you will be renamed"
+         (/msg NickServ IDENTIFY {nick} <password>) or you will be renamed"
     );
     let mut line = String::new();
     let source = format!("{NICK}!NickServ@{}", world.server_name());
@@ -339,7 +340,8 @@ pub fn enforce(world: &mut World) {
         .irc
         .nick_deadlines
         .iter()
-        .filter(|(_, (_, at))| *at <= now)
+        // Whole seconds: `<` so that no one gets less than the grace.
+        .filter(|(_, (_, at))| *at < now)
         .map(|(id, (nick, _))| (*id, nick.clone()))
         .collect();
     for (id, nick) in due {
@@ -361,13 +363,24 @@ pub fn enforce(world: &mut World) {
             }
         };
         let snapshot = user.snapshot();
+        let old = snapshot.nick.clone();
         world.emit(
             &Event::NickChanged {
                 user: snapshot,
-                new_nick: guest,
+                new_nick: guest.clone(),
                 at: now,
             },
             None,
         );
+        if let Some(conn) = world.conns.get(&id) {
+            let text = format!(
+                "You did not log in to {old} in time, so you are now {guest}; \
+                 /msg NickServ IDENTIFY {old} <password> and /msg NickServ REGAIN {old} take it back"
+            );
+            let mut line = String::new();
+            let source = format!("{NICK}!NickServ@{}", world.server_name());
+            write_line_trailing(&mut line, None, Some(&source), "NOTICE", &[&guest, &text]);
+            conn.out.push(bytes::Bytes::from(line));
+        }
     }
 }

@@ -29,6 +29,15 @@ pub fn render(world: &World, event: &Event, natter: Option<Extensions>) -> Optio
     let me = world.server_name().to_string();
     let source = |s: &Source| -> String {
         match s {
+            // Services are not sent to neighbours (each server has its
+            // own): what they do comes from this server.
+            Source::User(u)
+                if net
+                    .user(u.id)
+                    .is_some_and(|u| u.frontend == natter_model::Frontend::Service) =>
+            {
+                world.server_name().to_string()
+            }
             Source::User(u) => u.nick.clone(),
             Source::Server(id) => net.server_name(*id).to_string(),
         }
