@@ -217,18 +217,32 @@ impl Store {
         })
     }
 
-    /// Deletes messages older than `before_ms`, and in each conversation
-    /// all but the newest `keep` (retention). Returns how many went.
-    pub fn prune_messages(&self, before_ms: i64, keep: usize) -> Result<usize, StoreError> {
+    /// Deletes messages older than `before_ms` (through the time index),
+    /// and in each of `targets` all but the newest `keep` (retention; the
+    /// caller names the conversations that grew). Returns how many went.
+    pub fn prune_messages(
+        &self,
+        before_ms: i64,
+        keep: usize,
+        targets: &[String],
+    ) -> Result<usize, StoreError> {
         self.with(|c| {
             let tx = c.transaction()?;
             let mut gone = tx.execute("DELETE FROM messages WHERE at_ms < ?1", [before_ms])?;
-            gone += tx.execute(
-                "DELETE FROM messages WHERE id IN (SELECT id FROM (SELECT id, ROW_NUMBER() \
-                 OVER (PARTITION BY target ORDER BY at_ms DESC, id DESC) AS n FROM messages) \
-                 WHERE n > ?1)",
-                [keep as i64],
-            )?;
+            {
+                let mut count =
+                    tx.prepare_cached("SELECT count(*) FROM messages WHERE target = ?1")?;
+                let mut trim = tx.prepare_cached(
+                    "DELETE FROM messages WHERE target = ?1 AND id IN (SELECT id FROM messages \
+                     WHERE target = ?1 ORDER BY at_ms DESC, id DESC LIMIT -1 OFFSET ?2)",
+                )?;
+                for target in targets {
+                    let n: i64 = count.query_row([target], |r| r.get(0))?;
+                    if n as usize > keep {
+                        gone += trim.execute(rusqlite::params![target, keep as i64])?;
+                    }
+                }
+            }
             tx.commit()?;
             Ok(gone)
         })

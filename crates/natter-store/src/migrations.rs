@@ -79,6 +79,8 @@ const STEPS: &[&str] = &[
         timestamp TEXT NOT NULL,
         PRIMARY KEY (account, target)
     ) STRICT;",
+    // 5: retention by age without scanning the whole table.
+    "CREATE INDEX messages_by_time ON messages (at_ms);",
 ];
 
 /// The newest schema version this build knows.

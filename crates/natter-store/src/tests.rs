@@ -162,7 +162,10 @@ fn history_ranges_cursors_targets_and_pruning() {
         .targets(&[], Some("acct:z"), 0, i64::MAX, 10)
         .unwrap()
         .is_empty());
-    assert_eq!(store.prune_messages(1001, 4).unwrap(), 2 + 4);
+    assert_eq!(
+        store.prune_messages(1001, 4, &["#c".to_string()]).unwrap(),
+        2 + 4
+    );
     assert_eq!(
         ids(store.messages_between(&c, all.0, all.1, 10, false).unwrap()),
         ["m6", "m7", "m8", "m9"]
