@@ -27,6 +27,7 @@ import ipaddress
 import os
 import shutil
 import subprocess
+import time
 from typing import Optional, Set, Type
 
 from irctest.basecontrollers import BaseServerController, DirectoryBasedController
@@ -310,6 +311,23 @@ class NatterController(BaseServerController, DirectoryBasedController):
         # also QUITs its probe connection so it does not linger in LUSERS).
         self.wait_for_port()
 
+
+    def kill_proc(self) -> None:
+        """Stops natter, then waits until no natter process of this test's
+        directory is left: under faketime the process irctest waits for is
+        faketime's, and natter may still be closing its database (SQLite
+        removes `natter.db-wal` and `-shm` last) when irctest deletes the
+        directory."""
+        super().kill_proc()
+        if not self.directory:
+            return
+        pattern = str(self.directory / "natter.toml")
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            found = subprocess.run(["pgrep", "-f", pattern], stdout=subprocess.DEVNULL)
+            if found.returncode != 0:
+                return
+            time.sleep(0.05)
 
     def wait_for_services(self) -> None:
         # NickServ is part of natter: up as soon as natter accepts clients.
