@@ -12,6 +12,7 @@
 //! - [`world`]: the network model plus local connections, under one lock;
 //!   the single event path that applies changes and hands them to the
 //!   fan-out. It imports no front end.
+//! - [`clock`]: time in the server-time form (neutral).
 //! - [`chanreg`]: channels registered with ChanServ (access lists, state
 //!   saved across restarts).
 //! - [`history`]: message history, the store sink of the fan-out.
@@ -25,6 +26,7 @@
 
 pub mod accounts;
 pub mod chanreg;
+pub mod clock;
 pub mod config;
 mod conn;
 mod event_loops;

@@ -387,7 +387,7 @@ fn account_extbans_ban_and_except_by_account_not_nick() {
         &["jack", "#ab", "Cannot join channel (+b)"],
     );
     // The glob matches account names; an exception by account lets in.
-    op.ask("MODE #ab -b a:jack");
+    op.ask("MODE #ab -b $a:jack");
     op.ask("MODE #ab +b *!*@*");
     op.ask("MODE #ab +e a:ja*");
     let got = jack.ask("JOIN #ab");

@@ -1,7 +1,8 @@
-//! Accounts across server links: an account registered on one natter
-//! server logs in on another (registered before the link, in the burst, or
-//! after it), a password change travels too, and a login is seen network
-//! wide (WHOIS 330, account-notify).
+//! Accounts and history across server links: an account registered on one
+//! natter server logs in on another (registered before the link, in the
+//! burst, or after it), a password change travels too, a login is seen
+//! network wide (WHOIS 330, account-notify), and a channel's history is the
+//! same on every natter server, members there or not.
 
 mod common;
 
@@ -56,4 +57,54 @@ fn accounts_travel_between_natter_servers() {
     assert_eq!(params(&account), ["user"]);
     let got = watcher.ask("WHOIS user");
     assert_eq!(params(one(&got, "330"))[2], "user");
+}
+
+#[test]
+fn a_channels_history_is_the_same_on_every_natter_server() {
+    let a = node("a.test", 0, &[("b.test", None)]);
+    let b = node("b.test", 0, &[("a.test", a.link_addr)]);
+    let caps = "batch echo-message message-tags server-time draft/chathistory";
+    let mut speaker = client_with(&a, "speaker", caps);
+    wait_servers(&mut speaker, 2);
+    speaker.ask("JOIN #h");
+    // Nobody on b is in #h while these are said.
+    let sent: Vec<(String, String)> = (0..3)
+        .map(|i| {
+            speaker.send(&format!("PRIVMSG #h :said {i}"));
+            let echo = speaker.expect("PRIVMSG");
+            let tag = |k: &str| {
+                echo.tags
+                    .iter()
+                    .find(|t| t.key == k)
+                    .and_then(|t| t.value.clone())
+            };
+            (tag("msgid").unwrap(), tag("time").unwrap())
+        })
+        .collect();
+    let mut late = client_with(&b, "late", caps);
+    late.ask("JOIN #h");
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        let got = late.ask("CHATHISTORY LATEST #h * 10");
+        let seen: Vec<(String, String)> = with_command(&got, "PRIVMSG")
+            .iter()
+            .map(|m| {
+                let tag = |k: &str| {
+                    m.tags
+                        .iter()
+                        .find(|t| t.key == k)
+                        .and_then(|t| t.value.clone())
+                };
+                (tag("msgid").unwrap(), tag("time").unwrap())
+            })
+            .collect();
+        if seen == sent {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "b's history {seen:?}, a's messages {sent:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }

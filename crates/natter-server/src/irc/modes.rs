@@ -263,8 +263,13 @@ fn channel_mode(ctx: &mut Ctx<'_>, name: &str, params: &[String]) {
 /// A list mode's argument as stored: `nick!user@host` completed from a
 /// partial mask; for `b` and `e` a mute extban keeps its `m:` prefix in
 /// front of the completed mask (`m:bar` -> `m:bar!*@*`); an account extban
-/// (`a:<account>`) is kept as it is.
+/// (`a:<account>`, or Solanum's `$a:<account>`) is kept as `a:<account>`.
 fn normalize_list_mask(mode: char, arg: &str) -> String {
+    // `$a:` is how Solanum and Atheme users write the account extban.
+    let arg = arg
+        .strip_prefix('$')
+        .filter(|a| a.starts_with(ACCOUNT_EXTBAN))
+        .unwrap_or(arg);
     if let Some(account) = arg.strip_prefix(ACCOUNT_EXTBAN) {
         // An account glob, kept as given (an account is no hostmask).
         return format!("{ACCOUNT_EXTBAN}{account}");

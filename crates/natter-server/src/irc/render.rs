@@ -44,12 +44,7 @@ impl Stamp {
     }
 }
 
-/// `ms` (Unix milliseconds) as an IRCv3 server-time value, UTC with
-/// millisecond precision: `2026-11-22T09:33:16.123Z`.
-pub fn format_time_ms(ms: u64) -> String {
-    let at = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms);
-    humantime::format_rfc3339_millis(at).to_string()
-}
+pub use crate::clock::format_time_ms;
 
 /// Whether the client of `recipient`, with `caps`, is shown `event` at all.
 pub fn visible(event: &Event, recipient: UserId, caps: CapSet) -> bool {

@@ -15,10 +15,11 @@
 //! the IRC front end reads [`LinkEntry`] for LINKS, MAP and STATS l and
 //! asks [`session`] to CONNECT or to split (SQUIT).
 //!
-//! Routing: a message to a channel goes only along links that lead to one
-//! of its members, a message to a user along the one link on the path to
-//! its server; `&` channels never leave this server. Everything else goes
-//! to every link but the one it came from.
+//! Routing: a message to a `#` channel goes to every natter neighbour (so
+//! every natter server's history of it is the same) and to the plain
+//! neighbours that lead to one of its members; a message to a user along
+//! the one link on the path to its server; `&` channels never leave this
+//! server. Everything else goes to every link but the one it came from.
 
 pub mod burst;
 pub mod inbound;
@@ -106,7 +107,20 @@ fn targets(world: &World, event: &Event, origin: Origin) -> Vec<ServerId> {
             let Some(chan) = world.net.channel(name) else {
                 return Vec::new();
             };
-            let mut links: Vec<ServerId> = Vec::new();
+            // Every natter neighbour gets a `#` channel's messages, members
+            // behind it or not, so each server's history of the channel is
+            // the same; a plain peer only where members are.
+            let mut links: Vec<ServerId> = match event {
+                Event::Message { .. } => world
+                    .front
+                    .link
+                    .links
+                    .iter()
+                    .filter(|(id, l)| l.natter.is_some() && not_origin(id))
+                    .map(|(id, _)| *id)
+                    .collect(),
+                _ => Vec::new(),
+            };
             for id in chan.members.keys() {
                 if let Some(via) = via_of_user(*id) {
                     if !links.contains(&via) && not_origin(&via) {

@@ -215,7 +215,7 @@ pub fn render(world: &World, event: &Event, natter: Option<Extensions>) -> Optio
             text,
             tags: client_tags,
             msgid,
-            ..
+            at_ms,
         } => {
             let target = match target {
                 MessageTarget::User(to) => net.user(*to)?.nick.clone(),
@@ -225,7 +225,9 @@ pub fn render(world: &World, event: &Event, natter: Option<Extensions>) -> Optio
                 },
             };
             if natter.is_some_and(|n| n.tags) {
+                // The same msgid and time on every server: history agrees.
                 push_tag(&mut tags, "msgid", msgid);
+                push_tag(&mut tags, "time", &crate::clock::format_time_ms(*at_ms));
                 if !client_tags.is_empty() {
                     tags.push(';');
                     tags.push_str(client_tags);

@@ -46,6 +46,14 @@ impl Inbound<'_> {
         };
         let client_tags = self.client_tags();
         let from = self.world.net.user(id).expect("resolved").snapshot();
+        // A natter neighbour sends the time the message was sent; a time in
+        // the future (a clock ahead) is not believed.
+        let now = crate::world::now_ms();
+        let at_ms = self
+            .tag("time")
+            .and_then(crate::clock::parse_time_ms)
+            .filter(|t| *t <= now)
+            .unwrap_or(now);
         self.emit(Event::Message {
             from,
             kind,
@@ -53,7 +61,7 @@ impl Inbound<'_> {
             text,
             tags: client_tags,
             msgid,
-            at_ms: crate::world::now_ms(),
+            at_ms,
         });
     }
 
