@@ -120,15 +120,11 @@ fn accounts_from_the_command_line() {
 
     // An online backup of the running server's database.
     let copy = dir.path().join("copy.db");
-    let out = run(
-        &[
-            "backup",
-            copy.to_str().unwrap(),
-            "--data-dir",
-            data.to_str().unwrap(),
-        ],
-        "",
-    );
+    let backup = || {
+        let data = data.to_str().unwrap();
+        run(&["backup", copy.to_str().unwrap(), "--data-dir", data], "")
+    };
+    let out = backup();
     assert!(
         out.status.success(),
         "{}",
@@ -142,15 +138,7 @@ fn accounts_from_the_command_line() {
         .map(|a| a.name)
         .collect();
     assert_eq!(names, ["Alice"]);
-    let out = run(
-        &[
-            "backup",
-            copy.to_str().unwrap(),
-            "--data-dir",
-            data.to_str().unwrap(),
-        ],
-        "",
-    );
+    let out = backup();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("never overwrites"));
 }

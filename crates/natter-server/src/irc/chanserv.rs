@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use natter_model::{Event, ModeArg, ModeChange, Source};
 use natter_proto::casemap::fold;
-use natter_proto::{write_line_trailing, Message};
+use natter_proto::Message;
 use natter_store::{ChannelRecord, StoreError};
 
 use super::{account, Ctx, Deferred};
@@ -25,9 +25,7 @@ pub const NICK: &str = "ChanServ";
 
 /// A NOTICE from ChanServ to the client.
 pub fn say(ctx: &mut Ctx<'_>, text: &str) {
-    let source = format!("{NICK}!{NICK}@{}", ctx.world.server_name());
-    let nick = ctx.nick().to_string();
-    write_line_trailing(&mut ctx.out, None, Some(&source), "NOTICE", &[&nick, text]);
+    super::nickserv::notice_from(ctx, NICK, text);
 }
 
 /// `CS <command> [args]` and `CHANSERV ...`.

@@ -43,17 +43,14 @@ pub fn introduce(world: &mut World, id: natter_model::UserId, nick: &str) {
     world.emit(&Event::UserIntroduced(Box::new(user)), None);
 }
 
-/// Whether `nick` names a service user (whose messages the server answers).
-pub fn is_service(world: &World, id: natter_model::UserId) -> bool {
-    world
-        .net
-        .user(id)
-        .is_some_and(|u| u.frontend == Frontend::Service)
-}
-
 /// A NOTICE from NickServ to the client.
 pub fn say(ctx: &mut Ctx<'_>, text: &str) {
-    let source = format!("{NICK}!NickServ@{}", ctx.world.server_name());
+    notice_from(ctx, NICK, text);
+}
+
+/// A NOTICE from the service `service` (NickServ, ChanServ) to the client.
+pub fn notice_from(ctx: &mut Ctx<'_>, service: &str, text: &str) {
+    let source = format!("{service}!{service}@{}", ctx.world.server_name());
     let nick = ctx.nick().to_string();
     write_line_trailing(&mut ctx.out, None, Some(&source), "NOTICE", &[&nick, text]);
 }
