@@ -23,7 +23,7 @@ use crate::world::Origin;
 use crate::World;
 
 /// Read markers of every user: owner key (`acct:` or `nick:` and the
-/// casefolded name, see [`owner`]) -> casefolded
+/// casefolded name: the account when logged in, else the nick) -> casefolded
 /// target -> timestamp (`YYYY-MM-DDThh:mm:ss.sssZ`, the server-time form,
 /// so later timestamps compare greater as strings).
 #[derive(Debug, Default)]
