@@ -598,124 +598,15 @@ async fn run_deferred(shared: &Arc<Shared>, client: &mut Client, out: &Outbound,
             }
             Box::new(move |ctx| irc::account::password_checked(ctx, &account, ok, via))
         }
-        Deferred::Register {
-            name,
-            password,
-            via,
-        } => {
-            let store = shared.world.lock().accounts.store();
-            let n = name.clone();
-            let result = shared
-                .run_slow(move || {
-                    let record =
-                        crate::accounts::record(&n, crate::accounts::credentials(&password));
-                    store.create_account(&record).map(|()| record)
-                })
-                .await;
-            Box::new(move |ctx| irc::account::registered(ctx, result, &name, via))
-        }
-        Deferred::SetPassword { account, password } => {
-            let store = shared.world.lock().accounts.store();
-            let a = account.clone();
-            let result = shared
-                .run_slow(move || {
-                    let credentials = crate::accounts::credentials(&password);
-                    let folded = natter_proto::casemap::fold(&a);
-                    store
-                        .set_credentials(&folded, &credentials)
-                        .map(|_| credentials)
-                })
-                .await;
-            Box::new(move |ctx| irc::account::password_changed(ctx, &account, result))
-        }
-        Deferred::DropAccount { account } => {
-            let store = shared.world.lock().accounts.store();
-            let folded = natter_proto::casemap::fold(&account);
-            let result = shared.run_slow(move || store.delete_account(&folded)).await;
-            Box::new(move |ctx| irc::account::dropped(ctx, &account, result))
-        }
-        Deferred::History(queries) => {
-            let history = shared.world.lock().history.clone();
-            let q = queries.clone();
-            let answers = shared
-                .run_slow(move || {
-                    // Everything sent before the queries is committed first.
-                    history.flush();
-                    let store = history.store();
-                    q.iter()
-                        .map(|q| irc::chathistory::run(&store, q).map_err(|e| e.to_string()))
-                        .collect::<Vec<_>>()
-                })
+        Deferred::Slow(jobs) => {
+            let finishes = shared
+                .run_slow(move || jobs.into_iter().map(irc::SlowJob::run).collect::<Vec<_>>())
                 .await;
             Box::new(move |ctx| {
-                for (query, answer) in queries.iter().zip(answers) {
-                    irc::chathistory::answered(ctx, query, answer);
+                for finish in finishes {
+                    finish(ctx);
                 }
             })
-        }
-        Deferred::ImRegister {
-            username,
-            status,
-            password,
-            hash,
-        } => {
-            let store = shared.world.lock().accounts.store();
-            let name = username.clone();
-            let result = shared
-                .run_slow(move || match hash {
-                    Some(hash) => match crate::accounts::verify_password(&password, &hash) {
-                        true => Ok(None),
-                        false => Err("wrong password for that account".to_string()),
-                    },
-                    None => {
-                        let record =
-                            crate::accounts::record(&name, crate::accounts::credentials(&password));
-                        match store.create_account(&record) {
-                            Ok(()) => Ok(Some(record)),
-                            Err(e) => Err(format!("cannot create the account: {e}")),
-                        }
-                    }
-                })
-                .await;
-            Box::new(move |ctx| {
-                let account = match result {
-                    Ok(Some(record)) => {
-                        let name = record.name.clone();
-                        ctx.world.accounts.created(record);
-                        irc::account::announce(ctx, &name);
-                        Ok(name)
-                    }
-                    Ok(None) => Ok(ctx
-                        .world
-                        .accounts
-                        .get(&username)
-                        .map_or(username.clone(), |a| a.name.clone())),
-                    Err(why) => {
-                        irc::account::login_failed(ctx, &username);
-                        Err(why)
-                    }
-                };
-                crate::im::account::finish_register(ctx, &username, &status, account)
-            })
-        }
-        Deferred::ImHistory(id, query) => {
-            let history = shared.world.lock().history.clone();
-            let q = query.clone();
-            let answer = shared
-                .run_slow(move || {
-                    history.flush();
-                    irc::chathistory::run(&history.store(), &q).map_err(|e| e.to_string())
-                })
-                .await;
-            Box::new(move |ctx| crate::im::account::finish_history(ctx, id, answer))
-        }
-        Deferred::ChanServ(write) => {
-            let store = shared.world.lock().accounts.store();
-            let w = write.clone();
-            let result = shared
-                .run_slow(move || irc::chanserv::run(&store, &w))
-                .await;
-            Box::new(move |ctx| irc::chanserv::written(ctx, write, result))
         }
         Deferred::Connect(block) => {
             let s = shared.clone();

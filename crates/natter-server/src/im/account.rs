@@ -10,13 +10,13 @@
 //!   `history.im_playback` messages.
 //!
 //! The password check, the account creation and the history query run off
-//! the world lock (a [`Deferred`] job); [`finish_register`] and
-//! [`finish_history`] complete them.
+//! the world lock (slow jobs, [`crate::irc::Ctx::defer`]) and finish under
+//! it.
 
 use natter_proto::im::{ConvId, Reply};
 
 use crate::irc::chathistory::{Answer, Query, Ref};
-use crate::irc::{Ctx, Deferred};
+use crate::irc::{Ctx, SlowJob};
 
 /// Starts an IM registration with a password: checks it against the
 /// account, or creates the account, off the lock.
@@ -37,22 +37,50 @@ pub fn register_with_password(ctx: &mut Ctx<'_>, username: &str, status: &str, p
             return super::error(ctx, why);
         }
     }
-    ctx.client.deferred = Some(Deferred::ImRegister {
-        username: username.to_string(),
-        status: status.to_string(),
-        password,
-        hash,
-    });
+    let store = ctx.world.accounts.store();
+    let (username, status) = (username.to_string(), status.to_string());
+    ctx.defer(SlowJob::new(move || {
+        let result = match hash {
+            Some(hash) if crate::accounts::verify_password(&password, &hash) => Ok(None),
+            Some(_) => Err("wrong password for that account".to_string()),
+            None => {
+                let record =
+                    crate::accounts::record(&username, crate::accounts::credentials(&password));
+                match store.create_account(&record) {
+                    Ok(()) => Ok(Some(record)),
+                    Err(e) => Err(format!("cannot create the account: {e}")),
+                }
+            }
+        };
+        Box::new(move |ctx| finish_register(ctx, &username, &status, result))
+    }));
 }
 
-/// Finishes an IM registration with a password: `account` is the account
-/// logged in to (checked or just created), or why not.
-pub fn finish_register(
+/// Finishes an IM registration with a password: the account was checked
+/// (`Ok(None)`), just created (`Ok(Some)`), or why not.
+fn finish_register(
     ctx: &mut Ctx<'_>,
     username: &str,
     status: &str,
-    account: Result<String, String>,
+    result: Result<Option<natter_store::AccountRecord>, String>,
 ) {
+    let account = match result {
+        Ok(Some(record)) => {
+            let name = record.name.clone();
+            ctx.world.accounts.created(record);
+            crate::irc::account::announce(ctx, &name);
+            Ok(name)
+        }
+        Ok(None) => Ok(ctx
+            .world
+            .accounts
+            .get(username)
+            .map_or(username.to_string(), |a| a.name.clone())),
+        Err(why) => {
+            crate::irc::account::login_failed(ctx, username);
+            Err(why)
+        }
+    };
     match account {
         Ok(name) => {
             crate::irc::account::login_succeeded(ctx, &name);
@@ -77,21 +105,21 @@ pub fn history_on_join(ctx: &mut Ctx<'_>, id: ConvId, channel: &str) {
     {
         return;
     }
-    ctx.client.deferred = Some(Deferred::ImHistory(
-        id,
-        Query::Messages {
-            sub: "LATEST",
-            keys: vec![natter_proto::casemap::fold(&chan.name)],
-            shown: chan.name.clone(),
-            refs: (Ref::Unbounded, Ref::Unbounded),
-            limit: count.min(crate::irc::chathistory::MAX_LIMIT),
-        },
-    ));
+    let query = Query::Messages {
+        sub: "LATEST",
+        keys: vec![natter_proto::casemap::fold(&chan.name)],
+        shown: chan.name.clone(),
+        refs: (Ref::Unbounded, Ref::Unbounded),
+        limit: count.min(crate::irc::chathistory::MAX_LIMIT),
+    };
+    crate::irc::chathistory::ask(ctx, query, move |ctx, _, answer| {
+        finish_history(ctx, id, answer)
+    });
 }
 
 /// Finishes [`history_on_join`]: `HISTORY [convID, [[sender, message,
 /// time], ...]]` (PRIVMSG and NOTICE; nothing when there is none).
-pub fn finish_history(ctx: &mut Ctx<'_>, id: ConvId, answer: Result<Answer, String>) {
+fn finish_history(ctx: &mut Ctx<'_>, id: ConvId, answer: Result<Answer, String>) {
     let Ok(Answer::Messages(messages)) = answer else {
         return;
     };

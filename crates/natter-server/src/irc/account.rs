@@ -12,7 +12,7 @@ use natter_proto::numeric::*;
 use natter_proto::Message;
 use natter_store::StoreError;
 
-use super::{Ctx, Deferred};
+use super::{Ctx, SlowJob};
 use crate::accounts::{self, MAX_PASSWORD};
 use crate::world::now;
 
@@ -168,11 +168,13 @@ pub fn start_registration(ctx: &mut Ctx<'_>, name: &str, nick: &str, password: S
     if let Some(why) = weak_password(ctx, &password) {
         return say(ctx, "WEAK_PASSWORD", &why);
     }
-    ctx.client.deferred = Some(Deferred::Register {
-        name: name.to_string(),
-        password,
-        via,
-    });
+    let store = ctx.world.accounts.store();
+    let name = name.to_string();
+    ctx.defer(SlowJob::new(move || {
+        let record = accounts::record(&name, accounts::credentials(&password));
+        let result = store.create_account(&record).map(|()| record);
+        Box::new(move |ctx| registered(ctx, result, &name, via))
+    }));
 }
 
 /// Finishes a registration once the store answered: logs the client in on

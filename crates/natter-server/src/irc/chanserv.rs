@@ -15,7 +15,7 @@ use natter_proto::casemap::fold;
 use natter_proto::Message;
 use natter_store::{ChannelRecord, StoreError};
 
-use super::{account, Ctx, Deferred};
+use super::{account, Ctx, SlowJob};
 use crate::chanreg::{self, Level, Registration};
 use crate::world::now;
 use crate::World;
@@ -50,6 +50,15 @@ pub enum Write {
         /// The new level.
         level: Option<Level>,
     },
+}
+
+/// Commits `change` off the world lock, then [`written`].
+fn write(ctx: &mut Ctx<'_>, change: Write) {
+    let store = ctx.world.accounts.store();
+    ctx.defer(SlowJob::new(move || {
+        let result = run(&store, &change);
+        Box::new(move |ctx| written(ctx, change, result))
+    }));
 }
 
 /// Runs `write` against the store (blocking).
@@ -174,7 +183,7 @@ fn register(ctx: &mut Ctx<'_>, channel: &str) {
         access: BTreeMap::from([(fold(&founder), Level::Founder)]),
     };
     let record = chanreg::record(&ctx.world.net, &registration);
-    ctx.client.deferred = Some(Deferred::ChanServ(Write::Register(Box::new(record))));
+    write(ctx, Write::Register(Box::new(record)));
 }
 
 fn drop_channel(ctx: &mut Ctx<'_>, channel: &str) {
@@ -185,7 +194,7 @@ fn drop_channel(ctx: &mut Ctx<'_>, channel: &str) {
         return say(ctx, "Only the founder can drop a channel");
     }
     let name = registered_name(ctx, channel);
-    ctx.client.deferred = Some(Deferred::ChanServ(Write::Drop(name)));
+    write(ctx, Write::Drop(name));
 }
 
 fn info(ctx: &mut Ctx<'_>, channel: &str) {
@@ -298,11 +307,14 @@ fn access(ctx: &mut Ctx<'_>, channel: &str, args: &[&str]) {
             if ctx.world.accounts.get(account).is_none() {
                 return say(ctx, &format!("{account} is not a registered account"));
             }
-            ctx.client.deferred = Some(Deferred::ChanServ(Write::Access {
-                channel: channel.to_string(),
-                account: fold(account),
-                level: Some(level),
-            }));
+            write(
+                ctx,
+                Write::Access {
+                    channel: channel.to_string(),
+                    account: fold(account),
+                    level: Some(level),
+                },
+            );
         }
         (Some("DEL"), [account, ..]) => {
             let founder = ctx
@@ -313,11 +325,14 @@ fn access(ctx: &mut Ctx<'_>, channel: &str, args: &[&str]) {
             if founder.as_deref() == Some(fold(account).as_str()) {
                 return say(ctx, "The founder stays on the access list");
             }
-            ctx.client.deferred = Some(Deferred::ChanServ(Write::Access {
-                channel: channel.to_string(),
-                account: fold(account),
-                level: None,
-            }));
+            write(
+                ctx,
+                Write::Access {
+                    channel: channel.to_string(),
+                    account: fold(account),
+                    level: None,
+                },
+            );
         }
         _ => say(
             ctx,

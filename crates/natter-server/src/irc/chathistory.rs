@@ -9,7 +9,7 @@
 //! are exclusive except AROUND's, which centres on its message.
 //!
 //! The checks (target, access) run under the world lock; the store query
-//! runs off it ([`Deferred::History`]) after the history writer committed
+//! runs off it ([`ask`]) after the history writer committed
 //! everything sent before, and [`answered`] renders the batch.
 
 use natter_proto::Message;
@@ -17,7 +17,7 @@ use natter_store::{Cursor, StoredMessage};
 
 use super::caps::Cap;
 use super::render::format_time_ms;
-use super::{Ctx, Deferred};
+use super::{Ctx, SlowJob};
 use crate::history::party;
 
 /// The most messages one query returns (ISUPPORT `CHATHISTORY`).
@@ -145,14 +145,14 @@ pub fn chathistory(ctx: &mut Ctx<'_>, msg: &Message) {
             .account
             .as_deref()
             .map(|a| format!("acct:{}", natter_proto::casemap::fold(a)));
-        ctx.client.deferred = Some(Deferred::History(vec![Query::Targets {
+        let query = Query::Targets {
             channels,
             party,
             from_ms: a.min(b),
             to_ms: a.max(b),
             limit,
-        }]));
-        return;
+        };
+        return ask(ctx, query, answered);
     }
     let between = sub == "BETWEEN";
     let (target, first, second, limit) = match (between, args.as_slice()) {
@@ -177,13 +177,30 @@ pub fn chathistory(ctx: &mut Ctx<'_>, msg: &Message) {
             "No history you may read there",
         );
     };
-    ctx.client.deferred = Some(Deferred::History(vec![Query::Messages {
+    let query = Query::Messages {
         sub,
         keys,
         shown: target.to_string(),
         refs: (first, second),
         limit,
-    }]));
+    };
+    ask(ctx, query, answered);
+}
+
+/// Runs `query` off the world lock, once everything sent before it is
+/// committed, then `finish` with its answer under the lock. (The IM front
+/// end's history after JOIN goes the same way.)
+pub fn ask(
+    ctx: &mut Ctx<'_>,
+    query: Query,
+    finish: impl FnOnce(&mut Ctx<'_>, &Query, Result<Answer, String>) + Send + 'static,
+) {
+    let history = ctx.world.history.clone();
+    ctx.defer(SlowJob::new(move || {
+        history.flush();
+        let answer = run(&history.store(), &query).map_err(|e| e.to_string());
+        Box::new(move |ctx| finish(ctx, &query, answer))
+    }));
 }
 
 /// After the client's own JOIN of `channel`: with `history.join_playback`
@@ -208,11 +225,7 @@ pub fn playback_on_join(ctx: &mut Ctx<'_>, channel: &str) {
         refs: (Ref::Unbounded, Ref::Unbounded),
         limit: count.min(MAX_LIMIT),
     };
-    match &mut ctx.client.deferred {
-        Some(Deferred::History(queries)) => queries.push(query),
-        Some(_) => {}
-        slot @ None => *slot = Some(Deferred::History(vec![query])),
-    }
+    ask(ctx, query, answered);
 }
 
 /// The history keys of `target` this client may read: a channel it is in,

@@ -86,6 +86,32 @@ pub struct Client {
     pub account: Option<String>,
 }
 
+/// What finishes slow work: runs under the world lock, with the context of
+/// the client that asked for it.
+pub type Finish = Box<dyn FnOnce(&mut Ctx<'_>) + Send>;
+
+/// Blocking work for the slow pool (the store, password hashing) that
+/// returns what finishes it under the lock.
+pub struct SlowJob(Box<dyn FnOnce() -> Finish + Send>);
+
+impl SlowJob {
+    /// A job doing `work` off the lock.
+    pub fn new(work: impl FnOnce() -> Finish + Send + 'static) -> SlowJob {
+        SlowJob(Box::new(work))
+    }
+
+    /// Does the work (blocking) and returns its finish.
+    pub fn run(self) -> Finish {
+        (self.0)()
+    }
+}
+
+impl std::fmt::Debug for SlowJob {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SlowJob")
+    }
+}
+
 /// Slow work a handler hands to its connection task, to run without the
 /// world lock held; the task then calls back into the handler's module.
 #[derive(Debug)]
@@ -115,51 +141,10 @@ pub enum Deferred {
         /// How the login was asked for.
         via: account::Via,
     },
-    /// Make credentials and create the account in the store, then
-    /// [`account::registered`].
-    Register {
-        /// The account name.
-        name: String,
-        /// Its password.
-        password: String,
-        /// How the registration was asked for.
-        via: account::Via,
-    },
-    /// Make new credentials for `account` and store them (NickServ SET
-    /// PASSWORD), then [`account::password_changed`].
-    SetPassword {
-        /// The account.
-        account: String,
-        /// The new password.
-        password: String,
-    },
-    /// Delete `account` from the store (NickServ DROP), then
-    /// [`account::dropped`].
-    DropAccount {
-        /// The account.
-        account: String,
-    },
-    /// Query the message history, then [`chathistory::answered`] for each
-    /// (one CHATHISTORY, or the playback of each channel a JOIN joined).
-    History(Vec<chathistory::Query>),
-    /// A ChanServ change to commit, then [`chanserv::written`].
-    ChanServ(chanserv::Write),
-    /// An IM REGISTER with a password: check it against `hash` (the
-    /// account exists) or create the account, then
-    /// [`crate::im::account::finish_register`].
-    ImRegister {
-        /// The username.
-        username: String,
-        /// The initial status.
-        status: String,
-        /// The password given.
-        password: String,
-        /// The account's argon2id hash, if it exists.
-        hash: Option<String>,
-    },
-    /// An IM conversation's history after JOIN, then
-    /// [`crate::im::account::finish_history`].
-    ImHistory(natter_proto::im::ConvId, chathistory::Query),
+    /// Blocking work for the slow pool (the store, password hashing),
+    /// each job finished under the lock in order (one command's, or the
+    /// history playback of every channel a JOIN joined).
+    Slow(Vec<SlowJob>),
 }
 
 impl Client {
@@ -315,6 +300,16 @@ impl Ctx<'_> {
                 wrapped
             }
             _ => out,
+        }
+    }
+
+    /// Queues `job` to run off the world lock once this command is handled
+    /// ([`Deferred::Slow`]); jobs queued by one command run in order.
+    pub fn defer(&mut self, job: SlowJob) {
+        match &mut self.client.deferred {
+            Some(Deferred::Slow(jobs)) => jobs.push(job),
+            Some(_) => tracing::warn!("slow work queued beside other deferred work, dropped"),
+            slot @ None => *slot = Some(Deferred::Slow(vec![job])),
         }
     }
 

@@ -12,7 +12,7 @@ use natter_proto::casemap::fold;
 use natter_proto::{write_line_trailing, Message};
 
 use super::account::{self, Via};
-use super::{Ctx, Deferred};
+use super::{Ctx, Deferred, SlowJob};
 use crate::world::now;
 use crate::World;
 
@@ -174,7 +174,11 @@ fn drop_account(ctx: &mut Ctx<'_>, args: &[&str]) {
     };
     match args.first() {
         Some(name) if fold(name) == fold(&current) => {
-            ctx.client.deferred = Some(Deferred::DropAccount { account: current });
+            let store = ctx.world.accounts.store();
+            ctx.defer(SlowJob::new(move || {
+                let result = store.delete_account(&fold(&current));
+                Box::new(move |ctx| account::dropped(ctx, &current, result))
+            }));
         }
         _ => {
             let text = format!("To confirm, send: DROP {current}");
@@ -192,10 +196,14 @@ fn set(ctx: &mut Ctx<'_>, args: &[&str]) {
             if let Some(why) = account::weak_password(ctx, password) {
                 return say(ctx, &why);
             }
-            ctx.client.deferred = Some(Deferred::SetPassword {
-                account: current,
-                password: password.to_string(),
-            });
+            let (store, password) = (ctx.world.accounts.store(), password.to_string());
+            ctx.defer(SlowJob::new(move || {
+                let credentials = crate::accounts::credentials(&password);
+                let result = store
+                    .set_credentials(&fold(&current), &credentials)
+                    .map(|_| credentials);
+                Box::new(move |ctx| account::password_changed(ctx, &current, result))
+            }));
         }
         _ => say(ctx, "Syntax: SET PASSWORD <password>"),
     }
