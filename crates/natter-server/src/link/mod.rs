@@ -110,17 +110,22 @@ fn targets(world: &World, event: &Event, origin: Origin) -> Vec<ServerId> {
             // Every natter neighbour gets a `#` channel's messages, members
             // behind it or not, so each server's history of the channel is
             // the same; a plain peer only where members are.
+            let all_links = &world.front.link.links;
             let mut links: Vec<ServerId> = match event {
-                Event::Message { .. } => world
-                    .front
-                    .link
-                    .links
+                Event::Message { .. } => all_links
                     .iter()
                     .filter(|(id, l)| l.natter.is_some() && not_origin(id))
                     .map(|(id, _)| *id)
                     .collect(),
                 _ => Vec::new(),
             };
+            // Only plain peers are chosen by members: without one, no need
+            // to walk the channel (the fan-out path of every message).
+            if matches!(event, Event::Message { .. })
+                && all_links.values().all(|l| l.natter.is_some())
+            {
+                return links;
+            }
             for id in chan.members.keys() {
                 if let Some(via) = via_of_user(*id) {
                     if !links.contains(&via) && not_origin(&via) {

@@ -78,29 +78,23 @@ pub fn render(world: &World, event: &Event, natter: Option<Extensions>) -> Optio
         Event::AccountRegistered {
             account,
             created_at,
-            secret,
-        } => {
-            natter?;
-            let me = world.server_name();
-            return Some(other(
-                "",
-                me,
-                "ACCOUNTREG",
-                &[account, &created_at.to_string(), secret],
-            ));
+            ..
         }
-        Event::AccountDropped {
+        | Event::AccountDropped {
             account,
             created_at,
         } => {
             natter?;
-            let me = world.server_name();
-            return Some(other(
-                "",
-                me,
-                "ACCOUNTDROP",
-                &[account, &created_at.to_string()],
-            ));
+            let created_at = created_at.to_string();
+            let mut params = vec![account.as_str(), created_at.as_str()];
+            let command = match event {
+                Event::AccountRegistered { secret, .. } => {
+                    params.push(secret);
+                    "ACCOUNTREG"
+                }
+                _ => "ACCOUNTDROP",
+            };
+            return Some(other("", world.server_name(), command, &params));
         }
         Event::NickChanged { user, new_nick, at } => {
             if natter.is_some_and(|n| n.ts) {
