@@ -13,7 +13,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use natter_model::channel::{Channel, ListEntry, Topic};
-use natter_model::{Network, UserId};
+use natter_model::Network;
 use natter_proto::casemap::fold;
 use natter_store::ChannelRecord;
 
@@ -98,12 +98,12 @@ impl Registry {
     }
 }
 
-/// Whether user `id` joining `channel` becomes an operator with the JOIN
+/// Whether a user joining `channel` becomes an operator with the JOIN
 /// itself: the first to create an unregistered channel does. In a
 /// registered channel nobody does (so nobody takes it over by joining
 /// first); ChanServ then gives status by the access list, as a MODE every
 /// member sees.
-pub fn op_on_join(net: &Network, registry: &Registry, channel: &str, _id: UserId) -> bool {
+pub fn op_on_join(net: &Network, registry: &Registry, channel: &str) -> bool {
     registry.get(channel).is_none() && net.channel(channel).is_none()
 }
 

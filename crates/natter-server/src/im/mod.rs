@@ -338,12 +338,7 @@ fn join(ctx: &mut Ctx<'_>, id: ConvId) {
     let user = user.snapshot();
     // Whoever creates a conversation's channel is its operator, as on IRC
     // (or, for a registered channel, its access list decides).
-    let op = crate::chanreg::op_on_join(
-        &ctx.world.net,
-        &ctx.world.channel_registry,
-        &channel,
-        user.id,
-    );
+    let op = crate::chanreg::op_on_join(&ctx.world.net, &ctx.world.channel_registry, &channel);
     ctx.emit(Event::Joined {
         user,
         channel: channel.clone(),

@@ -76,7 +76,7 @@ fn join_one(ctx: &mut Ctx<'_>, name: &str, key: Option<&str>) {
     let user = me.snapshot();
     // Whoever creates a channel is its operator (RFC 2811 4.2.1 "channel
     // creator"); a registered channel's access list decides instead.
-    let op = crate::chanreg::op_on_join(&ctx.world.net, &ctx.world.channel_registry, name, user.id);
+    let op = crate::chanreg::op_on_join(&ctx.world.net, &ctx.world.channel_registry, name);
     ctx.emit(Event::Joined {
         user,
         channel: name.to_string(),
