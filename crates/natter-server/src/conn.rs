@@ -5,24 +5,22 @@
 
 use std::collections::VecDeque;
 use std::future::Future;
-use std::io::IoSlice;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
 
-use bytes::{Buf, Bytes};
+use bytes::Bytes;
 use natter_model::{Event, Frontend};
 use natter_proto::numeric::ERR_INPUTTOOLONG;
 use natter_proto::{write_line, write_line_trailing, Frame, Framer, Message, ParseError};
-use tokio::io::{AsyncWriteExt, Interest};
-use tokio::net::TcpStream;
 use tokio::time::Instant;
 
 use crate::irc::{self, operators, Client, Ctx, Deferred};
 use crate::outbound::{Closed, Outbound};
 use crate::server::Shared;
+use crate::transport::{Input, Socket, Transport};
 use crate::world::now;
 use crate::ConnEntry;
 
@@ -43,28 +41,23 @@ fn client_tags_len(line: &[u8]) -> usize {
     line.iter().position(|&b| b == b' ').unwrap_or(line.len()) - 1
 }
 
-/// Most lines handed to one vectored write (Linux's IOV_MAX is 1024; a
-/// few dozen lines already fill a socket buffer's worth).
-const MAX_IOV: usize = 64;
-
 /// Serves one accepted connection until it ends.
-pub(crate) async fn serve(
+///
+/// `addr` is the client's address as bans and WHOIS see it (for a
+/// WebSocket behind a trusted proxy, the one the proxy names).
+pub(crate) async fn serve<S: Socket>(
     shared: Arc<Shared>,
-    stream: TcpStream,
+    mut stream: Transport<S>,
     addr: SocketAddr,
     frontend: Frontend,
 ) {
-    // TCP_NODELAY came from the listener (crate::server::bind).
-    debug_assert!(
-        stream.nodelay().unwrap_or(true),
-        "accepted socket without TCP_NODELAY"
-    );
     let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
     let (needs_pass, out) = {
         let mut w = shared.world.lock();
         let out = Arc::new(Outbound::new(w.config.limits.sendq));
-        w.conns
-            .insert(id, ConnEntry::new(out.clone(), frontend, addr));
+        let mut entry = ConnEntry::new(out.clone(), frontend, addr);
+        entry.transport = stream.kind();
+        w.conns.insert(id, entry);
         // Shutdown closes the queues it finds under this lock; one that
         // arrives later closes itself.
         if shared.shutdown.is_cancelled() {
@@ -75,7 +68,7 @@ pub(crate) async fn serve(
     // The IM protocol has no PASS: the server password guards IRC only.
     let mut client = Client::new(id, addr, needs_pass && frontend == Frontend::Irc, frontend);
     let mut pending: VecDeque<Bytes> = VecDeque::new();
-    let reason = drive(&shared, &mut client, &stream, &out, &mut pending).await;
+    let reason = drive(&shared, &mut client, &mut stream, &out, &mut pending).await;
 
     {
         let mut w = shared.world.lock();
@@ -122,14 +115,7 @@ pub(crate) async fn serve(
     } else {
         Duration::from_secs(5)
     };
-    // Usually the socket takes it all at once; only a slow reader gets the
-    // timed wait. Dropping the stream then closes it, which sends the FIN
-    // after the data (no separate shutdown call).
-    let written = stream.try_write(&rest).unwrap_or(0);
-    if written < rest.len() {
-        let mut stream = stream;
-        let _ = tokio::time::timeout(grace, stream.write_all(&rest[written..])).await;
-    }
+    stream.finish(rest, grace).await;
 }
 
 /// The last line a closing connection gets, in its own protocol: IRC's
@@ -160,10 +146,10 @@ pub(crate) fn closing_line(frontend: Frontend, link: &str, reason: &str) -> Stri
 /// buffers, with no copy), for the socket to take more of `pending`, and
 /// for the registration/ping deadline. A client that does not read only
 /// stops its own writes; its queue overflows and aborts it.
-async fn drive(
+async fn drive<S: Socket>(
     shared: &Arc<Shared>,
     client: &mut Client,
-    stream: &TcpStream,
+    stream: &mut Transport<S>,
     out: &Outbound,
     pending: &mut VecDeque<Bytes>,
 ) -> String {
@@ -218,7 +204,7 @@ async fn drive(
                 if ready.is_err() {
                     return "Connection closed".into();
                 }
-                if let Err(reason) = write_pending(stream, out, pending) {
+                if let Err(reason) = stream.write_pending(out, pending) {
                     return reason;
                 }
             }
@@ -226,11 +212,19 @@ async fn drive(
                 if ready.is_err() {
                     return "Connection closed".into();
                 }
-                match read_some(stream, &mut framer) {
-                    Ok(0) => return "Connection closed".into(),
-                    Ok(_) => {}
+                match stream.read_some(&mut framer) {
+                    Ok(Input::Closed) => return "Connection closed".into(),
+                    Ok(Input::Data) => {}
                     Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+                    Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                        return format!("TLS error: {e}")
+                    }
                     Err(e) => return format!("Read error: {e}"),
+                }
+                if let Some(certfp) = stream.handshake_done() {
+                    if let Some(conn) = shared.world.lock().conns.get_mut(&client.id) {
+                        conn.certfp = certfp;
+                    }
                 }
                 last_rx = Instant::now();
                 ping_sent = None;
@@ -300,9 +294,9 @@ async fn drive(
 /// Takes the queued lines into `pending` and writes what the socket takes
 /// now (usually all, in one vectored write). Errors: the reason to end the
 /// connection with, when the queue was closed or the write failed.
-fn flush_queue(
+fn flush_queue<S: Socket>(
     client: &Client,
-    stream: &TcpStream,
+    stream: &mut Transport<S>,
     out: &Outbound,
     pending: &mut VecDeque<Bytes>,
 ) -> Result<(), String> {
@@ -317,17 +311,17 @@ fn flush_queue(
                 .unwrap_or_else(|| "Connection closed".into()))
         }
     }
-    write_pending(stream, out, pending)
+    stream.write_pending(out, pending)
 }
 
 /// What, if anything, should wake the connection's task now, in order of
 /// priority: the doorbell, the socket taking more of `pending`, input, the
 /// deadline (only when `keepalive`). Registers the task's waker with every
 /// source it checks.
-fn poll_wake(
+fn poll_wake<S: Socket>(
     cx: &mut std::task::Context<'_>,
     out: &Outbound,
-    stream: &TcpStream,
+    stream: &Transport<S>,
     pending: &VecDeque<Bytes>,
     timer: std::pin::Pin<&mut tokio::time::Sleep>,
     keepalive: bool,
@@ -335,12 +329,10 @@ fn poll_wake(
     if out.poll_rung(cx).is_ready() {
         return Poll::Ready(Wake::Rung);
     }
-    if !pending.is_empty() {
-        if let Poll::Ready(r) = stream.poll_write_ready(cx) {
-            return Poll::Ready(Wake::Writable(r));
-        }
+    if let Poll::Ready(r) = stream.poll_writable(cx, pending) {
+        return Poll::Ready(Wake::Writable(r));
     }
-    if let Poll::Ready(r) = stream.poll_read_ready(cx) {
+    if let Poll::Ready(r) = stream.poll_readable(cx) {
         return Poll::Ready(Wake::Readable(r));
     }
     if keepalive && timer.poll(cx).is_ready() {
@@ -359,79 +351,6 @@ enum Wake {
     Readable(std::io::Result<()>),
     /// The registration or ping deadline timer fired.
     Deadline,
-}
-
-/// Reads what the socket has (up to 4 KiB) into `framer`; returns the
-/// bytes read (0 at end of stream).
-///
-/// A read that returns less than asked emptied the socket's receive queue,
-/// so the socket is marked not readable right away instead of learning it
-/// from one more read that fails with EAGAIN: one system call per input
-/// burst instead of two. New data raises a new edge-triggered event, and
-/// tokio keeps the read-closed state when readiness is cleared, so neither
-/// input nor a hang-up is missed. One exception, accepted: Linux stops a
-/// read at TCP urgent data (MSG_OOB, sent by telnet on an interrupt), so
-/// what follows the urgent mark waits for the client's next packet.
-fn read_some(stream: &TcpStream, framer: &mut Framer) -> std::io::Result<usize> {
-    // A stack buffer: an idle connection holds no read buffer.
-    let mut tmp = [0u8; 4096];
-    let mut short = None;
-    let r = stream.try_io(Interest::READABLE, || {
-        let n = stream.try_read(&mut tmp)?;
-        if n > 0 && n < tmp.len() {
-            short = Some(n);
-            // Tells try_io to clear the readiness it saw before this read.
-            return Err(std::io::ErrorKind::WouldBlock.into());
-        }
-        Ok(n)
-    });
-    let n = match (r, short) {
-        (_, Some(n)) => n,
-        (r, None) => r?,
-    };
-    framer.feed(&tmp[..n]);
-    Ok(n)
-}
-
-/// Writes as much of `pending` as the socket takes, many lines per
-/// vectored write, and tells `out` what left. Stops when `pending` is empty
-/// or the socket is full (the writable branch resumes). Errors: the reason
-/// to close with.
-fn write_pending(
-    stream: &TcpStream,
-    out: &Outbound,
-    pending: &mut VecDeque<Bytes>,
-) -> Result<(), String> {
-    while !pending.is_empty() {
-        let mut slices = [IoSlice::new(&[]); MAX_IOV];
-        let mut count = 0;
-        for (slot, line) in slices.iter_mut().zip(pending.iter()) {
-            *slot = IoSlice::new(line);
-            count += 1;
-        }
-        match stream.try_write_vectored(&slices[..count]) {
-            Ok(mut n) => {
-                out.wrote(n);
-                while n > 0 {
-                    let front = pending.front_mut().expect("n bytes came from pending");
-                    if n >= front.len() {
-                        n -= front.len();
-                        pending.pop_front();
-                    } else {
-                        front.advance(n);
-                        n = 0;
-                    }
-                }
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return Ok(()),
-            Err(e) => return Err(format!("Write error: {e}")),
-        }
-    }
-    if pending.capacity() > 16 {
-        // After a burst, give the ring back: idle connections are many.
-        *pending = VecDeque::new();
-    }
-    Ok(())
 }
 
 /// Parses and handles one frame under the world lock, then queues the

@@ -8,6 +8,11 @@
 //! - `event_loops`: one single-threaded runtime per core; every
 //!   connection lives on one of them.
 //! - `conn`: one connection's task (reads, writes, timeouts).
+//! - [`transport`]: a connection's bytes: TCP or a WebSocket bridge's Unix
+//!   socket, with the TLS record layer on TLS listeners.
+//! - [`tls`]: certificates (configured or generated), fingerprints.
+//! - [`http`]: the HTTP listener: web client, IRC over WebSocket, health.
+//! - [`metrics`]: Prometheus metrics and their listener.
 //! - [`outbound`]: the bounded per-client queue (SendQ).
 //! - [`world`]: the network model plus local connections, under one lock;
 //!   the single event path that applies changes and hands them to the
@@ -32,11 +37,15 @@ mod conn;
 mod event_loops;
 pub mod frontends;
 pub mod history;
+pub mod http;
 pub mod im;
 pub mod irc;
 pub mod link;
+pub mod metrics;
 pub mod outbound;
 pub mod server;
+pub mod tls;
+pub mod transport;
 pub mod world;
 
 pub use config::{resolve_listen, Config, ConfigError, ConfigErrors, Overrides};

@@ -29,6 +29,8 @@ pub(crate) struct Shared {
     pub overrides: Overrides,
     /// Cancelled when the server shuts down.
     pub shutdown: CancellationToken,
+    /// The TLS certificate new TLS connections get (REHASH swaps it).
+    pub tls: crate::tls::Tls,
     /// Permits for slow work (password hashing and checks, store writes)
     /// run on tokio's blocking threads: at most this many at once, so a
     /// burst of logins queues instead of taking every core from chat.
@@ -67,13 +69,14 @@ impl Shared {
         };
         self.overrides.apply(&mut config).map_err(one)?;
         let motd = config.load_motd()?;
+        // A certificate that does not load keeps the old one in use.
+        self.tls.load(&config)?;
         Ok((config, motd))
     }
 }
 
 /// A kind of listener, for messages that must say which listener failed
-/// and where it is configured. A new kind of listener (TLS, HTTP,
-/// metrics) is a new variant with its own flag and config key.
+/// and where it is configured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Listener {
     /// IRC clients: `--listen`, `listen.irc`.
@@ -82,24 +85,60 @@ pub enum Listener {
     Im,
     /// Server links: `--link-listen`, `listen.link`.
     Link,
+    /// IRC clients over TLS: `--tls-listen`, `listen.irc_tls`.
+    IrcTls,
+    /// IM protocol clients over TLS: `listen.im_tls`.
+    ImTls,
+    /// Server links over TLS: `listen.link_tls`.
+    LinkTls,
+    /// The web client, IRC over WebSocket, `/healthz`: `--http-listen`,
+    /// `listen.http`.
+    Http,
+    /// The same over HTTPS: `listen.http_tls`.
+    HttpTls,
+    /// Prometheus metrics: `--metrics-listen`, `listen.metrics`.
+    Metrics,
 }
 
 impl Listener {
+    /// Every kind, in the order they are bound.
+    pub const ALL: [Listener; 9] = [
+        Listener::Irc,
+        Listener::Im,
+        Listener::Link,
+        Listener::IrcTls,
+        Listener::ImTls,
+        Listener::LinkTls,
+        Listener::Http,
+        Listener::HttpTls,
+        Listener::Metrics,
+    ];
+
     /// Who connects to it, as in "cannot listen for IRC clients".
     pub fn serves(self) -> &'static str {
         match self {
             Listener::Irc => "IRC clients",
             Listener::Im => "IM clients",
             Listener::Link => "server links",
+            Listener::IrcTls => "IRC clients over TLS",
+            Listener::ImTls => "IM clients over TLS",
+            Listener::LinkTls => "server links over TLS",
+            Listener::Http => "HTTP (web client and WebSocket)",
+            Listener::HttpTls => "HTTPS (web client and WebSocket)",
+            Listener::Metrics => "metrics scrapes",
         }
     }
 
-    /// The command-line flag that replaces its addresses.
-    pub fn flag(self) -> &'static str {
+    /// The command-line flag that replaces its addresses, if there is one.
+    pub fn flag(self) -> Option<&'static str> {
         match self {
-            Listener::Irc => "--listen",
-            Listener::Im => "--im-listen",
-            Listener::Link => "--link-listen",
+            Listener::Irc => Some("--listen"),
+            Listener::Im => Some("--im-listen"),
+            Listener::Link => Some("--link-listen"),
+            Listener::IrcTls => Some("--tls-listen"),
+            Listener::Http => Some("--http-listen"),
+            Listener::Metrics => Some("--metrics-listen"),
+            Listener::ImTls | Listener::LinkTls | Listener::HttpTls => None,
         }
     }
 
@@ -109,6 +148,28 @@ impl Listener {
             Listener::Irc => "irc",
             Listener::Im => "im",
             Listener::Link => "link",
+            Listener::IrcTls => "irc_tls",
+            Listener::ImTls => "im_tls",
+            Listener::LinkTls => "link_tls",
+            Listener::Http => "http",
+            Listener::HttpTls => "http_tls",
+            Listener::Metrics => "metrics",
+        }
+    }
+
+    /// Its addresses in `config`.
+    pub fn addrs(self, config: &Config) -> &[SocketAddr] {
+        let l = &config.listen;
+        match self {
+            Listener::Irc => &l.irc,
+            Listener::Im => &l.im,
+            Listener::Link => &l.link,
+            Listener::IrcTls => &l.irc_tls,
+            Listener::ImTls => &l.im_tls,
+            Listener::LinkTls => &l.link_tls,
+            Listener::Http => &l.http,
+            Listener::HttpTls => &l.http_tls,
+            Listener::Metrics => &l.metrics,
         }
     }
 
@@ -119,15 +180,30 @@ impl Listener {
             Listener::Irc => None,
             Listener::Im => Some("the IM front end"),
             Listener::Link => Some("incoming server links"),
+            Listener::IrcTls => Some("IRC over TLS"),
+            Listener::ImTls => Some("the IM protocol over TLS"),
+            Listener::LinkTls => Some("incoming server links over TLS"),
+            Listener::Http => Some("the web client"),
+            Listener::HttpTls => Some("the web client over HTTPS"),
+            Listener::Metrics => Some("metrics"),
         }
     }
 
-    /// The client front end its connections speak (`None`: server links).
+    /// Whether its connections start with a TLS handshake.
+    pub fn tls(self) -> bool {
+        matches!(
+            self,
+            Listener::IrcTls | Listener::ImTls | Listener::LinkTls | Listener::HttpTls
+        )
+    }
+
+    /// The client front end its connections speak directly (`None`:
+    /// server links, HTTP and metrics).
     fn frontend(self) -> Option<Frontend> {
         match self {
-            Listener::Irc => Some(Frontend::Irc),
-            Listener::Im => Some(Frontend::Im),
-            Listener::Link => None,
+            Listener::Irc | Listener::IrcTls => Some(Frontend::Irc),
+            Listener::Im | Listener::ImTls => Some(Frontend::Im),
+            _ => None,
         }
     }
 }
@@ -152,13 +228,16 @@ impl std::fmt::Display for StartError {
         match self {
             StartError::Config(e) => write!(f, "{e}"),
             StartError::Bind(l, a, e) => {
-                let (flag, key) = (l.flag(), l.key());
+                let key = l.key();
                 write!(
                     f,
-                    "cannot listen for {} on {a}: {e}; move it with {flag} ADDR \
-                     or [listen] {key} = [\"ADDR\"] in the config file",
+                    "cannot listen for {} on {a}: {e}; move it with ",
                     l.serves()
                 )?;
+                if let Some(flag) = l.flag() {
+                    write!(f, "{flag} ADDR or ")?;
+                }
+                write!(f, "[listen] {key} = [\"ADDR\"] in the config file")?;
                 match l.off() {
                     Some(what) => write!(f, ", or turn {what} off with [listen] {key} = []"),
                     None => Ok(()),
@@ -183,6 +262,10 @@ pub struct Running {
     pub im_addrs: Vec<SocketAddr>,
     /// The bound server link listener addresses.
     pub link_addrs: Vec<SocketAddr>,
+    /// Every bound listener, with its kind.
+    pub bound: Vec<(Listener, SocketAddr)>,
+    /// The SHA-256 fingerprint of the TLS certificate (`None`: no TLS).
+    pub tls_fingerprint: Option<String>,
     shutdown: CancellationToken,
     tasks: TaskTracker,
     loops: Arc<EventLoops>,
@@ -190,6 +273,15 @@ pub struct Running {
 }
 
 impl Running {
+    /// The bound addresses of listeners of `kind`.
+    pub fn addrs(&self, kind: Listener) -> Vec<SocketAddr> {
+        self.bound
+            .iter()
+            .filter(|(k, _)| *k == kind)
+            .map(|(_, a)| *a)
+            .collect()
+    }
+
     /// Asks the server to stop: listeners close, every client gets an ERROR
     /// line and its queued output, then its connection is closed.
     pub fn shutdown(&self) {
@@ -240,16 +332,15 @@ pub async fn start(config: Config, overrides: Overrides) -> Result<Running, Star
     std::fs::create_dir_all(&config.server.data_dir)
         .map_err(|e| StartError::DataDir(config.server.data_dir.clone(), e))?;
     let mut listeners = Vec::new();
-    for (addrs, kind) in [
-        (&config.listen.irc, Listener::Irc),
-        (&config.listen.im, Listener::Im),
-        (&config.listen.link, Listener::Link),
-    ] {
-        for addr in addrs {
+    for kind in Listener::ALL {
+        for addr in kind.addrs(&config) {
             let l = bind(*addr).map_err(|e| StartError::Bind(kind, *addr, e))?;
             listeners.push((l, kind));
         }
     }
+    let tls = crate::tls::Tls::new();
+    tls.load(&config).map_err(StartError::Config)?;
+    let tls_fingerprint = tls.identity().map(|i| i.fingerprint);
     let store = natter_store::Store::open(&config.server.data_dir.join(DATABASE))
         .map_err(StartError::Store)?;
     let store = Arc::new(store);
@@ -279,6 +370,10 @@ pub async fn start(config: Config, overrides: Overrides) -> Result<Running, Star
         bound(Listener::Im),
         bound(Listener::Link),
     );
+    let all_bound: Vec<(Listener, SocketAddr)> = listeners
+        .iter()
+        .filter_map(|(l, k)| Some((*k, l.local_addr().ok()?)))
+        .collect();
     let autoconnect: Vec<String> = config
         .links
         .iter()
@@ -302,6 +397,7 @@ pub async fn start(config: Config, overrides: Overrides) -> Result<Running, Star
             history.clone(),
         )),
         next_id: AtomicU64::new(1),
+        tls,
         overrides,
         shutdown: shutdown.clone(),
     });
@@ -336,11 +432,16 @@ pub async fn start(config: Config, overrides: Overrides) -> Result<Running, Star
     if !im_addrs.is_empty() {
         tasks.spawn_on(presence_ticker(shared.clone()), &first);
     }
-    tracing::info!(irc = ?irc_addrs, im = ?im_addrs, link = ?link_addrs, threads = loops.len(), "listening");
+    for (kind, addr) in &all_bound {
+        tracing::info!(listener = kind.key(), %addr, "listening for {}", kind.serves());
+    }
+    tracing::info!(threads = loops.len(), "running");
     Ok(Running {
         irc_addrs,
         im_addrs,
         link_addrs,
+        bound: all_bound,
+        tls_fingerprint,
         shutdown,
         tasks,
         loops,
@@ -391,6 +492,69 @@ async fn presence_ticker(shared: Arc<Shared>) {
     }
 }
 
+/// Starts an accepted client connection's task on the next event loop,
+/// with a TLS session from the current certificate when `tls`. A TLS
+/// listener without a certificate (it failed to load) closes the
+/// connection.
+fn spawn_client(
+    shared: &Arc<Shared>,
+    stream: tokio::net::TcpStream,
+    addr: SocketAddr,
+    frontend: Frontend,
+    tls: bool,
+    loops: &EventLoops,
+    tasks: &TaskTracker,
+) {
+    use crate::transport::{Kind, Transport};
+    let session = if tls {
+        let Some(config) = shared.tls.server_config() else {
+            return;
+        };
+        match rustls::ServerConnection::new(config) {
+            Ok(session) => Some(Box::new(session)),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot start a TLS session");
+                return;
+            }
+        }
+    } else {
+        None
+    };
+    let kind = if tls { Kind::Tls } else { Kind::Tcp };
+    let shared = shared.clone();
+    let (index, handle) = loops.next();
+    if index == 0 {
+        tasks.spawn(crate::conn::serve(
+            shared,
+            Transport::new(stream, session, kind),
+            addr,
+            frontend,
+        ));
+        return;
+    }
+    // A connection bound elsewhere leaves this loop's epoll for its own
+    // loop's, so that its readiness events wake only the loop that serves it.
+    let stream = match stream.into_std() {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot hand a connection over");
+            return;
+        }
+    };
+    tasks.spawn_on(
+        async move {
+            match tokio::net::TcpStream::from_std(stream) {
+                Ok(stream) => {
+                    let transport = Transport::new(stream, session, kind);
+                    crate::conn::serve(shared, transport, addr, frontend).await
+                }
+                Err(e) => tracing::warn!(error = %e, "cannot watch a connection"),
+            }
+        },
+        handle,
+    );
+}
+
 /// Listen backlog: connections the kernel holds before natter accepts
 /// them. The default of 128 makes bursts of connecting clients (a netsplit
 /// rejoin, a load test) wait for SYN retransmits; the kernel still caps it
@@ -439,34 +603,22 @@ async fn accept_loop(
             accepted = listener.accept() => match accepted {
                 Ok((stream, addr)) => {
                     let shared = shared.clone();
-                    // Links are few and busy: they stay on the first loop.
-                    let Some(frontend) = kind.frontend() else {
-                        tasks.spawn(crate::link::session::accept(shared, stream, addr));
-                        continue;
-                    };
-                    let (index, handle) = loops.next();
-                    if index == 0 {
-                        tasks.spawn(crate::conn::serve(shared, stream, addr, frontend));
-                        continue;
-                    }
-                    let stream = match stream.into_std() {
-                        Ok(s) => s,
-                        Err(e) => {
-                            tracing::warn!(error = %e, "cannot hand a connection over");
-                            continue;
+                    match kind {
+                        // Links are few and busy: they stay on the first loop.
+                        Listener::Link | Listener::LinkTls => {
+                            tasks.spawn(crate::link::session::accept(shared, stream, addr, kind.tls()));
                         }
-                    };
-                    tasks.spawn_on(
-                        async move {
-                            match tokio::net::TcpStream::from_std(stream) {
-                                Ok(stream) => {
-                                    crate::conn::serve(shared, stream, addr, frontend).await
-                                }
-                                Err(e) => tracing::warn!(error = %e, "cannot watch a connection"),
-                            }
-                        },
-                        handle,
-                    );
+                        Listener::Http | Listener::HttpTls => {
+                            tasks.spawn(crate::http::accept(shared, stream, addr, kind.tls(), loops.clone(), tasks.clone()));
+                        }
+                        Listener::Metrics => {
+                            tasks.spawn(crate::metrics::accept(shared, stream, addr));
+                        }
+                        Listener::Irc | Listener::Im | Listener::IrcTls | Listener::ImTls => {
+                            let frontend = kind.frontend().expect("a client listener");
+                            spawn_client(&shared, stream, addr, frontend, kind.tls(), &loops, &tasks);
+                        }
+                    }
                 }
                 Err(e) => {
                     // EMFILE and friends: back off instead of spinning.

@@ -79,6 +79,11 @@ pub struct ConnEntry<C> {
     pub registered: bool,
     /// The peer address.
     pub addr: SocketAddr,
+    /// How it connected (TCP, TLS, WebSocket).
+    pub transport: crate::transport::Kind,
+    /// The SHA-256 fingerprint of the TLS client certificate it presented
+    /// (CertFP: WHOIS RPL_WHOISCERTFP, SASL EXTERNAL).
+    pub certfp: Option<String>,
     /// What the front ends keep of it.
     pub front: C,
 }
@@ -91,6 +96,8 @@ impl<C: Default> ConnEntry<C> {
             frontend,
             registered: false,
             addr,
+            transport: crate::transport::Kind::Tcp,
+            certfp: None,
             front: C::default(),
         }
     }

@@ -307,6 +307,8 @@ fn link_to_ngircd(c: &mut natter_server::Config, ngircd_port: Option<u16>, autoc
         send_password: TO_NGIRCD.into(),
         receive_password: cheap_hash(TO_NATTER),
         autoconnect,
+        tls: false,
+        fingerprint: None,
     });
 }
 
@@ -910,6 +912,8 @@ fn natter_behind(front: &TestServer, link_port: u16) -> TestServer {
                 send_password: "b-pw".into(),
                 receive_password: cheap_hash("b-pw"),
                 autoconnect: address.is_some(),
+                tls: false,
+                fingerprint: None,
             });
         }
     })
@@ -927,6 +931,8 @@ fn servers_behind_a_split_leave_ngircd_one_squit_each() {
             send_password: "b-pw".into(),
             receive_password: cheap_hash("b-pw"),
             autoconnect: false,
+            tls: false,
+            fingerprint: None,
         });
     });
     // ngIRCd - natter - b - c: c lies behind b.
@@ -941,6 +947,8 @@ fn servers_behind_a_split_leave_ngircd_one_squit_each() {
             send_password: "b-pw".into(),
             receive_password: cheap_hash("b-pw"),
             autoconnect: true,
+            tls: false,
+            fingerprint: None,
         });
     });
     ng.log.wait(mark, "Server \"c.test\" registered", TIMEOUT);

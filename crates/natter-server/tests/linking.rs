@@ -341,6 +341,8 @@ fn a_loop_is_refused_and_the_tree_stays_a_tree() {
         for (peer, to) in [("a.test", &a), ("b.test", &b)] {
             c.links.push(LinkBlock {
                 autoconnect: false,
+                tls: false,
+                fingerprint: None,
                 ..block(peer, to.link_addr)
             });
         }

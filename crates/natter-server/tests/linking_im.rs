@@ -22,6 +22,8 @@ fn node(name: &str, peer: &str, address: Option<SocketAddr>) -> TestServer {
             send_password: "pw".into(),
             receive_password: cheap_hash("pw"),
             autoconnect: address.is_some(),
+            tls: false,
+            fingerprint: None,
         });
     })
 }

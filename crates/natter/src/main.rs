@@ -12,7 +12,7 @@ use clap::{Parser, Subcommand};
 mod admin;
 mod bench;
 mod im_client;
-use natter_server::{Config, Overrides};
+use natter_server::{Config, Listener, Overrides};
 
 /// mimalloc instead of glibc's malloc: registration and rendering allocate
 /// many short-lived strings, and glibc's allocator was a tenth of the
@@ -47,6 +47,18 @@ enum Command {
         /// listen.link.
         #[arg(long, value_name = "ADDR", value_parser = listen_addrs)]
         link_listen: Vec<ListenAddrs>,
+        /// IRC over TLS listener address, e.g. 127.0.0.1:6697; repeatable;
+        /// replaces listen.irc_tls.
+        #[arg(long, value_name = "ADDR", value_parser = listen_addrs)]
+        tls_listen: Vec<ListenAddrs>,
+        /// HTTP listener address (web client, IRC over WebSocket,
+        /// /healthz), e.g. 127.0.0.1:8080; repeatable; replaces listen.http.
+        #[arg(long, value_name = "ADDR", value_parser = listen_addrs)]
+        http_listen: Vec<ListenAddrs>,
+        /// Prometheus metrics listener address, e.g. 127.0.0.1:9667;
+        /// repeatable; replaces listen.metrics.
+        #[arg(long, value_name = "ADDR", value_parser = listen_addrs)]
+        metrics_listen: Vec<ListenAddrs>,
         /// Directory for persistent data; replaces server.data_dir.
         #[arg(long, value_name = "DIR")]
         data_dir: Option<PathBuf>,
@@ -116,6 +128,9 @@ fn main() -> ExitCode {
             listen,
             im_listen,
             link_listen,
+            tls_listen,
+            http_listen,
+            metrics_listen,
             data_dir,
             server_name,
         } => serve(
@@ -124,6 +139,9 @@ fn main() -> ExitCode {
                 listen: listen.into_iter().flat_map(|a| a.0).collect(),
                 im_listen: im_listen.into_iter().flat_map(|a| a.0).collect(),
                 link_listen: link_listen.into_iter().flat_map(|a| a.0).collect(),
+                tls_listen: tls_listen.into_iter().flat_map(|a| a.0).collect(),
+                http_listen: http_listen.into_iter().flat_map(|a| a.0).collect(),
+                metrics_listen: metrics_listen.into_iter().flat_map(|a| a.0).collect(),
                 data_dir,
                 server_name,
             },
@@ -222,6 +240,35 @@ fn serve(path: Option<PathBuf>, overrides: Overrides) -> ExitCode {
         }
         for addr in &running.link_addrs {
             let _ = writeln!(std::io::stdout(), "natter: link listening on {addr}");
+        }
+        let fingerprint = running
+            .tls_fingerprint
+            .as_deref()
+            .map(natter_server::tls::colons)
+            .unwrap_or_default();
+        for (kind, what) in [
+            (Listener::IrcTls, "IRC over TLS"),
+            (Listener::ImTls, "IM over TLS"),
+            (Listener::LinkTls, "link over TLS"),
+        ] {
+            for addr in running.addrs(kind) {
+                let _ = writeln!(
+                    std::io::stdout(),
+                    "natter: {what} listening on {addr} (certificate SHA-256 {fingerprint})"
+                );
+            }
+        }
+        for addr in running.addrs(Listener::Http) {
+            let _ = writeln!(std::io::stdout(), "natter: web client at http://{addr}/");
+        }
+        for addr in running.addrs(Listener::HttpTls) {
+            let _ = writeln!(std::io::stdout(), "natter: web client at https://{addr}/");
+        }
+        for addr in running.addrs(Listener::Metrics) {
+            let _ = writeln!(
+                std::io::stdout(),
+                "natter: metrics at http://{addr}/metrics"
+            );
         }
         let _ = std::io::stdout().flush();
         tokio::select! {

@@ -101,6 +101,7 @@ fn serve_fails(args: &[&str]) -> Output {
     let out = natter()
         .arg("serve")
         .args(["--im-listen", "127.0.0.1:0"])
+        .args(common::EPHEMERAL_EXTRAS)
         .args(args)
         .stdin(Stdio::null())
         .output()
@@ -161,9 +162,30 @@ fn serve_prints_listener_and_serves_clients() {
         c.until(&["PONG"]),
         vec![":natter.local PONG natter.local are-you-there"]
     );
-    // One line per listener (IRC, then IM), and nothing else on stdout.
+    // One line per listener (IRC, IM, IRC over TLS with the certificate's
+    // fingerprint, web client, metrics), and nothing else on stdout.
     let im = server.stdout.recv_timeout(TIMEOUT).unwrap();
     assert!(im.starts_with("natter: IM listening on 127.0.0.1:"), "{im}");
+    let tls = server.stdout.recv_timeout(TIMEOUT).unwrap();
+    assert!(
+        tls.starts_with("natter: IRC over TLS listening on 127.0.0.1:"),
+        "{tls}"
+    );
+    let fingerprint = tls.split("SHA-256 ").nth(1).unwrap().trim_end_matches(')');
+    assert_eq!(fingerprint.len(), 32 * 3 - 1, "{tls}");
+    // The certificate was generated into the data directory.
+    assert!(data.join("tls/cert.pem").is_file());
+    let web = server.stdout.recv_timeout(TIMEOUT).unwrap();
+    assert!(
+        web.starts_with("natter: web client at http://127.0.0.1:"),
+        "{web}"
+    );
+    let metrics = server.stdout.recv_timeout(TIMEOUT).unwrap();
+    assert!(
+        metrics.starts_with("natter: metrics at http://127.0.0.1:"),
+        "{metrics}"
+    );
+    assert!(metrics.ends_with("/metrics"), "{metrics}");
     assert!(server.stdout.try_recv().is_err());
 }
 
@@ -178,7 +200,11 @@ fn listen_addresses_may_be_host_names() {
     drop(server);
 
     let config = dir.path().join("natter.toml");
-    std::fs::write(&config, "[listen]\nirc = [\"localhost:0\"]\nim = []\n").unwrap();
+    std::fs::write(
+        &config,
+        "[listen]\nirc = [\"localhost:0\"]\nim = []\nirc_tls = []\nhttp = []\nmetrics = []\n",
+    )
+    .unwrap();
     let mut child = natter()
         .args(["serve", "--config", config.to_str().unwrap(), "--data-dir"])
         .arg(dir.path().join("data"))

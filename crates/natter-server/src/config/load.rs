@@ -205,6 +205,50 @@ impl Config {
                 });
             }
         }
+        for (i, link) in self.links.iter().enumerate() {
+            let pinned = link.fingerprint.as_deref().map(crate::tls::normalize);
+            if pinned
+                .as_ref()
+                .is_some_and(|f| f.len() != 64 || !f.bytes().all(|b| b.is_ascii_hexdigit()))
+            {
+                problems.push(Problem {
+                    key: "link.fingerprint",
+                    block: Some(i),
+                    message: format!(
+                        "the fingerprint of link {:?} is not a SHA-256 fingerprint (64 hex digits)",
+                        link.name
+                    ),
+                });
+            } else if link.tls && pinned.is_none() {
+                problems.push(Problem {
+                    key: "link.fingerprint",
+                    block: Some(i),
+                    message: format!(
+                        "link {:?} has tls = true and needs the peer's certificate fingerprint",
+                        link.name
+                    ),
+                });
+            }
+        }
+        if self.tls.cert.is_some() != self.tls.key.is_some() {
+            let key = if self.tls.cert.is_some() {
+                "tls.key"
+            } else {
+                "tls.cert"
+            };
+            problems.push(Problem::new(
+                key,
+                "tls.cert and tls.key go together: set both, or neither for a generated self-signed certificate",
+            ));
+        }
+        for proxy in &self.http.trusted_proxies {
+            if crate::http::Cidr::parse(proxy).is_none() {
+                problems.push(Problem::new(
+                    "http.trusted_proxies",
+                    format!("{proxy:?} is not an address or CIDR block (10.0.0.0/8, ::1)"),
+                ));
+            }
+        }
         if problems.is_empty() {
             Ok(())
         } else {
@@ -222,11 +266,32 @@ impl Config {
                 "Be kind. Type /join #natter to meet people.".to_string(),
             ]);
         };
-        let resolved = match (&self.path, file.is_relative()) {
+        let resolved = self.resolve(file);
+        let text = std::fs::read_to_string(&resolved).map_err(|e| {
+            self.error_at(
+                "server.motd_file",
+                format!("cannot read MOTD file {}: {e}", resolved.display()),
+            )
+        })?;
+        Ok(text.lines().map(|l| l.trim_end().to_string()).collect())
+    }
+}
+
+impl Config {
+    /// `file` as named in the configuration: a relative path is resolved
+    /// against the configuration file's directory.
+    pub fn resolve(&self, file: &Path) -> PathBuf {
+        match (&self.path, file.is_relative()) {
             (Some(cfg), true) => cfg.parent().unwrap_or(Path::new(".")).join(file),
-            _ => file.clone(),
-        };
-        let text = std::fs::read_to_string(&resolved).map_err(|e| ConfigError {
+            _ => file.to_path_buf(),
+        }
+    }
+
+    /// An error about the value of dotted `key` (`tls.cert`) found after
+    /// reading, such as a file it names that cannot be read: it names the
+    /// configuration file and the key's line when there is a file.
+    pub fn error_at(&self, key: &str, message: String) -> ConfigError {
+        ConfigError {
             file: self.path.clone(),
             line: self
                 .path
@@ -234,12 +299,11 @@ impl Config {
                 .and_then(|p| std::fs::read_to_string(p).ok())
                 .and_then(|t| {
                     let doc = toml_edit::ImDocument::parse(t.as_str()).ok()?;
-                    Statements::of(&t, &doc).key_line("server.motd_file", 0)
+                    Statements::of(&t, &doc).key_line(key, 0)
                 }),
-            key: Some("server.motd_file".into()),
-            message: format!("cannot read MOTD file {}: {e}", resolved.display()),
-        })?;
-        Ok(text.lines().map(|l| l.trim_end().to_string()).collect())
+            key: Some(key.into()),
+            message,
+        }
     }
 }
 

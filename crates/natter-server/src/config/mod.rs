@@ -33,6 +33,10 @@ pub struct Config {
     pub listen: ListenSection,
     /// `[im]`: the IM front end.
     pub im: ImSection,
+    /// `[tls]`: the certificate of the TLS listeners, and STS.
+    pub tls: TlsSection,
+    /// `[http]`: the HTTP listener's WebSocket rules.
+    pub http: HttpSection,
     /// `[accounts]`: account registration and login.
     pub accounts: AccountsSection,
     /// `[history]`: message history (IRCv3 chathistory).
@@ -114,6 +118,27 @@ pub struct ListenSection {
     /// this server only connects out to its `[[link]]` peers.
     #[serde(deserialize_with = "words::addresses")]
     pub link: Vec<SocketAddr>,
+    /// IRC over TLS listeners (the certificate is `[tls]`'s); empty turns
+    /// IRC over TLS off.
+    #[serde(deserialize_with = "words::addresses")]
+    pub irc_tls: Vec<SocketAddr>,
+    /// IM protocol over TLS listeners; empty (the default): none.
+    #[serde(deserialize_with = "words::addresses")]
+    pub im_tls: Vec<SocketAddr>,
+    /// Server link over TLS listeners; empty (the default): none.
+    #[serde(deserialize_with = "words::addresses")]
+    pub link_tls: Vec<SocketAddr>,
+    /// HTTP listeners: the web client at `/`, IRC over WebSocket, and
+    /// `/healthz`; empty turns them off.
+    #[serde(deserialize_with = "words::addresses")]
+    pub http: Vec<SocketAddr>,
+    /// HTTPS listeners (the same as `http`, over TLS); empty (the default): none.
+    #[serde(deserialize_with = "words::addresses")]
+    pub http_tls: Vec<SocketAddr>,
+    /// Prometheus metrics listeners (`/metrics`); keep them off the
+    /// internet. Empty turns metrics off.
+    #[serde(deserialize_with = "words::addresses")]
+    pub metrics: Vec<SocketAddr>,
 }
 
 impl Default for ListenSection {
@@ -122,8 +147,60 @@ impl Default for ListenSection {
             irc: vec!["127.0.0.1:6667".parse().expect("valid address")],
             im: vec!["127.0.0.1:6666".parse().expect("valid address")],
             link: Vec::new(),
+            irc_tls: vec!["127.0.0.1:6697".parse().expect("valid address")],
+            im_tls: Vec::new(),
+            link_tls: Vec::new(),
+            http: vec!["127.0.0.1:8080".parse().expect("valid address")],
+            http_tls: Vec::new(),
+            metrics: vec!["127.0.0.1:9667".parse().expect("valid address")],
         }
     }
+}
+
+/// `[tls]`: the certificate and key every TLS listener presents.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default, expecting = "a [tls] table")]
+pub struct TlsSection {
+    /// PEM file with the certificate chain, leaf first; relative paths are
+    /// resolved against the configuration file's directory. Unset (with
+    /// `key` unset): a self-signed certificate for `server.name`,
+    /// `localhost` and `127.0.0.1`, generated into `<data_dir>/tls/` on
+    /// first start and kept.
+    #[serde(deserialize_with = "words::some_path")]
+    pub cert: Option<PathBuf>,
+    /// PEM file with the certificate's private key (PKCS#8, PKCS#1 or SEC1).
+    #[serde(deserialize_with = "words::some_path")]
+    pub key: Option<PathBuf>,
+    /// IRCv3 `sts`: the TLS port clients should upgrade to. Unset (the
+    /// default): no `sts` capability. Set it only with a certificate
+    /// clients can verify: a client that saw the policy refuses plain
+    /// text for `sts_duration`.
+    pub sts_port: Option<u16>,
+    /// IRCv3 `sts` `duration`, in seconds, for which clients keep the
+    /// policy.
+    #[serde(deserialize_with = "words::seconds")]
+    pub sts_duration: u64,
+    /// IRCv3 `sts` `preload`: whether the policy may be put in clients'
+    /// preload lists.
+    #[serde(deserialize_with = "words::flag")]
+    pub sts_preload: bool,
+}
+
+/// `[http]`: who may open IRC over WebSocket on the HTTP listeners.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default, expecting = "a [http] table")]
+pub struct HttpSection {
+    /// Origins (`https://chat.example.org`) whose pages may open a
+    /// WebSocket; `"*"` allows any. A request without an Origin header
+    /// (not a browser) and a page served by this listener itself are
+    /// always allowed.
+    #[serde(deserialize_with = "words::strings")]
+    pub allowed_origins: Vec<String>,
+    /// Reverse proxies, as addresses or CIDR blocks (`127.0.0.1`,
+    /// `10.0.0.0/8`), whose `X-Forwarded-For` header names the client's
+    /// real address. Empty (the default): the header is ignored.
+    #[serde(deserialize_with = "words::strings")]
+    pub trusted_proxies: Vec<String>,
 }
 
 /// `[im]`: the IM front end.
@@ -395,6 +472,16 @@ pub struct LinkBlock {
     /// waiting 1, 2, 4 ... up to 60 seconds between tries.
     #[serde(default, deserialize_with = "words::flag")]
     pub autoconnect: bool,
+    /// Whether this server connects to the peer's `address` over TLS (the
+    /// address is then the peer's `link_tls` listener).
+    #[serde(default, deserialize_with = "words::flag")]
+    pub tls: bool,
+    /// The SHA-256 fingerprint of the peer's TLS certificate (hex, colons
+    /// allowed), as the peer logs it at start-up. Required with `tls`; when
+    /// set, a peer connecting in must also present this certificate (over
+    /// a `link_tls` listener).
+    #[serde(default)]
+    pub fingerprint: Option<String>,
 }
 
 fn any_host() -> String {
@@ -411,6 +498,12 @@ pub struct Overrides {
     pub im_listen: Vec<SocketAddr>,
     /// Replaces `listen.link` when not empty.
     pub link_listen: Vec<SocketAddr>,
+    /// Replaces `listen.irc_tls` when not empty.
+    pub tls_listen: Vec<SocketAddr>,
+    /// Replaces `listen.http` when not empty.
+    pub http_listen: Vec<SocketAddr>,
+    /// Replaces `listen.metrics` when not empty.
+    pub metrics_listen: Vec<SocketAddr>,
     /// Replaces `server.data_dir`.
     pub data_dir: Option<PathBuf>,
     /// Replaces `server.name`.
@@ -431,6 +524,15 @@ impl Overrides {
         }
         if !self.link_listen.is_empty() {
             config.listen.link = self.link_listen.clone();
+        }
+        if !self.tls_listen.is_empty() {
+            config.listen.irc_tls = self.tls_listen.clone();
+        }
+        if !self.http_listen.is_empty() {
+            config.listen.http = self.http_listen.clone();
+        }
+        if !self.metrics_listen.is_empty() {
+            config.listen.metrics = self.metrics_listen.clone();
         }
         if let Some(d) = &self.data_dir {
             config.server.data_dir = d.clone();

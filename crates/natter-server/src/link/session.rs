@@ -19,7 +19,7 @@ use natter_model::{Event, Server, ServerId, LOCAL_SERVER};
 use natter_proto::framer::{Frame, Framer};
 use natter_proto::link::{LinkMessage, PassFlags, CAP_TAGS, CAP_TS, IRC_PLUS_VERSION};
 use natter_proto::Message;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use super::inbound::{self, Verdict};
@@ -43,12 +43,54 @@ struct Hello {
     info: String,
 }
 
-/// Serves a connection accepted on a link listener.
-pub(crate) async fn accept(shared: Arc<Shared>, stream: TcpStream, addr: SocketAddr) {
-    tracing::info!(%addr, "link connection accepted");
-    if let Err(reason) = run(&shared, stream, None).await {
+/// A link's byte stream: TCP, or TLS over TCP.
+trait LinkStream: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<S: AsyncRead + AsyncWrite + Unpin + Send> LinkStream for S {}
+
+/// How the peer proved itself at the TLS layer: the SHA-256 fingerprint
+/// of the certificate it presented (`None`: plain TCP, or no certificate).
+type PeerCert = Option<String>;
+
+/// Serves a connection accepted on a link listener (`tls`: `link_tls`,
+/// which starts with a TLS handshake).
+pub(crate) async fn accept(shared: Arc<Shared>, stream: TcpStream, addr: SocketAddr, tls: bool) {
+    tracing::info!(%addr, tls, "link connection accepted");
+    let result = if tls {
+        match accept_tls(&shared, stream).await {
+            Ok((stream, cert)) => run(&shared, stream, None, cert).await,
+            Err(reason) => Err(reason),
+        }
+    } else {
+        run(&shared, stream, None, None).await
+    };
+    if let Err(reason) = result {
         tracing::warn!(%addr, reason, "link ended");
     }
+}
+
+/// The server side of a link's TLS handshake.
+async fn accept_tls(
+    shared: &Shared,
+    stream: TcpStream,
+) -> Result<(tokio_rustls::server::TlsStream<TcpStream>, PeerCert), String> {
+    let config = shared
+        .tls
+        .server_config()
+        .ok_or("no TLS certificate is loaded")?;
+    let stream = tokio::time::timeout(
+        HANDSHAKE_TIMEOUT,
+        tokio_rustls::TlsAcceptor::from(config).accept(stream),
+    )
+    .await
+    .map_err(|_| "TLS handshake timed out".to_string())?
+    .map_err(|e| format!("TLS handshake failed: {e}"))?;
+    let cert = stream
+        .get_ref()
+        .1
+        .peer_certificates()
+        .and_then(|c| c.first())
+        .map(|leaf| crate::tls::fingerprint(leaf));
+    Ok((stream, cert))
 }
 
 /// Connects to the server of `block` and runs the link until it ends.
@@ -64,8 +106,34 @@ pub(crate) async fn connect(shared: &Arc<Shared>, block: LinkBlock) -> Result<()
         .map_err(|_| format!("connecting to {address} timed out"))?
         .map_err(|e| format!("cannot connect to {address}: {e}"))?;
     let _ = stream.set_nodelay(true);
-    tracing::info!(peer = block.name, address, "link connected");
-    run(shared, stream, Some(block)).await
+    tracing::info!(
+        peer = block.name,
+        address,
+        tls = block.tls,
+        "link connected"
+    );
+    if !block.tls {
+        return run(shared, stream, Some(block), None).await;
+    }
+    // The peer is accepted by its pinned fingerprint only (the verifier);
+    // the name in the handshake is not checked.
+    let pinned = block.fingerprint.clone().unwrap_or_default();
+    let identity = shared
+        .tls
+        .identity()
+        .ok_or("no TLS certificate is loaded")?;
+    let config = identity.link_client(&pinned).map_err(|e| e.to_string())?;
+    let name = rustls::pki_types::ServerName::try_from(block.name.clone()).unwrap_or_else(|_| {
+        rustls::pki_types::ServerName::try_from("natter.link").expect("a valid name")
+    });
+    let stream = tokio::time::timeout(
+        HANDSHAKE_TIMEOUT,
+        tokio_rustls::TlsConnector::from(config).connect(name, stream),
+    )
+    .await
+    .map_err(|_| format!("TLS handshake with {address} timed out"))?
+    .map_err(|e| format!("TLS handshake with {address} failed: {e}"))?;
+    run(shared, stream, Some(block), Some(pinned)).await
 }
 
 /// Keeps the link of block `name` up while it has `autoconnect`: connects,
@@ -186,10 +254,14 @@ fn hello_lines(shared: &Shared, block: &LinkBlock) -> String {
 
 /// A link from handshake to netsplit. `outgoing` is the block we connected
 /// for; `None` for an accepted link.
+///
+/// `cert`: the fingerprint of the certificate the peer presented over TLS;
+/// a block with a `fingerprint` accepts the peer only with that one.
 async fn run(
     shared: &Arc<Shared>,
-    mut stream: TcpStream,
+    mut stream: impl LinkStream,
     outgoing: Option<LinkBlock>,
+    cert: PeerCert,
 ) -> Result<(), String> {
     let mut framer = Framer::new(MAX_LINE);
     if let Some(block) = &outgoing {
@@ -205,7 +277,7 @@ async fn run(
         }
         _ = shared.shutdown.cancelled() => return Err("Server shutting down".into()),
     };
-    let block = match check_hello(shared, &hello, outgoing.as_ref()).await {
+    let block = match check_hello(shared, &hello, outgoing.as_ref(), cert.as_deref()).await {
         Ok(block) => block,
         Err(reason) => {
             let _ = stream.write_all(error_line(&reason).as_bytes()).await;
@@ -260,7 +332,7 @@ async fn run(
 }
 
 /// Reads the peer's PASS and SERVER (anything else before them is an error).
-async fn read_hello(stream: &mut TcpStream, framer: &mut Framer) -> Result<Hello, String> {
+async fn read_hello(stream: &mut impl LinkStream, framer: &mut Framer) -> Result<Hello, String> {
     let mut pass: Option<(String, PassFlags)> = None;
     let mut buf = vec![0u8; 4096];
     loop {
@@ -305,6 +377,7 @@ async fn check_hello(
     shared: &Shared,
     hello: &Hello,
     outgoing: Option<&LinkBlock>,
+    cert: Option<&str>,
 ) -> Result<LinkBlock, String> {
     let block = {
         let w = shared.world.lock();
@@ -323,6 +396,20 @@ async fn check_hello(
     if let Some(out) = outgoing {
         if !out.name.eq_ignore_ascii_case(&hello.name) {
             return Err(format!("Expected {}, got {}", out.name, hello.name));
+        }
+    }
+    if let Some(pinned) = &block.fingerprint {
+        let pinned = crate::tls::normalize(pinned);
+        if cert != Some(pinned.as_str()) {
+            tracing::warn!(
+                peer = hello.name,
+                presented = cert,
+                "link certificate mismatch"
+            );
+            return Err(match cert {
+                None => "This link needs TLS with the pinned certificate".into(),
+                Some(_) => "Certificate fingerprint mismatch".into(),
+            });
         }
     }
     let (password, hash) = (hello.password.clone(), block.receive_password.clone());
@@ -391,7 +478,7 @@ fn register(
 /// why.
 async fn serve(
     shared: &Arc<Shared>,
-    stream: &mut TcpStream,
+    stream: &mut impl LinkStream,
     framer: &mut Framer,
     peer: ServerId,
     out: &Outbound,
@@ -437,7 +524,7 @@ async fn serve(
             Some(sent) => sent + ping_every,
             None => last_rx + ping_every,
         };
-        let (reader, mut writer) = stream.split();
+        let (reader, mut writer) = tokio::io::split(&mut *stream);
         tokio::select! {
             read = async { let mut r = reader; r.read(&mut buf).await } => {
                 match read {

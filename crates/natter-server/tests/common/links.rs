@@ -19,6 +19,8 @@ pub fn block(peer: &str, address: Option<SocketAddr>) -> LinkBlock {
         send_password: PW.into(),
         receive_password: cheap_hash(PW),
         autoconnect: address.is_some(),
+        tls: false,
+        fingerprint: None,
     }
 }
 
@@ -43,6 +45,8 @@ pub fn on_demand(name: &str, peer: &str, to: &TestServer) -> TestServer {
         c.opers.push(oper("root", "hunter2", "*@*"));
         c.links.push(LinkBlock {
             autoconnect: false,
+            tls: false,
+            fingerprint: None,
             ..block(peer, to.link_addr)
         });
     })

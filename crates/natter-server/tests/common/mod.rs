@@ -56,6 +56,11 @@ impl TestServer {
         let mut config = Config::default();
         config.listen.irc = vec!["127.0.0.1:0".parse().unwrap()];
         config.listen.im = vec!["127.0.0.1:0".parse().unwrap()];
+        // The TLS, HTTP and metrics listeners are on by default on fixed
+        // ports; a test that wants one asks for it on port 0.
+        config.listen.irc_tls.clear();
+        config.listen.http.clear();
+        config.listen.metrics.clear();
         config.server.data_dir = dir.path().join("data");
         tweak(&mut config);
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -86,6 +91,16 @@ impl TestServer {
         let mut c = self.connect();
         c.register(nick);
         c
+    }
+
+    /// The bound addresses of listeners of `kind`.
+    pub fn addrs(&self, kind: natter_server::Listener) -> Vec<SocketAddr> {
+        self.running.as_ref().expect("running").addrs(kind)
+    }
+
+    /// The SHA-256 fingerprint of the server's TLS certificate.
+    pub fn tls_fingerprint(&self) -> Option<String> {
+        self.running.as_ref()?.tls_fingerprint.clone()
     }
 
     /// Stops the server (as SIGTERM would) and waits for it.

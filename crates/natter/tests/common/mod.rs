@@ -59,6 +59,18 @@ pub struct Serve {
     pub stdout: mpsc::Receiver<String>,
 }
 
+/// The listeners on by default on fixed ports besides IRC and IM (TLS,
+/// HTTP, metrics), moved to ephemeral ports so that tests in parallel do
+/// not compete for them.
+pub const EPHEMERAL_EXTRAS: [&str; 6] = [
+    "--tls-listen",
+    "127.0.0.1:0",
+    "--http-listen",
+    "127.0.0.1:0",
+    "--metrics-listen",
+    "127.0.0.1:0",
+];
+
 impl Serve {
     /// Starts `natter serve --im-listen 127.0.0.1:0 <args>` and waits for
     /// its "IRC listening" line. The ephemeral IM port keeps servers in
@@ -67,6 +79,7 @@ impl Serve {
         let mut child = natter()
             .arg("serve")
             .args(["--im-listen", "127.0.0.1:0"])
+            .args(EPHEMERAL_EXTRAS)
             .args(args)
             .env("NATTER_LOG", "warn")
             .stdin(Stdio::null())
