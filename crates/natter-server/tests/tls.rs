@@ -476,3 +476,19 @@ fn servers_link_over_tls_by_pinned_fingerprints() {
     wait_servers(&mut cat, 1);
     wait_servers(&mut ann, 2);
 }
+
+#[test]
+fn the_im_protocol_runs_over_tls_too() {
+    let server = TestServer::with_config(|c| {
+        c.listen.im_tls = vec!["127.0.0.1:0".parse().unwrap()];
+    });
+    let (mut ann, _) = tls_connect(server.addrs(Listener::ImTls)[0], None);
+    ann.send("REGISTER [\"ann\", \"online\"]");
+    let users = ann.recv_line().expect("ONLINE_USERS");
+    assert!(users.starts_with("ONLINE_USERS "), "{users}");
+    assert!(users.contains("\"ann\""), "{users}");
+    // An IRC user sees her, on a secure connection.
+    let mut bob = server.client("bob");
+    let whois = bob.ask("WHOIS ann");
+    assert_eq!(params(one(&whois, "671"))[1], "ann");
+}
