@@ -111,6 +111,7 @@ impl FrontEnds for Natter {
     }
 
     fn conn_removed(world: &mut World, id: UserId, conn: ConnEntry) {
+        world.metrics.retire(conn.out.traffic());
         world.front.im.conn_removed(id);
         world.front.irc.conn_removed(id, conn.front);
     }
