@@ -349,3 +349,33 @@ fn openmetrics_when_the_scraper_asks() {
         .body
         .contains("natter_disconnects_total{reason=\"flood\"} 0"));
 }
+
+#[test]
+fn a_client_that_stops_reading_is_counted_as_sendq() {
+    let (server, addr) = server(|c| c.limits.sendq = 16 * 1024);
+    let mut sender = server.client("sender");
+    let mut stalled = server.client("stalled");
+    join_all("#busy", &mut [&mut sender, &mut stalled]);
+    // `stalled` reads nothing from here on; its kernel buffers fill, then
+    // its SendQ overflows and the sender sees it quit.
+    let body = "x".repeat(400);
+    let mut cut_off = false;
+    for _ in 0..1000 {
+        for i in 0..100 {
+            sender.send(&format!("PRIVMSG #busy :{i} {body}"));
+        }
+        if sender.sync().iter().any(|m| m.command == "QUIT") {
+            cut_off = true;
+            break;
+        }
+    }
+    assert!(cut_off, "the stalled client was never cut off");
+    let after = scrape_until(addr, "the SendQ disconnect", |f| {
+        f.get("natter_disconnects_total", &[("reason", "sendq")]) == 1.0
+    });
+    assert_eq!(
+        after.get("natter_disconnects_total", &[("reason", "error")]),
+        0.0
+    );
+    drop(stalled);
+}
