@@ -50,6 +50,12 @@ const BATCH: usize = 16 * 1024;
 /// not read what is left).
 const LINGER: Duration = Duration::from_secs(5);
 
+/// How long the client's answer to natter's close frame is awaited before
+/// the connection is dropped anyway (RFC 6455 7.1.1 wants the server to
+/// close TCP after the closing handshake; a client that does not answer,
+/// or a server shutting down, waits no longer than this).
+const CLOSE_ANSWER: Duration = Duration::from_secs(1);
+
 /// How messages are framed on one socket, after the subprotocol
 /// negotiation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -181,9 +187,10 @@ pub(crate) fn config() -> WebSocketConfig {
 /// shutdown), the last lines go out, then a close frame (1000, or the
 /// failure's code).
 ///
-/// The bridge never outlives the connection task by more than [`LINGER`]
-/// (a client that stopped reading holds nothing), nor the client by more
-/// than it takes natter to see the end of its input.
+/// Once the connection task, the client, or natter's side has ended, the
+/// bridge ends within 2 × [`LINGER`] (plus [`CLOSE_ANSWER`]): a client
+/// that stopped reading, or does not answer the close frame, holds
+/// nothing for longer.
 pub(crate) async fn bridge<S>(
     ws: WebSocketStream<S>,
     irc: UnixStream,
@@ -224,12 +231,15 @@ pub(crate) async fn bridge<S>(
         // Natter closed (and the close frame went out): the client
         // answers it, or is dropped.
         _ = &mut down => {
-            let _ = tokio::time::timeout(LINGER, up).await;
+            let _ = tokio::time::timeout(CLOSE_ANSWER, up).await;
         }
         // The connection task ended while the bridge was still sending:
-        // what is left gets LINGER to go out.
+        // what is left gets LINGER to go out, then the client's answer to
+        // the close frame is awaited as above.
         _ = &mut conn_done => {
-            let _ = tokio::time::timeout(LINGER, down).await;
+            if tokio::time::timeout(LINGER, down).await.is_ok() {
+                let _ = tokio::time::timeout(CLOSE_ANSWER, up).await;
+            }
         }
     }
 }
