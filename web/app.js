@@ -1,0 +1,2 @@
+// Placeholder: the web client is written on its own branch.
+"use strict";
