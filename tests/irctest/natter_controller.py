@@ -252,9 +252,12 @@ class NatterController(BaseServerController, DirectoryBasedController):
             "",
             "[listen]",
             f"irc = [{_toml_str(_listen_addr(hostname, port))}]",
-            # No IM front end: its default is a fixed port (6666) that
-            # parallel runs, or a developer's own natter, would fight over.
+            # No IM front end, no IRC over TLS, no metrics: their defaults
+            # are fixed ports (6666, 6697, 9667) that parallel runs, or a
+            # developer's own natter, would fight over.
             "im = []",
+            "irc_tls = []",
+            "metrics = []",
         ]
         if websocket_port is not None:
             # IRC over WebSocket (irctest's websocket.py connects to
