@@ -309,10 +309,13 @@ fn rehash_switches_certificates_without_dropping_tls_clients() {
     std::fs::write(
         &config,
         format!(
-            "[server]\ndata_dir = 'data'\n\n[listen]\nirc = [\"127.0.0.1:0\"]\nim = []\n\
+            "[server]\ndata_dir = '{}'\n\n[listen]\nirc = [\"127.0.0.1:0\"]\nim = []\n\
              irc_tls = [\"127.0.0.1:0\"]\nhttp = []\nmetrics = []\n\n\
              [tls]\ncert = \"cert.pem\"\nkey = \"key.pem\"\n\n\
              [[oper]]\nname = \"root\"\npassword = \"{}\"\n",
+            // Absolute: a relative data_dir is relative to the working
+            // directory, not to the file.
+            dir.path().join("data").display(),
             cheap_hash("hunter2")
         ),
     )
