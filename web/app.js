@@ -494,7 +494,16 @@ function onBatch(batch) {
   const box = $('messages');
   const height = box.scrollHeight;
   const top = box.scrollTop;
-  for (const msg of batch.messages) handle(msg, { history: true, buf });
+  if (kind === 'older') {
+    state.olderHistory = true;
+    try {
+      for (const msg of [...batch.messages].reverse()) handle(msg, { history: true, buf });
+    } finally {
+      state.olderHistory = false;
+    }
+  } else {
+    for (const msg of batch.messages) handle(msg, { history: true, buf });
+  }
   const spoken = batch.messages.filter((m) => m.command === 'PRIVMSG' || m.command === 'NOTICE').length;
   if (kind === 'older') {
     buf.history = batch.messages.length < 50 || spoken === 0 ? 'done' : 'idle';

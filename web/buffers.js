@@ -22,6 +22,8 @@ export const state = {
   /** whether to notify on highlights (the user allowed it) */
   notify: false,
   focused: true,
+  /** set while a batch of older history is added, newest message first */
+  olderHistory: false,
 };
 
 export function fold(name) {
@@ -55,14 +57,34 @@ export class Buffer {
     this.list.dataset.buffer = name;
   }
 
+  /** The newest time shown (for read markers). */
   get newestTs() {
     for (let i = this.entries.length - 1; i >= 0; i--) if (this.entries[i].ts) return this.entries[i].ts;
     return null;
   }
 
-  get oldestTs() {
-    for (const e of this.entries) if (e.ts) return e.ts;
+  /** The newest and oldest times of messages the server keeps (they have
+   * a msgid): where CHATHISTORY continues from. */
+  get newestMsgTs() {
+    for (let i = this.entries.length - 1; i >= 0; i--) if (this.entries[i].ts && this.entries[i].msgid) return this.entries[i].ts;
     return null;
+  }
+
+  get oldestMsgTs() {
+    for (const e of this.entries) if (e.ts && e.msgid) return e.ts;
+    return null;
+  }
+
+  /** The newest (or oldest) message as a CHATHISTORY reference:
+   * msgid=... when the server takes those (messages sent in the same
+   * millisecond share a timestamp, and a timestamp bound would skip
+   * them), else timestamp=...; null with no such message. */
+  historyRef(newest) {
+    const list = newest ? [...this.entries].reverse() : this.entries;
+    const e = list.find((x) => x.ts && x.msgid);
+    if (!e) return null;
+    const types = state.conn && state.conn.isupport.raw.has('MSGREFTYPES') ? state.conn.isupport.raw.get('MSGREFTYPES').split(',') : ['timestamp'];
+    return types.includes('msgid') ? `msgid=${e.msgid}` : `timestamp=${e.ts}`;
   }
 
   rename(name) {
@@ -144,8 +166,12 @@ export function insertEntry(buf, entry) {
     if (buf.msgids.has(entry.msgid)) return false;
     buf.msgids.add(entry.msgid);
   }
+  // Equal times: after the others, except while older history is added
+  // (newest first, so each goes before the ones just added).
   let i = buf.entries.length;
-  while (i > 0 && buf.entries[i - 1].time > entry.time) i--;
+  const t = entry.time.getTime();
+  const before = state.olderHistory;
+  while (i > 0 && (buf.entries[i - 1].time.getTime() > t || (before && buf.entries[i - 1].time.getTime() === t))) i--;
   buf.entries.splice(i, 0, entry);
   entry.node = renderEntry(entry);
   const next = buf.entries[i + 1];

@@ -172,23 +172,22 @@ export function loadLatest(buf) {
   const conn = state.conn;
   if (!conn || !conn.registered || !conn.chathistory || buf.type === 'server') return;
   buf.historyLoaded = true;
-  const newest = buf.newestTs;
+  const newest = buf.historyRef(true);
   buf.requests = [...(buf.requests || []), newest ? 'latest' : 'latest-all'];
-  conn.send('CHATHISTORY', ['LATEST', buf.name, newest ? `timestamp=${newest}` : '*', newest ? '100' : '50']);
+  conn.send('CHATHISTORY', ['LATEST', buf.name, newest || '*', newest ? '100' : '50']);
 }
 
 /** Asks for 50 messages older than the buffer's oldest. */
 export function loadOlder(buf) {
   const conn = state.conn;
   if (!conn || !conn.registered || !conn.chathistory || buf.type === 'server' || buf.history !== 'idle') return;
-  const oldest = buf.oldestTs;
-  if (!oldest) {
-    loadLatest(buf);
-    return;
-  }
+  // One question at a time; with no message yet, the latest ones are asked
+  // for (or were, and there are none).
+  const oldest = buf.historyRef(false);
+  if (buf.requests.length || !oldest) return;
   buf.history = 'loading';
   buf.requests = [...(buf.requests || []), 'older'];
-  conn.send('CHATHISTORY', ['BEFORE', buf.name, `timestamp=${oldest}`, '50']);
+  conn.send('CHATHISTORY', ['BEFORE', buf.name, oldest, '50']);
   renderLoader();
 }
 
