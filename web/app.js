@@ -465,11 +465,17 @@ function handle(msg, ctx = {}) {
     case 'FAIL': case 'WARN': case 'NOTE': {
       const [command, code] = msg.params;
       if (command === 'CHATHISTORY') {
-        for (const b of state.buffers.values()) {
-          if (b.history === 'loading') b.history = 'done';
-          b.requests = [];
+        // No history there (or none we may read): stop asking for it.
+        const buf = getBuffer(msg.params.slice(2, -1).find((p) => getBuffer(p)) || '\0');
+        for (const b of buf ? [buf] : state.buffers.values()) {
+          if (b.requests.length || b.history === 'loading') {
+            b.requests = [];
+            b.history = 'done';
+          }
         }
         renderLoader();
+        info(`History: ${msg.params[msg.params.length - 1]}`, { buf: serverBuffer() });
+        return;
       }
       if (command === 'MARKREAD') return;
       info(`${command} ${code}: ${msg.params[msg.params.length - 1]}`, { kind: msg.command === 'FAIL' ? 'error' : 'info' });

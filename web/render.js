@@ -16,12 +16,13 @@ export function el(tag, className = '', text = null, children = []) {
 
 /** A small stable hash of a nick, for its colour. */
 export function nickHash(nick) {
-  let h = 0;
-  for (const ch of nick.toLowerCase()) h = (Math.imul(h, 31) + ch.codePointAt(0)) | 0;
-  return Math.abs(h);
+  // FNV-1a: similar nicks still land far apart.
+  let h = 0x811c9dc5;
+  for (const ch of nick.toLowerCase()) h = Math.imul(h ^ ch.codePointAt(0), 0x01000193);
+  return h >>> 0;
 }
 
-export const NICK_COLOURS = 16;
+export const NICK_COLOURS = 12;
 
 /** A span with the nick in its hashed colour (class nick-cN). */
 export function nickSpan(nick, className = 'nick') {

@@ -71,7 +71,7 @@ export function switchBuffer(key) {
   const buf = state.buffers.get(key) || serverBuffer();
   state.active = buf.key;
   placeUnreadLine(buf);
-  box.replaceChildren($('history-loader'), buf.list);
+  $('messages-inner').replaceChildren($('history-loader'), buf.list);
   if (buf.scrollTop == null) {
     if (buf.unreadNode) buf.unreadNode.scrollIntoView({ block: 'center' });
     else scrollToBottom();
@@ -311,7 +311,7 @@ export function renderSidebar() {
     button.type = 'button';
     const label = buf.type === 'server' ? state.serverName : bufferLabel(buf.name);
     button.append(el('span', 'buffer-name', label));
-    if (isConversation(buf.name)) button.append(el('span', 'buffer-sub', buf.name));
+    button.title = label === buf.name || buf.type === 'server' ? label : `${label} (${buf.name})`;
     if (buf.highlights) button.append(el('span', 'badge highlight', String(buf.highlights)));
     else if (buf.unread) button.append(el('span', 'badge unread', String(buf.unread)));
     if (buf.key !== state.active && (buf.unread || buf.highlights)) anyUnread = true;
