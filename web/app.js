@@ -6,7 +6,7 @@
 
 import { IrcConnection, parseCTCP } from './irc.js';
 import {
-  state, Buffer, fold, getBuffer, ensureBuffer, serverBuffer, activeBuffer, recount,
+  state, Buffer, fold, getBuffer, ensureBuffer, serverBuffer, activeBuffer, recount, placeUnreadLine,
 } from './buffers.js';
 import {
   addEntry, info, mentionsMe, switchBuffer, removeBuffer, renderAll, renderSidebar,
@@ -521,6 +521,9 @@ function onBatch(batch) {
   renderSidebar();
   if (isActive) {
     renderLoader();
+    // What came since the read marker (from our earlier session or another
+    // client) is marked before this view marks everything read.
+    if (kind !== 'older' && !buf.unreadNode) placeUnreadLine(buf);
     markRead(buf);
     if (kind === 'older') maybeLoadHistory();
   }

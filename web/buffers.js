@@ -57,12 +57,6 @@ export class Buffer {
     this.list.dataset.buffer = name;
   }
 
-  /** The newest time shown (for read markers). */
-  get newestTs() {
-    for (let i = this.entries.length - 1; i >= 0; i--) if (this.entries[i].ts) return this.entries[i].ts;
-    return null;
-  }
-
   /** The newest and oldest times of messages the server keeps (they have
    * a msgid): where CHATHISTORY continues from. */
   get newestMsgTs() {

@@ -230,7 +230,9 @@ export function markRead(buf) {
   if (buf.type === 'server' || !state.focused || document.visibilityState !== 'visible') return;
   buf.unread = 0;
   buf.highlights = 0;
-  const newest = buf.newestTs;
+  // Up to the newest message (not our own join line, which would move a
+  // stored marker past the history still to come).
+  const newest = buf.newestMsgTs;
   if (!newest || (buf.readMarker && newest <= buf.readMarker)) return;
   buf.readMarker = newest;
   const conn = state.conn;

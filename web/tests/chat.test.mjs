@@ -9,6 +9,17 @@ import {
   waitForEntry, members, waitFor,
 } from './helpers.mjs';
 
+const RECORD_NOTIFICATIONS = () => {
+  window.shownNotifications = [];
+  window.Notification = class {
+    static permission = 'granted';
+    static requestPermission() { return Promise.resolve('granted'); }
+    constructor(title, options) { window.shownNotifications.push([title, options.body]); }
+    addEventListener() {}
+    close() {}
+  };
+};
+
 let server;
 let browser;
 let carol;
@@ -32,7 +43,8 @@ test('users chat in a channel and in private, and see who comes, goes and change
   carol = await IrcClient.connect(server.ircPort, 'carol');
   await carol.sendAndExpect('JOIN #natter', (m) => m.command === '366', 'end of NAMES');
 
-  alice = await openUser(browser, server.url, 'alice');
+  // alice allows notifications; the page's Notification is a recorder.
+  alice = await openUser(browser, server.url, 'alice', { permissions: ['notifications'], initScript: RECORD_NOTIFICATIONS });
   await carol.expect((m) => m.command === 'JOIN' && m.nick === 'alice', 'alice joining');
   await waitFor(async () => (await members(alice)).join(' ') === '@carol alice', 'alice to see @carol and herself');
 
@@ -60,9 +72,16 @@ test('users chat in a channel and in private, and see who comes, goes and change
   await waitForEntry(alice, 'waves', { kind: 'action' });
   await carol.expect((m) => m.command === 'PRIVMSG' && m.params[1] === '\x01ACTION waves\x01', "bob's action");
 
-  // Private: carol over TCP to alice; a tab with an unread badge opens.
+  // Notifications only once the user turns them on (a click).
+  assert.equal(await alice.page.textContent('#notify-button'), 'Enable notifications');
+  await alice.page.click('#notify-button');
+  assert.equal(await alice.page.textContent('#notify-button'), 'Notifications on');
+
+  // Private: carol over TCP to alice; a tab with an unread badge opens,
+  // and alice (looking at #natter) is notified.
   carol.send('PRIVMSG alice :psst, alice');
   await alice.page.waitForSelector('#buffers li[data-name="carol"] .badge');
+  assert.deepEqual(await alice.page.evaluate(() => window.shownNotifications), [['carol', 'psst, alice']]);
   await show(alice, 'carol');
   await waitForEntry(alice, 'psst, alice', { kind: 'privmsg' });
   await say(alice, 'hi carol, privately');
@@ -78,6 +97,26 @@ test('users chat in a channel and in private, and see who comes, goes and change
   await waitForEntry(bob, 'a secret for bob', { kind: 'privmsg' });
   await show(bob, '#natter');
   await show(alice, '#natter');
+
+  // WHOIS replies show where it was asked.
+  await say(alice, '/whois carol');
+  await waitForEntry(alice, 'carol is ~carol@127.0.0.1 (carol over TCP)', { kind: 'whois' });
+
+  // Away (away-notify): dimmed in the member list, and back.
+  await say(bob, '/away lunch');
+  await alice.page.waitForSelector('#members li.away[data-nick="bob"]');
+  await say(bob, '/away');
+  await alice.page.waitForSelector('#members li.away[data-nick="bob"]', { state: 'detached' });
+
+  // The channel list: #natter with its three users; a new name joins.
+  await bob.page.click('#join-button');
+  await bob.page.waitForSelector('#list-body li[data-name="#natter"]');
+  assert.match(await bob.page.textContent('#list-body li[data-name="#natter"]'), /3 users/);
+  await bob.page.fill('#list-filter', '#newroom');
+  await bob.page.press('#list-filter', 'Enter');
+  await bob.page.waitForSelector('#buffers li.active[data-name="#newroom"]');
+  assert.equal(await bob.page.isVisible('#list-dialog'), false);
+  await show(bob, '#natter');
 
   // Topic and modes: carol (the channel's first member) is its operator.
   carol.send('TOPIC #natter :Welcome to natter');

@@ -180,8 +180,12 @@ export async function launchBrowser() {
  * A web client user: a fresh browser context on the natter page, logged
  * in as `nick` and joined to `channels`. Records dialogs and page errors.
  */
-export async function openUser(browser, url, nick, { channels = '#natter', viewport = { width: 1280, height: 800 }, colorScheme = 'light' } = {}) {
-  const context = await browser.newContext({ viewport, colorScheme });
+export async function openUser(browser, url, nick, {
+  channels = '#natter', password = '', viewport = { width: 1280, height: 800 }, colorScheme = 'light',
+  permissions = [], initScript = null, expectError = false,
+} = {}) {
+  const context = await browser.newContext({ viewport, colorScheme, permissions });
+  if (initScript) await context.addInitScript(initScript);
   const page = await context.newPage();
   const user = { nick, context, page, dialogs: [], errors: [], console: [] };
   page.on('dialog', (d) => {
@@ -195,7 +199,12 @@ export async function openUser(browser, url, nick, { channels = '#natter', viewp
   await page.goto(url);
   await page.fill('#nick', nick);
   await page.fill('#channels', channels);
+  await page.fill('#password', password);
   await page.click('#connect-form button[type=submit]');
+  if (expectError) {
+    await page.waitForSelector('#connect-error:not([hidden])', { timeout: 20000 });
+    return user;
+  }
   await page.waitForSelector('body[data-connection="registered"]', { timeout: 20000 });
   const first = channels.split(/[\s,]+/).filter(Boolean)[0];
   if (first) await page.waitForSelector(`#buffers li.active[data-name="${first}"]`, { timeout: 20000 });
