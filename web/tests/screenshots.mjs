@@ -35,9 +35,9 @@ try {
   await ben.sendAndExpect('JOIN #natter,#rust', (m) => m.command === '366' && m.params[1] === '#rust', 'joins');
   ann.send('MODE #natter +v ben');
 
-  const alice = await openUser(browser, server.url, 'alice', { channels: '#natter #rust' });
+  const alice = await openUser(browser, server.url, 'alice', { channels: '#natter #rust', permissions: ['notifications'] });
   const bea = await openUser(browser, server.url, 'bea', {
-    channels: '#natter', viewport: { width: 390, height: 844 }, colorScheme: 'dark',
+    channels: '#natter #rust', viewport: { width: 390, height: 844 }, colorScheme: 'dark', permissions: ['notifications'],
   });
 
   // An IM user invites alice to a conversation (#conv-1 on IRC).
@@ -75,8 +75,10 @@ try {
   ben.send('PRIVMSG #rust :alice would know');
   imSay('SEND_MESSAGE [1, "are you coming to the meetup on Friday?"]');
   ben.send('PRIVMSG alice :got a minute later?');
+  ann.send('PRIVMSG bea :welcome to natter!');
   await waitForEntry(alice, 'on it: the sidebar folds');
   await waitForEntry(bea, 'on it: the sidebar folds');
+  await bea.page.waitForSelector('#buffers li[data-name="ann"] .badge', { state: 'attached' });
   await alice.page.waitForSelector('#buffers li[data-name="ben"] .badge');
   await alice.page.waitForSelector('#buffers li[data-name="#conv-1"] .badge');
   await alice.page.fill('#input', '');
