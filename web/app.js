@@ -474,7 +474,6 @@ function handle(msg, ctx = {}) {
           }
         }
         renderLoader();
-        info(`History: ${msg.params[msg.params.length - 1]}`, { buf: serverBuffer() });
         return;
       }
       if (command === 'MARKREAD') return;

@@ -228,8 +228,11 @@ function scheduleMarkRead(buf) {
 /** Tells the server (and so our other clients) the buffer is read. */
 export function markRead(buf) {
   if (buf.type === 'server' || !state.focused || document.visibilityState !== 'visible') return;
-  buf.unread = 0;
-  buf.highlights = 0;
+  if (buf.unread || buf.highlights) {
+    buf.unread = 0;
+    buf.highlights = 0;
+    renderSidebar();
+  }
   // Up to the newest message (not our own join line, which would move a
   // stored marker past the history still to come).
   const newest = buf.newestMsgTs;

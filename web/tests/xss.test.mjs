@@ -42,7 +42,7 @@ test('markup and javascript: URLs from the network are shown as text and run not
   mallory.send('PRIVMSG #natter :safe https://example.org/a?b=1&c=2 and http://example.com/path).');
   mallory.send(`PRIVMSG #natter :\x01ACTION ${IMG}\x01`);
   mallory.send(`NOTICE #natter :${SCRIPT}`);
-  mallory.send('PRIVMSG #natter :\x02bold\x02 \x1ditalic\x1d \x1funder\x1f \x0304,01red on black\x03 \x11mono\x11 \x16rev\x0f plain');
+  mallory.send('PRIVMSG #natter :\x02bold\x02 \x1ditalic\x1d \x1funder\x1f \x0304,01red on black\x03 \x11mono\x11 \x16rev\x0f plain \x0352ext\x03');
   mallory.send(`PRIVMSG alice :${IMG} in private`);
   mallory.send('PRIVMSG #natter :the end');
 
@@ -74,7 +74,11 @@ test('markup and javascript: URLs from the network are shown as text and run not
   const fmt = await page.$$eval('#messages .msg', (rows) => {
     const row = rows.find((r) => r.textContent.includes('red on black'));
     const cls = (t) => [...row.querySelectorAll('span')].find((s) => s.textContent === t)?.className || '';
-    return { bold: cls('bold'), italic: cls('italic'), under: cls('under'), red: cls('red on black'), mono: cls('mono'), rev: cls('rev') };
+    const ext = [...row.querySelectorAll('span')].find((x) => x.textContent === 'ext');
+    return {
+      bold: cls('bold'), italic: cls('italic'), under: cls('under'), red: cls('red on black'), mono: cls('mono'), rev: cls('rev'),
+      ext: ext ? getComputedStyle(ext).color : '',
+    };
   });
   assert.match(fmt.bold, /irc-bold/);
   assert.match(fmt.italic, /irc-italic/);
@@ -83,11 +87,14 @@ test('markup and javascript: URLs from the network are shown as text and run not
   assert.match(fmt.red, /irc-bg1/);
   assert.match(fmt.mono, /irc-mono/);
   assert.match(fmt.rev, /irc-reverse/);
+  assert.equal(fmt.ext, 'rgb(255, 0, 0)', 'colour 52 of the extended palette (set through CSSOM, which the CSP allows)');
 
   // Nothing ran.
   assert.equal(await page.evaluate(() => window.pwned), undefined);
   assert.deepEqual(alice.dialogs, [], 'no alert() dialog fired');
   assert.deepEqual(alice.errors, []);
+  // The client itself keeps to the server's Content-Security-Policy.
+  assert.deepEqual(alice.console.filter((m) => /Content.Security.Policy/i.test(m)), []);
 
   // The private message too.
   await page.click('#buffers li[data-name="mallory"] .buffer-button');
