@@ -158,6 +158,23 @@ test('users chat in a channel and in private, and see who comes, goes and change
   await waitFor(async () => (await members(alice)).join(' ') === '@alice', 'alice alone in #natter');
   dave.close();
 
+  // On a phone-sized screen the sidebar and the member list fold away
+  // behind their buttons.
+  await bob.page.setViewportSize({ width: 390, height: 844 });
+  const inView = (sel) => bob.page.$eval(sel, (el) => {
+    const r = el.getBoundingClientRect();
+    return r.right > 1 && r.left < innerWidth - 1;
+  });
+  await waitFor(async () => !(await inView('#sidebar')), 'the sidebar folded');
+  await bob.page.click('#menu-button');
+  await waitFor(() => inView('#sidebar'), 'the sidebar sliding in');
+  await bob.page.click('#buffers li[data-name="#newroom"] .buffer-button');
+  await waitFor(async () => !(await inView('#sidebar')), 'the sidebar folding after a choice');
+  await waitFor(async () => !(await inView('#members-pane')), 'the member list folded');
+  await bob.page.click('#members-button');
+  await waitFor(() => inView('#members-pane'), 'the member list sliding in');
+  assert.deepEqual(await members(bob), ['@bobby']);
+
   for (const u of [alice, bob]) {
     assert.deepEqual(u.errors, [], `${u.nick}'s page had no script errors`);
     assert.deepEqual(u.dialogs, []);
