@@ -206,7 +206,9 @@ function onNick(msg, ctx) {
   // IrcConnection has already taken our own new nick; state.nick is the old one.
   if (fold(old) === fold(state.nick)) {
     state.nick = nick;
-    conn.wantedNick = nick;
+    // A nick the user chose is the one to come back with (not one the
+    // server gave, such as a guest nick).
+    if (conn.requestedNick && fold(conn.requestedNick) === fold(nick)) conn.wantedNick = nick;
     addEntry(serverBuffer(), { kind: 'nick', nick: old, newNick: nick, ts, time });
   }
   for (const buf of channelsOf(old)) {
@@ -432,6 +434,7 @@ function onNumeric(msg) {
 
 /** One message, live (ctx = {}) or from history (ctx = {history, buf}). */
 function handle(msg, ctx = {}) {
+  if (msg.quiet) return;
   switch (msg.command) {
     case 'PRIVMSG': case 'NOTICE': return onPrivmsg(msg, ctx);
     case 'JOIN': return onJoin(msg, ctx);

@@ -86,7 +86,7 @@ export const COMMANDS = {
     run(rest) {
       const nick = rest.trim();
       if (!nick) return info('Usage: /nick <nick>', { kind: 'error' });
-      state.conn.wantedNick = nick;
+      state.conn.requestedNick = nick;
       state.conn.send('NICK', [nick]);
     },
   },

@@ -248,6 +248,7 @@ export const WANTED_CAPS = [
 
 const BACKOFF_MIN = 1000;
 const BACKOFF_MAX = 30000;
+const REGAIN_INTERVAL = 30000;
 
 function utf8Base64(text) {
   const bytes = new TextEncoder().encode(text);
@@ -333,6 +334,7 @@ export class IrcConnection extends EventTarget {
   quit(reason = '') {
     this.closedByUser = true;
     clearTimeout(this.reconnectTimer);
+    clearInterval(this.regainTimer);
     if (this.ws) {
       if (this.ws.readyState === WebSocket.OPEN) this.send('QUIT', reason ? [reason] : []);
       const ws = this.ws;
@@ -350,6 +352,7 @@ export class IrcConnection extends EventTarget {
 
   onClose(reason) {
     this.registered = false;
+    clearInterval(this.regainTimer);
     if (this.closedByUser) return;
     const delay = this.backoff;
     this.backoff = Math.min(this.backoff * 2, BACKOFF_MAX);
@@ -432,6 +435,15 @@ export class IrcConnection extends EventTarget {
         this.nick = msg.params[0];
         this.registered = true;
         this.backoff = BACKOFF_MIN;
+        // Back soon after losing the connection, our old session may still
+        // hold the nick until it times out: ask for it now and then.
+        clearInterval(this.regainTimer);
+        if (!this.isMe(this.wantedNick)) {
+          this.regainTimer = setInterval(() => {
+            if (!this.registered || this.isMe(this.wantedNick)) clearInterval(this.regainTimer);
+            else this.send('NICK', [this.wantedNick]);
+          }, REGAIN_INTERVAL);
+        }
         this.setState('registered');
         break;
       case '005':
@@ -439,6 +451,8 @@ export class IrcConnection extends EventTarget {
         break;
       case '432':
       case '433':
+        // A refused attempt to take our nick back is no news.
+        if (this.registered && msg.params[1] && this.casefold(msg.params[1]) === this.casefold(this.wantedNick) && !this.isMe(this.wantedNick)) msg.quiet = true;
         if (!this.registered && this.nickAttempts < 5) {
           this.nickAttempts++;
           this.nick = this.nick + '_';

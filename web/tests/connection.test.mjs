@@ -96,6 +96,7 @@ test('no password: no sasl asked; a taken nick gets an underscore before registr
   assert.equal(ws.sent[5], 'NICK ann_');
   ws.recv(':srv 001 ann_ :Welcome');
   assert.equal(conn.nick, 'ann_');
+  conn.quit();
 });
 
 test('a wrong password ends the session with the reason', () => {
@@ -161,6 +162,35 @@ test('reconnection backs off 1, 2, 4 ... 30 s, and starts at 1 s again after reg
     conn.quit();
     mock.timers.tick(60000);
     assert.equal(FakeWebSocket.made.length, 8, 'no attempt after quit');
+  } finally {
+    mock.timers.reset();
+  }
+});
+
+test('a nick taken at registration is asked for again every 30 s, quietly', () => {
+  mock.timers.enable({ apis: ['setTimeout', 'setInterval'] });
+  try {
+    FakeWebSocket.made = [];
+    const { conn, messages } = connection();
+    conn.connect();
+    const ws = FakeWebSocket.made[0];
+    ws.open();
+    ws.recv(':srv CAP * LS :');
+    ws.recv(':srv 433 * ann :Nickname is already in use');
+    ws.recv(':srv 001 ann_ :Welcome');
+    const sent = ws.sent.length;
+    mock.timers.tick(30000);
+    assert.equal(ws.sent[sent], 'NICK ann');
+    ws.recv(':srv 433 ann_ ann :Nickname is already in use');
+    assert.equal(messages.at(-1).quiet, true);
+    mock.timers.tick(30000);
+    assert.equal(ws.sent.at(-1), 'NICK ann');
+    ws.recv(':ann_!u@h NICK ann');
+    assert.equal(conn.nick, 'ann');
+    const after = ws.sent.length;
+    mock.timers.tick(90000);
+    assert.equal(ws.sent.length, after, 'no more asking once it is ours');
+    conn.quit();
   } finally {
     mock.timers.reset();
   }
