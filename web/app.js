@@ -93,6 +93,7 @@ function onPrivmsg(msg, ctx) {
   const highlight = !self && buf.type !== 'server' && (buf.type === 'query' ? !isNotice : mentionsMe(body));
   addEntry(buf, {
     kind, nick: from, text: body, self, highlight, ts, time, msgid: msg.tags.msgid || null, history: !!ctx.history,
+    account: msg.tags.account || null,
   });
   if (buf.type === 'query') renderSidebar();
 }

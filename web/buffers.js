@@ -216,15 +216,20 @@ function renderEntry(e) {
   row.append(time);
   const body = el('span', 'body');
   row.append(body);
+  const sender = () => {
+    const span = nickSpan(e.nick, 'nick sender');
+    span.title = e.account ? `${e.nick} (account ${e.account})` : e.nick;
+    return span;
+  };
   switch (e.kind) {
     case 'privmsg':
-      body.append(nickSpan(e.nick, 'nick sender'), el('span', 'text', null, [renderText(e.text)]));
+      body.append(sender(), el('span', 'text', null, [renderText(e.text)]));
       break;
     case 'action':
-      body.append(el('span', 'star', '*'), nickSpan(e.nick, 'nick sender'), ' ', el('span', 'text', null, [renderText(e.text)]));
+      body.append(el('span', 'star', '*'), sender(), ' ', el('span', 'text', null, [renderText(e.text)]));
       break;
     case 'notice':
-      body.append(el('span', 'notice-nick', null, [el('span', '', '-'), nickSpan(e.nick, 'nick sender'), el('span', '', '-')]), el('span', 'text', null, [renderText(e.text)]));
+      body.append(el('span', 'notice-nick', null, [el('span', '', '-'), sender(), el('span', '', '-')]), el('span', 'text', null, [renderText(e.text)]));
       break;
     case 'join': case 'part': case 'quit': case 'kick': case 'nick': case 'mode': case 'topic': case 'away':
       row.classList.add('event');

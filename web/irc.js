@@ -241,7 +241,7 @@ export class ISupport {
 
 /** Capabilities the client uses, requested when the server offers them. */
 export const WANTED_CAPS = [
-  'message-tags', 'server-time', 'echo-message', 'batch', 'labeled-response',
+  'message-tags', 'server-time', 'echo-message', 'batch',
   'draft/chathistory', 'chathistory', 'draft/event-playback', 'away-notify',
   'account-tag', 'multi-prefix', 'draft/read-marker', 'extended-join',
 ];

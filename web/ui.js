@@ -377,7 +377,7 @@ export function renderMembers() {
     if (m.away) li.classList.add('away');
     const b = el('button', 'member-button');
     b.type = 'button';
-    b.title = m.away ? `${m.nick} (away)` : m.nick;
+    b.title = m.nick + (m.account ? ` (account ${m.account})` : '') + (m.away ? ' (away)' : '');
     b.append(el('span', 'prefix', m.prefix ? m.prefix[0] : ''), nickSpan(m.nick));
     b.addEventListener('click', () => {
       if (!state.conn.isMe(m.nick)) openQuery(m.nick);
