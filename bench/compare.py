@@ -406,6 +406,9 @@ motd_file = "{d / 'motd.txt'}"
 [listen]
 irc = ["127.0.0.1:{port}"]
 im = []
+irc_tls = []
+http = []
+metrics = []
 
 [limits]
 nicklen = 30

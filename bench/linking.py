@@ -128,6 +128,11 @@ class Server:
             'irc = ["127.0.0.1:0"]',
             "im = []",
             'link = ["127.0.0.1:0"]',
+            # Several servers on one machine: the listeners that default
+            # to fixed ports are off.
+            "irc_tls = []",
+            "http = []",
+            "metrics = []",
             "",
             "[limits]",
             "sendq = 16777216",

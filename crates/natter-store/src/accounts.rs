@@ -141,6 +141,48 @@ impl Store {
 }
 
 impl Store {
+    /// Every certificate fingerprint bound to an account: (fingerprint,
+    /// casefolded account), ordered by account.
+    pub fn account_certs(&self) -> Result<Vec<(String, String)>, StoreError> {
+        self.with(|c| {
+            let mut stmt =
+                c.prepare("SELECT fingerprint, account FROM account_certs ORDER BY account")?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+    }
+
+    /// Binds certificate `fingerprint` to account `folded`, committed when
+    /// this returns; [`StoreError::Exists`] if the fingerprint is bound to
+    /// an account already.
+    pub fn add_account_cert(
+        &self,
+        folded: &str,
+        fingerprint: &str,
+        added_at: i64,
+    ) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO account_certs (fingerprint, account, added_at) VALUES (?1, ?2, ?3)",
+                params![fingerprint, folded, added_at],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Unbinds `fingerprint` from account `folded`; `Ok(false)` if it was
+    /// not bound to it.
+    pub fn remove_account_cert(&self, folded: &str, fingerprint: &str) -> Result<bool, StoreError> {
+        self.with(|c| {
+            Ok(c.execute(
+                "DELETE FROM account_certs WHERE account = ?1 AND fingerprint = ?2",
+                params![folded, fingerprint],
+            )? == 1)
+        })
+    }
+}
+
+impl Store {
     /// Every stored read marker: (casefolded account, casefolded target,
     /// timestamp).
     pub fn read_markers(&self) -> Result<Vec<(String, String, String)>, StoreError> {

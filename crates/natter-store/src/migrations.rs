@@ -81,6 +81,13 @@ const STEPS: &[&str] = &[
     ) STRICT;",
     // 5: retention by age without scanning the whole table.
     "CREATE INDEX messages_by_time ON messages (at_ms);",
+    // 6: TLS client certificates bound to accounts (NickServ CERT, SASL
+    // EXTERNAL): SHA-256 fingerprints, lowercase hex; one account each.
+    "CREATE TABLE account_certs (
+        fingerprint TEXT PRIMARY KEY NOT NULL,
+        account TEXT NOT NULL REFERENCES accounts (folded) ON DELETE CASCADE,
+        added_at INTEGER NOT NULL
+    ) STRICT;",
 ];
 
 /// The newest schema version this build knows.

@@ -47,6 +47,30 @@ fn accounts_survive_reopening() {
 }
 
 #[test]
+fn certificates_bind_to_one_account_and_go_with_it() {
+    let store = Store::open_in_memory();
+    store.create_account(&account("alice")).unwrap();
+    store.create_account(&account("bob")).unwrap();
+    store.add_account_cert("alice", "aa11", 1).unwrap();
+    store.add_account_cert("alice", "bb22", 2).unwrap();
+    assert!(matches!(
+        store.add_account_cert("bob", "aa11", 3),
+        Err(StoreError::Exists)
+    ));
+    // An account that does not exist cannot have one.
+    assert!(store.add_account_cert("nobody", "cc33", 4).is_err());
+    assert!(!store.remove_account_cert("bob", "bb22").unwrap());
+    assert!(store.remove_account_cert("alice", "bb22").unwrap());
+    assert_eq!(
+        store.account_certs().unwrap(),
+        vec![("aa11".to_string(), "alice".to_string())]
+    );
+    // Dropping the account drops its certificates.
+    assert!(store.delete_account("alice").unwrap());
+    assert!(store.account_certs().unwrap().is_empty());
+}
+
+#[test]
 fn a_file_that_is_not_a_database_is_refused_and_left_alone() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("natter.db");

@@ -68,6 +68,9 @@ pub struct Account {
 #[derive(Debug)]
 pub struct Accounts {
     by_name: HashMap<String, Account>,
+    /// TLS client certificate fingerprints (lowercase hex SHA-256) bound
+    /// to accounts (casefolded names): NickServ CERT, SASL EXTERNAL.
+    certs: HashMap<String, String>,
     store: Arc<Store>,
 }
 
@@ -76,10 +79,12 @@ impl Accounts {
     pub fn load(store: Arc<Store>) -> Result<Accounts, StoreError> {
         let mut accounts = Accounts {
             by_name: HashMap::new(),
+            certs: HashMap::new(),
             store,
         };
         let records = accounts.store.accounts()?;
         accounts.reload(records);
+        accounts.certs = accounts.store.account_certs()?.into_iter().collect();
         Ok(accounts)
     }
 
@@ -97,6 +102,37 @@ impl Accounts {
                 (r.folded, account)
             })
             .collect();
+        let by_name = &self.by_name;
+        self.certs
+            .retain(|_, account| by_name.contains_key(account));
+    }
+
+    /// The account certificate `fingerprint` is bound to, if any.
+    pub fn by_cert(&self, fingerprint: &str) -> Option<&Account> {
+        self.by_name.get(self.certs.get(fingerprint)?)
+    }
+
+    /// The fingerprints bound to account `name`, sorted.
+    pub fn certs_of(&self, name: &str) -> Vec<String> {
+        let folded = fold(name);
+        let mut certs: Vec<String> = self
+            .certs
+            .iter()
+            .filter(|(_, a)| **a == folded)
+            .map(|(fp, _)| fp.clone())
+            .collect();
+        certs.sort();
+        certs
+    }
+
+    /// Records that the store bound `fingerprint` to account `name`.
+    pub fn cert_added(&mut self, name: &str, fingerprint: &str) {
+        self.certs.insert(fingerprint.to_string(), fold(name));
+    }
+
+    /// Records that the store unbound `fingerprint`.
+    pub fn cert_removed(&mut self, fingerprint: &str) {
+        self.certs.remove(fingerprint);
     }
 
     /// The store, for calls made off the world lock.
@@ -140,7 +176,10 @@ impl Accounts {
 
     /// Forgets `name`, which the store has deleted.
     pub fn dropped(&mut self, name: &str) {
-        self.by_name.remove(&fold(name));
+        let folded = fold(name);
+        self.by_name.remove(&folded);
+        // The store deleted them with the account (ON DELETE CASCADE).
+        self.certs.retain(|_, account| *account != folded);
     }
 }
 

@@ -158,7 +158,7 @@ impl Default for ListenSection {
 }
 
 /// `[tls]`: the certificate and key every TLS listener presents.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default, expecting = "a [tls] table")]
 pub struct TlsSection {
     /// PEM file with the certificate chain, leaf first; relative paths are
@@ -184,6 +184,19 @@ pub struct TlsSection {
     /// preload lists.
     #[serde(deserialize_with = "words::flag")]
     pub sts_preload: bool,
+}
+
+impl Default for TlsSection {
+    fn default() -> Self {
+        TlsSection {
+            cert: None,
+            key: None,
+            sts_port: None,
+            // 30 days, as Ergo's example configuration has it.
+            sts_duration: 30 * 24 * 3600,
+            sts_preload: false,
+        }
+    }
 }
 
 /// `[http]`: who may open IRC over WebSocket on the HTTP listeners.

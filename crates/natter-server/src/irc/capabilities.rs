@@ -29,13 +29,16 @@ pub fn cap(ctx: &mut Ctx<'_>, msg: &Message) {
             }
             let v302 = ctx.client.cap_version >= 302;
             let config = ctx.world.config.clone();
-            let entries: Vec<String> = Cap::ALL
+            let mut entries: Vec<String> = Cap::ALL
                 .iter()
                 .map(|c| match (c.value(&config), v302) {
                     (Some(v), true) => format!("{}={v}", c.name()),
                     _ => c.name().to_string(),
                 })
                 .collect();
+            if let Some(sts) = sts(ctx, &config) {
+                entries.push(sts);
+            }
             // Long lists span several lines; with 302 every line but the
             // last says `*` so the client knows more follows.
             let mut lines: Vec<String> = vec![String::new()];
@@ -103,6 +106,29 @@ pub fn cap(ctx: &mut Ctx<'_>, msg: &Message) {
             ctx.numeric(ERR_INVALIDCAPCMD, &[sub, "Invalid CAP command"]);
         }
     }
+}
+
+/// The IRCv3 `sts` entry (<https://ircv3.net/specs/extensions/sts>), when
+/// `[tls] sts_port` is set: over plain text the port to upgrade to, over
+/// TLS the policy's duration (and `preload`). It is never enabled with
+/// REQ (a REQ for it is NAKed: [`Cap::from_name`] does not know it).
+fn sts(ctx: &Ctx<'_>, config: &crate::config::Config) -> Option<String> {
+    let port = config.tls.sts_port?;
+    let secure = ctx
+        .world
+        .conns
+        .get(&ctx.client.id)
+        .is_some_and(|c| c.transport.secure());
+    Some(if secure {
+        let preload = if config.tls.sts_preload {
+            ",preload"
+        } else {
+            ""
+        };
+        format!("sts=duration={}{preload}", config.tls.sts_duration)
+    } else {
+        format!("sts=port={port}")
+    })
 }
 
 fn caps_of(ctx: &Ctx<'_>) -> CapSet {

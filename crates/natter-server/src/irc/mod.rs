@@ -8,6 +8,7 @@
 pub mod account;
 mod capabilities;
 pub mod caps;
+pub mod certfp;
 mod channels;
 pub mod chanserv;
 pub mod chathistory;

@@ -5,7 +5,7 @@
 //! answers with NOTICEs.
 //!
 //! Commands: HELP, REGISTER, IDENTIFY, LOGOUT, INFO, DROP, SET PASSWORD,
-//! GHOST, REGAIN, CERT (TLS client certificates do not exist yet).
+//! GHOST, REGAIN, CERT (in [`super::certfp`]).
 
 use natter_model::{Event, Frontend, Identity, Source, User};
 use natter_proto::casemap::fold;
@@ -79,10 +79,7 @@ pub fn handle(ctx: &mut Ctx<'_>, text: &str) {
         "SET" => set(ctx, &args),
         "GHOST" => ghost(ctx, &args, false),
         "REGAIN" | "RECOVER" => ghost(ctx, &args, true),
-        "CERT" => say(
-            ctx,
-            "CERT needs TLS client certificates, which this server does not offer yet",
-        ),
+        "CERT" => super::certfp::command(ctx, &args),
         other => {
             let text = format!("Unknown command {other}; /msg NickServ HELP lists them");
             say(ctx, &text)
@@ -100,6 +97,7 @@ fn help(ctx: &mut Ctx<'_>) {
         "SET PASSWORD <password>     change your password",
         "DROP <account>              delete your account (you must be logged in to it)",
         "GHOST <nick>                disconnect someone using your account's nick",
+        "CERT LIST|ADD [fp]|DEL <fp> TLS client certificates that log you in (SASL EXTERNAL, IDENTIFY)",
         "REGAIN <nick>               GHOST, then take the nick",
         "Clients that support SASL can log in while connecting instead.",
     ] {
@@ -119,7 +117,12 @@ fn identify(ctx: &mut Ctx<'_>, args: &[&str]) {
     let (name, password) = match args {
         [password] => (ctx.nick().to_string(), *password),
         [name, password, ..] => (name.to_string(), *password),
-        [] => return say(ctx, "Syntax: IDENTIFY [account] <password>"),
+        [] => {
+            if account::current(ctx).is_some() {
+                return say(ctx, "You are already logged in");
+            }
+            return super::certfp::identify(ctx);
+        }
     };
     if account::current(ctx).is_some() {
         return say(ctx, "You are already logged in");

@@ -213,6 +213,19 @@ pub fn whois(ctx: &mut Ctx<'_>, msg: &Message) {
     if let Some(account) = &u.account {
         ctx.numeric(RPL_WHOISACCOUNT, &[&u.nick, account, "is logged in as"]);
     }
+    if let Some(conn) = ctx.world.conns.get(&u.id) {
+        let (secure, certfp) = (conn.transport.secure(), conn.certfp.clone());
+        if secure {
+            ctx.numeric(RPL_WHOISSECURE, &[&u.nick, "is using a secure connection"]);
+        }
+        // The fingerprint identifies a person across networks: only they
+        // and operators see it (as Solanum and InspIRCd do).
+        let oper = ctx.world.net.user(me).is_some_and(|m| m.modes.oper);
+        if let Some(fp) = certfp.filter(|_| u.id == me || oper) {
+            let text = format!("has client certificate fingerprint {fp}");
+            ctx.numeric(RPL_WHOISCERTFP, &[&u.nick, &text]);
+        }
+    }
     if u.modes.bot {
         let network = ctx.world.config.server.network.clone();
         ctx.numeric(RPL_WHOISBOT, &[&u.nick, &format!("is a bot on {network}")]);

@@ -1,6 +1,8 @@
 //! SASL over IRC: the `sasl` capability and AUTHENTICATE (IRCv3 sasl-3.1
 //! and 3.2, <https://ircv3.net/specs/extensions/sasl-3.1>), with the
-//! mechanisms PLAIN (RFC 4616) and SCRAM-SHA-256 (RFC 5802, RFC 7677).
+//! mechanisms PLAIN (RFC 4616), SCRAM-SHA-256 (RFC 5802, RFC 7677) and
+//! EXTERNAL (RFC 4422 appendix A: the TLS client certificate, see
+//! [`super::certfp`]).
 //!
 //! A client payload is base64, sent in pieces of 400 bytes; a piece of
 //! exactly 400 bytes means more follows, and `+` is an empty piece.
@@ -21,7 +23,7 @@ use super::{Ctx, Deferred};
 use crate::accounts::scram;
 
 /// The mechanisms offered, as the `sasl` capability's value and in 908.
-pub const MECHANISMS: &str = "PLAIN,SCRAM-SHA-256";
+pub const MECHANISMS: &str = "PLAIN,SCRAM-SHA-256,EXTERNAL";
 
 /// The longest payload accepted, decoded pieces together (bytes of base64).
 const MAX_PAYLOAD: usize = 4096;
@@ -38,6 +40,8 @@ pub struct Session {
 enum Step {
     /// PLAIN: waiting for `authzid NUL authcid NUL passwd`.
     Plain,
+    /// EXTERNAL: waiting for the authorization identity (may be empty).
+    External,
     /// SCRAM: waiting for the client-first message.
     ScramFirst,
     /// SCRAM: server-first sent, waiting for the client-final message.
@@ -90,6 +94,7 @@ fn start(ctx: &mut Ctx<'_>, mechanism: &str) {
     let step = match mechanism.to_ascii_uppercase().as_str() {
         "PLAIN" => Step::Plain,
         "SCRAM-SHA-256" => Step::ScramFirst,
+        "EXTERNAL" => Step::External,
         _ => {
             ctx.numeric(
                 RPL_SASLMECHS,
@@ -109,6 +114,10 @@ fn start(ctx: &mut Ctx<'_>, mechanism: &str) {
 fn step(ctx: &mut Ctx<'_>, step: Step, payload: Vec<u8>) {
     match step {
         Step::Plain => plain(ctx, &payload),
+        Step::External => match super::certfp::external(ctx, &payload) {
+            Some(account) => succeeded(ctx, &account),
+            None => failed(ctx),
+        },
         Step::ScramFirst => {
             let Ok(text) = std::str::from_utf8(&payload) else {
                 return failed(ctx);

@@ -16,7 +16,7 @@
 pub mod links;
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
@@ -125,9 +125,34 @@ impl Drop for TestServer {
 pub struct Client {
     /// The nick it registered as (`*` before), for replies and messages.
     pub nick: String,
-    reader: BufReader<TcpStream>,
-    writer: TcpStream,
+    reader: BufReader<Box<dyn Read + Send>>,
+    writer: Box<dyn Write + Send>,
     sync_counter: u32,
+}
+
+/// A TLS client stream shared by a [`Client`]'s reader and writer (the
+/// tests read and write from one thread, so the lock is never contended).
+#[derive(Clone)]
+pub struct TlsStream(
+    pub std::sync::Arc<std::sync::Mutex<rustls::StreamOwned<rustls::ClientConnection, TcpStream>>>,
+);
+
+impl Read for TlsStream {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().read(buf)
+    }
+}
+
+impl Write for TlsStream {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let mut s = self.0.lock().unwrap();
+        let n = s.write(buf)?;
+        s.flush()?;
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.lock().unwrap().flush()
+    }
 }
 
 impl Client {
@@ -138,8 +163,19 @@ impl Client {
         stream.set_nodelay(true).unwrap();
         Client {
             nick: "*".into(),
-            writer: stream.try_clone().unwrap(),
-            reader: BufReader::new(stream),
+            writer: Box::new(stream.try_clone().unwrap()),
+            reader: BufReader::new(Box::new(stream)),
+            sync_counter: 0,
+        }
+    }
+
+    /// A client over `tls` (handshake done or not: the first read or
+    /// write runs it).
+    pub fn over(tls: TlsStream) -> Client {
+        Client {
+            nick: "*".into(),
+            writer: Box::new(tls.clone()),
+            reader: BufReader::new(Box::new(tls)),
             sync_counter: 0,
         }
     }
