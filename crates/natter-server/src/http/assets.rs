@@ -18,6 +18,24 @@ pub(crate) struct Asset {
 pub(crate) const FILES: &[Asset] = &[
     asset("/", HTML, include_bytes!("../../../../web/index.html")),
     asset("/app.js", JS, include_bytes!("../../../../web/app.js")),
+    // The modules app.js imports (web/app.js names each one's job).
+    asset("/irc.js", JS, include_bytes!("../../../../web/irc.js")),
+    asset(
+        "/buffers.js",
+        JS,
+        include_bytes!("../../../../web/buffers.js"),
+    ),
+    asset(
+        "/render.js",
+        JS,
+        include_bytes!("../../../../web/render.js"),
+    ),
+    asset("/ui.js", JS, include_bytes!("../../../../web/ui.js")),
+    asset(
+        "/commands.js",
+        JS,
+        include_bytes!("../../../../web/commands.js"),
+    ),
     asset(
         "/style.css",
         CSS,
@@ -59,6 +77,15 @@ mod tests {
         assert_eq!(find("/index.html").unwrap().path, "/");
         assert_eq!(find("/app.js").unwrap().content_type, JS);
         assert_eq!(find("/style.css").unwrap().content_type, CSS);
+        for module in [
+            "/irc.js",
+            "/buffers.js",
+            "/render.js",
+            "/ui.js",
+            "/commands.js",
+        ] {
+            assert_eq!(find(module).unwrap().content_type, JS, "{module}");
+        }
         assert!(find("/natter.toml").is_none());
         assert!(find("/../Cargo.toml").is_none());
     }

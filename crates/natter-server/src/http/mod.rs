@@ -21,7 +21,7 @@
 //! | --- | --- |
 //! | WebSocket upgrade, any path | 101 (403: origin refused; 400/426: bad handshake) |
 //! | `GET /healthz` | 200 `ok` (503 once the server is shutting down) |
-//! | `GET` a file of `assets::FILES` (`/`, `/app.js`, `/style.css`) | 200, the file |
+//! | `GET` a file of `assets::FILES` (`/`, `/app.js` and its modules, `/style.css`) | 200, the file |
 //! | any other `GET` | 404 |
 //! | another method | 405 |
 //!
