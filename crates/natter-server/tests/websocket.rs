@@ -11,7 +11,6 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::sync::Arc;
 
 use common::*;
 use natter_proto::Message as Irc;
@@ -561,63 +560,14 @@ fn the_web_client_is_served_with_its_security_headers() {
 
 // ---- HTTPS ----
 
-/// Accepts the one certificate whose SHA-256 fingerprint it holds.
-#[derive(Debug)]
-struct Pinned(String);
+type Tls = common::tls::Stream;
 
-impl rustls::client::danger::ServerCertVerifier for Pinned {
-    fn verify_server_cert(
-        &self,
-        cert: &rustls::pki_types::CertificateDer<'_>,
-        _: &[rustls::pki_types::CertificateDer<'_>],
-        _: &rustls::pki_types::ServerName<'_>,
-        _: &[u8],
-        _: rustls::pki_types::UnixTime,
-    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
-        assert_eq!(natter_server::tls::fingerprint(cert), self.0);
-        Ok(rustls::client::danger::ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        _: &[u8],
-        _: &rustls::pki_types::CertificateDer<'_>,
-        _: &rustls::DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        Ok(rustls::client::danger::HandshakeSignatureValid::assertion())
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        _: &[u8],
-        _: &rustls::pki_types::CertificateDer<'_>,
-        _: &rustls::DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        Ok(rustls::client::danger::HandshakeSignatureValid::assertion())
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        rustls::crypto::aws_lc_rs::default_provider()
-            .signature_verification_algorithms
-            .supported_schemes()
-    }
-}
-
-type Tls = rustls::StreamOwned<rustls::ClientConnection, TcpStream>;
-
-/// A TLS connection to `addr` that trusts the certificate `fingerprint`.
+/// A TLS connection to `addr` that trusts the certificate `fingerprint`
+/// only.
 fn tls(addr: SocketAddr, fingerprint: &str) -> Tls {
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::aws_lc_rs::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .dangerous()
-    .with_custom_certificate_verifier(Arc::new(Pinned(fingerprint.to_string())))
-    .with_no_client_auth();
-    let name = "localhost".try_into().unwrap();
-    let conn = rustls::ClientConnection::new(Arc::new(config), name).unwrap();
-    rustls::StreamOwned::new(conn, tcp(addr))
+    let (stream, seen) = common::tls::tls_stream(addr, None);
+    assert_eq!(seen, fingerprint, "the server's certificate");
+    stream
 }
 
 #[test]
@@ -653,6 +603,9 @@ fn https_serves_healthz_and_websocket_over_tls() {
     web.send("PRIVMSG tcp :back");
     assert!(web.sync().is_empty());
     assert_got(&mut irc, "secure", "PRIVMSG", &["tcp", "back"]);
+    // WebSocket over TLS is a secure connection (RPL_WHOISSECURE).
+    let whois = irc.ask("WHOIS secure");
+    assert_eq!(params(one(&whois, "671"))[1], "secure");
 
     // A plain-text request on the HTTPS port gets no HTTP answer.
     let mut plain = tcp(https);

@@ -14,6 +14,7 @@
 #![allow(dead_code)]
 
 pub mod links;
+pub mod tls;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
