@@ -568,9 +568,10 @@ function onStatus(detail) {
   }
 }
 
+// The server that served the page, and only it: a socket address taken
+// from the page's URL would let a crafted link send the user's password
+// elsewhere.
 function socketUrl() {
-  const params = new URLSearchParams(location.search);
-  if (params.get('socket')) return params.get('socket');
   return `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/socket`;
 }
 

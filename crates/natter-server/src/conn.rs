@@ -216,15 +216,17 @@ async fn drive<S: Socket>(
                 if ready.is_err() {
                     return "Connection closed".into();
                 }
-                match stream.read_some(&mut framer) {
-                    Ok(Input::Closed) => return "Connection closed".into(),
-                    Ok(Input::Data) => {}
+                // A TLS read may bring the last lines and the close
+                // together: the lines are handled first.
+                let closed = match stream.read_some(&mut framer) {
+                    Ok(Input::Closed) => true,
+                    Ok(Input::Data) => false,
                     Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
                     Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
                         return format!("TLS error: {e}")
                     }
                     Err(e) => return format!("Read error: {e}"),
-                }
+                };
                 if let Some(certfp) = stream.handshake_done() {
                     if let Some(conn) = shared.world.lock().conns.get_mut(&client.id) {
                         conn.certfp = certfp;
@@ -247,6 +249,9 @@ async fn drive<S: Socket>(
                     if let Some(reason) = &client.quit {
                         return reason.clone();
                     }
+                }
+                if closed {
+                    return "Connection closed".into();
                 }
                 framer.shrink();
                 // The replies go out now, in the same wake-up as the input.

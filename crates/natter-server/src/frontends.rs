@@ -47,6 +47,10 @@ impl FrontEnds for Natter {
     type Conn = irc::ConnState;
     type State = State;
 
+    fn command_names() -> [&'static [&'static str]; 2] {
+        [irc::COMMAND_NAMES.as_slice(), &im::COMMANDS]
+    }
+
     fn new_state(config: &Config) -> State {
         State {
             irc: irc::State::new(config),

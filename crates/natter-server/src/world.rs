@@ -40,6 +40,10 @@ pub trait FrontEnds: Sized + Debug + 'static {
     /// The state of a world that starts under `config`.
     fn new_state(config: &Config) -> Self::State;
 
+    /// The IRC and the IM front end's command names, as metrics label the
+    /// lines they receive ([`crate::metrics::Metrics::line_in`]).
+    fn command_names() -> [&'static [&'static str]; 2];
+
     /// Called after REHASH installed a new [`World::config`].
     fn reconfigured(world: &mut World<Self>);
 
@@ -203,7 +207,10 @@ impl<F: FrontEnds> World<F> {
             shutdown,
             batch: None,
             accounts,
-            metrics: Arc::new(crate::metrics::Metrics::new(history.commit_latency())),
+            metrics: Arc::new(crate::metrics::Metrics::new(
+                history.commit_latency(),
+                F::command_names(),
+            )),
             history,
             channel_registry: Registry::default(),
             login_failures: Throttle::default(),

@@ -343,7 +343,8 @@ fn servers_link_over_tls_by_pinned_fingerprints() {
         with_cert(c, &b_dir);
         let mut to_a = block("a.test", Some(a_link));
         to_a.tls = true;
-        to_a.fingerprint = Some(a_fp.clone());
+        // As people copy it from the start-up line: with colons.
+        to_a.fingerprint = Some(natter_server::tls::colons(&a_fp));
         c.links.push(to_a);
     });
     let mut ann = a.client("ann");
@@ -390,4 +391,25 @@ fn the_im_protocol_runs_over_tls_too() {
     let mut bob = server.client("bob");
     let whois = bob.ask("WHOIS ann");
     assert_eq!(params(one(&whois, "671"))[1], "ann");
+}
+
+#[test]
+fn lines_sent_just_before_a_tls_close_are_handled() {
+    let (server, addr) = tls_server(|_| {});
+    let mut bob = server.client("bob");
+    join_all("#bye", &mut [&mut bob]);
+    // The last line and close_notify leave in one TCP write, so the server
+    // reads both at once.
+    let (stream, _) = common::tls::tls_stream(addr, None);
+    let mut carol = stream;
+    use std::io::Write;
+    carol
+        .write_all(b"NICK carol\r\nUSER c 0 * :c\r\nJOIN #bye\r\nPRIVMSG #bye :last words\r\nQUIT :bye for now\r\n")
+        .unwrap();
+    carol.conn.send_close_notify();
+    carol.conn.complete_io(&mut carol.sock).unwrap();
+    drop(carol);
+    bob.expect("JOIN");
+    assert_eq!(bob.expect("PRIVMSG").params, ["#bye", "last words"]);
+    assert_eq!(bob.expect("QUIT").params, ["Quit: bye for now"]);
 }

@@ -64,7 +64,7 @@ pub(crate) fn find(path: &str) -> Option<&'static Asset> {
 /// The `Content-Security-Policy` of every response: the page loads its
 /// script, style and pictures only from this server, talks only to this
 /// server (WebSocket included), and cannot be framed.
-pub(crate) const CSP: &str = "default-src 'self'; connect-src 'self' ws: wss:; \
+pub(crate) const CSP: &str = "default-src 'self'; connect-src 'self'; \
     img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
 #[cfg(test)]

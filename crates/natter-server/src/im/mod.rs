@@ -67,13 +67,44 @@ fn error(ctx: &mut Ctx<'_>, reason: impl Into<String>) {
     reply(ctx, Reply::Error(reason.into()));
 }
 
+/// The IM protocol's requests, as metrics count them
+/// (`natter_lines_in_total{frontend="im"}`), in [`request_index`]'s order.
+pub const COMMANDS: [&str; 9] = [
+    "REGISTER",
+    "STATUS",
+    "GOODBYE",
+    "INVITE",
+    "LIST_CONVERSATIONS",
+    "JOIN",
+    "SEND_MESSAGE",
+    "LEAVE",
+    "PRESENCE",
+];
+
+/// `request`'s index in [`COMMANDS`].
+pub fn request_index(request: &natter_proto::im::Request) -> usize {
+    use natter_proto::im::Request;
+    match request {
+        Request::Register { .. } => 0,
+        Request::Status(_) => 1,
+        Request::Goodbye => 2,
+        Request::Invite(_) => 3,
+        Request::ListConversations => 4,
+        Request::Join(_) => 5,
+        Request::SendMessage(..) => 6,
+        Request::Leave(_) => 7,
+        Request::Presence(_) => 8,
+    }
+}
+
 /// Handles one line from an IM client.
 pub fn dispatch(ctx: &mut Ctx<'_>, line: &[u8]) {
     let Ok(line) = std::str::from_utf8(line) else {
         return error(ctx, "invalid UTF-8");
     };
     let parsed = parse_request(line);
-    ctx.world.metrics.im_line(parsed.as_ref().ok());
+    let index = parsed.as_ref().ok().map(request_index);
+    ctx.world.metrics.line_in(natter_model::Frontend::Im, index);
     let request = match parsed {
         Ok(r) => r,
         Err(natter_proto::im::RequestError::Empty) => return,

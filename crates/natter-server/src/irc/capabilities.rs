@@ -36,7 +36,7 @@ pub fn cap(ctx: &mut Ctx<'_>, msg: &Message) {
                     _ => c.name().to_string(),
                 })
                 .collect();
-            if let Some(sts) = sts(ctx, &config) {
+            if let Some(sts) = sts(ctx, &config).filter(|_| v302) {
                 entries.push(sts);
             }
             // Long lists span several lines; with 302 every line but the
@@ -110,15 +110,18 @@ pub fn cap(ctx: &mut Ctx<'_>, msg: &Message) {
 
 /// The IRCv3 `sts` entry (<https://ircv3.net/specs/extensions/sts>), when
 /// `[tls] sts_port` is set: over plain text the port to upgrade to, over
-/// TLS the policy's duration (and `preload`). It is never enabled with
-/// REQ (a REQ for it is NAKed: [`Cap::from_name`] does not know it).
+/// TLS the policy's duration (and `preload`). Only with CAP LS 302 (the
+/// policy is its value), and not over WebSocket (the port is a raw TLS
+/// one a browser cannot use; a web page's scheme is the browser's
+/// business). It is never enabled with REQ (a REQ for it is NAKed:
+/// [`Cap::from_name`] does not know it).
 fn sts(ctx: &Ctx<'_>, config: &crate::config::Config) -> Option<String> {
     let port = config.tls.sts_port?;
-    let secure = ctx
-        .world
-        .conns
-        .get(&ctx.client.id)
-        .is_some_and(|c| c.transport.secure());
+    let transport = ctx.world.conns.get(&ctx.client.id)?.transport;
+    if matches!(transport, crate::transport::Kind::WebSocket { .. }) {
+        return None;
+    }
+    let secure = transport.secure();
     Some(if secure {
         let preload = if config.tls.sts_preload {
             ",preload"

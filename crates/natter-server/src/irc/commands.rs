@@ -69,6 +69,11 @@ const fn oper(
     }
 }
 
+/// The command table's names, in its order: metrics count the lines a
+/// client sends by them ([`crate::metrics::Metrics::line_in`]).
+pub static COMMAND_NAMES: std::sync::LazyLock<Vec<&'static str>> =
+    std::sync::LazyLock::new(|| COMMANDS.iter().map(|c| c.name).collect());
+
 /// Every command, sorted by name (a test checks), so `lookup` can
 /// search it. A minimum of 0 leaves the parameter check to the handler,
 /// where a missing parameter has a reply of its own (ERR_NORECIPIENT,
@@ -140,7 +145,9 @@ pub fn lookup(name: &str) -> Option<(usize, &'static Command)> {
 /// Runs one parsed command after the table's checks.
 pub fn dispatch(ctx: &mut Ctx<'_>, msg: &Message) {
     let found = lookup(&msg.command);
-    ctx.world.metrics.irc_line(found.map(|(i, _)| i));
+    ctx.world
+        .metrics
+        .line_in(natter_model::Frontend::Irc, found.map(|(i, _)| i));
     if !ctx.client.registered && !found.is_some_and(|(_, c)| c.anytime) {
         return ctx.numeric(ERR_NOTREGISTERED, &["You have not registered"]);
     }

@@ -328,7 +328,7 @@ impl Ctx<'_> {
 }
 
 pub(crate) use channels::truncate;
-pub use commands::{dispatch, Command, COMMANDS};
+pub use commands::{dispatch, Command, COMMANDS, COMMAND_NAMES};
 pub use state::{ConnState, State};
 
 /// `line` (one serialized line) with `tag` (`key[=value]`, escaped) added

@@ -117,7 +117,7 @@ pub(crate) async fn connect(shared: &Arc<Shared>, block: LinkBlock) -> Result<()
     }
     // The peer is accepted by its pinned fingerprint only (the verifier);
     // the name in the handshake is not checked.
-    let pinned = block.fingerprint.clone().unwrap_or_default();
+    let pinned = crate::tls::normalize(block.fingerprint.as_deref().unwrap_or_default());
     let identity = shared
         .tls
         .identity()
@@ -315,9 +315,14 @@ async fn run(
     // Whatever is still queued (an ERROR we were asked to send) goes out.
     let mut rest = Vec::new();
     out.drain_into(&mut rest);
-    if !rest.is_empty() {
-        let _ = tokio::time::timeout(Duration::from_secs(2), stream.write_all(&rest)).await;
-    }
+    // Then the stream is closed properly (TLS: close_notify after
+    // whatever rustls still holds).
+    let _ = tokio::time::timeout(Duration::from_secs(2), async {
+        stream.write_all(&rest).await?;
+        stream.flush().await?;
+        stream.shutdown().await
+    })
+    .await;
     let mut w = shared.world.lock();
     if let Some(batch) = w.front.link.links.remove(&peer).and_then(|l| l.netjoin) {
         w.close_batch(batch);
@@ -501,6 +506,8 @@ async fn serve(
     // Written bytes of `pending`: a peer that stops reading only stops
     // our writes, and its queue overflows (SendQ) while reads go on.
     let mut written = 0;
+    // Whether a write since the last flush may sit in a TLS buffer.
+    let mut unflushed = false;
     loop {
         if written == pending.len() {
             pending.clear();
@@ -539,12 +546,24 @@ async fn serve(
                     Err(e) => return format!("Read error: {e}"),
                 }
             }
-            wrote = writer.write(&pending[written..]), if written < pending.len() => {
+            // A write, or once `pending` is written a flush: TLS takes a
+            // write into its own buffer before the socket takes it all,
+            // and what it holds must go out without waiting for the next
+            // line (plain TCP has nothing to flush).
+            wrote = async {
+                if written < pending.len() {
+                    writer.write(&pending[written..]).await.map(Some)
+                } else {
+                    writer.flush().await.map(|()| None)
+                }
+            }, if written < pending.len() || unflushed => {
                 match wrote {
-                    Ok(n) => {
+                    Ok(Some(n)) => {
                         written += n;
                         out.wrote(n);
+                        unflushed = true;
                     }
+                    Ok(None) => unflushed = false,
                     Err(e) => return format!("Write error: {e}"),
                 }
             }

@@ -11,19 +11,19 @@
 //! - `serve`: the HTTP/1 listener (hyper) on `[listen] metrics`.
 //!
 //! Cost on the hot paths: a line in is one relaxed atomic add into a
-//! counter found by index (the IRC command table's, [`im_line`]'s), an
+//! counter found by index (the front end's own command list), an
 //! emit's deliveries one add per emit whatever the number of recipients,
 //! a handled line's world-lock hold one histogram observation (two adds).
 //! Figures the world already keeps (connections, users, channels, links,
 //! each connection's bytes written) cost nothing until a scrape, which
 //! reads them under the world lock: one pass over the local connections.
 //!
-//! What may touch what: [`Metrics`] is neutral (no front end, no world):
+//! What may touch what: [`Metrics`] is neutral (no front end, no world;
+//! each front end names its commands, [`Metrics::new`]'s `commands`):
 //! the world holds it ([`crate::world::World::metrics`]), the server's
 //! shared state a clone (`Shared::metrics`), and any module may count into
 //! it. Only `collect` reads the assembled world ([`crate::World`]).
 //!
-//! [`im_line`]: Metrics::im_line
 
 mod collect;
 mod kinds;
@@ -35,14 +35,12 @@ pub(crate) use serve::accept;
 use std::sync::atomic::AtomicU64;
 
 use natter_model::{Event, Frontend, MessageKind};
-use natter_proto::im::Request;
 use parking_lot::Mutex;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::{Registry, Unit};
 
-use crate::irc::COMMANDS;
 use crate::outbound::Closed;
 use crate::transport::Kind;
 
@@ -60,21 +58,6 @@ const FRONTENDS: [&str; 2] = ["irc", "im"];
 
 /// Transports, as the `transport` label names them ([`Kind::label`]).
 const TRANSPORTS: [&str; 4] = ["tcp", "tls", "ws", "wss"];
-
-/// The IM protocol's requests, as `natter_lines_in_total` labels them;
-/// the last is anything that does not parse.
-pub const IM_COMMANDS: [&str; 10] = [
-    "REGISTER",
-    "STATUS",
-    "GOODBYE",
-    "INVITE",
-    "LIST_CONVERSATIONS",
-    "JOIN",
-    "SEND_MESSAGE",
-    "LEAVE",
-    "PRESENCE",
-    "other",
-];
 
 /// The commands deliveries are counted by: the IRC command a client sees
 /// for an event (an IM client is counted under the same name).
@@ -151,8 +134,8 @@ impl Disconnect {
 /// The server's metrics: counters the hot paths add to, gauges a scrape
 /// sets from the world, and the registry that renders them all.
 ///
-/// Counters are found by index, never by a label lookup: `irc_lines[i]`
-/// for the command table's `i`-th command, and so on.
+/// Counters are found by index, never by a label lookup: `lines[f][i]`
+/// for front end `f`'s `i`-th command, and so on.
 pub struct Metrics {
     registry: Registry,
     /// Held while a scrape sets the gauges and renders, so two scrapes
@@ -160,11 +143,9 @@ pub struct Metrics {
     scrape: Mutex<()>,
     /// `natter_connections_accepted_total`, by front end then transport.
     accepted: [[Counter; 4]; 2],
-    /// `natter_lines_in_total{frontend="irc"}`, by the command table's
-    /// index; the last is `other`.
-    irc_lines: Box<[Counter]>,
-    /// `natter_lines_in_total{frontend="im"}`, by [`IM_COMMANDS`].
-    im_lines: Box<[Counter]>,
+    /// `natter_lines_in_total`, by front end (as [`FRONTENDS`]) then by
+    /// the index in the front end's command list; the last is `other`.
+    lines: [Box<[Counter]>; 2],
     /// `natter_deliveries_total`, by [`EVENT_COMMANDS`].
     deliveries: Box<[Counter]>,
     /// `natter_disconnects_total`, by [`Disconnect::ALL`].
@@ -197,8 +178,10 @@ impl std::fmt::Debug for Metrics {
 
 impl Metrics {
     /// Every metric registered, counters at zero; `commit_latency` is the
-    /// history writer's histogram ([`crate::history::History::commit_latency`]).
-    pub fn new(commit_latency: Histogram) -> Metrics {
+    /// history writer's histogram ([`crate::history::History::commit_latency`]);
+    /// `commands` are the IRC and the IM front end's command names, in the
+    /// order [`Metrics::line_in`] indexes them (`other` is added to each).
+    pub fn new(commit_latency: Histogram, commands: [&[&'static str]; 2]) -> Metrics {
         let mut r = Registry::default();
         let accepted_family = Family::<Pair, Counter>::default();
         let accepted = std::array::from_fn(|f| {
@@ -221,24 +204,18 @@ impl Metrics {
             connections.clone(),
         );
         let lines = Family::<Pair, Counter>::default();
-        let irc_lines = COMMANDS
-            .iter()
-            .map(|c| c.name)
-            .chain(["other"])
-            .map(|c| {
-                lines
-                    .get_or_create(&[("frontend", "irc"), ("command", c)])
-                    .clone()
-            })
-            .collect();
-        let im_lines = IM_COMMANDS
-            .iter()
-            .map(|c| {
-                lines
-                    .get_or_create(&[("frontend", "im"), ("command", c)])
-                    .clone()
-            })
-            .collect();
+        let by_frontend = std::array::from_fn(|f| {
+            commands[f]
+                .iter()
+                .copied()
+                .chain(["other"])
+                .map(|c| {
+                    lines
+                        .get_or_create(&[("frontend", FRONTENDS[f]), ("command", c)])
+                        .clone()
+                })
+                .collect()
+        });
         r.register(
             "natter_lines_in",
             "Lines received from clients, by front end and command (IRC: the command table's \
@@ -356,8 +333,7 @@ impl Metrics {
             registry: r,
             scrape: Mutex::new(()),
             accepted,
-            irc_lines,
-            im_lines,
+            lines: by_frontend,
             deliveries,
             disconnects,
             world_hold,
@@ -385,28 +361,16 @@ impl Metrics {
         }
     }
 
-    /// Counts an IRC line whose command is the command table's `index`-th
-    /// (`crate::irc::commands::lookup`), or not in it (`None`).
-    pub fn irc_line(&self, index: Option<usize>) {
-        let last = self.irc_lines.len() - 1;
-        self.irc_lines[index.map_or(last, |i| i.min(last))].inc();
-    }
-
-    /// Counts an IM line: a request, or one that did not parse (`None`).
-    pub fn im_line(&self, request: Option<&Request>) {
-        let i = match request {
-            Some(Request::Register { .. }) => 0,
-            Some(Request::Status(_)) => 1,
-            Some(Request::Goodbye) => 2,
-            Some(Request::Invite(_)) => 3,
-            Some(Request::ListConversations) => 4,
-            Some(Request::Join(_)) => 5,
-            Some(Request::SendMessage(..)) => 6,
-            Some(Request::Leave(_)) => 7,
-            Some(Request::Presence(_)) => 8,
-            None => 9,
+    /// Counts a line from a `frontend` client whose command is the
+    /// `index`-th of that front end's command list ([`Metrics::new`]), or
+    /// in none (`None`: `other`).
+    pub fn line_in(&self, frontend: Frontend, index: Option<usize>) {
+        let Some(f) = frontend_index(frontend) else {
+            return;
         };
-        self.im_lines[i].inc();
+        let lines = &self.lines[f];
+        let last = lines.len() - 1;
+        lines[index.map_or(last, |i| i.min(last))].inc();
     }
 
     /// Counts `n` lines the fan-out delivered for `event` (one add per
