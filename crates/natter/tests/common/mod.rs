@@ -132,6 +132,22 @@ impl Serve {
             .expect("an ip:port")
     }
 
+    /// Reads the IM line and then the IRC over TLS line, `natter: IRC over
+    /// TLS listening on <address> (certificate SHA-256 <fingerprint>)`, and
+    /// returns the TLS address (the server must listen on both).
+    pub fn tls_listening(&self) -> SocketAddr {
+        self.listening("IM");
+        let line = self
+            .stdout
+            .recv_timeout(TIMEOUT)
+            .expect("natter serve prints its listeners on stdout");
+        line.strip_prefix("natter: IRC over TLS listening on ")
+            .and_then(|rest| rest.split(" (").next())
+            .unwrap_or_else(|| panic!("expected the IRC over TLS listener, got {line:?}"))
+            .parse()
+            .expect("an ip:port")
+    }
+
     /// Sends SIGTERM with the `kill` command (a clean shutdown: clients get
     /// an ERROR first).
     pub fn terminate(&self) {
