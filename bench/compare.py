@@ -761,56 +761,106 @@ def listen_backlog(port):
 # The machine's load around each run
 
 
+def proc_cpu_s(pid, hz):
+    """utime + stime of /proc/PID/stat in seconds, and the command name."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    rest = stat[stat.rfind(")") + 2:].split()
+    return (int(rest[11]) + int(rest[12])) / hz, stat[stat.find("(") + 1:stat.rfind(")")]
+
+
 def machine_sample(pid):
-    """Busy CPU seconds of the whole machine (/proc/stat), the server's CPU
-    seconds (/proc/PID/stat), the load average, and the time."""
+    """The machine's CPU seconds by kind (/proc/stat): processes (user, nice,
+    system), interrupts (irq, softirq: on loopback, most of the network
+    stack's receive work, charged to no process) and steal (other virtual
+    machines); every process's CPU seconds; the load average; the time."""
     hz = os.sysconf("SC_CLK_TCK")
-    busy = None
+    out = {"t": time.time(), "tasks": None, "irq": None, "steal": None, "procs": {},
+           "pid": pid, "load": None, "server_writes": None, "server_wbytes": None,
+           "tcp_out_segs": None}
+    # The server's write system calls (write, writev, sendmsg...) and bytes
+    # handed to them, and the machine's TCP segments sent: how many pieces
+    # the same deliveries go out in.
+    try:
+        io = dict(l.split(": ") for l in Path(f"/proc/{pid}/io").read_text().splitlines())
+        out["server_writes"] = int(io["syscw"])
+        out["server_wbytes"] = int(io["wchar"])
+    except (OSError, ValueError, KeyError):
+        pass
+    try:
+        lines = [l.split() for l in Path("/proc/net/snmp").read_text().splitlines()
+                 if l.startswith("Tcp:")]
+        out["tcp_out_segs"] = int(lines[1][lines[0].index("OutSegs")])
+    except (OSError, ValueError, IndexError):
+        pass
     try:
         f = Path("/proc/stat").read_text().splitlines()[0].split()
         # user nice system idle iowait irq softirq steal
         v = [int(x) for x in f[1:9]]
-        busy = (v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / hz
+        out.update(tasks=(v[0] + v[1] + v[2]) / hz, irq=(v[5] + v[6]) / hz, steal=v[7] / hz)
     except (OSError, ValueError, IndexError):
         pass
-    server = None
+    for p in Path("/proc").iterdir():
+        if p.name.isdigit():
+            try:
+                out["procs"][int(p.name)] = proc_cpu_s(p.name, hz)
+            except (OSError, ValueError, IndexError):
+                pass
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        rest = stat[stat.rfind(")") + 2:].split()
-        server = (int(rest[11]) + int(rest[12])) / hz
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        load = float(Path("/proc/loadavg").read_text().split()[0])
+        out["load"] = float(Path("/proc/loadavg").read_text().split()[0])
     except (OSError, ValueError):
-        load = None
-    return {"t": time.time(), "busy": busy, "server": server, "load": load}
+        pass
+    return out
 
 
-def machine_load(a, b):
-    """What else ran during a run: the machine's busy CPU seconds less the
-    server's (and, in the report, less the bench's own), and the 1-minute
-    load average before and after."""
+def machine_load(a, b, bench_pid=None):
+    """What else ran during a run: the machine's process CPU seconds, its
+    interrupt and steal seconds, the server's CPU seconds, the busiest other
+    processes (alive at both ends), and the 1-minute load average before and
+    after. The report subtracts the server and the generator from the
+    process CPU."""
     out = {"load_before": a["load"], "load_after": b["load"],
            "wall_s": round(b["t"] - a["t"], 3)}
-    if a["busy"] is not None and b["busy"] is not None:
-        out["busy_cpu_s"] = round(b["busy"] - a["busy"], 3)
-    if a["server"] is not None and b["server"] is not None:
-        out["server_cpu_s"] = round(b["server"] - a["server"], 3)
+    for k in ("tasks", "irq", "steal"):
+        if a[k] is not None and b[k] is not None:
+            out[f"{k}_cpu_s"] = round(b[k] - a[k], 3)
+    for k in ("server_writes", "server_wbytes", "tcp_out_segs"):
+        if a[k] is not None and b[k] is not None:
+            out[k] = b[k] - a[k]
+    pid = a["pid"]
+    if pid in a["procs"] and pid in b["procs"]:
+        out["server_cpu_s"] = round(b["procs"][pid][0] - a["procs"][pid][0], 3)
+    mine = {pid, os.getpid(), bench_pid}
+    others = []
+    for p, (cpu, name) in b["procs"].items():
+        if p in mine or p not in a["procs"]:
+            continue
+        d = cpu - a["procs"][p][0]
+        if d >= 0.05:
+            others.append((round(d, 2), name))
+    others.sort(reverse=True)
+    out["busiest_others"] = others[:5]
     return out
 
 
 def others_cores(e):
     """CPU (in cores) used during a run by processes other than its server
-    and its `natter bench`: the machine's busy time less both, over the
-    run's wall time."""
+    and its `natter bench`: the machine's process CPU time (user, nice,
+    system) less both, over the run's wall time."""
     m = e.get("machine") or {}
     r = e.get("result") or {}
-    if m.get("busy_cpu_s") is None or m.get("server_cpu_s") is None or not m.get("wall_s"):
+    if m.get("tasks_cpu_s") is None or m.get("server_cpu_s") is None or not m.get("wall_s"):
         return None
     if r.get("bench_cpu_s") is None:
         return None
-    return max(0.0, (m["busy_cpu_s"] - m["server_cpu_s"] - r["bench_cpu_s"]) / m["wall_s"])
+    return max(0.0, (m["tasks_cpu_s"] - m["server_cpu_s"] - r["bench_cpu_s"]) / m["wall_s"])
+
+
+def irq_cores(e):
+    """Interrupt (mostly softirq: loopback network) CPU during a run, cores."""
+    m = e.get("machine") or {}
+    if m.get("irq_cpu_s") is None or not m.get("wall_s"):
+        return None
+    return m["irq_cpu_s"] / m["wall_s"]
 
 
 # ---------------------------------------------------------------------------
@@ -878,10 +928,21 @@ class Runner:
         entry["command"] = " ".join(shlex.quote(a) for a in argv)
         entry["json"] = jpath.name
         before = machine_sample(server.proc.pid)
+        bench_pid = None
         t0 = time.time()
         try:
-            r = subprocess.run(argv, text=True, capture_output=True, timeout=self.args.bench_timeout)
-            rc, out, errtxt = r.returncode, r.stdout, r.stderr
+            # Popen rather than run: the generator's PID, to tell it from
+            # the other processes in the load figures.
+            with subprocess.Popen(argv, text=True, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE) as proc:
+                bench_pid = proc.pid
+                try:
+                    out, errtxt = proc.communicate(timeout=self.args.bench_timeout)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    out, errtxt = proc.communicate()
+                    raise subprocess.TimeoutExpired(argv, self.args.bench_timeout, out, errtxt)
+            rc = proc.returncode
         except subprocess.TimeoutExpired as e:
             rc, out, errtxt = None, e.stdout or "", (e.stderr or "") + "\n(bench timed out)"
             if isinstance(out, bytes):
@@ -889,7 +950,7 @@ class Runner:
             if isinstance(errtxt, bytes):
                 errtxt = errtxt.decode(errors="replace")
         entry["wall_s"] = round(time.time() - t0, 2)
-        entry["machine"] = machine_load(before, machine_sample(server.proc.pid))
+        entry["machine"] = machine_load(before, machine_sample(server.proc.pid), bench_pid)
         entry["rc"] = rc
         server_died = not server.alive()
         stop_rc = server.stop()
@@ -995,8 +1056,10 @@ def describe(e):
     head = f"{e['server']} {e['tag']}:"
     m = e.get("machine") or {}
     if m.get("load_before") is not None:
-        o = others_cores(e)
-        head += f" [load {m['load_before']:.2f}" + (f", others {o:.2f} cores]" if o is not None else "]")
+        o, i = others_cores(e), irq_cores(e)
+        head += (f" [load {m['load_before']:.2f}"
+                 + (f", others {o:.2f}" if o is not None else "")
+                 + (f", irq {i:.2f} cores" if i is not None else "") + "]")
     if e.get("error") and not r:
         return f"{head} FAILED: {e['error']}"
     sc = e["scenario"]
@@ -1613,7 +1676,8 @@ def tls_report(results_dir, doc_path):
           f"and `key` naming the files above, `server.threads` = {args.get('natter_threads')} "
           "(as in the plain comparison above)")
     if "inspircd" in v:
-        w(f"- InspIRCd {v['inspircd']['package']}: module `ssl_gnutls` (GnuTLS "
+        w(f"- {v['inspircd']['version']} (Debian package {v['inspircd']['package']}): "
+          "module `ssl_gnutls` (GnuTLS "
           f"{t.get('gnutls', '?')}), `<sslprofile provider=\"gnutls\" hash=\"sha256\" "
           f"requestclientcert=\"no\" outrecsize=\"16384\" dhfile=\"\">` (outrecsize, the largest "
           "TLS record it writes, is 2048 by default; 16384 is TLS's maximum, natter's record "
@@ -1636,9 +1700,14 @@ def tls_report(results_dir, doc_path):
     # The load.
     w("### Load on the machine during the runs")
     w("")
-    w("Two cores, shared with other work. *Others* is the CPU the rest of the machine used "
-      "during a run: the machine's busy time (`/proc/stat`) less the server's "
-      "(`/proc/PID/stat`) and the generator's own, over the run's wall time, in cores. "
+    w("Two cores, shared with other work (other engineers' builds and tests in this "
+      "machine). Per run, in cores over its wall time: *others* is the CPU that processes "
+      "other than the server and the generator used (the machine's user, nice and system "
+      "time in `/proc/stat` less the server's, from `/proc/PID/stat`, and the generator's "
+      "own); *interrupts* is the machine's irq and softirq time, on loopback mostly the "
+      "network stack's receive work, which is charged to no process (neither the server's "
+      "nor the generator's CPU figures below include it); *steal* is time the hypervisor "
+      "gave to other virtual machines. "
       f"Load average at the start {meta.get('load_at_start', '?')}, at the end "
       f"{meta.get('load_at_end', '?')}.")
     w("")
@@ -1648,11 +1717,23 @@ def tls_report(results_dir, doc_path):
             runs = es(s, tr, "fanout") + es(s, tr, "handshakes")
             if not runs:
                 continue
-            loads = [(e.get("machine") or {}).get("load_before") for e in runs]
-            others = [others_cores(e) for e in runs]
-            rows.append([s, tr, len(runs), median_range(loads, 2)[0], median_range(others, 2)[0]])
+            ms = [e.get("machine") or {} for e in runs]
+            loads = [m.get("load_before") for m in ms]
+            steal = [m["steal_cpu_s"] / m["wall_s"] for m in ms
+                     if m.get("steal_cpu_s") is not None and m.get("wall_s")]
+            busiest = {}
+            for m in ms:
+                for cpu, name in m.get("busiest_others", []):
+                    busiest[name] = busiest.get(name, 0) + cpu
+            top = ", ".join(f"{n} {c:.1f} s" for n, c in
+                            sorted(busiest.items(), key=lambda x: -x[1])[:4]) or "none"
+            rows.append([s, tr, len(runs), median_range(loads, 2)[0],
+                         median_range([others_cores(e) for e in runs], 2)[0],
+                         median_range([irq_cores(e) for e in runs], 2)[0],
+                         median_range(steal, 2)[0], top])
     w(table(["server", "transport", "runs", "1-min load average before a run",
-             "others, cores"], rows))
+             "others, cores", "interrupts, cores", "steal, cores",
+             "busiest other processes (CPU over all these runs)"], rows))
     w("")
 
     if "fanout" in args["scenarios"]:
@@ -1703,43 +1784,65 @@ def tls_report(results_dir, doc_path):
                      "p99 ms there", "server CPU s per 10⁶ deliveries there",
                      "generator CPU s per 10⁶ deliveries there", "sweep stopped by"], rows))
             w("")
-            # The same offered load for all: the highest rate every server and
-            # transport passed in every round.
-            common = None
-            for s in servers:
-                for tr in transports:
-                    for rnd in rounds:
-                        steps = [e for e in es(s, tr, "fanout", fan) if e["round"] == rnd]
-                        if not steps:
-                            continue
-                        ok = {e["params"]["rate"] for e in steps if sustained(e, p99_ms)}
-                        common = ok if common is None else common & ok
+            # The same offered load for all: CPU per delivery is a fair
+            # comparison only at equal rates (it falls as the rate rises and
+            # writes carry more lines each). Every rate that every server
+            # ran over every transport without loss, in enough rounds.
+            need = min(2, len(rounds))
+            clean = lambda e: (e.get("result") and e["result"].get("lost") == 0
+                               and e["result"].get("errors", 1) == 0)
+            common = [rate for rate in args["fanout_rates"]
+                      if all(len([e for e in es(s, tr, "fanout", fan)
+                                  if e["params"]["rate"] == rate and clean(e)]) >= need
+                             for s in servers for tr in transports)]
             if common:
-                rate = max(common)
-                w(f"At the same offered load, {rate:,} msgs/s ({rate * (mem - 1):,} deliveries/s), "
-                  "the highest rate every server passed over every transport in every round:")
+                w("At the same offered load: every rate that every server ran over every transport "
+                  f"without loss in at least {need} round(s) (whatever its p99), medians over those "
+                  "runs. *Interrupts* is the machine's irq and softirq time over the whole run "
+                  "(set-up included) per delivery: work the kernel does for the sockets that "
+                  "neither process is charged for. *Write calls* are the server's write system "
+                  "calls (`syscw` in /proc/PID/io) and *TCP segments* the machine's (`OutSegs` in "
+                  "/proc/net/snmp, both directions of loopback, the generator's too), over the "
+                  "whole run: how many pieces the same deliveries went out in.")
                 w("")
                 rows = []
-                for s in servers:
-                    base = None
-                    for tr in sorted(transports, key=lambda x: x != "plain"):
-                        rs = [e["result"] for e in es(s, tr, "fanout", fan)
-                              if e["params"]["rate"] == rate and e.get("result")]
-                        cpu, cmed = median_range([r.get("server_cpu_s_per_million") for r in rs], 2)
-                        if tr == "plain":
-                            base = cmed
-                        bench_cpu = [r["bench_cpu_s"] / r["deliveries"] * 1e6
-                                     for r in rs if r.get("deliveries")]
-                        rows.append([s, tr, median_range([r.get("latency_p50_ms") for r in rs], 2)[0],
-                                     median_range([r.get("latency_p99_ms") for r in rs], 2)[0],
-                                     cpu, ratio(cmed, base) if tr != "plain" else "1.00×",
-                                     median_range(bench_cpu, 2)[0]])
-                w(table(["server", "transport", "p50 ms", "p99 ms",
+                for rate in common:
+                    for s in servers:
+                        base = None
+                        for tr in sorted(transports, key=lambda x: x != "plain"):
+                            runs = [e for e in es(s, tr, "fanout", fan)
+                                    if e["params"]["rate"] == rate and clean(e)]
+                            rs = [e["result"] for e in runs]
+                            cpu, cmed = median_range([r.get("server_cpu_s_per_million")
+                                                      for r in rs], 2)
+                            if tr == "plain":
+                                base = cmed
+                            bench_cpu = [r["bench_cpu_s"] / r["deliveries"] * 1e6
+                                         for r in rs if r.get("deliveries")]
+                            irq = [e["machine"]["irq_cpu_s"] / e["result"]["deliveries"] * 1e6
+                                   for e in runs if e["result"].get("deliveries")
+                                   and (e.get("machine") or {}).get("irq_cpu_s") is not None]
+                            def per_k(key, runs=runs):
+                                v = [e["machine"][key] / e["result"]["deliveries"] * 1e3
+                                     for e in runs if e["result"].get("deliveries")
+                                     and (e.get("machine") or {}).get(key) is not None]
+                                return median_range(v, 1)[0]
+                            rows.append([f"{rate:,}", s, tr, len(runs),
+                                         median_range([r.get("latency_p50_ms") for r in rs], 2)[0],
+                                         median_range([r.get("latency_p99_ms") for r in rs], 2)[0],
+                                         cpu, ratio(cmed, base) if tr != "plain" else "1.00×",
+                                         median_range(bench_cpu, 2)[0], median_range(irq, 2)[0],
+                                         per_k("server_writes"), per_k("tcp_out_segs")])
+                w(table(["msgs/s", "server", "transport", "runs", "p50 ms", "p99 ms",
                          "server CPU s per 10⁶ deliveries", "× plain",
-                         "generator CPU s per 10⁶ deliveries"], rows))
+                         "generator CPU s per 10⁶ deliveries",
+                         "interrupts s per 10⁶ deliveries",
+                         "server write calls per 10³ deliveries",
+                         "TCP segments per 10³ deliveries"], rows))
                 w("")
             w("<details><summary>Every step: p99 ms / lost deliveries / server CPU s per 10⁶ "
-              "deliveries, per round</summary>")
+              "deliveries, per round († : other processes used half a core or more during "
+              "the run)</summary>")
             w("")
             rates = args["fanout_rates"]
             srows = []
@@ -1756,10 +1859,12 @@ def tls_report(results_dir, doc_path):
                                 cells.append("failed")
                             else:
                                 r = x[-1]["result"]
+                                o = others_cores(x[-1])
                                 cells.append(f"{r['latency_p99_ms']:.1f} / {r['lost']} / "
                                              f"{fmt(r.get('server_cpu_s_per_million'), 2)}"
                                              + ("" if r.get("errors", 0) == 0
-                                                else f" / {r['errors']} err"))
+                                                else f" / {r['errors']} err")
+                                             + (" †" if o is not None and o >= 0.5 else ""))
                         srows.append([s, tr, rnd, *cells])
             w(table(["server", "transport", "round", *[f"{r:,}/s" for r in rates]], srows))
             w("")
