@@ -128,8 +128,8 @@ class Server:
             'irc = ["127.0.0.1:0"]',
             "im = []",
             'link = ["127.0.0.1:0"]',
-            # On by default on fixed ports (6697, 8080, 9667): servers of
-            # one network, and other runs, would compete for them.
+            # Several servers on one machine: the listeners that default
+            # to fixed ports are off.
             "irc_tls = []",
             "http = []",
             "metrics = []",

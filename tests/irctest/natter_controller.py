@@ -224,8 +224,6 @@ class NatterController(BaseServerController, DirectoryBasedController):
         missing: Optional[str] = None
         if ssl:
             missing = "TLS"
-        elif websocket_hostname is not None or websocket_port is not None:
-            missing = "Websocket"
         elif self.test_config.account_registration_requires_email:
             missing = "e-mail verification of new accounts"
         elif _premise_not_shared() is not None:
@@ -254,9 +252,28 @@ class NatterController(BaseServerController, DirectoryBasedController):
             "",
             "[listen]",
             f"irc = [{_toml_str(_listen_addr(hostname, port))}]",
-            # No IM front end: its default is a fixed port (6666) that
-            # parallel runs, or a developer's own natter, would fight over.
+            # No IM front end, no IRC over TLS, no metrics: their defaults
+            # are fixed ports (6666, 6697, 9667) that parallel runs, or a
+            # developer's own natter, would fight over.
             "im = []",
+            "irc_tls = []",
+            "metrics = []",
+        ]
+        if websocket_port is not None:
+            # IRC over WebSocket (irctest's websocket.py connects to
+            # ws://host:port/, any path will do). Its client sends no
+            # Origin; "*" lets a browser-like one in as well.
+            ws_addr = _listen_addr(websocket_hostname or "127.0.0.1", websocket_port)
+            lines += [
+                f"http = [{_toml_str(ws_addr)}]",
+                "",
+                "[http]",
+                'allowed_origins = ["*"]',
+            ]
+        else:
+            # The HTTP listener's default is a fixed port (8080), as above.
+            lines.append("http = []")
+        lines += [
             "",
             "[accounts]",
             # irctest's passwords are short ("sesame").

@@ -52,6 +52,7 @@ pub(crate) async fn serve<S: Socket>(
     frontend: Frontend,
 ) {
     let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
+    shared.metrics.accepted(frontend, stream.kind());
     let (needs_pass, out) = {
         let mut w = shared.world.lock();
         let out = Arc::new(Outbound::new(w.config.limits.sendq));
@@ -96,6 +97,9 @@ pub(crate) async fn serve<S: Socket>(
     // Send what is still queued, then the closing line, then close. A client
     // cut off for not reading gets only a best-effort try at the ERROR line.
     let closed_by = out.closed();
+    let class =
+        crate::metrics::Disconnect::classify(closed_by.as_ref(), client.quit.is_some(), &reason);
+    shared.metrics.disconnected(class);
     let aborted = matches!(closed_by, Some(Closed::Abort(_)));
     let mut rest: Vec<u8> = Vec::new();
     if !aborted {
@@ -361,6 +365,7 @@ fn handle_frame(shared: &Shared, client: &mut Client, out: &Outbound, frame: Fra
         client.bytes_in += bytes.len() as u64 + 2;
     }
     let mut world = shared.world.lock();
+    let locked = std::time::Instant::now();
     // A registered client whose user is gone was KILLed while lines it had
     // already sent were waiting here: it may no longer act (handlers rely on
     // the user existing), its connection is closing.
@@ -383,6 +388,8 @@ fn handle_frame(shared: &Shared, client: &mut Client, out: &Outbound, frame: Fra
         handle_irc_frame(&mut ctx, frame);
     }
     queue_reply(out, ctx.take_reply());
+    drop(world);
+    shared.metrics.world_held(locked.elapsed());
 }
 
 /// Parses an IRC frame and dispatches it, answering what cannot be parsed.

@@ -111,6 +111,7 @@ impl FrontEnds for Natter {
     }
 
     fn conn_removed(world: &mut World, id: UserId, conn: ConnEntry) {
+        world.metrics.retire(conn.out.traffic());
         world.front.im.conn_removed(id);
         world.front.irc.conn_removed(id, conn.front);
     }
@@ -134,12 +135,14 @@ pub fn deliver(
         config,
         batch,
         front,
+        metrics,
         ..
     } = world;
     let mut batch = batch.as_mut().filter(|b| b.covers(event));
     let mut irc_forms = irc::fanout::Forms::new(event, batch.as_deref());
     let mut im_form = im::render::Form::default();
     let server_name = config.server.name.as_str();
+    let mut delivered = 0;
     for &id in recipients {
         let Some(conn) = conns.get(&id) else {
             continue;
@@ -155,6 +158,7 @@ pub fn deliver(
         let Some(line) = line else {
             continue;
         };
+        delivered += 1;
         match (&mut me_buf, me_id == Some(id)) {
             (Some(buf), true) => buf.push_str(std::str::from_utf8(&line).unwrap_or_default()),
             _ => {
@@ -162,6 +166,7 @@ pub fn deliver(
             }
         }
     }
+    metrics.delivered(event, delivered);
 }
 
 /// IRCv3 away-notify: clients are sent AWAY "when a user joins and has an

@@ -44,7 +44,8 @@ const GATHER: Duration = Duration::from_millis(2);
 type StoreWrite = Box<dyn FnOnce(&Store) + Send>;
 
 enum Op {
-    Append(StoredMessage),
+    /// A message and when it was recorded (for the commit latency).
+    Append(StoredMessage, Instant),
     /// Another store write, kept in order with the messages.
     Run(StoreWrite),
     /// Answer once everything before it is committed.
@@ -61,13 +62,15 @@ pub struct History {
     store: Arc<Store>,
     /// Messages recorded and not yet committed.
     pending: Arc<AtomicU64>,
+    /// Time from recording a message to its commit.
+    latency: crate::metrics::Histogram,
     enabled: bool,
 }
 
 impl std::fmt::Debug for Op {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
-            Op::Append(_) => "Append",
+            Op::Append(..) => "Append",
             Op::Run(_) => "Run",
             Op::Flush(_) => "Flush",
             Op::Close => "Close",
@@ -80,14 +83,16 @@ impl History {
     pub fn start(store: Arc<Store>, settings: &HistorySection) -> History {
         let (tx, rx) = mpsc::channel();
         let pending = Arc::new(AtomicU64::new(0));
+        let latency = crate::metrics::Histogram::new(crate::metrics::COMMIT_BUCKETS);
         let writer = {
             let store = store.clone();
             let pending = pending.clone();
+            let latency = latency.clone();
             let max_age_ms = settings.max_age.saturating_mul(1000) as i64;
             let keep = settings.max_messages;
             std::thread::Builder::new()
                 .name("natter-history".into())
-                .spawn(move || write_loop(&store, &rx, &pending, max_age_ms, keep))
+                .spawn(move || write_loop(&store, &rx, &pending, &latency, max_age_ms, keep))
                 .expect("the history writer thread starts")
         };
         History {
@@ -95,6 +100,7 @@ impl History {
             writer: Mutex::new(Some(writer)),
             store,
             pending,
+            latency,
             enabled: settings.enabled,
         }
     }
@@ -114,6 +120,12 @@ impl History {
         self.pending.load(Ordering::Relaxed)
     }
 
+    /// The histogram of the time from [`History::record`] to the commit, in
+    /// seconds (for metrics).
+    pub fn commit_latency(&self) -> crate::metrics::Histogram {
+        self.latency.clone()
+    }
+
     /// Records `event` if it is a message history keeps: `net` is the
     /// network after it was applied. Never blocks.
     pub fn record(&self, event: &Event, net: &Network) {
@@ -124,7 +136,7 @@ impl History {
             return;
         };
         self.pending.fetch_add(1, Ordering::Relaxed);
-        if self.tx.send(Op::Append(message)).is_err() {
+        if self.tx.send(Op::Append(message, Instant::now())).is_err() {
             self.pending.fetch_sub(1, Ordering::Relaxed);
         }
     }
@@ -161,11 +173,13 @@ fn write_loop(
     store: &Store,
     rx: &mpsc::Receiver<Op>,
     pending: &AtomicU64,
+    latency: &crate::metrics::Histogram,
     max_age_ms: i64,
     keep: usize,
 ) {
     let mut last_prune = Instant::now();
     let mut batch: Vec<StoredMessage> = Vec::with_capacity(BATCH);
+    let mut recorded: Vec<Instant> = Vec::with_capacity(BATCH);
     let mut acks: Vec<mpsc::SyncSender<()>> = Vec::new();
     let mut runs: Vec<StoreWrite> = Vec::new();
     // Conversations that grew since the last retention pass.
@@ -179,7 +193,10 @@ fn write_loop(
         let mut next = Some(first);
         while let Some(op) = next.take() {
             match op {
-                Op::Append(m) => batch.push(m),
+                Op::Append(m, at) => {
+                    batch.push(m);
+                    recorded.push(at);
+                }
                 Op::Flush(ack) => acks.push(ack),
                 Op::Run(f) => runs.push(f),
                 Op::Close => {
@@ -210,6 +227,10 @@ fn write_loop(
                 tracing::error!(error = %e, lost = n, "history: appending messages failed");
             }
             pending.fetch_sub(n, Ordering::Relaxed);
+            let committed = Instant::now();
+            for at in recorded.drain(..) {
+                latency.observe(committed - at);
+            }
             grown.extend(batch.drain(..).map(|m| m.target));
         }
         for run in runs.drain(..) {

@@ -35,6 +35,8 @@ pub(crate) struct Shared {
     /// run on tokio's blocking threads: at most this many at once, so a
     /// burst of logins queues instead of taking every core from chat.
     pub slow: tokio::sync::Semaphore,
+    /// The world's metrics, to count into without taking the world lock.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl Shared {
@@ -387,15 +389,17 @@ pub async fn start(config: Config, overrides: Overrides) -> Result<Running, Star
     let loops = Arc::new(EventLoops::start(threads).map_err(StartError::Threads)?);
     let shutdown = CancellationToken::new();
     let tasks = TaskTracker::new();
+    let world = World::new(
+        Arc::new(config),
+        motd,
+        shutdown.clone(),
+        accounts,
+        history.clone(),
+    );
     let shared = Arc::new(Shared {
         slow: tokio::sync::Semaphore::new(threads.max(2)),
-        world: Mutex::new(World::new(
-            Arc::new(config),
-            motd,
-            shutdown.clone(),
-            accounts,
-            history.clone(),
-        )),
+        metrics: world.metrics.clone(),
+        world: Mutex::new(world),
         next_id: AtomicU64::new(1),
         tls,
         overrides,

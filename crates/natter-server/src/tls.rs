@@ -39,6 +39,10 @@ pub struct Tls {
 pub struct Identity {
     /// For accepting connections (clients may present a certificate).
     pub server: Arc<rustls::ServerConfig>,
+    /// For HTTPS: the same certificate, but no client certificate is asked
+    /// for (a browser asked for one may prompt its user to pick one), and
+    /// ALPN `http/1.1`.
+    pub https: Arc<rustls::ServerConfig>,
     /// The certificate chain and key, for outgoing links (as their client
     /// certificate).
     pub chain: Vec<CertificateDer<'static>>,
@@ -66,6 +70,12 @@ impl Tls {
     /// The server configuration new TLS connections get.
     pub fn server_config(&self) -> Option<Arc<rustls::ServerConfig>> {
         self.current.read().as_ref().map(|i| i.server.clone())
+    }
+
+    /// The server configuration new HTTPS connections get
+    /// ([`Identity::https`]).
+    pub fn https_config(&self) -> Option<Arc<rustls::ServerConfig>> {
+        self.current.read().as_ref().map(|i| i.https.clone())
     }
 
     /// Loads (or generates) the certificate `config` names, when `config`
@@ -160,9 +170,17 @@ impl Identity {
                     ),
                 )
             })?;
+        let mut https = rustls::ServerConfig::builder_with_provider(provider())
+            .with_safe_default_protocol_versions()
+            .expect("aws-lc-rs supports the default versions")
+            .with_no_client_auth()
+            .with_single_cert(chain.clone(), key.clone_key())
+            .expect("the same certificate and key were just accepted");
+        https.alpn_protocols = vec![b"http/1.1".to_vec()];
         Ok(Identity {
             fingerprint: fingerprint(&chain[0]),
             server: Arc::new(server),
+            https: Arc::new(https),
             chain,
             key: Arc::new(key),
             cert_path,

@@ -174,6 +174,8 @@ pub struct World<F: FrontEnds> {
     pub login_failures: Throttle,
     /// What the front ends keep server-wide.
     pub front: F::State,
+    /// The server's metrics (shared with the tasks that count off the lock).
+    pub metrics: Arc<crate::metrics::Metrics>,
     batch_counter: u64,
     started_nanos: u128,
     msgid_counter: u64,
@@ -201,6 +203,7 @@ impl<F: FrontEnds> World<F> {
             shutdown,
             batch: None,
             accounts,
+            metrics: Arc::new(crate::metrics::Metrics::new(history.commit_latency())),
             history,
             channel_registry: Registry::default(),
             login_failures: Throttle::default(),

@@ -23,7 +23,7 @@ const ALL_302: &str = "account-notify account-tag away-notify batch cap-notify c
                        draft/account-registration=before-connect draft/chathistory \
                        draft/read-marker \
                        echo-message extended-join extended-monitor invite-notify \
-                       labeled-response message-tags multi-prefix sasl=PLAIN,SCRAM-SHA-256 \
+                       labeled-response message-tags multi-prefix sasl=PLAIN,SCRAM-SHA-256,EXTERNAL \
                        server-time setname userhost-in-names";
 
 /// Asserts `msgs` is exactly one `:natter.local CAP <expected...>`.

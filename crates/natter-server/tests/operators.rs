@@ -249,8 +249,12 @@ fn server_from_file(path: &Path) -> TestServer {
     TestServer::with_config(|c| {
         *c = Config::load(path).expect("test config loads");
         c.listen.irc = vec!["127.0.0.1:0".parse().unwrap()];
-        // Not the default 6666: parallel tests would fight over it.
+        // Not the default 6666 (nor 6697, 8080, 9667): parallel tests
+        // would fight over them.
         c.listen.im = vec!["127.0.0.1:0".parse().unwrap()];
+        c.listen.irc_tls.clear();
+        c.listen.http.clear();
+        c.listen.metrics.clear();
     })
 }
 

@@ -447,7 +447,7 @@ fn cap_ls_302_holds_registration_until_cap_end() {
             "labeled-response",
             "message-tags",
             "multi-prefix",
-            "sasl=PLAIN,SCRAM-SHA-256",
+            "sasl=PLAIN,SCRAM-SHA-256,EXTERNAL",
             "server-time",
             "setname",
             "userhost-in-names"

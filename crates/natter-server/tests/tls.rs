@@ -309,10 +309,13 @@ fn rehash_switches_certificates_without_dropping_tls_clients() {
     std::fs::write(
         &config,
         format!(
-            "[server]\ndata_dir = 'data'\n\n[listen]\nirc = [\"127.0.0.1:0\"]\nim = []\n\
+            "[server]\ndata_dir = '{}'\n\n[listen]\nirc = [\"127.0.0.1:0\"]\nim = []\n\
              irc_tls = [\"127.0.0.1:0\"]\nhttp = []\nmetrics = []\n\n\
              [tls]\ncert = \"cert.pem\"\nkey = \"key.pem\"\n\n\
              [[oper]]\nname = \"root\"\npassword = \"{}\"\n",
+            // Absolute: a relative data_dir is relative to the working
+            // directory, not to the file.
+            dir.path().join("data").display(),
             cheap_hash("hunter2")
         ),
     )
@@ -475,4 +478,20 @@ fn servers_link_over_tls_by_pinned_fingerprints() {
     std::thread::sleep(std::time::Duration::from_millis(500));
     wait_servers(&mut cat, 1);
     wait_servers(&mut ann, 2);
+}
+
+#[test]
+fn the_im_protocol_runs_over_tls_too() {
+    let server = TestServer::with_config(|c| {
+        c.listen.im_tls = vec!["127.0.0.1:0".parse().unwrap()];
+    });
+    let (mut ann, _) = tls_connect(server.addrs(Listener::ImTls)[0], None);
+    ann.send("REGISTER [\"ann\", \"online\"]");
+    let users = ann.recv_line().expect("ONLINE_USERS");
+    assert!(users.starts_with("ONLINE_USERS "), "{users}");
+    assert!(users.contains("\"ann\""), "{users}");
+    // An IRC user sees her, on a secure connection.
+    let mut bob = server.client("bob");
+    let whois = bob.ask("WHOIS ann");
+    assert_eq!(params(one(&whois, "671"))[1], "ann");
 }

@@ -380,4 +380,15 @@ fn the_example_network_configs_are_valid_and_agree() {
     assert_eq!(a.listen.link, ["127.0.0.1:7001".parse().unwrap()]);
     assert_eq!(c.links[0].address.as_deref(), Some("127.0.0.1:7002"));
     assert_eq!(b.listen.link, ["127.0.0.1:7002".parse().unwrap()]);
+    // The three run on one machine: no listener address is used twice.
+    let mut all = Vec::new();
+    for config in [&a, &b, &c] {
+        for kind in crate::Listener::ALL {
+            all.extend_from_slice(kind.addrs(config));
+        }
+    }
+    let mut unique = all.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), all.len(), "{all:?}");
 }

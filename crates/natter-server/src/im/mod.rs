@@ -72,7 +72,9 @@ pub fn dispatch(ctx: &mut Ctx<'_>, line: &[u8]) {
     let Ok(line) = std::str::from_utf8(line) else {
         return error(ctx, "invalid UTF-8");
     };
-    let request = match parse_request(line) {
+    let parsed = parse_request(line);
+    ctx.world.metrics.im_line(parsed.as_ref().ok());
+    let request = match parsed {
         Ok(r) => r,
         Err(natter_proto::im::RequestError::Empty) => return,
         Err(e) => return error(ctx, e.to_string()),

@@ -140,6 +140,7 @@ pub fn lookup(name: &str) -> Option<(usize, &'static Command)> {
 /// Runs one parsed command after the table's checks.
 pub fn dispatch(ctx: &mut Ctx<'_>, msg: &Message) {
     let found = lookup(&msg.command);
+    ctx.world.metrics.irc_line(found.map(|(i, _)| i));
     if !ctx.client.registered && !found.is_some_and(|(_, c)| c.anytime) {
         return ctx.numeric(ERR_NOTREGISTERED, &["You have not registered"]);
     }

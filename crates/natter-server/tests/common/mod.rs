@@ -68,8 +68,14 @@ impl TestServer {
             .enable_all()
             .build()
             .expect("runtime");
+        // REHASH without a file goes back to the embedded defaults; the
+        // override keeps the data directory in the test's temporary one.
+        let overrides = Overrides {
+            data_dir: Some(config.server.data_dir.clone()),
+            ..Overrides::default()
+        };
         let running = runtime
-            .block_on(natter_server::start(config, Overrides::default()))
+            .block_on(natter_server::start(config, overrides))
             .expect("server starts");
         TestServer {
             addr: running.irc_addrs[0],
