@@ -271,6 +271,65 @@ fn tls_fanout_and_handshakes_smoke_runs_report_everything() {
 }
 
 #[test]
+fn websocket_fanout_and_handshakes_smoke_runs_report_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, _) = start_server(dir.path());
+    server.tls_listening();
+    let http = server.web_listening().to_string();
+    let pid = server.child.id().to_string();
+    let json = dir.path().join("fanout-ws.json");
+    let r = bench(
+        &[
+            "fanout",
+            "--ws",
+            "--addr",
+            &http,
+            "--server-pid",
+            &pid,
+            "--members",
+            "8",
+            "--senders",
+            "2",
+            "--rate",
+            "100",
+            "--duration",
+            "1",
+            "--prefix",
+            "wf",
+        ],
+        &json,
+    );
+    assert_eq!(r["transport"], "ws", "{r}");
+    assert_eq!(r["registered"], 8, "{r}");
+    assert_eq!(r["deliveries_expected"], 700);
+    assert_eq!(r["deliveries"], 700);
+    assert_eq!(r["lost"], 0);
+    assert_eq!(r["errors"], 0);
+
+    // Connect, upgrade, register to 001, QUIT, and the close.
+    let json = dir.path().join("handshakes-ws.json");
+    let r = bench(
+        &[
+            "handshakes",
+            "--ws",
+            "--addr",
+            &http,
+            "--concurrency",
+            "2",
+            "--duration",
+            "1",
+            "--register",
+            "--prefix",
+            "wh",
+        ],
+        &json,
+    );
+    assert!(r["cycles"].as_u64().unwrap() > 0, "{r}");
+    assert_eq!(r["registered"], r["cycles"], "{r}");
+    assert_eq!(r["errors"], 0, "{r}");
+}
+
+#[test]
 fn bench_help_describes_it_without_pointing_at_itself() {
     let out = natter().args(["bench", "--help"]).output().unwrap();
     assert!(out.status.success());

@@ -27,7 +27,8 @@
 //!   on one server to a user on another; latency p50/p99/max and loss.
 //!
 //! `--tls` (every scenario) connects over TLS, accepting any server
-//! certificate (benchmarks against self-signed certificates).
+//! certificate (benchmarks against self-signed certificates); `--ws` with
+//! IRC over WebSocket (to an HTTP listener; over HTTPS with `--tls`).
 //!
 //! `--addr` may be given several times (servers of one network): clients
 //! are spread over the servers round-robin, and fanout and rooms wait until
@@ -332,6 +333,16 @@ pub fn run(scenario: Scenario) -> bool {
         | Scenario::Rejoin { common, .. }
         | Scenario::Hops { common, .. } => common.clone(),
     };
+    let transport = match &scenario {
+        Scenario::Connect { servers, .. }
+        | Scenario::Fanout { servers, .. }
+        | Scenario::Rooms { servers, .. }
+        | Scenario::Churn { servers, .. }
+        | Scenario::Handshakes { servers, .. }
+        | Scenario::Burst { servers, .. }
+        | Scenario::Rejoin { servers, .. } => servers.transport.name(),
+        Scenario::Hops { transport, .. } => transport.name(),
+    };
     let before = Usage::now(&common.server_pid);
     let result = runtime.block_on(dispatch(scenario, &common));
     let mut report = match result {
@@ -353,6 +364,7 @@ pub fn run(scenario: Scenario) -> bool {
         }
     }
     report.label = common.label.clone();
+    report.transport = transport.into();
     print!("{}", report.summary());
     if let Some(path) = &common.json {
         let json = serde_json::to_string_pretty(&report).expect("serializable");

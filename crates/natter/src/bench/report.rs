@@ -24,6 +24,8 @@ pub struct Report {
     /// Registrations (connect), cycles (churn) or handshakes (handshakes)
     /// per second.
     pub per_second: f64,
+    /// How the clients connected: `tcp`, `tls`, `ws` or `wss`.
+    pub transport: String,
     /// Over TLS: what the (first) connection negotiated, protocol version,
     /// cipher suite and key exchange group.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -212,6 +214,9 @@ impl Report {
                     self.latency_p50_ms, self.latency_p99_ms, self.latency_max_ms
                 );
             }
+        }
+        if self.transport != "tcp" {
+            s += &format!("  transport:    {}\n", self.transport);
         }
         if let Some(tls) = &self.tls {
             s += &format!("  TLS:          {tls}\n");

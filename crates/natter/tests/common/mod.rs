@@ -148,6 +148,21 @@ impl Serve {
             .expect("an ip:port")
     }
 
+    /// Reads the next stdout line, which must be `natter: web client at
+    /// http://<address>/` (the HTTP listener: also IRC over WebSocket),
+    /// and returns the address.
+    pub fn web_listening(&self) -> SocketAddr {
+        let line = self
+            .stdout
+            .recv_timeout(TIMEOUT)
+            .expect("natter serve prints its listeners on stdout");
+        line.strip_prefix("natter: web client at http://")
+            .and_then(|rest| rest.strip_suffix('/'))
+            .unwrap_or_else(|| panic!("expected the web client's address, got {line:?}"))
+            .parse()
+            .expect("an ip:port")
+    }
+
     /// Sends SIGTERM with the `kill` command (a clean shutdown: clients get
     /// an ERROR first).
     pub fn terminate(&self) {
