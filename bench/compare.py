@@ -80,6 +80,12 @@ SCENARIOS = ["connect", "fanout", "rooms", "churn"]
 TLS_SERVERS = ["natter", "inspircd"]
 TLS_SCENARIOS = ["fanout", "handshakes"]
 TLS_HEADING = "## Over TLS"
+# --tls transports: how the generator connects, and to which port.
+TRANSPORTS = ["tls", "plain", "ws", "wss"]
+# IRC over WebSocket (IRCv3, text.ircv3.net): natter only. InspIRCd 3.15's
+# websocket module speaks text.inspircd.org / binary.inspircd.org and
+# wants an Origin header.
+WS_SERVERS = ["natter"]
 TLS_ANALYSIS = "### What the numbers mean"
 CACHE = Path("/var/cache/natter-bench")
 # Debian package and daemon path (relative to the install root) of each
@@ -628,10 +634,20 @@ class Server:
         self.s = settings
         self.port = ports.take()
         self.tls_port = ports.take() if settings.get("tls") else None
+        ws = settings.get("tls") and name in WS_SERVERS
+        self.http_port = ports.take() if ws else None
+        self.https_port = ports.take() if ws else None
         self.dir = settings["tmp"] / f"{Server.count:04d}-{name}"
         self.dir.mkdir()
         (self.dir / "motd.txt").write_text(MOTD)
         self.argv, self.configs = WRITERS[name](self.dir, self.port, settings, self.tls_port)
+        if self.http_port:
+            # natter's HTTP and HTTPS listeners: IRC over WebSocket.
+            conf = self.configs[0]
+            text = conf.read_text().replace(
+                "http = []\n",
+                f'http = ["127.0.0.1:{self.http_port}"]\nhttp_tls = ["127.0.0.1:{self.https_port}"]\n')
+            conf.write_text(text)
         self.proc = None
         self.logf = None
         self.backlog = None
@@ -843,16 +859,29 @@ def machine_load(a, b, bench_pid=None):
 
 
 def others_cores(e):
-    """CPU (in cores) used during a run by processes other than its server
-    and its `natter bench`: the machine's process CPU time (user, nice,
-    system) less both, over the run's wall time."""
+    """CPU (in cores) the rest of the machine used during a run: its busy
+    time (processes, irq and softirq) less the server's and the
+    generator's. Other processes, and kernel work for the sockets that is
+    charged to no process (with tick-based accounting softirq time counts
+    in /proc/stat and in the process it interrupted, so this can only
+    understate, never overstate, other processes' share)."""
     m = e.get("machine") or {}
     r = e.get("result") or {}
     if m.get("tasks_cpu_s") is None or m.get("server_cpu_s") is None or not m.get("wall_s"):
         return None
     if r.get("bench_cpu_s") is None:
         return None
-    return max(0.0, (m["tasks_cpu_s"] - m["server_cpu_s"] - r["bench_cpu_s"]) / m["wall_s"])
+    busy = m["tasks_cpu_s"] + (m.get("irq_cpu_s") or 0)
+    return max(0.0, (busy - m["server_cpu_s"] - r["bench_cpu_s"]) / m["wall_s"])
+
+
+def ours_cores(e):
+    """The server's and the generator's CPU during a run, cores."""
+    m = e.get("machine") or {}
+    r = e.get("result") or {}
+    if m.get("server_cpu_s") is None or r.get("bench_cpu_s") is None or not m.get("wall_s"):
+        return None
+    return (m["server_cpu_s"] + r["bench_cpu_s"]) / m["wall_s"]
 
 
 def irq_cores(e):
@@ -914,12 +943,17 @@ class Runner:
         entry["backlog"] = server.backlog
         jpath = self.results / f"r{rnd}-{name}-{tag}.json"
         jpath.unlink(missing_ok=True)
-        port = server.tls_port if transport == "tls" else server.port
+        port = {"tls": server.tls_port, "ws": server.http_port,
+                "wss": server.https_port}.get(transport, server.port)
         argv = [str(self.s["natter_bin"]), "bench", scenario,
                 "--addr", f"127.0.0.1:{port}", "--server-pid", str(server.proc.pid),
                 "--json", str(jpath), "--label", name]
         if transport == "tls":
             argv.append("--tls")
+        elif transport == "ws":
+            argv.append("--ws")
+        elif transport == "wss":
+            argv += ["--tls", "--ws"]
         for k, v in p.items():
             if v is True:
                 argv.append(f"--{k.replace('_', '-')}")
@@ -981,6 +1015,8 @@ class Runner:
         servers = a.servers if rnd % 2 else list(reversed(a.servers))
         for transport in a.tls_transports:
             for name in servers:
+                if transport in ("ws", "wss") and name not in WS_SERVERS:
+                    continue
                 log(f"round {rnd}: {name} over {transport}")
                 if "fanout" in a.scenarios:
                     for m in a.fanout_members:
@@ -1655,7 +1691,11 @@ def tls_report(results_dir, doc_path):
       f"`{os.path.relpath(results_dir, REPO)}` ({meta['started']} to {meta.get('finished', '?')}), "
       f"{len(rounds)} round(s)"
       + (", **quick mode (tiny sizes, not a measurement)**" if args.get("quick") else "") + ".")
-    w(f"natter and InspIRCd, each over TLS and, as the baseline of the same run, over plain TCP. "
+    w(f"natter and InspIRCd, each over TLS and, as the baseline of the same run, over plain TCP"
+      + ("; natter also over IRC over WebSocket (`ws`: its HTTP listener, `wss`: its HTTPS "
+         "listener; IRCv3 `text.ircv3.net`, one line per message, path `/`; InspIRCd 3.15's "
+         "websocket module speaks `text.inspircd.org` instead and is not run)"
+         if any(t in transports for t in ("ws", "wss")) else "") + ". "
       "Every run is one `natter bench` invocation against a freshly started server; each round "
       f"runs the transports in the order {', '.join(transports)}, and within each the servers, "
       "natter first in odd rounds and InspIRCd first in even ones (so that neither always "
@@ -1701,13 +1741,15 @@ def tls_report(results_dir, doc_path):
     w("### Load on the machine during the runs")
     w("")
     w("Two cores, shared with other work (other engineers' builds and tests in this "
-      "machine). Per run, in cores over its wall time: *others* is the CPU that processes "
-      "other than the server and the generator used (the machine's user, nice and system "
-      "time in `/proc/stat` less the server's, from `/proc/PID/stat`, and the generator's "
-      "own); *interrupts* is the machine's irq and softirq time, on loopback mostly the "
-      "network stack's receive work, which is charged to no process (neither the server's "
-      "nor the generator's CPU figures below include it); *steal* is time the hypervisor "
-      "gave to other virtual machines. "
+      "machine). Per run, in cores over its wall time: *ours* is the server's CPU "
+      "(`/proc/PID/stat`) and the generator's own; *rest* is the machine's busy time "
+      "(`/proc/stat`: user, nice, system, irq, softirq) less ours: other processes, and "
+      "kernel work for the sockets charged to no process; *interrupts* is the irq and "
+      "softirq part of the machine's time (on loopback mostly the network stack's receive "
+      "work; the kernel counts a tick that lands in softirq both there and in the process "
+      "it interrupted, so *rest* can understate other processes but not overstate them); "
+      "*steal* is time the hypervisor gave to other virtual machines. The busiest other "
+      "processes are those alive at both ends of a run. "
       f"Load average at the start {meta.get('load_at_start', '?')}, at the end "
       f"{meta.get('load_at_end', '?')}.")
     w("")
@@ -1727,12 +1769,16 @@ def tls_report(results_dir, doc_path):
                     busiest[name] = busiest.get(name, 0) + cpu
             top = ", ".join(f"{n} {c:.1f} s" for n, c in
                             sorted(busiest.items(), key=lambda x: -x[1])[:4]) or "none"
+            rest = [others_cores(e) for e in runs]
             rows.append([s, tr, len(runs), median_range(loads, 2)[0],
-                         median_range([others_cores(e) for e in runs], 2)[0],
+                         median_range([ours_cores(e) for e in runs], 2)[0],
+                         median_range(rest, 2)[0],
+                         sum(1 for x in rest if x is not None and x >= 0.5),
                          median_range([irq_cores(e) for e in runs], 2)[0],
                          median_range(steal, 2)[0], top])
     w(table(["server", "transport", "runs", "1-min load average before a run",
-             "others, cores", "interrupts, cores", "steal, cores",
+             "ours, cores", "rest, cores", "runs with rest ≥ 0.5 core",
+             "interrupts, cores", "steal, cores",
              "busiest other processes (CPU over all these runs)"], rows))
     w("")
 
@@ -1791,10 +1837,11 @@ def tls_report(results_dir, doc_path):
             need = min(2, len(rounds))
             clean = lambda e: (e.get("result") and e["result"].get("lost") == 0
                                and e["result"].get("errors", 1) == 0)
+            combos = [(s, tr) for s in servers for tr in transports if es(s, tr, "fanout", fan)]
             common = [rate for rate in args["fanout_rates"]
                       if all(len([e for e in es(s, tr, "fanout", fan)
                                   if e["params"]["rate"] == rate and clean(e)]) >= need
-                             for s in servers for tr in transports)]
+                             for s, tr in combos)]
             if common:
                 w("At the same offered load: every rate that every server ran over every transport "
                   f"without loss in at least {need} round(s) (whatever its p99), medians over those "
@@ -1812,6 +1859,8 @@ def tls_report(results_dir, doc_path):
                         for tr in sorted(transports, key=lambda x: x != "plain"):
                             runs = [e for e in es(s, tr, "fanout", fan)
                                     if e["params"]["rate"] == rate and clean(e)]
+                            if not runs:
+                                continue
                             rs = [e["result"] for e in runs]
                             cpu, cmed = median_range([r.get("server_cpu_s_per_million")
                                                       for r in rs], 2)
@@ -1841,8 +1890,8 @@ def tls_report(results_dir, doc_path):
                          "TCP segments per 10³ deliveries"], rows))
                 w("")
             w("<details><summary>Every step: p99 ms / lost deliveries / server CPU s per 10⁶ "
-              "deliveries, per round († : other processes used half a core or more during "
-              "the run)</summary>")
+              "deliveries, per round († : the rest of the machine used half a core or more "
+              "during the run)</summary>")
             w("")
             rates = args["fanout_rates"]
             srows = []
@@ -1878,7 +1927,8 @@ def tls_report(results_dir, doc_path):
         w("")
         reg = args.get("handshake_register")
         w(f"`--concurrency` connections at a time for {args['handshake_duration']} s, each: TCP "
-          "connect, TLS handshake (over plain TCP: none, the baseline), "
+          "connect, TLS handshake (over plain TCP: none, the baseline; over WebSocket the HTTP "
+          "upgrade follows, over TLS for wss), "
           + ("NICK/USER until 001, " if reg else "")
           + "QUIT, and read until the server closes. *Time* is from the connect until the "
           + ("001." if reg else "handshake is done on the client's side.")
@@ -1904,14 +1954,14 @@ def tls_report(results_dir, doc_path):
                        if r.get("server_cpu_s") is not None and r.get("cycles")]
                 gen = [r["bench_cpu_s"] / r["cycles"] * 1e6 for r in rs if r.get("cycles")]
                 tls = sorted({r.get("tls") for r in rs if r.get("tls")})
-                offered = ("—" if tr != "tls" else
+                offered = ("—" if tr not in ("tls", "wss") else
                            "rustls's default" if g == "default" else f"{g} only")
                 rows.append([s, tr, offered, ",".join(map(str, conc)), f"{len(x)}/{len(runs)}",
                              median_range([r.get("per_second") for r in rs])[0],
                              median_range([r.get("latency_p50_ms") for r in rs], 2)[0],
                              median_range([r.get("latency_p99_ms") for r in rs], 2)[0],
                              median_range(srv, 0)[0], median_range(gen, 0)[0],
-                             "; ".join(tls) or "plain TCP"])
+                             "; ".join(tls) or {"ws": "WebSocket"}.get(tr, "plain TCP")])
         w(table(["server", "transport", "groups offered", "concurrency", "runs ok",
                  "handshakes/s", "p50 ms",
                  "p99 ms", "server CPU µs per handshake", "generator CPU µs per handshake",
@@ -1982,8 +2032,9 @@ def parse_args():
                    help="the TLS comparison instead: natter and InspIRCd (ssl_gnutls), fan-out "
                         "and handshakes over TLS and over plain TCP as the baseline, written as "
                         "the \"Over TLS\" section of the report (the rest of it is kept)")
-    p.add_argument("--tls-transports", default="tls,plain",
-                   help="with --tls: the transports, in the order each round runs them")
+    p.add_argument("--tls-transports", default="tls,plain,ws,wss",
+                   help="with --tls: the transports, in the order each round runs them: tls, "
+                        "plain, ws and wss (IRC over WebSocket, over HTTP and HTTPS: natter only)")
     p.add_argument("--quick", action="store_true",
                    help="tiny sizes and 1 round (unless --rounds), to try the script")
     p.add_argument("--rounds", type=int, help="rounds (default 3; 1 with --quick)")
@@ -2077,8 +2128,8 @@ def parse_args():
         if s not in (TLS_SCENARIOS if a.tls else SCENARIOS):
             p.error(f"unknown scenario {s}" + (" (--tls: fanout, handshakes)" if a.tls else ""))
     for t in a.tls_transports:
-        if t not in ("tls", "plain"):
-            p.error(f"unknown transport {t} (tls, plain)")
+        if t not in TRANSPORTS:
+            p.error(f"unknown transport {t} ({', '.join(TRANSPORTS)})")
     a.fanout_rates = sorted(a.fanout_rates)
     return a
 
