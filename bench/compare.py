@@ -1897,6 +1897,8 @@ def tls_report(results_dir, doc_path):
             srows = []
             for s in servers:
                 for tr in transports:
+                    if not es(s, tr, "fanout", fan):
+                        continue
                     for rnd in rounds:
                         cells = []
                         for rate in rates:
