@@ -63,6 +63,7 @@ import shlex
 import shutil
 import signal
 import socket
+import ssl
 import statistics
 import struct
 import subprocess
@@ -75,6 +76,17 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 SERVERS = ["natter", "inspircd", "ngircd", "hybrid"]
 SCENARIOS = ["connect", "fanout", "rooms", "churn"]
+# --tls: the servers with IRC over TLS here, and what runs over it.
+TLS_SERVERS = ["natter", "inspircd"]
+TLS_SCENARIOS = ["fanout", "handshakes"]
+TLS_HEADING = "## Over TLS"
+# --tls transports: how the generator connects, and to which port.
+TRANSPORTS = ["tls", "plain", "ws", "wss"]
+# IRC over WebSocket (IRCv3, text.ircv3.net): natter only. InspIRCd 3.15's
+# websocket module speaks text.inspircd.org / binary.inspircd.org and
+# wants an Origin header.
+WS_SERVERS = ["natter"]
+TLS_ANALYSIS = "### What the numbers mean"
 CACHE = Path("/var/cache/natter-bench")
 # Debian package and daemon path (relative to the install root) of each
 # foreign server.
@@ -92,7 +104,9 @@ MOTD = "natter bench comparison: one line of MOTD on every server.\n"
 SETTINGS_NOTES = {
     "natter": {
         "off": [
-            "listens on one loopback port only; the IM front end is off (`im = []`)",
+            "listens on one loopback port only; the IM front end and the TLS, HTTP and metrics "
+            "listeners (on by default) are off (`im = []`, `irc_tls = []`, `http = []`, "
+            "`metrics = []`)",
             "`limits.sendq` = {sendq} bytes; `channels_per_user` 1000, `nicklen` 30, `max_targets` 20",
             "`server.threads` = {natter_threads} (event loops; the default is one per core): the "
             "load generator runs on the same two cores and needs one of them, and InspIRCd, "
@@ -394,8 +408,18 @@ class StubDNS(threading.Thread):
 # Configurations
 
 
-def write_natter(d, port, s):
+def write_natter(d, port, s, tls_port=None):
     conf = d / "natter.toml"
+    # natter's TLS, HTTP and metrics listeners are on by default on fixed
+    # ports (6697, 8080, 9667): off here, or on a port of this run's own.
+    irc_tls = f'["127.0.0.1:{tls_port}"]' if tls_port else "[]"
+    tls_section = ""
+    if tls_port:
+        tls_section = f"""
+[tls]
+cert = "{s['tls']['cert']}"
+key = "{s['tls']['key']}"
+"""
     conf.write_text(f"""# natter, benchmark configuration (bench/compare.py)
 [server]
 name = "natter.bench.local"
@@ -406,10 +430,10 @@ motd_file = "{d / 'motd.txt'}"
 [listen]
 irc = ["127.0.0.1:{port}"]
 im = []
-irc_tls = []
+irc_tls = {irc_tls}
 http = []
 metrics = []
-
+{tls_section}
 [limits]
 nicklen = 30
 channels_per_user = 1000
@@ -424,9 +448,18 @@ ping_timeout = 60
     return [str(s["natter_bin"]), "serve", "--config", str(conf)], [conf]
 
 
-def write_inspircd(d, port, s):
+def write_inspircd(d, port, s, tls_port=None):
     root = s["roots"]["inspircd"]
     conf = d / "inspircd.conf"
+    tls = ""
+    if tls_port:
+        # outrecsize at TLS's largest record (GnuTLS's default is 2 KiB), as
+        # netbuffersize is at its maximum; the same certificate as natter's.
+        tls = f"""<module name="ssl_gnutls">
+<sslprofile name="bench" provider="gnutls" certfile="{s['tls']['cert']}" keyfile="{s['tls']['key']}"
+            dhfile="" hash="sha256" requestclientcert="no" outrecsize="16384">
+<bind address="127.0.0.1" port="{tls_port}" type="clients" sslprofile="bench">
+"""
     conf.write_text(f"""# InspIRCd, benchmark configuration (bench/compare.py)
 <server name="inspircd.bench.local" description="natter bench comparison" network="BenchNet">
 <admin name="bench" nick="bench" email="bench@localhost">
@@ -442,12 +475,12 @@ def write_inspircd(d, port, s):
 <security maxtargets="20">
 <files motd="{d / 'motd.txt'}">
 <pid file="{d / 'inspircd.pid'}">
-""")
+{tls}""")
     argv = [str(root / PACKAGES["inspircd"][1]), "--config", str(conf), "--nofork", "--nopid"]
     return argv, [conf]
 
 
-def write_ngircd(d, port, s):
+def write_ngircd(d, port, s, tls_port=None):
     root = s["roots"]["ngircd"]
     conf = d / "ngircd.conf"
     (d / "conf.d").mkdir(exist_ok=True)
@@ -482,7 +515,7 @@ def write_ngircd(d, port, s):
     return argv, [conf]
 
 
-def write_hybrid(d, port, s):
+def write_hybrid(d, port, s, tls_port=None):
     root = s["roots"]["hybrid"]
     conf = d / "ircd.conf"
     conf.write_text(f"""/* ircd-hybrid, benchmark configuration (bench/compare.py) */
@@ -600,10 +633,21 @@ class Server:
         self.name = name
         self.s = settings
         self.port = ports.take()
+        self.tls_port = ports.take() if settings.get("tls") else None
+        ws = settings.get("tls") and name in WS_SERVERS
+        self.http_port = ports.take() if ws else None
+        self.https_port = ports.take() if ws else None
         self.dir = settings["tmp"] / f"{Server.count:04d}-{name}"
         self.dir.mkdir()
         (self.dir / "motd.txt").write_text(MOTD)
-        self.argv, self.configs = WRITERS[name](self.dir, self.port, settings)
+        self.argv, self.configs = WRITERS[name](self.dir, self.port, settings, self.tls_port)
+        if self.http_port:
+            # natter's HTTP and HTTPS listeners: IRC over WebSocket.
+            conf = self.configs[0]
+            text = conf.read_text().replace(
+                "http = []\n",
+                f'http = ["127.0.0.1:{self.http_port}"]\nhttp_tls = ["127.0.0.1:{self.https_port}"]\n')
+            conf.write_text(text)
         self.proc = None
         self.logf = None
         self.backlog = None
@@ -648,6 +692,9 @@ class Server:
                 return f"{self.name} exited with {self.proc.returncode}:\n{self.log_tail()}"
             try:
                 register_once(self.port, "probe", min(10, deadline - time.time()))
+                if self.tls_port:
+                    register_once(self.tls_port, "probetls", min(10, deadline - time.time()),
+                                  tls=True)
                 return None
             except OSError as e:
                 last = str(e)
@@ -681,9 +728,15 @@ class Server:
         return rc
 
 
-def register_once(port, nick, timeout):
-    """Registers a client and quits; raises OSError on any failure."""
+def register_once(port, nick, timeout, tls=False):
+    """Registers a client (over TLS, accepting any certificate, with `tls`)
+    and quits; raises OSError on any failure (ssl.SSLError is one)."""
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as c:
+        if tls:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            c = ctx.wrap_socket(c)
         c.settimeout(timeout)
         c.sendall(f"NICK {nick}\r\nUSER {nick} 0 * :probe\r\n".encode())
         buf = b""
@@ -721,6 +774,125 @@ def listen_backlog(port):
 
 
 # ---------------------------------------------------------------------------
+# The machine's load around each run
+
+
+def proc_cpu_s(pid, hz):
+    """utime + stime of /proc/PID/stat in seconds, and the command name."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    rest = stat[stat.rfind(")") + 2:].split()
+    return (int(rest[11]) + int(rest[12])) / hz, stat[stat.find("(") + 1:stat.rfind(")")]
+
+
+def machine_sample(pid):
+    """The machine's CPU seconds by kind (/proc/stat): processes (user, nice,
+    system), interrupts (irq, softirq: on loopback, most of the network
+    stack's receive work, charged to no process) and steal (other virtual
+    machines); every process's CPU seconds; the load average; the time."""
+    hz = os.sysconf("SC_CLK_TCK")
+    out = {"t": time.time(), "tasks": None, "irq": None, "steal": None, "procs": {},
+           "pid": pid, "load": None, "server_writes": None, "server_wbytes": None,
+           "tcp_out_segs": None}
+    # The server's write system calls (write, writev, sendmsg...) and bytes
+    # handed to them, and the machine's TCP segments sent: how many pieces
+    # the same deliveries go out in.
+    try:
+        io = dict(l.split(": ") for l in Path(f"/proc/{pid}/io").read_text().splitlines())
+        out["server_writes"] = int(io["syscw"])
+        out["server_wbytes"] = int(io["wchar"])
+    except (OSError, ValueError, KeyError):
+        pass
+    try:
+        lines = [l.split() for l in Path("/proc/net/snmp").read_text().splitlines()
+                 if l.startswith("Tcp:")]
+        out["tcp_out_segs"] = int(lines[1][lines[0].index("OutSegs")])
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        f = Path("/proc/stat").read_text().splitlines()[0].split()
+        # user nice system idle iowait irq softirq steal
+        v = [int(x) for x in f[1:9]]
+        out.update(tasks=(v[0] + v[1] + v[2]) / hz, irq=(v[5] + v[6]) / hz, steal=v[7] / hz)
+    except (OSError, ValueError, IndexError):
+        pass
+    for p in Path("/proc").iterdir():
+        if p.name.isdigit():
+            try:
+                out["procs"][int(p.name)] = proc_cpu_s(p.name, hz)
+            except (OSError, ValueError, IndexError):
+                pass
+    try:
+        out["load"] = float(Path("/proc/loadavg").read_text().split()[0])
+    except (OSError, ValueError):
+        pass
+    return out
+
+
+def machine_load(a, b, bench_pid=None):
+    """What else ran during a run: the machine's process CPU seconds, its
+    interrupt and steal seconds, the server's CPU seconds, the busiest other
+    processes (alive at both ends), and the 1-minute load average before and
+    after. The report subtracts the server and the generator from the
+    process CPU."""
+    out = {"load_before": a["load"], "load_after": b["load"],
+           "wall_s": round(b["t"] - a["t"], 3)}
+    for k in ("tasks", "irq", "steal"):
+        if a[k] is not None and b[k] is not None:
+            out[f"{k}_cpu_s"] = round(b[k] - a[k], 3)
+    for k in ("server_writes", "server_wbytes", "tcp_out_segs"):
+        if a[k] is not None and b[k] is not None:
+            out[k] = b[k] - a[k]
+    pid = a["pid"]
+    if pid in a["procs"] and pid in b["procs"]:
+        out["server_cpu_s"] = round(b["procs"][pid][0] - a["procs"][pid][0], 3)
+    mine = {pid, os.getpid(), bench_pid}
+    others = []
+    for p, (cpu, name) in b["procs"].items():
+        if p in mine or p not in a["procs"]:
+            continue
+        d = cpu - a["procs"][p][0]
+        if d >= 0.05:
+            others.append((round(d, 2), name))
+    others.sort(reverse=True)
+    out["busiest_others"] = others[:5]
+    return out
+
+
+def others_cores(e):
+    """CPU (in cores) the rest of the machine used during a run: its busy
+    time (processes, irq and softirq) less the server's and the
+    generator's. Other processes, and kernel work for the sockets that is
+    charged to no process (with tick-based accounting softirq time counts
+    in /proc/stat and in the process it interrupted, so this can only
+    understate, never overstate, other processes' share)."""
+    m = e.get("machine") or {}
+    r = e.get("result") or {}
+    if m.get("tasks_cpu_s") is None or m.get("server_cpu_s") is None or not m.get("wall_s"):
+        return None
+    if r.get("bench_cpu_s") is None:
+        return None
+    busy = m["tasks_cpu_s"] + (m.get("irq_cpu_s") or 0)
+    return max(0.0, (busy - m["server_cpu_s"] - r["bench_cpu_s"]) / m["wall_s"])
+
+
+def ours_cores(e):
+    """The server's and the generator's CPU during a run, cores."""
+    m = e.get("machine") or {}
+    r = e.get("result") or {}
+    if m.get("server_cpu_s") is None or r.get("bench_cpu_s") is None or not m.get("wall_s"):
+        return None
+    return (m["server_cpu_s"] + r["bench_cpu_s"]) / m["wall_s"]
+
+
+def irq_cores(e):
+    """Interrupt (mostly softirq: loopback network) CPU during a run, cores."""
+    m = e.get("machine") or {}
+    if m.get("irq_cpu_s") is None or not m.get("wall_s"):
+        return None
+    return m["irq_cpu_s"] / m["wall_s"]
+
+
+# ---------------------------------------------------------------------------
 # Runs
 
 
@@ -743,12 +915,14 @@ class Runner:
     def save_index(self):
         (self.results / "index.json").write_text(json.dumps(self.index, indent=1) + "\n")
 
-    def bench(self, rnd, name, scenario, tag, params, setup_param=None, cap_param=None):
-        """Starts `name` fresh, runs one natter bench scenario, stops it."""
+    def bench(self, rnd, name, scenario, tag, params, setup_param=None, cap_param=None,
+              transport="plain"):
+        """Starts `name` fresh, runs one natter bench scenario (over TLS with
+        transport "tls"), stops it."""
         server = Server(name, self.s, self.ports)
         err = server.start()
         entry = {"round": rnd, "server": name, "scenario": scenario, "tag": tag,
-                 "params": dict(params), "ok": False}
+                 "params": dict(params), "ok": False, "transport": transport}
         if err:
             log(f"  {name}: failed to start: {err}")
             entry["error"] = f"start: {err}"
@@ -769,17 +943,40 @@ class Runner:
         entry["backlog"] = server.backlog
         jpath = self.results / f"r{rnd}-{name}-{tag}.json"
         jpath.unlink(missing_ok=True)
+        port = {"tls": server.tls_port, "ws": server.http_port,
+                "wss": server.https_port}.get(transport, server.port)
         argv = [str(self.s["natter_bin"]), "bench", scenario,
-                "--addr", f"127.0.0.1:{server.port}", "--server-pid", str(server.proc.pid),
+                "--addr", f"127.0.0.1:{port}", "--server-pid", str(server.proc.pid),
                 "--json", str(jpath), "--label", name]
+        if transport == "tls":
+            argv.append("--tls")
+        elif transport == "ws":
+            argv.append("--ws")
+        elif transport == "wss":
+            argv += ["--tls", "--ws"]
         for k, v in p.items():
-            argv += [f"--{k.replace('_', '-')}", str(v)]
+            if v is True:
+                argv.append(f"--{k.replace('_', '-')}")
+            elif v is not False:
+                argv += [f"--{k.replace('_', '-')}", str(v)]
         entry["command"] = " ".join(shlex.quote(a) for a in argv)
         entry["json"] = jpath.name
+        before = machine_sample(server.proc.pid)
+        bench_pid = None
         t0 = time.time()
         try:
-            r = subprocess.run(argv, text=True, capture_output=True, timeout=self.args.bench_timeout)
-            rc, out, errtxt = r.returncode, r.stdout, r.stderr
+            # Popen rather than run: the generator's PID, to tell it from
+            # the other processes in the load figures.
+            with subprocess.Popen(argv, text=True, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE) as proc:
+                bench_pid = proc.pid
+                try:
+                    out, errtxt = proc.communicate(timeout=self.args.bench_timeout)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    out, errtxt = proc.communicate()
+                    raise subprocess.TimeoutExpired(argv, self.args.bench_timeout, out, errtxt)
+            rc = proc.returncode
         except subprocess.TimeoutExpired as e:
             rc, out, errtxt = None, e.stdout or "", (e.stderr or "") + "\n(bench timed out)"
             if isinstance(out, bytes):
@@ -787,6 +984,7 @@ class Runner:
             if isinstance(errtxt, bytes):
                 errtxt = errtxt.decode(errors="replace")
         entry["wall_s"] = round(time.time() - t0, 2)
+        entry["machine"] = machine_load(before, machine_sample(server.proc.pid), bench_pid)
         entry["rc"] = rc
         server_died = not server.alive()
         stop_rc = server.stop()
@@ -810,8 +1008,45 @@ class Runner:
         time.sleep(self.args.pause)
         return entry
 
+    def tls_round(self, rnd):
+        """natter and InspIRCd over TLS (and plain, the baseline), alternating
+        which server goes first from round to round."""
+        a = self.args
+        servers = a.servers if rnd % 2 else list(reversed(a.servers))
+        for transport in a.tls_transports:
+            for name in servers:
+                if transport in ("ws", "wss") and name not in WS_SERVERS:
+                    continue
+                log(f"round {rnd}: {name} over {transport}")
+                if "fanout" in a.scenarios:
+                    for m in a.fanout_members:
+                        for rate in a.fanout_rates:
+                            e = self.bench(rnd, name, "fanout", f"fanout-m{m}-{transport}-r{rate}",
+                                           {"members": m, "senders": a.fanout_senders,
+                                            "rate": rate, "duration": a.fanout_duration,
+                                            "size": a.fanout_size,
+                                            "concurrency": a.setup_concurrency},
+                                           setup_param="concurrency", transport=transport)
+                            if not sustained(e, a.p99_ms):
+                                break
+                if "handshakes" in a.scenarios:
+                    # Key exchange groups matter to a handshake's cost only
+                    # over TLS.
+                    groups = a.handshake_groups if transport == "tls" else ["default"]
+                    for g in groups:
+                        params = {"concurrency": a.handshake_concurrency,
+                                  "duration": a.handshake_duration,
+                                  "register": a.handshake_register}
+                        if g != "default":
+                            params["tls_group"] = g
+                        tag = f"handshakes-{transport}" + (f"-{g.lower()}" if g != "default" else "")
+                        self.bench(rnd, name, "handshakes", tag, params,
+                                   cap_param="concurrency", transport=transport)
+
     def round(self, rnd):
         a = self.args
+        if a.tls:
+            return self.tls_round(rnd)
         for name in a.servers:
             log(f"round {rnd}: {name}")
             for sc in a.scenarios:
@@ -855,6 +1090,12 @@ def sustained(entry, p99_ms):
 def describe(e):
     r = e.get("result") or {}
     head = f"{e['server']} {e['tag']}:"
+    m = e.get("machine") or {}
+    if m.get("load_before") is not None:
+        o, i = others_cores(e), irq_cores(e)
+        head += (f" [load {m['load_before']:.2f}"
+                 + (f", others {o:.2f}" if o is not None else "")
+                 + (f", irq {i:.2f} cores" if i is not None else "") + "]")
     if e.get("error") and not r:
         return f"{head} FAILED: {e['error']}"
     sc = e["scenario"]
@@ -863,6 +1104,10 @@ def describe(e):
              f"concurrency {e['params'].get('concurrency')}), RSS "
              f"{fmt(r.get('rss_per_client_kib'), 2)} KiB/client, ping "
              f"{r.get('ping_ok')}/{r.get('ping_sampled')}")
+    elif sc == "handshakes":
+        s = (f"{r.get('cycles')} handshakes ({r.get('per_second', 0):.0f}/s, concurrency "
+             f"{e['params'].get('concurrency')}), p50 {fmt(r.get('latency_p50_ms'), 2)} p99 "
+             f"{fmt(r.get('latency_p99_ms'), 2)} ms, {r.get('tls') or 'plain TCP'}")
     elif sc == "churn":
         # Results before `cycles` existed counted cycles in `registered`.
         s = f"{r.get('cycles', r.get('registered'))} cycles ({r.get('per_second', 0):.0f}/s, workers {e['params'].get('workers')})"
@@ -995,7 +1240,7 @@ def report(results_dir, doc_path):
     w(f"Generated by `bench/compare.py` from the results in `{os.path.relpath(results_dir, REPO)}` "
       f"({meta['started']} to {meta.get('finished', '?')}), {len(rounds)} round(s)"
       + (", **quick mode (tiny sizes, not a measurement)**" if args.get("quick") else "") + ".")
-    w("Every number comes from `natter bench` (crates/natter/src/bench.rs) against a freshly "
+    w("Every number comes from `natter bench` (crates/natter/src/bench/) against a freshly "
       "started server on a loopback port; rounds are interleaved (natter, inspircd, ngircd, "
       "hybrid, then again). A cell reads *median (min..max)* across rounds; ratios (× natter) "
       "are the server's median divided by natter's: for rates higher is better, for RSS, "
@@ -1275,6 +1520,12 @@ def report(results_dir, doc_path):
         w("")
         failures(w, [e for e in index if e["scenario"] == "churn"])
 
+    tls_section = existing_section(doc_path, TLS_HEADING)
+    if tls_section:
+        w(TLS_HEADING)
+        w("")
+        w(tls_section)
+        w("")
     w(PROFILE_HEADING)
     w("")
     profile = existing_profile(doc_path)
@@ -1347,6 +1598,427 @@ def failures(w, es):
 
 
 # ---------------------------------------------------------------------------
+# --tls: the certificate, and the "Over TLS" section
+
+
+def make_certificate(tmp, uid, gid):
+    """A self-signed ECDSA P-256 certificate both servers present."""
+    d = tmp / "tls"
+    d.mkdir()
+    cert, key = d / "cert.pem", d / "key.pem"
+    argv = ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+            "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "30",
+            "-subj", "/CN=bench.local",
+            "-addext", "subjectAltName=DNS:bench.local,DNS:localhost,IP:127.0.0.1"]
+    run(argv)
+    for p in (d, cert, key):
+        os.chown(p, uid, gid)
+    os.chmod(d, 0o755)
+    os.chmod(cert, 0o644)
+    os.chmod(key, 0o600)
+    text = run(["openssl", "x509", "-in", str(cert), "-noout", "-text"], quiet=True).stdout
+    sig = re.search(r"Signature Algorithm: (\S+)", text)
+    return {"cert": cert, "key": key,
+            "command": " ".join(shlex.quote(a) for a in argv).replace(str(d) + "/", ""),
+            "describe": "self-signed, ECDSA P-256 key, " + (sig.group(1) if sig else "?")}
+
+
+def gnutls_version():
+    r = subprocess.run(["dpkg-query", "-W", "-f=${Version}", "libgnutls30"],
+                       text=True, capture_output=True)
+    return r.stdout.strip() or "?"
+
+
+def rustls_version():
+    """rustls and aws-lc-rs as Cargo.lock pins them."""
+    try:
+        lock = (REPO / "Cargo.lock").read_text()
+    except OSError:
+        return "?"
+    found = {}
+    for name in ("rustls", "aws-lc-rs"):
+        m = re.search(r'name = "' + re.escape(name) + r'"\nversion = "([^"]+)"', lock)
+        found[name] = m.group(1) if m else "?"
+    return f"rustls {found['rustls']} with aws-lc-rs {found['aws-lc-rs']}"
+
+
+def existing_section(doc_path, heading, sub=None):
+    """The body of section `heading` (## level) of the doc, or of its
+    subsection `sub` (### level) when given; None if absent or empty."""
+    try:
+        text = doc_path.read_text()
+    except OSError:
+        return None
+    if heading + "\n" not in text:
+        return None
+    body = text.split(heading + "\n", 1)[1]
+    body = re.split(r"\n## ", body, maxsplit=1)[0]
+    if sub is not None:
+        if sub + "\n" not in body:
+            return None
+        body = body.split(sub + "\n", 1)[1]
+        body = re.split(r"\n### ", body, maxsplit=1)[0]
+    body = body.strip()
+    return body or None
+
+
+def tls_template(e):
+    cmd = template(e)
+    cmd = re.sub(r"-(tls|plain)-r<RATE>", "-<TRANSPORT>-r<RATE>", cmd)
+    cmd = re.sub(r"-handshakes-(tls|plain)(-[\w]+)?\.json",
+                 lambda m: "-handshakes-<TRANSPORT>" + ("-<GROUP>" if m.group(2) else "") + ".json",
+                 cmd)
+    cmd = re.sub(r"--tls-group \S+", "--tls-group <GROUP>", cmd)
+    return cmd
+
+
+def tls_report(results_dir, doc_path):
+    """Writes the "Over TLS" section into `doc_path` (in place of an earlier
+    one, else before the profile section, else at the end), keeping the
+    rest of the file and a written "What the numbers mean"."""
+    meta = json.loads((results_dir / "meta.json").read_text())
+    index = json.loads((results_dir / "index.json").read_text())
+    args = meta["args"]
+    servers = [s for s in TLS_SERVERS if s in args["servers"]]
+    transports = args.get("tls_transports") or ["tls", "plain"]
+    rounds = sorted({e["round"] for e in index}) or [1]
+    p99_ms = args["p99_ms"]
+    L = []
+    w = L.append
+    w(TLS_HEADING)
+    w("")
+    w(f"Generated by `bench/compare.py --tls` from the results in "
+      f"`{os.path.relpath(results_dir, REPO)}` ({meta['started']} to {meta.get('finished', '?')}), "
+      f"{len(rounds)} round(s)"
+      + (", **quick mode (tiny sizes, not a measurement)**" if args.get("quick") else "") + ".")
+    w(f"natter and InspIRCd, each over TLS and, as the baseline of the same run, over plain TCP"
+      + ("; natter also over IRC over WebSocket (`ws`: its HTTP listener, `wss`: its HTTPS "
+         "listener; IRCv3 `text.ircv3.net`, one line per message, path `/`; InspIRCd 3.15's "
+         "websocket module speaks `text.inspircd.org` instead and is not run)"
+         if any(t in transports for t in ("ws", "wss")) else "") + ". "
+      "Every run is one `natter bench` invocation against a freshly started server; each round "
+      f"runs the transports in the order {', '.join(transports)}, and within each the servers, "
+      "natter first in odd rounds and InspIRCd first in even ones (so that neither always "
+      "follows the other on a machine whose load drifts). A cell reads *median (min..max)* "
+      "across rounds. The generator (`natter bench --tls`) is a rustls client that accepts any "
+      "certificate but checks the handshake's signature, and never resumes a session: every "
+      "handshake is a full one.")
+    w("")
+    w("### Setup")
+    w("")
+    t = meta.get("tls", {})
+    v = meta["versions"]
+    w(f"- Certificate, the same file for both servers: {t.get('certificate', '?')}, made by "
+      f"`{t.get('command', '?')}`")
+    if "natter" in v:
+        w(f"- {v['natter']['version']} (git {v['natter']['git']}): "
+          f"{t.get('rustls', 'rustls')}; `[listen] irc_tls` on a port of its own, `[tls] cert` "
+          f"and `key` naming the files above, `server.threads` = {args.get('natter_threads')} "
+          "(as in the plain comparison above)")
+    if "inspircd" in v:
+        w(f"- {v['inspircd']['version']} (Debian package {v['inspircd']['package']}): "
+          "module `ssl_gnutls` (GnuTLS "
+          f"{t.get('gnutls', '?')}), `<sslprofile provider=\"gnutls\" hash=\"sha256\" "
+          f"requestclientcert=\"no\" outrecsize=\"16384\" dhfile=\"\">` (outrecsize, the largest "
+          "TLS record it writes, is 2048 by default; 16384 is TLS's maximum, natter's record "
+          "size too) and `<bind ... sslprofile=\"bench\">`; otherwise the configuration of the "
+          "plain comparison above")
+    negotiated = {}
+    for e in index:
+        tls = (e.get("result") or {}).get("tls")
+        if tls:
+            negotiated.setdefault(e["server"], set()).add(tls)
+    for s in servers:
+        if s in negotiated:
+            w(f"- Negotiated with {s}: " + "; ".join(f"`{x}`" for x in sorted(negotiated[s])))
+    w("")
+
+    def es(server, transport, scenario, pred=lambda e: True):
+        return [e for e in index if e["server"] == server and e.get("transport") == transport
+                and e["scenario"] == scenario and pred(e)]
+
+    # The load.
+    w("### Load on the machine during the runs")
+    w("")
+    w("Two cores, shared with other work (other engineers' builds and tests in this "
+      "machine). Per run, in cores over its wall time: *ours* is the server's CPU "
+      "(`/proc/PID/stat`) and the generator's own; *rest* is the machine's busy time "
+      "(`/proc/stat`: user, nice, system, irq, softirq) less ours: other processes, and "
+      "kernel work for the sockets charged to no process; *interrupts* is the irq and "
+      "softirq part of the machine's time (on loopback mostly the network stack's receive "
+      "work; the kernel counts a tick that lands in softirq both there and in the process "
+      "it interrupted, so *rest* can understate other processes but not overstate them); "
+      "*steal* is time the hypervisor gave to other virtual machines. The busiest other "
+      "processes are those alive at both ends of a run. "
+      f"Load average at the start {meta.get('load_at_start', '?')}, at the end "
+      f"{meta.get('load_at_end', '?')}.")
+    w("")
+    rows = []
+    for s in servers:
+        for tr in transports:
+            runs = es(s, tr, "fanout") + es(s, tr, "handshakes")
+            if not runs:
+                continue
+            ms = [e.get("machine") or {} for e in runs]
+            loads = [m.get("load_before") for m in ms]
+            steal = [m["steal_cpu_s"] / m["wall_s"] for m in ms
+                     if m.get("steal_cpu_s") is not None and m.get("wall_s")]
+            busiest = {}
+            for m in ms:
+                for cpu, name in m.get("busiest_others", []):
+                    busiest[name] = busiest.get(name, 0) + cpu
+            top = ", ".join(f"{n} {c:.1f} s" for n, c in
+                            sorted(busiest.items(), key=lambda x: -x[1])[:4]) or "none"
+            rest = [others_cores(e) for e in runs]
+            rows.append([s, tr, len(runs), median_range(loads, 2)[0],
+                         median_range([ours_cores(e) for e in runs], 2)[0],
+                         median_range(rest, 2)[0],
+                         sum(1 for x in rest if x is not None and x >= 0.5),
+                         median_range([irq_cores(e) for e in runs], 2)[0],
+                         median_range(steal, 2)[0], top])
+    w(table(["server", "transport", "runs", "1-min load average before a run",
+             "ours, cores", "rest, cores", "runs with rest ≥ 0.5 core",
+             "interrupts, cores", "steal, cores",
+             "busiest other processes (CPU over all these runs)"], rows))
+    w("")
+
+    if "fanout" in args["scenarios"]:
+        for mem in args["fanout_members"]:
+            fan = lambda e, mem=mem: e["params"].get("members") == mem
+            w(f"### Fan-out: one channel of {mem:,} members")
+            w("")
+            w(f"{args['fanout_senders']} members send {args['fanout_size']}-byte-padded messages "
+              f"for {args['fanout_duration']} s at an offered rate stepping through "
+              f"{', '.join(f'{r:,}' for r in args['fanout_rates'])} msgs/s; a sweep stops at the "
+              f"first step with p99 > {p99_ms:g} ms, any loss or any error. *Sustained* is the "
+              "highest offered rate that passed; the other columns are measured there. CPU per "
+              "10⁶ deliveries is the server's (and the generator's) CPU time over the sending "
+              "window, from /proc/PID/stat, divided by the deliveries counted.")
+            w("")
+            rows = []
+            for s in servers:
+                for tr in transports:
+                    best, at, stops = [], [], []
+                    for rnd in rounds:
+                        steps = [e for e in es(s, tr, "fanout", fan) if e["round"] == rnd]
+                        passed = [e for e in steps if sustained(e, p99_ms)]
+                        if passed:
+                            top = max(passed, key=lambda e: e["params"]["rate"])
+                            best.append(top["params"]["rate"])
+                            at.append(top["result"])
+                        elif steps:
+                            best.append(0)
+                        failed = [e for e in steps if not sustained(e, p99_ms)]
+                        if failed:
+                            stops.append(f"r{rnd}: {why(failed[0], p99_ms)}")
+                        elif steps:
+                            stops.append(f"r{rnd}: passed every step")
+                    if not best:
+                        continue
+                    rate, _ = median_range(best)
+                    if max(best) == 0:
+                        rate = f"none (< {args['fanout_rates'][0]:,})"
+                    bench_cpu = [r["bench_cpu_s"] / r["deliveries"] * 1e6
+                                 for r in at if r.get("deliveries")]
+                    rows.append([s, tr, rate,
+                                 median_range([r.get("deliveries_per_second") for r in at])[0],
+                                 median_range([r.get("latency_p99_ms") for r in at], 2)[0],
+                                 median_range([r.get("server_cpu_s_per_million") for r in at], 2)[0],
+                                 median_range(bench_cpu, 2)[0],
+                                 "; ".join(stops)])
+            w(table(["server", "transport", "sustained msgs/s", "deliveries/s there",
+                     "p99 ms there", "server CPU s per 10⁶ deliveries there",
+                     "generator CPU s per 10⁶ deliveries there", "sweep stopped by"], rows))
+            w("")
+            # The same offered load for all: CPU per delivery is a fair
+            # comparison only at equal rates (it falls as the rate rises and
+            # writes carry more lines each). Every rate that every server
+            # ran over every transport without loss, in enough rounds.
+            need = min(2, len(rounds))
+            clean = lambda e: (e.get("result") and e["result"].get("lost") == 0
+                               and e["result"].get("errors", 1) == 0)
+            combos = [(s, tr) for s in servers for tr in transports if es(s, tr, "fanout", fan)]
+            common = [rate for rate in args["fanout_rates"]
+                      if all(len([e for e in es(s, tr, "fanout", fan)
+                                  if e["params"]["rate"] == rate and clean(e)]) >= need
+                             for s, tr in combos)]
+            if common:
+                w("At the same offered load: every rate that every server ran over every transport "
+                  f"without loss in at least {need} round(s) (whatever its p99), medians over those "
+                  "runs. *Interrupts* is the machine's irq and softirq time over the whole run "
+                  "(set-up included) per delivery: work the kernel does for the sockets that "
+                  "neither process is charged for. *Write calls* are the server's write system "
+                  "calls (`syscw` in /proc/PID/io) and *TCP segments* the machine's (`OutSegs` in "
+                  "/proc/net/snmp, both directions of loopback, the generator's too), over the "
+                  "whole run: how many pieces the same deliveries went out in.")
+                w("")
+                rows = []
+                for rate in common:
+                    for s in servers:
+                        base = None
+                        for tr in sorted(transports, key=lambda x: x != "plain"):
+                            runs = [e for e in es(s, tr, "fanout", fan)
+                                    if e["params"]["rate"] == rate and clean(e)]
+                            if not runs:
+                                continue
+                            rs = [e["result"] for e in runs]
+                            cpu, cmed = median_range([r.get("server_cpu_s_per_million")
+                                                      for r in rs], 2)
+                            if tr == "plain":
+                                base = cmed
+                            bench_cpu = [r["bench_cpu_s"] / r["deliveries"] * 1e6
+                                         for r in rs if r.get("deliveries")]
+                            irq = [e["machine"]["irq_cpu_s"] / e["result"]["deliveries"] * 1e6
+                                   for e in runs if e["result"].get("deliveries")
+                                   and (e.get("machine") or {}).get("irq_cpu_s") is not None]
+                            def per_k(key, runs=runs):
+                                v = [e["machine"][key] / e["result"]["deliveries"] * 1e3
+                                     for e in runs if e["result"].get("deliveries")
+                                     and (e.get("machine") or {}).get(key) is not None]
+                                return median_range(v, 1)[0]
+                            rows.append([f"{rate:,}", s, tr, len(runs),
+                                         median_range([r.get("latency_p50_ms") for r in rs], 2)[0],
+                                         median_range([r.get("latency_p99_ms") for r in rs], 2)[0],
+                                         cpu, ratio(cmed, base) if tr != "plain" else "1.00×",
+                                         median_range(bench_cpu, 2)[0], median_range(irq, 2)[0],
+                                         per_k("server_writes"), per_k("tcp_out_segs")])
+                w(table(["msgs/s", "server", "transport", "runs", "p50 ms", "p99 ms",
+                         "server CPU s per 10⁶ deliveries", "× plain",
+                         "generator CPU s per 10⁶ deliveries",
+                         "interrupts s per 10⁶ deliveries",
+                         "server write calls per 10³ deliveries",
+                         "TCP segments per 10³ deliveries"], rows))
+                w("")
+            w("<details><summary>Every step: p99 ms / lost deliveries / server CPU s per 10⁶ "
+              "deliveries, per round († : the rest of the machine used half a core or more "
+              "during the run)</summary>")
+            w("")
+            rates = args["fanout_rates"]
+            srows = []
+            for s in servers:
+                for tr in transports:
+                    if not es(s, tr, "fanout", fan):
+                        continue
+                    for rnd in rounds:
+                        cells = []
+                        for rate in rates:
+                            x = [e for e in es(s, tr, "fanout", fan)
+                                 if e["round"] == rnd and e["params"].get("rate") == rate]
+                            if not x:
+                                cells.append("")
+                            elif not x[-1].get("result"):
+                                cells.append("failed")
+                            else:
+                                r = x[-1]["result"]
+                                o = others_cores(x[-1])
+                                cells.append(f"{r['latency_p99_ms']:.1f} / {r['lost']} / "
+                                             f"{fmt(r.get('server_cpu_s_per_million'), 2)}"
+                                             + ("" if r.get("errors", 0) == 0
+                                                else f" / {r['errors']} err")
+                                             + (" †" if o is not None and o >= 0.5 else ""))
+                        srows.append([s, tr, rnd, *cells])
+            w(table(["server", "transport", "round", *[f"{r:,}/s" for r in rates]], srows))
+            w("")
+            w("</details>")
+            w("")
+            failures(w, [e for e in index if e["scenario"] == "fanout" and fan(e)
+                         and not e.get("result")])
+
+    if "handshakes" in args["scenarios"]:
+        w("### Handshakes")
+        w("")
+        reg = args.get("handshake_register")
+        w(f"`--concurrency` connections at a time for {args['handshake_duration']} s, each: TCP "
+          "connect, TLS handshake (over plain TCP: none, the baseline; over WebSocket the HTTP "
+          "upgrade follows, over TLS for wss), "
+          + ("NICK/USER until 001, " if reg else "")
+          + "QUIT, and read until the server closes. *Time* is from the connect until the "
+          + ("001." if reg else "handshake is done on the client's side.")
+          + " CPU per handshake is the CPU time of the whole run (/proc/PID/stat for the server, "
+          "the generator's own) divided by the handshakes completed.")
+        w("")
+        rows = []
+        groups = []
+        for e in index:
+            g = e["params"].get("tls_group", "default") if e["scenario"] == "handshakes" else None
+            if g and g not in groups:
+                groups.append(g)
+        for s, tr, g in [(s, tr, g) for tr in transports for g in groups for s in servers]:
+            if True:
+                ofg = lambda e, g=g: e["params"].get("tls_group", "default") == g
+                runs = es(s, tr, "handshakes", ofg)
+                x = [e for e in runs if e.get("ok")]
+                rs = [e["result"] for e in x]
+                if not runs:
+                    continue
+                conc = sorted({e["params"].get("concurrency") for e in runs})
+                srv = [r["server_cpu_s"] / r["cycles"] * 1e6 for r in rs
+                       if r.get("server_cpu_s") is not None and r.get("cycles")]
+                gen = [r["bench_cpu_s"] / r["cycles"] * 1e6 for r in rs if r.get("cycles")]
+                tls = sorted({r.get("tls") for r in rs if r.get("tls")})
+                offered = ("—" if tr not in ("tls", "wss") else
+                           "rustls's default" if g == "default" else f"{g} only")
+                rows.append([s, tr, offered, ",".join(map(str, conc)), f"{len(x)}/{len(runs)}",
+                             median_range([r.get("per_second") for r in rs])[0],
+                             median_range([r.get("latency_p50_ms") for r in rs], 2)[0],
+                             median_range([r.get("latency_p99_ms") for r in rs], 2)[0],
+                             median_range(srv, 0)[0], median_range(gen, 0)[0],
+                             "; ".join(tls) or {"ws": "WebSocket"}.get(tr, "plain TCP")])
+        w(table(["server", "transport", "groups offered", "concurrency", "runs ok",
+                 "handshakes/s", "p50 ms",
+                 "p99 ms", "server CPU µs per handshake", "generator CPU µs per handshake",
+                 "negotiated"], rows))
+        w("")
+        failures(w, [e for e in index if e["scenario"] == "handshakes"])
+
+    w("### Commands")
+    w("")
+    w("The whole run:")
+    w("")
+    w("```")
+    w(meta["command"])
+    w("```")
+    w("")
+    w("Each run (port, PID and paths differ per run):")
+    w("")
+    w("```")
+    seen = {}
+    for e in index:
+        if e.get("command"):
+            seen.setdefault(tls_template(e), []).append(e["server"])
+    for cmd, who in seen.items():
+        w(f"# {', '.join(sorted(set(who), key=TLS_SERVERS.index))}")
+        w(cmd)
+    w("```")
+    w("")
+    w(TLS_ANALYSIS)
+    w("")
+    analysis = existing_section(doc_path, TLS_HEADING, TLS_ANALYSIS)
+    w(analysis if analysis else "_To be written: what these figures mean and what limits them._")
+    w("")
+    section = "\n".join(L)
+    try:
+        text = doc_path.read_text()
+    except OSError:
+        text = ""
+    if TLS_HEADING + "\n" in text:
+        head, rest = text.split(TLS_HEADING + "\n", 1)
+        tail = re.split(r"(?=\n## )", rest, maxsplit=1)
+        after = tail[1].lstrip("\n") if len(tail) > 1 else ""
+        text = head + section + ("\n" + after if after else "")
+    elif PROFILE_HEADING + "\n" in text:
+        head, rest = text.split(PROFILE_HEADING + "\n", 1)
+        text = head + section + "\n" + PROFILE_HEADING + "\n" + rest
+    elif text:
+        text = text.rstrip("\n") + "\n\n" + section
+    else:
+        text = "# Performance: natter over TLS\n\n" + section
+    doc_path.parent.mkdir(parents=True, exist_ok=True)
+    doc_path.write_text(text)
+    log(f"wrote the {TLS_HEADING[3:]} section of {doc_path}")
+
+
+# ---------------------------------------------------------------------------
 
 
 def int_list(text):
@@ -1358,6 +2030,13 @@ def parse_args():
         description=__doc__.split("\n\n")[0],
         epilog="See the module docstring (head -60 bench/compare.py) for what it does.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--tls", action="store_true",
+                   help="the TLS comparison instead: natter and InspIRCd (ssl_gnutls), fan-out "
+                        "and handshakes over TLS and over plain TCP as the baseline, written as "
+                        "the \"Over TLS\" section of the report (the rest of it is kept)")
+    p.add_argument("--tls-transports", default="tls,plain,ws,wss",
+                   help="with --tls: the transports, in the order each round runs them: tls, "
+                        "plain, ws and wss (IRC over WebSocket, over HTTP and HTTPS: natter only)")
     p.add_argument("--quick", action="store_true",
                    help="tiny sizes and 1 round (unless --rounds), to try the script")
     p.add_argument("--rounds", type=int, help="rounds (default 3; 1 with --quick)")
@@ -1400,6 +2079,16 @@ def parse_args():
     g = p.add_argument_group("churn")
     g.add_argument("--churn-workers", type=int, help="(capped at 80%% of the listen backlog)")
     g.add_argument("--churn-duration", type=int)
+    g = p.add_argument_group("handshakes (--tls)")
+    g.add_argument("--handshake-concurrency", type=int,
+                   help="connections in flight (capped at 80%% of the listen backlog)")
+    g.add_argument("--handshake-duration", type=int)
+    g.add_argument("--handshake-groups", default="default,X25519",
+                   help="key exchange groups the generator offers, one handshake run each: "
+                        "`default` (rustls's list, X25519MLKEM768 first) or one group's name")
+    g.add_argument("--handshake-register", action="store_true",
+                   help="register to 001 on every connection (InspIRCd registers in a "
+                        "once-a-second pass: this measures that, not TLS)")
     p.add_argument("--setup-concurrency", type=int,
                    help="registrations in flight while fan-out and rooms set up (capped at "
                         "80%% of the listen backlog)")
@@ -1409,23 +2098,40 @@ def parse_args():
                 fanout_rates=[50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 40000, 80000],
                 fanout_duration=10, fanout_size=64, rooms_channels=500, rooms_members=10,
                 rooms_rate=2000, rooms_private_rate=500, rooms_duration=10,
-                churn_workers=8, churn_duration=10, setup_concurrency=500)
+                churn_workers=8, churn_duration=10, setup_concurrency=500,
+                handshake_concurrency=16, handshake_duration=10)
     quick = dict(rounds=1, connect_clients=300, connect_concurrency=100, connect_ping_sample=20,
                  connect_idle=1, fanout_members=[20, 50], fanout_senders=4,
                  fanout_rates=[200, 1000, 5000], fanout_duration=2, fanout_size=64,
                  rooms_channels=20, rooms_members=5, rooms_rate=200, rooms_private_rate=50,
-                 rooms_duration=2, churn_workers=4, churn_duration=2, setup_concurrency=100)
+                 rooms_duration=2, churn_workers=4, churn_duration=2, setup_concurrency=100,
+                 handshake_concurrency=8, handshake_duration=2)
+    if a.tls:
+        # One channel of 200; the sweep starts where every server passed
+        # in plain text.
+        full.update(fanout_members=[200], fanout_rates=[1000, 2000, 5000, 10000, 20000, 40000],
+                    handshake_concurrency=16, handshake_duration=10)
+        quick.update(fanout_members=[20], handshake_concurrency=8, handshake_duration=2)
+        if a.servers == ",".join(SERVERS):
+            a.servers = ",".join(TLS_SERVERS)
+        if a.scenarios == ",".join(SCENARIOS):
+            a.scenarios = ",".join(TLS_SCENARIOS)
     for k, v in (quick if a.quick else full).items():
-        if getattr(a, k) is None:
+        if getattr(a, k, None) is None:
             setattr(a, k, v)
     a.servers = [s for s in a.servers.split(",") if s]
     a.scenarios = [s for s in a.scenarios.split(",") if s]
+    a.tls_transports = [t for t in a.tls_transports.split(",") if t]
+    a.handshake_groups = [g for g in a.handshake_groups.split(",") if g]
     for s in a.servers:
-        if s not in SERVERS:
-            p.error(f"unknown server {s}")
+        if s not in (TLS_SERVERS if a.tls else SERVERS):
+            p.error(f"unknown server {s}" + (" (--tls: natter, inspircd)" if a.tls else ""))
     for s in a.scenarios:
-        if s not in SCENARIOS:
-            p.error(f"unknown scenario {s}")
+        if s not in (TLS_SCENARIOS if a.tls else SCENARIOS):
+            p.error(f"unknown scenario {s}" + (" (--tls: fanout, handshakes)" if a.tls else ""))
+    for t in a.tls_transports:
+        if t not in TRANSPORTS:
+            p.error(f"unknown transport {t} ({', '.join(TRANSPORTS)})")
     a.fanout_rates = sorted(a.fanout_rates)
     return a
 
@@ -1437,14 +2143,14 @@ def main():
         meta = json.loads((a.report_only / "meta.json").read_text())
         if a.doc is None and meta["args"].get("quick"):
             doc = a.report_only / "performance.md"
-        report(a.report_only, doc)
+        (tls_report if meta["args"].get("tls") else report)(a.report_only, doc)
         return 0
 
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < hard:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
         soft = hard
-    if a.connect_clients > soft - 200:
+    if not a.tls and a.connect_clients > soft - 200:
         log(f"warning: {a.connect_clients} clients need more than the fd limit ({soft}) allows; "
             f"using {soft - 1000}")
         a.connect_clients = soft - 1000
@@ -1469,6 +2175,8 @@ def main():
         "tmp": tmp, "results": results, "started": {},
         "roots": {s: pkg_root(s) for s in PACKAGES if s in a.servers},
     }
+    if a.tls:
+        settings["tls"] = make_certificate(tmp, uid, gid)
     hybrid_note = None
     stub = None
     if "hybrid" in a.servers:
@@ -1497,7 +2205,12 @@ def main():
         "versions": versions(settings),
         "run_as": pwd.getpwuid(uid).pw_name,
         "hybrid_note": hybrid_note,
+        "load_at_start": Path("/proc/loadavg").read_text().strip(),
     }
+    if a.tls:
+        meta["tls"] = {"certificate": settings["tls"]["describe"],
+                       "command": settings["tls"]["command"],
+                       "gnutls": gnutls_version(), "rustls": rustls_version()}
     (results / "meta.json").write_text(json.dumps(meta, indent=1) + "\n")
     log(f"results in {results}")
 
@@ -1531,11 +2244,12 @@ def main():
             stub.stop()
         shutil.rmtree(tmp, ignore_errors=True)
     meta["finished"] = datetime.datetime.now().isoformat(timespec="seconds")
+    meta["load_at_end"] = Path("/proc/loadavg").read_text().strip()
     meta["interrupted"] = interrupted
     if stub:
         meta["stub_dns_answers"] = stub.answered
     (results / "meta.json").write_text(json.dumps(meta, indent=1) + "\n")
-    report(results, doc)
+    (tls_report if a.tls else report)(results, doc)
 
     problems = [e for e in runner.index if e.get("error") or
                 (e.get("result") and (e["result"].get("errors") or

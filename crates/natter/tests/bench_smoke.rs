@@ -166,13 +166,184 @@ fn churn_and_rooms_smoke_runs_report_everything() {
 }
 
 #[test]
+fn tls_fanout_and_handshakes_smoke_runs_report_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, _) = start_server(dir.path());
+    let tls = server.tls_listening().to_string();
+    let pid = server.child.id().to_string();
+    // natter's self-signed certificate: --tls accepts it.
+    let json = dir.path().join("fanout-tls.json");
+    let r = bench(
+        &[
+            "fanout",
+            "--tls",
+            "--addr",
+            &tls,
+            "--server-pid",
+            &pid,
+            "--members",
+            "8",
+            "--senders",
+            "2",
+            "--rate",
+            "100",
+            "--duration",
+            "1",
+            "--prefix",
+            "tf",
+        ],
+        &json,
+    );
+    assert_eq!(r["registered"], 8, "{r}");
+    assert_eq!(r["deliveries_expected"], 700);
+    assert_eq!(r["deliveries"], 700);
+    assert_eq!(r["lost"], 0);
+    assert_eq!(r["errors"], 0);
+    assert!(r["server_cpu_s"].is_number(), "{r}");
+    let negotiated = r["tls"].as_str().unwrap_or_default();
+    assert!(negotiated.starts_with("TLSv1_3 "), "{r}");
+
+    // Handshakes, over TLS and (the baseline) plain; each a full one.
+    let json = dir.path().join("handshakes.json");
+    let r = bench(
+        &[
+            "handshakes",
+            "--tls",
+            "--addr",
+            &tls,
+            "--server-pid",
+            &pid,
+            "--concurrency",
+            "4",
+            "--duration",
+            "1",
+        ],
+        &json,
+    );
+    assert_eq!(r["scenario"], "handshakes");
+    assert!(r["cycles"].as_u64().unwrap() > 0, "{r}");
+    assert!(r["per_second"].as_f64().unwrap() > 0.0, "{r}");
+    assert_eq!(r["errors"], 0, "{r}");
+    assert_eq!(r["params"]["tls"], 1, "{r}");
+    assert!(r["tls"].as_str().is_some(), "{r}");
+    assert!(r["latency_p99_ms"].as_f64().unwrap() > 0.0, "{r}");
+
+    let json = dir.path().join("handshakes-register.json");
+    let r = bench(
+        &[
+            "handshakes",
+            "--tls",
+            "--tls-group",
+            "x25519",
+            "--addr",
+            &tls,
+            "--concurrency",
+            "2",
+            "--duration",
+            "1",
+            "--register",
+            "--prefix",
+            "hr",
+        ],
+        &json,
+    );
+    assert_eq!(r["registered"], r["cycles"], "{r}");
+    assert!(r["tls"].as_str().unwrap().ends_with(" X25519"), "{r}");
+    assert_eq!(r["errors"], 0, "{r}");
+
+    // Without --tls: plain TCP connections, the baseline.
+    let json = dir.path().join("handshakes-plain.json");
+    let r = bench(
+        &[
+            "handshakes",
+            "--addr",
+            &server.irc.to_string(),
+            "--concurrency",
+            "2",
+            "--duration",
+            "1",
+        ],
+        &json,
+    );
+    assert_eq!(r["params"]["tls"], 0, "{r}");
+    assert!(r.get("tls").is_none(), "{r}");
+    assert_eq!(r["errors"], 0, "{r}");
+}
+
+#[test]
+fn websocket_fanout_and_handshakes_smoke_runs_report_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, _) = start_server(dir.path());
+    server.tls_listening();
+    let http = server.web_listening().to_string();
+    let pid = server.child.id().to_string();
+    let json = dir.path().join("fanout-ws.json");
+    let r = bench(
+        &[
+            "fanout",
+            "--ws",
+            "--addr",
+            &http,
+            "--server-pid",
+            &pid,
+            "--members",
+            "8",
+            "--senders",
+            "2",
+            "--rate",
+            "100",
+            "--duration",
+            "1",
+            "--prefix",
+            "wf",
+        ],
+        &json,
+    );
+    assert_eq!(r["transport"], "ws", "{r}");
+    assert_eq!(r["registered"], 8, "{r}");
+    assert_eq!(r["deliveries_expected"], 700);
+    assert_eq!(r["deliveries"], 700);
+    assert_eq!(r["lost"], 0);
+    assert_eq!(r["errors"], 0);
+
+    // Connect, upgrade, register to 001, QUIT, and the close.
+    let json = dir.path().join("handshakes-ws.json");
+    let r = bench(
+        &[
+            "handshakes",
+            "--ws",
+            "--addr",
+            &http,
+            "--concurrency",
+            "2",
+            "--duration",
+            "1",
+            "--register",
+            "--prefix",
+            "wh",
+        ],
+        &json,
+    );
+    assert!(r["cycles"].as_u64().unwrap() > 0, "{r}");
+    assert_eq!(r["registered"], r["cycles"], "{r}");
+    assert_eq!(r["errors"], 0, "{r}");
+}
+
+#[test]
 fn bench_help_describes_it_without_pointing_at_itself() {
     let out = natter().args(["bench", "--help"]).output().unwrap();
     assert!(out.status.success());
     let help = String::from_utf8(out.stdout).unwrap();
     assert!(!help.contains("natter bench --help"), "{help}");
     for scenario in [
-        "connect", "fanout", "rooms", "churn", "burst", "rejoin", "hops",
+        "connect",
+        "fanout",
+        "rooms",
+        "churn",
+        "handshakes",
+        "burst",
+        "rejoin",
+        "hops",
     ] {
         assert!(help.contains(scenario), "{scenario}: {help}");
     }

@@ -6,35 +6,33 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
-use tokio::net::TcpStream;
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+use super::transport::{Dialer, Reader, Writer};
 
 /// The longest any single protocol step may take before it counts as an error.
 pub const STEP_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A registered client connection.
 pub struct Conn {
-    pub reader: BufReader<OwnedReadHalf>,
-    pub writer: OwnedWriteHalf,
+    pub reader: BufReader<Reader>,
+    pub writer: Writer,
     /// The name the server gave itself (the source of its 001).
     pub server: String,
+    /// The TLS version, cipher suite and key exchange (over TLS).
+    pub tls: Option<String>,
 }
 
 impl Conn {
     /// Connects and registers as `nick`, answering PINGs, until the end of
     /// the welcome burst (376 or 422).
-    pub async fn register(addr: SocketAddr, nick: &str) -> Result<Conn, String> {
-        let stream = tokio::time::timeout(STEP_TIMEOUT, TcpStream::connect(addr))
-            .await
-            .map_err(|_| "connect timed out".to_string())?
-            .map_err(|e| format!("connect: {e}"))?;
-        let _ = stream.set_nodelay(true);
-        let (r, w) = stream.into_split();
+    pub async fn register(dialer: &Dialer, addr: SocketAddr, nick: &str) -> Result<Conn, String> {
+        let (r, w, tls) = dialer.dial(addr).await?;
         let mut c = Conn {
             reader: BufReader::new(r),
             writer: w,
             server: String::new(),
+            tls,
         };
         c.send(&format!("NICK {nick}\r\nUSER {nick} 0 * :natter bench\r\n"))
             .await?;
@@ -51,7 +49,7 @@ impl Conn {
 
     pub async fn send(&mut self, text: &str) -> Result<(), String> {
         self.writer
-            .write_all(text.as_bytes())
+            .send_all(text.as_bytes())
             .await
             .map_err(|e| format!("write: {e}"))
     }
@@ -157,6 +155,7 @@ pub fn has_command(line: &str, command: &str) -> bool {
 /// goes to `addrs[i % addrs.len()]`. Returns them in order, and the
 /// number that failed.
 pub async fn connect_many(
+    dialer: &Dialer,
     addrs: &[SocketAddr],
     prefix: &str,
     n: usize,
@@ -168,9 +167,10 @@ pub async fn connect_many(
         let sem = sem.clone();
         let nick = format!("{prefix}{i}");
         let addr = addrs[i % addrs.len()];
+        let dialer = dialer.clone();
         tasks.push(tokio::spawn(async move {
             let _permit = sem.acquire_owned().await;
-            Conn::register(addr, &nick).await
+            Conn::register(&dialer, addr, &nick).await
         }));
     }
     let mut conns = Vec::with_capacity(n);

@@ -6,14 +6,14 @@ use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use tokio::io::AsyncWriteExt;
-
 use super::conn::{has_command, words, Conn, Stop, STEP_TIMEOUT};
 use super::report::Report;
 use super::traffic::{paced, spawn_reader, Tally};
+use super::transport::Dialer;
 use super::{servers_cpu, Common};
 
 pub async fn hops(
+    dialer: &Dialer,
     from: SocketAddr,
     to: SocketAddr,
     common: &Common,
@@ -28,8 +28,8 @@ pub async fn hops(
         format!("{}hs", common.prefix),
         format!("{}hr", common.prefix),
     );
-    let mut sender = Conn::register(from, &send_nick).await?;
-    let mut receiver = Conn::register(to, &recv_nick).await?;
+    let mut sender = Conn::register(dialer, from, &send_nick).await?;
+    let mut receiver = Conn::register(dialer, to, &recv_nick).await?;
     // The receiver's NICK travels to the sender's server first.
     let deadline = Instant::now() + STEP_TIMEOUT;
     let server = loop {
@@ -89,13 +89,14 @@ pub async fn hops(
     stop.fire();
     let _ = reader.await;
     let [mut w] = writers;
-    let _ = w.write_all(b"QUIT :bench done\r\n").await;
-    let _ = receiver.writer.write_all(b"QUIT :bench done\r\n").await;
+    let _ = w.send_all(b"QUIT :bench done\r\n").await;
+    let _ = receiver.writer.send_all(b"QUIT :bench done\r\n").await;
 
     let mut report = Report {
         scenario: "hops".into(),
         registered: 2,
         messages_sent: sent,
+        tls: sender.tls.clone(),
         ..Report::default()
     };
     tally.fill(&mut report, sent, send_seconds);

@@ -23,6 +23,7 @@ use tokio::sync::mpsc;
 
 use super::conn::{connect_many, has_command, idle, join_many, words, Conn, Stop};
 use super::report::Report;
+use super::transport::Dialer;
 use super::Common;
 
 /// `NAME:PASSWORD` as (name, password).
@@ -183,13 +184,14 @@ impl Watch {
 /// over `addrs`, in `channels` channels each with members on every server,
 /// idling (answering PING) until the returned stop fires.
 async fn populate(
+    dialer: &Dialer,
     addrs: &[SocketAddr],
     prefix: &str,
     users: usize,
     channels: usize,
     concurrency: usize,
 ) -> Result<(Stop, Vec<tokio::task::JoinHandle<()>>), String> {
-    let (conns, errors) = connect_many(addrs, prefix, users, concurrency).await;
+    let (conns, errors) = connect_many(dialer, addrs, prefix, users, concurrency).await;
     if errors > 0 {
         return Err(format!("only {} of {users} users registered", conns.len()));
     }
@@ -237,10 +239,14 @@ async fn wrap_up(
 }
 
 /// One observer per address, named `<prefix>w<i>`.
-async fn observers(addrs: &[SocketAddr], prefix: &str) -> Result<Vec<Conn>, String> {
+async fn observers(
+    dialer: &Dialer,
+    addrs: &[SocketAddr],
+    prefix: &str,
+) -> Result<Vec<Conn>, String> {
     let mut out = Vec::new();
     for (i, a) in addrs.iter().enumerate() {
-        out.push(Conn::register(*a, &format!("{prefix}w{i}")).await?);
+        out.push(Conn::register(dialer, *a, &format!("{prefix}w{i}")).await?);
     }
     Ok(out)
 }
@@ -251,6 +257,7 @@ fn ms(d: Duration) -> f64 {
 
 /// The parameters of a `burst` run.
 pub struct BurstRun {
+    pub dialer: Dialer,
     pub addrs: Vec<SocketAddr>,
     pub observe: SocketAddr,
     pub oper: (String, String),
@@ -265,14 +272,21 @@ pub struct BurstRun {
 
 pub async fn burst(run: BurstRun, common: &Common) -> Result<Report, String> {
     let prefix = &common.prefix;
-    let (idle_stop, idlers) =
-        populate(&run.addrs, prefix, run.users, run.channels, run.concurrency).await?;
+    let (idle_stop, idlers) = populate(
+        &run.dialer,
+        &run.addrs,
+        prefix,
+        run.users,
+        run.channels,
+        run.concurrency,
+    )
+    .await?;
     // Observer 0 on the first --addr, observer 1 on --observe; the
     // operator on --observe too.
     let watched = [run.addrs[0], run.observe];
-    let obs = observers(&watched, prefix).await?;
+    let obs = observers(&run.dialer, &watched, prefix).await?;
     let peer = run.peer.clone().unwrap_or_else(|| obs[0].server.clone());
-    let mut oper = Conn::register(run.observe, &format!("{prefix}op")).await?;
+    let mut oper = Conn::register(&run.dialer, run.observe, &format!("{prefix}op")).await?;
     oper.oper(&run.oper).await?;
     let mut watch = Watch::start(obs, run.poll).await?;
     let apart = watch.latest.clone();
@@ -370,6 +384,7 @@ pub async fn burst(run: BurstRun, common: &Common) -> Result<Report, String> {
 
 /// The parameters of a `rejoin` run.
 pub struct RejoinRun {
+    pub dialer: Dialer,
     pub addrs: Vec<SocketAddr>,
     pub oper: (String, String),
     pub squit: Option<String>,
@@ -385,10 +400,17 @@ pub struct RejoinRun {
 pub async fn rejoin(run: RejoinRun, common: &Common) -> Result<Report, String> {
     let prefix = &common.prefix;
     let n = run.addrs.len();
-    let (idle_stop, idlers) =
-        populate(&run.addrs, prefix, run.users, run.channels, run.concurrency).await?;
-    let obs = observers(&run.addrs, prefix).await?;
-    let mut oper = Conn::register(run.addrs[0], &format!("{prefix}op")).await?;
+    let (idle_stop, idlers) = populate(
+        &run.dialer,
+        &run.addrs,
+        prefix,
+        run.users,
+        run.channels,
+        run.concurrency,
+    )
+    .await?;
+    let obs = observers(&run.dialer, &run.addrs, prefix).await?;
+    let mut oper = Conn::register(&run.dialer, run.addrs[0], &format!("{prefix}op")).await?;
     oper.oper(&run.oper).await?;
     // The operator's server's neighbours (hop count 1 in its LINKS).
     let links = oper.ask("LINKS\r\n", "365").await?;

@@ -8,9 +8,11 @@ use std::time::{Duration, Instant};
 
 use super::conn::{connect_many, has_command, Conn};
 use super::report::{rss_kib, Report};
+use super::transport::Dialer;
 use super::Common;
 
 pub async fn connect(
+    dialer: &Dialer,
     addrs: &[SocketAddr],
     common: &Common,
     clients: usize,
@@ -20,7 +22,8 @@ pub async fn connect(
 ) -> Result<Report, String> {
     let rss_before = rss_kib(&common.server_pid);
     let start = Instant::now();
-    let (mut conns, errors) = connect_many(addrs, &common.prefix, clients, concurrency).await;
+    let (mut conns, errors) =
+        connect_many(dialer, addrs, &common.prefix, clients, concurrency).await;
     let seconds = start.elapsed().as_secs_f64();
     tokio::time::sleep(Duration::from_secs(idle)).await;
     let rss_after = rss_kib(&common.server_pid);
@@ -30,6 +33,7 @@ pub async fn connect(
         per_second: conns.len() as f64 / seconds,
         errors,
         seconds,
+        tls: conns.first().and_then(|c| c.tls.clone()),
         ..Report::default()
     };
     report.params.insert("clients".into(), clients as u64);
@@ -72,6 +76,7 @@ pub async fn connect(
 }
 
 pub async fn churn(
+    dialer: &Dialer,
     addrs: &[SocketAddr],
     common: &Common,
     workers: usize,
@@ -87,13 +92,14 @@ pub async fn churn(
         let (cycles, registered, errors) = (cycles.clone(), registered.clone(), errors.clone());
         let prefix = common.prefix.clone();
         let addr = addrs[w % addrs.len()];
+        let dialer = dialer.clone();
         tasks.push(tokio::spawn(async move {
             let mut i = 0u64;
             while Instant::now() < deadline {
                 let nick = format!("{prefix}c{w}x{i}");
                 i += 1;
                 let cycle = async {
-                    let mut c = Conn::register(addr, &nick).await?;
+                    let mut c = Conn::register(&dialer, addr, &nick).await?;
                     registered.fetch_add(1, Ordering::Relaxed);
                     let chan = format!("#churn{}", w % 16);
                     c.join(&chan).await?;
@@ -129,6 +135,141 @@ pub async fn churn(
     };
     r.params.insert("workers".into(), workers as u64);
     r.params.insert("duration".into(), duration);
+    if addrs.len() > 1 {
+        r.params.insert("servers".into(), addrs.len() as u64);
+    }
+    Ok(r)
+}
+
+/// One handshake: connect, TLS handshake (and registration to 001 with
+/// `register`), QUIT, and the server's close. Returns the time to the
+/// handshake (or to 001) and what TLS was negotiated.
+async fn handshake_once(
+    dialer: &Dialer,
+    addr: SocketAddr,
+    nick: &str,
+    register: bool,
+) -> Result<(Duration, Option<String>), String> {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let t0 = Instant::now();
+    let (r, mut w, tls) = dialer.dial(addr).await?;
+    let mut reader = BufReader::new(r);
+    let mut took = t0.elapsed();
+    let mut line = String::new();
+    let step = async {
+        if register {
+            w.send_all(format!("NICK {nick}\r\nUSER {nick} 0 * :natter bench\r\n").as_bytes())
+                .await
+                .map_err(|e| format!("write: {e}"))?;
+            loop {
+                line.clear();
+                let n = reader
+                    .read_line(&mut line)
+                    .await
+                    .map_err(|e| format!("read: {e}"))?;
+                if n == 0 {
+                    return Err("server closed the connection".to_string());
+                }
+                if let Some(token) = line.trim_end().strip_prefix("PING ") {
+                    w.send_all(format!("PONG {token}\r\n").as_bytes())
+                        .await
+                        .map_err(|e| format!("write: {e}"))?;
+                } else if has_command(line.trim_end(), "001") {
+                    took = t0.elapsed();
+                    break;
+                }
+            }
+        }
+        w.send_all(b"QUIT :handshake done\r\n")
+            .await
+            .map_err(|e| format!("write: {e}"))?;
+        // Until the server closes (its ERROR and whatever else first). A
+        // close without TLS close_notify counts as a close too.
+        loop {
+            line.clear();
+            match reader.read_line(&mut line).await {
+                Ok(0) => return Ok(()),
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(()),
+                Err(e) => return Err(format!("read: {e}")),
+            }
+        }
+    };
+    tokio::time::timeout(super::conn::STEP_TIMEOUT, step)
+        .await
+        .map_err(|_| "timed out waiting for the server".to_string())??;
+    Ok((took, tls))
+}
+
+pub async fn handshakes(
+    dialer: &Dialer,
+    addrs: &[SocketAddr],
+    common: &Common,
+    concurrency: usize,
+    duration: u64,
+    register: bool,
+) -> Result<Report, String> {
+    // One handshake before the clock starts: the server answers at all,
+    // and what it negotiates is known.
+    let (_, tls) = handshake_once(dialer, addrs[0], &format!("{}h", common.prefix), register)
+        .await
+        .map_err(|e| format!("the first handshake failed: {e}"))?;
+    let done = Arc::new(AtomicU64::new(0));
+    let errors = Arc::new(AtomicU64::new(0));
+    let hist = Arc::new(std::sync::Mutex::new(super::traffic::latency_histogram()));
+    let start = Instant::now();
+    let deadline = start + Duration::from_secs(duration);
+    let mut tasks = Vec::new();
+    for w in 0..concurrency.max(1) {
+        let (done, errors, hist) = (done.clone(), errors.clone(), hist.clone());
+        let prefix = common.prefix.clone();
+        let addr = addrs[w % addrs.len()];
+        let dialer = dialer.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut local = super::traffic::latency_histogram();
+            let mut i = 0u64;
+            while Instant::now() < deadline {
+                let nick = format!("{prefix}h{w}x{i}");
+                i += 1;
+                match handshake_once(&dialer, addr, &nick, register).await {
+                    Ok((took, _)) => {
+                        done.fetch_add(1, Ordering::Relaxed);
+                        let _ = local.record((took.as_micros() as u64).max(1));
+                    }
+                    Err(e) => {
+                        if errors.fetch_add(1, Ordering::Relaxed) < 3 {
+                            eprintln!("natter bench: handshake failed: {e}");
+                        }
+                    }
+                }
+            }
+            let _ = hist.lock().expect("not poisoned").add(&local);
+        }));
+    }
+    for t in tasks {
+        let _ = t.await;
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    let n = done.load(Ordering::Relaxed);
+    let hist = hist.lock().expect("not poisoned");
+    let ms = |v: u64| v as f64 / 1000.0;
+    let mut r = Report {
+        scenario: "handshakes".into(),
+        registered: if register { n } else { 0 },
+        cycles: n,
+        per_second: n as f64 / seconds,
+        tls,
+        errors: errors.load(Ordering::Relaxed),
+        latency_p50_ms: ms(hist.value_at_quantile(0.50)),
+        latency_p99_ms: ms(hist.value_at_quantile(0.99)),
+        latency_max_ms: ms(hist.max()),
+        seconds,
+        ..Report::default()
+    };
+    r.params.insert("concurrency".into(), concurrency as u64);
+    r.params.insert("duration".into(), duration);
+    r.params.insert("register".into(), u64::from(register));
+    r.params.insert("tls".into(), u64::from(dialer.is_tls()));
     if addrs.len() > 1 {
         r.params.insert("servers".into(), addrs.len() as u64);
     }

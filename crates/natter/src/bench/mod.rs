@@ -14,6 +14,9 @@
 //!   messages between random pairs.
 //! - `churn`: connect, register, join, part, quit cycles per second, and
 //!   errors.
+//! - `handshakes`: TLS handshakes per second (connect, handshake, QUIT,
+//!   the server closes; or register to 001 first), `--concurrency` at a
+//!   time, and the time each took.
 //! - `burst` (linked servers): N users in C channels on one server; an
 //!   operator on another server CONNECTs to it; the time from the link
 //!   coming up until the second server counts every user and channel.
@@ -22,6 +25,10 @@
 //!   the link being up again until every server's LUSERS and LINKS agree.
 //! - `hops` (linked servers): private messages at a fixed rate from a user
 //!   on one server to a user on another; latency p50/p99/max and loss.
+//!
+//! `--tls` (every scenario) connects over TLS, accepting any server
+//! certificate (benchmarks against self-signed certificates); `--ws` with
+//! IRC over WebSocket (to an HTTP listener; over HTTPS with `--tls`).
 //!
 //! `--addr` may be given several times (servers of one network): clients
 //! are spread over the servers round-robin, and fanout and rooms wait until
@@ -38,10 +45,12 @@ mod link;
 mod load;
 mod report;
 mod traffic;
+mod transport;
 
 use std::net::SocketAddr;
 
 use report::{proc_cpu, Report, Usage};
+use transport::{Dialer, Transport};
 
 /// Options shared by every scenario.
 #[derive(Debug, Clone, clap::Args)]
@@ -68,6 +77,8 @@ pub struct Servers {
     /// are spread over them round-robin.
     #[arg(long = "addr", value_name = "ADDR", default_value = "127.0.0.1:6667")]
     pub addr: Vec<String>,
+    #[command(flatten)]
+    pub transport: Transport,
 }
 
 /// The scenarios.
@@ -143,6 +154,27 @@ pub enum Scenario {
         /// the server's listen backlog: ngIRCd's is 10).
         #[arg(long, default_value_t = 200)]
         concurrency: usize,
+    },
+    /// TLS handshakes per second: connect, handshake, QUIT, until the
+    /// server closes (with --register: NICK/USER to 001 before the QUIT).
+    ///
+    /// Without --tls it measures plain TCP connections, a baseline. Each
+    /// handshake is a full one (the generator never resumes a session).
+    Handshakes {
+        #[command(flatten)]
+        servers: Servers,
+        #[command(flatten)]
+        common: Common,
+        /// Connections in flight at once (keep it below the server's
+        /// listen backlog).
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+        /// Seconds of handshaking.
+        #[arg(long, default_value_t = 5)]
+        duration: u64,
+        /// Register (to 001) on each connection before the QUIT.
+        #[arg(long)]
+        register: bool,
     },
     /// Connect, join, part, quit cycles.
     Churn {
@@ -245,6 +277,8 @@ pub enum Scenario {
     Hops {
         #[command(flatten)]
         common: Common,
+        #[command(flatten)]
+        transport: Transport,
         /// The sender's server, HOST:PORT.
         #[arg(long, value_name = "ADDR")]
         from: String,
@@ -278,6 +312,11 @@ fn resolve_all(servers: &Servers) -> Result<Vec<SocketAddr>, String> {
     servers.addr.iter().map(|a| resolve(a)).collect()
 }
 
+/// The addresses of `servers` and how to reach them.
+fn targets(servers: &Servers) -> Result<(Dialer, Vec<SocketAddr>), String> {
+    Ok((Dialer::new(&servers.transport)?, resolve_all(servers)?))
+}
+
 /// Runs a scenario and prints/writes its report. Returns false on failure.
 pub fn run(scenario: Scenario) -> bool {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -289,9 +328,20 @@ pub fn run(scenario: Scenario) -> bool {
         | Scenario::Fanout { common, .. }
         | Scenario::Rooms { common, .. }
         | Scenario::Churn { common, .. }
+        | Scenario::Handshakes { common, .. }
         | Scenario::Burst { common, .. }
         | Scenario::Rejoin { common, .. }
         | Scenario::Hops { common, .. } => common.clone(),
+    };
+    let transport = match &scenario {
+        Scenario::Connect { servers, .. }
+        | Scenario::Fanout { servers, .. }
+        | Scenario::Rooms { servers, .. }
+        | Scenario::Churn { servers, .. }
+        | Scenario::Handshakes { servers, .. }
+        | Scenario::Burst { servers, .. }
+        | Scenario::Rejoin { servers, .. } => servers.transport.name(),
+        Scenario::Hops { transport, .. } => transport.name(),
     };
     let before = Usage::now(&common.server_pid);
     let result = runtime.block_on(dispatch(scenario, &common));
@@ -314,6 +364,7 @@ pub fn run(scenario: Scenario) -> bool {
         }
     }
     report.label = common.label.clone();
+    report.transport = transport.into();
     print!("{}", report.summary());
     if let Some(path) = &common.json {
         let json = serde_json::to_string_pretty(&report).expect("serializable");
@@ -336,8 +387,17 @@ async fn dispatch(scenario: Scenario, common: &Common) -> Result<Report, String>
             idle,
             ..
         } => {
-            let addrs = resolve_all(&servers)?;
-            load::connect(&addrs, common, clients, concurrency, ping_sample, idle).await
+            let (dialer, addrs) = targets(&servers)?;
+            load::connect(
+                &dialer,
+                &addrs,
+                common,
+                clients,
+                concurrency,
+                ping_sample,
+                idle,
+            )
+            .await
         }
         Scenario::Fanout {
             servers,
@@ -349,7 +409,7 @@ async fn dispatch(scenario: Scenario, common: &Common) -> Result<Report, String>
             concurrency,
             ..
         } => {
-            let addrs = resolve_all(&servers)?;
+            let (dialer, addrs) = targets(&servers)?;
             let shape = traffic::Traffic {
                 groups: 1,
                 members,
@@ -367,7 +427,7 @@ async fn dispatch(scenario: Scenario, common: &Common) -> Result<Report, String>
                 ("duration", duration),
                 ("size", size as u64),
             ];
-            traffic::traffic("fanout", &addrs, common, shape, &params).await
+            traffic::traffic("fanout", &dialer, &addrs, common, shape, &params).await
         }
         Scenario::Rooms {
             servers,
@@ -379,7 +439,7 @@ async fn dispatch(scenario: Scenario, common: &Common) -> Result<Report, String>
             concurrency,
             ..
         } => {
-            let addrs = resolve_all(&servers)?;
+            let (dialer, addrs) = targets(&servers)?;
             let shape = traffic::Traffic {
                 groups: channels,
                 members,
@@ -397,7 +457,7 @@ async fn dispatch(scenario: Scenario, common: &Common) -> Result<Report, String>
                 ("private_rate", private_rate),
                 ("duration", duration),
             ];
-            traffic::traffic("rooms", &addrs, common, shape, &params).await
+            traffic::traffic("rooms", &dialer, &addrs, common, shape, &params).await
         }
         Scenario::Churn {
             servers,
@@ -405,8 +465,18 @@ async fn dispatch(scenario: Scenario, common: &Common) -> Result<Report, String>
             duration,
             ..
         } => {
-            let addrs = resolve_all(&servers)?;
-            load::churn(&addrs, common, workers, duration).await
+            let (dialer, addrs) = targets(&servers)?;
+            load::churn(&dialer, &addrs, common, workers, duration).await
+        }
+        Scenario::Handshakes {
+            servers,
+            concurrency,
+            duration,
+            register,
+            ..
+        } => {
+            let (dialer, addrs) = targets(&servers)?;
+            load::handshakes(&dialer, &addrs, common, concurrency, duration, register).await
         }
         Scenario::Burst {
             servers,
@@ -422,6 +492,7 @@ async fn dispatch(scenario: Scenario, common: &Common) -> Result<Report, String>
             ..
         } => {
             let run = link::BurstRun {
+                dialer: Dialer::new(&servers.transport)?,
                 addrs: resolve_all(&servers)?,
                 observe: resolve(&observe)?,
                 oper: link::parse_oper(&oper)?,
@@ -449,6 +520,7 @@ async fn dispatch(scenario: Scenario, common: &Common) -> Result<Report, String>
             ..
         } => {
             let run = link::RejoinRun {
+                dialer: Dialer::new(&servers.transport)?,
                 addrs: resolve_all(&servers)?,
                 oper: link::parse_oper(&oper)?,
                 squit,
@@ -463,13 +535,26 @@ async fn dispatch(scenario: Scenario, common: &Common) -> Result<Report, String>
             link::rejoin(run, common).await
         }
         Scenario::Hops {
+            transport,
             from,
             to,
             rate,
             count,
             size,
             ..
-        } => hops::hops(resolve(&from)?, resolve(&to)?, common, rate, count, size).await,
+        } => {
+            let dialer = Dialer::new(&transport)?;
+            hops::hops(
+                &dialer,
+                resolve(&from)?,
+                resolve(&to)?,
+                common,
+                rate,
+                count,
+                size,
+            )
+            .await
+        }
     }
 }
 

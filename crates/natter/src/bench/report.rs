@@ -18,10 +18,18 @@ pub struct Report {
     /// Clients that completed registration (every scenario; in churn, one
     /// per cycle that got that far).
     pub registered: u64,
-    /// Complete connect, register, join, part, quit cycles (churn).
+    /// Complete connect, register, join, part, quit cycles (churn), or
+    /// complete handshakes (handshakes).
     pub cycles: u64,
-    /// Registrations (connect) or cycles (churn) per second.
+    /// Registrations (connect), cycles (churn) or handshakes (handshakes)
+    /// per second.
     pub per_second: f64,
+    /// How the clients connected: `tcp`, `tls`, `ws` or `wss`.
+    pub transport: String,
+    /// Over TLS: what the (first) connection negotiated, protocol version,
+    /// cipher suite and key exchange group.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls: Option<String>,
     /// Sampled idle clients that answered PING (connect).
     pub ping_ok: u64,
     /// Sampled idle clients asked (connect).
@@ -38,7 +46,8 @@ pub struct Report {
     pub lost: u64,
     /// Deliveries per second over the sending period.
     pub deliveries_per_second: f64,
-    /// Latency percentiles, ms.
+    /// Latency percentiles, ms (handshakes: from the connect until the
+    /// handshake is done, or until 001 with --register).
     pub latency_p50_ms: f64,
     /// p99, ms.
     pub latency_p99_ms: f64,
@@ -150,6 +159,24 @@ impl Report {
                     self.cycles, self.per_second, self.registered
                 );
             }
+            "handshakes" => {
+                s += &format!(
+                    "  handshakes:   {} ({:.0}/s), {} registered\n",
+                    self.cycles, self.per_second, self.registered
+                );
+                s += &format!(
+                    "  time each:    p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms\n",
+                    self.latency_p50_ms, self.latency_p99_ms, self.latency_max_ms
+                );
+                if self.cycles > 0 {
+                    let us = |cpu: f64| cpu / self.cycles as f64 * 1e6;
+                    s += &format!("  per handshake: bench CPU {:.0} µs", us(self.bench_cpu_s));
+                    if let Some(c) = self.server_cpu_s {
+                        s += &format!(", server CPU {:.0} µs", us(c));
+                    }
+                    s += "\n";
+                }
+            }
             "burst" | "rejoin" => {
                 s += &format!("  registered:   {}\n", self.registered);
                 if let (Some(sv), Some(u), Some(c)) = (
@@ -187,6 +214,12 @@ impl Report {
                     self.latency_p50_ms, self.latency_p99_ms, self.latency_max_ms
                 );
             }
+        }
+        if self.transport != "tcp" {
+            s += &format!("  transport:    {}\n", self.transport);
+        }
+        if let Some(tls) = &self.tls {
+            s += &format!("  TLS:          {tls}\n");
         }
         s += &format!("  errors:       {}\n", self.errors);
         s += &format!(

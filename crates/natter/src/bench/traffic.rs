@@ -8,11 +8,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
-use tokio::io::{AsyncWriteExt, BufReader};
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::io::BufReader;
 
 use super::conn::{connect_many, words, Conn, Stop};
 use super::report::Report;
+use super::transport::{Dialer, Reader, Writer};
 use super::{servers_cpu, Common};
 
 /// How long to wait for late messages after sending stops.
@@ -27,7 +27,7 @@ pub struct Tally {
 }
 
 /// A latency histogram in µs: 1 µs to 10 minutes, 3 significant digits.
-fn latency_histogram() -> Histogram<u64> {
+pub fn latency_histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, 600_000_000, 3).expect("histogram bounds")
 }
 
@@ -70,7 +70,7 @@ pub async fn paced(
     rate: u64,
     total: u64,
     mut send: impl FnMut(u64) -> String,
-    writers: &mut [OwnedWriteHalf],
+    writers: &mut [Writer],
     pick: impl Fn(u64) -> usize,
 ) -> u64 {
     let start = Instant::now();
@@ -94,7 +94,7 @@ pub async fn paced(
             sent += 1;
         }
         for w in dirty.drain(..) {
-            let _ = writers[w].write_all(batches[w].as_bytes()).await;
+            let _ = writers[w].send_all(batches[w].as_bytes()).await;
             batches[w].clear();
         }
     }
@@ -166,6 +166,7 @@ async fn settle(
 /// in the report.
 pub async fn traffic(
     scenario: &str,
+    dialer: &Dialer,
     addrs: &[SocketAddr],
     common: &Common,
     shape: Traffic,
@@ -182,7 +183,7 @@ pub async fn traffic(
         concurrency,
     } = shape;
     let total = groups * members;
-    let (conns, errors) = connect_many(addrs, &common.prefix, total, concurrency).await;
+    let (conns, errors) = connect_many(dialer, addrs, &common.prefix, total, concurrency).await;
     if errors > 0 || conns.len() != total {
         return Err(format!(
             "only {} of {total} clients registered",
@@ -190,6 +191,7 @@ pub async fn traffic(
         ));
     }
     let mut conns = conns;
+    let tls = conns.first().and_then(|c| c.tls.clone());
     for (i, c) in conns.iter_mut().enumerate() {
         c.join(&format!("#bench{}", i / members)).await?;
     }
@@ -270,12 +272,13 @@ pub async fn traffic(
         let _ = h.await;
     }
     for mut w in writers {
-        let _ = w.write_all(b"QUIT :bench done\r\n").await;
+        let _ = w.send_all(b"QUIT :bench done\r\n").await;
     }
     let mut report = Report {
         scenario: scenario.into(),
         registered: total as u64,
         messages_sent: sent,
+        tls,
         ..Report::default()
     };
     tally.fill(&mut report, expected, send_seconds);
@@ -297,7 +300,7 @@ pub async fn traffic(
 /// each line, so that the generator, not the server, is rarely the limit;
 /// every line of one read is stamped with that read's arrival time.
 pub fn spawn_reader(
-    reader: BufReader<OwnedReadHalf>,
+    reader: BufReader<Reader>,
     epoch: Instant,
     tally: Arc<Tally>,
     stop: Stop,

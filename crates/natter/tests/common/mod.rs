@@ -132,6 +132,37 @@ impl Serve {
             .expect("an ip:port")
     }
 
+    /// Reads the IM line and then the IRC over TLS line, `natter: IRC over
+    /// TLS listening on <address> (certificate SHA-256 <fingerprint>)`, and
+    /// returns the TLS address (the server must listen on both).
+    pub fn tls_listening(&self) -> SocketAddr {
+        self.listening("IM");
+        let line = self
+            .stdout
+            .recv_timeout(TIMEOUT)
+            .expect("natter serve prints its listeners on stdout");
+        line.strip_prefix("natter: IRC over TLS listening on ")
+            .and_then(|rest| rest.split(" (").next())
+            .unwrap_or_else(|| panic!("expected the IRC over TLS listener, got {line:?}"))
+            .parse()
+            .expect("an ip:port")
+    }
+
+    /// Reads the next stdout line, which must be `natter: web client at
+    /// http://<address>/` (the HTTP listener: also IRC over WebSocket),
+    /// and returns the address.
+    pub fn web_listening(&self) -> SocketAddr {
+        let line = self
+            .stdout
+            .recv_timeout(TIMEOUT)
+            .expect("natter serve prints its listeners on stdout");
+        line.strip_prefix("natter: web client at http://")
+            .and_then(|rest| rest.strip_suffix('/'))
+            .unwrap_or_else(|| panic!("expected the web client's address, got {line:?}"))
+            .parse()
+            .expect("an ip:port")
+    }
+
     /// Sends SIGTERM with the `kill` command (a clean shutdown: clients get
     /// an ERROR first).
     pub fn terminate(&self) {
