@@ -33,6 +33,25 @@ fn im_invite_of_nobody_creates_no_conversation_and_pending_ones_are_capped() {
 }
 
 #[test]
+fn an_im_invite_of_many_unknown_names_gets_one_short_error() {
+    let server = TestServer::start();
+    let mut alice = Im::register(&server, "alice", "online");
+    let names: Vec<String> = (0..1000).map(|i| format!("\"g{i}\"")).collect();
+    let request = format!("INVITE [\"alice\", {}]", names.join(", "));
+    let got = alice.ask(&request);
+    // One error naming the first ten, then the invitation to the inviter.
+    let [Reply::Error(text), Reply::Invitation(_, by)] = got.as_slice() else {
+        panic!("{got:?}");
+    };
+    assert_eq!(by, "alice");
+    assert!(text.starts_with(r#"no such users "g0", "g1","#), "{text}");
+    assert!(text.ends_with("(and 990 more)"), "{text}");
+    assert!(text.len() < 200, "{text}");
+    let got = alice.ask(r#"INVITE ["nobody", "noone"]"#);
+    assert_eq!(got, [Reply::Error(r#"no such users "nobody", "noone""#.into())]);
+}
+
+#[test]
 fn im_users_cannot_send_ctcp_into_a_plus_c_channel() {
     let server = TestServer::start();
     let mut op = server.client("op");

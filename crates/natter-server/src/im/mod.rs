@@ -243,6 +243,7 @@ fn invite(ctx: &mut Ctx<'_>, usernames: &[String]) {
     let (my_id, my_nick, my_ref) = (me.id, me.nick.clone(), me.snapshot());
     let mut targets = Vec::new();
     let mut anyone = false;
+    let mut unknown: Vec<&str> = Vec::new();
     for name in usernames {
         match ctx.world.net.user_by_nick(name) {
             Some(u) if u.id == my_id => anyone = true,
@@ -251,8 +252,14 @@ fn invite(ctx: &mut Ctx<'_>, usernames: &[String]) {
                 targets.push((u.id, u.nick.clone()))
             }
             Some(_) => {}
-            None => error(ctx, format!("no such user {name:?}")),
+            None => unknown.push(name),
         }
+    }
+    // One error for all the unknown names, and never much longer than
+    // the request: an INVITE of 1,500 strangers is not answered with
+    // 1,500 lines.
+    if !unknown.is_empty() {
+        error(ctx, no_such_users(&unknown));
     }
     // Nobody to talk to: no conversation (else a client could pile up
     // empty conversations that every channel change has to look at).
@@ -283,6 +290,25 @@ fn invite(ctx: &mut Ctx<'_>, usernames: &[String]) {
             target_nick,
             channel: channel.clone(),
         });
+    }
+}
+
+/// Most unknown names one INVITE error lists.
+const MAX_NAMES_IN_ERROR: usize = 10;
+
+/// `no such user "a"`, or `no such users "a", "b" (and N more)` with at
+/// most [`MAX_NAMES_IN_ERROR`] names.
+fn no_such_users(unknown: &[&str]) -> String {
+    let shown: Vec<String> = unknown
+        .iter()
+        .take(MAX_NAMES_IN_ERROR)
+        .map(|n| format!("{n:?}"))
+        .collect();
+    let more = unknown.len().saturating_sub(MAX_NAMES_IN_ERROR);
+    match (unknown.len(), more) {
+        (1, _) => format!("no such user {}", shown[0]),
+        (_, 0) => format!("no such users {}", shown.join(", ")),
+        _ => format!("no such users {} (and {more} more)", shown.join(", ")),
     }
 }
 
