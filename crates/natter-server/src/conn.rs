@@ -414,6 +414,20 @@ fn handle_irc_frame(ctx: &mut Ctx<'_>, frame: Frame) {
             Err(ParseError::TagsTooLong | ParseError::BodyTooLong) => {
                 ctx.numeric(ERR_INPUTTOOLONG, &["Input line was too long"])
             }
+            Err(ParseError::NulByte) => {
+                // Never relayed: answered with the command it came with.
+                let clean: Vec<u8> = bytes.iter().copied().filter(|&b| b != 0).collect();
+                let lossy = String::from_utf8_lossy(&clean);
+                let parsed = Message::parse(&lossy).ok();
+                if let Some(m) = &parsed {
+                    ctx.take_label(&m.tags);
+                }
+                let cmd = parsed.map(|m| m.command).unwrap_or_else(|| "*".into());
+                ctx.numeric(
+                    natter_proto::numeric::ERR_UNKNOWNERROR,
+                    &[&cmd, "Message contains a NUL byte"],
+                );
+            }
             Err(ParseError::InvalidUtf8) => {
                 let lossy = String::from_utf8_lossy(&bytes);
                 let cmd = Message::parse(&lossy)

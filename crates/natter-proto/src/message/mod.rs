@@ -87,6 +87,9 @@ pub enum ParseError {
     BodyTooLong,
     /// The line is not valid UTF-8 (only returned by [`Message::parse_bytes`]).
     InvalidUtf8,
+    /// The line contains a NUL byte, which Modern IRC's grammar forbids
+    /// anywhere in a message ("Message format": no NUL, CR or LF).
+    NulByte,
 }
 
 impl fmt::Display for ParseError {
@@ -98,6 +101,7 @@ impl fmt::Display for ParseError {
             ParseError::TagsTooLong => "tag section too long",
             ParseError::BodyTooLong => "line too long",
             ParseError::InvalidUtf8 => "invalid UTF-8",
+            ParseError::NulByte => "NUL byte in the line",
         })
     }
 }
@@ -183,6 +187,9 @@ pub fn parse_tags(s: &str) -> Vec<Tag> {
 }
 
 fn parse_with(line: &str, s: Sections) -> Result<Message, ParseError> {
+    if line.as_bytes().contains(&0) {
+        return Err(ParseError::NulByte);
+    }
     let mut rest = line[s.body..].trim_start_matches(' ');
     if rest.is_empty() {
         return Err(ParseError::NoCommand);
