@@ -931,23 +931,23 @@ fn conversation_ids_are_never_reused() {
     assert!(carol.ask("PRIVMSG alice :two").is_empty());
     assert_eq!(alice.sync(), [message(4, "carol", "two")]);
 
-    // An IRC channel already called #conv-5 is not taken over.
-    carol.send("JOIN #conv-5");
-    carol.expect("366");
-    assert_eq!(alice.invite(&["carol"]), 6);
+    // An IRC user cannot take #conv-5 before its conversation exists.
+    let got = carol.ask("JOIN #conv-5");
+    assert_eq!(params(one(&got, "403"))[1], "#conv-5");
+    assert_eq!(alice.invite(&["carol"]), 5);
     let got = carol.sync();
-    assert_eq!(params(one(&got, "INVITE")), ["carol", "#conv-6"]);
+    assert_eq!(params(one(&got, "INVITE")), ["carol", "#conv-5"]);
 
     // A conversation nobody joined ends with its creator.
     let mut dave = Im::register(&server, "dave", "online");
     let pending = dave.invite(&["bob"]);
-    assert_eq!(pending, 7);
-    bob.expect("INVITATION", |r| *r == Reply::Invitation(7, "dave".into()));
+    assert_eq!(pending, 6);
+    bob.expect("INVITATION", |r| *r == Reply::Invitation(6, "dave".into()));
     dave.send("GOODBYE");
     dave.read_until_closed();
     bob.online();
-    assert_eq!(bob.error_of("JOIN [7]"), "no such conversation 7");
-    assert_eq!(bob.invite(&["bob"]), 8);
+    assert_eq!(bob.error_of("JOIN [6]"), "no such conversation 6");
+    assert_eq!(bob.invite(&["bob"]), 7);
 }
 
 #[test]

@@ -48,7 +48,34 @@ fn an_im_invite_of_many_unknown_names_gets_one_short_error() {
     assert!(text.ends_with("(and 990 more)"), "{text}");
     assert!(text.len() < 200, "{text}");
     let got = alice.ask(r#"INVITE ["nobody", "noone"]"#);
-    assert_eq!(got, [Reply::Error(r#"no such users "nobody", "noone""#.into())]);
+    assert_eq!(
+        got,
+        [Reply::Error(r#"no such users "nobody", "noone""#.into())]
+    );
+}
+
+#[test]
+fn irc_users_cannot_squat_an_im_conversation_name() {
+    let server = TestServer::start();
+    let mut mallory = server.client("mallory");
+    let got = mallory.ask("JOIN #conv-1");
+    assert_numeric(
+        one(&got, "403"),
+        "403",
+        &[
+            "mallory",
+            "#conv-1",
+            "No such channel (#conv- names belong to IM conversations)",
+        ],
+    );
+    assert!(with_command(&got, "JOIN").is_empty());
+    // The conversation gets its own name, and an invited IRC user joins it.
+    let mut ann = Im::register(&server, "ann", "online");
+    let id = ann.invite(&["ann", "mallory"]);
+    assert_eq!(id, 1);
+    mallory.expect("INVITE");
+    let got = mallory.ask("JOIN #conv-1");
+    assert_eq!(one(&got, "JOIN").params, ["#conv-1"]);
 }
 
 #[test]

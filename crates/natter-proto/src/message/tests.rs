@@ -517,8 +517,16 @@ fn randomized_round_trip() {
 
 #[test]
 fn a_nul_anywhere_is_refused() {
-    for line in [&b"PRIVMSG #a :hi\0there"[..], b"PRIV\0MSG #a :x", b"@a=\0 PING x"] {
-        assert_eq!(Message::parse_bytes(line), Err(ParseError::NulByte), "{line:?}");
+    for line in [
+        &b"PRIVMSG #a :hi\0there"[..],
+        b"PRIV\0MSG #a :x",
+        b"@a=\0 PING x",
+    ] {
+        assert_eq!(
+            Message::parse_bytes(line),
+            Err(ParseError::NulByte),
+            "{line:?}"
+        );
     }
     assert_eq!(Message::parse("NOTICE x :\0"), Err(ParseError::NulByte));
 }

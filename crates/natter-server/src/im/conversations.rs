@@ -104,6 +104,12 @@ impl Conversations {
             .count()
     }
 
+    /// Whether `channel` is the channel of a conversation (created by an
+    /// IM INVITE, or an IRC channel an IM user was invited to).
+    pub fn owns(&self, channel: &str) -> bool {
+        self.by_channel.contains_key(&fold(channel))
+    }
+
     /// The ID of the conversation on `channel`, registering an existing
     /// channel as a conversation the first time it is asked for.
     pub fn for_channel(&mut self, channel: &str) -> ConvId {

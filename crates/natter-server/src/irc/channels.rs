@@ -46,6 +46,12 @@ pub fn join(ctx: &mut Ctx<'_>, msg: &Message) {
     }
 }
 
+/// Whether `name` has the prefix of IM conversations' channels, `#conv-`.
+fn reserved_for_conversations(name: &str) -> bool {
+    name.get(..6)
+        .is_some_and(|p| p.eq_ignore_ascii_case("#conv-"))
+}
+
 fn join_one(ctx: &mut Ctx<'_>, name: &str, key: Option<&str>) {
     let limits = &ctx.world.config.limits;
     if !is_valid_channel(name, limits.channellen) {
@@ -61,7 +67,22 @@ fn join_one(ctx: &mut Ctx<'_>, name: &str, key: Option<&str>) {
             &[name, "You have joined too many channels"],
         );
     }
-    if let Some(chan) = ctx.world.net.channel(name) {
+    let existing = ctx.world.net.channel(name);
+    if existing.is_none()
+        && reserved_for_conversations(name)
+        && !ctx.world.front.im.conversations.owns(name)
+    {
+        // `#conv-` names are the IM conversations' (docs/im-protocol.md):
+        // an IRC user may join one, not squat a name before it exists.
+        return ctx.numeric(
+            ERR_NOSUCHCHANNEL,
+            &[
+                middle(name),
+                "No such channel (#conv- names belong to IM conversations)",
+            ],
+        );
+    }
+    if let Some(chan) = existing {
         let refusal = chan.join_refusal(me, key).map(|r| match r {
             JoinRefusal::Banned => (ERR_BANNEDFROMCHAN, "Cannot join channel (+b)"),
             JoinRefusal::InviteOnly => (ERR_INVITEONLYCHAN, "Cannot join channel (+i)"),
