@@ -606,6 +606,13 @@ fn https_serves_healthz_and_websocket_over_tls() {
     // WebSocket over TLS is a secure connection (RPL_WHOISSECURE).
     let whois = irc.ask("WHOIS secure");
     assert_eq!(params(one(&whois, "671"))[1], "secure");
+    // QUIT: the ERROR line, the close frame, then TLS close_notify (the
+    // stream ends cleanly, not with an unexpected EOF).
+    web.send("QUIT :done");
+    while web.recv().is_some() {}
+    let mut rest = Vec::new();
+    let end = web.ws.get_mut().read_to_end(&mut rest);
+    assert!(end.is_ok(), "no close_notify: {end:?}");
 
     // A plain-text request on the HTTPS port gets no HTTP answer.
     let mut plain = tcp(https);

@@ -202,45 +202,52 @@ pub(crate) async fn bridge<S>(
     let (mut sink, mut stream) = ws.split();
     let (from_irc, mut to_irc) = irc.into_split();
     let failure = parking_lot::Mutex::new(None::<CloseFrame>);
-    let up = async {
-        let reason = client_to_irc(&mut stream, &mut to_irc).await;
-        *failure.lock() = reason;
-        let _ = to_irc.shutdown().await;
-    };
-    let down = async {
-        let _ = irc_to_client(from_irc, &mut sink, framing).await;
-        let frame = failure.lock().take().unwrap_or(CloseFrame {
-            code: CloseCode::Normal,
-            reason: Utf8Bytes::from_static(""),
-        });
-        let close = async {
-            // Refused when the client closed first: then the flush sends
-            // the answer to its close that tungstenite queued.
-            if sink.send(Message::Close(Some(frame))).await.is_err() {
-                let _ = sink.flush().await;
-            }
+    {
+        let up = async {
+            let reason = client_to_irc(&mut stream, &mut to_irc).await;
+            *failure.lock() = reason;
+            let _ = to_irc.shutdown().await;
         };
-        let _ = tokio::time::timeout(LINGER, close).await;
-    };
-    tokio::pin!(up, down, conn_done);
-    tokio::select! {
-        // The client went: natter sees its input end and closes its side.
-        _ = &mut up => {
-            let _ = tokio::time::timeout(LINGER * 2, down).await;
-        }
-        // Natter closed (and the close frame went out): the client
-        // answers it, or is dropped.
-        _ = &mut down => {
-            let _ = tokio::time::timeout(CLOSE_ANSWER, up).await;
-        }
-        // The connection task ended while the bridge was still sending:
-        // what is left gets LINGER to go out, then the client's answer to
-        // the close frame is awaited as above.
-        _ = &mut conn_done => {
-            if tokio::time::timeout(LINGER, down).await.is_ok() {
+        let down = async {
+            let _ = irc_to_client(from_irc, &mut sink, framing).await;
+            let frame = failure.lock().take().unwrap_or(CloseFrame {
+                code: CloseCode::Normal,
+                reason: Utf8Bytes::from_static(""),
+            });
+            let close = async {
+                // Refused when the client closed first: then the flush sends
+                // the answer to its close that tungstenite queued.
+                if sink.send(Message::Close(Some(frame))).await.is_err() {
+                    let _ = sink.flush().await;
+                }
+            };
+            let _ = tokio::time::timeout(LINGER, close).await;
+        };
+        tokio::pin!(up, down, conn_done);
+        tokio::select! {
+            // The client went: natter sees its input end and closes its side.
+            _ = &mut up => {
+                let _ = tokio::time::timeout(LINGER * 2, down).await;
+            }
+            // Natter closed (and the close frame went out): the client
+            // answers it, or is dropped.
+            _ = &mut down => {
                 let _ = tokio::time::timeout(CLOSE_ANSWER, up).await;
             }
+            // The connection task ended while the bridge was still sending:
+            // what is left gets LINGER to go out, then the client's answer to
+            // the close frame is awaited as above.
+            _ = &mut conn_done => {
+                if tokio::time::timeout(LINGER, down).await.is_ok() {
+                    let _ = tokio::time::timeout(CLOSE_ANSWER, up).await;
+                }
+            }
         }
+    }
+    // Then the stream itself is closed: over HTTPS with TLS close_notify
+    // (over plain TCP, a FIN), so the client sees a clean end.
+    if let Ok(mut ws) = sink.reunite(stream) {
+        let _ = tokio::time::timeout(LINGER, ws.get_mut().shutdown()).await;
     }
 }
 
