@@ -344,6 +344,10 @@ fn read_tls<S: Socket>(
         let n = match tls.read_tls(&mut Blocking(socket)) {
             Ok(n) => Some(n),
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => None,
+            // What an earlier pass of this loop decrypted is in the framer
+            // and must still be handled (a client that sent its last lines
+            // and reset the connection): a close, not an error, then.
+            Err(_) if read_any => Some(0),
             Err(e) => return Err(e),
         };
         if n == Some(0) {
@@ -378,12 +382,13 @@ fn read_tls<S: Socket>(
             _ => break,
         }
     }
-    // Handshake messages (and session tickets) go out at once.
+    // Handshake messages (and session tickets) go out at once. A failed
+    // write is not this read's error: a client that sent its last lines
+    // and closed may refuse our session tickets, and those lines must
+    // still be handled (the write path reports a broken stream later).
     while tls.wants_write() {
-        match tls.write_tls(&mut Blocking(socket)) {
-            Ok(_) => {}
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-            Err(e) => return Err(e),
+        if tls.write_tls(&mut Blocking(socket)).is_err() {
+            break;
         }
     }
     if closed {
