@@ -195,7 +195,7 @@ impl Identity {
             .with_safe_default_protocol_versions()
             .expect("aws-lc-rs supports the default versions")
             .dangerous()
-            .with_custom_certificate_verifier(Arc::new(Pinned(normalize(pinned))))
+            .with_custom_certificate_verifier(Arc::new(ServerCertificate::pinned(pinned)))
             .with_client_auth_cert(self.chain.clone(), self.key.clone_key())?;
         Ok(Arc::new(config))
     }
@@ -319,12 +319,29 @@ fn schemes() -> rustls::crypto::WebPkiSupportedAlgorithms {
     rustls::crypto::aws_lc_rs::default_provider().signature_verification_algorithms
 }
 
-/// Accepts a link peer's certificate only by its pinned fingerprint
-/// (lowercase hex): link peers are known in advance, like SSH hosts.
+/// How a TLS client of natter's checks the server's certificate: by its
+/// pinned fingerprint (lowercase hex), as link peers are known in advance,
+/// like SSH hosts; or not at all ([`ServerCertificate::any`], for
+/// benchmarks and tests against self-signed certificates). Either way the
+/// handshake's signature is checked against the certificate's key.
 #[derive(Debug)]
-struct Pinned(String);
+pub struct ServerCertificate(Option<String>);
 
-impl ServerCertVerifier for Pinned {
+impl ServerCertificate {
+    /// Accepts only the certificate with SHA-256 `fingerprint` (any case,
+    /// colons allowed).
+    pub fn pinned(fingerprint: &str) -> ServerCertificate {
+        ServerCertificate(Some(normalize(fingerprint)))
+    }
+
+    /// Accepts any certificate: no protection against a man in the
+    /// middle. For benchmarks and tests only.
+    pub fn any() -> ServerCertificate {
+        ServerCertificate(None)
+    }
+}
+
+impl ServerCertVerifier for ServerCertificate {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -333,13 +350,15 @@ impl ServerCertVerifier for Pinned {
         _ocsp_response: &[u8],
         _now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
+        let Some(pinned) = &self.0 else {
+            return Ok(ServerCertVerified::assertion());
+        };
         let seen = fingerprint(end_entity);
-        if seen == self.0 {
+        if seen == *pinned {
             Ok(ServerCertVerified::assertion())
         } else {
             Err(rustls::Error::General(format!(
-                "the peer's certificate fingerprint is {seen}, not the pinned {}",
-                self.0
+                "the peer's certificate fingerprint is {seen}, not the pinned {pinned}"
             )))
         }
     }

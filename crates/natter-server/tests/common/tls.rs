@@ -1,58 +1,14 @@
 //! TLS clients for the end-to-end tests: a rustls client that accepts the
-//! server's certificate and records its fingerprint (as a user accepting a
+//! server's certificate and reports its fingerprint (as a user accepting a
 //! self-signed certificate by its fingerprint would), client certificates,
 //! and IRC clients over TLS.
 
 use std::net::{SocketAddr, TcpStream};
 use std::sync::{Arc, Mutex};
 
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
-use rustls::{DigitallySignedStruct, SignatureScheme};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 
 use super::{Client, TlsStream, TIMEOUT};
-
-/// Accepts any server certificate and records the fingerprint it saw (as
-/// a user accepting a self-signed certificate by its fingerprint would).
-#[derive(Debug, Default)]
-pub struct Remember(pub Mutex<Option<String>>);
-
-impl ServerCertVerifier for Remember {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        _: &[CertificateDer<'_>],
-        _: &ServerName<'_>,
-        _: &[u8],
-        _: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        *self.0.lock().unwrap() = Some(natter_server::tls::fingerprint(end_entity));
-        Ok(ServerCertVerified::assertion())
-    }
-    fn verify_tls12_signature(
-        &self,
-        m: &[u8],
-        c: &CertificateDer<'_>,
-        d: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(m, c, d, &algorithms())
-    }
-    fn verify_tls13_signature(
-        &self,
-        m: &[u8],
-        c: &CertificateDer<'_>,
-        d: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(m, c, d, &algorithms())
-    }
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        algorithms().supported_schemes()
-    }
-}
-
-pub fn algorithms() -> rustls::crypto::WebPkiSupportedAlgorithms {
-    rustls::crypto::aws_lc_rs::default_provider().signature_verification_algorithms
-}
 
 /// A client certificate and its key, and the certificate's fingerprint.
 pub struct ClientCert {
@@ -76,14 +32,13 @@ pub fn client_cert(name: &str) -> ClientCert {
 /// given, and runs the handshake; the stream and the fingerprint of the
 /// server's certificate.
 pub fn tls_stream(addr: SocketAddr, cert: Option<&ClientCert>) -> (Stream, String) {
-    let seen = Arc::new(Remember::default());
     let builder = rustls::ClientConfig::builder_with_provider(Arc::new(
         rustls::crypto::aws_lc_rs::default_provider(),
     ))
     .with_safe_default_protocol_versions()
     .unwrap()
     .dangerous()
-    .with_custom_certificate_verifier(seen.clone());
+    .with_custom_certificate_verifier(Arc::new(natter_server::tls::ServerCertificate::any()));
     let config = match cert {
         Some(c) => builder
             .with_client_auth_cert(c.chain.clone(), c.key.clone_key())
@@ -103,12 +58,13 @@ pub fn tls_stream(addr: SocketAddr, cert: Option<&ClientCert>) -> (Stream, Strin
             .complete_io(&mut stream.sock)
             .expect("TLS handshake");
     }
-    let fingerprint = seen
-        .0
-        .lock()
-        .unwrap()
-        .clone()
-        .expect("a server certificate");
+    // Accepted, as a user accepts a self-signed certificate, by its
+    // fingerprint, which the tests compare.
+    let leaf = &stream
+        .conn
+        .peer_certificates()
+        .expect("a server certificate")[0];
+    let fingerprint = natter_server::tls::fingerprint(leaf);
     (stream, fingerprint)
 }
 
