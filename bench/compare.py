@@ -111,8 +111,10 @@ SETTINGS_NOTES = {
             "`server.threads` = {natter_threads} (event loops; the default is one per core): the "
             "load generator runs on the same two cores and needs one of them, and InspIRCd, "
             "ngIRCd and ircd-hybrid each run one event loop too (`--natter-threads` changes it)",
-            "natter has no per-IP connection limit, no flood, penalty or throttle "
-            "control and no DNS or ident lookups, so there is nothing else to turn off",
+            "flood control (fakelag, RecvQ) and the per-address connection limits exempt "
+            "the benchmark's address range, 127.0.0.0/8 (a `[[class]]` with `exempt = true` "
+            "and `[connections] exempt`); the total connection limit stays; natter does no "
+            "DNS or ident lookups, so there is nothing else to turn off",
         ],
         "cannot": [
             "nothing: it listens with a backlog of 4096 (capped by "
@@ -444,6 +446,17 @@ sendq = {s['sendq']}
 registration = 60
 ping_interval = 120
 ping_timeout = 60
+
+# The benchmark's clients all connect from loopback and send as fast as
+# they can: its address range is exempt from flood control and the
+# per-address connection limits (the total limit stays).
+[connections]
+exempt = ["127.0.0.0/8"]
+
+[[class]]
+name = "bench"
+hosts = ["127.0.0.0/8"]
+exempt = true
 """)
     return [str(s["natter_bin"]), "serve", "--config", str(conf)], [conf]
 

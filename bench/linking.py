@@ -137,6 +137,17 @@ class Server:
             "[limits]",
             "sendq = 16777216",
             "",
+            # The benchmark's clients connect from loopback and send as
+            # fast as they can: exempt from flood control and the
+            # per-address connection limits.
+            "[connections]",
+            'exempt = ["127.0.0.0/8"]',
+            "",
+            "[[class]]",
+            'name = "bench"',
+            'hosts = ["127.0.0.0/8"]',
+            "exempt = true",
+            "",
             "[[oper]]",
             f'name = "{OPER[0]}"',
             f'password = "{s["oper_hash"]}"',

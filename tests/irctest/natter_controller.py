@@ -291,6 +291,18 @@ class NatterController(BaseServerController, DirectoryBasedController):
             "max_targets = 10",
             "sendq = 4194304",
             "",
+            # irctest connects many clients from 127.0.0.1 and some tests
+            # send quickly on purpose: no flood control and no per-address
+            # connection limits (natter's defaults have both on).
+            "[connections]",
+            "per_host = 0",
+            "per_window = 0",
+            "",
+            "[[class]]",
+            'name = "irctest"',
+            'hosts = ["*"]',
+            "exempt = true",
+            "",
             "[timeouts]",
             # Short, so a test that leaves a connection hanging does not
             # keep it for long; longer than any test's pauses.

@@ -47,10 +47,25 @@ const LINES = {
  * run, `addrs`) with `dataDir`; resolves once it has printed every
  * listener. Returns {proc, addrs, ircPort, url, stop()}.
  */
+/** A configuration with no flood control and no per-address limits. */
+const UNPROTECTED = `[connections]
+per_host = 0
+per_window = 0
+
+[[class]]
+name = "web-tests"
+hosts = ["*"]
+exempt = true
+`;
+
 export async function startNatter({ dataDir = null, addrs = null } = {}) {
   dataDir = dataDir || fs.mkdtempSync(path.join(os.tmpdir(), 'natter-web-'));
   const a = addrs || { irc: '127.0.0.1:0', im: '127.0.0.1:0', tls: '127.0.0.1:0', http: '127.0.0.1:0', metrics: '127.0.0.1:0' };
-  const args = ['serve', '--listen', a.irc, '--im-listen', a.im, '--tls-listen', a.tls, '--http-listen', a.http, '--metrics-listen', a.metrics, '--data-dir', dataDir];
+  // The tests connect several clients from 127.0.0.1 and send 120 lines at
+  // once: flood control and the per-address limits (on by default) are off.
+  const config = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'natter-web-conf-')), 'natter.toml');
+  fs.writeFileSync(config, UNPROTECTED);
+  const args = ['serve', '--config', config, '--listen', a.irc, '--im-listen', a.im, '--tls-listen', a.tls, '--http-listen', a.http, '--metrics-listen', a.metrics, '--data-dir', dataDir];
   const proc = spawn(NATTER_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   proc.stderr.on('data', (d) => {

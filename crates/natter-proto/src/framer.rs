@@ -36,7 +36,9 @@ pub struct Framer {
     /// Inside an over-long line: drop bytes up to the next terminator.
     discarding: bool,
     ready: VecDeque<Frame>,
-    /// Sum of the lengths of the `Frame::Line`s in `ready`.
+    /// Sum of the lengths of the `Frame::Line`s in `ready`, each
+    /// `Frame::TooLong` counted as `max_line` bytes (at least what it
+    /// stood for).
     ready_bytes: usize,
 }
 
@@ -64,6 +66,11 @@ impl Framer {
         self.ready.push_back(Frame::Line(line));
     }
 
+    fn push_too_long(&mut self) {
+        self.ready_bytes += self.max_line;
+        self.ready.push_back(Frame::TooLong);
+    }
+
     /// Appends received bytes. Any number of bytes (including zero) is
     /// accepted; complete lines become available from
     /// [`Framer::next_frame`] immediately.
@@ -78,7 +85,7 @@ impl Framer {
                         self.discarding = false;
                     } else if self.partial.len() + chunk.len() > self.max_line {
                         self.partial.clear();
-                        self.ready.push_back(Frame::TooLong);
+                        self.push_too_long();
                     } else if self.partial.is_empty() {
                         if !chunk.is_empty() {
                             self.push_line(chunk.to_vec());
@@ -97,7 +104,7 @@ impl Framer {
                     }
                     if self.partial.len() + data.len() > self.max_line {
                         self.partial.clear();
-                        self.ready.push_back(Frame::TooLong);
+                        self.push_too_long();
                         self.discarding = true;
                     } else {
                         self.partial.extend_from_slice(data);
@@ -117,14 +124,21 @@ impl Framer {
     /// terminator (never buffered beyond `max_line`).
     pub fn next_frame(&mut self) -> Option<Frame> {
         let f = self.ready.pop_front()?;
-        if let Frame::Line(l) = &f {
-            self.ready_bytes -= l.len();
-        }
+        self.ready_bytes -= match &f {
+            Frame::Line(l) => l.len(),
+            Frame::TooLong => self.max_line,
+        };
         Some(f)
     }
 
+    /// Whether [`Framer::next_frame`] has a frame to give.
+    pub fn has_frame(&self) -> bool {
+        !self.ready.is_empty()
+    }
+
     /// Bytes currently held: the unterminated tail plus complete lines not
-    /// yet returned by [`Framer::next_frame`].
+    /// yet returned by [`Framer::next_frame`] (an over-long line counts as
+    /// `max_line` bytes). What a RecvQ limit measures.
     pub fn buffered(&self) -> usize {
         self.partial.len() + self.ready_bytes
     }
@@ -220,13 +234,16 @@ mod tests {
         assert_eq!(f.next_frame(), None);
         assert_eq!(f.buffered(), 8);
         f.feed(b"i"); // 9: too long
-        assert_eq!(f.buffered(), 0);
+        // The report stands for the line (max_line bytes) until taken; the
+        // rest of the line is not kept.
+        assert_eq!(f.buffered(), 8);
         for _ in 0..1000 {
             f.feed(b"zzzzzzzzzzzzzzzz");
-            assert_eq!(f.buffered(), 0);
+            assert_eq!(f.buffered(), 8);
         }
         f.feed(b"zz\r\nnext\r\n");
         assert_eq!(drain(&mut f), vec![Frame::TooLong, line(b"next")]);
+        assert_eq!(f.buffered(), 0);
     }
 
     #[test]

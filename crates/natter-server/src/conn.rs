@@ -17,6 +17,8 @@ use natter_proto::numeric::ERR_INPUTTOOLONG;
 use natter_proto::{write_line, write_line_trailing, Frame, Framer, Message, ParseError};
 use tokio::time::Instant;
 
+use crate::admission::Refusal;
+use crate::flood::{Limiter, Policy, EXCESS_FLOOD};
 use crate::irc::{self, operators, Client, Ctx, Deferred};
 use crate::outbound::{Closed, Outbound};
 use crate::server::Shared;
@@ -53,23 +55,46 @@ pub(crate) async fn serve<S: Socket>(
 ) {
     let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
     shared.metrics.accepted(frontend, stream.kind());
-    let (needs_pass, out) = {
+    let admitted = {
         let mut w = shared.world.lock();
-        let out = Arc::new(Outbound::new(w.config.limits.sendq));
-        let mut entry = ConnEntry::new(out.clone(), frontend, addr);
-        entry.transport = stream.kind();
-        w.conns.insert(id, entry);
-        // Shutdown closes the queues it finds under this lock; one that
-        // arrives later closes itself.
-        if shared.shutdown.is_cancelled() {
-            out.shut_down();
+        let config = w.config.clone();
+        match w
+            .admission
+            .admit(addr.ip(), &config.connections, std::time::Instant::now())
+        {
+            Err(refusal) => Err(refusal),
+            Ok(()) => {
+                let policy = Policy::for_client(&config, addr.ip(), None, false);
+                let out = Arc::new(Outbound::new(policy.sendq));
+                let mut entry = ConnEntry::new(out.clone(), frontend, addr);
+                entry.transport = stream.kind();
+                w.conns.insert(id, entry);
+                // Shutdown closes the queues it finds under this lock; one
+                // that arrives later closes itself.
+                if shared.shutdown.is_cancelled() {
+                    out.shut_down();
+                }
+                Ok((config.server.password.is_some(), out, policy))
+            }
         }
-        (w.config.server.password.is_some(), out)
+    };
+    let (needs_pass, out, policy) = match admitted {
+        Ok(admitted) => admitted,
+        Err(refusal) => return refuse(&shared, stream, addr, frontend, refusal).await,
     };
     // The IM protocol has no PASS: the server password guards IRC only.
     let mut client = Client::new(id, addr, needs_pass && frontend == Frontend::Irc, frontend);
     let mut pending: VecDeque<Bytes> = VecDeque::new();
-    let reason = drive(&shared, &mut client, &mut stream, &out, &mut pending).await;
+    let mut limiter = Limiter::new(policy, std::time::Instant::now());
+    let reason = drive(
+        &shared,
+        &mut client,
+        &mut stream,
+        &out,
+        &mut pending,
+        &mut limiter,
+    )
+    .await;
 
     {
         let mut w = shared.world.lock();
@@ -90,6 +115,8 @@ pub(crate) async fn serve<S: Socket>(
         }
         w.net.release_nick(id);
         w.remove_conn(id);
+        let config = w.config.clone();
+        w.admission.release(addr.ip(), &config.connections);
     }
     // An IM client's GOODBYE needs no answer; anything else is explained.
     let last = (frontend == Frontend::Irc || reason != "Goodbye")
@@ -120,6 +147,28 @@ pub(crate) async fn serve<S: Socket>(
         Duration::from_secs(5)
     };
     stream.finish(rest, grace).await;
+}
+
+/// Refuses a connection past a connection limit: the closing line (IRC's
+/// ERROR, the IM protocol's ERROR) and a close. A TLS connection is closed
+/// before its handshake, without a line: a refused client gets no
+/// handshake's worth of the server's CPU.
+async fn refuse<S: Socket>(
+    shared: &Shared,
+    stream: Transport<S>,
+    addr: SocketAddr,
+    frontend: Frontend,
+    refusal: Refusal,
+) {
+    shared
+        .metrics
+        .disconnected(crate::metrics::Disconnect::Refused);
+    tracing::debug!(%addr, reason = %refusal, "connection refused");
+    let host = Client::new(0, addr, false, frontend).host;
+    let line = closing_line(frontend, &host, &refusal.to_string());
+    stream
+        .finish(line.into_bytes(), Duration::from_secs(1))
+        .await;
 }
 
 /// The last line a closing connection gets, in its own protocol: IRC's
@@ -156,6 +205,7 @@ async fn drive<S: Socket>(
     stream: &mut Transport<S>,
     out: &Outbound,
     pending: &mut VecDeque<Bytes>,
+    limiter: &mut Limiter,
 ) -> String {
     let mut framer = Framer::new(MAX_LINE);
     let connected = Instant::now();
@@ -168,16 +218,21 @@ async fn drive<S: Socket>(
     // One timer for the connection's life. Input moves the real deadline
     // but not the timer: when it fires early, it is set again, so a busy
     // connection touches the timer wheel once per ping interval, not once
-    // per line.
+    // per line. Fakelag sets it earlier, to when the next line may go.
     let timer = tokio::time::sleep_until(connected + timeouts.registration());
     tokio::pin!(timer);
     // Registration ends the registration deadline; the ping interval,
     // possibly shorter, starts from there.
     let mut timing_registered = false;
+    // Lines wait in the framer for the flood bucket until then.
+    let mut resume: Option<Instant> = None;
+    // The peer finished sending; lines may still wait for the bucket.
+    let mut input_closed = false;
     loop {
         // The IM protocol has no keepalive: once registered, an IM client
         // has no deadline (the periodic ONLINE_USERS writes find dead peers).
         let keepalive = client.frontend == Frontend::Irc || !client.registered;
+        let timed = keepalive || resume.is_some();
         // Polled by hand rather than with select!: the socket's own reader
         // and writer waker slots and the doorbell cost an atomic each per
         // wake-up, where select! would build and tear down a readiness
@@ -188,7 +243,8 @@ async fn drive<S: Socket>(
             // a connection that always has something to do (a member of a
             // channel flooded from another loop) would never yield its loop.
             let coop = std::task::ready!(tokio::task::coop::poll_proceed(cx));
-            let wake = poll_wake(cx, out, stream, pending, timer.as_mut(), keepalive);
+            let reading = !input_closed;
+            let wake = poll_wake(cx, out, stream, pending, timer.as_mut(), timed, reading);
             if wake.is_ready() {
                 coop.made_progress();
             }
@@ -218,7 +274,7 @@ async fn drive<S: Socket>(
                 }
                 // A TLS read may bring the last lines and the close
                 // together: the lines are handled first.
-                let closed = match stream.read_some(&mut framer) {
+                input_closed = match stream.read_some(&mut framer) {
                     Ok(Input::Closed) => true,
                     Ok(Input::Data) => false,
                     Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
@@ -234,38 +290,49 @@ async fn drive<S: Socket>(
                 }
                 last_rx = Instant::now();
                 ping_sent = None;
-                while let Some(frame) = framer.next_frame() {
-                    // Closed meanwhile (KILL, SendQ): the doorbell branch
-                    // above ends the connection; the rest is not handled.
-                    if out.is_closed() {
-                        break;
-                    }
-                    handle_frame(shared, client, out, frame);
-                    if let Some(job) = client.deferred.take() {
-                        // Boxed: the rare slow path must not grow every
-                        // connection's task.
-                        Box::pin(run_deferred(shared, client, out, job)).await;
-                    }
-                    if let Some(reason) = &client.quit {
-                        return reason.clone();
+                // While lines wait for the bucket, input only piles up.
+                if resume.is_none() {
+                    match handle_input(shared, client, stream, out, pending, &mut framer, limiter)
+                        .await
+                    {
+                        Ok(wait) => resume = wait.map(Instant::from_std),
+                        Err(reason) => return reason,
                     }
                 }
-                if closed {
+                if limiter.over_recvq(framer.buffered()) {
+                    return EXCESS_FLOOD.into();
+                }
+                if let Some(at) = resume {
+                    if at < timer.deadline() {
+                        timer.as_mut().reset(at);
+                    }
+                } else if input_closed {
                     return "Connection closed".into();
                 }
                 framer.shrink();
-                // The replies go out now, in the same wake-up as the input.
-                if out.take_ring() {
-                    if let Err(reason) = flush_queue(client, stream, out, pending) {
-                        return reason;
-                    }
-                }
                 if client.registered && !timing_registered {
                     timing_registered = true;
-                    timer.as_mut().reset(last_rx + timeouts.ping_interval());
+                    let at = resume.map_or(last_rx + timeouts.ping_interval(), |r| {
+                        r.min(last_rx + timeouts.ping_interval())
+                    });
+                    timer.as_mut().reset(at);
                 }
             }
             Wake::Deadline => {
+                if resume.is_some_and(|at| at <= Instant::now()) {
+                    match handle_input(shared, client, stream, out, pending, &mut framer, limiter)
+                        .await
+                    {
+                        Ok(wait) => resume = wait.map(Instant::from_std),
+                        Err(reason) => return reason,
+                    }
+                    if resume.is_none() && input_closed {
+                        return "Connection closed".into();
+                    }
+                    if client.registered && !timing_registered {
+                        timing_registered = true;
+                    }
+                }
                 // Whatever REHASH set applies from here on.
                 timeouts = shared.world.lock().config.timeouts.clone();
                 let deadline = if !client.registered {
@@ -275,8 +342,12 @@ async fn drive<S: Socket>(
                 } else {
                     last_rx + timeouts.ping_interval()
                 };
-                if deadline > Instant::now() {
-                    timer.as_mut().reset(deadline);
+                let now = Instant::now();
+                if deadline > now || !keepalive {
+                    let at = resume.map_or(deadline, |r| r.min(deadline));
+                    timer
+                        .as_mut()
+                        .reset(if keepalive { at } else { resume.unwrap_or(at) });
                     continue;
                 }
                 if !client.registered {
@@ -285,7 +356,7 @@ async fn drive<S: Socket>(
                 if let Some(sent) = ping_sent {
                     return format!(
                         "Ping timeout: {} seconds",
-                        (Instant::now() - sent + timeouts.ping_interval()).as_secs()
+                        (now - sent + timeouts.ping_interval()).as_secs()
                     );
                 }
                 let mut line = String::new();
@@ -294,10 +365,76 @@ async fn drive<S: Socket>(
                 out.push(Bytes::from(line));
                 let sent = Instant::now();
                 ping_sent = Some(sent);
-                timer.as_mut().reset(sent + timeouts.ping_timeout());
+                let at = sent + timeouts.ping_timeout();
+                timer.as_mut().reset(resume.map_or(at, |r| r.min(at)));
             }
         }
     }
+}
+
+/// Handles the framed lines the client's flood bucket lets through, then
+/// sends the replies. Returns when the lines run out (`Ok(None)`), or when
+/// the bucket is empty with the instant the next line may go
+/// (`Ok(Some(_))`). Errors: the reason to end the connection with (the
+/// client quit, or the queue closed).
+async fn handle_input<S: Socket>(
+    shared: &Arc<Shared>,
+    client: &mut Client,
+    stream: &mut Transport<S>,
+    out: &Outbound,
+    pending: &mut VecDeque<Bytes>,
+    framer: &mut Framer,
+    limiter: &mut Limiter,
+) -> Result<Option<std::time::Instant>, String> {
+    let mut wait = None;
+    while framer.has_frame() {
+        // Closed meanwhile (KILL, SendQ): the doorbell ends the
+        // connection; the rest is not handled.
+        if out.is_closed() {
+            break;
+        }
+        if let Err(at) = limiter.take() {
+            wait = Some(at);
+            break;
+        }
+        let frame = framer.next_frame().expect("has a frame");
+        handle_frame(shared, client, out, frame);
+        if let Some(job) = client.deferred.take() {
+            // Boxed: the rare slow path must not grow every connection's
+            // task.
+            Box::pin(run_deferred(shared, client, out, job)).await;
+        }
+        if let Some(reason) = &client.quit {
+            return Err(reason.clone());
+        }
+        if std::mem::take(&mut client.reclass) {
+            reclass(shared, client, out, limiter);
+        }
+    }
+    // The replies go out now, in the same wake-up as the input.
+    if out.take_ring() {
+        flush_queue(client, stream, out, pending)?;
+    }
+    Ok(wait)
+}
+
+/// Looks up the client's connect class again: it logged in, or became
+/// or stopped being an operator.
+fn reclass(shared: &Shared, client: &Client, out: &Outbound, limiter: &mut Limiter) {
+    let policy = {
+        let w = shared.world.lock();
+        let user = w.net.user(client.id);
+        Policy::for_client(
+            &w.config,
+            client.addr.ip(),
+            user.and_then(|u| u.account.as_deref()),
+            user.is_some_and(|u| u.modes.oper),
+        )
+    };
+    if policy.sendq != limiter.policy.sendq {
+        out.set_limit(policy.sendq);
+    }
+    limiter.reclass(policy);
 }
 
 /// Takes the queued lines into `pending` and writes what the socket takes
@@ -324,8 +461,8 @@ fn flush_queue<S: Socket>(
 }
 
 /// What, if anything, should wake the connection's task now, in order of
-/// priority: the doorbell, the socket taking more of `pending`, input, the
-/// deadline (only when `keepalive`). Registers the task's waker with every
+/// priority: the doorbell, the socket taking more of `pending`, input
+/// (only while `reading`), the timer (only when `timed`). Registers the task's waker with every
 /// source it checks.
 fn poll_wake<S: Socket>(
     cx: &mut std::task::Context<'_>,
@@ -333,7 +470,8 @@ fn poll_wake<S: Socket>(
     stream: &Transport<S>,
     pending: &VecDeque<Bytes>,
     timer: std::pin::Pin<&mut tokio::time::Sleep>,
-    keepalive: bool,
+    timed: bool,
+    reading: bool,
 ) -> Poll<Wake> {
     if out.poll_rung(cx).is_ready() {
         return Poll::Ready(Wake::Rung);
@@ -341,10 +479,12 @@ fn poll_wake<S: Socket>(
     if let Poll::Ready(r) = stream.poll_writable(cx, pending) {
         return Poll::Ready(Wake::Writable(r));
     }
-    if let Poll::Ready(r) = stream.poll_readable(cx) {
-        return Poll::Ready(Wake::Readable(r));
+    if reading {
+        if let Poll::Ready(r) = stream.poll_readable(cx) {
+            return Poll::Ready(Wake::Readable(r));
+        }
     }
-    if keepalive && timer.poll(cx).is_ready() {
+    if timed && timer.poll(cx).is_ready() {
         return Poll::Ready(Wake::Deadline);
     }
     Poll::Pending
@@ -393,8 +533,21 @@ fn handle_frame(shared: &Shared, client: &mut Client, out: &Outbound, frame: Fra
         handle_irc_frame(&mut ctx, frame);
     }
     queue_reply(out, ctx.take_reply());
+    note_status(&world, client);
     drop(world);
     shared.metrics.world_held(locked.elapsed());
+}
+
+/// Marks the client for a new look at its connect class when it logged
+/// in or out or opered up or down since the last look.
+fn note_status(world: &crate::World, client: &mut Client) {
+    if let Some(u) = world.net.user(client.id) {
+        let (oper, account) = &client.class_seen;
+        if u.modes.oper != *oper || u.account.as_deref() != account.as_deref() {
+            client.class_seen = (u.modes.oper, u.account.clone());
+            client.reclass = true;
+        }
+    }
 }
 
 /// Parses an IRC frame and dispatches it, answering what cannot be parsed.
@@ -580,4 +733,5 @@ async fn run_deferred(shared: &Arc<Shared>, client: &mut Client, out: &Outbound,
     };
     finish(&mut ctx);
     queue_reply(out, ctx.take_reply());
+    note_status(&world, client);
 }

@@ -5,6 +5,8 @@
 //! - [`accounts`]: accounts (kept by `natter-store`), their credentials,
 //!   SCRAM, and login throttling; neutral, used by every front end.
 //! - [`server`]: binding listeners, accepting, shutting down.
+//! - [`admission`]: connection limits per address block and in total.
+//! - [`flood`]: connect classes and the fakelag token bucket (RecvQ).
 //! - `event_loops`: one single-threaded runtime per core; every
 //!   connection lives on one of them.
 //! - `conn`: one connection's task (reads, writes, timeouts).
@@ -30,11 +32,13 @@
 //!   turned into events, and the link sink of the fan-out with routing.
 
 pub mod accounts;
+pub mod admission;
 pub mod chanreg;
 pub mod clock;
 pub mod config;
 mod conn;
 mod event_loops;
+pub mod flood;
 pub mod frontends;
 pub mod history;
 pub mod http;

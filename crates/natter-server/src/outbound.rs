@@ -40,6 +40,8 @@ struct Inner {
     lines_queued: u64,
     /// Bytes written to the socket since the connection opened (STATS l).
     written: u64,
+    /// The SendQ: most bytes queued at once.
+    limit: usize,
 }
 
 impl Inner {
@@ -55,7 +57,6 @@ impl Inner {
 #[derive(Debug)]
 pub struct Outbound {
     inner: Mutex<Inner>,
-    limit: usize,
     /// Set with the doorbell's ring; cleared by the one waiter.
     rung: AtomicBool,
     /// The connection task's waker.
@@ -66,11 +67,19 @@ impl Outbound {
     /// A queue holding at most `limit` bytes.
     pub fn new(limit: usize) -> Outbound {
         Outbound {
-            inner: Mutex::new(Inner::default()),
-            limit,
+            inner: Mutex::new(Inner {
+                limit,
+                ..Inner::default()
+            }),
             rung: AtomicBool::new(false),
             bell: AtomicWaker::new(),
         }
+    }
+
+    /// Sets the SendQ to `limit` bytes from now on (a connect class that
+    /// applies once the client logged in); what is queued stays.
+    pub fn set_limit(&self, limit: usize) {
+        self.inner.lock().limit = limit;
     }
 
     /// Wakes the connection's task (lines arrived or the queue closed).
@@ -120,7 +129,7 @@ impl Outbound {
         if inner.closed.is_some() {
             return false;
         }
-        if inner.bytes + line.len() > self.limit {
+        if inner.bytes + line.len() > inner.limit {
             inner.abort("SendQ exceeded".into());
             drop(inner);
             self.ring();

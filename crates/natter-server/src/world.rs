@@ -176,6 +176,9 @@ pub struct World<F: FrontEnds> {
     /// Failed logins by address and by account, for slowing down and
     /// refusing password guessing.
     pub login_failures: Throttle,
+    /// Open client connections per address block, for the connection
+    /// limits.
+    pub admission: crate::admission::Admission,
     /// What the front ends keep server-wide.
     pub front: F::State,
     /// The server's metrics (shared with the tasks that count off the lock).
@@ -214,6 +217,7 @@ impl<F: FrontEnds> World<F> {
             history,
             channel_registry: Registry::default(),
             login_failures: Throttle::default(),
+            admission: Default::default(),
             batch_counter: 0,
             started_nanos: std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)

@@ -241,6 +241,7 @@ impl Config {
                 "tls.cert and tls.key go together: set both, or neither for a generated self-signed certificate",
             ));
         }
+        self.validate_protections(&mut problems);
         for proxy in &self.http.trusted_proxies {
             if crate::http::Cidr::parse(proxy).is_none() {
                 problems.push(Problem::new(
@@ -253,6 +254,75 @@ impl Config {
             Ok(())
         } else {
             Err(problems)
+        }
+    }
+
+    /// Range and syntax checks of `[flood]`, `[[class]]` and
+    /// `[connections]`.
+    fn validate_protections(&self, problems: &mut Vec<Problem>) {
+        let f = &self.flood;
+        let c = &self.connections;
+        let ranges: [(&'static str, usize, usize, usize); 5] = [
+            ("flood.burst", f.burst, 1, 100_000),
+            ("flood.per_second", f.per_second, 1, 100_000),
+            ("flood.recvq", f.recvq, MIN_RECVQ, 1 << 30),
+            ("connections.ipv4_prefix", c.ipv4_prefix, 1, 32),
+            ("connections.ipv6_prefix", c.ipv6_prefix, 1, 128),
+        ];
+        for (key, v, lo, hi) in ranges {
+            if v < lo || v > hi {
+                problems.push(Problem::new(
+                    key,
+                    format!("{v} is out of range {lo}..={hi}"),
+                ));
+            }
+        }
+        if c.window == 0 {
+            problems.push(Problem::new(
+                "connections.window",
+                "must be at least 1 second",
+            ));
+        }
+        let block = |text: &str| text == "*" || crate::http::Cidr::parse(text).is_some();
+        for exempt in &c.exempt {
+            if !block(exempt) {
+                problems.push(Problem::new(
+                    "connections.exempt",
+                    format!("{exempt:?} is not an address or CIDR block (10.0.0.0/8, ::1)"),
+                ));
+            }
+        }
+        for class in &self.classes {
+            if class.hosts.is_empty() && class.accounts.is_empty() {
+                problems.push(Problem::new(
+                    "class.hosts",
+                    format!(
+                        "class {:?} matches nobody: give hosts or accounts",
+                        class.name
+                    ),
+                ));
+            }
+            for host in &class.hosts {
+                if !block(host) {
+                    problems.push(Problem::new(
+                        "class.hosts",
+                        format!(
+                            "{host:?} is not \"*\", an address or a CIDR block (10.0.0.0/8, ::1)"
+                        ),
+                    ));
+                }
+            }
+            let checks = [
+                ("class.burst", class.burst, 1),
+                ("class.per_second", class.per_second, 1),
+                ("class.recvq", class.recvq, MIN_RECVQ),
+                ("class.sendq", class.sendq, 4096),
+            ];
+            for (key, v, lo) in checks {
+                if let Some(v) = v.filter(|v| *v < lo) {
+                    problems.push(Problem::new(key, format!("{v} is below {lo}")));
+                }
+            }
         }
     }
 
@@ -276,6 +346,10 @@ impl Config {
         Ok(text.lines().map(|l| l.trim_end().to_string()).collect())
     }
 }
+
+/// The smallest RecvQ: one longest line (8191 bytes of tags, 512 of
+/// message) and its terminator.
+const MIN_RECVQ: usize = 8191 + 512 + 2;
 
 impl Config {
     /// `file` as named in the configuration: a relative path is resolved

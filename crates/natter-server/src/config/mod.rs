@@ -17,11 +17,13 @@ use serde::Deserialize;
 
 mod errors;
 mod load;
+mod protect;
 #[cfg(test)]
 mod tests;
 mod words;
 
 pub use errors::{ConfigError, ConfigErrors, Problem};
+pub use protect::{ConnectClass, ConnectionsSection, FloodSection, LIFT_PROTECTIONS_TOML};
 
 /// The whole configuration.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -45,6 +47,15 @@ pub struct Config {
     pub limits: Limits,
     /// `[timeouts]`: registration and keepalive, in seconds.
     pub timeouts: Timeouts,
+    /// `[flood]`: fakelag and RecvQ of every client connection.
+    pub flood: FloodSection,
+    /// `[[class]]`: connect classes that change `[flood]` and the SendQ
+    /// for some clients, matched by address or account.
+    #[serde(rename = "class")]
+    #[serde(deserialize_with = "words::classes")]
+    pub classes: Vec<ConnectClass>,
+    /// `[connections]`: connection limits per address block and in total.
+    pub connections: ConnectionsSection,
     /// `[admin]`: what ADMIN answers.
     pub admin: Admin,
     /// `[[oper]]`: operator credentials for OPER.

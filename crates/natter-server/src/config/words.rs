@@ -121,6 +121,11 @@ pub fn links<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<super::LinkBlock>, D
     list(d, "[[link]] tables")
 }
 
+/// `[[class]]` blocks.
+pub fn classes<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<super::ConnectClass>, D::Error> {
+    list(d, "[[class]] tables")
+}
+
 /// One listener address: the addresses its host name resolves to.
 struct Address(Vec<SocketAddr>);
 

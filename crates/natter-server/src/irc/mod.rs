@@ -85,6 +85,11 @@ pub struct Client {
     /// The account logged in to before registration completed; it becomes
     /// the user's account when the user is introduced.
     pub account: Option<String>,
+    /// Operator status and account as the connect class last saw them.
+    pub class_seen: (bool, Option<String>),
+    /// Set when they changed: the connection task looks up the client's
+    /// connect class again.
+    pub reclass: bool,
 }
 
 /// What finishes slow work: runs under the world lock, with the context of
@@ -177,6 +182,8 @@ impl Client {
             bytes_in: 0,
             sasl: None,
             account: None,
+            class_seen: (false, None),
+            reclass: false,
         }
     }
 }

@@ -79,8 +79,10 @@ pub enum Disconnect {
     SendQ,
     /// An operator or a server KILLed it.
     Kill,
-    /// Flood control cut it off (no flood control yet: always 0).
+    /// Flood control cut it off (RecvQ exceeded: "Excess Flood").
     Flood,
+    /// Refused when it connected: a connection limit (`[connections]`).
+    Refused,
     /// The server shut down.
     Shutdown,
     /// Anything else: the peer closed, a read, write or TLS error.
@@ -89,13 +91,14 @@ pub enum Disconnect {
 
 impl Disconnect {
     /// Every class, in label order.
-    pub const ALL: [Disconnect; 8] = [
+    pub const ALL: [Disconnect; 9] = [
         Disconnect::Quit,
         Disconnect::PingTimeout,
         Disconnect::RegistrationTimeout,
         Disconnect::SendQ,
         Disconnect::Kill,
         Disconnect::Flood,
+        Disconnect::Refused,
         Disconnect::Shutdown,
         Disconnect::Error,
     ];
@@ -109,6 +112,7 @@ impl Disconnect {
             Disconnect::SendQ => "sendq",
             Disconnect::Kill => "kill",
             Disconnect::Flood => "flood",
+            Disconnect::Refused => "refused",
             Disconnect::Shutdown => "shutdown",
             Disconnect::Error => "error",
         }
@@ -126,6 +130,7 @@ impl Disconnect {
             _ if quit => Disconnect::Quit,
             _ if reason == "Registration timed out" => Disconnect::RegistrationTimeout,
             _ if reason.starts_with("Ping timeout") => Disconnect::PingTimeout,
+            _ if reason == crate::flood::EXCESS_FLOOD => Disconnect::Flood,
             _ => Disconnect::Error,
         }
     }
@@ -149,7 +154,7 @@ pub struct Metrics {
     /// `natter_deliveries_total`, by [`EVENT_COMMANDS`].
     deliveries: Box<[Counter]>,
     /// `natter_disconnects_total`, by [`Disconnect::ALL`].
-    disconnects: [Counter; 8],
+    disconnects: [Counter; 9],
     /// `natter_world_lock_hold_seconds`.
     world_hold: Histogram,
     // Set at scrape time (`collect`).

@@ -63,6 +63,10 @@ impl TestServer {
         config.listen.http.clear();
         config.listen.metrics.clear();
         config.server.data_dir = dir.path().join("data");
+        // The tests connect many clients from 127.0.0.1 and send quickly:
+        // flood control and per-address limits are off unless a test turns
+        // them on again (tests/protections.rs).
+        config.lift_protections();
         tweak(&mut config);
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -165,7 +169,27 @@ impl Write for TlsStream {
 impl Client {
     /// Connects to `addr`.
     pub fn connect(addr: SocketAddr) -> Client {
-        let stream = TcpStream::connect(addr).expect("connect");
+        Client::over_tcp(TcpStream::connect(addr).expect("connect"))
+    }
+
+    /// Connects to `addr` from the local address `from` (another loopback
+    /// address, 127.0.0.2, stands for another host).
+    pub fn connect_from(addr: SocketAddr, from: std::net::IpAddr) -> Client {
+        let socket = socket2::Socket::new(
+            socket2::Domain::for_address(addr),
+            socket2::Type::STREAM,
+            None,
+        )
+        .expect("socket");
+        socket
+            .bind(&SocketAddr::new(from, 0).into())
+            .expect("bind the source address");
+        socket.connect(&addr.into()).expect("connect");
+        Client::over_tcp(socket.into())
+    }
+
+    /// A client over a connected TCP stream.
+    pub fn over_tcp(stream: TcpStream) -> Client {
         stream.set_read_timeout(Some(TIMEOUT)).unwrap();
         stream.set_nodelay(true).unwrap();
         Client {
@@ -205,6 +229,11 @@ impl Client {
     /// Sends bytes as they are.
     pub fn send_raw(&mut self, bytes: &[u8]) {
         self.writer.write_all(bytes).expect("write");
+    }
+
+    /// Sends bytes as they are; the server may close meanwhile.
+    pub fn try_send_raw(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.writer.write_all(bytes)
     }
 
     /// The next raw line (without CR LF); `None` when the server closed the
@@ -607,6 +636,11 @@ impl Im {
     /// Sends bytes as they are.
     pub fn send_raw(&mut self, bytes: &[u8]) {
         self.writer.write_all(bytes).expect("write");
+    }
+
+    /// Sends bytes as they are; the server may close meanwhile.
+    pub fn try_send_raw(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.writer.write_all(bytes)
     }
 
     /// The next raw line (without LF); `None` when the server closed the

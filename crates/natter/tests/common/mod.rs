@@ -57,6 +57,8 @@ pub struct Serve {
     pub irc: SocketAddr,
     /// The stdout lines after the first.
     pub stdout: mpsc::Receiver<String>,
+    /// The configuration file written for a server started without one.
+    _config: Option<tempfile::NamedTempFile>,
 }
 
 /// The listeners on by default on fixed ports besides IRC and IM (TLS,
@@ -75,11 +77,30 @@ impl Serve {
     /// Starts `natter serve --im-listen 127.0.0.1:0 <args>` and waits for
     /// its "IRC listening" line. The ephemeral IM port keeps servers in
     /// parallel tests from competing for the default 6666.
+    ///
+    /// Without a `--config` in `args`, it gets one that only lifts flood
+    /// control and the per-address connection limits
+    /// ([`natter_server::config::LIFT_PROTECTIONS_TOML`]): the tests
+    /// connect many clients from 127.0.0.1 and send quickly.
     pub fn start(args: &[&str]) -> Serve {
+        let config = (!args.contains(&"--config")).then(|| {
+            let file = tempfile::Builder::new()
+                .suffix(".toml")
+                .tempfile()
+                .expect("temp config");
+            std::fs::write(file.path(), natter_server::config::LIFT_PROTECTIONS_TOML)
+                .expect("write config");
+            file
+        });
+        let config_args: Vec<&str> = match &config {
+            Some(f) => vec!["--config", f.path().to_str().unwrap()],
+            None => Vec::new(),
+        };
         let mut child = natter()
             .arg("serve")
             .args(["--im-listen", "127.0.0.1:0"])
             .args(EPHEMERAL_EXTRAS)
+            .args(&config_args)
             .args(args)
             .env("NATTER_LOG", "warn")
             .stdin(Stdio::null())
@@ -93,6 +114,7 @@ impl Serve {
             child,
             irc: "0.0.0.0:0".parse().unwrap(),
             stdout,
+            _config: config,
         };
         serve.irc = serve.listening("IRC");
         serve
@@ -113,8 +135,11 @@ impl Serve {
 
     /// Starts `natter serve` on an ephemeral IRC port with `toml` as its
     /// configuration file (`dir`/natter.toml) and its data under `dir`/data.
+    /// Flood control and the per-address limits are lifted as in
+    /// [`Serve::start`] (`toml` must not have a `[connections]` table).
     pub fn with_config(dir: &Path, toml: &str) -> Serve {
         let config = dir.join("natter.toml");
+        let toml = format!("{toml}\n{}", natter_server::config::LIFT_PROTECTIONS_TOML);
         std::fs::write(&config, toml).unwrap();
         Serve::with_data_dir(&dir.join("data"), &["--config", config.to_str().unwrap()])
     }

@@ -1,0 +1,251 @@
+//! Flood control of a client's input: the connect class that applies to a
+//! client ([`Policy::for_client`]) and its token bucket ([`Fakelag`]).
+//!
+//! A client's lines are handled while its bucket has tokens; the bucket
+//! holds `burst` tokens and refills at `per_second`. Past the burst, the
+//! connection task stops handling lines until a token is back (the lines
+//! wait, they are not dropped) but keeps reading, so that input sent
+//! faster than it is handled piles up where it is counted: past `recvq`
+//! bytes the client is disconnected with "Excess Flood" (InspIRCd's and
+//! Solanum's RecvQ, Ergo's fakelag).
+//!
+//! Used by the connection task (`conn`); it reads the configuration and
+//! nothing else.
+
+use std::net::IpAddr;
+use std::time::{Duration, Instant};
+
+use crate::config::{Config, ConnectClass};
+use crate::http::Cidr;
+
+/// The reason a client past its RecvQ is disconnected with (InspIRCd,
+/// Solanum and Ergo say the same).
+pub const EXCESS_FLOOD: &str = "Excess Flood";
+
+/// The input limits that apply to one client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Policy {
+    /// The class's name (`default` when no `[[class]]` matched).
+    pub class: String,
+    /// No fakelag and no RecvQ (an exempt class, or an operator).
+    pub exempt: bool,
+    /// Tokens in a full bucket (lines).
+    pub burst: usize,
+    /// Tokens added per second.
+    pub per_second: usize,
+    /// Unhandled input allowed, in bytes.
+    pub recvq: usize,
+    /// The output queue's limit, in bytes.
+    pub sendq: usize,
+}
+
+impl Policy {
+    /// The limits of a client at `addr`, logged in to `account` (if any),
+    /// an operator or not: the first `[[class]]` that matches, over
+    /// `[flood]` and `[limits] sendq`. Operators are always exempt.
+    pub fn for_client(config: &Config, addr: IpAddr, account: Option<&str>, oper: bool) -> Policy {
+        let class = config.classes.iter().find(|c| matches(c, addr, account));
+        let f = &config.flood;
+        Policy {
+            class: class.map_or("default", |c| c.name.as_str()).to_string(),
+            exempt: oper || class.is_some_and(|c| c.exempt),
+            burst: class.and_then(|c| c.burst).unwrap_or(f.burst),
+            per_second: class.and_then(|c| c.per_second).unwrap_or(f.per_second),
+            recvq: class.and_then(|c| c.recvq).unwrap_or(f.recvq),
+            sendq: class.and_then(|c| c.sendq).unwrap_or(config.limits.sendq),
+        }
+    }
+}
+
+/// Whether `class` applies to a client at `addr` logged in to `account`.
+fn matches(class: &ConnectClass, addr: IpAddr, account: Option<&str>) -> bool {
+    class.hosts.iter().any(|h| host_matches(h, addr))
+        || account.is_some_and(|a| {
+            class
+                .accounts
+                .iter()
+                .any(|mask| natter_proto::mask::matches(mask, a))
+        })
+}
+
+/// Whether `pattern` (`*`, an address or a CIDR block) covers `addr`.
+pub fn host_matches(pattern: &str, addr: IpAddr) -> bool {
+    pattern == "*" || Cidr::parse(pattern).is_some_and(|c| c.contains(addr))
+}
+
+/// One client's token bucket; `None` in the connection task for an
+/// exempt client.
+#[derive(Debug)]
+pub struct Fakelag {
+    /// Tokens now, in thousandths of a line.
+    tokens: u64,
+    /// A full bucket, in thousandths.
+    burst: u64,
+    /// Thousandths added per second.
+    per_second: u64,
+    /// When `tokens` was last brought up to date.
+    at: Instant,
+}
+
+/// Thousandths of a line per token.
+const MILLI: u64 = 1000;
+
+impl Fakelag {
+    /// A full bucket for `policy`; `None` when it is exempt.
+    pub fn new(policy: &Policy, now: Instant) -> Option<Fakelag> {
+        (!policy.exempt).then(|| Fakelag {
+            tokens: policy.burst as u64 * MILLI,
+            burst: policy.burst as u64 * MILLI,
+            per_second: (policy.per_second as u64).max(1) * MILLI,
+            at: now,
+        })
+    }
+
+    /// Takes the token for one line. Errors: the bucket is empty; the
+    /// value is when the next token will be there.
+    pub fn take(&mut self, now: Instant) -> Result<(), Instant> {
+        let elapsed = now.saturating_duration_since(self.at);
+        let refill = (elapsed.as_micros() as u64).saturating_mul(self.per_second) / 1_000_000;
+        if refill > 0 {
+            self.tokens = (self.tokens + refill).min(self.burst);
+            // Only the time the refill accounted for is consumed, so that
+            // frequent calls do not lose fractions.
+            let used = Duration::from_micros(refill.saturating_mul(1_000_000) / self.per_second);
+            self.at = if self.tokens == self.burst {
+                now
+            } else {
+                self.at + used
+            };
+        }
+        if self.tokens >= MILLI {
+            self.tokens -= MILLI;
+            return Ok(());
+        }
+        let missing = MILLI - self.tokens;
+        let wait = Duration::from_micros(missing * 1_000_000 / self.per_second + 1);
+        Err(self.at + wait)
+    }
+}
+
+/// A connection's flood control: its [`Policy`] and, unless exempt, its
+/// bucket.
+#[derive(Debug)]
+pub struct Limiter {
+    /// The limits in force.
+    pub policy: Policy,
+    bucket: Option<Fakelag>,
+}
+
+impl Limiter {
+    /// Flood control under `policy`, with a full bucket.
+    pub fn new(policy: Policy, now: Instant) -> Limiter {
+        Limiter {
+            bucket: Fakelag::new(&policy, now),
+            policy,
+        }
+    }
+
+    /// Takes the token for one line. Errors: the line must wait until the
+    /// instant given.
+    #[inline]
+    pub fn take(&mut self) -> Result<(), Instant> {
+        match &mut self.bucket {
+            None => Ok(()),
+            Some(b) => b.take(Instant::now()),
+        }
+    }
+
+    /// Whether `unhandled` bytes of input are past the RecvQ.
+    pub fn over_recvq(&self, unhandled: usize) -> bool {
+        self.bucket.is_some() && unhandled > self.policy.recvq
+    }
+
+    /// Changes to `policy` (the client logged in or became an operator);
+    /// a changed class starts with a full bucket.
+    pub fn reclass(&mut self, policy: Policy) {
+        if policy != self.policy {
+            *self = Limiter::new(policy, Instant::now());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy(burst: usize, per_second: usize) -> Policy {
+        Policy {
+            class: "t".into(),
+            exempt: false,
+            burst,
+            per_second,
+            recvq: 1 << 16,
+            sendq: 1 << 16,
+        }
+    }
+
+    #[test]
+    fn burst_then_steady_rate() {
+        let t0 = Instant::now();
+        let mut b = Fakelag::new(&policy(10, 4), t0).unwrap();
+        for _ in 0..10 {
+            assert_eq!(b.take(t0), Ok(()));
+        }
+        let resume = b.take(t0).unwrap_err();
+        assert!(
+            resume > t0 + Duration::from_millis(240) && resume < t0 + Duration::from_millis(260)
+        );
+        assert_eq!(b.take(resume), Ok(()));
+        assert!(b.take(resume).is_err());
+        // Over ten seconds at four per second: forty lines, never more.
+        let mut now = resume;
+        let mut taken = 0;
+        while now < resume + Duration::from_secs(10) {
+            now += Duration::from_millis(7);
+            while b.take(now).is_ok() {
+                taken += 1;
+            }
+        }
+        assert!((39..=41).contains(&taken), "{taken}");
+        // Idle refills to the burst and no further.
+        let later = now + Duration::from_secs(60);
+        let mut burst = 0;
+        while b.take(later).is_ok() {
+            burst += 1;
+        }
+        assert_eq!(burst, 10);
+    }
+
+    #[test]
+    fn classes_match_by_host_then_account_and_opers_are_exempt() {
+        let mut config = Config::default();
+        config.classes.push(ConnectClass {
+            name: "bots".into(),
+            hosts: vec!["192.0.2.0/24".into()],
+            accounts: vec!["bot*".into()],
+            exempt: false,
+            burst: Some(50),
+            per_second: None,
+            recvq: None,
+            sendq: Some(1 << 20),
+        });
+        let inside: IpAddr = "192.0.2.9".parse().unwrap();
+        let outside: IpAddr = "198.51.100.1".parse().unwrap();
+        let p = Policy::for_client(&config, inside, None, false);
+        assert_eq!((p.class.as_str(), p.burst, p.sendq), ("bots", 50, 1 << 20));
+        assert_eq!(p.per_second, config.flood.per_second);
+        let p = Policy::for_client(&config, outside, None, false);
+        assert_eq!((p.class.as_str(), p.burst), ("default", config.flood.burst));
+        assert!(!p.exempt);
+        assert_eq!(
+            Policy::for_client(&config, outside, Some("BotOne"), false).class,
+            "bots"
+        );
+        assert!(Policy::for_client(&config, outside, None, true).exempt);
+        assert!(Fakelag::new(
+            &Policy::for_client(&config, outside, None, true),
+            Instant::now()
+        )
+        .is_none());
+    }
+}
