@@ -7,6 +7,7 @@
 //! snapshot. Events hold no wire syntax: rendering a prefix, a numeric or
 //! an IM reply is each front end's job.
 
+use crate::ban::{BanKind, ServerBan};
 use crate::channel::Topic;
 use crate::server::ServerId;
 use crate::user::{User, UserId, UserRef};
@@ -363,5 +364,23 @@ pub enum Event {
         by: Source,
         /// The text.
         text: String,
+    },
+    /// An operator set a server ban (KLINE, DLINE), here or on a linked
+    /// server; it replaces a ban of the same kind and mask. Shown to no
+    /// client as such: each server disconnects the local users it
+    /// matches, keeps it in its store, and natter links carry it.
+    ServerBanSet {
+        /// The ban.
+        ban: ServerBan,
+    },
+    /// An operator lifted a server ban (UNKLINE, UNDLINE). Shown to no
+    /// client.
+    ServerBanLifted {
+        /// K-line or D-line.
+        kind: BanKind,
+        /// The ban's mask, as [`ServerBan::mask`].
+        mask: String,
+        /// Who lifted it: the operator's `nick!user@host`.
+        by: String,
     },
 }

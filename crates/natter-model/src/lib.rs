@@ -12,12 +12,14 @@
 //! [`natter_proto::casemap`]; maps are keyed by the folded form and keep the
 //! display form in the value.
 
+pub mod ban;
 pub mod channel;
 pub mod event;
 pub mod network;
 pub mod server;
 pub mod user;
 
+pub use ban::{BanKind, ServerBan};
 pub use channel::{Channel, ChannelModes, JoinRefusal, ListEntry, Membership, SendRefusal, Topic};
 pub use event::{Event, MessageKind, MessageTarget, ModeArg, ModeChange, Source};
 pub use network::{Network, NickInUse, WhowasEntry};

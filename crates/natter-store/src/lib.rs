@@ -1,6 +1,6 @@
 //! natter's embedded store: one SQLite file (`natter.db` in the data
 //! directory) that keeps what must survive a restart: accounts, registered
-//! channels and message history.
+//! channels, message history and server bans.
 //!
 //! - The schema is versioned ([`migrations`]): each version is one
 //!   migration, applied in order at [`Store::open`]; SQLite's
@@ -21,6 +21,7 @@ mod accounts;
 mod channels;
 mod history;
 pub mod migrations;
+mod server_bans;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -31,6 +32,7 @@ use std::sync::Mutex;
 pub use accounts::{AccountRecord, Credentials, ScramKeys};
 pub use channels::ChannelRecord;
 pub use history::{dm_key, Cursor, StoredMessage};
+pub use server_bans::ServerBanRecord;
 
 /// Why [`Store::open`] refused a database file. The message names the file
 /// and says what to do; the file was not changed.

@@ -88,6 +88,19 @@ const STEPS: &[&str] = &[
         account TEXT NOT NULL REFERENCES accounts (folded) ON DELETE CASCADE,
         added_at INTEGER NOT NULL
     ) STRICT;",
+    // 7: server bans (KLINE, DLINE): `kind` is `K` (a `user@host` mask)
+    // or `D` (an address or CIDR block); `set_by` the operator's
+    // `nick!user@host`; times in Unix seconds, `expires_at` NULL for a
+    // permanent ban.
+    "CREATE TABLE server_bans (
+        kind TEXT NOT NULL,
+        mask TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        set_by TEXT NOT NULL,
+        set_at INTEGER NOT NULL,
+        expires_at INTEGER,
+        PRIMARY KEY (kind, mask)
+    ) STRICT;",
 ];
 
 /// The newest schema version this build knows.

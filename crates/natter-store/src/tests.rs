@@ -237,3 +237,36 @@ fn registered_channels_keep_state_lists_and_access() {
     assert!(store.channels().unwrap().is_empty());
     assert!(!store.save_channel_state(&record).unwrap());
 }
+
+#[test]
+fn server_bans_are_replaced_deleted_expired_and_survive_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("natter.db");
+    let ban = |kind: &str, mask: &str, expires_at: Option<i64>| ServerBanRecord {
+        kind: kind.into(),
+        mask: mask.into(),
+        reason: "spam".into(),
+        set_by: "op!~op@127.0.0.1".into(),
+        set_at: 100,
+        expires_at,
+    };
+    {
+        let store = Store::open(&path).unwrap();
+        store.put_server_ban(&ban("K", "*@10.0.0.1", None)).unwrap();
+        store.put_server_ban(&ban("K", "*@10.0.0.1", Some(500))).unwrap();
+        store.put_server_ban(&ban("D", "10.0.0.0/8", Some(200))).unwrap();
+        store.put_server_ban(&ban("D", "10.0.0.2", None)).unwrap();
+        assert!(store.delete_server_ban("D", "10.0.0.2").unwrap());
+        assert!(!store.delete_server_ban("D", "10.0.0.2").unwrap());
+    }
+    let store = Store::open(&path).unwrap();
+    assert_eq!(
+        store.server_bans().unwrap(),
+        vec![ban("D", "10.0.0.0/8", Some(200)), ban("K", "*@10.0.0.1", Some(500))]
+    );
+    assert_eq!(store.delete_expired_server_bans(200).unwrap(), 1);
+    assert_eq!(
+        store.server_bans().unwrap(),
+        vec![ban("K", "*@10.0.0.1", Some(500))]
+    );
+}

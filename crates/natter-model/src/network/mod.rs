@@ -534,7 +534,10 @@ impl Network {
                 user.account = account.clone();
                 self.peers(*id)
             }
-            Event::AccountRegistered { .. } | Event::AccountDropped { .. } => Vec::new(),
+            Event::AccountRegistered { .. }
+            | Event::AccountDropped { .. }
+            | Event::ServerBanSet { .. }
+            | Event::ServerBanLifted { .. } => Vec::new(),
             Event::ChannelRegistered {
                 channel,
                 registered,
