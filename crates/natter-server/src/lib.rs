@@ -20,6 +20,9 @@
 //!   the single event path that applies changes and hands them to the
 //!   fan-out. It imports no front end.
 //! - [`clock`]: time in the server-time form (neutral).
+//! - [`cidr`]: address blocks (trusted proxies, server bans).
+//! - [`server_bans`]: K-lines and D-lines in force (neutral), kept by
+//!   `natter-store`.
 //! - [`chanreg`]: channels registered with ChanServ (access lists, state
 //!   saved across restarts).
 //! - [`history`]: message history, the store sink of the fan-out.
@@ -34,6 +37,7 @@
 pub mod accounts;
 pub mod admission;
 pub mod chanreg;
+pub mod cidr;
 pub mod clock;
 pub mod config;
 mod conn;
@@ -48,6 +52,7 @@ pub mod link;
 pub mod metrics;
 pub mod outbound;
 pub mod server;
+pub mod server_bans;
 pub mod tls;
 pub mod transport;
 pub mod world;

@@ -359,6 +359,7 @@ pub async fn start(config: Config, overrides: Overrides) -> Result<Running, Star
     ));
     let channels = store.channels().map_err(unreadable)?;
     let read_markers = store.read_markers().map_err(unreadable)?;
+    let bans = store.server_bans().map_err(unreadable)?;
     let accounts = crate::accounts::Accounts::load(store).map_err(unreadable)?;
     let bound = |k: Listener| -> Vec<SocketAddr> {
         listeners
@@ -408,6 +409,8 @@ pub async fn start(config: Config, overrides: Overrides) -> Result<Running, Star
     {
         let mut world = shared.world.lock();
         crate::irc::read_marker::load(&mut world.front.irc.read_markers, read_markers);
+        world.bans = crate::server_bans::ServerBans::load(bans);
+        crate::server_bans::sweep(&mut world);
         for record in channels {
             let (registration, channel) = crate::chanreg::restore(record);
             world.net.restore_channel(channel);

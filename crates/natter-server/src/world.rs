@@ -179,6 +179,9 @@ pub struct World<F: FrontEnds> {
     /// Open client connections per address block, for the connection
     /// limits.
     pub admission: crate::admission::Admission,
+    /// Server bans (K-lines, D-lines), as committed to the store; loaded
+    /// at start.
+    pub bans: crate::server_bans::ServerBans,
     /// What the front ends keep server-wide.
     pub front: F::State,
     /// The server's metrics (shared with the tasks that count off the lock).
@@ -218,6 +221,7 @@ impl<F: FrontEnds> World<F> {
             channel_registry: Registry::default(),
             login_failures: Throttle::default(),
             admission: Default::default(),
+            bans: Default::default(),
             batch_counter: 0,
             started_nanos: std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)

@@ -156,12 +156,7 @@ pub enum Deferred {
 impl Client {
     /// A fresh connection from `addr`.
     pub fn new(id: UserId, addr: SocketAddr, needs_pass: bool, frontend: Frontend) -> Client {
-        let ip = addr.ip().to_canonical().to_string();
-        let host = if ip.starts_with(':') {
-            format!("0{ip}")
-        } else {
-            ip
-        };
+        let host = crate::server_bans::real_host(addr.ip());
         Client {
             id,
             addr,

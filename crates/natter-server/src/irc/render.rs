@@ -54,7 +54,9 @@ pub fn visible(event: &Event, recipient: UserId, caps: CapSet) -> bool {
         | Event::ServerSplit { .. }
         | Event::ChannelRegistered { .. }
         | Event::AccountRegistered { .. }
-        | Event::AccountDropped { .. } => false,
+        | Event::AccountDropped { .. }
+        | Event::ServerBanSet { .. }
+        | Event::ServerBanLifted { .. } => false,
         Event::Message {
             from, kind, target, ..
         } => {
@@ -139,7 +141,9 @@ pub fn render(event: &Event, net: &Network, form: CapSet, stamp: &Stamp) -> Byte
         | Event::ServerSplit { .. }
         | Event::ChannelRegistered { .. }
         | Event::AccountRegistered { .. }
-        | Event::AccountDropped { .. } => {}
+        | Event::AccountDropped { .. }
+        | Event::ServerBanSet { .. }
+        | Event::ServerBanLifted { .. } => {}
         Event::NickChanged { user, new_nick, .. } => write_line(
             &mut out,
             Some(&tags),

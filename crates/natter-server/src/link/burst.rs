@@ -1,8 +1,9 @@
 //! The burst (RFC 2813 §5.2, "state information exchange"): everything
 //! this side of a new link knows, sent once the handshake is done. Servers
-//! first (each after its uplink), then every user, then every `#` channel
-//! with its members, modes, lists and topic; nothing that lies behind the
-//! new neighbour itself. A natter neighbour also gets the nick and channel
+//! first (each after its uplink), then every user, accounts and server
+//! bans (to a natter neighbour), then every `#` channel with its members,
+//! modes, lists and topic; nothing that lies behind the new neighbour
+//! itself. A natter neighbour also gets the nick and channel
 //! timestamps (`ts` tags). The burst ends with a PING whose PONG tells this
 //! side that the neighbour has read all of it.
 
@@ -50,6 +51,17 @@ pub fn burst(world: &World, peer: ServerId, natter: Option<Extensions>) -> Strin
     // Accounts, to natter servers: a user can log in anywhere.
     if natter.is_some() {
         for event in crate::accounts::all_as_events(&world.accounts) {
+            if let Some(line) = super::render::render(world, &event, natter) {
+                out.push_str(&line);
+            }
+        }
+    }
+
+    // Server bans in force, to natter servers: a ban holds network-wide.
+    if natter.is_some() {
+        let now = crate::world::now();
+        for ban in world.bans.active(now) {
+            let event = natter_model::Event::ServerBanSet { ban: ban.clone() };
             if let Some(line) = super::render::render(world, &event, natter) {
                 out.push_str(&line);
             }

@@ -96,6 +96,30 @@ pub fn render(world: &World, event: &Event, natter: Option<Extensions>) -> Optio
             };
             return Some(other("", world.server_name(), command, &params));
         }
+        // Server bans travel between natter servers only (natter's
+        // extension): `BANADD <K|D> <mask> <set_at> <expires_at or 0>
+        // <set_by> :<reason>` and `BANDEL <K|D> <mask> :<by>`.
+        Event::ServerBanSet { ban } => {
+            natter?;
+            let kind = ban.kind.letter().to_string();
+            let set_at = ban.set_at.to_string();
+            let expires_at = ban.expires_at.unwrap_or(0).to_string();
+            let params = [
+                kind.as_str(),
+                &ban.mask,
+                &set_at,
+                &expires_at,
+                &ban.set_by,
+                &ban.reason,
+            ];
+            return Some(other("", world.server_name(), "BANADD", &params));
+        }
+        Event::ServerBanLifted { kind, mask, by } => {
+            natter?;
+            let kind = kind.letter().to_string();
+            let params = [kind.as_str(), mask, by];
+            return Some(other("", world.server_name(), "BANDEL", &params));
+        }
         Event::NickChanged { user, new_nick, at } => {
             if natter.is_some_and(|n| n.ts) {
                 push_tag(&mut tags, "ts", &at.to_string());

@@ -1,5 +1,5 @@
 //! Messages from a link: PRIVMSG, NOTICE, and natter's extensions
-//! (TAGMSG, SETNAME, CHGHOST, KNOCK).
+//! (TAGMSG, SETNAME, CHGHOST, KNOCK, accounts, server bans).
 
 use super::*;
 
@@ -106,6 +106,15 @@ impl Inbound<'_> {
                 };
                 self.emit(event);
             }
+            "BANADD" | "BANDEL" => {
+                // From a server only, with a mask this server would accept.
+                let Some(From::Server(_)) = self.source(source, &m.command) else {
+                    return;
+                };
+                if let Some(event) = ban_event(m) {
+                    self.emit(event);
+                }
+            }
             "SETNAME" => {
                 let (Some(id), Some(realname)) = (self.user_source(source, "SETNAME"), m.param(0))
                 else {
@@ -159,4 +168,35 @@ impl Inbound<'_> {
             _ => {}
         }
     }
+}
+
+/// The server ban event a natter neighbour's `BANADD <K|D> <mask> <set_at>
+/// <expires_at or 0> <set_by> :<reason>` or `BANDEL <K|D> <mask> :<by>`
+/// stands for; `None` if it is malformed (a mask is normalized as this
+/// server would, and one it would refuse is ignored).
+fn ban_event(m: &Message) -> Option<Event> {
+    use crate::server_bans::{normalize_dline, normalize_kline};
+    let kind = natter_model::BanKind::from_letter(m.param(0)?)?;
+    let mask = match kind {
+        natter_model::BanKind::Kline => normalize_kline(m.param(1)?).ok()?,
+        natter_model::BanKind::Dline => normalize_dline(m.param(1)?).ok()?,
+    };
+    if m.command == "BANDEL" {
+        let by = m.param(2).unwrap_or("*").to_string();
+        return Some(Event::ServerBanLifted { kind, mask, by });
+    }
+    let set_at = m.param(2)?.parse().ok()?;
+    let expires_at = m.param(3)?.parse::<u64>().ok()?;
+    let reason = m.param(5)?;
+    let reason = crate::server_bans::cut_reason(reason);
+    Some(Event::ServerBanSet {
+        ban: natter_model::ServerBan {
+            kind,
+            mask,
+            reason: reason.to_string(),
+            set_by: m.param(4)?.to_string(),
+            set_at,
+            expires_at: (expires_at > 0).then_some(expires_at),
+        },
+    })
 }
