@@ -37,10 +37,14 @@ numerics! {
     RPL_STATSLINKINFO = "211";
     /// `212`: STATS m: one command's use count (RFC 1459 6.2; RFC 2812 5.1).
     RPL_STATSCOMMANDS = "212";
+    /// `216`: STATS k: one K-line, `<K|k> <host> * <user> :<reason>` (RFC 1459 6.2; Solanum).
+    RPL_STATSKLINE = "216";
     /// `219`: end of a STATS reply (RFC 1459 6.2; RFC 2812 5.1; Modern IRC).
     RPL_ENDOFSTATS = "219";
     /// `221`: the client's current user modes (RFC 1459 6.2; RFC 2812 5.1; Modern IRC).
     RPL_UMODEIS = "221";
+    /// `225`: STATS d: one D-line, `<D|d> <mask> :<reason>` (Solanum, ircd-ratbox).
+    RPL_STATSDLINE = "225";
     /// `242`: STATS u: the server's uptime (RFC 2812 5.1).
     RPL_STATSUPTIME = "242";
     /// `243`: STATS o: one operator block (RFC 1459 6.2; RFC 2812 5.1).

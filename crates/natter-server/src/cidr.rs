@@ -102,6 +102,9 @@ mod tests {
     fn cidr_blocks_display_normalized() {
         assert_eq!(Cidr::parse("10.1.2.3/8").unwrap().to_string(), "10.0.0.0/8");
         assert_eq!(Cidr::parse("10.1.2.3").unwrap().to_string(), "10.1.2.3");
-        assert_eq!(Cidr::parse("2001:db8::1/32").unwrap().to_string(), "2001:db8::/32");
+        assert_eq!(
+            Cidr::parse("2001:db8::1/32").unwrap().to_string(),
+            "2001:db8::/32"
+        );
     }
 }

@@ -53,6 +53,15 @@ pub(crate) async fn serve<S: Socket>(
     addr: SocketAddr,
     frontend: Frontend,
 ) {
+    // A D-lined address is refused before anything else, with one line.
+    let dlined = crate::server_bans::refused_at_accept(&mut shared.world.lock(), addr.ip());
+    if let Some(why) = dlined {
+        let host = crate::server_bans::real_host(addr.ip());
+        let line = closing_line(frontend, &host, &why);
+        return stream
+            .finish(line.into_bytes(), Duration::from_secs(2))
+            .await;
+    }
     let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
     shared.metrics.accepted(frontend, stream.kind());
     let admitted = {

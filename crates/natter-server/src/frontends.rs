@@ -92,8 +92,10 @@ impl FrontEnds for Natter {
         if let Event::Joined { user, .. } = event {
             away_on_join(world, user, &recipients);
         }
-        let hooks: [Hook; 7] = [
+        let hooks: [Hook; 9] = [
             crate::accounts::after_event,
+            crate::server_bans::after_event,
+            irc::server_bans::after_event,
             irc::nickserv::after_event,
             irc::chanserv::after_event,
             irc::monitor::after_event,

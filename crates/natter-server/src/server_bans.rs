@@ -113,7 +113,11 @@ impl ServerBans {
                 Some(ban) => {
                     bans.set(ban);
                 }
-                None => tracing::warn!(kind = r.kind, mask = r.mask, "unreadable server ban skipped"),
+                None => tracing::warn!(
+                    kind = r.kind,
+                    mask = r.mask,
+                    "unreadable server ban skipped"
+                ),
             }
         }
         bans
@@ -141,8 +145,7 @@ impl ServerBans {
 
     /// The ban of `kind` on `mask`, if it is in force at `now`.
     pub fn get(&self, kind: BanKind, mask: &str, now: u64) -> Option<&ServerBan> {
-        self.active(now)
-            .find(|b| b.kind == kind && b.mask == mask)
+        self.active(now).find(|b| b.kind == kind && b.mask == mask)
     }
 
     /// Every ban in force at `now` (Unix seconds), oldest first.
@@ -442,7 +445,10 @@ mod tests {
     fn masks_are_normalized_or_refused() {
         assert_eq!(normalize_kline("*@127.0.0.2").unwrap(), "*@127.0.0.2");
         assert_eq!(normalize_kline("10.0.0.1").unwrap(), "*@10.0.0.1");
-        assert_eq!(normalize_kline("Bob@Host.Example").unwrap(), "bob@host.example");
+        assert_eq!(
+            normalize_kline("Bob@Host.Example").unwrap(),
+            "bob@host.example"
+        );
         assert_eq!(normalize_kline("*@1.2.3.4/24").unwrap(), "*@1.2.3.0/24");
         assert!(normalize_kline("*@*").is_err());
         assert!(normalize_kline("n!u@h").is_err());

@@ -253,8 +253,12 @@ fn server_bans_are_replaced_deleted_expired_and_survive_reopening() {
     {
         let store = Store::open(&path).unwrap();
         store.put_server_ban(&ban("K", "*@10.0.0.1", None)).unwrap();
-        store.put_server_ban(&ban("K", "*@10.0.0.1", Some(500))).unwrap();
-        store.put_server_ban(&ban("D", "10.0.0.0/8", Some(200))).unwrap();
+        store
+            .put_server_ban(&ban("K", "*@10.0.0.1", Some(500)))
+            .unwrap();
+        store
+            .put_server_ban(&ban("D", "10.0.0.0/8", Some(200)))
+            .unwrap();
         store.put_server_ban(&ban("D", "10.0.0.2", None)).unwrap();
         assert!(store.delete_server_ban("D", "10.0.0.2").unwrap());
         assert!(!store.delete_server_ban("D", "10.0.0.2").unwrap());
@@ -262,7 +266,10 @@ fn server_bans_are_replaced_deleted_expired_and_survive_reopening() {
     let store = Store::open(&path).unwrap();
     assert_eq!(
         store.server_bans().unwrap(),
-        vec![ban("D", "10.0.0.0/8", Some(200)), ban("K", "*@10.0.0.1", Some(500))]
+        vec![
+            ban("D", "10.0.0.0/8", Some(200)),
+            ban("K", "*@10.0.0.1", Some(500))
+        ]
     );
     assert_eq!(store.delete_expired_server_bans(200).unwrap(), 1);
     assert_eq!(

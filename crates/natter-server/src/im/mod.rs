@@ -194,6 +194,11 @@ fn register(ctx: &mut Ctx<'_>, username: &str, status: &str, password: Option<St
             format!("username {username:?} is a registered account: REGISTER with its password as a third element"),
         );
     }
+    let (ip, host) = (ctx.client.addr.ip(), ctx.client.host.clone());
+    if let Some(ban) = crate::server_bans::refused_at_registration(ctx.world, "im", ip, &host) {
+        ctx.client.quit = Some(format!("{}: {}", ban.kind.label(), ban.reason));
+        return;
+    }
     let id = ctx.client.id;
     if ctx.world.net.reserve_nick(id, username).is_err() {
         return error(ctx, format!("username {username:?} is taken"));

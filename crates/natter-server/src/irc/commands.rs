@@ -16,7 +16,8 @@ use natter_proto::Message;
 
 use super::{
     account, capabilities, channels, chanserv, chathistory, help, knock, links, messaging, modes,
-    monitor, nickserv, operators, queries, read_marker, registration, sasl, silence, stats, Ctx,
+    monitor, nickserv, operators, queries, read_marker, registration, sasl, server_bans, silence,
+    stats, Ctx,
 };
 
 /// One command: its name and handler, and what [`dispatch`] checks first.
@@ -89,6 +90,7 @@ pub const COMMANDS: &[Command] = &[
     oper("CONNECT", links::connect, 1),
     cmd("CS", chanserv::command, 0),
     oper("DIE", operators::die, 0),
+    oper("DLINE", server_bans::dline, 1),
     anytime("HELP", help::help, 0),
     anytime("HELPOP", help::help, 0),
     cmd("INFO", queries::info, 0),
@@ -97,6 +99,7 @@ pub const COMMANDS: &[Command] = &[
     cmd("JOIN", channels::join, 0),
     cmd("KICK", channels::kick, 2),
     oper("KILL", operators::kill, 2),
+    oper("KLINE", server_bans::kline, 1),
     cmd("KNOCK", knock::knock, 1),
     cmd("LINKS", queries::links, 0),
     cmd("LIST", channels::list, 0),
@@ -127,6 +130,8 @@ pub const COMMANDS: &[Command] = &[
     cmd("TAGMSG", messaging::message, 0),
     cmd("TIME", queries::time, 0),
     cmd("TOPIC", channels::topic, 1),
+    oper("UNDLINE", server_bans::undline, 1),
+    oper("UNKLINE", server_bans::unkline, 1),
     anytime("USER", registration::user, 0),
     cmd("USERHOST", queries::userhost, 1),
     cmd("VERSION", queries::version, 0),

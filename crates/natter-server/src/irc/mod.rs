@@ -27,6 +27,7 @@ pub mod read_marker;
 mod registration;
 pub mod render;
 pub mod sasl;
+pub mod server_bans;
 pub mod silence;
 pub mod snomask;
 mod state;

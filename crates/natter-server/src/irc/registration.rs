@@ -141,7 +141,8 @@ pub fn quit(ctx: &mut Ctx<'_>, msg: &Message) {
 }
 
 /// Completes registration once NICK and USER are in and CAP negotiation is
-/// over: checks PASS, introduces the user, sends the welcome burst.
+/// over: checks PASS and the server bans (a K-line on the `user@host`),
+/// introduces the user, sends the welcome burst.
 pub(super) fn try_register(ctx: &mut Ctx<'_>) {
     let c = &ctx.client;
     if c.registered || c.cap_negotiating || c.nick.is_none() || c.user.is_none() {
@@ -153,6 +154,15 @@ pub(super) fn try_register(ctx: &mut Ctx<'_>) {
         return;
     }
     let (username, realname) = c.user.clone().expect("checked above");
+    let (ip, host) = (c.addr.ip(), c.host.clone());
+    if let Some(ban) = crate::server_bans::refused_at_registration(ctx.world, &username, ip, &host)
+    {
+        let (text, why) = super::server_bans::refusal(&ban);
+        ctx.numeric(ERR_YOUREBANNEDCREEP, &[&text]);
+        ctx.client.quit = Some(why);
+        return;
+    }
+    let c = &ctx.client;
     let nick = c.nick.clone().expect("checked above");
     let user = User::new(
         Identity {

@@ -4,7 +4,8 @@
 //!
 //! The kinds are those in [`KINDS`]. Connections and quits are noticed
 //! from the fan-out ([`after`], called by `World::emit` for every event);
-//! kills, OPER and REHASH by their handlers through [`notify`]. Only local
+//! kills, OPER and REHASH by their handlers, server bans by their hook,
+//! through [`notify`]. Only local
 //! operators get them. The mask lives on the connection
 //! ([`crate::irc::ConnState::snomask`]); the world keeps the set of
 //! connections with `+s` so a notice costs nothing when no one listens.
@@ -22,7 +23,7 @@ use crate::World;
 pub const KINDS: &[(char, &str)] = &[
     ('a', "announcements: REHASH"),
     ('c', "client connections"),
-    ('k', "KILLs"),
+    ('k', "KILLs and server bans (K-lines, D-lines)"),
     ('o', "OPER"),
     ('q', "client quits"),
 ];

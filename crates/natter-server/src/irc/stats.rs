@@ -3,6 +3,8 @@
 //!
 //! | query | answer |
 //! | --- | --- |
+//! | `d` | RPL_STATSDLINE per D-line (operators only) |
+//! | `k` | RPL_STATSKLINE per K-line (operators only) |
 //! | `u` | RPL_STATSUPTIME: how long the server has run |
 //! | `o` | RPL_STATSOLINE per operator block (operators only) |
 //! | `l` | RPL_STATSLINKINFO: the asker's own connection, and for operators every server link |
@@ -21,6 +23,8 @@ use crate::world::now;
 
 /// The queries STATS answers, with what each gives (`STATS ?`).
 const QUERIES: &[(&str, &str)] = &[
+    ("d", "D-lines (operators only)"),
+    ("k", "K-lines (operators only)"),
     ("l", "connection and link traffic"),
     ("m", "how often each command was used"),
     ("o", "operator blocks (operators only)"),
@@ -36,6 +40,11 @@ pub fn stats(ctx: &mut Ctx<'_>, msg: &Message) {
     let letter = middle(query.encode_utf8(&mut buf));
     match letter {
         "u" => uptime(ctx),
+        "k" | "K" | "d" | "D" if !ctx.me().modes.oper => {
+            ctx.numeric(ERR_NOPRIVILEGES, &[NOT_AN_OPERATOR])
+        }
+        "k" | "K" => super::server_bans::stats(ctx, natter_model::BanKind::Kline),
+        "d" | "D" => super::server_bans::stats(ctx, natter_model::BanKind::Dline),
         "o" if !ctx.me().modes.oper => ctx.numeric(ERR_NOPRIVILEGES, &[NOT_AN_OPERATOR]),
         "o" => oper_blocks(ctx),
         "l" => link_info(ctx),

@@ -142,6 +142,19 @@ pub static ENTRIES: &[Entry] = &[
         ],
     },
     Entry {
+        name: "DLINE",
+        kind: Kind::Registered,
+        title: "DLINE [<duration>] <address or CIDR> [<reason>]",
+        text: &[
+            "IRC operators only. Bans an address or block (10.0.0.0/8) from",
+            "this network: connections from it are refused at once with an",
+            "ERROR line, and local users on it are disconnected. <duration>",
+            "is minutes, or e.g. 30s, 10m, 1h30m, 2d, 1w; none or 0 is",
+            "permanent. The ban is kept across restarts and sent to linked",
+            "natter servers. STATS d lists D-lines; UNDLINE lifts one.",
+        ],
+    },
+    Entry {
         name: "HELP",
         kind: Kind::Anytime,
         title: "HELP [<subject>]",
@@ -221,6 +234,21 @@ pub static ENTRIES: &[Entry] = &[
             "it and everyone sharing a channel with it see it quit with",
             "\"Killed (<your nick> (<reason>))\". You get a notice that it",
             "was done.",
+        ],
+    },
+    Entry {
+        name: "KLINE",
+        kind: Kind::Registered,
+        title: "KLINE [<duration>] <user@host> [<reason>]",
+        text: &[
+            "IRC operators only. Bans a user@host mask (a host alone means",
+            "*@host; the host may be a glob or an address/prefix block) from",
+            "this network: matching users are disconnected with the reason",
+            "(465, then ERROR), others see them quit with \"K-Lined\", and",
+            "they are refused when they register again. <duration> is",
+            "minutes, or e.g. 30s, 10m, 1h30m, 2d, 1w; none or 0 is",
+            "permanent. The ban is kept across restarts and sent to linked",
+            "natter servers. STATS k lists K-lines; UNKLINE lifts one.",
         ],
     },
     Entry {
@@ -522,8 +550,9 @@ pub static ENTRIES: &[Entry] = &[
         title: "STATS [<query>]",
         text: &[
             "Server statistics: u uptime, m command use counts, l your",
-            "connection's traffic (and server links), o operator blocks",
-            "(operators only), ? the list. Each ends with RPL_ENDOFSTATS.",
+            "connection's traffic (and server links), o operator blocks, k",
+            "K-lines, d D-lines (these three for operators only), ? the",
+            "list. Each ends with RPL_ENDOFSTATS.",
         ],
     },
     Entry {
@@ -554,6 +583,18 @@ pub static ENTRIES: &[Entry] = &[
             "operators on a +t channel), cut to TOPICLEN bytes; an empty",
             "topic clears it. Members see the TOPIC.",
         ],
+    },
+    Entry {
+        name: "UNDLINE",
+        kind: Kind::Registered,
+        title: "UNDLINE <address or CIDR>",
+        text: &["IRC operators only. Lifts a DLINE, on every linked server."],
+    },
+    Entry {
+        name: "UNKLINE",
+        kind: Kind::Registered,
+        title: "UNKLINE <user@host>",
+        text: &["IRC operators only. Lifts a KLINE, on every linked server."],
     },
     Entry {
         name: "USER",
