@@ -350,6 +350,26 @@ pub fn normalize_dline(text: &str) -> Result<String, &'static str> {
     Ok(block.to_string())
 }
 
+/// Runs `write` on the history writer, in order with every other server
+/// ban write (those from links, the expiry sweep), and waits for its
+/// result: blocking, so call it off the lock (a [`crate::irc::SlowJob`]).
+/// A ban set here and lifted from a link (or the other way round) is
+/// then stored in the order the world saw it.
+pub fn write_in_order<T: Send + 'static>(
+    history: &crate::history::History,
+    write: impl FnOnce(&natter_store::Store) -> Result<T, natter_store::StoreError> + Send + 'static,
+) -> Result<T, natter_store::StoreError> {
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    history.write(move |store| {
+        let _ = tx.send(write(store));
+    });
+    rx.recv().unwrap_or_else(|_| {
+        Err(natter_store::StoreError::Sqlite(
+            "the store writer has stopped".into(),
+        ))
+    })
+}
+
 /// `ban` as the store keeps it.
 pub fn to_record(ban: &ServerBan) -> ServerBanRecord {
     ServerBanRecord {

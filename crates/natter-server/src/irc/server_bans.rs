@@ -13,7 +13,8 @@
 //! with units s, m, h, d, w (InspIRCd: `30s`, `1h30m`); absent or 0 is
 //! permanent. Setting a ban on a mask that has one replaces it.
 //!
-//! The ban is committed to the store off the lock first, then emitted as
+//! The ban is committed to the store off the lock first (through the
+//! history writer, in order with bans from links), then emitted as
 //! [`Event::ServerBanSet`] (the world's registry, server links and this
 //! module's hook follow), then confirmed to the operator: nothing
 //! acknowledged is lost. Other operators get a `k` server notice.
@@ -33,7 +34,7 @@ use natter_store::StoreError;
 use super::{Ctx, SlowJob};
 use crate::server_bans::{
     cut_reason, looks_like_duration, normalize_dline, normalize_kline, parse_duration, real_host,
-    sweep, to_record,
+    sweep, to_record, write_in_order,
 };
 use crate::world::{now, Origin};
 use crate::World;
@@ -125,9 +126,10 @@ fn set(ctx: &mut Ctx<'_>, msg: &Message, kind: BanKind) {
         set_at,
         expires_at: duration.map(|d| set_at.saturating_add(d)),
     };
-    let store = ctx.world.history.store();
+    let history = ctx.world.history.clone();
     ctx.defer(SlowJob::new(move || {
-        let result = store.put_server_ban(&to_record(&ban));
+        let record = to_record(&ban);
+        let result = write_in_order(&history, move |store| store.put_server_ban(&record));
         Box::new(move |ctx| stored(ctx, ban, result))
     }));
 }
@@ -172,9 +174,12 @@ fn lift(ctx: &mut Ctx<'_>, msg: &Message, kind: BanKind) {
         let text = format!("*** No {}-Line for [{mask}]", kind.letter());
         return ctx.server_notice(&text);
     }
-    let store = ctx.world.history.store();
+    let history = ctx.world.history.clone();
     ctx.defer(SlowJob::new(move || {
-        let result = store.delete_server_ban(&kind.letter().to_string(), &mask);
+        let (letter, key) = (kind.letter().to_string(), mask.clone());
+        let result = write_in_order(&history, move |store| {
+            store.delete_server_ban(&letter, &key)
+        });
         Box::new(move |ctx| lifted(ctx, kind, mask, result))
     }));
 }
