@@ -200,30 +200,6 @@ impl Client {
         }
     }
 
-    /// Connects to `addr` from the local address `from` (another loopback
-    /// address such as 127.0.0.2, for rules that match addresses).
-    pub fn connect_from(addr: SocketAddr, from: std::net::IpAddr) -> Client {
-        let socket = socket2::Socket::new(
-            socket2::Domain::for_address(addr),
-            socket2::Type::STREAM,
-            None,
-        )
-        .expect("socket");
-        socket
-            .bind(&SocketAddr::new(from, 0).into())
-            .expect("bind the local address");
-        socket.connect(&addr.into()).expect("connect");
-        let stream: TcpStream = socket.into();
-        stream.set_read_timeout(Some(TIMEOUT)).unwrap();
-        stream.set_nodelay(true).unwrap();
-        Client {
-            nick: "*".into(),
-            writer: Box::new(stream.try_clone().unwrap()),
-            reader: BufReader::new(Box::new(stream)),
-            sync_counter: 0,
-        }
-    }
-
     /// A client over `tls` (handshake done or not: the first read or
     /// write runs it).
     pub fn over(tls: TlsStream) -> Client {
