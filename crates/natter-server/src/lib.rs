@@ -32,6 +32,7 @@
 pub mod accounts;
 pub mod chanreg;
 pub mod clock;
+pub mod cloak;
 pub mod config;
 mod conn;
 mod event_loops;

@@ -241,6 +241,15 @@ impl Config {
                 "tls.cert and tls.key go together: set both, or neither for a generated self-signed certificate",
             ));
         }
+        if !crate::cloak::valid_suffix(&self.privacy.cloak_suffix) {
+            problems.push(Problem::new(
+                "privacy.cloak_suffix",
+                format!(
+                    "{:?} cannot end a host name (1 to 32 letters, digits, '-' and '.')",
+                    self.privacy.cloak_suffix
+                ),
+            ));
+        }
         for proxy in &self.http.trusted_proxies {
             if crate::http::Cidr::parse(proxy).is_none() {
                 problems.push(Problem::new(

@@ -63,6 +63,10 @@ impl TestServer {
         config.listen.http.clear();
         config.listen.metrics.clear();
         config.server.data_dir = dir.path().join("data");
+        // Host cloaking (on by default) is off here: most tests compare
+        // sources with `nick!~nick@127.0.0.1` (see [`src`]). tests/cloak.rs
+        // and the tests that ask for it turn it back on.
+        config.privacy.cloak = false;
         tweak(&mut config);
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
