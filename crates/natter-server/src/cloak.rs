@@ -113,8 +113,7 @@ impl Cloak {
 
     /// 8 base32 characters of HMAC-SHA256(key, `label` `:` `text`).
     fn part(&self, label: &str, text: &str) -> String {
-        let mut mac =
-            Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes any key length");
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes any key length");
         mac.update(label.as_bytes());
         mac.update(b":");
         mac.update(text.as_bytes());
@@ -184,8 +183,14 @@ mod tests {
         let two = Cloak::from_key([2; 32]);
         assert_eq!(one.cloak("2001:db8::1", "x"), one.cloak("2001:db8::1", "x"));
         assert_ne!(one.cloak("2001:db8::1", "x"), two.cloak("2001:db8::1", "x"));
-        let (v6a, v6b) = (one.cloak("2001:db8::1", "IP"), one.cloak("2001:db8::2", "IP"));
-        assert_eq!(v6a.split_once('.').unwrap().1, v6b.split_once('.').unwrap().1);
+        let (v6a, v6b) = (
+            one.cloak("2001:db8::1", "IP"),
+            one.cloak("2001:db8::2", "IP"),
+        );
+        assert_eq!(
+            v6a.split_once('.').unwrap().1,
+            v6b.split_once('.').unwrap().1
+        );
         assert_eq!(one.cloak("host.example", "IP").split('.').count(), 2);
     }
 

@@ -31,8 +31,8 @@
 
 pub mod accounts;
 pub mod chanreg;
-pub mod clock;
 pub mod cloak;
+pub mod clock;
 pub mod config;
 mod conn;
 mod event_loops;

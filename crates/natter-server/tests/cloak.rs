@@ -87,7 +87,10 @@ fn others_see_the_cloak_in_sources_whois_and_who() {
 
     alice.send("PRIVMSG #c :hello");
     let said = bob.expect("PRIVMSG");
-    assert_eq!(said.source.as_deref(), Some(&*format!("alice!~alice@{cloak}")));
+    assert_eq!(
+        said.source.as_deref(),
+        Some(&*format!("alice!~alice@{cloak}"))
+    );
 
     // No 378 for another user; the address is nowhere in the WHOIS.
     let r = bob.ask("WHOIS alice");
@@ -102,7 +105,10 @@ fn others_see_the_cloak_in_sources_whois_and_who() {
     assert_eq!(params(row)[3], cloak);
     // WHOX: the IP field is hidden, the host is the cloak.
     let whox = bob.ask("WHO alice %tnih,7");
-    assert_eq!(params(one(&whox, "354")), ["bob", "7", "255.255.255.255", &*cloak, "alice"]);
+    assert_eq!(
+        params(one(&whox, "354")),
+        ["bob", "7", "255.255.255.255", &*cloak, "alice"]
+    );
     // A WHO search by the address finds no one.
     let search = bob.ask("WHO 127.0.0.*");
     assert!(with_command(&search, "352").is_empty(), "{search:#?}");
@@ -133,7 +139,10 @@ fn the_user_itself_sees_its_real_address() {
     let uh = alice.ask("USERHOST alice");
     assert_eq!(params(one(&uh, "302"))[1], "alice=+~alice@127.0.0.1");
     let whox = alice.ask("WHO alice %tni,1");
-    assert_eq!(params(one(&whox, "354")), ["alice", "1", "127.0.0.1", "alice"]);
+    assert_eq!(
+        params(one(&whox, "354")),
+        ["alice", "1", "127.0.0.1", "alice"]
+    );
 }
 
 #[test]
@@ -152,11 +161,16 @@ fn operators_see_the_real_address() {
     // An operator's WHO may search by address and sees the IP field.
     let search = oper.ask("WHO 127.0.0.1");
     assert!(
-        with_command(&search, "352").iter().any(|m| params(m)[5] == "alice"),
+        with_command(&search, "352")
+            .iter()
+            .any(|m| params(m)[5] == "alice"),
         "{search:#?}"
     );
     let whox = oper.ask("WHO alice %tni,2");
-    assert_eq!(params(one(&whox, "354")), ["oper", "2", "127.0.0.1", "alice"]);
+    assert_eq!(
+        params(one(&whox, "354")),
+        ["oper", "2", "127.0.0.1", "alice"]
+    );
     // WHOWAS tells operators the address behind the cloak.
     alice.send("QUIT");
     alice.read_until_closed();
@@ -226,7 +240,11 @@ fn mode_minus_x_shows_the_address_and_plus_x_hides_it_again() {
 
     let r = alice.ask("MODE alice -x");
     assert_msg(one(&r, "MODE"), "alice", "MODE", &["alice", "-x"]);
-    assert_numeric(one(&r, "396"), "396", &["alice", "127.0.0.1", "is now your displayed host"]);
+    assert_numeric(
+        one(&r, "396"),
+        "396",
+        &["alice", "127.0.0.1", "is now your displayed host"],
+    );
     assert_msg(
         one(&r, "CHGHOST"),
         &format!("alice!~alice@{cloak}"),
@@ -246,7 +264,11 @@ fn mode_minus_x_shows_the_address_and_plus_x_hides_it_again() {
 
     let r = alice.ask("MODE alice +x");
     assert_msg(one(&r, "MODE"), "alice", "MODE", &["alice", "+x"]);
-    assert_numeric(one(&r, "396"), "396", &["alice", &cloak, "is now your displayed host"]);
+    assert_numeric(
+        one(&r, "396"),
+        "396",
+        &["alice", &cloak, "is now your displayed host"],
+    );
     let seen = bob.sync();
     assert_msg(
         one(&seen, "CHGHOST"),
@@ -312,7 +334,10 @@ fn linked_servers_show_the_cloak_and_tell_operators_the_address() {
 fn wait_for_host(c: &mut Client, nick: &str, host: &str) {
     let deadline = std::time::Instant::now() + TIMEOUT;
     while whois_host(c, nick) != host {
-        assert!(std::time::Instant::now() < deadline, "{nick} never had host {host}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{nick} never had host {host}"
+        );
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }

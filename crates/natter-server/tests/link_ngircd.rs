@@ -931,7 +931,9 @@ fn ngircd_sees_natters_cloaks() {
     alice.send("PRIVMSG bob :still cloaked there");
     assert_eq!(
         relay(&mut alice, &mut bob),
-        ms(&[&format!(":alice!~alice@{cloak} PRIVMSG bob :still cloaked there")])
+        ms(&[&format!(
+            ":alice!~alice@{cloak} PRIVMSG bob :still cloaked there"
+        )])
     );
 }
 

@@ -271,7 +271,11 @@ pub fn whowas(ctx: &mut Ctx<'_>, msg: &Message) {
         .filter(|&c| c > 0)
         .unwrap_or(usize::MAX);
     let entries: Vec<_> = ctx.world.net.whowas(nick).take(count).cloned().collect();
-    let oper = ctx.world.net.user(ctx.client.id).is_some_and(|m| m.modes.oper);
+    let oper = ctx
+        .world
+        .net
+        .user(ctx.client.id)
+        .is_some_and(|m| m.modes.oper);
     let nick = middle(nick);
     if entries.is_empty() {
         ctx.numeric(ERR_WASNOSUCHNICK, &[nick, "There was no such nickname"]);
