@@ -283,6 +283,14 @@ class NatterController(BaseServerController, DirectoryBasedController):
             "register_before_connect = "
             + ("true" if self.test_config.account_registration_before_connect else "false"),
             "",
+            "[privacy]",
+            # Cloaking is on by default; irctest's clients and its expected
+            # replies (WHO/WHOX host and IP fields, USERHOST, sources) are
+            # written for the address they connect from, as docs/
+            # conformance.md's runs were. natter's own tests/cloak.rs
+            # covers cloaks.
+            "cloak = false",
+            "",
             "[limits]",
             "nicklen = 32",
             "channellen = 64",

@@ -57,15 +57,35 @@ pub const MUTE_EXTBAN: &str = "m:";
 /// works in bans, ban exceptions and invite exceptions.
 pub const ACCOUNT_EXTBAN: &str = "a:";
 
+/// A user's `nick!user@host` with its displayed host, and with its real
+/// host when that differs (a cloaked user): list entries match either, so
+/// a ban on an address still catches a cloaked user (Solanum, InspIRCd).
+struct Prefixes(String, Option<String>);
+
+impl Prefixes {
+    fn of(user: &User) -> Prefixes {
+        Prefixes(user.prefix(), user.real_prefix())
+    }
+
+    /// Whether the glob `mask` matches either prefix.
+    fn matched_by(&self, mask: &str) -> bool {
+        natter_proto::mask::matches(mask, &self.0)
+            || self
+                .1
+                .as_deref()
+                .is_some_and(|p| natter_proto::mask::matches(mask, p))
+    }
+}
+
 /// Whether list entry `mask` (a `nick!user@host` glob or an `a:` account
-/// extban) matches `user`, whose `nick!user@host` is `prefix`.
-fn entry_matches(mask: &str, user: &User, prefix: &str) -> bool {
+/// extban) matches `user`, whose prefixes are `prefix`.
+fn entry_matches(mask: &str, user: &User, prefix: &Prefixes) -> bool {
     match mask.strip_prefix(ACCOUNT_EXTBAN) {
         Some(glob) => user
             .account
             .as_deref()
             .is_some_and(|a| natter_proto::mask::matches(glob, a)),
-        None => natter_proto::mask::matches(mask, prefix),
+        None => prefix.matched_by(mask),
     }
 }
 
@@ -300,7 +320,7 @@ impl Channel {
         if self.bans.is_empty() {
             return false;
         }
-        let prefix = user.prefix();
+        let prefix = Prefixes::of(user);
         let plain = |e: &&ListEntry| !e.mask.starts_with(MUTE_EXTBAN);
         let hit = |e: &ListEntry| entry_matches(&e.mask, user, &prefix);
         self.bans.iter().filter(plain).any(hit) && !self.excepts.iter().filter(plain).any(hit)
@@ -313,11 +333,11 @@ impl Channel {
         if self.bans.is_empty() {
             return false;
         }
-        let prefix = user.prefix();
+        let prefix = Prefixes::of(user);
         let muting = |e: &ListEntry| {
             e.mask
                 .strip_prefix(MUTE_EXTBAN)
-                .is_some_and(|m| natter_proto::mask::matches(m, &prefix))
+                .is_some_and(|m| prefix.matched_by(m))
         };
         let exempting = |e: &ListEntry| {
             let m = e.mask.strip_prefix(MUTE_EXTBAN).unwrap_or(&e.mask);
@@ -332,7 +352,7 @@ impl Channel {
         if self.invexes.is_empty() {
             return false;
         }
-        let prefix = user.prefix();
+        let prefix = Prefixes::of(user);
         self.invexes
             .iter()
             .any(|e| entry_matches(&e.mask, user, &prefix))

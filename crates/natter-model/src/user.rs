@@ -30,7 +30,8 @@ pub enum Frontend {
     Service,
 }
 
-/// User modes (RFC 2812 3.1.5; `B` from the IRCv3 bot-mode spec).
+/// User modes (RFC 2812 3.1.5; `B` from the IRCv3 bot-mode spec; `x`
+/// as InspIRCd's cloak module and Solanum's ip_cloaking have it).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct UserModes {
     /// `i`: hidden from WHO/NAMES for users who share no channel.
@@ -44,11 +45,14 @@ pub struct UserModes {
     /// `s`: receives server notices (RFC 2812 3.1.5); which ones is the
     /// server notice mask its local connection keeps. Operators only.
     pub server_notices: bool,
+    /// `x`: the user's address is hidden behind a cloak ([`User::host`]
+    /// is the cloak, [`User::real_host`] the address).
+    pub cloaked: bool,
 }
 
 impl UserModes {
     /// The mode letters natter knows, in display order.
-    pub const LETTERS: &'static str = "Biosw";
+    pub const LETTERS: &'static str = "Bioswx";
 
     /// Whether mode `c` is set; `None` for a letter natter does not know.
     pub fn get(&self, c: char) -> Option<bool> {
@@ -58,6 +62,7 @@ impl UserModes {
             'w' => self.wallops,
             'B' => self.bot,
             's' => self.server_notices,
+            'x' => self.cloaked,
             _ => return None,
         })
     }
@@ -70,6 +75,7 @@ impl UserModes {
             'w' => self.wallops = on,
             'B' => self.bot = on,
             's' => self.server_notices = on,
+            'x' => self.cloaked = on,
             _ => return false,
         }
         true
@@ -119,8 +125,13 @@ pub struct User {
     pub nick: String,
     /// Username (ident) from USER, prefixed with `~` as no ident check is made.
     pub user: String,
-    /// Host shown in the user's prefix: the client's IP address.
+    /// Host shown to other users in the user's prefix: the client's IP
+    /// address, or its cloak when the user has mode `x`.
     pub host: String,
+    /// The client's real address (its IP address), whatever `host` shows;
+    /// only the user and operators see it (WHOIS 378). Equal to `host` for
+    /// a user without a cloak.
+    pub real_host: String,
     /// Real name (gecos) from USER.
     pub realname: String,
     /// The server the user is connected to.
@@ -165,7 +176,9 @@ pub struct Identity {
 
 impl User {
     /// A freshly registered user: no modes, not away, no account, in no
-    /// channel, signed on (and last active) at `now` (Unix seconds).
+    /// channel, signed on (and last active) at `now` (Unix seconds). Its
+    /// real host is the identity's host; a front end that cloaks it sets
+    /// `host` and mode `x` afterwards.
     pub fn new(identity: Identity, now: u64) -> User {
         let Identity {
             id,
@@ -180,6 +193,7 @@ impl User {
             id,
             nick,
             user,
+            real_host: host.clone(),
             host,
             realname,
             server,
@@ -209,8 +223,20 @@ impl User {
         }
     }
 
-    /// Whether the glob `mask` (nick!user@host form) matches this user.
+    /// `nick!user@real_host`, when the user is shown with another host
+    /// (a cloak); `None` when [`User::prefix`] already shows the address.
+    pub fn real_prefix(&self) -> Option<String> {
+        (self.real_host != self.host)
+            .then(|| format!("{}!{}@{}", self.nick, self.user, self.real_host))
+    }
+
+    /// Whether the glob `mask` (nick!user@host form) matches this user,
+    /// with its displayed host or its real one: a ban on an address still
+    /// catches a cloaked user, as on Solanum and InspIRCd.
     pub fn matches_mask(&self, mask: &str) -> bool {
         natter_proto::mask::matches(mask, &self.prefix())
+            || self
+                .real_prefix()
+                .is_some_and(|p| natter_proto::mask::matches(mask, &p))
     }
 }

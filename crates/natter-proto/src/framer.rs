@@ -234,8 +234,8 @@ mod tests {
         assert_eq!(f.next_frame(), None);
         assert_eq!(f.buffered(), 8);
         f.feed(b"i"); // 9: too long
-        // The report stands for the line (max_line bytes) until taken; the
-        // rest of the line is not kept.
+                      // The report stands for the line (max_line bytes) until taken; the
+                      // rest of the line is not kept.
         assert_eq!(f.buffered(), 8);
         for _ in 0..1000 {
             f.feed(b"zzzzzzzzzzzzzzzz");

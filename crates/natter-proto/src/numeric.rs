@@ -177,7 +177,8 @@ numerics! {
     RPL_MOTDSTART = "375";
     /// `376`: end of MOTD (RFC 1459 6.2; RFC 2812 5.1; Modern IRC).
     RPL_ENDOFMOTD = "376";
-    /// `378`: WHOIS: connecting host / IP (Modern IRC).
+    /// `378`: WHOIS: connecting host / IP, `<nick> :is connecting from
+    /// *@<host> <ip>` (Modern IRC; Solanum, InspIRCd).
     RPL_WHOISHOST = "378";
     /// `379`: WHOIS: user modes (Modern IRC).
     RPL_WHOISMODES = "379";
@@ -187,6 +188,10 @@ numerics! {
     RPL_REHASHING = "382";
     /// `391`: TIME: server local time (RFC 1459 6.2; RFC 2812 5.1; Modern IRC).
     RPL_TIME = "391";
+    /// `396`: `<nick> <host> :is now your displayed host`: the host others
+    /// now see for the user, after a cloak or vhost change (Solanum and
+    /// InspIRCd RPL_VISIBLEHOST; Modern IRC lists it as RPL_HOSTHIDDEN).
+    RPL_VISIBLEHOST = "396";
     /// `400`: generic error with command name and text (Modern IRC).
     ERR_UNKNOWNERROR = "400";
     /// `401`: no such nick / channel (RFC 1459 6.1; RFC 2812 5.2; Modern IRC).

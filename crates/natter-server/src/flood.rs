@@ -15,8 +15,8 @@
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
+use crate::cidr::Cidr;
 use crate::config::{Config, ConnectClass};
-use crate::http::Cidr;
 
 /// The reason a client past its RecvQ is disconnected with (InspIRCd,
 /// Solanum and Ergo say the same).

@@ -20,7 +20,9 @@
 //!   the single event path that applies changes and hands them to the
 //!   fan-out. It imports no front end.
 //! - [`clock`]: time in the server-time form (neutral).
-//! - [`cidr`]: address blocks (trusted proxies, server bans).
+//! - [`cidr`]: address blocks (trusted proxies, server bans, connection
+//!   limits and connect classes).
+//! - [`cloak`]: keyed host cloaks (user mode +x), neutral.
 //! - [`server_bans`]: K-lines and D-lines in force (neutral), kept by
 //!   `natter-store`.
 //! - [`chanreg`]: channels registered with ChanServ (access lists, state
@@ -38,6 +40,7 @@ pub mod accounts;
 pub mod admission;
 pub mod chanreg;
 pub mod cidr;
+pub mod cloak;
 pub mod clock;
 pub mod config;
 mod conn;

@@ -223,6 +223,9 @@ pub enum StartError {
     Threads(std::io::Error),
     /// The database (`natter.db` in the data directory) was refused.
     Store(natter_store::OpenError),
+    /// The host cloaking key (`cloak.key` in the data directory) could not
+    /// be read or made: its path, and why.
+    CloakKey(std::path::PathBuf, std::io::Error),
 }
 
 impl std::fmt::Display for StartError {
@@ -250,6 +253,9 @@ impl std::fmt::Display for StartError {
                 write!(f, "cannot create data directory {}: {e}", d.display())
             }
             StartError::Threads(e) => write!(f, "cannot start the event loops: {e}"),
+            StartError::CloakKey(p, e) => {
+                write!(f, "cannot use the cloak key {}: {e}", p.display())
+            }
         }
     }
 }
@@ -340,6 +346,8 @@ pub async fn start(config: Config, overrides: Overrides) -> Result<Running, Star
             listeners.push((l, kind));
         }
     }
+    let cloak = crate::cloak::Cloak::load(&config.server.data_dir)
+        .map_err(|(path, e)| StartError::CloakKey(path, e))?;
     let tls = crate::tls::Tls::new();
     tls.load(&config).map_err(StartError::Config)?;
     let tls_fingerprint = tls.identity().map(|i| i.fingerprint);
@@ -390,13 +398,14 @@ pub async fn start(config: Config, overrides: Overrides) -> Result<Running, Star
     let loops = Arc::new(EventLoops::start(threads).map_err(StartError::Threads)?);
     let shutdown = CancellationToken::new();
     let tasks = TaskTracker::new();
-    let world = World::new(
+    let mut world = World::new(
         Arc::new(config),
         motd,
         shutdown.clone(),
         accounts,
         history.clone(),
     );
+    world.cloak = Some(cloak);
     let shared = Arc::new(Shared {
         slow: tokio::sync::Semaphore::new(threads.max(2)),
         metrics: world.metrics.clone(),

@@ -226,7 +226,7 @@ fn generate(server_name: &str, cert: &Path, key: &Path) -> std::io::Result<()> {
 }
 
 /// Writes `bytes` to a new file only its owner can read.
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);

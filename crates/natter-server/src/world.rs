@@ -186,6 +186,9 @@ pub struct World<F: FrontEnds> {
     pub front: F::State,
     /// The server's metrics (shared with the tasks that count off the lock).
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// The host cloaking key (`<data_dir>/cloak.key`), loaded at start;
+    /// `None` (no cloaks) only for a world made without a data directory.
+    pub cloak: Option<crate::cloak::Cloak>,
     batch_counter: u64,
     started_nanos: u128,
     msgid_counter: u64,
@@ -219,6 +222,7 @@ impl<F: FrontEnds> World<F> {
             )),
             history,
             channel_registry: Registry::default(),
+            cloak: None,
             login_failures: Throttle::default(),
             admission: Default::default(),
             bans: Default::default(),

@@ -898,6 +898,45 @@ fn a_nick_collision_with_ngircd_kills_both_users() {
     );
 }
 
+/// ngIRCd gets natter's cloaks as the hosts of natter's users (it has no
+/// way to learn the real address), and no `x` mode; a later `MODE -x` on
+/// natter does not reach it (RFC 2813 has no host change), so ngIRCd keeps
+/// showing the cloak.
+#[test]
+fn ngircd_sees_natters_cloaks() {
+    let Some(bin) = ngircd_or_skip() else { return };
+    let natter = TestServer::with_config(|c| {
+        c.privacy.cloak = true;
+        link_to_ngircd(c, None, false);
+    });
+    let mut alice = natter.client("alice");
+    let cloak = {
+        let r = alice.ask("WHOIS alice");
+        params(one(&r, "311"))[3].to_string()
+    };
+    assert!(cloak.ends_with(".IP"), "{cloak}");
+    let ng = Ngircd::start(&bin, Dial::NgircdConnects(natter.link_addr.unwrap()));
+    ng.wait_synced(0);
+    let mut bob = ng.client("bob");
+    common::links::wait_user(&mut alice, "bob");
+    alice.send("PRIVMSG bob :hi");
+    assert_eq!(
+        relay(&mut alice, &mut bob),
+        ms(&[&format!(":alice!~alice@{cloak} PRIVMSG bob :hi")])
+    );
+    let r = bob.ask("WHOIS alice");
+    assert_eq!(params(one(&r, "311"))[3], cloak, "{r:#?}");
+    assert!(!format!("{r:?}").contains("127.0.0.1"), "{r:#?}");
+    alice.ask("MODE alice -x");
+    alice.send("PRIVMSG bob :still cloaked there");
+    assert_eq!(
+        relay(&mut alice, &mut bob),
+        ms(&[&format!(
+            ":alice!~alice@{cloak} PRIVMSG bob :still cloaked there"
+        )])
+    );
+}
+
 /// A natter server `b.test` behind natter, linked to it, with a link
 /// listener on `link_port` (0: any), for
 /// [`servers_behind_a_split_leave_ngircd_one_squit_each`].

@@ -248,6 +248,8 @@ fn write_config(dir: &Path, topiclen: usize, extra: &str) -> PathBuf {
 fn server_from_file(path: &Path) -> TestServer {
     TestServer::with_config(|c| {
         *c = Config::load(path).expect("test config loads");
+        // As in the harness: sources are compared with 127.0.0.1.
+        c.privacy.cloak = false;
         c.listen.irc = vec!["127.0.0.1:0".parse().unwrap()];
         // Not the default 6666 (nor 6697, 8080, 9667): parallel tests
         // would fight over them.

@@ -140,7 +140,7 @@ fn myinfo_lists_every_channel_mode() {
     c.send("NICK n");
     c.send("USER n 0 * :N");
     let myinfo = c.expect("004");
-    assert_eq!(myinfo.params[3..], ["Biosw", "Cbeiklmnostv", "beIklov"]);
+    assert_eq!(myinfo.params[3..], ["Bioswx", "Cbeiklmnostv", "beIklov"]);
 }
 
 #[test]

@@ -153,9 +153,13 @@ fn serve_prints_listener_and_serves_clients() {
 
     let mut c = Client::connect(server.irc);
     let burst = c.register("alice");
-    assert_eq!(
-        burst[0],
-        ":natter.local 001 alice :Welcome to the NatterNet IRC Network alice!~alice@127.0.0.1"
+    // Cloaking is on by default: the address is hidden even in 001.
+    let welcome = burst[0]
+        .strip_prefix(":natter.local 001 alice :Welcome to the NatterNet IRC Network alice!~alice@")
+        .unwrap_or_else(|| panic!("{}", burst[0]));
+    assert!(
+        welcome.ends_with(".IP") && !welcome.contains("127"),
+        "{welcome}"
     );
     c.send("PING :are-you-there");
     assert_eq!(

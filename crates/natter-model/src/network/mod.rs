@@ -20,8 +20,10 @@ pub struct WhowasEntry {
     pub nick: String,
     /// Username.
     pub user: String,
-    /// Host.
+    /// Host, as others saw it (the cloak of a cloaked user).
     pub host: String,
+    /// The real address, shown to operators only (see [`User::real_host`]).
+    pub real_host: String,
     /// Real name.
     pub realname: String,
     /// Their server's name.
@@ -677,6 +679,7 @@ fn whowas_entry(
         nick: nick.to_string(),
         user: user.user.clone(),
         host: user.host.clone(),
+        real_host: user.real_host.clone(),
         realname: user.realname.clone(),
         server: servers
             .get(&user.server)

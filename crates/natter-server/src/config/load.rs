@@ -242,8 +242,17 @@ impl Config {
             ));
         }
         self.validate_protections(&mut problems);
+        if !crate::cloak::valid_suffix(&self.privacy.cloak_suffix) {
+            problems.push(Problem::new(
+                "privacy.cloak_suffix",
+                format!(
+                    "{:?} cannot end a host name (1 to 32 letters, digits, '-' and '.')",
+                    self.privacy.cloak_suffix
+                ),
+            ));
+        }
         for proxy in &self.http.trusted_proxies {
-            if crate::http::Cidr::parse(proxy).is_none() {
+            if crate::cidr::Cidr::parse(proxy).is_none() {
                 problems.push(Problem::new(
                     "http.trusted_proxies",
                     format!("{proxy:?} is not an address or CIDR block (10.0.0.0/8, ::1)"),
@@ -283,7 +292,7 @@ impl Config {
                 "must be at least 1 second",
             ));
         }
-        let block = |text: &str| text == "*" || crate::http::Cidr::parse(text).is_some();
+        let block = |text: &str| text == "*" || crate::cidr::Cidr::parse(text).is_some();
         for exempt in &c.exempt {
             if !block(exempt) {
                 problems.push(Problem::new(

@@ -43,6 +43,8 @@ pub struct Config {
     pub accounts: AccountsSection,
     /// `[history]`: message history (IRCv3 chathistory).
     pub history: HistorySection,
+    /// `[privacy]`: what other users may learn of a user's address.
+    pub privacy: PrivacySection,
     /// `[limits]`: lengths and counts advertised in ISUPPORT and enforced.
     pub limits: Limits,
     /// `[timeouts]`: registration and keepalive, in seconds.
@@ -307,6 +309,31 @@ impl Default for HistorySection {
             max_messages: 10_000,
             join_playback: 0,
             im_playback: 20,
+        }
+    }
+}
+
+/// `[privacy]`: host cloaking (see [`crate::cloak`]).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default, expecting = "a [privacy] table")]
+pub struct PrivacySection {
+    /// Whether users get user mode `x` at registration: other users see a
+    /// keyed cloak of their address instead of the address (the key is
+    /// `<data_dir>/cloak.key`, generated on first start). Only the user
+    /// and operators see the real address (WHOIS 378). A user may drop the
+    /// cloak with `MODE nick -x`.
+    #[serde(deserialize_with = "words::flag")]
+    pub cloak: bool,
+    /// The last label of every cloak (`IP` by default): letters, digits,
+    /// `-` and `.`.
+    pub cloak_suffix: String,
+}
+
+impl Default for PrivacySection {
+    fn default() -> Self {
+        PrivacySection {
+            cloak: true,
+            cloak_suffix: "IP".into(),
         }
     }
 }

@@ -152,6 +152,20 @@ fn each_oper_block_is_named_by_its_own_line() {
 }
 
 #[test]
+fn privacy_cloaks_by_default_and_checks_the_suffix() {
+    let c = Config::parse("").unwrap();
+    assert!(c.privacy.cloak);
+    assert_eq!(c.privacy.cloak_suffix, "IP");
+    let c = Config::parse("[privacy]\ncloak = false\ncloak_suffix = \"users.example\"\n").unwrap();
+    assert!(!c.privacy.cloak);
+    let e = only_error("[privacy]\n\ncloak_suffix = \"a b\"\n");
+    assert_eq!(
+        (e.line, e.key.as_deref()),
+        (Some(3), Some("privacy.cloak_suffix"))
+    );
+}
+
+#[test]
 fn a_syntax_error_stops_at_the_first() {
     let e = only_error("[server\nname = \"a.b\"\n\n[limits]\nnicklen = 0\n");
     assert_eq!((e.line, e.key.as_deref()), (Some(1), Some("server")));

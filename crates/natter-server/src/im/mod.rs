@@ -218,6 +218,12 @@ fn register(ctx: &mut Ctx<'_>, username: &str, status: &str, password: Option<St
     // The status is the away message from the start: one presence event.
     user.away = away_of(ctx, status);
     user.account = ctx.client.account.take();
+    // IM clients never see hosts, but IRC users see theirs.
+    crate::cloak::on_register(
+        ctx.world.cloak.as_ref(),
+        &ctx.world.config.privacy,
+        &mut user,
+    );
     ctx.client.nick = Some(username.to_string());
     ctx.client.registered = true;
     ctx.world.front.im.users.insert(id);

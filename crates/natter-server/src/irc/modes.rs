@@ -338,6 +338,18 @@ fn user_mode(ctx: &mut Ctx<'_>, target: &str, modestring: Option<&str>, snomask:
                 );
             }
             's' if add => snomask_change = Some(snomask.unwrap_or("*")),
+            // The cloak needs the key; without one `+x` changes nothing.
+            'x' if add && ctx.world.cloak.is_none() => {}
+            'x' => {
+                if modes.cloaked != add {
+                    modes.cloaked = add;
+                    changes.push(ModeChange {
+                        add,
+                        mode: 'x',
+                        arg: None,
+                    });
+                }
+            }
             'i' | 'w' | 'B' | 'o' | 's' => {
                 if modes.get(c) != Some(add) {
                     modes.set(c, add);
@@ -374,6 +386,7 @@ fn user_mode(ctx: &mut Ctx<'_>, target: &str, modestring: Option<&str>, snomask:
             });
         }
     }
+    let host_change = changes.iter().rfind(|c| c.mode == 'x').map(|c| c.add);
     if !changes.is_empty() {
         ctx.emit(Event::UserModeChanged {
             id: ctx.client.id,
@@ -381,5 +394,29 @@ fn user_mode(ctx: &mut Ctx<'_>, target: &str, modestring: Option<&str>, snomask:
             changes,
         });
     }
+    if let Some(cloaked) = host_change {
+        change_cloak(ctx, cloaked);
+    }
     super::snomask::settle(ctx.world, ctx.client.id, modes.server_notices);
+}
+
+/// After `MODE <nick> +x` or `-x`: shows the user with its cloak or its
+/// real address (InspIRCd's cloak module), CHGHOST to peers with the
+/// `chghost` capability (and to server links), and RPL_VISIBLEHOST to the
+/// user.
+fn change_cloak(ctx: &mut Ctx<'_>, cloaked: bool) {
+    let me = ctx.me();
+    let host = match (cloaked, &ctx.world.cloak) {
+        (true, Some(cloak)) => cloak.cloak(&me.real_host, &ctx.world.config.privacy.cloak_suffix),
+        _ => me.real_host.clone(),
+    };
+    if host != me.host {
+        let (user, username) = (me.snapshot(), me.user.clone());
+        ctx.emit(Event::HostChanged {
+            user,
+            username,
+            host: host.clone(),
+        });
+    }
+    ctx.numeric(RPL_VISIBLEHOST, &[&host, "is now your displayed host"]);
 }

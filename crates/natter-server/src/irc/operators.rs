@@ -24,10 +24,12 @@ pub fn oper(ctx: &mut Ctx<'_>, msg: &Message) {
         return ctx.need_more_params("OPER");
     };
     let me = ctx.me();
-    let userhost = format!("{}@{}", me.user, me.host);
+    // The block's mask may name the real address or the cloak.
+    let shown = format!("{}@{}", me.user, me.host);
+    let real = format!("{}@{}", me.user, me.real_host);
     let block = ctx.world.config.opers.iter().find(|o| o.name == name);
     match block {
-        Some(o) if mask::matches(&o.host, &userhost) => {
+        Some(o) if mask::matches(&o.host, &shown) || mask::matches(&o.host, &real) => {
             ctx.client.deferred = Some(Deferred::OperCheck {
                 name: name.to_string(),
                 password: password.to_string(),
@@ -49,7 +51,7 @@ pub fn oper_checked(ctx: &mut Ctx<'_>, name: &str, ok: bool) {
         return ctx.numeric(ERR_PASSWDMISMATCH, &["Password incorrect"]);
     }
     let me = ctx.me();
-    let (nick, user, host) = (me.nick.clone(), me.user.clone(), me.host.clone());
+    let (nick, user, host) = (me.nick.clone(), me.user.clone(), me.real_host.clone());
     if !me.modes.oper {
         // Operators get server notices of every kind (InspIRCd, Solanum).
         let mut changes = vec![ModeChange {

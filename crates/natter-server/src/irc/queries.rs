@@ -48,6 +48,7 @@ pub fn who(ctx: &mut Ctx<'_>, msg: &Message) {
     };
     let opers_only = flags.contains('o');
     let me = ctx.client.id;
+    let sees_real = ctx.world.net.user(me).is_some_and(|m| m.modes.oper);
     let multi = ctx.caps().has(Cap::MultiPrefix);
     // (user, channel shown, status prefixes)
     let mut rows: Vec<(User, String, &'static str)> = Vec::new();
@@ -86,7 +87,10 @@ pub fn who(ctx: &mut Ctx<'_>, msg: &Message) {
                 continue;
             }
             let server = ctx.world.net.server_name(u.server);
-            let hit = [&*u.nick, &*u.user, &*u.host, &*u.realname, server]
+            // Operators may search by real address too; others only see
+            // (and so may only match) the cloak.
+            let real = if sees_real { &*u.real_host } else { &*u.host };
+            let hit = [&*u.nick, &*u.user, &*u.host, real, &*u.realname, server]
                 .iter()
                 .any(|field| mask::matches(pattern, field));
             if hit {
@@ -128,7 +132,14 @@ pub fn who(ctx: &mut Ctx<'_>, msg: &Message) {
                         'c' => channel,
                         'u' => &u.user,
                         // The IP address, or 255.255.255.255 when hidden
-                        // (ircu WHOX): after CHGHOST the host is no IP.
+                        // (ircu WHOX): after CHGHOST or behind a cloak the
+                        // host is no IP; the user and operators see the
+                        // real one.
+                        'i' if (sees_real || u.id == me)
+                            && u.real_host.parse::<std::net::IpAddr>().is_ok() =>
+                        {
+                            &u.real_host
+                        }
                         'i' if u.host.parse::<std::net::IpAddr>().is_ok() => &u.host,
                         'i' => "255.255.255.255",
                         'h' => &u.host,
@@ -226,6 +237,12 @@ pub fn whois(ctx: &mut Ctx<'_>, msg: &Message) {
             ctx.numeric(RPL_WHOISCERTFP, &[&u.nick, &text]);
         }
     }
+    // The real address, behind any cloak: only the user and operators see
+    // it (Solanum, InspIRCd).
+    if u.id == me || ctx.world.net.user(me).is_some_and(|m| m.modes.oper) {
+        let text = format!("is connecting from *@{0} {0}", u.real_host);
+        ctx.numeric(RPL_WHOISHOST, &[&u.nick, &text]);
+    }
     if u.modes.bot {
         let network = ctx.world.config.server.network.clone();
         ctx.numeric(RPL_WHOISBOT, &[&u.nick, &format!("is a bot on {network}")]);
@@ -254,6 +271,11 @@ pub fn whowas(ctx: &mut Ctx<'_>, msg: &Message) {
         .filter(|&c| c > 0)
         .unwrap_or(usize::MAX);
     let entries: Vec<_> = ctx.world.net.whowas(nick).take(count).cloned().collect();
+    let oper = ctx
+        .world
+        .net
+        .user(ctx.client.id)
+        .is_some_and(|m| m.modes.oper);
     let nick = middle(nick);
     if entries.is_empty() {
         ctx.numeric(ERR_WASNOSUCHNICK, &[nick, "There was no such nickname"]);
@@ -263,6 +285,13 @@ pub fn whowas(ctx: &mut Ctx<'_>, msg: &Message) {
             RPL_WHOWASUSER,
             &[&e.nick, &e.user, &e.host, "*", &e.realname],
         );
+        // Operators learn the address behind a cloak (Solanum's form).
+        if oper && e.real_host != e.host {
+            ctx.numeric(
+                RPL_WHOISACTUALLY,
+                &[&e.nick, &e.real_host, "actually using host"],
+            );
+        }
         let when = humantime::format_rfc3339_seconds(
             std::time::UNIX_EPOCH + std::time::Duration::from_secs(e.at),
         );
@@ -299,10 +328,14 @@ pub fn ison(ctx: &mut Ctx<'_>, msg: &Message) {
 }
 
 /// USERHOST <nick>{ <nick>} (up to 5): `nick[*]=(+|-)user@host` (RPL_USERHOST).
+/// The host is the cloak of a cloaked user, except for the user itself
+/// (as on Solanum, for DCC) and for operators.
 pub fn userhost(ctx: &mut Ctx<'_>, msg: &Message) {
     if msg.params.is_empty() {
         return ctx.need_more_params("USERHOST");
     }
+    let me = ctx.client.id;
+    let oper = ctx.world.net.user(me).is_some_and(|m| m.modes.oper);
     let replies: Vec<String> = msg
         .params
         .iter()
@@ -315,7 +348,11 @@ pub fn userhost(ctx: &mut Ctx<'_>, msg: &Message) {
                 if u.modes.oper { "*" } else { "" },
                 if u.away.is_some() { '-' } else { '+' },
                 u.user,
-                u.host
+                if oper || u.id == me {
+                    &u.real_host
+                } else {
+                    &u.host
+                }
             )
         })
         .collect();

@@ -182,17 +182,25 @@ pub(super) fn try_register(ctx: &mut Ctx<'_>) {
     }
     let mut user = user;
     user.account = ctx.client.account.take();
+    crate::cloak::on_register(
+        ctx.world.cloak.as_ref(),
+        &ctx.world.config.privacy,
+        &mut user,
+    );
+    let cloaked = user.modes.cloaked.then(|| user.host.clone());
     let prefix = user.prefix();
     ctx.emit(Event::UserIntroduced(Box::new(user)));
     ctx.client.registered = true;
     if let Some(conn) = ctx.world.conns.get_mut(&ctx.client.id) {
         conn.registered = true;
     }
-    welcome(ctx, &prefix);
+    welcome(ctx, &prefix, cloaked.as_deref());
     super::nickserv::check_new_user(ctx);
 }
 
-fn welcome(ctx: &mut Ctx<'_>, prefix: &str) {
+/// The welcome burst: 001 to 005, RPL_VISIBLEHOST for a user registered
+/// with a cloak (`cloak`), LUSERS and the MOTD.
+fn welcome(ctx: &mut Ctx<'_>, prefix: &str, cloak: Option<&str>) {
     let cfg = ctx.world.config.clone();
     let server = cfg.server.name.as_str();
     ctx.numeric(
@@ -225,6 +233,11 @@ fn welcome(ctx: &mut Ctx<'_>, prefix: &str) {
         ],
     );
     send_isupport(ctx);
+    if let Some(host) = cloak {
+        // Solanum and InspIRCd tell a user its cloak this way; its user
+        // modes (`+x`) are for MODE <nick> to show.
+        ctx.numeric(RPL_VISIBLEHOST, &[host, "is now your displayed host"]);
+    }
     queries::send_lusers(ctx);
     queries::send_motd(ctx);
 }

@@ -9,7 +9,7 @@
 //! matching a mask are not delivered to the client: [`blocks`] is checked
 //! on the fan-out path, only for clients whose list is not empty.
 
-use natter_model::Event;
+use natter_model::{Event, Network};
 use natter_proto::numeric::*;
 use natter_proto::{mask, write_line, Message};
 
@@ -84,13 +84,18 @@ pub fn silence(ctx: &mut Ctx<'_>, msg: &Message) {
 }
 
 /// Whether a client silencing `masks` is spared `event`: a message or an
-/// invitation from a user whose prefix matches one of them.
-pub fn blocks(masks: &[String], event: &Event) -> bool {
+/// invitation from a user whose prefix, with its displayed or its real
+/// host (looked up in `net`, the sender behind a cloak), matches one of
+/// them.
+pub fn blocks(masks: &[String], event: &Event, net: &Network) -> bool {
     let from = match event {
         Event::Message { from, .. } => from,
         Event::Invited { by, .. } => by,
         _ => return false,
     };
-    let from = from.mask();
-    masks.iter().any(|m| mask::matches(m, &from))
+    let shown = from.mask();
+    let real = net.user(from.id).and_then(|u| u.real_prefix());
+    masks
+        .iter()
+        .any(|m| mask::matches(m, &shown) || real.as_deref().is_some_and(|r| mask::matches(m, r)))
 }

@@ -170,7 +170,7 @@ pub fn after(world: &World, event: &Event) {
                     "Client connecting: {} ({}@{}) [{ip}] {{{}}} [{}]",
                     user.nick,
                     user.user,
-                    user.host,
+                    user.real_host,
                     match user.frontend {
                         Frontend::Irc => "IRC",
                         Frontend::Im => "IM",

@@ -211,9 +211,14 @@ pub fn render(world: &World, event: &Event, natter: Option<Extensions>) -> Optio
             }
         }
         Event::UserModeChanged { nick, changes, .. } => {
-            // Server notices are this server's business.
-            let changes: Vec<ModeChange> =
-                changes.iter().filter(|c| c.mode != 's').cloned().collect();
+            // Server notices are this server's business; a plain peer
+            // (ngIRCd) has its own meaning of `x` (its own cloak), and
+            // keeps the cloak it was given as the host.
+            let changes: Vec<ModeChange> = changes
+                .iter()
+                .filter(|c| c.mode != 's' && (c.mode != 'x' || natter.is_some()))
+                .cloned()
+                .collect();
             if changes.is_empty() {
                 return None;
             }
@@ -358,11 +363,22 @@ pub fn server_line(world: &World, server: &Server) -> LinkMessage {
 /// The lines that introduce `user` to a peer: its NICK (with its nick
 /// timestamp for a natter peer), then its away state if it is away.
 pub fn introduction(world: &World, user: &User, natter: Option<Extensions>) -> Option<String> {
-    let tags = natter
-        .is_some_and(|n| n.ts)
-        .then(|| format!("ts={}", user.nick_ts));
+    let mut tags = String::new();
+    if natter.is_some_and(|n| n.ts) {
+        push_tag(&mut tags, "ts", &user.nick_ts.to_string());
+    }
+    // A natter peer learns the real address behind a cloak (natter's
+    // `realhost` tag), so that operators everywhere see it; a plain peer
+    // (ngIRCd) gets the cloak as the host, and no `x` mode.
+    if natter.is_some() && user.real_host != user.host {
+        push_tag(&mut tags, "realhost", &user.real_host);
+    }
     let mut out = String::new();
-    nick_line(world, user)?.write_with_tags(tags.as_deref(), &mut out);
+    let mut nick = nick_line(world, user)?;
+    if let (None, LinkMessage::Nick { umodes, .. }) = (natter, &mut nick) {
+        umodes.retain(|c| c != 'x');
+    }
+    nick.write_with_tags((!tags.is_empty()).then_some(tags.as_str()), &mut out);
     if let Some(away) = &user.away {
         away_line(&user.nick, Some(away), natter).write(&mut out);
     }

@@ -67,6 +67,10 @@ impl TestServer {
         // flood control and per-address limits are off unless a test turns
         // them on again (tests/protections.rs).
         config.lift_protections();
+        // Host cloaking (on by default) is off here: most tests compare
+        // sources with `nick!~nick@127.0.0.1` (see [`src`]). tests/cloak.rs
+        // and the tests that ask for it turn it back on.
+        config.privacy.cloak = false;
         tweak(&mut config);
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)

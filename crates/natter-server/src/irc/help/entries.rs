@@ -631,6 +631,9 @@ pub static ENTRIES: &[Entry] = &[
             "o  IRC operator: given by OPER; MODE can only remove it.",
             "s  server notices, operators only: MODE <nick> +s +<kinds> picks",
             "   them (c connects, q quits, k kills, o OPER, a REHASH; * all).",
+            "x  cloaked host, on from the start when the server cloaks: others",
+            "   see a keyed cloak instead of your address (only you and",
+            "   operators see it, WHOIS 378); -x shows the address, +x hides it.",
         ],
     },
     Entry {

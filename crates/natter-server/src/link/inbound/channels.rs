@@ -214,11 +214,14 @@ impl Inbound<'_> {
             }
             let mut add = true;
             let mut changes = Vec::new();
+            // `x` (a cloak) only from natter; its host change comes as CHGHOST.
+            let natter = self.is_natter();
             for c in modes.chars() {
                 match c {
                     '+' | '-' => add = c == '+',
                     'a' => self.away(id, add.then(|| "Away".to_string())),
-                    'i' | 'o' | 'w' | 'B' => changes.push(ModeChange {
+                    'x' if !natter => {}
+                    'i' | 'o' | 'w' | 'B' | 'x' => changes.push(ModeChange {
                         add,
                         mode: c,
                         arg: None,

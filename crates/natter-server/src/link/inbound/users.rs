@@ -60,7 +60,17 @@ impl Inbound<'_> {
         if let Some(ts) = ts {
             user.nick_ts = ts;
         }
-        for c in umodes.chars().filter(|c| "iowB".contains(*c)) {
+        // A natter peer names the real address behind a cloak (`x`); a
+        // plain peer's users keep the host it sent (ngIRCd's `x` is its
+        // own cloak, not ours).
+        let natter = self.is_natter();
+        if let Some(real) = self.tag("realhost").filter(|_| natter) {
+            if !real.is_empty() && !real.contains([' ', '!', '@']) {
+                user.real_host = real.to_string();
+            }
+        }
+        let known = if natter { "iowBx" } else { "iowB" };
+        for c in umodes.chars().filter(|c| known.contains(*c)) {
             user.modes.set(c, true);
         }
         let away = umodes.contains('a');
@@ -153,6 +163,16 @@ impl Inbound<'_> {
             );
             Some(renamed)
         }
+    }
+
+    /// Whether the neighbour is natter (with whatever extensions).
+    pub(super) fn is_natter(&self) -> bool {
+        self.world
+            .front
+            .link
+            .links
+            .get(&self.peer)
+            .is_some_and(|l| l.natter.is_some())
     }
 
     pub(super) fn natter_peer(&self) -> bool {
