@@ -47,8 +47,15 @@ const LINES = {
  * run, `addrs`) with `dataDir`; resolves once it has printed every
  * listener. Returns {proc, addrs, ircPort, url, stop()}.
  */
-/** A configuration with no flood control and no per-address limits. */
-const UNPROTECTED = `[connections]
+/**
+ * A configuration with no flood control and no per-address limits, and
+ * real addresses instead of cloaks (the tests check WHOIS against
+ * 127.0.0.1, as the Rust harness does).
+ */
+const UNPROTECTED = `[privacy]
+cloak = false
+
+[connections]
 per_host = 0
 per_window = 0
 
@@ -63,6 +70,7 @@ export async function startNatter({ dataDir = null, addrs = null } = {}) {
   const a = addrs || { irc: '127.0.0.1:0', im: '127.0.0.1:0', tls: '127.0.0.1:0', http: '127.0.0.1:0', metrics: '127.0.0.1:0' };
   // The tests connect several clients from 127.0.0.1 and send 120 lines at
   // once: flood control and the per-address limits (on by default) are off.
+  // So is host cloaking, as in the Rust tests' harness.
   const config = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'natter-web-conf-')), 'natter.toml');
   fs.writeFileSync(config, UNPROTECTED);
   const args = ['serve', '--config', config, '--listen', a.irc, '--im-listen', a.im, '--tls-listen', a.tls, '--http-listen', a.http, '--metrics-listen', a.metrics, '--data-dir', dataDir];

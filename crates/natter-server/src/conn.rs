@@ -20,7 +20,7 @@ use tokio::time::Instant;
 use crate::admission::Refusal;
 use crate::flood::{Limiter, Policy, EXCESS_FLOOD};
 use crate::irc::{self, operators, Client, Ctx, Deferred};
-use crate::outbound::{Closed, Outbound};
+use crate::outbound::{Backlog, Closed, Outbound};
 use crate::server::Shared;
 use crate::transport::{Input, Socket, Transport};
 use crate::world::now;
@@ -237,11 +237,16 @@ async fn drive<S: Socket>(
     let mut resume: Option<Instant> = None;
     // The peer finished sending; lines may still wait for the bucket.
     let mut input_closed = false;
+    // A large reply of the client's own, fed as it reads; input waits.
+    let mut backlog = Backlog::default();
     loop {
         // The IM protocol has no keepalive: once registered, an IM client
         // has no deadline (the periodic ONLINE_USERS writes find dead peers).
         let keepalive = client.frontend == Frontend::Irc || !client.registered;
         let timed = keepalive || resume.is_some();
+        // While a reply is fed, input stays in the socket: the client
+        // reads before it is heard again.
+        let reading = !input_closed && backlog.is_empty();
         // Polled by hand rather than with select!: the socket's own reader
         // and writer waker slots and the doorbell cost an atomic each per
         // wake-up, where select! would build and tear down a readiness
@@ -252,7 +257,6 @@ async fn drive<S: Socket>(
             // a connection that always has something to do (a member of a
             // channel flooded from another loop) would never yield its loop.
             let coop = std::task::ready!(tokio::task::coop::poll_proceed(cx));
-            let reading = !input_closed;
             let wake = poll_wake(cx, out, stream, pending, timer.as_mut(), timed, reading);
             if wake.is_ready() {
                 coop.made_progress();
@@ -263,6 +267,7 @@ async fn drive<S: Socket>(
         // Awake now: lines this task queues itself must not schedule it
         // again; it flushes them below before it waits.
         out.mute();
+        let mut read = false;
         match wake {
             Wake::Rung => {
                 if let Err(reason) = flush_queue(client, stream, out, pending) {
@@ -299,52 +304,12 @@ async fn drive<S: Socket>(
                 }
                 last_rx = Instant::now();
                 ping_sent = None;
-                // While lines wait for the bucket, input only piles up.
-                if resume.is_none() {
-                    match handle_input(shared, client, stream, out, pending, &mut framer, limiter)
-                        .await
-                    {
-                        Ok(wait) => resume = wait.map(Instant::from_std),
-                        Err(reason) => return reason,
-                    }
-                }
-                if limiter.over_recvq(framer.buffered()) {
-                    return EXCESS_FLOOD.into();
-                }
-                if let Some(at) = resume {
-                    if at < timer.deadline() {
-                        timer.as_mut().reset(at);
-                    }
-                } else if input_closed {
-                    return "Connection closed".into();
-                }
-                framer.shrink();
-                if client.registered && !timing_registered {
-                    timing_registered = true;
-                    let at = resume.map_or(last_rx + timeouts.ping_interval(), |r| {
-                        r.min(last_rx + timeouts.ping_interval())
-                    });
-                    timer.as_mut().reset(at);
-                }
+                read = true;
             }
             Wake::Deadline => {
-                if resume.is_some_and(|at| at <= Instant::now()) {
-                    match handle_input(shared, client, stream, out, pending, &mut framer, limiter)
-                        .await
-                    {
-                        Ok(wait) => resume = wait.map(Instant::from_std),
-                        Err(reason) => return reason,
-                    }
-                    if resume.is_none() && input_closed {
-                        return "Connection closed".into();
-                    }
-                    if client.registered && !timing_registered {
-                        timing_registered = true;
-                    }
-                }
                 // Whatever REHASH set applies from here on.
                 timeouts = shared.world.lock().config.timeouts.clone();
-                let deadline = if !client.registered {
+                let mut deadline = if !client.registered {
                     connected + timeouts.registration()
                 } else if let Some(sent) = ping_sent {
                     sent + timeouts.ping_timeout()
@@ -352,33 +317,93 @@ async fn drive<S: Socket>(
                     last_rx + timeouts.ping_interval()
                 };
                 let now = Instant::now();
-                if deadline > now || !keepalive {
-                    let at = resume.map_or(deadline, |r| r.min(deadline));
-                    timer
-                        .as_mut()
-                        .reset(if keepalive { at } else { resume.unwrap_or(at) });
-                    continue;
+                if keepalive && deadline <= now {
+                    if !client.registered {
+                        return "Registration timed out".into();
+                    }
+                    if let Some(sent) = ping_sent {
+                        return format!(
+                            "Ping timeout: {} seconds",
+                            (now - sent + timeouts.ping_interval()).as_secs()
+                        );
+                    }
+                    let mut line = String::new();
+                    let server = shared.world.lock().config.server.name.clone();
+                    write_line(&mut line, None, None, "PING", &[&server]);
+                    out.push(Bytes::from(line));
+                    ping_sent = Some(now);
+                    deadline = now + timeouts.ping_timeout();
                 }
-                if !client.registered {
-                    return "Registration timed out".into();
-                }
-                if let Some(sent) = ping_sent {
-                    return format!(
-                        "Ping timeout: {} seconds",
-                        (now - sent + timeouts.ping_interval()).as_secs()
-                    );
-                }
-                let mut line = String::new();
-                let server = shared.world.lock().config.server.name.clone();
-                write_line(&mut line, None, None, "PING", &[&server]);
-                out.push(Bytes::from(line));
-                let sent = Instant::now();
-                ping_sent = Some(sent);
-                let at = sent + timeouts.ping_timeout();
-                timer.as_mut().reset(resume.map_or(at, |r| r.min(at)));
+                let at = resume.filter(|r| *r > now).map_or(deadline, |r| r.min(deadline));
+                timer.as_mut().reset(at);
             }
         }
+        // Feed a large reply as the socket takes it.
+        if !backlog.is_empty() {
+            if let Err(reason) = feed_backlog(client, stream, out, pending, &mut backlog) {
+                return reason;
+            }
+        }
+        // Lines wait for the flood bucket (until `resume`) and for a large
+        // reply to be fed; then they are handled.
+        if resume.is_some_and(|at| at <= Instant::now()) {
+            resume = None;
+        }
+        if resume.is_none() && backlog.is_empty() && framer.has_frame() {
+            let lines = Lines {
+                framer: &mut framer,
+                limiter,
+                backlog: &mut backlog,
+            };
+            match handle_input(shared, client, stream, out, pending, lines).await {
+                Ok(wait) => resume = wait.map(Instant::from_std),
+                Err(reason) => return reason,
+            }
+            if let Some(at) = resume {
+                if at < timer.deadline() {
+                    timer.as_mut().reset(at);
+                }
+            }
+        }
+        if limiter.over_recvq(framer.buffered()) {
+            return EXCESS_FLOOD.into();
+        }
+        if input_closed && !framer.has_frame() {
+            return "Connection closed".into();
+        }
+        if read {
+            framer.shrink();
+        }
+        if client.registered && !timing_registered {
+            timing_registered = true;
+            let at = last_rx + timeouts.ping_interval();
+            timer.as_mut().reset(resume.map_or(at, |r| r.min(at)));
+        }
     }
+}
+
+/// Moves the pieces of a large reply into the queue and writes them, for
+/// as long as the socket takes everything. Errors: the reason to end the
+/// connection with.
+fn feed_backlog<S: Socket>(
+    client: &Client,
+    stream: &mut Transport<S>,
+    out: &Outbound,
+    pending: &mut VecDeque<Bytes>,
+    backlog: &mut Backlog,
+) -> Result<(), String> {
+    while pending.is_empty() && backlog.top_up(out) {
+        flush_queue(client, stream, out, pending)?;
+    }
+    Ok(())
+}
+
+/// What [`handle_input`] works through: the framed lines, the flood
+/// bucket they wait for, and the large reply they wait behind.
+struct Lines<'a> {
+    framer: &'a mut Framer,
+    limiter: &'a mut Limiter,
+    backlog: &'a mut Backlog,
 }
 
 /// Handles the framed lines the client's flood bucket lets through, then
@@ -392,11 +417,15 @@ async fn handle_input<S: Socket>(
     stream: &mut Transport<S>,
     out: &Outbound,
     pending: &mut VecDeque<Bytes>,
-    framer: &mut Framer,
-    limiter: &mut Limiter,
+    lines: Lines<'_>,
 ) -> Result<Option<std::time::Instant>, String> {
+    let Lines {
+        framer,
+        limiter,
+        backlog,
+    } = lines;
     let mut wait = None;
-    while framer.has_frame() {
+    while framer.has_frame() && backlog.is_empty() {
         // Closed meanwhile (KILL, SendQ): the doorbell ends the
         // connection; the rest is not handled.
         if out.is_closed() {
@@ -407,11 +436,11 @@ async fn handle_input<S: Socket>(
             break;
         }
         let frame = framer.next_frame().expect("has a frame");
-        handle_frame(shared, client, out, frame);
+        handle_frame(shared, client, out, backlog, frame);
         if let Some(job) = client.deferred.take() {
             // Boxed: the rare slow path must not grow every connection's
             // task.
-            Box::pin(run_deferred(shared, client, out, job)).await;
+            Box::pin(run_deferred(shared, client, out, backlog, job)).await;
         }
         if let Some(reason) = &client.quit {
             return Err(reason.clone());
@@ -424,6 +453,7 @@ async fn handle_input<S: Socket>(
     if out.take_ring() {
         flush_queue(client, stream, out, pending)?;
     }
+    feed_backlog(client, stream, out, pending, backlog)?;
     Ok(wait)
 }
 
@@ -513,7 +543,13 @@ enum Wake {
 
 /// Parses and handles one frame under the world lock, then queues the
 /// client's replies as one buffer.
-fn handle_frame(shared: &Shared, client: &mut Client, out: &Outbound, frame: Frame) {
+fn handle_frame(
+    shared: &Shared,
+    client: &mut Client,
+    out: &Outbound,
+    backlog: &mut Backlog,
+    frame: Frame,
+) {
     client.lines_in += 1;
     if let Frame::Line(bytes) = &frame {
         client.bytes_in += bytes.len() as u64 + 2;
@@ -541,7 +577,7 @@ fn handle_frame(shared: &Shared, client: &mut Client, out: &Outbound, frame: Fra
     } else {
         handle_irc_frame(&mut ctx, frame);
     }
-    queue_reply(out, ctx.take_reply());
+    queue_reply(out, backlog, ctx.take_reply());
     note_status(&world, client);
     drop(world);
     shared.metrics.world_held(locked.elapsed());
@@ -628,19 +664,26 @@ fn handle_irc_frame(ctx: &mut Ctx<'_>, frame: Frame) {
     }
 }
 
-/// Queues a handler's replies as one buffer. Called while the world lock
-/// is still held, so that nothing another handler delivers can overtake the
-/// client's own replies (e.g. a channel message arriving before the
-/// client's own JOIN).
-fn queue_reply(out: &Outbound, reply: String) {
+/// Queues a handler's replies as one buffer, or in pieces through
+/// `backlog` when they are larger than the room left in the SendQ. Called
+/// while the world lock is still held, so that nothing another handler
+/// delivers can overtake the client's own replies (e.g. a channel message
+/// arriving before the client's own JOIN).
+fn queue_reply(out: &Outbound, backlog: &mut Backlog, reply: String) {
     if !reply.is_empty() {
         let lines = reply.bytes().filter(|b| *b == b'\n').count() as u64;
-        out.push_lines(Bytes::from(reply), lines);
+        backlog.queue(out, Bytes::from(reply), lines);
     }
 }
 
 /// Runs slow work off the world lock, then finishes it under the lock.
-async fn run_deferred(shared: &Arc<Shared>, client: &mut Client, out: &Outbound, job: Deferred) {
+async fn run_deferred(
+    shared: &Arc<Shared>,
+    client: &mut Client,
+    out: &Outbound,
+    backlog: &mut Backlog,
+    job: Deferred,
+) {
     let finish: Box<dyn FnOnce(&mut Ctx<'_>) + Send> = match job {
         Deferred::OperCheck {
             name,
@@ -741,6 +784,6 @@ async fn run_deferred(shared: &Arc<Shared>, client: &mut Client, out: &Outbound,
         out: String::new(),
     };
     finish(&mut ctx);
-    queue_reply(out, ctx.take_reply());
+    queue_reply(out, backlog, ctx.take_reply());
     note_status(&world, client);
 }

@@ -200,6 +200,11 @@ impl Outbound {
         self.inner.lock().bytes
     }
 
+    /// The SendQ, in bytes.
+    pub fn limit(&self) -> usize {
+        self.inner.lock().limit
+    }
+
     /// Moves every queued line into `out` (appending), returning whether the
     /// queue is closed. Used by the connection's task only. The bytes stay
     /// counted against the limit until [`Outbound::wrote`] says they left,
@@ -251,6 +256,82 @@ impl Outbound {
     pub fn traffic(&self) -> (u64, u64) {
         let inner = self.inner.lock();
         (inner.lines_queued, inner.written)
+    }
+}
+
+/// A client's own reply that is larger than the room left in its SendQ,
+/// fed into the queue in pieces as the client reads (LIST, WHO, NAMES,
+/// LIST_CONVERSATIONS, history batches): a client is never cut off for
+/// SendQ because of what it asked for itself.
+///
+/// Owned by the connection's task. While it holds anything, the task
+/// handles no further input of the client (its next command waits, so
+/// that replies stay in order and one client holds one large reply at a
+/// time); deliveries from others still go straight into the queue, where
+/// half of the SendQ is kept free for them.
+#[derive(Debug, Default)]
+pub struct Backlog {
+    /// Pieces of whole lines, each with its line count, in order.
+    pieces: VecDeque<(Bytes, u64)>,
+}
+
+/// Largest piece a reply is cut into, in bytes (whole lines; a single
+/// longer line is one piece).
+const PIECE: usize = 16 * 1024;
+
+impl Backlog {
+    /// Whether nothing is waiting.
+    pub fn is_empty(&self) -> bool {
+        self.pieces.is_empty()
+    }
+
+    /// Queues `reply` (`lines` lines) for `out`: at once when it fits in
+    /// the room left and nothing is waiting, else in pieces of whole lines
+    /// fed by [`Backlog::top_up`].
+    pub fn queue(&mut self, out: &Outbound, reply: Bytes, lines: u64) {
+        if self.pieces.is_empty() && out.queued_bytes() + reply.len() <= out.limit() {
+            out.push_lines(reply, lines);
+            return;
+        }
+        let piece = PIECE.min(out.limit() / 4).max(1);
+        let mut start = 0;
+        while start < reply.len() {
+            let mut end = (start + piece).min(reply.len());
+            // Back to the end of a line; a line longer than a piece is
+            // one piece.
+            if end < reply.len() {
+                end = match reply[start..end].iter().rposition(|&b| b == b'\n') {
+                    Some(i) => start + i + 1,
+                    None => reply[end..]
+                        .iter()
+                        .position(|&b| b == b'\n')
+                        .map_or(reply.len(), |i| end + i + 1),
+                };
+            }
+            let chunk = reply.slice(start..end);
+            let count = chunk.iter().filter(|&&b| b == b'\n').count() as u64;
+            self.pieces.push_back((chunk, count));
+            start = end;
+        }
+        self.top_up(out);
+    }
+
+    /// Moves waiting pieces into `out` while its queue is under half its
+    /// SendQ (a piece always goes into an empty queue). Returns whether
+    /// any moved.
+    pub fn top_up(&mut self, out: &Outbound) -> bool {
+        let room = out.limit() / 2;
+        let mut moved = false;
+        while let Some((piece, _)) = self.pieces.front() {
+            let queued = out.queued_bytes();
+            if queued > 0 && queued + piece.len() > room {
+                break;
+            }
+            let (piece, count) = self.pieces.pop_front().expect("a piece");
+            out.push_lines(piece, count);
+            moved = true;
+        }
+        moved
     }
 }
 
