@@ -334,7 +334,9 @@ async fn drive<S: Socket>(
                     ping_sent = Some(now);
                     deadline = now + timeouts.ping_timeout();
                 }
-                let at = resume.filter(|r| *r > now).map_or(deadline, |r| r.min(deadline));
+                let at = resume
+                    .filter(|r| *r > now)
+                    .map_or(deadline, |r| r.min(deadline));
                 timer.as_mut().reset(at);
             }
         }
