@@ -116,14 +116,20 @@ fn whox_every_field() {
 #[test]
 fn whox_ip_field_is_never_a_hostname() {
     // `i` is the user's IP address, 255.255.255.255 when it is hidden: a
-    // spoofed host (CHGHOST) is not an IP and must not show up there.
+    // spoofed host (CHGHOST) is not an IP and must not show up there. An
+    // operator sees the real address; another user sees it hidden.
     let server = server_with_root(|_| {});
     let mut oper = server.client("oper");
+    let mut carol = server.client("carol");
     let _bob = server.client("bob");
     oper_up(&mut oper);
     oper.ask("CHGHOST bob bob cloak.example");
     assert_eq!(
         whox(&mut oper, "bob %nih", "bob"),
+        [row(&["127.0.0.1", "cloak.example", "bob"])]
+    );
+    assert_eq!(
+        whox(&mut carol, "bob %nih", "bob"),
         [row(&["255.255.255.255", "cloak.example", "bob"])]
     );
 }
