@@ -147,6 +147,10 @@ pub struct User {
     pub account: Option<String>,
     /// Folded names of the channels the user is in.
     pub channels: BTreeSet<String>,
+    /// Folded names of the channels the user was invited to and has not
+    /// joined since, oldest first; at most [`MAX_INVITES`]. Quitting
+    /// clears them from the channels.
+    pub invited_to: std::collections::VecDeque<String>,
     /// Unix time (seconds) of registration.
     pub signon: u64,
     /// Unix time (seconds) of the last PRIVMSG/NOTICE sent, for WHOIS idle.
@@ -154,6 +158,10 @@ pub struct User {
     /// The protocol of the user's connection.
     pub frontend: Frontend,
 }
+
+/// Most channels one user holds an invitation to; a further INVITE
+/// replaces the oldest (InspIRCd and Solanum bound them too).
+pub const MAX_INVITES: usize = 50;
 
 /// Who a new user is, as registration learns it; see [`User::new`].
 #[derive(Debug, Clone)]
@@ -202,6 +210,7 @@ impl User {
             away: None,
             account: None,
             channels: BTreeSet::new(),
+            invited_to: Default::default(),
             signon: now,
             last_active: now,
             frontend,

@@ -228,6 +228,8 @@ numerics! {
     ERR_NICKNAMEINUSE = "433";
     /// `436`: nickname collision (RFC 1459 6.1; RFC 2812 5.2; Modern IRC).
     ERR_NICKCOLLISION = "436";
+    /// `438`: nick changes too fast; `<nick> :<text>` (ircd-hybrid, Solanum).
+    ERR_NICKTOOFAST = "438";
     /// `441`: target user is not on that channel (RFC 1459 6.1; RFC 2812 5.2; Modern IRC).
     ERR_USERNOTINCHANNEL = "441";
     /// `442`: you are not on that channel (RFC 1459 6.1; RFC 2812 5.2; Modern IRC).
@@ -268,6 +270,9 @@ numerics! {
     ERR_NOOPERHOST = "491";
     /// `501`: unknown user mode flag (RFC 1459 6.1; RFC 2812 5.2; Modern IRC).
     ERR_UMODEUNKNOWNFLAG = "501";
+    /// `500`: joins too fast; `<channel> :<text>` (UnrealIRCd's
+    /// ERR_TOOMANYJOINS).
+    ERR_TOOMANYJOINS = "500";
     /// `502`: cannot change modes for other users (RFC 1459 6.1; RFC 2812 5.2; Modern IRC).
     ERR_USERSDONTMATCH = "502";
     /// `511`: SILENCE: the ignore list is full (Undernet, InspIRCd).

@@ -18,7 +18,7 @@ use natter_proto::{write_line, write_line_trailing, Frame, Framer, Message, Pars
 use tokio::time::Instant;
 
 use crate::admission::Refusal;
-use crate::flood::{Limiter, Policy, EXCESS_FLOOD};
+use crate::flood::{ChangeRates, Limiter, Policy, EXCESS_FLOOD};
 use crate::irc::{self, operators, Client, Ctx, Deferred};
 use crate::outbound::{Backlog, Closed, Outbound};
 use crate::server::Shared;
@@ -94,6 +94,7 @@ pub(crate) async fn serve<S: Socket>(
     // The IM protocol has no PASS: the server password guards IRC only.
     let mut client = Client::new(id, addr, needs_pass && frontend == Frontend::Irc, frontend);
     let mut pending: VecDeque<Bytes> = VecDeque::new();
+    client.change_rates = ChangeRates::new(&shared.world.lock().config, &policy);
     let mut limiter = Limiter::new(policy, std::time::Instant::now());
     let reason = drive(
         &shared,
@@ -461,7 +462,7 @@ async fn handle_input<S: Socket>(
 
 /// Looks up the client's connect class again: it logged in, or became
 /// or stopped being an operator.
-fn reclass(shared: &Shared, client: &Client, out: &Outbound, limiter: &mut Limiter) {
+fn reclass(shared: &Shared, client: &mut Client, out: &Outbound, limiter: &mut Limiter) {
     let policy = {
         let w = shared.world.lock();
         let user = w.net.user(client.id);
@@ -474,6 +475,9 @@ fn reclass(shared: &Shared, client: &Client, out: &Outbound, limiter: &mut Limit
     };
     if policy.sendq != limiter.policy.sendq {
         out.set_limit(policy.sendq);
+    }
+    if policy.exempt != limiter.policy.exempt {
+        client.change_rates = ChangeRates::new(&shared.world.lock().config, &policy);
     }
     limiter.reclass(policy);
 }

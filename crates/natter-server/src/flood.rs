@@ -101,6 +101,17 @@ impl Fakelag {
         })
     }
 
+    /// A full bucket of `burst` tokens that refills `per_minute` a
+    /// minute.
+    pub fn per_minute(burst: u64, per_minute: u64, now: Instant) -> Fakelag {
+        Fakelag {
+            tokens: burst * MILLI,
+            burst: burst * MILLI,
+            per_second: (per_minute * MILLI / 60).max(1),
+            at: now,
+        }
+    }
+
     /// Takes the token for one line. Errors: the bucket is empty; the
     /// value is when the next token will be there.
     pub fn take(&mut self, now: Instant) -> Result<(), Instant> {
@@ -167,6 +178,49 @@ impl Limiter {
             *self = Limiter::new(policy, Instant::now());
         }
     }
+}
+
+/// Per-user limits on changes that others see: nick changes and channel
+/// joins (JOIN/PART cycling), as Solanum's `anti_nick_flood` and
+/// UnrealIRCd's join-flood have them, from `[flood]`. An exempt class has
+/// none (`None` in the client); operators are let through by the
+/// handlers.
+#[derive(Debug)]
+pub struct ChangeRates {
+    nick: Fakelag,
+    join: Fakelag,
+}
+
+impl ChangeRates {
+    /// Full buckets under `config`'s `[flood]`, or `None` for a client
+    /// whose `policy` is exempt.
+    pub fn new(config: &Config, policy: &Policy) -> Option<ChangeRates> {
+        let f = &config.flood;
+        let now = Instant::now();
+        (!policy.exempt).then(|| ChangeRates {
+            nick: Fakelag::per_minute(f.nick_burst as u64, f.nicks_per_minute as u64, now),
+            join: Fakelag::per_minute(f.join_burst as u64, f.joins_per_minute as u64, now),
+        })
+    }
+
+    /// Takes a nick change. Errors: whole seconds to wait (at least 1).
+    pub fn nick(&mut self) -> Result<(), u64> {
+        wait_secs(self.nick.take(Instant::now()))
+    }
+
+    /// Takes a channel join. Errors: whole seconds to wait (at least 1).
+    pub fn join(&mut self) -> Result<(), u64> {
+        wait_secs(self.join.take(Instant::now()))
+    }
+}
+
+fn wait_secs(taken: Result<(), Instant>) -> Result<(), u64> {
+    taken.map_err(|at| {
+        at.saturating_duration_since(Instant::now())
+            .as_secs_f64()
+            .ceil()
+            .max(1.0) as u64
+    })
 }
 
 #[cfg(test)]

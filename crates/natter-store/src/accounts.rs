@@ -193,18 +193,26 @@ impl Store {
         })
     }
 
-    /// Stores `account`'s read marker for `target` (both casefolded).
+    /// Stores `account`'s read marker for `target` (both casefolded), and
+    /// keeps only the account's `keep` newest markers (the oldest go).
     pub fn set_read_marker(
         &self,
         account: &str,
         target: &str,
         timestamp: &str,
+        keep: usize,
     ) -> Result<(), StoreError> {
         self.with(|c| {
             c.execute(
                 "INSERT INTO read_markers (account, target, timestamp) VALUES (?1, ?2, ?3) \
                  ON CONFLICT (account, target) DO UPDATE SET timestamp = excluded.timestamp",
                 params![account, target, timestamp],
+            )?;
+            c.execute(
+                "DELETE FROM read_markers WHERE account = ?1 AND target NOT IN \
+                 (SELECT target FROM read_markers WHERE account = ?1 \
+                  ORDER BY timestamp DESC, target LIMIT ?2)",
+                params![account, keep as i64],
             )?;
             Ok(())
         })

@@ -382,7 +382,11 @@ impl Network {
                     },
                 );
                 chan.invited.remove(id);
-                chan.members.keys().copied().collect()
+                let to = chan.members.keys().copied().collect();
+                if let Some(user) = self.users.get_mut(id) {
+                    user.invited_to.retain(|k| *k != fold(channel));
+                }
+                to
             }
             Event::Parted { user, channel, .. } => {
                 let to = self.members_of(channel);
@@ -405,6 +409,11 @@ impl Network {
                 self.count_modes(&user.modes, -1);
                 for key in &user.channels {
                     self.remove_member(key, *id);
+                }
+                for key in &user.invited_to {
+                    if let Some(chan) = self.channels.get_mut(key) {
+                        chan.invited.remove(id);
+                    }
                 }
                 self.nicks.remove(&fold(&user.nick));
                 if user.frontend == Frontend::Service {
@@ -486,9 +495,11 @@ impl Network {
                 target, channel, ..
             } => {
                 let mut to = vec![*target];
-                if let Some(chan) = self.channels.get_mut(&fold(channel)) {
+                let key = fold(channel);
+                if let Some(chan) = self.channels.get_mut(&key) {
                     chan.invited.insert(*target);
                     to.extend(chan.members.iter().filter(|(_, m)| m.op).map(|(&id, _)| id));
+                    self.note_invite(*target, key);
                 }
                 to
             }
@@ -595,6 +606,24 @@ impl Network {
 
     /// Removes `id` from the channel with folded name `key`, destroying the
     /// channel when it empties.
+    /// Records that `id` was invited to channel `key`: its invitations
+    /// stay at most [`MAX_INVITES`](crate::user::MAX_INVITES), the oldest
+    /// going first.
+    fn note_invite(&mut self, id: UserId, key: String) {
+        let Some(user) = self.users.get_mut(&id) else {
+            return;
+        };
+        user.invited_to.retain(|k| *k != key);
+        user.invited_to.push_back(key);
+        if user.invited_to.len() > crate::user::MAX_INVITES {
+            if let Some(oldest) = user.invited_to.pop_front() {
+                if let Some(chan) = self.channels.get_mut(&oldest) {
+                    chan.invited.remove(&id);
+                }
+            }
+        }
+    }
+
     fn remove_member(&mut self, key: &str, id: UserId) {
         if let Some(user) = self.users.get_mut(&id) {
             user.channels.remove(key);

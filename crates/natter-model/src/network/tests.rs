@@ -188,3 +188,45 @@ fn channel_modes_apply() {
         ("+klt".to_string(), vec!["key".to_string(), "5".to_string()])
     );
 }
+
+fn invite(target: UserId, chan: &str) -> Event {
+    Event::Invited {
+        by: r(1),
+        target,
+        target_nick: String::new(),
+        channel: chan.into(),
+    }
+}
+
+#[test]
+fn invitations_are_bounded_and_cleared_when_the_user_quits() {
+    let mut n = Network::default();
+    n.apply(&user(1, "op"));
+    n.apply(&user(2, "guest"));
+    let names: Vec<String> = (0..crate::user::MAX_INVITES + 5)
+        .map(|i| format!("#i{i}"))
+        .collect();
+    for name in &names {
+        n.apply(&join(1, name));
+        n.apply(&invite(2, name));
+    }
+    // The five oldest invitations went, from the user and the channels.
+    assert_eq!(
+        n.user(2).unwrap().invited_to.len(),
+        crate::user::MAX_INVITES
+    );
+    assert!(!n.channel("#i4").unwrap().invited.contains(&2));
+    assert!(n.channel("#i5").unwrap().invited.contains(&2));
+    // Joining uses an invitation up.
+    n.apply(&join(2, "#i5"));
+    assert!(!n.user(2).unwrap().invited_to.contains(&"#i5".to_string()));
+    // Quitting clears the rest from every channel.
+    n.apply(&Event::Quit {
+        user: r(2),
+        reason: String::new(),
+        at: 2,
+    });
+    assert!(names
+        .iter()
+        .all(|name| !n.channel(name).unwrap().invited.contains(&2)));
+}

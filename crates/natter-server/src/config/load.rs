@@ -271,9 +271,13 @@ impl Config {
     fn validate_protections(&self, problems: &mut Vec<Problem>) {
         let f = &self.flood;
         let c = &self.connections;
-        let ranges: [(&'static str, usize, usize, usize); 5] = [
+        let ranges: [(&'static str, usize, usize, usize); 9] = [
             ("flood.burst", f.burst, 1, 100_000),
             ("flood.per_second", f.per_second, 1, 100_000),
+            ("flood.nick_burst", f.nick_burst, 1, 100_000),
+            ("flood.nicks_per_minute", f.nicks_per_minute, 1, 100_000),
+            ("flood.join_burst", f.join_burst, 1, 100_000),
+            ("flood.joins_per_minute", f.joins_per_minute, 1, 100_000),
             ("flood.recvq", f.recvq, MIN_RECVQ, 1 << 30),
             ("connections.ipv4_prefix", c.ipv4_prefix, 1, 32),
             ("connections.ipv6_prefix", c.ipv6_prefix, 1, 128),

@@ -33,6 +33,20 @@ pub struct FloodSection {
     /// At least one longest line (8,703 bytes).
     #[serde(deserialize_with = "words::count")]
     pub recvq: usize,
+    /// Nick changes a user may make at once (NICK), past which they are
+    /// refused with ERR_NICKTOOFAST (438) until the bucket refills.
+    #[serde(deserialize_with = "words::count")]
+    pub nick_burst: usize,
+    /// Nick changes a minute after the burst.
+    #[serde(deserialize_with = "words::count")]
+    pub nicks_per_minute: usize,
+    /// Channels a user may join at once (an autojoin list), past which
+    /// joins are refused with ERR_TOOMANYJOINS (500): JOIN/PART cycling.
+    #[serde(deserialize_with = "words::count")]
+    pub join_burst: usize,
+    /// Channel joins a minute after the burst.
+    #[serde(deserialize_with = "words::count")]
+    pub joins_per_minute: usize,
 }
 
 impl Default for FloodSection {
@@ -41,6 +55,10 @@ impl Default for FloodSection {
             burst: 16,
             per_second: 4,
             recvq: 16 * 1024,
+            nick_burst: 5,
+            nicks_per_minute: 6,
+            join_burst: 50,
+            joins_per_minute: 30,
         }
     }
 }

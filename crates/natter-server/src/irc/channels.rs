@@ -57,6 +57,14 @@ fn join_one(ctx: &mut Ctx<'_>, name: &str, key: Option<&str>) {
     if !is_valid_channel(name, limits.channellen) {
         return ctx.numeric(ERR_NOSUCHCHANNEL, &[middle(name), "No such channel"]);
     }
+    // JOIN/PART cycling is limited per user (operators are exempt).
+    let oper = ctx.me().modes.oper;
+    if let Some(Err(wait)) = ctx.client.change_rates.as_mut().map(|r| r.join()) {
+        if !oper {
+            let text = format!("Too many join requests. Please wait {wait} seconds.");
+            return ctx.numeric(ERR_TOOMANYJOINS, &[middle(name), &text]);
+        }
+    }
     let me = ctx.me();
     if me.channels.contains(&casemap::fold(name)) {
         return;

@@ -91,6 +91,9 @@ pub struct Client {
     /// Set when they changed: the connection task looks up the client's
     /// connect class again.
     pub reclass: bool,
+    /// Its nick changes and joins so far, for their per-user limits
+    /// (`None`: its connect class is exempt). Set by the connection task.
+    pub change_rates: Option<crate::flood::ChangeRates>,
 }
 
 /// What finishes slow work: runs under the world lock, with the context of
@@ -180,6 +183,7 @@ impl Client {
             account: None,
             class_seen: (false, None),
             reclass: false,
+            change_rates: None,
         }
     }
 }

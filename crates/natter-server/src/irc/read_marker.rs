@@ -22,6 +22,10 @@ use super::Ctx;
 use crate::world::Origin;
 use crate::World;
 
+/// Most read markers one owner keeps (in memory and in the store); past
+/// it, the oldest goes. More buffers than any client shows.
+pub const MAX_MARKERS: usize = 1000;
+
 /// Read markers of every user: owner key (`acct:` or `nick:` and the
 /// casefolded name: the account when logged in, else the nick) -> casefolded
 /// target -> timestamp (`YYYY-MM-DDThh:mm:ss.sssZ`, the server-time form,
@@ -44,13 +48,21 @@ impl ReadMarkers {
     /// `timestamp` (a valid one, see [`valid_timestamp`]); an older or equal
     /// timestamp leaves it as it is ("MUST only ever increase"). Returns the
     /// stored timestamp and whether it changed.
+    ///
+    /// An owner keeps at most [`MAX_MARKERS`]: a marker for a new target
+    /// past that replaces the one with the oldest timestamp.
     pub fn advance(&mut self, owner: &str, target: &str, timestamp: &str) -> (&str, bool) {
-        let stored = self
-            .by_owner
-            .entry(owner.to_string())
-            .or_default()
-            .entry(target.to_string())
-            .or_default();
+        let markers = self.by_owner.entry(owner.to_string()).or_default();
+        if markers.len() >= MAX_MARKERS && !markers.contains_key(target) {
+            let oldest = markers
+                .iter()
+                .min_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+                .map(|(t, _)| t.clone());
+            if let Some(oldest) = oldest {
+                markers.remove(&oldest);
+            }
+        }
+        let stored = markers.entry(target.to_string()).or_default();
         let changed = timestamp > stored.as_str();
         if changed {
             *stored = timestamp.to_string();
@@ -173,7 +185,7 @@ pub fn markread(ctx: &mut Ctx<'_>, msg: &Message) {
     if let (true, Some(account)) = (changed, owner.strip_prefix("acct:")) {
         let (account, key, ts) = (account.to_string(), key.clone(), stored.clone());
         ctx.world.history.write(move |store| {
-            if let Err(e) = store.set_read_marker(&account, &key, &ts) {
+            if let Err(e) = store.set_read_marker(&account, &key, &ts, MAX_MARKERS) {
                 tracing::error!(error = %e, "saving a read marker failed");
             }
         });

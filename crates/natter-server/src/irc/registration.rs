@@ -68,10 +68,18 @@ pub fn nick(ctx: &mut Ctx<'_>, msg: &Message) {
     if me.nick == nick {
         return;
     }
+    let oper = me.modes.oper;
     if !ctx.world.net.nick_available(id, nick) {
         return ctx.numeric(ERR_NICKNAMEINUSE, &[nick, "Nickname is already in use"]);
     }
-    let user = me.snapshot();
+    // Nick changes are limited per user (operators are exempt).
+    if let Some(Err(wait)) = ctx.client.change_rates.as_mut().map(|r| r.nick()) {
+        if !oper {
+            let text = format!("Nick change too fast. Please wait {wait} seconds.");
+            return ctx.numeric(ERR_NICKTOOFAST, &[nick, &text]);
+        }
+    }
+    let user = ctx.me().snapshot();
     ctx.emit(Event::NickChanged {
         user,
         new_nick: nick.to_string(),
