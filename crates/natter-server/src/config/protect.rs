@@ -88,16 +88,16 @@ pub struct ConnectClass {
     #[serde(default, deserialize_with = "words::flag")]
     pub exempt: bool,
     /// Replaces `[flood] burst`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "words::some_count")]
     pub burst: Option<usize>,
     /// Replaces `[flood] per_second`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "words::some_count")]
     pub per_second: Option<usize>,
     /// Replaces `[flood] recvq`, in bytes.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "words::some_count")]
     pub recvq: Option<usize>,
     /// Replaces `[limits] sendq`, in bytes.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "words::some_count")]
     pub sendq: Option<usize>,
 }
 

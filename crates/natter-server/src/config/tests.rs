@@ -406,3 +406,28 @@ fn the_example_network_configs_are_valid_and_agree() {
     unique.dedup();
     assert_eq!(unique.len(), all.len(), "{all:?}");
 }
+
+#[test]
+fn protections_are_on_by_default_and_classes_are_checked() {
+    let c = Config::default();
+    assert_eq!(
+        (c.flood.burst, c.flood.per_second, c.flood.recvq),
+        (16, 4, 16384)
+    );
+    assert_eq!((c.connections.per_host, c.connections.per_window), (10, 20));
+    assert!(c.classes.is_empty() && c.connections.exempt.is_empty());
+    let ok = Config::parse(
+        "[[class]]\nname = \"bots\"\nhosts = [\"192.0.2.0/24\", \"::1\"]\naccounts = [\"bot*\"]\nburst = 50\nsendq = 65536\n",
+    )
+    .unwrap();
+    assert_eq!(ok.classes[0].burst, Some(50));
+    let e = only_error("[[class]]\nname = \"x\"\nhosts = [\"example.org\"]\n");
+    assert_eq!(e.key.as_deref(), Some("class.hosts"));
+    let e = only_error("[[class]]\nname = \"x\"\nhosts = [\"*\"]\nburst = \"many\"\n");
+    assert_eq!(e.key.as_deref(), Some("class.burst"));
+    assert!(e.message.contains("a whole number"), "{}", e.message);
+    let e = only_error("[flood]\nrecvq = 100\n");
+    assert_eq!(e.key.as_deref(), Some("flood.recvq"));
+    let e = only_error("[connections]\nexempt = [\"10.0.0.0/33\"]\n");
+    assert_eq!(e.key.as_deref(), Some("connections.exempt"));
+}

@@ -39,6 +39,11 @@ pub fn count<'de, D: Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
     d.deserialize_u64(Whole("a whole number", PhantomData))
 }
 
+/// Counts and lengths that may be left out.
+pub fn some_count<'de, D: Deserializer<'de>>(d: D) -> Result<Option<usize>, D::Error> {
+    count(d).map(Some)
+}
+
 struct Flag;
 
 impl Visitor<'_> for Flag {

@@ -26,6 +26,9 @@
 //! - `hops` (linked servers): private messages at a fixed rate from a user
 //!   on one server to a user on another; latency p50/p99/max and loss.
 //!
+//! - `soak`: one server with its protections on, under chat and attack at
+//!   once for minutes (`soak.rs`).
+//!
 //! `--tls` (every scenario) connects over TLS, accepting any server
 //! certificate (benchmarks against self-signed certificates); `--ws` with
 //! IRC over WebSocket (to an HTTP listener; over HTTPS with `--tls`).
@@ -44,6 +47,7 @@ mod hops;
 mod link;
 mod load;
 mod report;
+mod soak;
 mod traffic;
 mod transport;
 
@@ -84,6 +88,10 @@ pub struct Servers {
 /// The scenarios.
 #[derive(Debug, Clone, clap::Subcommand)]
 pub enum Scenario {
+    /// A bounded soak test of one server with its protections on:
+    /// chatters, flooders, churners and half-open connections at once
+    /// (docs/robustness.md).
+    Soak(soak::SoakArgs),
     /// N clients register and idle.
     Connect {
         #[command(flatten)]
@@ -323,7 +331,11 @@ pub fn run(scenario: Scenario) -> bool {
         .enable_all()
         .build()
         .expect("tokio runtime");
+    if let Scenario::Soak(args) = scenario {
+        return runtime.block_on(soak::run(args));
+    }
     let common = match &scenario {
+        Scenario::Soak(_) => unreachable!("run above"),
         Scenario::Connect { common, .. }
         | Scenario::Fanout { common, .. }
         | Scenario::Rooms { common, .. }
@@ -334,6 +346,7 @@ pub fn run(scenario: Scenario) -> bool {
         | Scenario::Hops { common, .. } => common.clone(),
     };
     let transport = match &scenario {
+        Scenario::Soak(_) => unreachable!("run above"),
         Scenario::Connect { servers, .. }
         | Scenario::Fanout { servers, .. }
         | Scenario::Rooms { servers, .. }
@@ -379,6 +392,7 @@ pub fn run(scenario: Scenario) -> bool {
 /// Runs the scenario itself.
 async fn dispatch(scenario: Scenario, common: &Common) -> Result<Report, String> {
     match scenario {
+        Scenario::Soak(_) => unreachable!("run by `run`"),
         Scenario::Connect {
             servers,
             clients,
