@@ -342,7 +342,7 @@ pub async fn start(config: Config, overrides: Overrides) -> Result<Running, Star
     let mut listeners = Vec::new();
     for kind in Listener::ALL {
         for addr in kind.addrs(&config) {
-            let l = bind(*addr).map_err(|e| StartError::Bind(kind, *addr, e))?;
+            let l = bind(*addr, kind).map_err(|e| StartError::Bind(kind, *addr, e))?;
             listeners.push((l, kind));
         }
     }
@@ -577,14 +577,28 @@ fn spawn_client(
 /// at net.core.somaxconn.
 const BACKLOG: u32 = 4096;
 
+/// SO_RCVBUF of client connections, in bytes (the kernel doubles it for
+/// its bookkeeping): four RecvQs' worth.
+const CLIENT_RCVBUF: usize = 64 * 1024;
+
 /// Binds a non-blocking listener with SO_REUSEADDR (restarts do not wait
 /// for TIME_WAIT), TCP_NODELAY for its connections, and a large backlog.
 /// It is a std listener, registered with a loop only inside its accept
 /// loop.
-fn bind(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
+fn bind(addr: SocketAddr, kind: Listener) -> std::io::Result<std::net::TcpListener> {
     use socket2::{Domain, Socket, Type};
     let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
     socket.set_reuse_address(true)?;
+    // A chat client's input is small and the RecvQ caps what natter keeps
+    // of it: a small kernel receive buffer for client listeners (inherited
+    // by their connections) keeps a flooder from pushing megabytes into
+    // the kernel before its RecvQ cuts it off.
+    if matches!(
+        kind,
+        Listener::Irc | Listener::Im | Listener::IrcTls | Listener::ImTls
+    ) {
+        socket.set_recv_buffer_size(CLIENT_RCVBUF)?;
+    }
     // Accepted sockets inherit TCP_NODELAY from the listener on Linux: one
     // setsockopt here instead of one per connection. Lines are coalesced
     // by the writer already; Nagle would only delay the last of a burst.

@@ -294,7 +294,7 @@ pub async fn run(args: SoakArgs) -> bool {
         ms(h.max())
     );
     println!(
-        "  flooders: {} lines written, {} cut off with Excess Flood; {} connections refused by the limits",
+        "  flooders: {} lines taken by their sockets (kernel buffers included), {} cut off with Excess Flood; {} connections refused by the limits",
         counts.flood_lines.load(Ordering::Relaxed),
         counts.excess_flood.load(Ordering::Relaxed),
         counts.refused.load(Ordering::Relaxed)
