@@ -28,7 +28,7 @@ use crate::ConnEntry;
 
 /// Longest line accepted: 8191 bytes of tags plus 512 of message
 /// (IRCv3 message-tags; RFC 1459 2.3).
-const MAX_LINE: usize = 8191 + 512;
+pub(crate) const MAX_LINE: usize = 8191 + 512;
 
 /// Most tag data a client may send, in bytes, without the `@` and the
 /// space (IRCv3 message-tags: 4094; 8191 is for tags the server adds).

@@ -35,6 +35,8 @@
 //!   users and channels.
 //! - [`link`]: server links (RFC 2813): handshake, burst, inbound lines
 //!   turned into events, and the link sink of the fan-out with routing.
+//! - `fuzzing` (hidden): the checks of the fuzz targets in `fuzz/`, for
+//!   them and the seed regression test only.
 
 pub mod accounts;
 pub mod admission;
@@ -47,6 +49,8 @@ mod conn;
 mod event_loops;
 pub mod flood;
 pub mod frontends;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod history;
 pub mod http;
 pub mod im;

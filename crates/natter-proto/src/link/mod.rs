@@ -333,7 +333,8 @@ pub enum LinkError {
     },
     /// A parameter has the wrong shape: CHANINFO modes without the leading
     /// `+`, an NJOIN member that is prefixes only, a JOIN entry with modes
-    /// but no channel name, a JOIN or PART with no channel.
+    /// but no channel name, a PART channel starting with `:`, a JOIN or
+    /// PART with no channel.
     Malformed {
         /// The command, uppercase.
         command: &'static str,

@@ -75,7 +75,8 @@ impl LinkMessage {
     /// absent, [`LinkError::NotANumber`] for a hopcount, token or limit that
     /// is not a decimal number, [`LinkError::Malformed`] for CHANINFO modes
     /// without `+`, an NJOIN member without a nick, a JOIN entry without a
-    /// channel name and a JOIN or PART without a channel.
+    /// channel name, a PART channel starting with `:` and a JOIN or PART
+    /// without a channel.
     pub fn parse(m: &Message) -> Result<LinkMessage, LinkError> {
         use LinkMessage as L;
         let Some(&command) = KNOWN.iter().find(|k| k.eq_ignore_ascii_case(&m.command)) else {
@@ -174,6 +175,12 @@ impl LinkMessage {
             "PART" => {
                 let raw = p.req(0, "channel")?;
                 let channels: Vec<_> = list(raw).map(str::to_owned).collect();
+                // No channel name starts with ':' (RFC 2812 2.3.1), and a
+                // list that did could not be written back: before the
+                // reason it would become the trailing parameter.
+                if let Some(bad) = channels.iter().find(|c| c.starts_with(':')) {
+                    return Err(p.malformed("channel", bad, "a channel name"));
+                }
                 if channels.is_empty() {
                     return Err(p.malformed("channel", raw, "at least one channel"));
                 }

@@ -151,10 +151,21 @@ impl Exchange {
     pub fn start(first: ClientFirst, keys: ScramKeys) -> (Exchange, String) {
         let mut server_nonce = [0u8; 18];
         getrandom::fill(&mut server_nonce).expect("the OS gives random bytes");
+        Exchange::with_server_nonce(first, keys, &B64.encode(server_nonce))
+    }
+
+    /// [`Exchange::start`] with the server's part of the nonce given
+    /// (printable ASCII but `,`): for RFC 7677's example, the tests and
+    /// the fuzz target `sasl`, which need a known nonce.
+    pub(crate) fn with_server_nonce(
+        first: ClientFirst,
+        keys: ScramKeys,
+        server_nonce: &str,
+    ) -> (Exchange, String) {
         let server_first = format!(
             "r={}{},s={},i={}",
             first.nonce,
-            B64.encode(server_nonce),
+            server_nonce,
             B64.encode(&keys.salt),
             keys.iterations
         );
@@ -235,13 +246,12 @@ mod tests {
         let salt = B64.decode("W22ZaJ0SNY7soEsUEjb6gQ==").unwrap();
         let keys = keys_with("pencil", &salt, 4096);
         let first = client_first("n,,n=user,r=rOprNGfwEbeRWgbNEkqO").unwrap();
-        let server_first =
-            "r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096";
-        let exchange = Exchange {
-            first,
-            server_first: server_first.into(),
-            keys,
-        };
+        let (exchange, server_first) =
+            Exchange::with_server_nonce(first, keys, "%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0");
+        assert_eq!(
+            server_first,
+            "r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096"
+        );
         let server_final = exchange
             .finish(
                 "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,\

@@ -32,7 +32,7 @@
 
 mod assets;
 mod proxy;
-mod websocket;
+pub(crate) mod websocket;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;

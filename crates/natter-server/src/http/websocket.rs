@@ -302,7 +302,7 @@ where
 
 /// Appends one client message to `out` as a line: its bytes without a
 /// trailing CR LF, then CR LF. An empty message adds nothing.
-fn push_line(out: &mut Vec<u8>, mut line: &[u8]) {
+pub(crate) fn push_line(out: &mut Vec<u8>, mut line: &[u8]) {
     while let [rest @ .., b'\r' | b'\n'] = line {
         line = rest;
     }
@@ -352,11 +352,7 @@ where
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
             Err(e) => return Err(e.into()),
         }
-        while let Some(end) = buf.iter().position(|&b| b == b'\n') {
-            let mut line = buf.split_to(end + 1).freeze();
-            while line.last().is_some_and(|&b| b == b'\n' || b == b'\r') {
-                line.truncate(line.len() - 1);
-            }
+        while let Some(line) = next_line(&mut buf) {
             if !line.is_empty() {
                 sink.feed(message(line, framing)).await?;
             }
@@ -368,11 +364,23 @@ where
     }
 }
 
+/// Takes the first LF-terminated line natter wrote off `buf`, without its
+/// trailing CRs and LF (it may then be empty); `None` while `buf` holds no
+/// LF.
+pub(crate) fn next_line(buf: &mut BytesMut) -> Option<Bytes> {
+    let end = buf.iter().position(|&b| b == b'\n')?;
+    let mut line = buf.split_to(end + 1).freeze();
+    while line.last().is_some_and(|&b| b == b'\n' || b == b'\r') {
+        line.truncate(line.len() - 1);
+    }
+    Some(line)
+}
+
 /// One line as a message in `framing`: binary as it is; text as it is
 /// when it is UTF-8, else with U+FFFD for each invalid sequence (the spec:
 /// servers MUST NOT relay non-UTF-8 content in text messages, and MAY
 /// replace it so).
-fn message(line: Bytes, framing: Framing) -> Message {
+pub(crate) fn message(line: Bytes, framing: Framing) -> Message {
     match framing {
         Framing::Binary => Message::Binary(line),
         // Bytes clone: a reference count, not a copy.

@@ -26,7 +26,7 @@ use crate::accounts::scram;
 pub const MECHANISMS: &str = "PLAIN,SCRAM-SHA-256,EXTERNAL";
 
 /// The longest payload accepted, decoded pieces together (bytes of base64).
-const MAX_PAYLOAD: usize = 4096;
+pub(crate) const MAX_PAYLOAD: usize = 4096;
 
 /// One AUTHENTICATE exchange in progress.
 #[derive(Debug, Clone)]
@@ -62,25 +62,50 @@ pub fn authenticate(ctx: &mut Ctx<'_>, msg: &Message) {
     let Some(mut session) = ctx.client.sasl.take() else {
         return start(ctx, arg);
     };
+    match add_piece(&mut session.buffer, arg) {
+        Piece::TooLong => ctx.numeric(ERR_SASLTOOLONG, &["SASL message too long"]),
+        Piece::Invalid => failed(ctx),
+        Piece::More => ctx.client.sasl = Some(session),
+        Piece::Payload(payload) => step(ctx, session.step, payload),
+    }
+}
+
+/// What one AUTHENTICATE piece does to the payload being received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Piece {
+    /// The piece is over 400 bytes (ERR_SASLTOOLONG); the exchange ends.
+    TooLong,
+    /// The payload is over [`MAX_PAYLOAD`] in total, or not base64: a
+    /// failure.
+    Invalid,
+    /// A piece of exactly 400 bytes: more follows.
+    More,
+    /// The last piece: the whole payload, decoded.
+    Payload(Vec<u8>),
+}
+
+/// Adds one AUTHENTICATE piece (`+` for an empty one) to `buffer`, the
+/// base64 received so far. Pure, so the fuzz target `sasl` can feed it
+/// pieces (see [`crate::fuzzing`]).
+pub(crate) fn add_piece(buffer: &mut String, arg: &str) -> Piece {
     if arg.len() > 400 {
-        return ctx.numeric(ERR_SASLTOOLONG, &["SASL message too long"]);
+        return Piece::TooLong;
     }
     if arg != "+" {
-        session.buffer.push_str(arg);
+        buffer.push_str(arg);
     }
-    if session.buffer.len() > MAX_PAYLOAD {
+    if buffer.len() > MAX_PAYLOAD {
         // ERR_SASLTOOLONG is for one piece over 400 bytes; a payload too
         // long in total is a failure.
-        return failed(ctx);
+        return Piece::Invalid;
     }
     if arg.len() == 400 {
-        ctx.client.sasl = Some(session);
-        return;
+        return Piece::More;
     }
-    let Ok(payload) = B64.decode(std::mem::take(&mut session.buffer)) else {
-        return failed(ctx);
-    };
-    step(ctx, session.step, payload);
+    match B64.decode(std::mem::take(buffer)) {
+        Ok(payload) => Piece::Payload(payload),
+        Err(_) => Piece::Invalid,
+    }
 }
 
 /// The first AUTHENTICATE: a mechanism name.
@@ -172,22 +197,9 @@ fn step(ctx: &mut Ctx<'_>, step: Step, payload: Vec<u8>) {
 
 /// PLAIN: `authzid NUL authcid NUL passwd`; the check is deferred.
 fn plain(ctx: &mut Ctx<'_>, payload: &[u8]) {
-    let mut parts = payload.split(|b| *b == 0);
-    let (Some(authzid), Some(authcid), Some(password), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
+    let Some((authcid, password)) = plain_fields(payload) else {
         return failed(ctx);
     };
-    let (Ok(authzid), Ok(authcid), Ok(password)) = (
-        std::str::from_utf8(authzid),
-        std::str::from_utf8(authcid),
-        std::str::from_utf8(password),
-    ) else {
-        return failed(ctx);
-    };
-    if !authzid.is_empty() && authzid != authcid {
-        return failed(ctx);
-    }
     if let Err(wait) = account::refused(ctx, authcid) {
         return refused(ctx, wait);
     }
@@ -201,6 +213,29 @@ fn plain(ctx: &mut Ctx<'_>, payload: &[u8]) {
         hash: account.credentials.password.clone(),
         via: Via::Sasl,
     });
+}
+
+/// PLAIN's payload (RFC 4616): `authzid NUL authcid NUL passwd`, each
+/// UTF-8, as `(authcid, passwd)`; `None` when it has another shape, or an
+/// authorization identity other than the authentication identity.
+pub(crate) fn plain_fields(payload: &[u8]) -> Option<(&str, &str)> {
+    let mut parts = payload.split(|b| *b == 0);
+    let (Some(authzid), Some(authcid), Some(password), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return None;
+    };
+    let (Ok(authzid), Ok(authcid), Ok(password)) = (
+        std::str::from_utf8(authzid),
+        std::str::from_utf8(authcid),
+        std::str::from_utf8(password),
+    ) else {
+        return None;
+    };
+    if !authzid.is_empty() && authzid != authcid {
+        return None;
+    }
+    Some((authcid, password))
 }
 
 /// `AUTHENTICATE <base64>` in pieces of at most 400 bytes (an empty

@@ -78,6 +78,13 @@ fn malformed_lines() {
             ..
         }
     ));
+    // Found by the fuzz target link_line: with a reason after it, a list
+    // starting with ':' (once the empty entry is dropped) was written
+    // back as the trailing parameter.
+    assert_eq!(
+        err(":bob PART ,:b#c,1cOT PART :b,#c,1,#").to_string(),
+        "PART: bad <channel> \":b#c\": a channel name"
+    );
     assert_eq!(
         err("SERVER irc.a").to_string(),
         "SERVER: missing parameter <info>"
