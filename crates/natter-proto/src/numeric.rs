@@ -268,11 +268,11 @@ numerics! {
     ERR_CANTKILLSERVER = "483";
     /// `491`: no O-lines for your host (RFC 1459 6.1; RFC 2812 5.2; Modern IRC).
     ERR_NOOPERHOST = "491";
-    /// `501`: unknown user mode flag (RFC 1459 6.1; RFC 2812 5.2; Modern IRC).
-    ERR_UMODEUNKNOWNFLAG = "501";
     /// `500`: joins too fast; `<channel> :<text>` (UnrealIRCd's
     /// ERR_TOOMANYJOINS).
     ERR_TOOMANYJOINS = "500";
+    /// `501`: unknown user mode flag (RFC 1459 6.1; RFC 2812 5.2; Modern IRC).
+    ERR_UMODEUNKNOWNFLAG = "501";
     /// `502`: cannot change modes for other users (RFC 1459 6.1; RFC 2812 5.2; Modern IRC).
     ERR_USERSDONTMATCH = "502";
     /// `511`: SILENCE: the ignore list is full (Undernet, InspIRCd).
