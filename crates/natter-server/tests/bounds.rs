@@ -10,14 +10,6 @@
 mod common;
 
 use common::*;
-use natter_server::config::{ConnectionsSection, FloodSection};
-use natter_server::Config;
-
-fn protected(c: &mut Config) {
-    c.flood = FloodSection::default();
-    c.classes.clear();
-    c.connections = ConnectionsSection::default();
-}
 
 #[test]
 fn nick_changes_past_the_burst_get_err_nicktoofast() {

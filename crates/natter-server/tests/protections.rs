@@ -13,16 +13,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use common::*;
-use natter_server::config::{ConnectClass, ConnectionsSection, FloodSection};
-use natter_server::Config;
-
-/// Undoes what `TestServer` lifts: the defaults of `[flood]`, `[[class]]`
-/// and `[connections]`.
-fn protected(c: &mut Config) {
-    c.flood = FloodSection::default();
-    c.classes.clear();
-    c.connections = ConnectionsSection::default();
-}
+use natter_server::config::ConnectClass;
 
 fn class(name: &str, hosts: &[&str]) -> ConnectClass {
     ConnectClass {

@@ -176,14 +176,7 @@ impl Config {
                 300,
             ),
         ];
-        for (key, v, lo, hi) in checks {
-            if v < lo || v > hi {
-                problems.push(Problem::new(
-                    key,
-                    format!("{v} is out of range {lo}..={hi}"),
-                ));
-            }
-        }
+        check_ranges(&mut problems, &checks);
         let t = &self.timeouts;
         for (key, v) in [
             ("im.online_users_interval", self.im.online_users_interval),
@@ -282,14 +275,7 @@ impl Config {
             ("connections.ipv4_prefix", c.ipv4_prefix, 1, 32),
             ("connections.ipv6_prefix", c.ipv6_prefix, 1, 128),
         ];
-        for (key, v, lo, hi) in ranges {
-            if v < lo || v > hi {
-                problems.push(Problem::new(
-                    key,
-                    format!("{v} is out of range {lo}..={hi}"),
-                ));
-            }
-        }
+        check_ranges(problems, &ranges);
         if c.window == 0 {
             problems.push(Problem::new(
                 "connections.window",
@@ -357,6 +343,19 @@ impl Config {
             )
         })?;
         Ok(text.lines().map(|l| l.trim_end().to_string()).collect())
+    }
+}
+
+/// Adds a problem for each `(key, value, lowest, highest)` whose value is
+/// out of its range.
+fn check_ranges(problems: &mut Vec<Problem>, ranges: &[(&'static str, usize, usize, usize)]) {
+    for &(key, v, lo, hi) in ranges {
+        if v < lo || v > hi {
+            problems.push(Problem::new(
+                key,
+                format!("{v} is out of range {lo}..={hi}"),
+            ));
+        }
     }
 }
 

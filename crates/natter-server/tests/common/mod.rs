@@ -816,3 +816,11 @@ impl Im {
         lines
     }
 }
+
+/// Puts back what [`TestServer`] lifts: the defaults of `[flood]`,
+/// `[[class]]` and `[connections]` (for the tests of the protections).
+pub fn protected(c: &mut Config) {
+    c.flood = natter_server::config::FloodSection::default();
+    c.classes.clear();
+    c.connections = natter_server::config::ConnectionsSection::default();
+}

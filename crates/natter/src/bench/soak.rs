@@ -204,13 +204,14 @@ pub async fn run(args: SoakArgs) -> bool {
 
     // The attackers.
     let mut attackers = Vec::new();
+    let (c, st) = (&counts, &stop);
     for k in 0..args.flooders {
         attackers.push(tokio::spawn(flooder(
             args.addr,
             k,
             args.channels,
-            counts.clone(),
-            stop.clone(),
+            c.clone(),
+            st.clone(),
         )));
     }
     for k in 0..args.churners {
@@ -218,17 +219,12 @@ pub async fn run(args: SoakArgs) -> bool {
             args.addr,
             k,
             args.channels,
-            counts.clone(),
-            stop.clone(),
+            c.clone(),
+            st.clone(),
         )));
     }
     for k in 0..args.half_open {
-        attackers.push(tokio::spawn(half_open(
-            args.addr,
-            k,
-            counts.clone(),
-            stop.clone(),
-        )));
+        attackers.push(tokio::spawn(half_open(args.addr, k, c.clone(), st.clone())));
     }
 
     let mut peak = rss_before.unwrap_or(0);
