@@ -256,6 +256,10 @@ pub struct Channel {
     pub invexes: Vec<ListEntry>,
     /// Members and their status.
     pub members: UserMap<Membership>,
+    /// The members that are this server's own users: those the channel's
+    /// events are delivered to here (remote members are reached through
+    /// their servers' links). Kept by `Network::apply`.
+    pub local: UserSet,
     /// Users invited since the last time they joined; lets them past `+i`.
     pub invited: UserSet,
     /// Registered with ChanServ: the channel stays while empty.
@@ -278,6 +282,7 @@ impl Channel {
             excepts: Vec::new(),
             invexes: Vec::new(),
             members: UserMap::default(),
+            local: UserSet::default(),
             invited: UserSet::default(),
             registered: false,
         }

@@ -276,11 +276,12 @@ impl Network {
         self.channels_of(a).any(|c| c.members.contains_key(&b))
     }
 
-    /// Everyone sharing a channel with `id`, without `id`, each once.
+    /// This server's users sharing a channel with `id`, without `id`,
+    /// each once (remote users are reached through their servers).
     pub fn peers(&self, id: UserId) -> Vec<UserId> {
         let mut out: Vec<UserId> = self
             .channels_of(id)
-            .flat_map(|c| c.members.keys().copied())
+            .flat_map(|c| c.local.iter().copied())
             .filter(|&m| m != id)
             .collect();
         out.sort_unstable();
@@ -299,8 +300,9 @@ impl Network {
 
     // ---- the one path for changes ----
 
-    /// Applies `event` to the state and returns the users it must be shown
-    /// to (each once). Events are expected to be valid: the front end has
+    /// Applies `event` to the state and returns this server's users it
+    /// must be shown to (each once; remote users are reached through their
+    /// servers' links, and the fan-out delivers only to local ones). Events are expected to be valid: the front end has
     /// already checked permissions and existence; an event naming a user or
     /// channel that is gone changes nothing and is shown to no one.
     pub fn apply(&mut self, event: &Event) -> Vec<UserId> {
@@ -367,6 +369,7 @@ impl Network {
                     return Vec::new();
                 };
                 user.channels.insert(key.clone());
+                let local = user.server == LOCAL_SERVER;
                 let chan = self
                     .channels
                     .entry(key)
@@ -381,8 +384,11 @@ impl Network {
                         voice: false,
                     },
                 );
+                if local {
+                    chan.local.insert(*id);
+                }
                 chan.invited.remove(id);
-                let to = chan.members.keys().copied().collect();
+                let to = chan.local.iter().copied().collect();
                 if let Some(user) = self.users.get_mut(id) {
                     user.invited_to.retain(|k| *k != fold(channel));
                 }
@@ -429,7 +435,7 @@ impl Network {
                     return Vec::new();
                 };
                 chan.topic = topic.clone();
-                chan.members.keys().copied().collect()
+                chan.local.iter().copied().collect()
             }
             Event::ChannelModeChanged {
                 by,
@@ -600,12 +606,10 @@ impl Network {
     fn members_of(&self, channel: &str) -> Vec<UserId> {
         self.channels
             .get(&fold(channel))
-            .map(|c| c.members.keys().copied().collect())
+            .map(|c| c.local.iter().copied().collect())
             .unwrap_or_default()
     }
 
-    /// Removes `id` from the channel with folded name `key`, destroying the
-    /// channel when it empties.
     /// Records that `id` was invited to channel `key`: its invitations
     /// stay at most [`MAX_INVITES`](crate::user::MAX_INVITES), the oldest
     /// going first.
@@ -624,12 +628,15 @@ impl Network {
         }
     }
 
+    /// Removes `id` from the channel with folded name `key`, destroying the
+    /// channel when it empties.
     fn remove_member(&mut self, key: &str, id: UserId) {
         if let Some(user) = self.users.get_mut(&id) {
             user.channels.remove(key);
         }
         if let Some(chan) = self.channels.get_mut(key) {
             chan.members.remove(&id);
+            chan.local.remove(&id);
             if chan.members.is_empty() && !chan.registered {
                 self.channels.remove(key);
             }
