@@ -338,3 +338,44 @@ fn natter_base64(s: &str) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(s)
 }
+
+/// A class matched by account applies once the client has logged in: the
+/// bot's account is exempt, so its 300 lines are not slowed, while before
+/// logging in the same connection was in the default class.
+#[test]
+fn a_class_matched_by_account_applies_after_login() {
+    let server = TestServer::with_config(|c| {
+        protected(c);
+        c.classes.push(ConnectClass {
+            accounts: vec!["bot*".into()],
+            exempt: true,
+            ..class("bots", &[])
+        });
+    });
+    let mut reg = server.client("botone");
+    let r = reg.ask("REGISTER * * correct-horse-battery");
+    assert_eq!(one(&r, "REGISTER").params[0], "SUCCESS", "{r:#?}");
+    reg.send("QUIT");
+    reg.read_until_closed();
+
+    let mut observer = server.client("observer");
+    observer.send("JOIN #c");
+    observer.sync();
+    let mut bot = server.connect();
+    bot.send("CAP REQ :sasl");
+    bot.expect("CAP");
+    let ok = authenticate_plain(&mut bot, "botone", "correct-horse-battery");
+    assert!(ok.iter().any(|m| m.command == "903"), "{ok:#?}");
+    bot.send("CAP END");
+    bot.register("botone");
+    bot.send("JOIN #c");
+    bot.sync();
+    let block: String = (1..=300)
+        .map(|i| format!("PRIVMSG #c :bot {i}\r\n"))
+        .collect();
+    bot.send_raw(block.as_bytes());
+    let got = privmsgs_until(&mut observer, "bot 300");
+    assert_eq!(got.len(), 300);
+    assert!(got[299].1 - got[0].1 < Duration::from_secs(10));
+    bot.sync();
+}
