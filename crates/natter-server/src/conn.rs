@@ -371,7 +371,9 @@ async fn drive<S: Socket>(
         if limiter.over_recvq(framer.buffered()) {
             return EXCESS_FLOOD.into();
         }
-        if input_closed && !framer.has_frame() {
+        // A client that stopped sending still gets the rest of its lines
+        // handled and its large reply fed before the connection ends.
+        if input_closed && !framer.has_frame() && backlog.is_empty() {
             return "Connection closed".into();
         }
         if read {

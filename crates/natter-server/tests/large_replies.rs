@@ -131,3 +131,27 @@ fn commands_after_a_large_reply_are_answered_after_it() {
     }
     assert_eq!(lists, USERS + 1, "the whole LIST came before the PONG");
 }
+
+/// A client that sends its commands and then stops sending (a script's
+/// `printf … | nc`) still gets its whole large reply before the close.
+#[test]
+fn a_large_reply_outlives_the_end_of_the_clients_input() {
+    let (server, _link, _c) = crowded();
+    let mut raw = TcpStream::connect(server.addr).unwrap();
+    raw.set_read_timeout(Some(TIMEOUT)).unwrap();
+    raw.write_all(b"NICK scripted\r\nUSER s 0 * :s\r\nLIST\r\n")
+        .unwrap();
+    raw.shutdown(std::net::Shutdown::Write).unwrap();
+    let mut lists = 0;
+    let mut ended = false;
+    for line in BufReader::new(raw).lines() {
+        let Ok(line) = line else { break };
+        match line.split(' ').nth(1) {
+            Some("322") => lists += 1,
+            Some("323") => ended = true,
+            _ => {}
+        }
+    }
+    assert_eq!(lists, USERS + 1);
+    assert!(ended, "RPL_LISTEND after every entry");
+}
