@@ -17,7 +17,6 @@ use natter_proto::numeric::ERR_INPUTTOOLONG;
 use natter_proto::{write_line, write_line_trailing, Frame, Framer, Message, ParseError};
 use tokio::time::Instant;
 
-use crate::admission::Refusal;
 use crate::flood::{ChangeRates, Limiter, Policy, EXCESS_FLOOD};
 use crate::irc::{self, operators, Client, Ctx, Deferred};
 use crate::outbound::{Backlog, Closed, Outbound};
@@ -53,48 +52,41 @@ pub(crate) async fn serve<S: Socket>(
     addr: SocketAddr,
     frontend: Frontend,
 ) {
-    // A D-lined address is refused before anything else, with one line.
-    let dlined = crate::server_bans::refused_at_accept(&mut shared.world.lock(), addr.ip());
-    if let Some(why) = dlined {
-        let host = crate::server_bans::real_host(addr.ip());
-        let line = closing_line(frontend, &host, &why);
-        return stream
-            .finish(line.into_bytes(), Duration::from_secs(2))
-            .await;
-    }
     let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
     shared.metrics.accepted(frontend, stream.kind());
+    // A D-lined address, then one past a connection limit, is refused
+    // before anything else, with one line; both under one lock.
     let admitted = {
         let mut w = shared.world.lock();
         let config = w.config.clone();
-        match w
-            .admission
-            .admit(addr.ip(), &config.connections, std::time::Instant::now())
-        {
-            Err(refusal) => Err(refusal),
-            Ok(()) => {
-                let policy = Policy::for_client(&config, addr.ip(), None, false);
-                let out = Arc::new(Outbound::new(policy.sendq));
-                let mut entry = ConnEntry::new(out.clone(), frontend, addr);
-                entry.transport = stream.kind();
-                w.conns.insert(id, entry);
-                // Shutdown closes the queues it finds under this lock; one
-                // that arrives later closes itself.
-                if shared.shutdown.is_cancelled() {
-                    out.shut_down();
-                }
-                Ok((config.server.password.is_some(), out, policy))
+        let now = std::time::Instant::now();
+        if let Some(why) = crate::server_bans::refused_at_accept(&mut w, addr.ip()) {
+            Err(why)
+        } else if let Err(refusal) = w.admission.admit(addr.ip(), &config.connections, now) {
+            Err(refusal.to_string())
+        } else {
+            let policy = Policy::for_client(&config, addr.ip(), None, false);
+            let out = Arc::new(Outbound::new(policy.sendq));
+            let mut entry = ConnEntry::new(out.clone(), frontend, addr);
+            entry.transport = stream.kind();
+            w.conns.insert(id, entry);
+            // Shutdown closes the queues it finds under this lock; one
+            // that arrives later closes itself.
+            if shared.shutdown.is_cancelled() {
+                out.shut_down();
             }
+            let rates = ChangeRates::new(&config, &policy);
+            Ok((config.server.password.is_some(), out, policy, rates))
         }
     };
-    let (needs_pass, out, policy) = match admitted {
+    let (needs_pass, out, policy, rates) = match admitted {
         Ok(admitted) => admitted,
-        Err(refusal) => return refuse(&shared, stream, addr, frontend, refusal).await,
+        Err(reason) => return refuse(&shared, stream, addr, frontend, &reason).await,
     };
     // The IM protocol has no PASS: the server password guards IRC only.
     let mut client = Client::new(id, addr, needs_pass && frontend == Frontend::Irc, frontend);
+    client.change_rates = rates;
     let mut pending: VecDeque<Bytes> = VecDeque::new();
-    client.change_rates = ChangeRates::new(&shared.world.lock().config, &policy);
     let mut limiter = Limiter::new(policy, std::time::Instant::now());
     let reason = drive(
         &shared,
@@ -159,23 +151,23 @@ pub(crate) async fn serve<S: Socket>(
     stream.finish(rest, grace).await;
 }
 
-/// Refuses a connection past a connection limit: the closing line (IRC's
-/// ERROR, the IM protocol's ERROR) and a close. A TLS connection is closed
-/// before its handshake, without a line: a refused client gets no
-/// handshake's worth of the server's CPU.
+/// Refuses a connection (a D-line, a connection limit) with `reason`: the
+/// closing line (IRC's ERROR, the IM protocol's ERROR) and a close. A TLS
+/// connection is closed before its handshake, without a line: a refused
+/// client gets no handshake's worth of the server's CPU.
 async fn refuse<S: Socket>(
     shared: &Shared,
     stream: Transport<S>,
     addr: SocketAddr,
     frontend: Frontend,
-    refusal: Refusal,
+    reason: &str,
 ) {
     shared
         .metrics
         .disconnected(crate::metrics::Disconnect::Refused);
-    tracing::debug!(%addr, reason = %refusal, "connection refused");
-    let host = Client::new(0, addr, false, frontend).host;
-    let line = closing_line(frontend, &host, &refusal.to_string());
+    tracing::debug!(%addr, reason, "connection refused");
+    let host = crate::server_bans::real_host(addr.ip());
+    let line = closing_line(frontend, &host, reason);
     stream
         .finish(line.into_bytes(), Duration::from_secs(1))
         .await;
