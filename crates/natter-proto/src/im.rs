@@ -53,6 +53,45 @@ pub enum Request {
     /// only what changed, or (the lecture's way, the default) as a whole
     /// [`Reply::OnlineUsers`] on every change.
     Presence(PresenceMode),
+    /// **(extension)** `FILE_OPEN [convID, "name", size, "sha256"]`: opens
+    /// an upload of `size` bytes with that SHA-256 (64 hex digits) to share
+    /// into the conversation; answered `OK ["FILE_OPEN", {"id", "offset",
+    /// ...}]` (an unfinished upload of the same file resumes: its offset)
+    /// or `NOT_OK`.
+    FileOpen {
+        /// The conversation to share it into.
+        conv: ConvId,
+        /// The file's name.
+        name: String,
+        /// Its size in bytes.
+        size: u64,
+        /// Its SHA-256, hex.
+        sha256: String,
+    },
+    /// **(extension)** `FILE_WRITE ["id", offset, "base64"]`: bytes of an
+    /// upload at `offset` (the lectures' `write(FileId, i, data)`);
+    /// answered `OK` with the next offset or `NOT_OK` with the reason.
+    FileWrite {
+        /// The upload's ID.
+        id: String,
+        /// Where the bytes go.
+        offset: u64,
+        /// The bytes, base64 (RFC 4648 §4, with padding).
+        data: String,
+    },
+    /// **(extension)** `FILE_STATUS ["id"]`: where an upload stands, or a
+    /// file's attributes (the lectures' `getAttributes(FileId)`).
+    FileStatus(String),
+    /// **(extension)** `FILE_READ ["id", offset, length]`: up to `length`
+    /// bytes of a file from `offset` (the lectures' `read(FileId, i, n)`).
+    FileRead {
+        /// The file's ID.
+        id: String,
+        /// Where to start, in bytes.
+        offset: u64,
+        /// How many bytes at most.
+        len: u64,
+    },
 }
 
 /// How an IM client is told about presence (the `PRESENCE` extension).
@@ -94,6 +133,17 @@ impl Request {
                     PresenceMode::Changes => "changes",
                 }])),
             ),
+            Request::FileOpen {
+                conv,
+                name,
+                size,
+                sha256,
+            } => ("FILE_OPEN", Some(json!([conv, name, size, sha256]))),
+            Request::FileWrite { id, offset, data } => {
+                ("FILE_WRITE", Some(json!([id, offset, data])))
+            }
+            Request::FileStatus(id) => ("FILE_STATUS", Some(json!([id]))),
+            Request::FileRead { id, offset, len } => ("FILE_READ", Some(json!([id, offset, len]))),
         };
         match arg {
             Some(arg) => format!("{command} {arg}\n"),
@@ -259,6 +309,47 @@ pub fn parse_request(line: &str) -> Result<Request, RequestError> {
                 _ => return Err(e()),
             }
         }
+        "FILE_OPEN" => {
+            let e = || bad("FILE_OPEN", r#"[convID, "name", size, "sha256"]"#);
+            match items(&arg).as_deref() {
+                Some([c, n, size, sha]) => Request::FileOpen {
+                    conv: conv(c).ok_or_else(e)?,
+                    name: string(n).ok_or_else(e)?,
+                    size: size.as_u64().ok_or_else(e)?,
+                    sha256: string(sha).ok_or_else(e)?,
+                },
+                _ => return Err(e()),
+            }
+        }
+        "FILE_WRITE" => {
+            let e = || bad("FILE_WRITE", r#"["id", offset, "base64"]"#);
+            match items(&arg).as_deref() {
+                Some([id, offset, data]) => Request::FileWrite {
+                    id: string(id).ok_or_else(e)?,
+                    offset: offset.as_u64().ok_or_else(e)?,
+                    data: string(data).ok_or_else(e)?,
+                },
+                _ => return Err(e()),
+            }
+        }
+        "FILE_STATUS" => {
+            let e = || bad("FILE_STATUS", r#"["id"]"#);
+            match items(&arg).as_deref() {
+                Some([id]) => Request::FileStatus(string(id).ok_or_else(e)?),
+                _ => return Err(e()),
+            }
+        }
+        "FILE_READ" => {
+            let e = || bad("FILE_READ", r#"["id", offset, length]"#);
+            match items(&arg).as_deref() {
+                Some([id, offset, len]) => Request::FileRead {
+                    id: string(id).ok_or_else(e)?,
+                    offset: offset.as_u64().ok_or_else(e)?,
+                    len: len.as_u64().ok_or_else(e)?,
+                },
+                _ => return Err(e()),
+            }
+        }
         other => {
             return Err(RequestError::UnknownCommand(
                 other.chars().take(32).collect(),
@@ -288,6 +379,14 @@ pub enum Reply {
     History(ConvId, Vec<(String, String, String)>),
     /// `ERROR "reason"`.
     Error(String),
+    /// **(extension)** `OK ["REQUEST", {...}]`: a file request (`FILE_OPEN`,
+    /// `FILE_WRITE`, `FILE_STATUS`, `FILE_READ`) done; the object's fields
+    /// depend on the request (docs/im-protocol.md, "Files").
+    Ok(String, Value),
+    /// **(extension)** `NOT_OK ["REQUEST", {"reason": "...", ...}]`: a file
+    /// request refused, with the reason and, for a `FILE_WRITE` at the
+    /// wrong offset, the `offset` to go on from.
+    NotOk(String, Value),
 }
 
 impl Reply {
@@ -306,6 +405,8 @@ impl Reply {
             Reply::Message(id, from, text) => ("MESSAGE", serde_json::to_string(&(id, from, text))),
             Reply::History(id, messages) => ("HISTORY", serde_json::to_string(&(id, messages))),
             Reply::Error(reason) => ("ERROR", serde_json::to_string(reason)),
+            Reply::Ok(request, detail) => ("OK", serde_json::to_string(&(request, detail))),
+            Reply::NotOk(request, detail) => ("NOT_OK", serde_json::to_string(&(request, detail))),
         };
         out.push_str(command);
         out.push(' ');
@@ -375,6 +476,15 @@ impl Reply {
                 Reply::History(id, messages)
             }
             "ERROR" => Reply::Error(s(&v).unwrap_or_else(|| v.to_string())),
+            "OK" | "NOT_OK" => {
+                let (request, detail): (String, Value) =
+                    serde_json::from_value(v).map_err(|_| bad("OK", r#"["REQUEST", {...}]"#))?;
+                if command == "OK" {
+                    Reply::Ok(request, detail)
+                } else {
+                    Reply::NotOk(request, detail)
+                }
+            }
             other => return Err(RequestError::UnknownCommand(other.to_string())),
         })
     }
@@ -404,6 +514,23 @@ mod tests {
             Request::Join(3),
             Request::SendMessage(3, "héllo \\ wörld\r\n".into()),
             Request::Leave(3),
+            Request::FileOpen {
+                conv: 3,
+                name: "a \"b\".txt".into(),
+                size: 12,
+                sha256: "ab".repeat(32),
+            },
+            Request::FileWrite {
+                id: "x".repeat(22),
+                offset: 6144,
+                data: "aGk=".into(),
+            },
+            Request::FileStatus("x".repeat(22)),
+            Request::FileRead {
+                id: "x".repeat(22),
+                offset: 0,
+                len: 6144,
+            },
         ];
         for r in requests {
             let line = r.to_line();
@@ -503,6 +630,14 @@ mod tests {
                 vec![("ann".into(), "hi".into(), "2026-12-06T10:00:00.000Z".into())],
             ),
             Reply::Error("no such conversation 9".into()),
+            Reply::Ok(
+                "FILE_WRITE".into(),
+                serde_json::json!({"id": "abc", "offset": 6144}),
+            ),
+            Reply::NotOk(
+                "FILE_WRITE".into(),
+                serde_json::json!({"id": "abc", "offset": 0, "reason": "wrong offset"}),
+            ),
             Reply::PresenceChanged(
                 [
                     ("ann".to_string(), Some("lunch".to_string())),

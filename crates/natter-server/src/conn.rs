@@ -758,6 +758,9 @@ async fn run_deferred(
                 }
             })
         }
+        Deferred::Disk(job) => tokio::task::spawn_blocking(move || job.run())
+            .await
+            .unwrap_or_else(|_| Box::new(|_ctx| {})),
         Deferred::Connect(block) => {
             let s = shared.clone();
             tokio::spawn(async move {

@@ -92,8 +92,9 @@ impl FrontEnds for Natter {
         if let Event::Joined { user, .. } = event {
             away_on_join(world, user, &recipients);
         }
-        let hooks: [Hook; 9] = [
+        let hooks: [Hook; 10] = [
             crate::accounts::after_event,
+            crate::files::access::after_event,
             crate::server_bans::after_event,
             irc::server_bans::after_event,
             irc::nickserv::after_event,

@@ -28,6 +28,8 @@
 //! - [`chanreg`]: channels registered with ChanServ (access lists, state
 //!   saved across restarts).
 //! - [`history`]: message history, the store sink of the fan-out.
+//! - [`files`]: shared files (offset-based uploads and reads, grants),
+//!   neutral; used by the IM and HTTP front ends.
 //! - [`frontends`]: the front ends assembled into the fan-out, and the
 //!   world they make ([`World`]).
 //! - [`irc`]: the IRC client protocol: command table, one file per family.
@@ -47,6 +49,7 @@ pub mod clock;
 pub mod config;
 mod conn;
 mod event_loops;
+pub mod files;
 pub mod flood;
 pub mod frontends;
 #[doc(hidden)]

@@ -368,7 +368,7 @@ pub async fn start(config: Config, overrides: Overrides) -> Result<Running, Star
     let channels = store.channels().map_err(unreadable)?;
     let read_markers = store.read_markers().map_err(unreadable)?;
     let bans = store.server_bans().map_err(unreadable)?;
-    let accounts = crate::accounts::Accounts::load(store).map_err(unreadable)?;
+    let accounts = crate::accounts::Accounts::load(store.clone()).map_err(unreadable)?;
     let bound = |k: Listener| -> Vec<SocketAddr> {
         listeners
             .iter()
@@ -406,6 +406,27 @@ pub async fn start(config: Config, overrides: Overrides) -> Result<Running, Star
         history.clone(),
     );
     world.cloak = Some(cloak);
+    if world.config.files.enabled {
+        let base_url = world.config.files.public_url.clone().or_else(|| {
+            bound(Listener::Http)
+                .first()
+                .filter(|a| !a.ip().is_unspecified())
+                .map(|a| format!("http://{a}"))
+        });
+        let files = crate::files::Files::open(
+            &world.config.server.data_dir,
+            store.clone(),
+            world.config.files.clone(),
+            base_url,
+        )
+        .map_err(|e| {
+            StartError::DataDir(
+                world.config.server.data_dir.join("files"),
+                std::io::Error::other(e),
+            )
+        })?;
+        world.files = Some(Arc::new(files));
+    }
     let shared = Arc::new(Shared {
         slow: tokio::sync::Semaphore::new(threads.max(2)),
         metrics: world.metrics.clone(),
@@ -448,6 +469,7 @@ pub async fn start(config: Config, overrides: Overrides) -> Result<Running, Star
     if !im_addrs.is_empty() {
         tasks.spawn_on(presence_ticker(shared.clone()), &first);
     }
+    tasks.spawn_on(crate::files::sweeper(shared.clone()), &first);
     for (kind, addr) in &all_bound {
         tracing::info!(listener = kind.key(), %addr, "listening for {}", kind.serves());
     }

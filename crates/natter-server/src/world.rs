@@ -189,6 +189,9 @@ pub struct World<F: FrontEnds> {
     /// The host cloaking key (`<data_dir>/cloak.key`), loaded at start;
     /// `None` (no cloaks) only for a world made without a data directory.
     pub cloak: Option<crate::cloak::Cloak>,
+    /// Shared files (`[files]`); `None` when file sharing is off or the
+    /// world was made without a data directory.
+    pub files: Option<Arc<crate::files::Files>>,
     batch_counter: u64,
     started_nanos: u128,
     msgid_counter: u64,
@@ -223,6 +226,7 @@ impl<F: FrontEnds> World<F> {
             history,
             channel_registry: Registry::default(),
             cloak: None,
+            files: None,
             login_failures: Throttle::default(),
             admission: Default::default(),
             bans: Default::default(),

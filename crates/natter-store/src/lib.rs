@@ -1,6 +1,7 @@
 //! natter's embedded store: one SQLite file (`natter.db` in the data
 //! directory) that keeps what must survive a restart: accounts, registered
-//! channels, message history and server bans.
+//! channels, message history, server bans and the
+//! records of shared files.
 //!
 //! - The schema is versioned ([`migrations`]): each version is one
 //!   migration, applied in order at [`Store::open`]; SQLite's
@@ -19,6 +20,7 @@
 
 mod accounts;
 mod channels;
+mod files;
 mod history;
 pub mod migrations;
 mod server_bans;
@@ -31,6 +33,7 @@ use std::sync::Mutex;
 
 pub use accounts::{AccountRecord, Credentials, ScramKeys};
 pub use channels::ChannelRecord;
+pub use files::FileRecord;
 pub use history::{dm_key, Cursor, StoredMessage};
 pub use server_bans::ServerBanRecord;
 

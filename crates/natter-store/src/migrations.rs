@@ -101,6 +101,32 @@ const STEPS: &[&str] = &[
         expires_at INTEGER,
         PRIMARY KEY (kind, mask)
     ) STRICT;",
+    // 8: shared files. `id` is the file's unguessable ID (128 random
+    // bits, base64url); `sha256` (lowercase hex) names its content in the
+    // data directory's `files/blobs/` once `complete` is 1, and is the
+    // digest the uploader declared while it is 0 (the bytes are then in
+    // `files/partial/<id>`). `mime` is detected from the content at
+    // completion ('' before). `uploader` is the account's name; `created_ms`
+    // Unix milliseconds. `file_grants` says who may fetch a file besides
+    // its uploader: `chan:<casefolded channel>` (its members) or
+    // `acct:<casefolded account>` / `nick:<casefolded nick>` (a private
+    // conversation's other party).
+    "CREATE TABLE files (
+        id TEXT PRIMARY KEY NOT NULL,
+        name TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        mime TEXT NOT NULL,
+        uploader TEXT NOT NULL,
+        created_ms INTEGER NOT NULL,
+        complete INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX files_uploader ON files (uploader);
+    CREATE TABLE file_grants (
+        file_id TEXT NOT NULL,
+        grantee TEXT NOT NULL,
+        PRIMARY KEY (file_id, grantee)
+    ) STRICT;",
 ];
 
 /// The newest schema version this build knows.

@@ -189,6 +189,22 @@ impl Config {
                 problems.push(Problem::new(key, "must be at least 1 second"));
             }
         }
+        if let Some(url) = &self.files.public_url {
+            if !(url.starts_with("http://") || url.starts_with("https://"))
+                || url.ends_with('/')
+                || url.contains(char::is_whitespace)
+            {
+                problems.push(Problem::new(
+                    "files.public_url",
+                    format!(
+                        "{url:?} is not an http:// or https:// address without a trailing slash"
+                    ),
+                ));
+            }
+        }
+        if self.files.max_size == 0 {
+            problems.push(Problem::new("files.max_size", "must be at least 1 byte"));
+        }
         for (i, oper) in self.opers.iter().enumerate() {
             if argon2::PasswordHash::new(&oper.password).is_err() {
                 problems.push(Problem {

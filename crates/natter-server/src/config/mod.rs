@@ -16,6 +16,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 mod errors;
+mod files;
 mod load;
 mod protect;
 #[cfg(test)]
@@ -23,6 +24,7 @@ mod tests;
 mod words;
 
 pub use errors::{ConfigError, ConfigErrors, Problem};
+pub use files::FilesSection;
 pub use protect::{ConnectClass, ConnectionsSection, FloodSection, LIFT_PROTECTIONS_TOML};
 
 /// The whole configuration.
@@ -43,6 +45,8 @@ pub struct Config {
     pub accounts: AccountsSection,
     /// `[history]`: message history (IRCv3 chathistory).
     pub history: HistorySection,
+    /// `[files]`: shared files.
+    pub files: FilesSection,
     /// `[privacy]`: what other users may learn of a user's address.
     pub privacy: PrivacySection,
     /// `[limits]`: lengths and counts advertised in ISUPPORT and enforced.

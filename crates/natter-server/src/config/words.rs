@@ -34,6 +34,11 @@ pub fn seconds<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
     d.deserialize_u64(Whole("a whole number of seconds", PhantomData))
 }
 
+/// Sizes in bytes (TOML allows `104_857_600`).
+pub fn bytes<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    d.deserialize_u64(Whole("a whole number of bytes", PhantomData))
+}
+
 /// Counts and lengths.
 pub fn count<'de, D: Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
     d.deserialize_u64(Whole("a whole number", PhantomData))

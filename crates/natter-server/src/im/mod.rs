@@ -10,6 +10,7 @@
 
 pub mod account;
 pub mod conversations;
+pub mod files;
 pub mod presence;
 pub mod render;
 
@@ -69,7 +70,7 @@ fn error(ctx: &mut Ctx<'_>, reason: impl Into<String>) {
 
 /// The IM protocol's requests, as metrics count them
 /// (`natter_lines_in_total{frontend="im"}`), in [`request_index`]'s order.
-pub const COMMANDS: [&str; 9] = [
+pub const COMMANDS: [&str; 13] = [
     "REGISTER",
     "STATUS",
     "GOODBYE",
@@ -79,6 +80,10 @@ pub const COMMANDS: [&str; 9] = [
     "SEND_MESSAGE",
     "LEAVE",
     "PRESENCE",
+    "FILE_OPEN",
+    "FILE_WRITE",
+    "FILE_STATUS",
+    "FILE_READ",
 ];
 
 /// `request`'s index in [`COMMANDS`].
@@ -94,6 +99,10 @@ pub fn request_index(request: &natter_proto::im::Request) -> usize {
         Request::SendMessage(..) => 6,
         Request::Leave(_) => 7,
         Request::Presence(_) => 8,
+        Request::FileOpen { .. } => 9,
+        Request::FileWrite { .. } => 10,
+        Request::FileStatus(_) => 11,
+        Request::FileRead { .. } => 12,
     }
 }
 
@@ -137,6 +146,15 @@ pub fn dispatch(ctx: &mut Ctx<'_>, line: &[u8]) {
         Request::SendMessage(id, text) => send_message(ctx, id, &text),
         Request::Leave(id) => leave(ctx, id),
         Request::Presence(mode) => presence_mode(ctx, mode),
+        Request::FileOpen {
+            conv,
+            name,
+            size,
+            sha256,
+        } => files::open(ctx, conv, name, size, sha256),
+        Request::FileWrite { id, offset, data } => files::write(ctx, id, offset, &data),
+        Request::FileStatus(id) => files::status(ctx, &id),
+        Request::FileRead { id, offset, len } => files::read(ctx, id, offset, len),
         Request::Register { .. } | Request::Goodbye => unreachable!("handled above"),
     }
 }

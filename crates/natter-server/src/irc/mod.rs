@@ -155,6 +155,10 @@ pub enum Deferred {
     /// each job finished under the lock in order (one command's, or the
     /// history playback of every channel a JOIN joined).
     Slow(Vec<SlowJob>),
+    /// Disk work of shared files (`crate::files`), on tokio's blocking
+    /// pool rather than the slow pool (a large file must not hold up
+    /// logins), finished under the lock.
+    Disk(SlowJob),
 }
 
 impl Client {
