@@ -60,7 +60,15 @@ impl FrontEnds for Natter {
     }
 
     fn reconfigured(world: &mut World) {
-        world.front.irc.isupport = irc::render::isupport_tokens(&world.config);
+        let mut tokens = irc::render::isupport_tokens(&world.config);
+        // IRCv3 draft/FILEHOST: where IRC clients upload files (HTTP POST,
+        // Basic authentication with their account).
+        if let Some(base) = world.files.as_ref().and_then(|f| f.base_url()) {
+            let url = format!("{base}/files").replace('=', "\\x3D");
+            tokens.push(format!("draft/FILEHOST={url}"));
+            tokens.sort();
+        }
+        world.front.irc.isupport = tokens;
     }
 
     /// In order: server links (so a neighbour hears of a change before

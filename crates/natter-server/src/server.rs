@@ -37,6 +37,8 @@ pub(crate) struct Shared {
     pub slow: tokio::sync::Semaphore,
     /// The world's metrics, to count into without taking the world lock.
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// Account credentials HTTP requests proved lately (shared files).
+    pub http_auth: crate::http::auth::AuthCache,
 }
 
 impl Shared {
@@ -426,6 +428,7 @@ pub async fn start(config: Config, overrides: Overrides) -> Result<Running, Star
             )
         })?;
         world.files = Some(Arc::new(files));
+        <crate::frontends::Natter as crate::world::FrontEnds>::reconfigured(&mut world);
     }
     let shared = Arc::new(Shared {
         slow: tokio::sync::Semaphore::new(threads.max(2)),
@@ -435,6 +438,7 @@ pub async fn start(config: Config, overrides: Overrides) -> Result<Running, Star
         tls,
         overrides,
         shutdown: shutdown.clone(),
+        http_auth: Default::default(),
     });
     {
         let mut world = shared.world.lock();

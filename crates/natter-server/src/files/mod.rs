@@ -695,18 +695,18 @@ pub fn human_size(bytes: u64) -> String {
     format!("{value:.1} {}", UNITS[unit])
 }
 
+/// RFC 3986's unreserved characters stay; everything else is encoded.
+const UNRESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
 /// `name` with every byte outside RFC 3986's unreserved set
-/// percent-encoded, for a URL's last path segment.
+/// percent-encoded, for a URL's last path segment or RFC 6266's
+/// `filename*`.
 pub fn percent_encode(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    for b in name.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    percent_encoding::utf8_percent_encode(name, UNRESERVED).to_string()
 }
 
 #[cfg(test)]

@@ -70,3 +70,26 @@ pub fn announce(
         world.emit(&event, me);
     }
 }
+
+/// [`announce`] from a local user logged in to `account` (for an upload
+/// that came over HTTP): the first such user that is in one of the
+/// conversations; none, no message.
+pub fn announce_as_account(
+    world: &mut World,
+    account: &str,
+    files: &Files,
+    record: &FileRecord,
+    grantees: &[String],
+) {
+    let key = fold(account);
+    let from = world
+        .net
+        .users()
+        .filter(|u| world.conns.contains_key(&u.id))
+        .filter(|u| u.account.as_deref().is_some_and(|a| fold(a) == key))
+        .map(|u| u.id)
+        .find(|id| !targets(world, *id, grantees).is_empty());
+    if let Some(from) = from {
+        announce(world, from, files, record, grantees, None);
+    }
+}

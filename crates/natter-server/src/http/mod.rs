@@ -31,6 +31,8 @@
 //! no-cache` (a new natter serves its new files at once).
 
 mod assets;
+pub(crate) mod auth;
+mod files;
 mod proxy;
 pub(crate) mod websocket;
 
@@ -40,7 +42,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::Full;
+use http_body_util::combinators::UnsyncBoxBody;
+use http_body_util::{BodyExt, Full};
 use hyper::header::{self, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -57,8 +60,15 @@ use crate::event_loops::EventLoops;
 use crate::server::Shared;
 use crate::transport::{Kind, Transport};
 
-/// The body of every response: small and whole.
-pub(crate) type Body = Full<Bytes>;
+/// The body of every response: whole (`full`) or streamed from a file.
+pub(crate) type Body = UnsyncBoxBody<Bytes, std::io::Error>;
+
+/// A whole body.
+pub(crate) fn full(bytes: impl Into<Bytes>) -> Body {
+    Full::new(bytes.into())
+        .map_err(|never| match never {})
+        .boxed_unsync()
+}
 
 /// How long an HTTPS client may take over its TLS handshake.
 const TLS_HANDSHAKE: Duration = Duration::from_secs(10);
@@ -139,9 +149,18 @@ where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let stopping = shared.shutdown.clone();
-    let service = hyper::service::service_fn(move |req| {
-        let response = respond(&shared, req, peer, tls, &tasks);
-        async move { Ok::<_, Infallible>(response) }
+    let service = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
+        let shared = shared.clone();
+        let tasks = tasks.clone();
+        async move {
+            let mut response = if files::is_files_path(req.uri().path()) {
+                files::respond(&shared, req, peer).await
+            } else {
+                respond(&shared, req, peer, tls, &tasks)
+            };
+            secure(&mut response);
+            Ok::<_, Infallible>(response)
+        }
     });
     let conn = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
@@ -169,7 +188,7 @@ fn respond(
     tls: bool,
     tasks: &TaskTracker,
 ) -> Response<Body> {
-    let mut response = if websocket::is_upgrade(req.headers()) {
+    if websocket::is_upgrade(req.headers()) {
         upgrade(shared, req, peer, tls, tasks)
     } else if req.method() != Method::GET && req.method() != Method::HEAD {
         let mut r = plain(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n");
@@ -186,7 +205,7 @@ fn respond(
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         r
     } else if let Some(file) = assets::find(req.uri().path()) {
-        let mut r = Response::new(Body::new(Bytes::from_static(file.body)));
+        let mut r = Response::new(full(Bytes::from_static(file.body)));
         let h = r.headers_mut();
         h.insert(
             header::CONTENT_TYPE,
@@ -196,27 +215,29 @@ fn respond(
         r
     } else {
         plain(StatusCode::NOT_FOUND, "not found\n")
-    };
+    }
+}
+
+/// The headers every response carries (a response that set its own
+/// `Content-Security-Policy`, a shared file's, keeps it).
+fn secure(response: &mut Response<Body>) {
     let h = response.headers_mut();
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(assets::CSP),
-    );
+    h.entry(header::CONTENT_SECURITY_POLICY)
+        .or_insert(HeaderValue::from_static(assets::CSP));
     h.insert(
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
     );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    response
 }
 
 /// A `text/plain` response with `status` and `text`.
 pub(crate) fn plain(status: StatusCode, text: &'static str) -> Response<Body> {
-    let mut r = Response::new(Body::new(Bytes::from_static(text.as_bytes())));
+    let mut r = Response::new(full(Bytes::from_static(text.as_bytes())));
     *r.status_mut() = status;
     r.headers_mut().insert(
         header::CONTENT_TYPE,

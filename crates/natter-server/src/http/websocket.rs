@@ -134,7 +134,7 @@ pub(crate) fn handshake<B>(req: &Request<B>) -> Result<(Response<Body>, Framing)
     };
     let accept = derive_accept_key(key.as_bytes());
     let chosen = negotiate(headers);
-    let mut r = Response::new(Body::default());
+    let mut r = Response::new(super::full(Bytes::new()));
     *r.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
     let h = r.headers_mut();
     h.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));

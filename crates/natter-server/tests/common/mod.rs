@@ -13,6 +13,7 @@
 
 #![allow(dead_code)]
 
+pub mod http;
 pub mod links;
 pub mod tls;
 
