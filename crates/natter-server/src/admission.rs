@@ -10,8 +10,9 @@
 //! (with an ERROR line) before `accept` would start failing.
 //!
 //! Kept in the world (`World::admission`) and used by the connection task
-//! when a client connection starts and ends; it reads only the
-//! configuration.
+//! when a client connection starts and ends, and by the echo and daytime
+//! services ([`crate::services`]) for their TCP connections and UDP
+//! datagrams; it reads only the configuration.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -47,13 +48,69 @@ impl std::fmt::Display for Refusal {
 pub struct Admission {
     /// Open client connections by block.
     open: HashMap<IpAddr, u32>,
-    /// Connections started per block in the current window: the window's
-    /// start and the count (a fixed window per block).
-    recent: HashMap<IpAddr, (Instant, u32)>,
+    /// Connections started per block in the current window.
+    recent: RateWindow,
+    /// Datagrams to the UDP services per block in the current window
+    /// ([`Admission::admit_datagram`]).
+    datagrams: RateWindow,
     /// Open client connections in all.
     total: usize,
+}
+
+/// Most address blocks a [`RateWindow`] of datagrams keeps at once: UDP
+/// source addresses can be forged, and each new one would otherwise cost
+/// an entry until its window ends.
+const MAX_DATAGRAM_BLOCKS: usize = 65_536;
+
+/// Starts per address block within a fixed window per block: the window's
+/// start and the count, swept of ended windows at most once a window.
+#[derive(Debug, Default)]
+struct RateWindow {
+    recent: HashMap<IpAddr, (Instant, u32)>,
     /// When `recent` was last swept of ended windows.
     swept: Option<Instant>,
+}
+
+impl RateWindow {
+    /// Counts one start for `key` at `now` if fewer than `per_window`
+    /// started within `window`; `false` (nothing counted) if not, or if
+    /// `key` is new and `max_keys` blocks are counted already.
+    fn hit(
+        &mut self,
+        key: IpAddr,
+        per_window: usize,
+        window: Duration,
+        now: Instant,
+        max_keys: usize,
+    ) -> bool {
+        self.sweep(now, window);
+        if self.recent.len() >= max_keys && !self.recent.contains_key(&key) {
+            return false;
+        }
+        let entry = self.recent.entry(key).or_insert((now, 0));
+        if now.saturating_duration_since(entry.0) >= window {
+            *entry = (now, 0);
+        }
+        if entry.1 as usize >= per_window {
+            return false;
+        }
+        entry.1 += 1;
+        true
+    }
+
+    /// Drops the counts of ended windows, at most once a window, so that
+    /// addresses seen once do not stay forever.
+    fn sweep(&mut self, now: Instant, window: Duration) {
+        if self
+            .swept
+            .is_some_and(|at| now.saturating_duration_since(at) < window)
+        {
+            return;
+        }
+        self.swept = Some(now);
+        self.recent
+            .retain(|_, (start, _)| now.saturating_duration_since(*start) < window);
+    }
 }
 
 impl Admission {
@@ -79,15 +136,12 @@ impl Admission {
             }
             if limits.per_window > 0 {
                 let window = Duration::from_secs(limits.window);
-                self.sweep(now, window);
-                let entry = self.recent.entry(key).or_insert((now, 0));
-                if now.saturating_duration_since(entry.0) >= window {
-                    *entry = (now, 0);
-                }
-                if entry.1 as usize >= limits.per_window {
+                if !self
+                    .recent
+                    .hit(key, limits.per_window, window, now, usize::MAX)
+                {
                     return Err(Refusal::Rate);
                 }
-                entry.1 += 1;
             }
         }
         *self.open.entry(key).or_insert(0) += 1;
@@ -112,18 +166,34 @@ impl Admission {
         self.total
     }
 
-    /// Drops the rate counts of ended windows, at most once a window, so
-    /// that addresses seen once do not stay forever.
-    fn sweep(&mut self, now: Instant, window: Duration) {
-        if self
-            .swept
-            .is_some_and(|at| now.saturating_duration_since(at) < window)
-        {
-            return;
+    /// Whether a datagram from `addr` to a UDP service may be answered
+    /// under `limits` at `now`: each datagram counts as a connection
+    /// start against `per_window` within `window` (kept apart from the
+    /// connections' counts), and `exempt` addresses are not limited.
+    /// Datagrams hold nothing open, so `per_host` and `max_clients` do not
+    /// apply. At most 65,536 blocks are counted at once; past that,
+    /// datagrams from blocks not counted yet are refused until windows end
+    /// (forged sources cannot grow the table).
+    pub fn admit_datagram(
+        &mut self,
+        addr: IpAddr,
+        limits: &ConnectionsSection,
+        now: Instant,
+    ) -> Result<(), Refusal> {
+        if limits.per_window == 0 || limits.exempt.iter().any(|e| host_matches(e, addr)) {
+            return Ok(());
         }
-        self.swept = Some(now);
-        self.recent
-            .retain(|_, (start, _)| now.saturating_duration_since(*start) < window);
+        let window = Duration::from_secs(limits.window);
+        let key = block(addr, limits);
+        let per_window = limits.per_window;
+        if self
+            .datagrams
+            .hit(key, per_window, window, now, MAX_DATAGRAM_BLOCKS)
+        {
+            Ok(())
+        } else {
+            Err(Refusal::Rate)
+        }
     }
 }
 
@@ -224,6 +294,38 @@ mod tests {
         for _ in 0..10 {
             assert_eq!(a.admit(one, &exempt, t), Ok(()));
         }
+    }
+
+    #[test]
+    fn datagrams_have_their_own_rate_window() {
+        let l = limits();
+        let mut a = Admission::default();
+        let t = Instant::now();
+        let one: IpAddr = "192.0.2.1".parse().unwrap();
+        for _ in 0..3 {
+            assert_eq!(a.admit_datagram(one, &l, t), Ok(()));
+        }
+        assert_eq!(a.admit_datagram(one, &l, t), Err(Refusal::Rate));
+        // Connections are counted apart, and nothing stays open.
+        assert_eq!(a.admit(one, &l, t), Ok(()));
+        assert_eq!(a.total(), 1);
+        assert_eq!(
+            a.admit_datagram(one, &l, t + Duration::from_secs(10)),
+            Ok(())
+        );
+        let exempt = ConnectionsSection {
+            exempt: vec!["192.0.2.1".into()],
+            ..limits()
+        };
+        assert_eq!(a.admit_datagram(one, &exempt, t), Ok(()));
+        // A table full of forged sources refuses new ones, not known ones.
+        let mut w = RateWindow::default();
+        let window = Duration::from_secs(10);
+        let other: IpAddr = "198.51.100.7".parse().unwrap();
+        assert!(w.hit(one, 3, window, t, 1));
+        assert!(!w.hit(other, 3, window, t, 1));
+        assert!(w.hit(one, 3, window, t, 1));
+        assert!(w.hit(other, 3, window, t + window, 1));
     }
 
     #[test]

@@ -15,6 +15,8 @@
 //! - [`tls`]: certificates (configured or generated), fingerprints.
 //! - [`http`]: the HTTP listener: web client, IRC over WebSocket, health.
 //! - [`metrics`]: Prometheus metrics and their listener.
+//! - [`services`]: the lectures' echo (RFC 862) and daytime (RFC 867)
+//!   services over TCP and UDP, on the chat event loops and limits.
 //! - [`outbound`]: the bounded per-client queue (SendQ).
 //! - [`world`]: the network model plus local connections, under one lock;
 //!   the single event path that applies changes and hands them to the
@@ -63,6 +65,7 @@ pub mod metrics;
 pub mod outbound;
 pub mod server;
 pub mod server_bans;
+pub mod services;
 pub mod tls;
 pub mod transport;
 pub mod world;

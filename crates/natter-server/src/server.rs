@@ -14,6 +14,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::{Config, ConfigError, ConfigErrors, Overrides};
 use crate::event_loops::EventLoops;
+use crate::services::{Over, Service};
 use crate::World;
 
 /// The database's file name in the data directory.
@@ -102,11 +103,19 @@ pub enum Listener {
     HttpTls,
     /// Prometheus metrics: `--metrics-listen`, `listen.metrics`.
     Metrics,
+    /// The echo service over TCP (RFC 862): `listen.echo`.
+    Echo,
+    /// The echo service over UDP (RFC 862): `listen.echo_udp`.
+    EchoUdp,
+    /// The daytime service over TCP (RFC 867): `listen.daytime`.
+    Daytime,
+    /// The daytime service over UDP (RFC 867): `listen.daytime_udp`.
+    DaytimeUdp,
 }
 
 impl Listener {
     /// Every kind, in the order they are bound.
-    pub const ALL: [Listener; 9] = [
+    pub const ALL: [Listener; 13] = [
         Listener::Irc,
         Listener::Im,
         Listener::Link,
@@ -116,6 +125,10 @@ impl Listener {
         Listener::Http,
         Listener::HttpTls,
         Listener::Metrics,
+        Listener::Echo,
+        Listener::EchoUdp,
+        Listener::Daytime,
+        Listener::DaytimeUdp,
     ];
 
     /// Who connects to it, as in "cannot listen for IRC clients".
@@ -130,6 +143,10 @@ impl Listener {
             Listener::Http => "HTTP (web client and WebSocket)",
             Listener::HttpTls => "HTTPS (web client and WebSocket)",
             Listener::Metrics => "metrics scrapes",
+            Listener::Echo => "echo over TCP",
+            Listener::EchoUdp => "echo over UDP",
+            Listener::Daytime => "daytime over TCP",
+            Listener::DaytimeUdp => "daytime over UDP",
         }
     }
 
@@ -142,7 +159,13 @@ impl Listener {
             Listener::IrcTls => Some("--tls-listen"),
             Listener::Http => Some("--http-listen"),
             Listener::Metrics => Some("--metrics-listen"),
-            Listener::ImTls | Listener::LinkTls | Listener::HttpTls => None,
+            Listener::ImTls
+            | Listener::LinkTls
+            | Listener::HttpTls
+            | Listener::Echo
+            | Listener::EchoUdp
+            | Listener::Daytime
+            | Listener::DaytimeUdp => None,
         }
     }
 
@@ -158,6 +181,10 @@ impl Listener {
             Listener::Http => "http",
             Listener::HttpTls => "http_tls",
             Listener::Metrics => "metrics",
+            Listener::Echo => "echo",
+            Listener::EchoUdp => "echo_udp",
+            Listener::Daytime => "daytime",
+            Listener::DaytimeUdp => "daytime_udp",
         }
     }
 
@@ -174,6 +201,10 @@ impl Listener {
             Listener::Http => &l.http,
             Listener::HttpTls => &l.http_tls,
             Listener::Metrics => &l.metrics,
+            Listener::Echo => &l.echo,
+            Listener::EchoUdp => &l.echo_udp,
+            Listener::Daytime => &l.daytime,
+            Listener::DaytimeUdp => &l.daytime_udp,
         }
     }
 
@@ -190,6 +221,10 @@ impl Listener {
             Listener::Http => Some("the web client"),
             Listener::HttpTls => Some("the web client over HTTPS"),
             Listener::Metrics => Some("metrics"),
+            Listener::Echo => Some("echo over TCP"),
+            Listener::EchoUdp => Some("echo over UDP"),
+            Listener::Daytime => Some("daytime over TCP"),
+            Listener::DaytimeUdp => Some("daytime over UDP"),
         }
     }
 
@@ -199,6 +234,18 @@ impl Listener {
             self,
             Listener::IrcTls | Listener::ImTls | Listener::LinkTls | Listener::HttpTls
         )
+    }
+
+    /// The small service it serves, and over what (`None`: not one of
+    /// them).
+    pub fn service(self) -> Option<(Service, Over)> {
+        match self {
+            Listener::Echo => Some((Service::Echo, Over::Tcp)),
+            Listener::EchoUdp => Some((Service::Echo, Over::Udp)),
+            Listener::Daytime => Some((Service::Daytime, Over::Tcp)),
+            Listener::DaytimeUdp => Some((Service::Daytime, Over::Udp)),
+            _ => None,
+        }
     }
 
     /// The client front end its connections speak directly (`None`:
@@ -342,10 +389,17 @@ pub async fn start(config: Config, overrides: Overrides) -> Result<Running, Star
     std::fs::create_dir_all(&config.server.data_dir)
         .map_err(|e| StartError::DataDir(config.server.data_dir.clone(), e))?;
     let mut listeners = Vec::new();
+    let mut datagrams = Vec::new();
     for kind in Listener::ALL {
         for addr in kind.addrs(&config) {
-            let l = bind(*addr, kind).map_err(|e| StartError::Bind(kind, *addr, e))?;
-            listeners.push((l, kind));
+            let failed = |e| StartError::Bind(kind, *addr, e);
+            match kind.service() {
+                Some((service, Over::Udp)) => {
+                    let socket = crate::services::bind_udp(*addr).map_err(failed)?;
+                    datagrams.push((socket, kind, service));
+                }
+                _ => listeners.push((bind(*addr, kind).map_err(failed)?, kind)),
+            }
         }
     }
     let cloak = crate::cloak::Cloak::load(&config.server.data_dir)
@@ -386,6 +440,11 @@ pub async fn start(config: Config, overrides: Overrides) -> Result<Running, Star
     let all_bound: Vec<(Listener, SocketAddr)> = listeners
         .iter()
         .filter_map(|(l, k)| Some((*k, l.local_addr().ok()?)))
+        .chain(
+            datagrams
+                .iter()
+                .filter_map(|(s, k, _)| Some((*k, s.local_addr().ok()?))),
+        )
         .collect();
     let autoconnect: Vec<String> = config
         .links
@@ -461,6 +520,11 @@ pub async fn start(config: Config, overrides: Overrides) -> Result<Running, Star
     for (listener, kind) in listeners {
         let accept = accept_loop(listener, kind, shared.clone(), loops.clone(), tasks.clone());
         tasks.spawn_on(accept, &first);
+    }
+    // A UDP socket is one task on its own loop, like a connection.
+    for (socket, _, service) in datagrams {
+        let serve = crate::services::serve_udp(shared.clone(), socket, service);
+        tasks.spawn_on(serve, loops.next().1);
     }
     for name in autoconnect {
         tasks.spawn_on(
@@ -564,18 +628,34 @@ fn spawn_client(
     };
     let kind = if tls { Kind::Tls } else { Kind::Tcp };
     let shared = shared.clone();
-    let (index, handle) = loops.next();
-    if index == 0 {
-        tasks.spawn(crate::conn::serve(
+    on_next_loop(stream, loops, tasks, move |stream| {
+        crate::conn::serve(
             shared,
             Transport::new(stream, session, kind),
             addr,
             frontend,
-        ));
+        )
+    });
+}
+
+/// Runs `serve` with an accepted connection as a task on the next event
+/// loop. Called on the first loop (the accept loops run there): a
+/// connection bound elsewhere leaves this loop's epoll for its own loop's,
+/// so that its readiness events wake only the loop that serves it.
+pub(crate) fn on_next_loop<F, Fut>(
+    stream: tokio::net::TcpStream,
+    loops: &EventLoops,
+    tasks: &TaskTracker,
+    serve: F,
+) where
+    F: FnOnce(tokio::net::TcpStream) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let (index, handle) = loops.next();
+    if index == 0 {
+        tasks.spawn(serve(stream));
         return;
     }
-    // A connection bound elsewhere leaves this loop's epoll for its own
-    // loop's, so that its readiness events wake only the loop that serves it.
     let stream = match stream.into_std() {
         Ok(s) => s,
         Err(e) => {
@@ -586,10 +666,7 @@ fn spawn_client(
     tasks.spawn_on(
         async move {
             match tokio::net::TcpStream::from_std(stream) {
-                Ok(stream) => {
-                    let transport = Transport::new(stream, session, kind);
-                    crate::conn::serve(shared, transport, addr, frontend).await
-                }
+                Ok(stream) => serve(stream).await,
                 Err(e) => tracing::warn!(error = %e, "cannot watch a connection"),
             }
         },
@@ -674,6 +751,14 @@ async fn accept_loop(
                             let frontend = kind.frontend().expect("a client listener");
                             spawn_client(&shared, stream, addr, frontend, kind.tls(), &loops, &tasks);
                         }
+                        Listener::Echo | Listener::Daytime => {
+                            let (service, _) = kind.service().expect("a service listener");
+                            on_next_loop(stream, &loops, &tasks, move |stream| {
+                                crate::services::serve_tcp(shared, stream, addr, service)
+                            });
+                        }
+                        // Bound as UDP sockets, never accepted from.
+                        Listener::EchoUdp | Listener::DaytimeUdp => return,
                     }
                 }
                 Err(e) => {

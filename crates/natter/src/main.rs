@@ -270,6 +270,17 @@ fn serve(path: Option<PathBuf>, overrides: Overrides) -> ExitCode {
                 "natter: metrics at http://{addr}/metrics"
             );
         }
+        for kind in [
+            Listener::Echo,
+            Listener::EchoUdp,
+            Listener::Daytime,
+            Listener::DaytimeUdp,
+        ] {
+            for addr in running.addrs(kind) {
+                let what = kind.serves();
+                let _ = writeln!(std::io::stdout(), "natter: {what} listening on {addr}");
+            }
+        }
         let _ = std::io::stdout().flush();
         tokio::select! {
             _ = signal => tracing::info!("signal received, shutting down"),

@@ -156,6 +156,28 @@ pub struct ListenSection {
     /// internet. Empty turns metrics off.
     #[serde(deserialize_with = "words::addresses")]
     pub metrics: Vec<SocketAddr>,
+    /// The echo service over TCP (RFC 862, section "TCP Based Echo
+    /// Service": every byte sent back until the client closes); its
+    /// connections count under `[connections]` like chat clients'. Empty
+    /// (the default): off.
+    #[serde(deserialize_with = "words::addresses")]
+    pub echo: Vec<SocketAddr>,
+    /// The echo service over UDP (RFC 862, "UDP Based Echo Service": each
+    /// datagram sent back as it came). Empty (the default): off.
+    #[serde(deserialize_with = "words::addresses")]
+    pub echo_udp: Vec<SocketAddr>,
+    /// The daytime service over TCP (RFC 867, "TCP Based Daytime
+    /// Service": one line with the date and time, then the server
+    /// closes); its connections count under `[connections]`. Empty (the
+    /// default): off.
+    #[serde(deserialize_with = "words::addresses")]
+    pub daytime: Vec<SocketAddr>,
+    /// The daytime service over UDP (RFC 867, "UDP Based Daytime
+    /// Service": any datagram is answered with the date and time, cut to
+    /// the request's length so that no answer is larger than its
+    /// request). Empty (the default): off.
+    #[serde(deserialize_with = "words::addresses")]
+    pub daytime_udp: Vec<SocketAddr>,
 }
 
 impl Default for ListenSection {
@@ -170,6 +192,10 @@ impl Default for ListenSection {
             http: vec!["127.0.0.1:8080".parse().expect("valid address")],
             http_tls: Vec::new(),
             metrics: vec!["127.0.0.1:9667".parse().expect("valid address")],
+            echo: Vec::new(),
+            echo_udp: Vec::new(),
+            daytime: Vec::new(),
+            daytime_udp: Vec::new(),
         }
     }
 }

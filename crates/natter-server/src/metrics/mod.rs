@@ -42,6 +42,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::{Registry, Unit};
 
 use crate::outbound::Closed;
+use crate::services::{Over, Service};
 use crate::transport::Kind;
 
 /// A label set of two fixed labels, such as `frontend` and `command`.
@@ -49,6 +50,9 @@ type Pair = [(&'static str, &'static str); 2];
 
 /// A label set of one fixed label.
 type One = [(&'static str, &'static str); 1];
+
+/// A label set of three fixed labels: `service`, `transport`, `result`.
+type Three = [(&'static str, &'static str); 3];
 
 /// The label set of a server link: `peer`, the neighbour's name.
 type Peer = [(&'static str, String); 1];
@@ -157,6 +161,11 @@ pub struct Metrics {
     disconnects: [Counter; 9],
     /// `natter_world_lock_hold_seconds`.
     world_hold: Histogram,
+    /// `natter_service_requests_total`, by [`Service::ALL`], then
+    /// [`Over::ALL`], then served (0) or refused (1).
+    service_requests: [[[Counter; 2]; 2]; 2],
+    /// `natter_service_connections`, by [`Service::ALL`].
+    service_open: [Gauge; 2],
     // Set at scrape time (`collect`).
     connections: Family<Pair, Gauge>,
     users: Family<One, Gauge>,
@@ -256,6 +265,34 @@ impl Metrics {
             Unit::Seconds,
             world_hold.clone(),
         );
+        let requests = Family::<Three, Counter>::default();
+        let service_requests = Service::ALL.map(|s| {
+            Over::ALL.map(|o| {
+                ["served", "refused"].map(|result| {
+                    requests
+                        .get_or_create(&[
+                            ("service", s.label()),
+                            ("transport", o.label()),
+                            ("result", result),
+                        ])
+                        .clone()
+                })
+            })
+        });
+        r.register(
+            "natter_service_requests",
+            "Requests to the echo and daytime services: TCP connections and UDP datagrams, \
+             served or refused (D-line, connection limits)",
+            requests,
+        );
+        let open = Family::<One, Gauge>::default();
+        let service_open =
+            Service::ALL.map(|s| open.get_or_create(&[("service", s.label())]).clone());
+        r.register(
+            "natter_service_connections",
+            "TCP connections to the echo and daytime services open now",
+            open,
+        );
         let users = Family::<One, Gauge>::default();
         r.register(
             "natter_users",
@@ -342,6 +379,8 @@ impl Metrics {
             deliveries,
             disconnects,
             world_hold,
+            service_requests,
+            service_open,
             connections,
             users,
             channels,
@@ -394,6 +433,29 @@ impl Metrics {
     /// Records how long one client line held the world lock.
     pub fn world_held(&self, held: std::time::Duration) {
         self.world_hold.observe(held);
+    }
+
+    /// Counts a request to `service` over `over` that was answered (a
+    /// TCP connection admitted, a UDP reply sent).
+    pub fn service_served(&self, service: Service, over: Over) {
+        self.service_requests[service as usize][over as usize][0].inc();
+    }
+
+    /// Counts a request to `service` over `over` that was refused (a
+    /// D-line, a connection limit) or dropped.
+    pub fn service_refused(&self, service: Service, over: Over) {
+        self.service_requests[service as usize][over as usize][1].inc();
+    }
+
+    /// Counts a TCP connection to `service` opened; every one must be
+    /// [`Metrics::service_closed`].
+    pub fn service_opened(&self, service: Service) {
+        self.service_open[service as usize].inc();
+    }
+
+    /// Counts a TCP connection to `service` closed.
+    pub fn service_closed(&self, service: Service) {
+        self.service_open[service as usize].dec();
     }
 
     /// The world-lock hold histogram.
@@ -477,6 +539,12 @@ mod tests {
         }
         for (i, d) in Disconnect::ALL.into_iter().enumerate() {
             assert_eq!(d as usize, i, "{d:?}");
+        }
+        for (i, s) in Service::ALL.into_iter().enumerate() {
+            assert_eq!(s as usize, i, "{s:?}");
+        }
+        for (i, o) in Over::ALL.into_iter().enumerate() {
+            assert_eq!(o as usize, i, "{o:?}");
         }
         let away = Event::AwayChanged {
             user: natter_model::UserRef {
