@@ -545,6 +545,8 @@ impl Session {
                 }
             }
             Reply::Error(reason) => println!("! server: {}", clean(&reason)),
+            // File transfers' answers; this client sends no file requests.
+            Reply::Ok(..) | Reply::NotOk(..) => {}
             Reply::Conversations(convs) => {
                 let why = self.lists.pop_front().unwrap_or(ListFor::Show);
                 self.conversations(why, &convs);
