@@ -171,6 +171,21 @@ fn post_then_members_get_it_whole_and_by_range() {
         .send(http)
         .unwrap();
     assert_eq!(r.status, 404);
+    // An empty file is a file too.
+    let empty = Request::new("POST", "/files?to=%23room&name=empty.txt")
+        .header(auth("alice"))
+        .body(Body::Bytes(Vec::new()))
+        .send(http)
+        .unwrap();
+    assert_eq!(empty.status, 201, "{}", empty.text());
+    let got = Request::new(
+        "GET",
+        &empty.text().trim().replace(&format!("http://{http}"), ""),
+    )
+    .header(auth("alice"))
+    .send(http)
+    .unwrap();
+    assert_eq!((got.status, got.body.len()), (200, 0));
     // Not a conversation alice is in.
     let r = Request::new("POST", "/files?to=%23elsewhere")
         .header(auth("alice"))
@@ -348,5 +363,71 @@ fn filehost_upload_is_shared_by_posting_its_link() {
             .unwrap()
             .status,
         404
+    );
+}
+
+/// The lectures' robust transfer: the request on the IM connection, the
+/// data on a second connection (HTTP, at the upload's `upload_url`).
+#[test]
+fn an_im_upload_can_move_its_bytes_over_a_second_connection() {
+    let (server, http) = server();
+    let mut alice = Im::connect(&server, "alice");
+    alice.send(r#"REGISTER ["alice", "online", "pw-alice-123"]"#);
+    alice.online();
+    let mut bob = Im::connect(&server, "bob");
+    bob.send(r#"REGISTER ["bob", "online", "pw-bob-123"]"#);
+    bob.online();
+    let conv = alice.invite(&["bob"]);
+    alice.join(conv);
+    bob.expect_invitation("alice");
+    bob.join(conv);
+    let data = Gen::bytes(11, 50_000);
+    alice.send(&format!(
+        "FILE_OPEN [{conv}, \"second.bin\", {}, \"{}\"]",
+        data.len(),
+        sha256_hex(&data)
+    ));
+    let opened = alice.expect("OK", |r| matches!(r, natter_proto::im::Reply::Ok(..)));
+    let natter_proto::im::Reply::Ok(_, detail) = opened else {
+        unreachable!()
+    };
+    let upload_url = detail["upload_url"].as_str().unwrap().to_string();
+    assert_eq!(
+        upload_url,
+        format!(
+            "http://{http}/files/uploads/{}",
+            detail["id"].as_str().unwrap()
+        )
+    );
+    let r = Request::new("PATCH", &upload_url.replace(&format!("http://{http}"), ""))
+        .header(auth("alice"))
+        .header(("upload-offset", "0".into()))
+        .body(Body::Bytes(data.clone()))
+        .send(http)
+        .unwrap();
+    assert_eq!(r.status, 204, "{}", r.text());
+    // The conversation is told, and the IM side sees the file complete.
+    let told = bob.expect("MESSAGE", |r| {
+        matches!(r, natter_proto::im::Reply::Message(..))
+    });
+    let natter_proto::im::Reply::Message(_, from, text) = told else {
+        unreachable!()
+    };
+    assert_eq!(from, "alice");
+    assert!(
+        text.starts_with("shared second.bin (48.8 KiB, application/octet-stream): http://"),
+        "{text}"
+    );
+    alice.send(&format!(
+        "FILE_STATUS [\"{}\"]",
+        detail["id"].as_str().unwrap()
+    ));
+    let status = alice.expect("OK", |r| matches!(r, natter_proto::im::Reply::Ok(..)));
+    let natter_proto::im::Reply::Ok(_, status) = status else {
+        unreachable!()
+    };
+    assert_eq!(
+        (status["complete"].as_bool(), status["offset"].as_u64()),
+        (Some(true), Some(50_000))
     );
 }

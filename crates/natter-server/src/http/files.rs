@@ -279,6 +279,15 @@ async fn create(
         Err(e) => return failed(&FileError::Io(e.to_string())),
     };
     let id = status.record.id.clone();
+    if status.record.complete {
+        // An empty file is complete as soon as it is opened.
+        let done = Written::Complete {
+            record: status.record,
+            fresh: true,
+            grantees: status.grantees,
+        };
+        return finish_write(shared, files, &account, Ok(done), StatusCode::CREATED);
+    }
     if resumable.is_some() {
         let mut r = Response::new(full(Bytes::new()));
         *r.status_mut() = StatusCode::CREATED;
