@@ -381,6 +381,12 @@ fn an_im_upload_can_move_its_bytes_over_a_second_connection() {
     alice.join(conv);
     bob.expect_invitation("alice");
     bob.join(conv);
+    // And an IRC user, logged in, in the same conversation.
+    let mut carol = server.client("carol");
+    carol.send("PRIVMSG NickServ :IDENTIFY eve pw-eve-123");
+    carol.expect("900");
+    carol.send(&format!("JOIN #conv-{conv}"));
+    carol.expect("366");
     let data = Gen::bytes(11, 50_000);
     alice.send(&format!(
         "FILE_OPEN [{conv}, \"second.bin\", {}, \"{}\"]",
