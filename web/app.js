@@ -2,7 +2,8 @@
 // WebSocket endpoint (/socket on this host) and turns what the server says
 // into buffers, entries and member lists. The other modules: irc.js (the
 // protocol and the connection), buffers.js (state), render.js (safe DOM
-// building), ui.js (views and actions), commands.js (the composer).
+// building), ui.js (views and actions), commands.js (the composer),
+// upload.js (shared files: uploads and inline images).
 
 import { IrcConnection, parseCTCP } from './irc.js';
 import {
@@ -12,9 +13,10 @@ import {
   addEntry, info, mentionsMe, switchBuffer, removeBuffer, renderAll, renderSidebar,
   renderHeader, renderMembers, renderLoader, renderStatus, renderNotifyButton,
   toggleNotifications, loadLatest, maybeLoadHistory, applyReadMarker, markRead,
-  openListDialog, listReply, renderList, joinChannels, openQuery,
+  openListDialog, listReply, renderList, joinChannels, openQuery, renderComposer,
 } from './ui.js';
 import { setupComposer } from './commands.js';
+import { setupUploads } from './upload.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -368,6 +370,7 @@ function onNumeric(msg) {
     case '005':
       if (state.conn.isupport.network) state.serverName = state.conn.isupport.network;
       renderSidebar();
+      renderComposer();
       if (activeBuffer().type === 'server') renderHeader();
       return;
     case '331': {
@@ -665,6 +668,7 @@ function setup() {
   });
   state.focused = document.hasFocus();
   setupComposer();
+  setupUploads();
   renderNotifyButton();
   showConnect();
   // Opening a conversation from elsewhere in the page (nick clicks).

@@ -201,6 +201,10 @@ export function recount(buf) {
   }
 }
 
+/** Functions called with (row, entry) for each message rendered (someone
+ * speaking), to add to its row: upload.js shows shared images this way. */
+export const messageDecorators = [];
+
 const EVENT_ICON = { join: '→', part: '←', quit: '⇐', kick: '⊘', nick: '↔', mode: '⚙', topic: '✎', away: '…' };
 
 function renderEntry(e) {
@@ -244,6 +248,7 @@ function renderEntry(e) {
         body.append(' ', b);
       }
   }
+  if (SPOKEN.has(e.kind)) for (const decorate of messageDecorators) decorate(row, e);
   return row;
 }
 

@@ -235,6 +235,17 @@ export class ISupport {
   get chathistory() {
     return this.raw.has('CHATHISTORY') ? Number(this.raw.get('CHATHISTORY')) || 100 : 0;
   }
+  /** IRCv3 draft/FILEHOST: where files are uploaded (an http(s) URL, no
+   * trailing slash), or null when the server takes none. */
+  get fileHost() {
+    try {
+      const url = new URL(this.raw.get('DRAFT/FILEHOST') || '');
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') return null;
+      return (url.origin + url.pathname).replace(/\/+$/, '');
+    } catch {
+      return null;
+    }
+  }
 }
 
 // --- Connection -----------------------------------------------------------
@@ -250,7 +261,8 @@ const BACKOFF_MIN = 1000;
 const BACKOFF_MAX = 30000;
 const REGAIN_INTERVAL = 30000;
 
-function utf8Base64(text) {
+/** Base64 of `text`'s UTF-8 bytes (SASL PLAIN, HTTP Basic). */
+export function utf8Base64(text) {
   const bytes = new TextEncoder().encode(text);
   let bin = '';
   for (const b of bytes) bin += String.fromCharCode(b);

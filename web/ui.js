@@ -395,6 +395,8 @@ export function renderComposer() {
   if (buf.type === 'server') input.placeholder = 'Type a /command (/help lists them)';
   else if (buf.type === 'channel' && !buf.joined) input.placeholder = `Not in ${buf.name} — /join to come back`;
   else input.placeholder = `Message ${buf.type === 'query' ? buf.name : bufferLabel(buf.name)}`;
+  // The attach button (upload.js) where the server takes files.
+  $('attach-button').hidden = !(state.conn && state.conn.isupport.fileHost && buf.type !== 'server');
 }
 
 let countdown = null;

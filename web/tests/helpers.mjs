@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
+import zlib from 'node:zlib';
 import { chromium } from 'playwright-core';
 
 export const NATTER_BIN = process.env.NATTER_BIN || '';
@@ -45,7 +46,8 @@ const LINES = {
 /**
  * Starts `natter serve` on ephemeral ports (or the addresses of an earlier
  * run, `addrs`) with `dataDir`; resolves once it has printed every
- * listener. Returns {proc, addrs, ircPort, url, stop()}.
+ * listener. `config` is added to the test configuration (TOML). Returns
+ * {proc, addrs, ircPort, url, stop()}.
  */
 /**
  * A configuration with no flood control and no per-address limits, and
@@ -65,14 +67,14 @@ hosts = ["*"]
 exempt = true
 `;
 
-export async function startNatter({ dataDir = null, addrs = null } = {}) {
+export async function startNatter({ dataDir = null, addrs = null, config: extra = '' } = {}) {
   dataDir = dataDir || fs.mkdtempSync(path.join(os.tmpdir(), 'natter-web-'));
   const a = addrs || { irc: '127.0.0.1:0', im: '127.0.0.1:0', tls: '127.0.0.1:0', http: '127.0.0.1:0', metrics: '127.0.0.1:0' };
   // The tests connect several clients from 127.0.0.1 and send 120 lines at
   // once: flood control and the per-address limits (on by default) are off.
   // So is host cloaking, as in the Rust tests' harness.
   const config = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'natter-web-conf-')), 'natter.toml');
-  fs.writeFileSync(config, UNPROTECTED);
+  fs.writeFileSync(config, UNPROTECTED + extra);
   const args = ['serve', '--config', config, '--listen', a.irc, '--im-listen', a.im, '--tls-listen', a.tls, '--http-listen', a.http, '--metrics-listen', a.metrics, '--data-dir', dataDir];
   const proc = spawn(NATTER_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
@@ -269,4 +271,63 @@ export async function waitForEntry(user, text, { kind = null, timeout = 20000 } 
 /** Nicks in the member list, with their prefixes ("@carol"). */
 export async function members(user) {
   return user.page.$$eval('#members li', (lis) => lis.map((li) => li.textContent.trim()));
+}
+
+// --- Pictures -------------------------------------------------------------
+
+const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+
+function crc32(bytes) {
+  let c = 0xffffffff;
+  for (const b of bytes) c = CRC_TABLE[(c ^ b) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+/** A PNG (8-bit RGB) of `width` by `height` pixels, each `pixel(x, y)`
+ * as [r, g, b]: pictures to share, made on the spot. */
+export function makePng(width, height, pixel) {
+  const chunk = (type, data) => {
+    const head = Buffer.alloc(8);
+    head.writeUInt32BE(data.length, 0);
+    head.write(type, 4, 'ascii');
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])), 0);
+    return Buffer.concat([head, data, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr.set([8, 2, 0, 0, 0], 8);
+  const raw = Buffer.alloc((width * 3 + 1) * height);
+  for (let y = 0; y < height; y++) {
+    const row = y * (width * 3 + 1);
+    for (let x = 0; x < width; x++) raw.set(pixel(x, y).map((v) => Math.max(0, Math.min(255, Math.round(v)))), row + 1 + x * 3);
+  }
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', zlib.deflateSync(raw)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+/**
+ * Drops `files` ([{name, type, data: Buffer}]) on the user's chat the way
+ * a file manager would: dragenter, dragover and drop events whose
+ * DataTransfer holds them, made in the page.
+ */
+export async function dropFiles(user, files) {
+  const list = files.map((f) => ({ name: f.name, type: f.type, data: [...f.data] }));
+  await user.page.evaluate((items) => {
+    const dt = new DataTransfer();
+    for (const f of items) dt.items.add(new File([new Uint8Array(f.data)], f.name, { type: f.type }));
+    const target = document.getElementById('messages');
+    for (const type of ['dragenter', 'dragover', 'drop']) {
+      target.dispatchEvent(new DragEvent(type, { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }
+  }, list);
 }

@@ -71,6 +71,16 @@ test('ISUPPORT', () => {
   assert.deepEqual(s.chanModes, ['beI', 'k', 'l', 'imnst']);
   s.add(['-NETWORK']);
   assert.equal(s.network, null);
+  // draft/FILEHOST: an http(s) address only, '=' escaped as \x3D.
+  assert.equal(s.fileHost, null);
+  s.add(['draft/FILEHOST=https://chat.example.org/files/']);
+  assert.equal(s.fileHost, 'https://chat.example.org/files');
+  s.add(['draft/FILEHOST=http://127.0.0.1:8080/x\\x3Dy/files?z#w']);
+  assert.equal(s.fileHost, 'http://127.0.0.1:8080/x=y/files');
+  s.add(['draft/FILEHOST=javascript:alert(1)']);
+  assert.equal(s.fileHost, null);
+  s.add(['draft/FILEHOST=files']);
+  assert.equal(s.fileHost, null);
 });
 
 test('only http and https URLs become links', () => {

@@ -1,7 +1,8 @@
 // Takes the screenshots in docs/images/ of the web client: a real natter
 // (NATTER_BIN), a few IRC users over TCP and an IM user making some
 // conversation, and two browser users: one on a desktop-sized window
-// (light), one on a phone-sized one (dark).
+// (light), one on a phone-sized one (dark); then a third, logged in to an
+// account, shares a picture (web-client-files.png).
 //
 //   NATTER_BIN=target/release/natter node web/tests/screenshots.mjs
 
@@ -10,11 +11,32 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SKIP, startNatter, launchBrowser, openUser, IrcClient, say, show, waitForEntry } from './helpers.mjs';
+import {
+  SKIP, startNatter, launchBrowser, openUser, IrcClient, say, show, waitForEntry, waitFor, makePng, dropFiles,
+} from './helpers.mjs';
 
 if (SKIP) {
   console.error(`cannot take screenshots: ${SKIP}`);
   process.exit(1);
+}
+
+/** A sunset over the sea, as a PNG. */
+function harbour(w, h) {
+  const horizon = h * 0.62;
+  const sun = { x: w * 0.62, y: horizon - h * 0.08, r: h * 0.13 };
+  const mix = (a, b, t) => a.map((v, i) => v + (b[i] - v) * t);
+  return makePng(w, h, (x, y) => {
+    if (y < horizon) {
+      const sky = mix([58, 48, 112], [250, 150, 92], y / horizon);
+      const d = Math.hypot(x - sun.x, y - sun.y);
+      return d < sun.r ? [255, 226, 150] : mix([255, 200, 130], sky, Math.min(1, (d - sun.r) / (h * 0.25)));
+    }
+    const t = (y - horizon) / (h - horizon);
+    const sea = mix([70, 80, 140], [20, 36, 70], t);
+    // The sun's path on the water, broken by waves.
+    const glitter = Math.abs(x - sun.x) < sun.r * (1 - t * 0.5) && Math.sin(y * 1.3 + x * 0.05) > 0.2;
+    return glitter ? mix(sea, [255, 210, 140], 0.75 - t * 0.5) : sea;
+  });
 }
 
 const out = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../docs/images');
@@ -92,6 +114,24 @@ try {
   await bea.page.click('#menu-button');
   await sleep(400);
   await bea.page.screenshot({ path: path.join(out, 'web-client-phone-menu.png') });
+
+  // Shared files: kim (an account) drops a picture on #natter.
+  const reg = await IrcClient.connect(server.ircPort, 'kim');
+  await reg.sendAndExpect('PRIVMSG NickServ :REGISTER kim-secret-password', (m) => m.command === '900', "kim's account");
+  await reg.sendAndExpect('QUIT', (m) => m.command === 'ERROR', 'the quit');
+  reg.close();
+  const kim = await openUser(browser, server.url, 'kim', { password: 'kim-secret-password', permissions: ['notifications'] });
+  await waitForEntry(kim, 'on it: the sidebar folds');
+  ben.send('PRIVMSG #natter :kim, did you get the photo from the harbour?');
+  await waitForEntry(kim, 'photo from the harbour');
+  await dropFiles(kim, [{ name: 'harbour.png', type: 'image/png', data: harbour(480, 270) }]);
+  await waitFor(() => kim.page.$eval('#messages .file-preview img', (img) => img.complete && img.naturalWidth > 0).catch(() => false), 'the picture');
+  ann.send('PRIVMSG #natter :lovely colours');
+  await waitForEntry(kim, 'lovely colours');
+  await kim.page.mouse.move(640, 790);
+  await sleep(300);
+  await kim.page.screenshot({ path: path.join(out, 'web-client-files.png') });
+  if (kim.errors.length) throw new Error(`kim's page had errors: ${kim.errors.join('; ')}`);
   console.log(`screenshots written to ${out}`);
   for (const u of [alice, bea]) {
     if (u.errors.length) throw new Error(`${u.nick}'s page had errors: ${u.errors.join('; ')}`);

@@ -539,6 +539,9 @@ fn the_web_client_is_served_with_its_security_headers() {
     let csp = header(&headers, "content-security-policy").expect("a CSP");
     assert!(csp.contains("default-src 'self'"), "{csp}");
     assert!(csp.contains("connect-src 'self';"), "{csp}");
+    // Shared images are shown from blob: URLs (web/upload.js), and only
+    // those: no other host.
+    assert!(csp.contains("img-src 'self' data: blob:;"), "{csp}");
     assert_eq!(header(&headers, "x-content-type-options"), Some("nosniff"));
     assert_eq!(header(&headers, "cache-control"), Some("no-cache"));
 

@@ -3,7 +3,8 @@
 //! against this build's `natter serve`, which each test starts on
 //! ephemeral ports. Two browser users and an IRC client over TCP chat in a
 //! channel and in private; scroll-back loads older history; hostile text
-//! stays text; the page reconnects after a server restart.
+//! stays text; the page reconnects after a server restart; a dropped
+//! picture is shared and shows inline for another user.
 //!
 //! It needs node, `web/node_modules` (`npm ci` in `web/`) and Chromium
 //! (`/usr/bin/chromium`, or `CHROMIUM_PATH`). Without them it says why and

@@ -37,6 +37,11 @@ pub(crate) const FILES: &[Asset] = &[
         include_bytes!("../../../../web/commands.js"),
     ),
     asset(
+        "/upload.js",
+        JS,
+        include_bytes!("../../../../web/upload.js"),
+    ),
+    asset(
         "/style.css",
         CSS,
         include_bytes!("../../../../web/style.css"),
@@ -64,8 +69,13 @@ pub(crate) fn find(path: &str) -> Option<&'static Asset> {
 /// The `Content-Security-Policy` of every response: the page loads its
 /// script, style and pictures only from this server, talks only to this
 /// server (WebSocket included), and cannot be framed.
+///
+/// `blob:` pictures are images shared in a conversation (issue 14): an
+/// `<img>` cannot send the account's credentials, so `web/upload.js`
+/// fetches them from this server and shows them from a `blob:` URL of the
+/// page's own making. Nothing from another host is ever shown.
 pub(crate) const CSP: &str = "default-src 'self'; connect-src 'self'; \
-    img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+    img-src 'self' data: blob:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
 #[cfg(test)]
 mod tests {
@@ -83,6 +93,7 @@ mod tests {
             "/render.js",
             "/ui.js",
             "/commands.js",
+            "/upload.js",
         ] {
             assert_eq!(find(module).unwrap().content_type, JS, "{module}");
         }
