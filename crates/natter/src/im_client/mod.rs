@@ -549,6 +549,8 @@ impl Session {
                 let why = self.lists.pop_front().unwrap_or(ListFor::Show);
                 self.conversations(why, &convs);
             }
+            // Answers to file requests, which this client does not send.
+            Reply::Ok(..) | Reply::NotOk(..) => {}
         }
         Ok(())
     }
