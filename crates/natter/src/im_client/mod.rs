@@ -9,16 +9,31 @@
 //! answers requests in order, so `LIST_CONVERSATIONS` sent before and after
 //! one tells whether it changed anything; [`Session::lists`] remembers why
 //! each list was asked for.
+//!
+//! `/send` and `/get` run on a thread of their own (`transfer`), so the
+//! chat goes on meanwhile; every line is printed through `say!`, above the
+//! transfer's progress bar if one is shown (`progress`).
 
 use std::collections::{BTreeMap, VecDeque};
 use std::io::{self, BufRead, BufReader, IsTerminal, Write};
 use std::net::{IpAddr, Shutdown, SocketAddr, TcpStream, ToSocketAddrs};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::{mpsc, Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use natter_proto::casemap::fold;
 use natter_proto::im::{ConvId, PresenceMode, Reply, Request};
+
+/// Prints a line like `println!`, above the progress bar if one is shown.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::im_client::progress::line(&format!($($arg)*))
+    };
+}
+
+mod progress;
+mod transfer;
 
 /// The port used when `natter im` is given a host alone.
 const DEFAULT_PORT: u16 = 6666;
@@ -41,6 +56,10 @@ commands:
   /list                   list the conversations
   /who                    show who is online
   /status TEXT            set your status (/away [TEXT] and /back for short)
+  /send PATH              send the file PATH to the current conversation
+                          (the same /send again resumes an interrupted one)
+  /get ID [FILE]          fetch shared file ID (or its link) into FILE, by
+                          default its name here (again: resumes FILE.part)
   /help                   this list
   /quit                   leave (so does end of input, e.g. Ctrl-D)";
 
@@ -82,7 +101,7 @@ pub fn run(addr: &str, user: Option<String>, status: &str, password: Option<Stri
         match conn.register(&name, status, password.as_deref()) {
             Ok(online) => break (name, online),
             Err(Registration::Refused(reason)) if user.is_none() && interactive => {
-                println!("! server: {}", clean(&reason));
+                say!("! server: {}", clean(&reason));
             }
             Err(Registration::Refused(reason)) => {
                 eprintln!("natter im: cannot register as {name}: {}", clean(&reason));
@@ -103,11 +122,11 @@ pub fn run(addr: &str, user: Option<String>, status: &str, password: Option<Stri
             Err(Registration::Io(e)) => lost(Some(e)),
         }
     };
-    println!("connected to {addr} as {me}; /help lists the commands");
-    println!("{}", format_online(&online));
+    say!("connected to {addr} as {me}; /help lists the commands");
+    say!("{}", format_online(&online));
     let Connection { reader, writer } = conn;
     let session = Arc::new(Mutex::new(Session {
-        writer,
+        wire: Arc::new(Mutex::new(writer)),
         me,
         online,
         recent: Vec::new(),
@@ -115,6 +134,7 @@ pub fn run(addr: &str, user: Option<String>, status: &str, password: Option<Stri
         invites: VecDeque::new(),
         was_member: false,
         quitting: false,
+        transfer: None,
     }));
     // Presence as changes (the PRESENCE extension): on a big network a
     // join or quit is then one name, not the whole list.
@@ -134,7 +154,12 @@ pub fn run(addr: &str, user: Option<String>, status: &str, password: Option<Stri
     loop {
         line.clear();
         let input = match input.read_until(b'\n', &mut line) {
-            Ok(0) => Input::Quit,
+            Ok(0) => {
+                // `natter im < commands` ends its input at once: a /send
+                // or /get in it is let finish.
+                transfer::wait(&session);
+                Input::Quit
+            }
             Ok(_) => parse_input(String::from_utf8_lossy(&line).trim_end_matches(['\r', '\n'])),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => {
@@ -145,16 +170,25 @@ pub fn run(addr: &str, user: Option<String>, status: &str, password: Option<Stri
         if let Input::Quit = input {
             let mut s = lock(&session);
             s.quitting = true;
+            if let Some(running) = &s.transfer {
+                say!("{} stopped; {} resumes it", running.what, running.again);
+            }
             let _ = s.send(&Request::Goodbye);
-            let _ = s.writer.shutdown(Shutdown::Write);
+            let _ = lock_wire(&s.wire).shutdown(Shutdown::Write);
             drop(s);
             // Let the server close first, so nothing it sent is cut off
             // and our close is not a reset.
             let _ = done_rx.recv_timeout(GOODBYE_TIMEOUT);
             return ExitCode::SUCCESS;
         }
-        if let Err(e) = lock(&session).command(input) {
-            lost(Some(e));
+        match input {
+            Input::Send(path) => transfer::send(&session, path),
+            Input::Get(id, file) => transfer::get(&session, id, file),
+            input => {
+                if let Err(e) = lock(&session).command(input) {
+                    lost(Some(e));
+                }
+            }
         }
     }
 }
@@ -164,6 +198,7 @@ pub fn run(addr: &str, user: Option<String>, status: &str, password: Option<Stri
 fn lost(error: Option<io::Error>) -> ! {
     use io::ErrorKind::*;
     static ONCE: std::sync::Once = std::sync::Once::new();
+    progress::clear();
     ONCE.call_once(|| match error {
         Some(e) if !matches!(e.kind(), ConnectionReset | ConnectionAborted | BrokenPipe) => {
             eprintln!("natter im: lost the connection to the server: {e}")
@@ -176,6 +211,20 @@ fn lost(error: Option<io::Error>) -> ! {
 
 fn lock(session: &Mutex<Session>) -> MutexGuard<'_, Session> {
     session.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The writing half of the connection, shared with a transfer's thread:
+/// lines are written whole under its lock, which is not the session's, so
+/// a transfer blocked on a slow server does not hold up the reader thread.
+type Wire = Arc<Mutex<TcpStream>>;
+
+fn lock_wire(wire: &Wire) -> MutexGuard<'_, TcpStream> {
+    wire.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Writes `request` as one line.
+fn send_on(wire: &Wire, request: &Request) -> io::Result<()> {
+    lock_wire(wire).write_all(request.to_line().as_bytes())
 }
 
 /// Asks for a username: prompts when standing at a terminal, otherwise takes
@@ -335,6 +384,10 @@ enum Input {
     Msg(ConvId, String),
     Text(String),
     Who,
+    /// `/send PATH`.
+    Send(PathBuf),
+    /// `/get ID [FILE]`: the file's ID (taken out of a link if need be).
+    Get(String, Option<PathBuf>),
     Help,
     Quit,
     /// An empty line.
@@ -397,6 +450,8 @@ fn parse_input(line: &str) -> Input {
         "away" => Input::Status(rest.to_string()),
         "back" => Input::Status("online".into()),
         "who" | "online" => Input::Who,
+        "send" => transfer::parse_send(rest),
+        "get" => transfer::parse_get(rest),
         "help" | "h" | "?" => Input::Help,
         "quit" | "exit" | "q" => Input::Quit,
         _ => Input::Unknown(word.to_string()),
@@ -420,7 +475,7 @@ enum ListFor {
 
 /// What both threads share.
 struct Session {
-    writer: TcpStream,
+    wire: Wire,
     /// Our username.
     me: String,
     /// The last ONLINE_USERS shown.
@@ -436,11 +491,13 @@ struct Session {
     was_member: bool,
     /// Set by `/quit`: the server closing is expected.
     quitting: bool,
+    /// The `/send` or `/get` running, if any (one at a time).
+    transfer: Option<transfer::Running>,
 }
 
 impl Session {
     fn send(&mut self, request: &Request) -> io::Result<()> {
-        self.writer.write_all(request.to_line().as_bytes())
+        send_on(&self.wire, request)
     }
 
     fn list(&mut self, why: ListFor) -> io::Result<()> {
@@ -465,11 +522,13 @@ impl Session {
     /// Carries out one line of input (not `Quit`).
     fn command(&mut self, input: Input) -> io::Result<()> {
         match input {
-            Input::Nothing | Input::Quit => {}
-            Input::Help => println!("{HELP}"),
-            Input::Usage(usage) => println!("usage: {usage}"),
-            Input::Unknown(word) => println!("unknown command /{word} (/help lists them)"),
-            Input::Who => println!("{}", format_online(&self.online)),
+            // `Send` and `Get` start a thread that needs the shared
+            // session: `run` hands them to `transfer`.
+            Input::Nothing | Input::Quit | Input::Send(_) | Input::Get(..) => {}
+            Input::Help => say!("{HELP}"),
+            Input::Usage(usage) => say!("usage: {usage}"),
+            Input::Unknown(word) => say!("unknown command /{word} (/help lists them)"),
+            Input::Who => say!("{}", format_online(&self.online)),
             Input::List => self.list(ListFor::Show)?,
             Input::Status(status) => self.send(&Request::Status(status))?,
             Input::Invite(users) => {
@@ -493,7 +552,7 @@ impl Session {
             }
             Input::Text(text) => match self.current() {
                 Some(id) => self.send(&Request::SendMessage(id, text))?,
-                None => println!("no current conversation: /join ID or /msg ID text"),
+                None => say!("no current conversation: /join ID or /msg ID text"),
             },
         }
         Ok(())
@@ -504,7 +563,7 @@ impl Session {
         match reply {
             Reply::OnlineUsers(users) => {
                 if users != self.online {
-                    println!("{}", format_online(&users));
+                    say!("{}", format_online(&users));
                     self.online = users;
                 }
             }
@@ -517,7 +576,7 @@ impl Session {
                     };
                 }
                 if users != self.online {
-                    println!("{}", format_online(&users));
+                    say!("{}", format_online(&users));
                     self.online = users;
                 }
             }
@@ -530,29 +589,46 @@ impl Session {
                 self.list(ListFor::Started(id, invited))?;
             }
             Reply::Invitation(id, by) => {
-                println!(
+                say!(
                     "{} invites you to conversation {id} — type /join {id}",
                     clean(&by)
                 )
             }
-            Reply::Message(id, from, text) => println!("[{id}] {}: {}", clean(&from), clean(&text)),
+            Reply::Message(id, from, text) => say!("[{id}] {}: {}", clean(&from), clean(&text)),
             Reply::History(id, lines) => {
                 // Earlier messages of a conversation just joined, marked
                 // with their time (HH:MM, UTC) so they are not taken as new.
                 for (from, text, time) in lines {
                     let hhmm = time.get(11..16).unwrap_or("");
-                    println!("[{id}] ({hhmm}) {}: {}", clean(&from), clean(&text));
+                    say!("[{id}] ({hhmm}) {}: {}", clean(&from), clean(&text));
                 }
             }
-            Reply::Error(reason) => println!("! server: {}", clean(&reason)),
-            // File transfers' answers; this client sends no file requests.
-            Reply::Ok(..) | Reply::NotOk(..) => {}
+            Reply::Error(reason) => {
+                say!("! server: {}", clean(&reason));
+                // A file request the server cannot take (one without the
+                // file extension says "unknown command FILE_OPEN"): the
+                // transfer waiting for its answer stops.
+                if reason.contains("FILE_") {
+                    self.to_transfer(Reply::Error(reason));
+                }
+            }
             Reply::Conversations(convs) => {
                 let why = self.lists.pop_front().unwrap_or(ListFor::Show);
                 self.conversations(why, &convs);
             }
+            // Only file requests are answered OK or NOT_OK, and only the
+            // transfer sends them.
+            reply @ (Reply::Ok(..) | Reply::NotOk(..)) => self.to_transfer(reply),
         }
         Ok(())
+    }
+
+    /// Hands `reply` to the running transfer; with none running, it
+    /// answers a request of one that gave up waiting, and is dropped.
+    fn to_transfer(&self, reply: Reply) {
+        if let Some(running) = &self.transfer {
+            let _ = running.replies.send(reply);
+        }
     }
 
     /// Shows a CONVERSATIONS answer as `why` calls for.
@@ -576,16 +652,16 @@ impl Session {
         match why {
             ListFor::Show => {
                 for line in format_conversations(convs, self.current()) {
-                    println!("{line}");
+                    say!("{line}");
                 }
             }
             ListFor::Before(id) => self.was_member = member(id),
             ListFor::Join(id) if member(id) && !self.was_member => {
                 let others = others(id);
                 if others.is_empty() {
-                    println!("joined conversation {id} (nobody else is in it)");
+                    say!("joined conversation {id} (nobody else is in it)");
                 } else {
-                    println!("joined conversation {id} with {}", others.join(", "));
+                    say!("joined conversation {id} with {}", others.join(", "));
                 }
             }
             ListFor::Started(id, invited) if member(id) => {
@@ -598,9 +674,9 @@ impl Session {
                     .map(|u| clean(u))
                     .collect();
                 if invited.is_empty() {
-                    println!("started conversation {id} (nobody invited)");
+                    say!("started conversation {id} (nobody invited)");
                 } else {
-                    println!(
+                    say!(
                         "started conversation {id} and invited {}",
                         invited.join(", ")
                     );
@@ -615,11 +691,9 @@ impl Session {
                 self.recent.retain(|&c| c != id);
                 match self.current() {
                     Some(now) if was_current => {
-                        println!(
-                            "left conversation {id}; plain text now goes to conversation {now}"
-                        )
+                        say!("left conversation {id}; plain text now goes to conversation {now}")
                     }
-                    _ => println!("left conversation {id}"),
+                    _ => say!("left conversation {id}"),
                 }
             }
             // The server has said why the LEAVE failed.
@@ -644,7 +718,7 @@ fn read_loop(mut reader: BufReader<TcpStream>, session: &Mutex<Session>, done: &
         let shown = match Reply::parse(&text) {
             Ok(reply) => lock(session).reply(reply),
             Err(e) => {
-                println!(
+                say!(
                     "! unreadable line from the server ({e}): {}",
                     clean(text.trim_end_matches(['\r', '\n']))
                 );

@@ -92,3 +92,87 @@ fn default_port() {
     assert_eq!(with_default_port("::1"), "[::1]:6666");
     assert_eq!(with_default_port("[::1]:7000"), "[::1]:7000");
 }
+
+#[test]
+fn send_and_get_lines() {
+    use std::path::PathBuf;
+    let id = "AbCdEfGhIjKlMnOpQr-_09";
+    assert_eq!(
+        parse_input("/send report.pdf"),
+        Input::Send("report.pdf".into())
+    );
+    assert_eq!(
+        parse_input("/send  'my report.pdf' "),
+        Input::Send("my report.pdf".into())
+    );
+    assert_eq!(
+        parse_input("/send \"/tmp/a b\""),
+        Input::Send("/tmp/a b".into())
+    );
+    if let Some(home) = std::env::var_os("HOME") {
+        assert_eq!(
+            parse_input("/send ~/x.bin"),
+            Input::Send(PathBuf::from(home).join("x.bin"))
+        );
+    }
+    assert_eq!(parse_input("/send ~x"), Input::Send("~x".into()));
+    assert!(matches!(parse_input("/send"), Input::Usage(_)));
+    assert!(matches!(parse_input("/send ''"), Input::Usage(_)));
+
+    assert_eq!(
+        parse_input(&format!("/get {id}")),
+        Input::Get(id.into(), None)
+    );
+    assert_eq!(
+        parse_input(&format!("/GET {id}  out dir/x.bin")),
+        Input::Get(id.into(), Some("out dir/x.bin".into()))
+    );
+    // The link from an announcement, as copied.
+    for link in [
+        format!("http://127.0.0.1:8080/files/{id}/report.pdf"),
+        format!("https://chat.example.org/files/{id}/a%20b.pdf"),
+        format!("<https://chat.example.org/files/{id}/x>"),
+        format!("HTTPS://chat.example.org/natter/files/{id}"),
+        format!("https://chat.example.org/files/{id}/x?download=1"),
+    ] {
+        assert_eq!(
+            parse_input(&format!("/get {link}")),
+            Input::Get(id.into(), None),
+            "{link}"
+        );
+    }
+    for wrong in [
+        "/get",
+        "/get report.pdf",
+        "/get AbCdEfGhIjKlMnOpQr-_0",
+        "/get AbCdEfGhIjKlMnOpQr-_09x",
+        "/get AbCdEfGhIjKlMnOpQr+/09",
+        "/get ftp://host/files/AbCdEfGhIjKlMnOpQr-_09/x",
+        "/get http://host/other/AbCdEfGhIjKlMnOpQr-_09/x",
+        "/get http://host/files/uploads/AbCdEfGhIjKlMnOpQr-_09",
+        "/get http://AbCdEfGhIjKlMnOpQr-_09",
+    ] {
+        assert!(matches!(parse_input(wrong), Input::Usage(_)), "{wrong}");
+    }
+}
+
+#[test]
+fn names_to_save_under() {
+    use std::path::Path;
+    let id = "AbCdEfGhIjKlMnOpQr-_09";
+    assert_eq!(transfer::safe_name("report.pdf", id), "report.pdf");
+    assert_eq!(transfer::safe_name("../../etc/passwd", id), "passwd");
+    assert_eq!(transfer::safe_name("C:\\x\\y.txt", id), "y.txt");
+    assert_eq!(transfer::safe_name("a\u{1b}[2Jb", id), "a[2Jb");
+    for nothing in ["", " ", ".", "..", "dir/", "\u{7}"] {
+        assert_eq!(transfer::safe_name(nothing, id), id, "{nothing:?}");
+    }
+    assert_eq!(
+        transfer::part_path(Path::new("dir/x.bin")),
+        Path::new("dir/x.bin.part")
+    );
+    assert_eq!(progress::percent(40_000, 100_000), 40);
+    assert_eq!(progress::percent(99_999, 100_000), 99);
+    assert_eq!(progress::percent(5, 0), 100);
+    assert_eq!(progress::percent(u64::MAX, u64::MAX), 100);
+}
