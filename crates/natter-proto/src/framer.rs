@@ -131,6 +131,11 @@ impl Framer {
         Some(f)
     }
 
+    /// The frame [`Framer::next_frame`] would give, left in place.
+    pub fn peek(&self) -> Option<&Frame> {
+        self.ready.front()
+    }
+
     /// Whether [`Framer::next_frame`] has a frame to give.
     pub fn has_frame(&self) -> bool {
         !self.ready.is_empty()

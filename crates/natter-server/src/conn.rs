@@ -428,7 +428,11 @@ async fn handle_input<S: Socket>(
         if out.is_closed() {
             break;
         }
-        if let Err(at) = limiter.take() {
+        // IM file data skips the line rate unless refused (`flood_charge`).
+        let data = framer
+            .peek()
+            .is_some_and(|f| crate::im::files::is_data(client, f));
+        if let Some(Err(at)) = (!data).then(|| limiter.take()) {
             wait = Some(at);
             break;
         }
@@ -444,6 +448,11 @@ async fn handle_input<S: Socket>(
         }
         if std::mem::take(&mut client.reclass) {
             reclass(shared, client, out, limiter);
+        }
+        let charge = std::mem::take(&mut client.flood_charge);
+        if let Some(Err(at)) = charge.then(|| limiter.take()) {
+            wait = Some(at);
+            break;
         }
     }
     // The replies go out now, in the same wake-up as the input.

@@ -45,7 +45,14 @@ fn file_reply(c: &mut Im, line: &str) -> Reply {
 }
 
 fn ok(c: &mut Im, line: &str) -> Value {
-    match file_reply(c, line) {
+    let reply = if line.is_empty() {
+        c.expect("OK or NOT_OK", |r| {
+            matches!(r, Reply::Ok(..) | Reply::NotOk(..))
+        })
+    } else {
+        file_reply(c, line)
+    };
+    match reply {
         Reply::Ok(_, v) => v,
         other => panic!("[{}] {line:.80}: expected OK, got {other:?}", c.name),
     }
@@ -291,4 +298,57 @@ fn size_limit_quota_and_accounts() {
     assert_eq!(v["reason"], "the SHA-256 must be 64 hexadecimal digits");
     let v = not_ok(&mut alice, "FILE_WRITE [\"abc\", 0, \"!!!\"]");
     assert_eq!(v["reason"], "the data is not base64");
+}
+
+/// Under the default flood control, file data moves at full speed (the
+/// line rate does not apply to accepted FILE_WRITE and FILE_READ), while
+/// a flood of refused ones is slowed like any flood and ends at the RecvQ.
+#[test]
+fn file_data_is_not_held_to_the_line_rate_but_refusals_are() {
+    let server = TestServer::with_config(protected);
+    let mut alice = member(&server, "alice");
+    let mut bob = member(&server, "bob");
+    let conv = alice.invite(&["bob"]);
+    alice.join(conv);
+    bob.expect_invitation("alice");
+    bob.join(conv);
+    // 300 KB: fifty chunks sent at once, far past the burst of 16 lines
+    // and the 16 KiB RecvQ.
+    let data = content(50 * CHUNK, 5);
+    let id = ok(&mut alice, &open_line(conv, "fast.bin", &data))["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let all: String = data
+        .chunks(CHUNK)
+        .enumerate()
+        .map(|(i, c)| write_line(&id, i * CHUNK, c) + "\n")
+        .collect();
+    alice.send_raw(all.as_bytes());
+    for i in 1..=50 {
+        let v = ok(&mut alice, "");
+        assert_eq!(v["offset"], (i * CHUNK) as u64);
+    }
+    let reads: String = (0..50)
+        .map(|i| format!("FILE_READ [{}, {}, {CHUNK}]\n", q(&id), i * CHUNK))
+        .collect();
+    bob.send_raw(reads.as_bytes());
+    let mut got = Vec::new();
+    for _ in 0..50 {
+        let v = ok(&mut bob, "");
+        got.extend(B64.decode(v["data"].as_str().unwrap()).unwrap());
+    }
+    assert_eq!(sha256_hex(&got), sha256_hex(&data));
+
+    // Refused writes are charged: a thousand of them is a flood.
+    let flood: String = (0..1000)
+        .map(|i| format!("FILE_WRITE [\"nosuchfile{i:012}\", 0, \"\"]\n"))
+        .collect();
+    let _ = bob.try_send_raw(flood.as_bytes());
+    let closing = bob.read_until_closed();
+    assert!(
+        closing.last().is_some_and(|l| l.contains("Excess Flood")),
+        "{:?}",
+        closing.last()
+    );
 }

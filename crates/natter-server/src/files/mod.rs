@@ -4,7 +4,7 @@
 //!
 //! Uploads and reads are the lectures' stateless remote-file operations:
 //! [`Files::write`] takes an offset, so a chunk sent twice is harmless and
-//! a broken upload resumes where [`Files::status`] says it stands;
+//! a broken upload resumes where [`Files::entry`] says it stands;
 //! [`Files::read`] takes an offset and a length, so a download resumes the
 //! same way.
 //!
@@ -155,7 +155,7 @@ pub struct OpenRequest {
     pub grantees: Vec<String>,
 }
 
-/// Where an upload stands ([`Files::status`], [`Files::open`]).
+/// Where an upload stands ([`Files::entry`], [`Files::open`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Status {
     /// The record (`complete` says whether it is done).
@@ -294,8 +294,9 @@ impl Files {
         }
     }
 
-    /// File `id`'s record, its grantees and the bytes received; cheap (no
-    /// disk), for checks under the world lock.
+    /// Where upload or file `id` stands: its record, its grantees and the
+    /// bytes received; `None` if there is none. Cheap (no disk): fine under
+    /// the world lock.
     pub fn entry(&self, id: &str) -> Option<Status> {
         let index = self.index.lock();
         index.get(id).map(|e| Status {
@@ -303,11 +304,6 @@ impl Files {
             received: e.received,
             grantees: e.grantees.clone(),
         })
-    }
-
-    /// Where upload or file `id` stands; `None` if there is none.
-    pub fn status(&self, id: &str) -> Option<Status> {
-        self.entry(id)
     }
 
     /// Bytes account `uploader` has stored (its files and unfinished

@@ -49,7 +49,7 @@ fn offsets_repeats_and_completion() {
         f.write(&id, 9999, &[0, 0]),
         Err(FileError::PastEnd { size: 10_000 })
     );
-    let status = f.status(&id).unwrap();
+    let status = f.entry(&id).unwrap();
     assert!(status.record.complete);
     assert_eq!(status.record.mime, "application/octet-stream");
     assert_eq!(f.read(&id, 9990, 100).unwrap(), data[9990..]);
@@ -89,7 +89,7 @@ fn an_unfinished_upload_resumes_after_a_restart() {
         id
     };
     let f = files(dir.path(), FilesSection::default());
-    let status = f.status(&id).unwrap();
+    let status = f.entry(&id).unwrap();
     assert_eq!((status.received, status.record.complete), (7, false));
     // Opening the same file again finds it.
     let found = f.open_upload(request("h.txt", &data)).unwrap();
@@ -159,9 +159,9 @@ fn retention_and_expiry() {
     let t0 = done.created_ms as u64;
     assert_eq!(f.sweep(t0 + 5_000), 0);
     assert_eq!(f.sweep(t0 + 11_000), 1);
-    assert!(f.status(&open.id).is_none() && f.status(&done.id).is_some());
+    assert!(f.entry(&open.id).is_none() && f.entry(&done.id).is_some());
     assert_eq!(f.sweep(t0 + 101_000), 1);
-    assert!(f.status(&done.id).is_none());
+    assert!(f.entry(&done.id).is_none());
     assert_eq!(
         std::fs::read_dir(dir.path().join("files/blobs"))
             .unwrap()
@@ -177,7 +177,7 @@ fn retention_and_expiry() {
     // And the store forgot them: a restart finds nothing.
     drop(f);
     let f = files(dir.path(), FilesSection::default());
-    assert!(f.status(&done.id).is_none());
+    assert!(f.entry(&done.id).is_none());
 }
 
 #[test]

@@ -9,7 +9,8 @@
 //! | `PATCH /files/uploads/<id>` with `Upload-Offset: N` | 204, the new `Upload-Offset`; 409 if N is past the bytes received |
 //! | `GET`/`HEAD /files/<id>[/<name>]` | 200, or 206 for a `Range: bytes=...` |
 //!
-//! Every request is authenticated by an account (HTTP Basic, [`auth`]);
+//! Every request but OPTIONS is authenticated by an account (HTTP Basic,
+//! [`auth`]);
 //! a file is served to its uploader and to the members of a conversation
 //! it was shared into (`files::access`), and is 404 to anyone else.
 //! `?to=#channel` (or `?to=nick`) on the POST shares it there: the
@@ -114,26 +115,21 @@ pub(crate) async fn respond(
     let path = req.uri().path().to_string();
     let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let method = req.method().clone();
+    if let (&Method::OPTIONS, ["files"]) = (&method, parts.as_slice()) {
+        let mut r = Response::new(full(Bytes::new()));
+        *r.status_mut() = StatusCode::NO_CONTENT;
+        set(&mut r, "allow", "OPTIONS, POST".into());
+        set(&mut r, "accept-post", "*/*".into());
+        return r;
+    }
+    // Everything else is an account's.
+    let account = match auth::account(shared, req.headers(), client).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
     match (&method, parts.as_slice()) {
-        (&Method::OPTIONS, ["files"]) => {
-            let mut r = Response::new(full(Bytes::new()));
-            *r.status_mut() = StatusCode::NO_CONTENT;
-            set(&mut r, "allow", "OPTIONS, POST".into());
-            set(&mut r, "accept-post", "*/*".into());
-            r
-        }
-        (&Method::POST, ["files"]) => {
-            let account = match auth::account(shared, req.headers(), client).await {
-                Ok(a) => a,
-                Err(r) => return r,
-            };
-            create(shared, &files, req, account).await
-        }
+        (&Method::POST, ["files"]) => create(shared, &files, req, account).await,
         (&Method::HEAD | &Method::PATCH, ["files", "uploads", id]) if crate::files::is_id(id) => {
-            let account = match auth::account(shared, req.headers(), client).await {
-                Ok(a) => a,
-                Err(r) => return r,
-            };
             let id = id.to_string();
             let Some(status) = files
                 .entry(&id)
@@ -162,10 +158,6 @@ pub(crate) async fn respond(
         (&Method::GET | &Method::HEAD, ["files", id] | ["files", id, _])
             if crate::files::is_id(id) =>
         {
-            let account = match auth::account(shared, req.headers(), client).await {
-                Ok(a) => a,
-                Err(r) => return r,
-            };
             download(shared, &files, id, &account, &req).await
         }
         (_, ["files"]) => allow("OPTIONS, POST"),

@@ -26,7 +26,20 @@ fn ok(ctx: &mut Ctx<'_>, request: &str, detail: Value) {
     Reply::Ok(request.into(), detail).write_to(&mut ctx.out);
 }
 
+/// Whether `frame`, from `client`, is IM file data (`FILE_WRITE`,
+/// `FILE_READ`): requests that move bytes and are held to the RecvQ and
+/// the SendQ, not to the flood bucket's line rate (a refused one is
+/// charged, see [`not_ok`]).
+pub fn is_data(client: &crate::irc::Client, frame: &natter_proto::framer::Frame) -> bool {
+    client.frontend == natter_model::Frontend::Im
+        && matches!(frame, natter_proto::framer::Frame::Line(l)
+            if l.starts_with(b"FILE_WRITE ") || l.starts_with(b"FILE_READ "))
+}
+
+/// Sends `NOT_OK`; the request counts against the client's flood bucket
+/// (file data is exempt from it only while it is accepted).
 fn not_ok(ctx: &mut Ctx<'_>, request: &str, id: Option<&str>, error: &FileError) {
+    ctx.client.flood_charge = true;
     let mut detail = json!({ "reason": error.to_string() });
     if let Some(id) = id {
         detail["id"] = json!(id);
@@ -86,6 +99,19 @@ pub fn describe(files: &Files, status: &Status) -> Value {
     v
 }
 
+/// Tells the conversations of a file this client just completed.
+fn announce(ctx: &mut Ctx<'_>, files: &Files, status: &Status) {
+    let me = ctx.client.id;
+    crate::files::share::announce(
+        ctx.world,
+        me,
+        files,
+        &status.record,
+        &status.grantees,
+        Some(&mut ctx.out),
+    );
+}
+
 /// `FILE_OPEN [convID, "name", size, "sha256"]`.
 pub fn open(ctx: &mut Ctx<'_>, conv: ConvId, name: String, size: u64, sha256: String) {
     const REQ: &str = "FILE_OPEN";
@@ -135,15 +161,7 @@ pub fn open(ctx: &mut Ctx<'_>, conv: ConvId, name: String, size: u64, sha256: St
                 }
                 ok(ctx, REQ, detail);
                 if status.record.complete {
-                    let me = ctx.client.id;
-                    crate::files::share::announce(
-                        ctx.world,
-                        me,
-                        &files,
-                        &status.record,
-                        &status.grantees,
-                        Some(&mut ctx.out),
-                    );
+                    announce(ctx, &files, &status);
                 }
             }
             Err(e) => not_ok(ctx, REQ, None, &e),
@@ -188,15 +206,7 @@ pub fn write(ctx: &mut Ctx<'_>, id: String, offset: u64, data: &str) {
                 detail["file"] = describe(&files, &status);
                 ok(ctx, REQ, detail);
                 if fresh {
-                    let me = ctx.client.id;
-                    crate::files::share::announce(
-                        ctx.world,
-                        me,
-                        &files,
-                        &status.record,
-                        &status.grantees,
-                        Some(&mut ctx.out),
-                    );
+                    announce(ctx, &files, &status);
                 }
             }
             Err(e) => not_ok(ctx, REQ, Some(&id), &e),

@@ -94,6 +94,10 @@ pub struct Client {
     /// Its nick changes and joins so far, for their per-user limits
     /// (`None`: its connect class is exempt). Set by the connection task.
     pub change_rates: Option<crate::flood::ChangeRates>,
+    /// Set by a handler whose request was exempt from the line rate (IM
+    /// file data) but refused: the connection charges it to the flood
+    /// bucket after all.
+    pub flood_charge: bool,
 }
 
 /// What finishes slow work: runs under the world lock, with the context of
@@ -188,6 +192,7 @@ impl Client {
             class_seen: (false, None),
             reclass: false,
             change_rates: None,
+            flood_charge: false,
         }
     }
 }

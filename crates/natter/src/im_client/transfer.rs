@@ -37,12 +37,12 @@ use super::{clean, lock, lost, Input, Session, Wire};
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
-/// How many FILE_WRITE requests may be unanswered at once. A server's
-/// flood control counts the bytes of input it has not handled yet and
-/// disconnects past its RecvQ (natter's default: 16 KiB, two FILE_WRITE
-/// lines of a full chunk are 16.5 KB), and while fakelag holds a client's
-/// lines they are not handled: one at a time is all that is safe.
-const WRITE_WINDOW: usize = 1;
+/// How many FILE_WRITE requests may be unanswered at once. natter does not
+/// hold accepted file data to its flood control's line rate (only a
+/// refused request is charged), so chunks sent ahead are handled as they
+/// arrive and never pile up past the RecvQ; the window hides the round
+/// trip.
+const WRITE_WINDOW: usize = 8;
 /// How many FILE_READ requests may be unanswered at once: they are short
 /// lines, and the answers (about 66 KB in flight) fit in the sockets'
 /// buffers and any SendQ.
