@@ -380,52 +380,13 @@ pub fn time(ctx: &mut Ctx<'_>, _msg: &Message) {
     let now = now();
     ctx.numeric(
         RPL_TIME,
-        &[&server, &now.to_string(), "0", &human_time(now)],
+        &[
+            &server,
+            &now.to_string(),
+            "0",
+            &crate::clock::format_human(now),
+        ],
     );
-}
-
-/// Unix time `secs` as people read it, the way Solanum and InspIRCd word
-/// RPL_TIME: `Sunday December 6 2026 -- 15:10:00 +00:00` (UTC).
-pub(crate) fn human_time(secs: u64) -> String {
-    const DAYS: [&str; 7] = [
-        "Thursday",
-        "Friday",
-        "Saturday",
-        "Sunday",
-        "Monday",
-        "Tuesday",
-        "Wednesday",
-    ];
-    const MONTHS: [&str; 12] = [
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ];
-    // humantime gives the calendar fields: `YYYY-MM-DDTHH:MM:SSZ`.
-    let rfc3339 = humantime::format_rfc3339_seconds(
-        std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs),
-    )
-    .to_string();
-    let field = |range: std::ops::Range<usize>| rfc3339.get(range).unwrap_or("0");
-    let month: usize = field(5..7).parse().unwrap_or(1);
-    let day: u32 = field(8..10).parse().unwrap_or(1);
-    format!(
-        "{} {} {day} {} -- {} +00:00",
-        // The epoch was a Thursday.
-        DAYS[(secs / 86_400 % 7) as usize],
-        MONTHS[month.clamp(1, 12) - 1],
-        field(0..4),
-        field(11..19),
-    )
 }
 
 /// ADMIN: RPL_ADMINME, ADMINLOC1, ADMINLOC2, ADMINEMAIL from `[admin]`.
@@ -587,7 +548,7 @@ mod tests {
             (951_782_400, "Tuesday February 29 2000 -- 00:00:00 +00:00"),
             (1_796_569_800, "Sunday December 6 2026 -- 15:10:00 +00:00"),
         ] {
-            assert_eq!(super::human_time(secs), text);
+            assert_eq!(crate::clock::format_human(secs), text);
         }
     }
 }
