@@ -9,30 +9,16 @@ use base64::Engine;
 use common::*;
 use natter_proto::im::Reply;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 const CHUNK: usize = 6144;
 
-fn sha256_hex(data: &[u8]) -> String {
-    Sha256::digest(data)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
+use common::http::sha256_hex;
 
 /// Bytes that differ at every offset, so a chunk written at the wrong place
 /// shows in the digest.
 fn content(len: usize, seed: u32) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(2_654_435_761).max(1);
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            x as u8
-        })
-        .collect()
+    common::http::Gen::bytes(seed, len)
 }
 
 /// Sends `line` and returns the OK or NOT_OK that answers it (other
@@ -78,6 +64,17 @@ fn open_line(conv: u64, name: &str, data: &[u8]) -> String {
     )
 }
 
+/// `alice` and `bob`, logged in, both in a conversation alice started.
+fn pair(server: &TestServer) -> (Im, Im, u64) {
+    let mut alice = member(server, "alice");
+    let mut bob = member(server, "bob");
+    let conv = alice.invite(&["bob"]);
+    alice.join(conv);
+    assert_eq!(bob.expect_invitation("alice"), conv);
+    bob.join(conv);
+    (alice, bob, conv)
+}
+
 /// Logs in to (creating) the account of `name`.
 fn member(server: &TestServer, name: &str) -> Im {
     let mut c = Im::connect(server, name);
@@ -109,12 +106,7 @@ fn fetch(c: &mut Im, id: &str, from: usize, size: usize) -> Vec<u8> {
 #[test]
 fn upload_resumes_by_offset_and_members_fetch_it() {
     let server = TestServer::start();
-    let mut alice = member(&server, "alice");
-    let mut bob = member(&server, "bob");
-    let conv = alice.invite(&["bob"]);
-    alice.join(conv);
-    assert_eq!(bob.expect_invitation("alice"), conv);
-    bob.join(conv);
+    let (mut alice, mut bob, conv) = pair(&server);
     // An IRC user in the same conversation, and an IM user outside it.
     let mut carol = server.client("carol");
     let mut ann = member(&server, "ann");
@@ -221,12 +213,7 @@ fn upload_resumes_by_offset_and_members_fetch_it() {
 #[test]
 fn a_digest_mismatch_discards_the_upload() {
     let server = TestServer::start();
-    let mut alice = member(&server, "alice");
-    let mut bob = member(&server, "bob");
-    let conv = alice.invite(&["bob"]);
-    alice.join(conv);
-    bob.expect_invitation("alice");
-    bob.join(conv);
+    let (mut alice, mut bob, conv) = pair(&server);
     let data = content(1000, 3);
     let claimed = content(1000, 4);
     let id = ok(&mut alice, &open_line(conv, "x.bin", &claimed))["id"]
@@ -265,12 +252,7 @@ fn size_limit_quota_and_accounts() {
         c.files.max_size = 10_000;
         c.files.quota = 15_000;
     });
-    let mut alice = member(&server, "alice");
-    let mut bob = member(&server, "bob");
-    let conv = alice.invite(&["bob"]);
-    alice.join(conv);
-    bob.expect_invitation("alice");
-    bob.join(conv);
+    let (mut alice, _bob, conv) = pair(&server);
     let big = content(10_001, 1);
     let v = not_ok(&mut alice, &open_line(conv, "big", &big));
     assert_eq!(v["reason"], "file too large: the limit is 9.8 KiB");
@@ -306,12 +288,7 @@ fn size_limit_quota_and_accounts() {
 #[test]
 fn file_data_is_not_held_to_the_line_rate_but_refusals_are() {
     let server = TestServer::with_config(protected);
-    let mut alice = member(&server, "alice");
-    let mut bob = member(&server, "bob");
-    let conv = alice.invite(&["bob"]);
-    alice.join(conv);
-    bob.expect_invitation("alice");
-    bob.join(conv);
+    let (mut alice, mut bob, conv) = pair(&server);
     // 300 KB: fifty chunks sent at once, far past the burst of 16 lines
     // and the 16 KiB RecvQ.
     let data = content(50 * CHUNK, 5);

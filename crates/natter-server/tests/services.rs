@@ -152,15 +152,7 @@ fn binary() -> Vec<u8> {
 
 /// 100 KB that do not repeat within a buffer's length.
 fn large() -> Vec<u8> {
-    let mut x: u32 = 0x9e37_79b9;
-    (0..100_000)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            x as u8
-        })
-        .collect()
+    common::http::Gen::bytes(7, 100_000)
 }
 
 /// Several writes come back in order, binary bytes and a 100 KB write
