@@ -218,10 +218,23 @@ fn resumable_upload_survives_broken_connections() {
         .unwrap();
     assert_eq!(r.status, 404);
 
-    // Three broken PATCHes at uneven points, each resumed from where HEAD
-    // says the upload stands; a PATCH past that point is refused.
+    // Three broken PATCHes at random points (the seed is printed to
+    // repeat a run), each resumed from where HEAD says the upload stands;
+    // a PATCH past that point is refused.
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos()
+        | 1;
+    eprintln!("cut points from seed {seed}");
+    let mut cuts: Vec<u64> = Gen::bytes(seed, 12)
+        .chunks(4)
+        .map(|b| 1 + u64::from(u32::from_le_bytes(b.try_into().unwrap())) % (len - 2000))
+        .collect();
+    cuts.sort();
+    cuts.dedup();
     let mut offset = 0u64;
-    for cut in [777_777u64, 1_234_567, 2_500_001] {
+    for cut in cuts {
         let head = Request::new("HEAD", &upload)
             .header(auth("alice"))
             .send(http)
@@ -267,7 +280,7 @@ fn resumable_upload_survives_broken_connections() {
     assert_eq!(r.status, 409);
     assert_eq!(r.header("upload-offset").unwrap(), offset.to_string());
     // A chunk sent again from an earlier offset is harmless.
-    let earlier = offset - 1000;
+    let earlier = offset.saturating_sub(1000);
     let r = Request::new("PATCH", &upload)
         .header(auth("alice"))
         .header(("upload-offset", earlier.to_string()))
@@ -436,4 +449,55 @@ fn an_im_upload_can_move_its_bytes_over_a_second_connection() {
         (status["complete"].as_bool(), status["offset"].as_u64()),
         (Some(true), Some(50_000))
     );
+}
+
+/// A file shared into a private conversation: the other party may fetch
+/// it, by account; nobody else may.
+#[test]
+fn a_private_share_is_for_the_other_party() {
+    let (server, http) = server();
+    let mut alice = irc(&server, "alice");
+    let mut bob = irc(&server, "bob");
+    drop(alice.sync());
+    let posted = Request::new("POST", "/files?to=bob_&name=secret.txt")
+        .header(auth("alice"))
+        .body(Body::Bytes(b"for bob only".to_vec()))
+        .send(http)
+        .unwrap();
+    assert_eq!(posted.status, 201, "{}", posted.text());
+    let told = bob.expect("PRIVMSG");
+    assert_eq!(params(&told)[0], "bob_");
+    assert!(params(&told)[1].starts_with("shared secret.txt (12 B, text/plain; charset=utf-8): "));
+    let url = posted.header("location").unwrap();
+    let path = &url[url.find("/files/").unwrap()..];
+    let got = Request::new("GET", path)
+        .header(auth("bob"))
+        .send(http)
+        .unwrap();
+    assert_eq!(
+        (got.status, got.body.as_slice()),
+        (200, &b"for bob only"[..])
+    );
+    assert_eq!(
+        got.header("content-disposition"),
+        Some("attachment; filename*=UTF-8''secret.txt")
+    );
+    // Eve is in #room with both, but not in their conversation.
+    let mut eve = irc(&server, "eve");
+    drop(eve.sync());
+    assert_eq!(
+        Request::new("GET", path)
+            .header(auth("eve"))
+            .send(http)
+            .unwrap()
+            .status,
+        404
+    );
+    // Nobody by that nick: 403.
+    let r = Request::new("POST", "/files?to=nobody")
+        .header(auth("alice"))
+        .body(Body::Bytes(b"x".to_vec()))
+        .send(http)
+        .unwrap();
+    assert_eq!(r.status, 403);
 }
