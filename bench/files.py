@@ -219,7 +219,11 @@ exempt = ["127.0.0.0/8"]
     (work / "www").mkdir()
     (work / "www" / "blob.bin").symlink_to(path)
     nginx_conf = work / "nginx.conf"
+    # Run as root (as here), nginx's workers would be another user, who
+    # cannot read the private temporary directory.
+    user = "user root;" if os.geteuid() == 0 else ""
     nginx_conf.write_text(f"""
+{user}
 daemon off;
 worker_processes 1;
 pid {work}/nginx.pid;
@@ -298,6 +302,7 @@ http {{
                 p.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 p.kill()
+        subprocess.run(["rm", "-rf", str(work)])
     print(f"\n{opts.size} MiB, {opts.rounds} round(s), loopback; natter {natter}")
     print(f"{'transfer':24} {'MiB/s median':>13} {'range':>17} {'server CPU ms/MiB':>18}")
     for name, runs in results.items():
@@ -309,7 +314,6 @@ http {{
     out.mkdir(parents=True, exist_ok=True)
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     (out / f"files-{stamp}.json").write_text(json.dumps({"size_mib": opts.size, "results": results}, indent=1))
-    subprocess.run(["rm", "-rf", str(work)])
 
 
 if __name__ == "__main__":

@@ -43,12 +43,16 @@ pub fn read_at(path: &Path, offset: u64, len: usize) -> io::Result<Vec<u8>> {
     Ok(buf)
 }
 
-/// Flushes `path` to the disk, then returns its SHA-256 (lowercase hex)
-/// and its first [`HEAD`] bytes, reading it in 1 MiB pieces (memory stays
-/// flat whatever the size).
+/// Flushes `path`'s bytes to the disk (an upload is complete only once
+/// they are there).
+pub fn sync(path: &Path) -> io::Result<()> {
+    File::open(path)?.sync_all()
+}
+
+/// The SHA-256 of `path` (lowercase hex) and its first [`HEAD`] bytes,
+/// reading it in 1 MiB pieces (memory stays flat whatever the size).
 pub fn digest(path: &Path) -> io::Result<(String, Vec<u8>)> {
     let mut file = File::open(path)?;
-    file.sync_all()?;
     let mut hasher = Sha256::new();
     let mut head = Vec::new();
     let mut buf = vec![0; 1 << 20];

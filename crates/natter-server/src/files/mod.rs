@@ -194,6 +194,28 @@ struct Entry {
     /// Held while a chunk is written or the upload completes: writes to
     /// one upload go one at a time.
     writing: Arc<std::sync::Mutex<()>>,
+    /// The digest of the bytes received so far, while they came in order
+    /// (so completion need not read the file again); `None` once a chunk
+    /// rewrote earlier bytes, or after a restart: completion then hashes
+    /// the file.
+    running: Option<Box<Running>>,
+}
+
+/// [`Entry::running`]: a SHA-256 state and the first bytes (for the MIME
+/// type).
+#[derive(Debug, Clone, Default)]
+struct Running {
+    hasher: sha2::Sha256,
+    head: Vec<u8>,
+}
+
+impl Running {
+    fn update(&mut self, data: &[u8]) {
+        use sha2::Digest;
+        self.hasher.update(data);
+        let take = disk::HEAD.saturating_sub(self.head.len()).min(data.len());
+        self.head.extend_from_slice(&data[..take]);
+    }
 }
 
 /// The shared files of this server: their records in memory and the
@@ -241,6 +263,7 @@ impl Files {
                     grantees,
                     received,
                     writing: Arc::default(),
+                    running: None,
                 },
             );
         }
@@ -403,6 +426,7 @@ impl Files {
                 grantees,
                 received: 0,
                 writing: Arc::default(),
+                running: Some(Box::default()),
             },
         );
         // An empty file is complete at once.
@@ -438,10 +462,10 @@ impl Files {
             .checked_add(data.len() as u64)
             .filter(|&end| end <= size)
             .ok_or(FileError::PastEnd { size })?;
-        let (received, complete) = {
-            let index = self.index.lock();
-            let e = index.get(id).ok_or(FileError::NotFound)?;
-            (e.received, e.record.complete)
+        let (received, complete, mut running) = {
+            let mut index = self.index.lock();
+            let e = index.get_mut(id).ok_or(FileError::NotFound)?;
+            (e.received, e.record.complete, e.running.take())
         };
         if complete {
             let index = self.index.lock();
@@ -464,21 +488,37 @@ impl Files {
                 return Err(error);
             }
         }
+        // Bytes in order extend the running digest (outside the index
+        // lock: this upload's writing lock is held); a rewrite ends it.
+        match &mut running {
+            Some(r) if offset == received => r.update(data),
+            _ if data.is_empty() => {}
+            _ => running = None,
+        }
         let received = received.max(end);
+        let done = received == size;
         if let Some(e) = self.index.lock().get_mut(id) {
             e.received = received;
+            if !done {
+                e.running = running.take();
+            }
         }
-        if received < size {
+        if !done {
             return Ok(Written::Partial(received));
         }
-        self.complete(id)
+        self.complete(id, running.map(|r| *r))
     }
 
     /// Hashes the finished upload `id`, checks it, and moves it to its
     /// blob. Called with its writing lock held.
-    fn complete(&self, id: &str) -> Result<Written, FileError> {
+    fn complete(&self, id: &str, running: Option<Running>) -> Result<Written, FileError> {
+        use sha2::Digest;
         let partial = self.partial(id);
-        let (sha256, head) = disk::digest(&partial).map_err(|e| disk::error(&e))?;
+        let (sha256, head) = match running {
+            Some(r) => disk::sync(&partial).map(|()| (disk::hex(&r.hasher.finalize()), r.head)),
+            None => disk::sync(&partial).and_then(|()| disk::digest(&partial)),
+        }
+        .map_err(|e| disk::error(&e))?;
         let (mut record, grantees) = {
             let index = self.index.lock();
             let e = index.get(id).ok_or(FileError::NotFound)?;

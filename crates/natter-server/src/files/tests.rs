@@ -195,3 +195,30 @@ fn mime_types_come_from_content() {
     );
     assert_eq!(disk::mime_of(b"\0\x01\x02"), "application/octet-stream");
 }
+
+#[test]
+fn a_corrected_chunk_is_what_counts() {
+    // A chunk rewritten with other bytes ends the running digest; the file
+    // is then hashed whole at completion, and it is the bytes on disk that
+    // must match.
+    let dir = tempfile::tempdir().unwrap();
+    let f = files(dir.path(), FilesSection::default());
+    let data: Vec<u8> = (0..9000u32).map(|i| (i % 251) as u8).collect();
+    let id = f.open_upload(request("c.bin", &data)).unwrap().record.id;
+    f.write(&id, 0, &[0xAA; 4000]).unwrap();
+    f.write(&id, 0, &data[..4000]).unwrap();
+    let Ok(Written::Complete { record, .. }) = f.write(&id, 4000, &data[4000..]) else {
+        panic!("not complete");
+    };
+    assert_eq!(record.sha256, sha(&data));
+    // In order all along: the running digest, the same answer.
+    let id = f.open_upload(request("d.bin", &data)).unwrap().record.id;
+    f.write(&id, 0, &data[..4000]).unwrap();
+    let Ok(Written::Complete { record, .. }) = f.write(&id, 4000, &data[4000..]) else {
+        panic!("not complete");
+    };
+    assert_eq!(
+        (record.sha256, record.mime.as_str()),
+        (sha(&data), "application/octet-stream")
+    );
+}
