@@ -19,8 +19,8 @@ What it does:
    limits) and makes an account through the IM protocol; starts nginx
    (`nginx -c` with its own configuration: the temporary directory as root,
    WebDAV PUT on) on another free port.
-4. Each round, in this order: natter HTTP upload (`curl -u ... --data-binary
-   @file`), natter HTTP download (`curl -u ... -o /dev/null`), nginx PUT,
+4. Each round, in this order: natter HTTP upload (`curl -u ... -X POST -T
+   file`), natter HTTP download (`curl -u ... -o /dev/null`), nginx PUT,
    nginx GET, natter IM upload and IM download (a client in this script,
    16 chunks in flight). Each transfer's MB/s is from its wall time (curl's
    own `time_total` for curl), and the server's CPU time over it (user +
@@ -273,7 +273,9 @@ http {{
 
             def upload(r=r):
                 out = subprocess.run(
-                    ["curl", "-sS", "-f", "-u", auth, "--data-binary", f"@{path}",
+                    # -T streams the file (--data-binary would read it
+                    # into memory first).
+                    ["curl", "-sS", "-f", "-u", auth, "-X", "POST", "-T", str(path),
                      "-H", f'Content-Disposition: attachment; filename="round{r}.bin"',
                      "-w", "\n%{time_total}", f"http://127.0.0.1:{http}/files"],
                     capture_output=True, text=True)
