@@ -428,7 +428,7 @@ async fn handle_input<S: Socket>(
         if out.is_closed() {
             break;
         }
-        // IM file data skips the line rate unless refused (`flood_charge`).
+        // IM file data is charged after it is handled, unless it moved bytes.
         let data = framer
             .peek()
             .is_some_and(|f| crate::im::files::is_data(client, f));
@@ -449,7 +449,7 @@ async fn handle_input<S: Socket>(
         if std::mem::take(&mut client.reclass) {
             reclass(shared, client, out, limiter);
         }
-        let charge = std::mem::take(&mut client.flood_charge);
+        let charge = data && !std::mem::take(&mut client.moved_data);
         if let Some(Err(at)) = charge.then(|| limiter.take()) {
             wait = Some(at);
             break;

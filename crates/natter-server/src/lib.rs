@@ -22,6 +22,8 @@
 //!   the single event path that applies changes and hands them to the
 //!   fan-out. It imports no front end.
 //! - [`clock`]: time in the server-time form (neutral).
+//! - [`text`]: text helpers such as cutting on a character boundary
+//!   (neutral).
 //! - [`cidr`]: address blocks (trusted proxies, server bans, connection
 //!   limits and connect classes).
 //! - [`cloak`]: keyed host cloaks (user mode +x), neutral.
@@ -66,6 +68,7 @@ pub mod outbound;
 pub mod server;
 pub mod server_bans;
 pub mod services;
+pub mod text;
 pub mod tls;
 pub mod transport;
 pub mod world;

@@ -69,36 +69,42 @@ fn a_full_disk_refuses_and_discards_cleanly() {
         .unwrap();
     assert_eq!(r.status, 507, "{}", r.text());
 
-    // Two uploads that each fit alone, not together.
-    let open = || {
+    // Two uploads that each fit alone, not together: the second is refused
+    // at once, the room being promised to the first.
+    let open = |size: u64, expect: u16| {
         let r = Request::new("POST", "/files?name=part.bin")
             .header(auth())
-            .header(("upload-length", "1500000".into()))
+            .header(("upload-length", size.to_string()))
             .send(http)
             .unwrap();
-        assert_eq!(r.status, 201, "{}", r.text());
-        r.header("location").unwrap().to_string()
+        assert_eq!(r.status, expect, "{}", r.text());
+        r.header("location").map(str::to_string)
     };
-    let (first, second) = (open(), open());
+    let first = open(1_500_000, 201).unwrap();
+    open(1_500_000, 507);
     let data = Gen::bytes(2, 1_500_000);
-    let patch = |upload: &str| {
+    let patch = |upload: &str, data: &[u8]| {
         Request::new("PATCH", upload)
             .header(auth())
             .header(("upload-offset", "0".into()))
-            .body(Body::Bytes(data.clone()))
+            .body(Body::Bytes(data.to_vec()))
             .send(http)
             .unwrap()
     };
-    let done = patch(&first);
+    let done = patch(&first, &data);
     assert_eq!(done.status, 204, "{}", done.text());
-    let full = patch(&second);
+    // A third fits in what is left; then something else fills the disk
+    // while it is on its way: the write fails, and the upload is discarded.
+    let third = open(400_000, 201).unwrap();
+    std::fs::write(files_dir.join("filler"), vec![0u8; 300_000]).unwrap();
+    let full = patch(&third, &Gen::bytes(3, 400_000));
     assert_eq!(full.status, 507, "{}", full.text());
     assert_eq!(
         full.text().trim(),
         "the server's disk is full: the upload was discarded"
     );
-    // Nothing of the second is left, visible or not.
-    let head = Request::new("HEAD", &second)
+    // Nothing of it is left, visible or not.
+    let head = Request::new("HEAD", &third)
         .header(auth())
         .send(http)
         .unwrap();

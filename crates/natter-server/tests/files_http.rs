@@ -501,3 +501,123 @@ fn a_private_share_is_for_the_other_party() {
         .unwrap();
     assert_eq!(r.status, 403);
 }
+
+/// From review: a PATCH retried from an offset before the bytes received
+/// (a repeated request) writes each piece where it belongs, and the file
+/// is announced; odd ranges follow RFC 9110; pages of other sites cannot
+/// upload with a browser's remembered credentials; a broken plain POST
+/// leaves nothing behind.
+#[test]
+fn retries_ranges_cross_site_and_broken_posts() {
+    let (server, http) = server();
+    let mut alice = irc(&server, "alice");
+    let mut bob = irc(&server, "bob");
+    drop(alice.sync());
+    let len = 3_500_000u64;
+    let data = Gen::bytes(21, len as usize);
+    let created = Request::new("POST", "/files?to=%23room&name=retry.bin")
+        .header(auth("alice"))
+        .header(("upload-length", len.to_string()))
+        .send(http)
+        .unwrap();
+    let upload = created.header("location").unwrap().to_string();
+    // Breaks after 1.5 MB; then the same PATCH again, from 0, whole.
+    let r = Request::new("PATCH", &upload)
+        .header(auth("alice"))
+        .header(("upload-offset", "0".into()))
+        .body(Body::Gen {
+            gen: Gen::new(21),
+            len,
+            cut_after: Some(1_500_000),
+        })
+        .send(http);
+    assert!(r.is_none());
+    let r = Request::new("PATCH", &upload)
+        .header(auth("alice"))
+        .header(("upload-offset", "0".into()))
+        .body(Body::Bytes(data.clone()))
+        .send(http)
+        .unwrap();
+    assert_eq!(r.status, 204, "{}", r.text());
+    let told = bob.expect("PRIVMSG");
+    assert!(
+        params(&told)[1].starts_with("shared retry.bin "),
+        "{told:?}"
+    );
+    let url = r.header("location").unwrap();
+    let path = url[url.find("/files/").unwrap()..].to_string();
+    let got = Request::new("GET", &path)
+        .header(auth("bob"))
+        .hashed()
+        .send(http)
+        .unwrap();
+    assert_eq!(got.sha256, Some((len, sha256_hex(&data))));
+
+    // Ranges: invalid ones are ignored (the whole file), a last position
+    // past the end is clamped, a suffix of 0 is unsatisfiable.
+    let ranged = |range: &str| {
+        Request::new("GET", &path)
+            .header(auth("bob"))
+            .header(("range", range.into()))
+            .hashed()
+            .send(http)
+            .unwrap()
+    };
+    for invalid in ["bytes=5-3", "bytes=x-", "bytes=-", "items=0-1"] {
+        let r = ranged(invalid);
+        assert_eq!((invalid, r.status), (invalid, 200));
+        assert_eq!(r.sha256.as_ref().unwrap().0, len);
+    }
+    let r = ranged("bytes=3499990-18446744073709551615");
+    assert_eq!(
+        (r.status, r.header("content-range")),
+        (206, Some("bytes 3499990-3499999/3500000"))
+    );
+    let r = ranged("bytes=3499990-99999999999999999999999");
+    assert_eq!(r.status, 206);
+    assert_eq!(ranged("bytes=-0").status, 416);
+
+    // Another site's page, with the browser's remembered credentials.
+    for (name, value) in [
+        ("origin", "http://evil.example"),
+        ("sec-fetch-site", "cross-site"),
+    ] {
+        let r = Request::new("POST", "/files?to=%23room")
+            .header(auth("alice"))
+            .header((name, value.into()))
+            .body(Body::Bytes(b"forged".to_vec()))
+            .send(http)
+            .unwrap();
+        assert_eq!(r.status, 403, "{name}: {}", r.text());
+    }
+    // natter's own page may.
+    let r = Request::new("POST", "/files?to=%23room&name=mine.txt")
+        .header(auth("alice"))
+        .header(("origin", format!("http://{http}")))
+        .header(("sec-fetch-site", "same-origin".into()))
+        .body(Body::Bytes(b"mine".to_vec()))
+        .send(http)
+        .unwrap();
+    assert_eq!(r.status, 201, "{}", r.text());
+
+    // A plain POST that breaks off keeps nothing, not even a partial file.
+    let r = Request::new("POST", "/files?name=broken.bin")
+        .header(auth("alice"))
+        .body(Body::Gen {
+            gen: Gen::new(3),
+            len: 2_000_000,
+            cut_after: Some(700_000),
+        })
+        .send(http);
+    assert!(r.is_none());
+    let partial = server.dir.path().join("data/files/partial");
+    let mut left = usize::MAX;
+    for _ in 0..200 {
+        left = std::fs::read_dir(&partial).unwrap().count();
+        if left == 0 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(left, 0, "a broken POST left a partial file");
+}

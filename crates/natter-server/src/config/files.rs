@@ -20,6 +20,10 @@ pub struct FilesSection {
     /// and unfinished).
     #[serde(deserialize_with = "words::bytes")]
     pub quota: u64,
+    /// Files one account may have stored at once (complete and
+    /// unfinished).
+    #[serde(deserialize_with = "words::count")]
+    pub max_files: usize,
     /// Seconds a file is kept after it was shared.
     #[serde(deserialize_with = "words::seconds")]
     pub retention: u64,
@@ -40,6 +44,7 @@ impl Default for FilesSection {
             enabled: true,
             max_size: 100 << 20,
             quota: 1 << 30,
+            max_files: 1000,
             retention: 30 * 24 * 3600,
             upload_expiry: 24 * 3600,
             public_url: None,

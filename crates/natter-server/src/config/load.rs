@@ -181,6 +181,8 @@ impl Config {
         for (key, v) in [
             ("im.online_users_interval", self.im.online_users_interval),
             ("history.max_age", self.history.max_age),
+            ("files.retention", self.files.retention),
+            ("files.upload_expiry", self.files.upload_expiry),
             ("timeouts.registration", t.registration),
             ("timeouts.ping_interval", t.ping_interval),
             ("timeouts.ping_timeout", t.ping_timeout),

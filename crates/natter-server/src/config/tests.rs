@@ -431,3 +431,26 @@ fn protections_are_on_by_default_and_classes_are_checked() {
     let e = only_error("[connections]\nexempt = [\"10.0.0.0/33\"]\n");
     assert_eq!(e.key.as_deref(), Some("connections.exempt"));
 }
+
+#[test]
+fn files_section_is_checked() {
+    let errors = all_errors(
+        "[files]\nretention = 0\nupload_expiry = 0\npublic_url = \"ftp://x/\"\nmax_size = 0\n",
+    );
+    let keys: Vec<&str> = errors.iter().map(|(_, k, _)| k.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "files.retention",
+            "files.upload_expiry",
+            "files.public_url",
+            "files.max_size"
+        ],
+        "{errors:?}"
+    );
+    assert!(errors[0].2.contains("at least 1 second"), "{errors:?}");
+    let ok =
+        Config::parse("[files]\nmax_size = 1_000\npublic_url = \"https://chat.example.org\"\n")
+            .expect("valid");
+    assert_eq!(ok.files.max_size, 1000);
+}

@@ -60,6 +60,11 @@ pub enum FileError {
     NoAccount,
     /// No such file or upload (or not one the asker may see).
     NotFound,
+    /// The account has `[files] max_files` files already.
+    TooMany {
+        /// The limit.
+        max: usize,
+    },
     /// The file is larger than `[files] max_size`.
     TooLarge {
         /// The limit, in bytes.
@@ -109,6 +114,9 @@ impl std::fmt::Display for FileError {
             FileError::NotFound => f.write_str("no such file"),
             FileError::TooLarge { max } => {
                 write!(f, "file too large: the limit is {}", human_size(*max))
+            }
+            FileError::TooMany { max } => {
+                write!(f, "too many files: an account may keep {max}")
             }
             FileError::OverQuota { used, quota } => write!(
                 f,
@@ -304,7 +312,9 @@ impl Files {
     /// `shared report.pdf (12.3 KiB, application/pdf): <link>`, or with
     /// `file <id>` in place of the link when there is no address.
     pub fn announcement(&self, record: &FileRecord) -> String {
-        let name: String = record.name.chars().take(120).collect();
+        // Cut so that the whole announcement fits in an IRC line: 100
+        // bytes of name, the link's 40 (encoded up to 120), the rest short.
+        let name = crate::text::truncate(&record.name, 100);
         let what = format!(
             "shared {} ({}, {})",
             name,
@@ -370,65 +380,89 @@ impl Files {
         let mut grantees = req.grantees.clone();
         grantees.sort();
         grantees.dedup();
-        if let Some(sha) = &sha256 {
-            let index = self.index.lock();
-            let same = index.values().find(|e| {
-                !e.record.complete
-                    && fold(&e.record.uploader) == fold(&req.uploader)
-                    && e.record.name == name
-                    && e.record.size == req.size
-                    && &e.record.sha256 == sha
-                    && e.grantees == grantees
-            });
-            if let Some(e) = same {
-                return Ok(Status {
-                    record: e.record.clone(),
-                    received: e.received,
-                    grantees: e.grantees.clone(),
-                });
-            }
-        }
-        let used = self.usage(&req.uploader);
-        if used.saturating_add(req.size) > self.limits.quota {
-            return Err(FileError::OverQuota {
-                used,
-                quota: self.limits.quota,
-            });
-        }
-        if disk::free_space(&self.dir).is_some_and(|free| free < req.size) {
-            return Err(FileError::DiskFull);
-        }
         let record = FileRecord {
             id: new_id(),
             name,
             size: req.size,
-            sha256: sha256.unwrap_or_default(),
+            sha256: sha256.clone().unwrap_or_default(),
             mime: String::new(),
-            uploader: req.uploader,
+            uploader: req.uploader.clone(),
             created_ms: crate::world::now_ms() as i64,
             complete: false,
         };
+        // The resume lookup, the limits and the reservation in one critical
+        // section: parallel opens cannot all pass the quota.
+        {
+            let mut index = self.index.lock();
+            let key = fold(&req.uploader);
+            let mine = || index.values().filter(|e| fold(&e.record.uploader) == key);
+            if let Some(sha) = &sha256 {
+                let same = mine().find(|e| {
+                    !e.record.complete
+                        && e.record.name == record.name
+                        && e.record.size == req.size
+                        && &e.record.sha256 == sha
+                        && e.grantees == grantees
+                });
+                if let Some(e) = same {
+                    return Ok(Status {
+                        record: e.record.clone(),
+                        received: e.received,
+                        grantees: e.grantees.clone(),
+                    });
+                }
+            }
+            if mine().count() >= self.limits.max_files {
+                return Err(FileError::TooMany {
+                    max: self.limits.max_files,
+                });
+            }
+            let used: u64 = mine().map(|e| e.record.size).sum();
+            if used.saturating_add(req.size) > self.limits.quota {
+                return Err(FileError::OverQuota {
+                    used,
+                    quota: self.limits.quota,
+                });
+            }
+            // Room for it beside the uploads already promised room.
+            let promised: u64 = index
+                .values()
+                .filter(|e| !e.record.complete)
+                .map(|e| e.record.size - e.received)
+                .sum();
+            let wanted = req.size.saturating_add(promised);
+            if disk::free_space(&self.dir).is_some_and(|free| free < wanted) {
+                return Err(FileError::DiskFull);
+            }
+            index.insert(
+                record.id.clone(),
+                Entry {
+                    record: record.clone(),
+                    grantees: grantees.clone(),
+                    received: 0,
+                    writing: Arc::default(),
+                    running: Some(Box::default()),
+                },
+            );
+        }
         let partial = self.partial(&record.id);
-        std::fs::File::create(&partial).map_err(|e| disk::error(&e))?;
-        if let Err(e) = self.store.put_file(&record, &grantees) {
+        let created = std::fs::File::create(&partial)
+            .map_err(|e| disk::error(&e))
+            .and_then(|_| {
+                self.store
+                    .put_file(&record, &grantees)
+                    .map_err(|e| FileError::Io(e.to_string()))
+            });
+        if let Err(e) = created {
             let _ = std::fs::remove_file(&partial);
-            return Err(FileError::Io(e.to_string()));
+            self.index.lock().remove(&record.id);
+            return Err(e);
         }
         let status = Status {
-            record: record.clone(),
+            record,
             received: 0,
-            grantees: grantees.clone(),
+            grantees,
         };
-        self.index.lock().insert(
-            record.id.clone(),
-            Entry {
-                record,
-                grantees,
-                received: 0,
-                writing: Arc::default(),
-                running: Some(Box::default()),
-            },
-        );
         // An empty file is complete at once.
         if req.size == 0 {
             if let Written::Complete { record, .. } = self.write(&status.record.id, 0, &[])? {
@@ -483,7 +517,7 @@ impl Files {
             if let Err(e) = disk::write_at(&self.partial(id), offset, data) {
                 let error = disk::error(&e);
                 if error == FileError::DiskFull {
-                    self.discard(id);
+                    self.discard_held(id);
                 }
                 return Err(error);
             }
@@ -525,28 +559,34 @@ impl Files {
             (e.record.clone(), e.grantees.clone())
         };
         if !record.sha256.is_empty() && record.sha256 != sha256 {
-            self.discard(id);
+            self.discard_held(id);
             return Err(FileError::DigestMismatch { got: sha256 });
         }
         record.sha256 = sha256;
         record.mime = disk::mime_of(&head);
         record.complete = true;
-        let blob = self.blob(&record.sha256);
-        let moved = if blob.exists() {
-            std::fs::remove_file(&partial)
-        } else {
-            std::fs::rename(&partial, &blob)
-        };
-        if let Err(e) = moved.and_then(|()| disk::sync_dir(&self.dir.join("blobs"))) {
-            return Err(disk::error(&e));
+        {
+            // Under the index lock, as in `discard_held`: a blob is never
+            // deleted for being unshared while another file takes it up.
+            let mut index = self.index.lock();
+            let blob = self.blob(&record.sha256);
+            let moved = if blob.exists() {
+                std::fs::remove_file(&partial)
+            } else {
+                std::fs::rename(&partial, &blob)
+            };
+            if let Err(e) = moved {
+                return Err(disk::error(&e));
+            }
+            if let Some(e) = index.get_mut(id) {
+                e.record = record.clone();
+                e.received = record.size;
+            }
         }
+        disk::sync_dir(&self.dir.join("blobs")).map_err(|e| disk::error(&e))?;
         self.store
             .put_file(&record, &grantees)
             .map_err(|e| FileError::Io(e.to_string()))?;
-        if let Some(e) = self.index.lock().get_mut(id) {
-            e.record = record.clone();
-            e.received = record.size;
-        }
         Ok(Written::Complete {
             record,
             fresh: true,
@@ -555,18 +595,27 @@ impl Files {
     }
 
     /// Forgets upload or file `id`: its record, and its bytes unless
-    /// another file shares them. Blocking.
+    /// another file shares them. Waits for a write in progress to it.
+    /// Blocking.
     pub fn discard(&self, id: &str) {
-        let removed = self.index.lock().remove(id);
-        let Some(entry) = removed else { return };
-        let _ = std::fs::remove_file(self.partial(id));
-        if entry.record.complete {
-            let shared = self
-                .index
-                .lock()
+        let lock = self.index.lock().get(id).map(|e| e.writing.clone());
+        let Some(lock) = lock else { return };
+        let _writing = lock.lock().unwrap_or_else(|e| e.into_inner());
+        self.discard_held(id);
+    }
+
+    /// [`Files::discard`] with `id`'s writing lock held by the caller.
+    fn discard_held(&self, id: &str) {
+        {
+            let mut index = self.index.lock();
+            let Some(entry) = index.remove(id) else {
+                return;
+            };
+            let _ = std::fs::remove_file(self.partial(id));
+            let shared = index
                 .values()
                 .any(|e| e.record.complete && e.record.sha256 == entry.record.sha256);
-            if !shared {
+            if entry.record.complete && !shared {
                 let _ = std::fs::remove_file(self.blob(&entry.record.sha256));
             }
         }

@@ -129,6 +129,21 @@ fn limits_and_names() {
         f.open_upload(other),
         Err(FileError::OverQuota { .. })
     ));
+    // At most `max_files` files per account.
+    let dir2 = tempfile::tempdir().unwrap();
+    let few = files(
+        dir2.path(),
+        FilesSection {
+            max_files: 2,
+            ..FilesSection::default()
+        },
+    );
+    few.open_upload(request("1", b"one")).unwrap();
+    few.open_upload(request("2", b"two")).unwrap();
+    assert_eq!(
+        few.open_upload(request("3", b"three")).unwrap_err(),
+        FileError::TooMany { max: 2 }
+    );
     assert_eq!(clean_name("../../etc/passwd").unwrap(), "passwd");
     assert_eq!(clean_name("C:\\x\\y.txt").unwrap(), "y.txt");
     assert_eq!(clean_name("a\u{7}b").unwrap(), "ab");

@@ -31,11 +31,16 @@ pub const REMEMBER: Duration = Duration::from_secs(300);
 #[derive(Debug, Default)]
 pub struct AuthCache(Mutex<HashMap<String, ([u8; 32], Instant)>>);
 
-fn digest(account: &str, password: &str) -> [u8; 32] {
+/// What the cache keeps of proved credentials: a SHA-256 of the account,
+/// the password and the account's stored hash (so a password change ends
+/// what was proved with the old one).
+fn digest(account: &str, password: &str, stored: &str) -> [u8; 32] {
     let mut h = Sha256::new();
     h.update(fold(account).as_bytes());
     h.update([0]);
     h.update(password.as_bytes());
+    h.update([0]);
+    h.update(stored.as_bytes());
     h.finalize().into()
 }
 
@@ -104,7 +109,10 @@ pub(crate) async fn account(
             .get(&name)
             .map(|a| (a.name.clone(), a.credentials.password.clone()))
     };
-    let proof = digest(&name, &password);
+    let proof = found
+        .as_ref()
+        .map(|(_, stored)| digest(&name, &password, stored))
+        .unwrap_or_default();
     if let Some((account, _)) = &found {
         let cache = shared.http_auth.0.lock();
         if let Some((known, at)) = cache.get(&fold(account)) {

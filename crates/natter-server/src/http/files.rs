@@ -39,6 +39,10 @@ use crate::server::Shared;
 /// Bytes gathered from a request body before each write to the disk.
 const WRITE_PIECE: usize = 1 << 20;
 
+/// How long a request body may send nothing before it counts as broken
+/// off (the bytes that arrived are kept).
+const BODY_IDLE: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// The Content-Security-Policy of a served file: whatever it holds (HTML,
 /// SVG) runs nothing and loads nothing on natter's origin.
 const FILE_CSP: &str = "default-src 'none'; sandbox";
@@ -64,7 +68,9 @@ fn failed(error: &FileError) -> Response<Body> {
     let status = match error {
         FileError::Disabled | FileError::NotFound | FileError::Forbidden => StatusCode::NOT_FOUND,
         FileError::NoAccount => StatusCode::UNAUTHORIZED,
-        FileError::TooLarge { .. } | FileError::OverQuota { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+        FileError::TooLarge { .. } | FileError::OverQuota { .. } | FileError::TooMany { .. } => {
+            StatusCode::PAYLOAD_TOO_LARGE
+        }
         FileError::DiskFull => StatusCode::INSUFFICIENT_STORAGE,
         FileError::WrongOffset { .. } => StatusCode::CONFLICT,
         FileError::PastEnd { .. } | FileError::Invalid(_) => StatusCode::BAD_REQUEST,
@@ -94,12 +100,14 @@ pub(crate) async fn respond(
     shared: &Arc<Shared>,
     req: Request<Incoming>,
     peer: SocketAddr,
+    tls: bool,
 ) -> Response<Body> {
-    let (files, trusted) = {
+    let (files, trusted, allowed) = {
         let world = shared.world.lock();
         (
             world.files.clone(),
             super::proxy::trusted(&world.config.http.trusted_proxies),
+            world.config.http.allowed_origins.clone(),
         )
     };
     let Some(files) = files else {
@@ -121,6 +129,12 @@ pub(crate) async fn respond(
         set(&mut r, "allow", "OPTIONS, POST".into());
         set(&mut r, "accept-post", "*/*".into());
         return r;
+    }
+    if matches!(method, Method::POST | Method::PATCH) && cross_site(&req, tls, &allowed) {
+        return plain(
+            StatusCode::FORBIDDEN,
+            "uploads from another site's pages are refused\n",
+        );
     }
     // Everything else is an account's.
     let account = match auth::account(shared, req.headers(), client).await {
@@ -165,6 +179,25 @@ pub(crate) async fn respond(
         _ if method != Method::GET && method != Method::HEAD => allow("GET, HEAD"),
         _ => failed(&FileError::NotFound),
     }
+}
+
+/// Whether a request that changes something comes from another site's
+/// page (cross-site request forgery: a browser that once logged in with
+/// Basic credentials sends them along by itself). Browsers say so with
+/// `Sec-Fetch-Site`, and with an `Origin` that is not natter's own nor
+/// one of `[http] allowed_origins`; programs such as curl send neither.
+fn cross_site(req: &Request<Incoming>, tls: bool, allowed: &[String]) -> bool {
+    let headers = req.headers();
+    let site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+    if matches!(site, Some("cross-site" | "same-site")) {
+        return true;
+    }
+    let origin = headers
+        .get(header::ORIGIN)
+        .map(|v| v.to_str().unwrap_or("\u{fffd}"));
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    let scheme = if tls { "https" } else { "http" };
+    !super::proxy::origin_allowed(origin, scheme, host, allowed)
 }
 
 fn allow(methods: &str) -> Response<Body> {
@@ -287,18 +320,38 @@ async fn create(
         set(&mut r, "upload-offset", "0".into());
         return r;
     }
+    // Not resumable: a broken or short body leaves nothing behind, even
+    // when hyper drops this handler because the client went away.
+    let mut guard = DiscardUnlessDone {
+        files: files.clone(),
+        id: Some(id.clone()),
+    };
     let result = receive(files, &id, 0, req.into_body()).await;
-    if !matches!(result, Ok(Written::Complete { .. })) {
-        // Not resumable: a broken or short body leaves nothing behind.
-        let f = files.clone();
-        let _ = tokio::task::spawn_blocking(move || f.discard(&id)).await;
+    if matches!(result, Ok(Written::Complete { .. })) {
+        guard.id = None;
     }
+    drop(guard);
     match result {
         Ok(Written::Partial(got)) => text(
             StatusCode::BAD_REQUEST,
             format!("the body ended after {got} of {size} bytes: nothing was kept"),
         ),
         other => finish_write(shared, files, &account, other, StatusCode::CREATED),
+    }
+}
+
+/// Discards upload `id` when dropped, unless `id` was taken back.
+struct DiscardUnlessDone {
+    files: Arc<Files>,
+    id: Option<String>,
+}
+
+impl Drop for DiscardUnlessDone {
+    fn drop(&mut self) {
+        if let Some(id) = self.id.take() {
+            let files = self.files.clone();
+            drop(tokio::task::spawn_blocking(move || files.discard(&id)));
+        }
     }
 }
 
@@ -350,8 +403,11 @@ fn finish_write(
 }
 
 /// Writes a request body into upload `id` from `offset`, in pieces of
-/// [`WRITE_PIECE`] bytes, each on the blocking pool. Returns the last
-/// write's outcome (the bytes received so far if the body broke off).
+/// [`WRITE_PIECE`] bytes, each on the blocking pool, each at the offset
+/// that follows the last (a body may start before the bytes received: a
+/// retried request). Returns the outcome of the last write (the bytes
+/// received so far if the body broke off or went quiet for [`BODY_IDLE`]);
+/// a completion by any piece counts as fresh.
 async fn receive(
     files: &Arc<Files>,
     id: &str,
@@ -360,34 +416,39 @@ async fn receive(
 ) -> Result<Written, FileError> {
     let mut piece = BytesMut::with_capacity(WRITE_PIECE);
     let mut last = Written::Partial(offset);
+    let mut completed = false;
     let mut ended = false;
     while !ended {
-        match body.frame().await {
-            Some(Ok(frame)) => {
+        match tokio::time::timeout(BODY_IDLE, body.frame()).await {
+            Ok(Some(Ok(frame))) => {
                 if let Ok(data) = frame.into_data() {
                     piece.extend_from_slice(&data);
                 }
             }
-            // The client went away: keep what arrived.
-            Some(Err(_)) | None => ended = true,
+            // The client went away or stalled: keep what arrived.
+            Ok(Some(Err(_)) | None) | Err(_) => ended = true,
         }
         if piece.len() >= WRITE_PIECE || (ended && !piece.is_empty()) {
             let data = piece.split().freeze();
             let (f, wid) = (files.clone(), id.to_string());
-            last = tokio::task::spawn_blocking(move || f.write(&wid, offset, &data))
+            let at = offset;
+            offset += data.len() as u64;
+            last = tokio::task::spawn_blocking(move || f.write(&wid, at, &data))
                 .await
                 .map_err(|e| FileError::Io(e.to_string()))??;
-            if let Written::Partial(next) = last {
-                offset = next;
-            }
+            completed |= matches!(last, Written::Complete { fresh: true, .. });
         }
+    }
+    if let Written::Complete { fresh, .. } = &mut last {
+        *fresh |= completed;
     }
     Ok(last)
 }
 
-/// A `Range` header's one range over `size` bytes, as `start..end`.
-/// `Ok(None)`: no range (or several: the whole file is sent). `Err(())`:
-/// unsatisfiable (416).
+/// A `Range` header's one range over `size` bytes, as `start..end`
+/// (RFC 9110 §14.1.2). `Ok(None)`: no range to honour (none, several, or
+/// not valid syntax: the whole file is sent). `Err(())`: unsatisfiable
+/// (416).
 fn range(headers: &HeaderMap, size: u64) -> Result<Option<(u64, u64)>, ()> {
     let Some(value) = headers.get(header::RANGE).and_then(|v| v.to_str().ok()) else {
         return Ok(None);
@@ -398,18 +459,26 @@ fn range(headers: &HeaderMap, size: u64) -> Result<Option<(u64, u64)>, ()> {
     if spec.contains(',') {
         return Ok(None);
     }
-    let (a, b) = spec.split_once('-').ok_or(())?;
+    let Some((a, b)) = spec.split_once('-') else {
+        return Ok(None);
+    };
+    let digits = |t: &str| !t.is_empty() && t.bytes().all(|c| c.is_ascii_digit());
+    // A number too large for u64 is larger than any file: as good as the end.
+    let number = |t: &str| t.parse::<u64>().unwrap_or(u64::MAX);
     let (a, b) = (a.trim(), b.trim());
-    let (start, end) = match (a.parse::<u64>(), b.parse::<u64>()) {
-        (Ok(s), Ok(e)) if s <= e => (s, (e + 1).min(size)),
-        (Ok(s), Err(_)) if b.is_empty() => (s, size),
-        (Err(_), Ok(n)) if a.is_empty() && n > 0 => (size.saturating_sub(n), size),
-        _ => return Err(()),
+    let (start, end) = match (digits(a), digits(b)) {
+        (true, true) if number(a) <= number(b) => (number(a), number(b).saturating_add(1)),
+        (true, false) if b.is_empty() => (number(a), size),
+        (false, true) if a.is_empty() => match number(b) {
+            0 => return Err(()),
+            n => (size.saturating_sub(n), size),
+        },
+        _ => return Ok(None),
     };
     if start >= size {
         return Err(());
     }
-    Ok(Some((start, end)))
+    Ok(Some((start, end.min(size))))
 }
 
 /// `GET`/`HEAD /files/<id>`: the file, whole or a range, to its uploader

@@ -154,7 +154,7 @@ where
         let tasks = tasks.clone();
         async move {
             let mut response = if files::is_files_path(req.uri().path()) {
-                files::respond(&shared, req, peer).await
+                files::respond(&shared, req, peer, tls).await
             } else {
                 respond(&shared, req, peer, tls, &tasks)
             };

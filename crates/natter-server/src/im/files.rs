@@ -27,19 +27,17 @@ fn ok(ctx: &mut Ctx<'_>, request: &str, detail: Value) {
 }
 
 /// Whether `frame`, from `client`, is IM file data (`FILE_WRITE`,
-/// `FILE_READ`): requests that move bytes and are held to the RecvQ and
-/// the SendQ, not to the flood bucket's line rate (a refused one is
-/// charged, see [`not_ok`]).
+/// `FILE_READ`): requests that, when they move bytes, are held to the
+/// RecvQ and the SendQ rather than the flood bucket's line rate (the
+/// handlers set `Client::moved_data`; any other outcome costs a token).
 pub fn is_data(client: &crate::irc::Client, frame: &natter_proto::framer::Frame) -> bool {
     client.frontend == natter_model::Frontend::Im
         && matches!(frame, natter_proto::framer::Frame::Line(l)
             if l.starts_with(b"FILE_WRITE ") || l.starts_with(b"FILE_READ "))
 }
 
-/// Sends `NOT_OK`; the request counts against the client's flood bucket
-/// (file data is exempt from it only while it is accepted).
+/// Sends `NOT_OK`.
 fn not_ok(ctx: &mut Ctx<'_>, request: &str, id: Option<&str>, error: &FileError) {
-    ctx.client.flood_charge = true;
     let mut detail = json!({ "reason": error.to_string() });
     if let Some(id) = id {
         detail["id"] = json!(id);
@@ -187,16 +185,21 @@ pub fn write(ctx: &mut Ctx<'_>, id: String, offset: u64, data: &str) {
     }
     let f = files.clone();
     let wid = id.clone();
+    let moved = !bytes.is_empty();
     defer(
         ctx,
         move || f.write(&wid, offset, &bytes),
         move |ctx, result| match result {
-            Ok(Written::Partial(next)) => ok(ctx, REQ, json!({ "id": id, "offset": next })),
+            Ok(Written::Partial(next)) => {
+                ctx.client.moved_data = moved;
+                ok(ctx, REQ, json!({ "id": id, "offset": next }))
+            }
             Ok(Written::Complete {
                 record,
                 fresh,
                 grantees,
             }) => {
+                ctx.client.moved_data = moved && fresh;
                 let status = Status {
                     received: record.size,
                     record,
@@ -262,16 +265,19 @@ pub fn read(ctx: &mut Ctx<'_>, id: String, offset: u64, len: u64) {
         ctx,
         move || files.read(&rid, offset, len),
         move |ctx, result| match result {
-            Ok(bytes) => ok(
-                ctx,
-                REQ,
-                json!({
-                    "id": id,
-                    "offset": offset,
-                    "size": size,
-                    "data": B64.encode(bytes),
-                }),
-            ),
+            Ok(bytes) => {
+                ctx.client.moved_data = !bytes.is_empty();
+                ok(
+                    ctx,
+                    REQ,
+                    json!({
+                        "id": id,
+                        "offset": offset,
+                        "size": size,
+                        "data": B64.encode(bytes),
+                    }),
+                )
+            }
             Err(e) => not_ok(ctx, REQ, Some(&id), &e),
         },
     );

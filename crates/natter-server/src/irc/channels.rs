@@ -5,6 +5,7 @@
 //! ELIST=CMNTU conditions, and INVITE without parameters lists the
 //! channels the user is invited to (RPL_INVITELIST).
 
+use crate::text::truncate;
 use std::ops::RangeInclusive;
 
 use natter_model::{Channel, Event, JoinRefusal, Source, Topic, UserId, UserRef};
@@ -586,18 +587,6 @@ fn send_namreplies(ctx: &mut Ctx<'_>, chan: &Channel) {
     if !line.is_empty() {
         ctx.numeric(RPL_NAMREPLY, &[symbol, &chan.name, &line]);
     }
-}
-
-/// `s` cut to at most `max` bytes on a character boundary.
-pub(crate) fn truncate(s: &str, max: usize) -> &str {
-    if s.len() <= max {
-        return s;
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    &s[..end]
 }
 
 #[cfg(test)]

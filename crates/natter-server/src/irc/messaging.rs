@@ -13,8 +13,8 @@ use natter_proto::validate::is_channel_name;
 use natter_proto::Message;
 
 use super::caps::Cap;
-use super::channels::truncate;
 use super::Ctx;
+use crate::text::truncate;
 
 /// Longest line sent to a client, CR LF included (RFC 1459 2.3).
 const MAX_LINE: usize = 512;

@@ -94,10 +94,11 @@ pub struct Client {
     /// Its nick changes and joins so far, for their per-user limits
     /// (`None`: its connect class is exempt). Set by the connection task.
     pub change_rates: Option<crate::flood::ChangeRates>,
-    /// Set by a handler whose request was exempt from the line rate (IM
-    /// file data) but refused: the connection charges it to the flood
-    /// bucket after all.
-    pub flood_charge: bool,
+    /// Set by the IM file handlers when a `FILE_WRITE` or `FILE_READ`
+    /// moved bytes: the connection then does not charge that line to the
+    /// flood bucket (every other line, and a file request that moved
+    /// nothing, costs a token).
+    pub moved_data: bool,
 }
 
 /// What finishes slow work: runs under the world lock, with the context of
@@ -192,7 +193,7 @@ impl Client {
             class_seen: (false, None),
             reclass: false,
             change_rates: None,
-            flood_charge: false,
+            moved_data: false,
         }
     }
 }
@@ -343,7 +344,7 @@ impl Ctx<'_> {
     }
 }
 
-pub(crate) use channels::truncate;
+pub(crate) use crate::text::truncate;
 pub use commands::{dispatch, Command, COMMANDS, COMMAND_NAMES};
 pub use state::{ConnState, State};
 
@@ -373,7 +374,7 @@ pub(crate) fn fit_trailing<'t>(
         + middles.iter().map(|m| m.len() + 1).sum::<usize>()
         + 2
         + 2;
-    channels::truncate(text, 512usize.saturating_sub(overhead))
+    truncate(text, 512usize.saturating_sub(overhead))
 }
 
 /// The first parameter of `msg` when it is a comma list naming at least

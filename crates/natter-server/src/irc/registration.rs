@@ -6,8 +6,8 @@ use natter_proto::numeric::*;
 use natter_proto::validate::{is_valid_nick, is_valid_user};
 use natter_proto::Message;
 
-use super::channels::truncate;
 use super::{queries, Ctx};
+use crate::text::truncate;
 use crate::world::now;
 
 /// The version string in RPL_YOURHOST, RPL_MYINFO and VERSION.
