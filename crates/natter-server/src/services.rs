@@ -28,8 +28,10 @@
 //! `[connections] per_window` within `window` (its own counts, apart from
 //! the connections'), past which datagrams from that block get no reply
 //! until the window ends ([`crate::admission::Admission::admit_datagram`]).
-//! A D-line set while an echo connection is open does not close it; the
-//! idle timeout does, or the client.
+//! A datagram from a port below 1024 gets no reply either: it is another
+//! server's service answering, and replying would start a loop (echo to
+//! echo, daytime to chargen). A D-line set while an echo connection is
+//! open does not close it; the idle timeout does, or the client.
 //!
 //! Everything runs on the chat event loops: each TCP connection and each
 //! UDP socket is one task on one loop, handed out in turn like chat
@@ -310,7 +312,10 @@ pub(crate) async fn serve_udp(shared: Arc<Shared>, socket: std::net::UdpSocket, 
                 continue;
             }
         };
-        if !admit_datagram(&shared, peer) {
+        // A datagram from a privileged port is another server's service
+        // answering (echo, daytime, chargen...): replying would start a
+        // loop between the two. Clients send from ephemeral ports.
+        if peer.port() < 1024 || !admit_datagram(&shared, peer) {
             shared.metrics.service_refused(service, Over::Udp);
             continue;
         }
