@@ -86,7 +86,7 @@ fn assert_message_round_trip(m: &Message) {
 /// The [`Framer`] on a byte stream cut at arbitrary points.
 ///
 /// The first byte chooses the longest line (bit 7: the server's
-/// [`MAX_LINE`]; otherwise 0 to 63 bytes, so short inputs reach
+/// `MAX_LINE`; otherwise 0 to 63 bytes, so short inputs reach
 /// [`Frame::TooLong`]), the second how many cut lengths follow (0 to 15, one
 /// byte each, used in turn and again until the stream is fed; a length may
 /// be 0); the rest is the stream. The frames must be the same whole or cut,
