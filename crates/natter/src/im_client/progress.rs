@@ -1,4 +1,4 @@
-//! What `natter im` prints: every line goes through [`line`] (the `say!`
+//! What `natter im` prints: every line goes through [`line()`] (the `say!`
 //! macro), so that while a transfer shows its progress bar at the bottom of
 //! a terminal, chat lines are printed above it rather than through it.
 //!
