@@ -32,6 +32,14 @@ fn auth(name: &str) -> (&'static str, String) {
     basic(name, &format!("pw-{name}-123"))
 }
 
+/// `GET path` with `who`'s credentials.
+fn get_as(http: SocketAddr, path: &str, who: &str) -> common::http::Response {
+    Request::new("GET", path)
+        .header(auth(who))
+        .send(http)
+        .unwrap()
+}
+
 /// An IRC client logged in to `name`'s account, in `#room`.
 fn irc(server: &TestServer, name: &str) -> Client {
     let mut c = server.client(&format!("{name}_"));
@@ -146,10 +154,7 @@ fn post_then_members_get_it_whole_and_by_range() {
     );
 
     // Eve has an account but is not in #room: as if it did not exist.
-    let r = Request::new("GET", &path)
-        .header(auth("eve"))
-        .send(http)
-        .unwrap();
+    let r = get_as(http, &path, "eve");
     assert_eq!(r.status, 404);
     // No credentials, or wrong ones: asked to log in.
     let r = Request::new("GET", &path).send(http).unwrap();
@@ -166,10 +171,7 @@ fn post_then_members_get_it_whole_and_by_range() {
     // Once bob leaves #room he may no longer fetch it.
     bob.send("PART #room");
     bob.expect("PART");
-    let r = Request::new("GET", &path)
-        .header(auth("bob"))
-        .send(http)
-        .unwrap();
+    let r = get_as(http, &path, "bob");
     assert_eq!(r.status, 404);
     // An empty file is a file too.
     let empty = Request::new("POST", "/files?to=%23room&name=empty.txt")
@@ -332,18 +334,8 @@ fn filehost_upload_is_shared_by_posting_its_link() {
     let url = posted.header("location").unwrap().to_string();
     let path = url[url.find("/files/").unwrap()..].to_string();
     // Not shared anywhere yet: only alice may fetch it.
-    assert_eq!(
-        Request::new("GET", &path)
-            .header(auth("bob"))
-            .send(http)
-            .unwrap()
-            .status,
-        404
-    );
-    let mine = Request::new("GET", &path)
-        .header(auth("alice"))
-        .send(http)
-        .unwrap();
+    assert_eq!(get_as(http, &path, "bob").status, 404);
+    let mine = get_as(http, &path, "alice");
     assert_eq!(
         (mine.status, mine.header("content-type")),
         (200, Some("image/png"))
@@ -355,10 +347,7 @@ fn filehost_upload_is_shared_by_posting_its_link() {
     // Alice posts the link into #room: its members may fetch it.
     alice.send(&format!("PRIVMSG #room :look {url}"));
     bob.expect("PRIVMSG");
-    let got = Request::new("GET", &path)
-        .header(auth("bob"))
-        .send(http)
-        .unwrap();
+    let got = get_as(http, &path, "bob");
     assert_eq!(got.status, 200);
     assert_eq!(got.body, png);
     // Someone else posting the link grants nothing.
@@ -369,14 +358,7 @@ fn filehost_upload_is_shared_by_posting_its_link() {
     eve.expect("366");
     bob.send(&format!("PRIVMSG #other :{url}"));
     drop(bob.sync());
-    assert_eq!(
-        Request::new("GET", &path)
-            .header(auth("eve"))
-            .send(http)
-            .unwrap()
-            .status,
-        404
-    );
+    assert_eq!(get_as(http, &path, "eve").status, 404);
 }
 
 /// The lectures' robust transfer: the request on the IM connection, the
@@ -470,10 +452,7 @@ fn a_private_share_is_for_the_other_party() {
     assert!(params(&told)[1].starts_with("shared secret.txt (12 B, text/plain; charset=utf-8): "));
     let url = posted.header("location").unwrap();
     let path = &url[url.find("/files/").unwrap()..];
-    let got = Request::new("GET", path)
-        .header(auth("bob"))
-        .send(http)
-        .unwrap();
+    let got = get_as(http, path, "bob");
     assert_eq!(
         (got.status, got.body.as_slice()),
         (200, &b"for bob only"[..])
@@ -485,14 +464,7 @@ fn a_private_share_is_for_the_other_party() {
     // Eve is in #room with both, but not in their conversation.
     let mut eve = irc(&server, "eve");
     drop(eve.sync());
-    assert_eq!(
-        Request::new("GET", path)
-            .header(auth("eve"))
-            .send(http)
-            .unwrap()
-            .status,
-        404
-    );
+    assert_eq!(get_as(http, path, "eve").status, 404);
     // Nobody by that nick: 403.
     let r = Request::new("POST", "/files?to=nobody")
         .header(auth("alice"))

@@ -106,7 +106,8 @@ pub fn after_event(
     else {
         return;
     };
-    if !matches!(origin, Origin::Local) {
+    // On the fan-out path for every message: the cheap test first.
+    if !matches!(origin, Origin::Local) || !text.contains("/files/") {
         return;
     }
     let Some(files) = world.files.clone() else {
