@@ -284,11 +284,6 @@ impl Files {
         })
     }
 
-    /// The limits in force.
-    pub fn limits(&self) -> &FilesSection {
-        &self.limits
-    }
-
     /// The address of links, if there is one (`http://127.0.0.1:8080`).
     pub fn base_url(&self) -> Option<&str> {
         self.base_url.as_deref()
@@ -337,18 +332,6 @@ impl Files {
             received: e.received,
             grantees: e.grantees.clone(),
         })
-    }
-
-    /// Bytes account `uploader` has stored (its files and unfinished
-    /// uploads, at their declared sizes).
-    pub fn usage(&self, uploader: &str) -> u64 {
-        let key = fold(uploader);
-        self.index
-            .lock()
-            .values()
-            .filter(|e| fold(&e.record.uploader) == key)
-            .map(|e| e.record.size)
-            .sum()
     }
 
     /// Opens an upload, or finds the unfinished one of the same uploader,
