@@ -75,7 +75,7 @@ impl Config {
                 Some(at) => statements.locate(&text, at),
                 None => (None, None),
             };
-            let is_value = at.is_some_and(|at| statements.value_at(&text, at).is_some());
+            let is_value = at.is_some_and(|at| statements.value_at(at).is_some());
             // A required key blanked for its value is not missing as well.
             let consequence = message
                 .strip_prefix("missing field `")
@@ -459,6 +459,9 @@ pub(super) struct Statements {
     /// Dotted name and 0-based line of each table header (`[a]`, `[[a]]`),
     /// in the order of the text.
     headers: Vec<(String, usize)>,
+    /// Byte offset of each `\n` in the text, ascending: line lookups by
+    /// binary search (blanking keeps every newline where it was).
+    newlines: Vec<usize>,
 }
 
 impl Statements {
@@ -467,18 +470,19 @@ impl Statements {
         let mut s = Statements {
             values: Vec::new(),
             headers: Vec::new(),
+            newlines: newline_offsets(text),
         };
-        s.walk(text, doc.as_table(), "");
+        s.walk(doc.as_table(), "");
         s.headers.sort_by_key(|(_, line)| *line);
         s
     }
 
-    fn walk(&mut self, text: &str, table: &toml_edit::Table, path: &str) {
+    fn walk(&mut self, table: &toml_edit::Table, path: &str) {
         use toml_edit::Item;
         let header = |s: &mut Statements, t: &toml_edit::Table, name: &str| {
             if let Some(span) = t.span().filter(|_| !t.is_implicit() && !t.is_dotted()) {
-                s.headers
-                    .push((name.to_string(), line_of(text, span.start)));
+                let line = s.line(span.start);
+                s.headers.push((name.to_string(), line));
             }
         };
         for (key, item) in table.iter() {
@@ -490,18 +494,18 @@ impl Statements {
             match item {
                 Item::Value(v) => {
                     if let Some(span) = v.span() {
-                        let (first, last) = (line_of(text, span.start), line_of(text, span.end));
+                        let (first, last) = (self.line(span.start), self.line(span.end));
                         self.values.push((name, first, last));
                     }
                 }
                 Item::Table(t) => {
                     header(self, t, &name);
-                    self.walk(text, t, &name);
+                    self.walk(t, &name);
                 }
                 Item::ArrayOfTables(a) => {
                     for t in a.iter() {
                         header(self, t, &name);
-                        self.walk(text, t, &name);
+                        self.walk(t, &name);
                     }
                 }
                 Item::None => {}
@@ -509,9 +513,15 @@ impl Statements {
         }
     }
 
+    /// The 0-based line of byte offset `at` in the text: the number of
+    /// newlines before it.
+    fn line(&self, at: usize) -> usize {
+        self.newlines.partition_point(|&nl| nl < at)
+    }
+
     /// The key/value whose lines hold byte `at`: its dotted key and lines.
-    fn value_at(&self, text: &str, at: usize) -> Option<&(String, usize, usize)> {
-        let line = line_of(text, at);
+    fn value_at(&self, at: usize) -> Option<&(String, usize, usize)> {
+        let line = self.line(at);
         self.values
             .iter()
             .find(|(_, first, last)| (*first..=*last).contains(&line))
@@ -526,8 +536,8 @@ impl Statements {
     /// The 1-based line of byte `at` and the dotted key of the statement
     /// there.
     fn locate(&self, text: &str, at: usize) -> (Option<usize>, Option<String>) {
-        let line = line_of(text, at);
-        if let Some((key, _, _)) = self.value_at(text, at) {
+        let line = self.line(at);
+        if let Some((key, _, _)) = self.value_at(at) {
             return (Some(line + 1), Some(key.clone()));
         }
         if let Some((name, _)) = self.headers.iter().find(|(_, l)| *l == line) {
@@ -552,9 +562,9 @@ impl Statements {
     /// other statement keeps its line and offset. Returns whether there was
     /// anything to blank.
     pub(super) fn blank(&self, text: &mut String, at: usize) -> bool {
-        let line = line_of(text, at);
+        let line = self.line(at);
         let header = self.headers.iter().find(|(_, l)| *l == line);
-        let (first, last) = match (self.value_at(text, at), header) {
+        let (first, last) = match (self.value_at(at), header) {
             (Some((_, first, last)), _) => (*first, *last),
             (None, Some((name, _))) => {
                 let inside = format!("{name}.");
@@ -583,10 +593,10 @@ impl Statements {
     }
 }
 
-/// The 0-based line of byte offset `at` in `text`.
-fn line_of(text: &str, at: usize) -> usize {
-    text.as_bytes()[..at.min(text.len())]
-        .iter()
-        .filter(|b| **b == b'\n')
-        .count()
+/// The byte offset of each `\n` in `text`, ascending.
+fn newline_offsets(text: &str) -> Vec<usize> {
+    text.bytes()
+        .enumerate()
+        .filter_map(|(i, b)| (b == b'\n').then_some(i))
+        .collect()
 }
