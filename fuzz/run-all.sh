@@ -10,9 +10,17 @@
 #
 #   fuzz/run-all.sh                       # every target, 10 million runs
 #   RUNS=100000 fuzz/run-all.sh irc_line  # one target, briefly
+#   JOBS=2 fuzz/run-all.sh config         # two processes, RUNS/2 each,
+#                                         # sharing one corpus
+#
+# TIMEOUT (default 10) is libFuzzer's per-input limit in seconds of wall
+# time: raise it when the fuzzer shares the machine with builds, which
+# starve a process at nice 19.
 set -eu
 cd "$(dirname "$0")"
 RUNS=${RUNS:-10000000}
+JOBS=${JOBS:-1}
+TIMEOUT=${TIMEOUT:-10}
 TARGETS=${*:-irc_line framer im_frame link_line sasl websocket config}
 mkdir -p logs
 for target in $TARGETS; do
@@ -26,11 +34,27 @@ for target in $TARGETS; do
     mkdir -p "corpus/$target"
     echo "== $target: $RUNS runs, max_len $max_len, $(date -u +%FT%TZ)"
     # -a: debug assertions (overflow checks) on, as in the tests.
+    if [ "$JOBS" -gt 1 ]; then
+        # libFuzzer's -jobs: each job is a process of its own, writing
+        # fuzz-<n>.log into the working directory; they share the corpus
+        # (-reload), and each runs its share of RUNS.
+        set -- -jobs="$JOBS" -workers="$JOBS" -runs=$((RUNS / JOBS))
+    else
+        set -- -runs="$RUNS"
+    fi
     nice -n 19 cargo +nightly fuzz run -a "$target" "corpus/$target" "seeds/$target" -- \
-        -runs="$RUNS" -max_len="$max_len" -timeout=10 -rss_limit_mb=2048 \
+        "$@" -max_len="$max_len" -timeout="$TIMEOUT" -rss_limit_mb=2048 \
         -print_final_stats=1 >"logs/$target.log" 2>&1 || {
         echo "$target failed: see fuzz/logs/$target.log"
         exit 1
     }
-    grep -E '^(Done|stat::)|#[0-9]+ +DONE' "logs/$target.log" || true
+    for n in $(seq 0 $((JOBS - 1))); do
+        if [ -f "fuzz-$n.log" ]; then
+            mv "fuzz-$n.log" "logs/$target-$n.log"
+            grep -E '^(Done|stat::)|#[0-9]+ +DONE' "logs/$target-$n.log" || true
+        fi
+    done
+    if [ "$JOBS" -eq 1 ]; then
+        grep -E '^(Done|stat::)|#[0-9]+ +DONE' "logs/$target.log" || true
+    fi
 done

@@ -4,6 +4,8 @@
 
 use std::path::Path;
 
+use serde::Deserialize;
+
 use super::*;
 
 impl Config {
@@ -47,7 +49,27 @@ impl Config {
         // The dotted key and line of each key/value blanked so far.
         let mut dropped: Vec<(String, usize)> = Vec::new();
         for _ in 0..rounds {
-            let e = match toml::from_str::<Config>(&text) {
+            // One parse a round: the document gives both the statements
+            // (to locate and blank a problem) and the values.
+            let doc = match toml_edit::ImDocument::parse(text.as_str()) {
+                Ok(doc) => doc,
+                Err(e) => {
+                    // A syntax error: the first is reported, and reading stops.
+                    let (line, key) = match e.span() {
+                        Some(span) => locate_span(&text, span.start),
+                        None => (None, None),
+                    };
+                    errors.push(ConfigError {
+                        file: None,
+                        line,
+                        key,
+                        message: one_line(e.message()),
+                    });
+                    break;
+                }
+            };
+            let statements = Statements::of(&text, &doc);
+            let e = match Config::deserialize(toml_edit::de::Deserializer::from(doc)) {
                 Ok(c) => {
                     config = Some(c);
                     break;
@@ -56,21 +78,6 @@ impl Config {
             };
             let at = e.span().map(|span| span.start);
             let message = one_line(e.message());
-            let Ok(doc) = toml_edit::ImDocument::parse(text.as_str()) else {
-                // A syntax error: the first is reported, and reading stops.
-                let (line, key) = match at {
-                    Some(at) => locate_span(&text, at),
-                    None => (None, None),
-                };
-                errors.push(ConfigError {
-                    file: None,
-                    line,
-                    key,
-                    message,
-                });
-                break;
-            };
-            let statements = Statements::of(&text, &doc);
             let (line, key) = match at {
                 Some(at) => statements.locate(&text, at),
                 None => (None, None),
