@@ -101,7 +101,7 @@ pub async fn hops(
     };
     tally.fill(&mut report, sent, send_seconds);
     if let (Some(a), Some(b)) = (cpu_end, cpu_start) {
-        report.window_server_cpu_s = Some(a - b);
+        report.window_server_cpu = Some(a - b);
     }
     report.params.insert("rate".into(), rate);
     report.params.insert("count".into(), count);

@@ -216,7 +216,7 @@ async fn wrap_up(
     report: &mut Report,
     common: &Common,
     start: Instant,
-    cpu_start: Option<f64>,
+    cpu_start: Option<super::report::Cpu>,
     watch: Watch,
     mut oper: Conn,
     (idle_stop, idlers): (Stop, Vec<tokio::task::JoinHandle<()>>),
@@ -224,7 +224,7 @@ async fn wrap_up(
 ) {
     report.seconds = start.elapsed().as_secs_f64();
     if let (Some(a), Some(b)) = (super::servers_cpu(&common.server_pid), cpu_start) {
-        report.window_server_cpu_s = Some(a - b);
+        report.window_server_cpu = Some(a - b);
     }
     watch.finish().await;
     let _ = oper.send("QUIT :bench done\r\n").await;

@@ -28,6 +28,8 @@
 //!
 //! - `soak`: one server with its protections on, under chat and attack at
 //!   once for minutes (`soak.rs`).
+//! - `relay`: not a scenario but the floor for them: a trivial relay that
+//!   the scenarios can run against (`relay.rs`).
 //!
 //! `--tls` (every scenario) connects over TLS, accepting any server
 //! certificate (benchmarks against self-signed certificates); `--ws` with
@@ -46,6 +48,7 @@ mod conn;
 mod hops;
 mod link;
 mod load;
+mod relay;
 mod report;
 mod soak;
 mod traffic;
@@ -92,6 +95,9 @@ pub enum Scenario {
     /// chatters, flooders, churners and half-open connections at once
     /// (docs/robustness.md).
     Soak(soak::SoakArgs),
+    /// Serves as the benchmarks' floor: a trivial single-threaded relay
+    /// that speaks just enough IRC for the scenarios (relay.rs).
+    Relay(relay::RelayArgs),
     /// N clients register and idle.
     Connect {
         #[command(flatten)]
@@ -327,6 +333,15 @@ fn targets(servers: &Servers) -> Result<(Dialer, Vec<SocketAddr>), String> {
 
 /// Runs a scenario and prints/writes its report. Returns false on failure.
 pub fn run(scenario: Scenario) -> bool {
+    if let Scenario::Relay(args) = scenario {
+        return match relay::run(args) {
+            Ok(()) => true,
+            Err(e) => {
+                eprintln!("natter bench relay: {e}");
+                false
+            }
+        };
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -335,7 +350,7 @@ pub fn run(scenario: Scenario) -> bool {
         return runtime.block_on(soak::run(args));
     }
     let common = match &scenario {
-        Scenario::Soak(_) => unreachable!("run above"),
+        Scenario::Soak(_) | Scenario::Relay(_) => unreachable!("run above"),
         Scenario::Connect { common, .. }
         | Scenario::Fanout { common, .. }
         | Scenario::Rooms { common, .. }
@@ -346,7 +361,7 @@ pub fn run(scenario: Scenario) -> bool {
         | Scenario::Hops { common, .. } => common.clone(),
     };
     let transport = match &scenario {
-        Scenario::Soak(_) => unreachable!("run above"),
+        Scenario::Soak(_) | Scenario::Relay(_) => unreachable!("run above"),
         Scenario::Connect { servers, .. }
         | Scenario::Fanout { servers, .. }
         | Scenario::Rooms { servers, .. }
@@ -370,10 +385,15 @@ pub fn run(scenario: Scenario) -> bool {
     if let (Some(a), Some(b)) = (after.server_cpu, before.server_cpu) {
         // CPU over the measured window when the scenario recorded one,
         // else over the whole run.
-        let cpu = report.window_server_cpu_s.unwrap_or(a - b);
-        report.server_cpu_s = Some(cpu);
+        let cpu = report.window_server_cpu.unwrap_or(a - b);
+        report.server_cpu_s = Some(cpu.total());
+        report.server_user_s = Some(cpu.user);
+        report.server_sys_s = Some(cpu.sys);
         if report.deliveries > 0 {
-            report.server_cpu_s_per_million = Some(cpu / report.deliveries as f64 * 1e6);
+            let per_million = |s: f64| Some(s / report.deliveries as f64 * 1e6);
+            report.server_cpu_s_per_million = per_million(cpu.total());
+            report.server_user_s_per_million = per_million(cpu.user);
+            report.server_sys_s_per_million = per_million(cpu.sys);
         }
     }
     report.label = common.label.clone();
@@ -392,7 +412,7 @@ pub fn run(scenario: Scenario) -> bool {
 /// Runs the scenario itself.
 async fn dispatch(scenario: Scenario, common: &Common) -> Result<Report, String> {
     match scenario {
-        Scenario::Soak(_) => unreachable!("run by `run`"),
+        Scenario::Soak(_) | Scenario::Relay(_) => unreachable!("run by `run`"),
         Scenario::Connect {
             servers,
             clients,
@@ -573,9 +593,11 @@ async fn dispatch(scenario: Scenario, common: &Common) -> Result<Report, String>
 }
 
 /// The server CPU seconds now, summed over `pids` (None if one is gone).
-fn servers_cpu(pids: &[u32]) -> Option<f64> {
+fn servers_cpu(pids: &[u32]) -> Option<report::Cpu> {
     if pids.is_empty() {
         return None;
     }
-    pids.iter().map(|p| proc_cpu(&p.to_string())).sum()
+    pids.iter()
+        .map(|p| proc_cpu(&p.to_string()))
+        .try_fold(report::Cpu::default(), |sum, c| Some(sum + c?))
 }

@@ -91,10 +91,24 @@ pub struct Report {
     pub server_cpu_s: Option<f64>,
     /// Server CPU seconds per million deliveries (with --server-pid).
     pub server_cpu_s_per_million: Option<f64>,
+    /// The user-space part of `server_cpu_s` (utime), seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server_user_s: Option<f64>,
+    /// The kernel's part of `server_cpu_s` (stime), seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server_sys_s: Option<f64>,
+    /// `server_user_s` per million deliveries.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server_user_s_per_million: Option<f64>,
+    /// `server_sys_s` per million deliveries.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server_sys_s_per_million: Option<f64>,
     /// Wall-clock seconds of the measured period.
     pub seconds: f64,
+    /// The servers' CPU over the scenario's measured window, when it
+    /// records one (else the whole run counts).
     #[serde(skip)]
-    pub window_server_cpu_s: Option<f64>,
+    pub window_server_cpu: Option<Cpu>,
 }
 
 /// The values of `v` with one decimal, joined by ", ".
@@ -228,8 +242,16 @@ impl Report {
         );
         if let Some(c) = self.server_cpu_s {
             s += &format!("  server CPU:   {c:.2} s");
+            if let (Some(u), Some(k)) = (self.server_user_s, self.server_sys_s) {
+                s += &format!(" (user {u:.2}, system {k:.2})");
+            }
             if let Some(m) = self.server_cpu_s_per_million {
-                s += &format!(" ({m:.3} s per million deliveries)");
+                s += &format!(", {m:.3} s per million deliveries");
+                if let (Some(u), Some(k)) =
+                    (self.server_user_s_per_million, self.server_sys_s_per_million)
+                {
+                    s += &format!(" (user {u:.3}, system {k:.3})");
+                }
             }
             s += "\n";
         }
@@ -241,27 +263,66 @@ impl Report {
 pub struct Usage {
     pub self_cpu: f64,
     /// Summed over the servers' PIDs.
-    pub server_cpu: Option<f64>,
+    pub server_cpu: Option<Cpu>,
 }
 
 impl Usage {
     pub fn now(servers: &[u32]) -> Usage {
         Usage {
-            self_cpu: proc_cpu("self").unwrap_or(0.0),
+            self_cpu: proc_cpu("self").map_or(0.0, Cpu::total),
             server_cpu: super::servers_cpu(servers),
         }
     }
 }
 
-/// utime + stime of `/proc/<pid>/stat`, in seconds.
-pub fn proc_cpu(pid: &str) -> Option<f64> {
+/// A process's CPU time, seconds, split as the kernel accounts it: in
+/// user space (utime) and in the kernel on its behalf (stime), every
+/// thread included.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Cpu {
+    pub user: f64,
+    pub sys: f64,
+}
+
+impl Cpu {
+    pub fn total(self) -> f64 {
+        self.user + self.sys
+    }
+}
+
+impl std::ops::Add for Cpu {
+    type Output = Cpu;
+    fn add(self, o: Cpu) -> Cpu {
+        Cpu {
+            user: self.user + o.user,
+            sys: self.sys + o.sys,
+        }
+    }
+}
+
+impl std::ops::Sub for Cpu {
+    type Output = Cpu;
+    fn sub(self, o: Cpu) -> Cpu {
+        Cpu {
+            user: self.user - o.user,
+            sys: self.sys - o.sys,
+        }
+    }
+}
+
+/// utime and stime of `/proc/<pid>/stat` (10 ms ticks: USER_HZ is 100 on
+/// Linux), in seconds.
+pub fn proc_cpu(pid: &str) -> Option<Cpu> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // Fields after the parenthesised command name; utime and stime are the
     // 14th and 15th fields overall.
     let rest = &stat[stat.rfind(')')? + 2..];
     let fields: Vec<&str> = rest.split(' ').collect();
-    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
-    Some(ticks / 100.0)
+    let ticks = |i: usize| fields.get(i)?.parse::<f64>().ok();
+    Some(Cpu {
+        user: ticks(11)? / 100.0,
+        sys: ticks(12)? / 100.0,
+    })
 }
 
 /// VmRSS of the processes `pids`, summed, KiB (None if one is gone).

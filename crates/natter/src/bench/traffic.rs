@@ -283,7 +283,7 @@ pub async fn traffic(
     };
     tally.fill(&mut report, expected, send_seconds);
     if let (Some(a), Some(b)) = (server_cpu_end, server_cpu_start) {
-        report.window_server_cpu_s = Some(a - b);
+        report.window_server_cpu = Some(a - b);
     }
     for (k, v) in params {
         report.params.insert((*k).into(), *v);
