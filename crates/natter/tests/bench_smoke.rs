@@ -109,6 +109,76 @@ fn fanout_and_connect_smoke_runs_report_everything() {
     assert!(r["rss_per_client_kib"].is_number(), "{r}");
 }
 
+/// The relay (`natter bench relay`), the benchmarks' floor, carries a
+/// fan-out and private messages whole, and the server CPU is reported split
+/// into user and system time.
+#[test]
+fn relay_floor_carries_fanout_and_private_messages() {
+    let mut relay = natter()
+        .args(["bench", "relay", "--listen", "127.0.0.1:0"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start the relay");
+    let lines = lines_of(relay.stderr.take().unwrap());
+    let first = lines
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("the relay names its address");
+    let addr = first
+        .strip_prefix("natter bench relay: listening on ")
+        .unwrap_or_else(|| panic!("{first}"))
+        .to_string();
+    let pid = relay.id().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let r = bench(
+        &[
+            "fanout",
+            "--addr",
+            &addr,
+            "--server-pid",
+            &pid,
+            "--members",
+            "8",
+            "--senders",
+            "2",
+            "--rate",
+            "100",
+            "--duration",
+            "1",
+        ],
+        &dir.path().join("fanout.json"),
+    );
+    assert_eq!(r["deliveries_expected"], 700, "{r}");
+    assert_eq!(r["deliveries"], 700, "{r}");
+    assert_eq!(r["errors"], 0, "{r}");
+    let (user, sys) = (r["server_user_s"].as_f64(), r["server_sys_s"].as_f64());
+    let (user, sys) = (user.expect("user time"), sys.expect("system time"));
+    let total = r["server_cpu_s"].as_f64().unwrap();
+    assert!((user + sys - total).abs() < 1e-9, "{r}");
+    let r = bench(
+        &[
+            "rooms",
+            "--addr",
+            &addr,
+            "--channels",
+            "4",
+            "--members",
+            "3",
+            "--rate",
+            "40",
+            "--private-rate",
+            "20",
+            "--duration",
+            "1",
+        ],
+        &dir.path().join("rooms.json"),
+    );
+    // 40 channel messages to 2 others each, 20 private messages to one.
+    assert_eq!(r["deliveries_expected"], 100, "{r}");
+    assert_eq!(r["deliveries"], 100, "{r}");
+    let _ = relay.kill();
+    let _ = relay.wait();
+}
+
 #[test]
 fn churn_and_rooms_smoke_runs_report_everything() {
     let dir = tempfile::tempdir().unwrap();

@@ -26,7 +26,8 @@ use mio::{Events, Interest, Poll, Token};
 /// `natter bench relay`'s options.
 #[derive(Debug, Clone, clap::Args)]
 pub struct RelayArgs {
-    /// Address to listen on, HOST:PORT.
+    /// Address to listen on, HOST:PORT (port 0: an ephemeral port, named
+    /// on standard error).
     #[arg(long, default_value = "127.0.0.1:6667")]
     pub listen: SocketAddr,
 }
@@ -68,7 +69,9 @@ pub fn run(args: RelayArgs) -> Result<(), String> {
     poll.registry()
         .register(&mut listener, LISTENER, Interest::READABLE)
         .map_err(|e| format!("epoll: {e}"))?;
-    eprintln!("natter bench relay: listening on {}", args.listen);
+    let bound = listener.local_addr().map_err(|e| format!("bind: {e}"))?;
+    // Port 0 asks for an ephemeral port: this line says which.
+    eprintln!("natter bench relay: listening on {bound}");
     let mut events = Events::with_capacity(1024);
     let mut relay = Relay::default();
     let mut next = 0usize;

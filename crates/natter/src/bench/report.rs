@@ -247,9 +247,10 @@ impl Report {
             }
             if let Some(m) = self.server_cpu_s_per_million {
                 s += &format!(", {m:.3} s per million deliveries");
-                if let (Some(u), Some(k)) =
-                    (self.server_user_s_per_million, self.server_sys_s_per_million)
-                {
+                if let (Some(u), Some(k)) = (
+                    self.server_user_s_per_million,
+                    self.server_sys_s_per_million,
+                ) {
                     s += &format!(" (user {u:.3}, system {k:.3})");
                 }
             }
