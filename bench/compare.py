@@ -74,7 +74,10 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-SERVERS = ["natter", "inspircd", "ngircd", "hybrid"]
+SERVERS = ["natter", "inspircd", "ngircd", "hybrid", "relay"]
+# The floor (`natter bench relay`): a trivial relay, not a server. It runs
+# the scenarios that only relay messages.
+RELAY_SCENARIOS = ["fanout", "rooms"]
 SCENARIOS = ["connect", "fanout", "rooms", "churn"]
 # --tls: the servers with IRC over TLS here, and what runs over it.
 TLS_SERVERS = ["natter", "inspircd"]
@@ -164,6 +167,18 @@ SETTINGS_NOTES = {
             "registrations in flight against it",
             "penalties of 10 s and more (brute-force protection, e.g. wrong "
             "passwords) are not capped by MaxPenaltyTime; nothing here triggers them",
+        ],
+    },
+    "relay": {
+        "off": [
+            "not a server: `natter bench relay` (crates/natter/src/bench/relay.rs), one "
+            "thread and one epoll set, answers NICK/USER with 001 and 422, JOIN with its echo "
+            "and 366, PING with PONG, and writes each PRIVMSG to the channel's other members or "
+            "the nick, every recipient's lines of one epoll round in one write. It is the floor: "
+            "what any server spends per delivery above it is the cost of being a server",
+        ],
+        "cannot": [
+            "it runs only the scenarios that just relay messages (fan-out and rooms)",
         ],
     },
     "hybrid": {
@@ -269,7 +284,7 @@ def unpack_package(pkg):
 
 
 def install(servers, allow_install):
-    foreign = [s for s in servers if s != "natter"]
+    foreign = [s for s in servers if s not in ("natter", "relay")]
     missing = [s for s in foreign if pkg_root(s) is None]
     if missing:
         if not allow_install:
@@ -607,7 +622,12 @@ log {{
     return argv, [conf]
 
 
+def write_relay(d, port, s, tls_port=None):
+    return [str(s["natter_bin"]), "bench", "relay", "--listen", f"127.0.0.1:{port}"], []
+
+
 WRITERS = {
+    "relay": write_relay,
     "natter": write_natter,
     "inspircd": write_inspircd,
     "ngircd": write_ngircd,
@@ -1063,6 +1083,8 @@ class Runner:
         for name in a.servers:
             log(f"round {rnd}: {name}")
             for sc in a.scenarios:
+                if name == "relay" and sc not in RELAY_SCENARIOS:
+                    continue
                 if sc == "connect":
                     self.bench(rnd, name, "connect", "connect",
                                {"clients": a.connect_clients,
@@ -1186,6 +1208,7 @@ def versions(settings):
                  "--", "crates", "Cargo.toml", "Cargo.lock"])
     v["natter"] = {"version": out([nb, "--version"]),
                    "git": rev + (" (with uncommitted changes)" if dirty else "")}
+    v["relay"] = {"version": "natter bench relay", "git": v["natter"]["git"]}
     uid, gid = settings["uid"], settings["gid"]
     as_user = dict(user=uid, group=gid, extra_groups=[]) if os.geteuid() == 0 and uid != 0 else {}
     for name, cmd in [("inspircd", ["--version"]), ("ngircd", ["--version"]), ("hybrid", ["-version"])]:
@@ -1279,6 +1302,8 @@ def report(results_dir, doc_path):
     rows = []
     if "natter" in v:
         rows.append(["natter", v["natter"]["version"], f"git {v['natter']['git']}", "built here, `--release`"])
+    if "relay" in v and "relay" in servers:
+        rows.append(["relay", v["relay"]["version"], f"git {v['relay']['git']}", "the natter binary"])
     for name in ["inspircd", "ngircd", "hybrid"]:
         if name in v:
             rows.append([name, v[name]["version"], v[name]["package"], v[name]["source"]])
@@ -1393,6 +1418,20 @@ def report(results_dir, doc_path):
         w("")
         failures(w, [e for e in index if e["scenario"] == "connect"])
 
+    # The relay's CPU per delivery at its sustained rate, per fan-out size:
+    # the floor the servers' figures are divided by.
+    floor = {}
+    for mem in args["fanout_members"]:
+        vals = []
+        for rnd in rounds:
+            passed = [e for e in index if e["server"] == "relay" and e["scenario"] == "fanout"
+                      and e["params"].get("members") == mem and e["round"] == rnd
+                      and sustained(e, args["p99_ms"])]
+            if passed:
+                top = max(passed, key=lambda e: e["params"]["rate"])
+                vals.append(top["result"].get("server_cpu_s_per_million"))
+        floor[mem] = median_range(vals, 2)[1]
+
     # fan-out
     if "fanout" in args["scenarios"]:
         for mem in args["fanout_members"]:
@@ -1433,13 +1472,21 @@ def report(results_dir, doc_path):
                 dps, dmed = median_range([r.get("deliveries_per_second") for r in at])
                 p99, _ = median_range([r.get("latency_p99_ms") for r in at], 2)
                 cpu, cmed = median_range([r.get("server_cpu_s_per_million") for r in at], 2)
+                user, _ = median_range([r.get("server_user_s_per_million") for r in at], 2)
+                sys_, _ = median_range([r.get("server_sys_s_per_million") for r in at], 2)
                 if s == "natter":
                     base = {"rate": rmed, "dps": dmed, "cpu": cmed}
-                rows.append([s, rate, ratio(rmed, base.get("rate")), dps, p99, cpu,
-                             ratio(cmed, base.get("cpu")), "; ".join(stops) or "n/a"])
+                rows.append([s, rate, ratio(rmed, base.get("rate")), dps, p99, cpu, user, sys_,
+                             ratio(cmed, base.get("cpu")), ratio(cmed, floor.get(mem)),
+                             "; ".join(stops) or "n/a"])
             w(table(["server", "sustained msgs/s", "× natter", "deliveries/s there",
-                     "p99 ms there", "server CPU s per 10⁶ deliveries there", "× natter",
-                     "sweep stopped by"], rows))
+                     "p99 ms there", "server CPU s per 10⁶ deliveries there", "user",
+                     "system", "× natter", "× relay", "sweep stopped by"], rows))
+            w("")
+            w("CPU is the server process's utime and stime (`/proc/PID/stat`, every thread) over "
+              "the measured window, per million deliveries: *user* is the server's own code, "
+              "*system* the kernel's work on its behalf (mostly the writes). *× relay* divides by "
+              "the relay's figure in the same rounds: the floor.")
             w("")
             w("<details><summary>Every step: p99 ms / lost deliveries, per round</summary>")
             w("")
@@ -1485,12 +1532,16 @@ def report(results_dir, doc_path):
             p99, _ = median_range(per_round(s, "rooms", "latency_p99_ms"), 2)
             lost, _ = median_range(per_round(s, "rooms", "lost"))
             cpu, cmed = median_range(per_round(s, "rooms", "server_cpu_s_per_million"), 2)
+            user, umed = median_range(per_round(s, "rooms", "server_user_s_per_million"), 2)
+            sys_, _ = median_range(per_round(s, "rooms", "server_sys_s_per_million"), 2)
             if s == "natter":
-                base = {"dps": dmed, "cpu": cmed}
+                base = {"dps": dmed, "cpu": cmed, "user": umed}
             rows.append([s, okcount(s, "rooms"), dps, ratio(dmed, base.get("dps")), p50, p99,
-                         lost, cpu, ratio(cmed, base.get("cpu"))])
+                         lost, cpu, user, sys_, ratio(cmed, base.get("cpu")),
+                         ratio(umed, base.get("user"))])
         w(table(["server", "runs ok", "deliveries/s", "× natter", "p50 ms", "p99 ms", "lost",
-                 "server CPU s per 10⁶ deliveries", "× natter"], rows))
+                 "server CPU s per 10⁶ deliveries", "user", "system", "× natter",
+                 "user × natter"], rows))
         w("")
         failures(w, [e for e in index if e["scenario"] == "rooms"])
 
