@@ -38,7 +38,7 @@ const PRUNE_EVERY: Duration = Duration::from_secs(60);
 /// How long the writer lets a batch gather after its first message before
 /// committing: one fsync for many messages under load, at most this much
 /// later under light load.
-const GATHER: Duration = Duration::from_millis(2);
+const GATHER: Duration = Duration::from_millis(10);
 
 /// A store write run on the writer thread.
 type StoreWrite = Box<dyn FnOnce(&Store) + Send>;
