@@ -281,11 +281,14 @@ impl Usage {
 /// thread included.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Cpu {
+    /// Seconds in user space (utime).
     pub user: f64,
+    /// Seconds in the kernel on the process's behalf (stime).
     pub sys: f64,
 }
 
 impl Cpu {
+    /// User and system time together, seconds.
     pub fn total(self) -> f64 {
         self.user + self.sys
     }
