@@ -624,7 +624,12 @@ fn a_partial_download_resumes_and_a_wrong_one_is_deleted() {
 }
 
 /// Waits until `path` (or, if it is a directory, a file in it) holds some
-/// bytes, then sends SIGINT (Ctrl-C) to `im` and waits for it to die.
+/// bytes, then interrupts `im` as Ctrl-C would and waits for it to die.
+///
+/// The signal is SIGTERM, not SIGINT: `natter im` handles neither, and both
+/// end it at once, but a test run started in the background by a shell
+/// without job control inherits SIGINT ignored (POSIX, "Signals" under
+/// the shell's asynchronous lists), and the client with it.
 fn interrupt_when_started(im: Im, path: &Path) {
     let deadline = Instant::now() + TIMEOUT;
     let started = || {
@@ -641,7 +646,7 @@ fn interrupt_when_started(im: Im, path: &Path) {
         assert!(Instant::now() < deadline, "{path:?} stayed empty");
         std::thread::sleep(Duration::from_millis(1));
     }
-    rustix::process::kill_process(im.pid(), rustix::process::Signal::INT).unwrap();
+    rustix::process::kill_process(im.pid(), rustix::process::Signal::TERM).unwrap();
     let (status, _, _) = im.wait();
     assert_eq!(status.code(), None, "killed by the signal");
 }
