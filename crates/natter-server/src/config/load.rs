@@ -45,6 +45,8 @@ impl Config {
         let mut text = text.to_string();
         // Each round blanks at least one line, so this many always suffice.
         let rounds = text.lines().count() + 1;
+        // The configuration read, with the statements of the text it was
+        // read from (to place what `validate` finds).
         let mut config = None;
         // The dotted key and line of each key/value blanked so far.
         let mut dropped: Vec<(String, usize)> = Vec::new();
@@ -71,7 +73,7 @@ impl Config {
             let statements = Statements::of(&text, &doc);
             let e = match Config::deserialize(toml_edit::de::Deserializer::from(doc)) {
                 Ok(c) => {
-                    config = Some(c);
+                    config = Some((c, statements));
                     break;
                 }
                 Err(e) => e,
@@ -115,14 +117,10 @@ impl Config {
                 break;
             }
         }
-        if let Some(c) = &config {
+        if let Some((c, statements)) = &config {
             if let Err(problems) = c.validate() {
-                let doc = toml_edit::ImDocument::parse(text.as_str()).ok();
-                let statements = doc.as_ref().map(|d| Statements::of(&text, d));
                 for p in problems {
-                    let line = statements
-                        .as_ref()
-                        .and_then(|s| s.key_line(p.key, p.block.unwrap_or(0)));
+                    let line = statements.key_line(p.key, p.block.unwrap_or(0));
                     errors.push(ConfigError {
                         file: None,
                         line,
@@ -133,7 +131,7 @@ impl Config {
             }
         }
         match config {
-            Some(c) if errors.is_empty() => Ok(c),
+            Some((c, _)) if errors.is_empty() => Ok(c),
             _ => {
                 errors.sort_by_key(|e| e.line.unwrap_or(usize::MAX));
                 Err(ConfigErrors(errors))
