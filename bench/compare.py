@@ -1418,21 +1418,6 @@ def report(results_dir, doc_path):
         w("")
         failures(w, [e for e in index if e["scenario"] == "connect"])
 
-    # The relay's CPU per delivery at its sustained rate, per fan-out size:
-    # the floor the servers' figures are divided by.
-    floor = {}
-    floor_same = {}
-    for mem in args["fanout_members"]:
-        vals = []
-        for rnd in rounds:
-            passed = [e for e in index if e["server"] == "relay" and e["scenario"] == "fanout"
-                      and e["params"].get("members") == mem and e["round"] == rnd
-                      and sustained(e, args["p99_ms"])]
-            if passed:
-                top = max(passed, key=lambda e: e["params"]["rate"])
-                vals.append(top["result"].get("server_cpu_s_per_million"))
-        floor[mem] = median_range(vals, 2)[1]
-
     # fan-out
     if "fanout" in args["scenarios"]:
         for mem in args["fanout_members"]:
@@ -1446,65 +1431,64 @@ def report(results_dir, doc_path):
               "*Sustained* is the highest offered rate that passed; the other columns are "
               "measured at that rate in each round.")
             w("")
+            def steps(server, rnd):
+                return [e for e in index if e["server"] == server and e["scenario"] == "fanout"
+                        and e["params"].get("members") == mem and e["round"] == rnd]
+
+            def passed(server, rnd):
+                return [e for e in steps(server, rnd) if sustained(e, args["p99_ms"])]
+
             # The highest offered rate every server passed, per round: CPU per
             # delivery falls as the rate rises (more lines share a write), so
-            # servers are compared at one rate, not each at its own best.
-            common = {}
-            for rnd in rounds:
-                tops = []
-                for s in servers:
-                    ok = [e["params"]["rate"] for e in index if e["server"] == s
-                          and e["scenario"] == "fanout" and e["params"].get("members") == mem
-                          and e["round"] == rnd and sustained(e, args["p99_ms"])]
-                    tops.append(max(ok, default=0))
-                common[rnd] = min(tops, default=0)
-            rows = []
-            same_rows = []
-            base = {}
+            # servers are also compared at one rate, not only each at its own best.
+            common = {rnd: min((max((e["params"]["rate"] for e in passed(s, rnd)), default=0)
+                                for s in servers), default=0)
+                      for rnd in rounds}
+            # Per server: the figures at its sustained rate (`at`) and at the
+            # common rate (`same`), median (min..max) across rounds.
+            figures = {}
             for s in servers:
-                best = []
-                at = []
-                stops = []
-                shared = []
+                best, at, shared, stops = [], [], [], []
                 for rnd in rounds:
-                    es = [e for e in index if e["server"] == s and e["scenario"] == "fanout"
-                          and e["params"].get("members") == mem and e["round"] == rnd]
-                    passed = [e for e in es if sustained(e, args["p99_ms"])]
-                    if passed:
-                        top = max(passed, key=lambda e: e["params"]["rate"])
+                    es = steps(s, rnd)
+                    ok = passed(s, rnd)
+                    if ok:
+                        top = max(ok, key=lambda e: e["params"]["rate"])
                         best.append(top["params"]["rate"])
                         at.append(top["result"])
                     elif es:
                         best.append(0)
-                    same = [e for e in passed if e["params"]["rate"] == common.get(rnd)]
-                    if same:
-                        shared.append(same[-1]["result"])
+                    shared += [e["result"] for e in ok if e["params"]["rate"] == common[rnd]][-1:]
                     failed = [e for e in es if not sustained(e, args["p99_ms"])]
                     if failed:
                         stops.append(f"r{rnd}: {why(failed[0], args['p99_ms'])}")
                     elif es:
                         stops.append(f"r{rnd}: passed every step")
+
+                def cpu(results, key="server_cpu_s_per_million"):
+                    return median_range([r.get(key) for r in results], 2)
+
                 rate, rmed = median_range(best)
                 if best and max(best) == 0:
                     rate = f"none (< {args['fanout_rates'][0]:,})"
-                dps, dmed = median_range([r.get("deliveries_per_second") for r in at])
-                p99, _ = median_range([r.get("latency_p99_ms") for r in at], 2)
-                cpu, cmed = median_range([r.get("server_cpu_s_per_million") for r in at], 2)
-                user, _ = median_range([r.get("server_user_s_per_million") for r in at], 2)
-                sys_, _ = median_range([r.get("server_sys_s_per_million") for r in at], 2)
-                same_cpu, smed = median_range(
-                    [r.get("server_cpu_s_per_million") for r in shared], 2)
-                same_user, _ = median_range([r.get("server_user_s_per_million") for r in shared], 2)
-                same_sys, _ = median_range([r.get("server_sys_s_per_million") for r in shared], 2)
-                if s == "natter":
-                    base = {"rate": rmed, "dps": dmed, "cpu": cmed, "same": smed}
-                if s == "relay":
-                    floor_same[mem] = smed
-                rows.append([s, rate, ratio(rmed, base.get("rate")), dps, p99, cpu, user, sys_,
-                             ratio(cmed, base.get("cpu")), ratio(cmed, floor.get(mem)),
-                             "; ".join(stops) or "n/a"])
-                same_rows.append([s, same_cpu, same_user, same_sys,
-                                  ratio(smed, base.get("same")), smed])
+                figures[s] = dict(
+                    rate=(rate, rmed),
+                    dps=median_range([r.get("deliveries_per_second") for r in at]),
+                    p99=median_range([r.get("latency_p99_ms") for r in at], 2),
+                    cpu=cpu(at), user=cpu(at, "server_user_s_per_million"),
+                    sys=cpu(at, "server_sys_s_per_million"),
+                    same=cpu(shared), same_user=cpu(shared, "server_user_s_per_million"),
+                    same_sys=cpu(shared, "server_sys_s_per_million"),
+                    stops="; ".join(stops) or "n/a")
+            base = figures.get("natter", {})
+            floor = figures.get("relay", {})
+
+            def vs(f, key, other):
+                return ratio(f[key][1], other[key][1] if other else None)
+
+            rows = [[s, f["rate"][0], vs(f, "rate", base), f["dps"][0], f["p99"][0], f["cpu"][0],
+                     f["user"][0], f["sys"][0], vs(f, "cpu", base), vs(f, "cpu", floor),
+                     f["stops"]] for s, f in figures.items()]
             w(table(["server", "sustained msgs/s", "× natter", "deliveries/s there",
                      "p99 ms there", "server CPU s per 10⁶ deliveries there", "user",
                      "system", "× natter", "× relay", "sweep stopped by"], rows))
@@ -1514,8 +1498,9 @@ def report(results_dir, doc_path):
               + (", ".join(f"{r:,}" for r in rates_seen) or "none") + " msgs/s): server CPU s "
               "per 10⁶ deliveries.")
             w("")
-            w(table(["server", "CPU", "user", "system", "× natter", "× relay"],
-                    [row[:5] + [ratio(row[5], floor_same.get(mem))] for row in same_rows]))
+            rows = [[s, f["same"][0], f["same_user"][0], f["same_sys"][0], vs(f, "same", base),
+                     vs(f, "same", floor)] for s, f in figures.items()]
+            w(table(["server", "CPU", "user", "system", "× natter", "× relay"], rows))
             w("")
             w("CPU is the server process's utime and stime (`/proc/PID/stat`, every thread) over "
               "the measured window, per million deliveries: *user* is the server's own code, "
