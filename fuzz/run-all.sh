@@ -53,13 +53,14 @@ for target in $TARGETS; do
         echo "$target failed: see fuzz/logs/$target.log"
         exit 1
     }
-    for n in $(seq 0 $((JOBS - 1))); do
-        if [ -f "fuzz-$n.log" ]; then
+    if [ "$JOBS" -gt 1 ]; then
+        set --
+        for n in $(seq 0 $((JOBS - 1))); do
             mv "fuzz-$n.log" "logs/$target-$n.log"
-            grep -E '^(Done|stat::)|#[0-9]+ +DONE' "logs/$target-$n.log" || true
-        fi
-    done
-    if [ "$JOBS" -eq 1 ]; then
-        grep -E '^(Done|stat::)|#[0-9]+ +DONE' "logs/$target.log" || true
+            set -- "$@" "logs/$target-$n.log"
+        done
+    else
+        set -- "logs/$target.log"
     fi
+    grep -E '^(Done|stat::)|#[0-9]+ +DONE' "$@" || true
 done

@@ -149,7 +149,7 @@ impl Relay {
         let Some(peer) = self.peers.get_mut(&id) else {
             return;
         };
-        let input = std::mem::take(&mut peer.input);
+        let mut input = std::mem::take(&mut peer.input);
         let mut start = 0;
         while let Some(nl) = input[start..].iter().position(|&b| b == b'\n') {
             let line = &input[start..start + nl];
@@ -157,8 +157,10 @@ impl Relay {
             self.line(id, &String::from_utf8_lossy(line));
             start += nl + 1;
         }
+        // The unterminated rest stays for the next read, in the same buffer.
+        input.drain(..start);
         if let Some(peer) = self.peers.get_mut(&id) {
-            peer.input = input[start..].to_vec();
+            peer.input = input;
         }
     }
 
