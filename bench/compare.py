@@ -284,7 +284,8 @@ def unpack_package(pkg):
 
 
 def install(servers, allow_install):
-    foreign = [s for s in servers if s not in ("natter", "relay")]
+    # The servers that come from Debian packages (not natter or its relay).
+    foreign = [s for s in servers if s in PACKAGES]
     missing = [s for s in foreign if pkg_root(s) is None]
     if missing:
         if not allow_install:
