@@ -36,9 +36,12 @@ const BATCH: usize = 4096;
 const PRUNE_EVERY: Duration = Duration::from_secs(60);
 
 /// How long the writer lets a batch gather after its first message before
-/// committing: one fsync for many messages under load, at most this much
-/// later under light load.
-const GATHER: Duration = Duration::from_millis(10);
+/// committing: one fsync and one write of each touched page for many
+/// messages under load, at most this much later under light load. A
+/// query flushes first, so it never waits this long; a crash loses at most
+/// this much of history (docs/performance.md, "Round 2": 10 ms cost 1.8x
+/// the writer CPU of 50 ms in the rooms benchmark).
+const GATHER: Duration = Duration::from_millis(50);
 
 /// A store write run on the writer thread.
 type StoreWrite = Box<dyn FnOnce(&Store) + Send>;
@@ -59,6 +62,8 @@ enum Op {
 pub struct History {
     tx: mpsc::Sender<Op>,
     writer: Mutex<Option<JoinHandle<()>>>,
+    /// The writer thread, to unpark while it gathers a batch.
+    writer_thread: std::thread::Thread,
     store: Arc<Store>,
     /// Messages recorded and not yet committed.
     pending: Arc<AtomicU64>,
@@ -97,6 +102,7 @@ impl History {
         };
         History {
             tx,
+            writer_thread: writer.thread().clone(),
             writer: Mutex::new(Some(writer)),
             store,
             pending,
@@ -152,6 +158,7 @@ impl History {
     pub fn flush(&self) {
         let (ack, done) = mpsc::sync_channel(1);
         let sent = self.tx.send(Op::Flush(ack));
+        self.writer_thread.unpark();
         if sent.is_ok() {
             let _ = done.recv();
         }
@@ -161,6 +168,7 @@ impl History {
     /// Blocks until it is done.
     pub fn close(&self) {
         let _ = self.tx.send(Op::Close);
+        self.writer_thread.unpark();
         let writer = self.writer.lock().unwrap_or_else(|e| e.into_inner()).take();
         if let Some(writer) = writer {
             let _ = writer.join();
@@ -191,30 +199,34 @@ fn write_loop(
         let mut closing = false;
         let deadline = Instant::now() + GATHER;
         let mut next = Some(first);
-        while let Some(op) = next.take() {
-            match op {
-                Op::Append(m, at) => {
-                    batch.push(m);
-                    recorded.push(at);
+        loop {
+            // Take what has arrived, without waiting.
+            while let Some(op) = next.take().or_else(|| rx.try_recv().ok()) {
+                match op {
+                    Op::Append(m, at) => {
+                        batch.push(m);
+                        recorded.push(at);
+                    }
+                    Op::Flush(ack) => acks.push(ack),
+                    Op::Run(f) => runs.push(f),
+                    Op::Close => {
+                        closing = true;
+                        break;
+                    }
                 }
-                Op::Flush(ack) => acks.push(ack),
-                Op::Run(f) => runs.push(f),
-                Op::Close => {
-                    closing = true;
+                if batch.len() >= BATCH {
                     break;
                 }
             }
-            // A flush or a full batch goes at once; otherwise wait a
-            // little for more, up to the deadline.
-            if batch.len() >= BATCH || !acks.is_empty() {
-                next = rx.try_recv().ok();
-                if next.is_none() {
-                    break;
-                }
-                continue;
-            }
+            // A flush, a full batch or the deadline commits; until then
+            // the writer is parked, not waiting on the channel, so a
+            // message sent meanwhile costs its sender no wake-up (flush
+            // and close unpark it).
             let left = deadline.saturating_duration_since(Instant::now());
-            next = rx.recv_timeout(left).ok();
+            if closing || batch.len() >= BATCH || !acks.is_empty() || left.is_zero() {
+                break;
+            }
+            std::thread::park_timeout(left);
         }
         if !batch.is_empty() {
             let n = batch.len() as u64;
