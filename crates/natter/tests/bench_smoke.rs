@@ -407,8 +407,9 @@ fn node(dir: &Path, name: &str, peers: &[(&str, Peer)]) -> (Serve, SocketAddr) {
     (server, link)
 }
 
-/// Whether the server at `irc` lists `servers` servers in LINKS.
-fn links_count(irc: SocketAddr) -> usize {
+/// Registers a probe on the server at `irc`, sends `command`, and returns
+/// the reply lines up to the one with numeric `end`.
+fn query(irc: SocketAddr, command: &str, end: &str) -> Vec<String> {
     use std::io::{BufRead, BufReader, Write};
     let mut c = std::net::TcpStream::connect(irc).unwrap();
     c.set_read_timeout(Some(TIMEOUT)).unwrap();
@@ -416,21 +417,35 @@ fn links_count(irc: SocketAddr) -> usize {
     // the other servers.
     static PROBES: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let probe = PROBES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    c.write_all(format!("NICK probe{probe}\r\nUSER probe 0 * :probe\r\nLINKS\r\n").as_bytes())
+    c.write_all(format!("NICK probe{probe}\r\nUSER probe 0 * :probe\r\n{command}\r\n").as_bytes())
         .unwrap();
-    let mut n = 0;
+    let mut out = Vec::new();
     for line in BufReader::new(c.try_clone().unwrap()).lines() {
         let line = line.unwrap();
-        let cmd = line.split(' ').nth(1).unwrap_or("");
-        if cmd == "364" {
-            n += 1;
-        }
-        if cmd == "365" {
+        let done = line.split(' ').nth(1) == Some(end);
+        out.push(line);
+        if done {
             break;
         }
     }
     let _ = c.write_all(b"QUIT\r\n");
-    n
+    out
+}
+
+/// How many servers the server at `irc` lists in LINKS.
+fn links_count(irc: SocketAddr) -> usize {
+    query(irc, "LINKS", "365")
+        .iter()
+        .filter(|l| l.split(' ').nth(1) == Some("364"))
+        .count()
+}
+
+/// The users of the whole network as the server at `irc` counts them
+/// (RPL_GLOBALUSERS after LUSERS), the asking probe included.
+fn global_users(irc: SocketAddr) -> u64 {
+    let lines = query(irc, "LUSERS", "266");
+    let last = lines.last().expect("RPL_GLOBALUSERS");
+    last.split(' ').nth(3).unwrap().parse().unwrap()
 }
 
 /// Waits until every server in `ircs` lists all of them.
@@ -497,6 +512,70 @@ fn hops_and_spread_fanout_smoke_runs_cross_a_link() {
     assert_eq!(r["deliveries_expected"], 250);
     assert_eq!(r["deliveries"], 250);
     assert!(r["server_cpu_s"].is_number(), "{r}");
+}
+
+/// `connect --procs 2 --hold` spreads its clients over two worker
+/// processes and two linked servers, PINGs every one, holds them while a
+/// fan-out runs beside them, and lets them go when its input closes.
+#[test]
+fn connect_over_processes_holds_its_clients_beside_a_fanout() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let (a, a_link) = node(dir.path(), "a", &[("b", Peer::Accept)]);
+    let (b, _) = node(dir.path(), "b", &[("a", Peer::Auto(a_link))]);
+    wait_linked(&[a.irc, b.irc]);
+    let (addr_a, addr_b) = (a.irc.to_string(), b.irc.to_string());
+    let json = dir.path().join("connect.json");
+    let mut held = natter()
+        .args(["bench", "connect", "--addr", &addr_a, "--addr", &addr_b])
+        .args(["--server-pid", &a.child.id().to_string()])
+        .args(["--server-pid", &b.child.id().to_string()])
+        .args(["--clients", "41", "--ping-sample", "41", "--idle", "0"])
+        .args(["--procs", "2", "--hold", "--prefix", "h", "--json"])
+        .arg(&json)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = std::io::BufReader::new(held.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    assert_eq!(
+        line.trim_end(),
+        "natter bench: holding 41 clients until standard input closes"
+    );
+    // Both servers count every held client (and the probe asking).
+    assert_eq!(global_users(a.irc), 42);
+    assert_eq!(global_users(b.irc), 42);
+
+    let r = small_fanout(
+        &addr_a,
+        &a.child.id().to_string(),
+        &dir.path().join("f.json"),
+        &["--addr", &addr_b, "--prefix", "f"],
+    );
+    assert_eq!(r["registered"], 8);
+    assert_eq!(r["lost"], 0, "{r}");
+
+    drop(held.stdin.take());
+    assert!(wait_exit(&mut held).success());
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(r["params"]["procs"], 2, "{r}");
+    assert_eq!(r["registered"], 41);
+    assert_eq!(r["ping_sampled"], 41);
+    assert_eq!(r["ping_ok"], 41);
+    assert_eq!(r["errors"], 0);
+    assert!(r["rss_per_client_kib"].is_number(), "{r}");
+    // The workers QUIT their clients when they were let go.
+    let deadline = std::time::Instant::now() + TIMEOUT;
+    while global_users(b.irc) != 1 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the held clients never quit"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
 }
 
 #[test]

@@ -7,10 +7,16 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::conn::{connect_many, has_command, Conn};
+use super::procs::{self, Worker};
 use super::report::{rss_kib, Report};
 use super::transport::Dialer;
 use super::Common;
 
+/// `connect` in this process, or as worker `worker` of a `--procs` run
+/// (procs.rs): registers its share of `clients`, idles, PINGs its share of
+/// `ping_sample`, and with `hold` keeps the clients until standard input
+/// closes.
+#[allow(clippy::too_many_arguments)]
 pub async fn connect(
     dialer: &Dialer,
     addrs: &[SocketAddr],
@@ -19,14 +25,22 @@ pub async fn connect(
     concurrency: usize,
     ping_sample: usize,
     idle: u64,
+    worker: Option<Worker>,
+    hold: bool,
 ) -> Result<Report, String> {
+    let (prefix, clients, concurrency, ping_sample) = match worker {
+        Some(w) => (
+            format!("{}{}_", common.prefix, w.index),
+            w.share(clients),
+            w.share(concurrency).max(1),
+            w.share(ping_sample),
+        ),
+        None => (common.prefix.clone(), clients, concurrency, ping_sample),
+    };
     let rss_before = rss_kib(&common.server_pid);
     let start = Instant::now();
-    let (mut conns, errors) =
-        connect_many(dialer, addrs, &common.prefix, clients, concurrency).await;
+    let (mut conns, errors) = connect_many(dialer, addrs, &prefix, clients, concurrency).await;
     let seconds = start.elapsed().as_secs_f64();
-    tokio::time::sleep(Duration::from_secs(idle)).await;
-    let rss_after = rss_kib(&common.server_pid);
     let mut report = Report {
         scenario: "connect".into(),
         registered: conns.len() as u64,
@@ -36,6 +50,24 @@ pub async fn connect(
         tls: conns.first().and_then(|c| c.tls.clone()),
         ..Report::default()
     };
+    if worker.is_some() {
+        procs::tell_parent(&format!("registered {} {errors}", conns.len()));
+        let go = tokio::task::spawn_blocking(procs::wait_for_parent).await;
+        if go.unwrap_or(false) {
+            ping_sample_of(&mut conns, ping_sample, &mut report).await;
+            procs::tell_parent(&format!(
+                "pinged {} {} {}",
+                report.ping_sampled,
+                report.ping_ok,
+                report.errors - errors
+            ));
+            let _ = tokio::task::spawn_blocking(procs::wait_for_parent_to_close).await;
+        }
+        quit_all(conns).await;
+        return Ok(report);
+    }
+    tokio::time::sleep(Duration::from_secs(idle)).await;
+    let rss_after = rss_kib(&common.server_pid);
     report.params.insert("clients".into(), clients as u64);
     report
         .params
@@ -48,13 +80,25 @@ pub async fn connect(
             report.rss_per_client_kib = Some(a.saturating_sub(b) as f64 / conns.len() as f64);
         }
     }
-    // A PING round trip from an evenly spread sample of idle clients.
-    let step = (conns.len() / ping_sample.max(1)).max(1);
+    ping_sample_of(&mut conns, ping_sample, &mut report).await;
+    if hold {
+        let registered = report.registered;
+        let _ =
+            tokio::task::spawn_blocking(move || procs::hold_until_stdin_closes(registered)).await;
+    }
+    quit_all(conns).await;
+    Ok(report)
+}
+
+/// A PING round trip from `sample` idle clients spread evenly over
+/// `conns`, counted in `report` (`ping_sampled`, `ping_ok`, `errors`).
+async fn ping_sample_of(conns: &mut [Conn], sample: usize, report: &mut Report) {
+    let step = (conns.len() / sample.max(1)).max(1);
     for (i, c) in conns
         .iter_mut()
         .enumerate()
         .filter(|(i, _)| i % step == 0)
-        .take(ping_sample)
+        .take(sample)
     {
         report.ping_sampled += 1;
         let token = format!("bench{i}");
@@ -69,10 +113,12 @@ pub async fn connect(
             Err(_) => report.errors += 1,
         }
     }
+}
+
+async fn quit_all(conns: Vec<Conn>) {
     for mut c in conns {
         let _ = c.send("QUIT :bench done\r\n").await;
     }
-    Ok(report)
 }
 
 pub async fn churn(

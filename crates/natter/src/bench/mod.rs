@@ -5,7 +5,9 @@
 //!
 //! - `connect`: N clients register and idle; registrations per second, RSS
 //!   per connected client (given the server's PID), and PING answered by a
-//!   sample of the idle clients.
+//!   sample of the idle clients. `--procs` spreads the clients over
+//!   several processes (procs.rs), `--hold` keeps them while another
+//!   scenario runs.
 //! - `fanout`: N members in one channel, S of them sending at an offered
 //!   rate; deliveries per second (messages × recipients), latency p50/p99/max
 //!   from timestamps carried in the messages, and loss (every message is
@@ -48,6 +50,7 @@ mod conn;
 mod hops;
 mod link;
 mod load;
+mod procs;
 mod relay;
 mod report;
 mod soak;
@@ -116,6 +119,19 @@ pub enum Scenario {
         /// Seconds to idle before the PING sample.
         #[arg(long, default_value_t = 2)]
         idle: u64,
+        /// Spread the clients over this many processes (this one starts
+        /// them), so that a run can hold more clients than one process's
+        /// open-files limit allows; figures are summed (procs.rs).
+        #[arg(long, default_value_t = 1)]
+        procs: usize,
+        /// After the PING sample, keep the clients registered until
+        /// standard input closes (it says so on standard output), so that
+        /// another scenario can run beside them.
+        #[arg(long)]
+        hold: bool,
+        /// Internal: run as worker I of N of a `--procs` parent.
+        #[arg(long, value_name = "I/N", hide = true)]
+        worker: Option<procs::Worker>,
     },
     /// One channel of N members, S of them sending.
     Fanout {
@@ -371,8 +387,24 @@ pub fn run(scenario: Scenario) -> bool {
         | Scenario::Rejoin { servers, .. } => servers.transport.name(),
         Scenario::Hops { transport, .. } => transport.name(),
     };
+    let worker = matches!(
+        scenario,
+        Scenario::Connect {
+            worker: Some(_),
+            ..
+        }
+    );
     let before = Usage::now(&common.server_pid);
-    let result = runtime.block_on(dispatch(scenario, &common));
+    let result = match scenario {
+        Scenario::Connect {
+            procs,
+            clients,
+            idle,
+            hold,
+            ..
+        } if procs > 1 => procs::connect(&common, procs, clients, idle, hold),
+        scenario => runtime.block_on(dispatch(scenario, &common)),
+    };
     let mut report = match result {
         Ok(r) => r,
         Err(e) => {
@@ -380,6 +412,10 @@ pub fn run(scenario: Scenario) -> bool {
             return false;
         }
     };
+    if worker {
+        // A worker's figures went to its parent (procs.rs).
+        return report.errors == 0;
+    }
     let after = Usage::now(&common.server_pid);
     report.bench_cpu_s = after.self_cpu - before.self_cpu;
     if let (Some(a), Some(b)) = (after.server_cpu, before.server_cpu) {
@@ -419,6 +455,8 @@ async fn dispatch(scenario: Scenario, common: &Common) -> Result<Report, String>
             concurrency,
             ping_sample,
             idle,
+            worker,
+            hold,
             ..
         } => {
             let (dialer, addrs) = targets(&servers)?;
@@ -430,6 +468,8 @@ async fn dispatch(scenario: Scenario, common: &Common) -> Result<Report, String>
                 concurrency,
                 ping_sample,
                 idle,
+                worker,
+                hold,
             )
             .await
         }

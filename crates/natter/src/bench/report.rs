@@ -270,7 +270,7 @@ pub struct Usage {
 impl Usage {
     pub fn now(servers: &[u32]) -> Usage {
         Usage {
-            self_cpu: proc_cpu("self").map_or(0.0, Cpu::total),
+            self_cpu: self_cpu_with_workers(),
             server_cpu: super::servers_cpu(servers),
         }
     }
@@ -327,6 +327,23 @@ pub fn proc_cpu(pid: &str) -> Option<Cpu> {
         user: ticks(11)? / 100.0,
         sys: ticks(12)? / 100.0,
     })
+}
+
+/// This process's CPU seconds plus those of its children that have
+/// exited and been waited for (cutime and cstime: `--procs` workers).
+fn self_cpu_with_workers() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    let Some(rest) = stat.rfind(')').map(|i| &stat[i + 2..]) else {
+        return 0.0;
+    };
+    rest.split(' ')
+        .skip(11)
+        .take(4)
+        .filter_map(|t| t.parse::<f64>().ok())
+        .sum::<f64>()
+        / 100.0
 }
 
 /// VmRSS of the processes `pids`, summed, KiB (None if one is gone).
