@@ -33,6 +33,13 @@ What it does:
    - fanout: one channel of 1,000 members (4 senders) on one server, and
      the same channel with its members spread over a chain of 3 servers,
      at several offered rates; deliveries/s and latency.
+   - network (only with --only network; issue 15): 90,000 registered
+     clients on a star of 5 servers (a hub and 4 leaves), spread over
+     them by `natter bench connect --procs` (each process, the servers
+     and the bench workers, under its open-files limit), every one
+     answering PING; then, with all of them still held, a channel of
+     5,000 of them (1,000 on each server) fanning out at several rates;
+     RSS per client summed over the servers, deliveries/s, p99, loss.
 4. Prints every figure with the exact command, and keeps every JSON result,
    the configurations, the servers' logs and the machine's load before and
    after each run under bench/results/linking-<timestamp>/ (git ignores it).
@@ -330,6 +337,62 @@ def bench(settings, name, args, timeout):
     return report
 
 
+def network(settings, a):
+    """The network figure: clients held on 5 servers, a fan-out beside."""
+    net = Network(settings, "network", star(4)).start()
+    addrs = []
+    for s in net.servers.values():
+        addrs += ["--addr", s.irc]
+    held = a.network_clients - a.network_members
+    procs = -(-held // a.network_per_process)
+    json_path = settings["results"] / f"{len(RUNS) + 1:02d}-network-connect.json"
+    argv = [settings["natter"], "bench", "connect", *addrs, *net.pids(),
+            "--clients", str(held), "--ping-sample", str(held), "--procs", str(procs),
+            "--concurrency", "500", "--idle", "2", "--hold", "--prefix", "n",
+            "--label", "network", "--json", str(json_path)]
+    shown = " ".join(shlex.quote(x) for x in argv)
+    log(f"$ {shown}")
+    before = machine_load()
+    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    STARTED[proc.pid] = proc
+    first = proc.stdout.readline()
+    figures = []
+    if first.startswith("natter bench: holding"):
+        log(first.strip())
+        rss = {n: rss_kib(s.proc.pid) for n, s in net.servers.items()}
+        log(f"servers' RSS with the clients held, KiB: {rss}")
+        for rate in [int(x) for x in a.network_rates.split(",")]:
+            label = f"network-fanout-r{rate}"
+            r = bench(settings, label, [
+                "fanout", *addrs, *net.pids(), "--members", str(a.network_members),
+                "--senders", "4", "--rate", str(rate), "--duration", str(a.fanout_duration),
+                "--prefix", f"f{rate}x", "--label", "network"], timeout=900)
+            figures.append((label, r))
+    try:
+        # communicate closes its standard input: the clients are let go.
+        rest, _ = proc.communicate(timeout=300)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        rest, _ = proc.communicate()
+    STARTED.pop(proc.pid, None)
+    out = first + rest
+    print(out, end="", flush=True)
+    report = json.loads(json_path.read_text()) if json_path.exists() else None
+    RUNS.append({"name": "network-connect", "command": shown, "rc": proc.returncode,
+                 "output": out, "json": json_path.name, "report": report,
+                 "load_before": before, "load_after": machine_load()})
+    net.stop()
+    return [("network-connect", report)] + figures
+
+
+def rss_kib(pid):
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return None
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="tiny sizes, to try the script out")
@@ -348,12 +411,21 @@ def main():
     ap.add_argument("--fanout-members", type=int, default=1_000)
     ap.add_argument("--fanout-rates", default="200,500,1000,2000")
     ap.add_argument("--fanout-duration", type=int, default=10)
+    ap.add_argument("--network-clients", type=int, default=90_000,
+                    help="network: registered clients in all (the channel's members included)")
+    ap.add_argument("--network-members", type=int, default=5_000,
+                    help="network: members of the channel that fans out")
+    ap.add_argument("--network-rates", default="20,50,100,200",
+                    help="network: offered msgs/s of the fan-out, one run each")
+    ap.add_argument("--network-per-process", type=int, default=18_000,
+                    help="network: clients per bench process (below its open-files limit)")
     a = ap.parse_args()
     if a.quick:
         a.users, a.channels, a.rounds = 300, 30, 2
         a.rejoin_users, a.rejoin_channels = 100, 10
         a.hops_count, a.repeat = 200, 1
         a.fanout_members, a.fanout_rates, a.fanout_duration = 60, "100,200", 2
+        a.network_clients, a.network_members, a.network_rates = 2_000, 200, "20,50"
     natter = str(Path(a.natter).resolve()) if a.natter else str(REPO / "target/release/natter")
     if not a.natter and not a.no_build:
         log("building natter (release)")
@@ -423,6 +495,8 @@ def main():
                     figures.append((label, bench(settings, f"{label}-r{rate}", args,
                                                  timeout=900)))
                     net.stop()
+        if "network" in only:
+            figures += network(settings, a)
     finally:
         stop_all()
         (results / "index.json").write_text(json.dumps(RUNS, indent=2) + "\n")
@@ -443,6 +517,12 @@ def main():
                   f"(median {r['converged_p50_ms']:.1f}, max {r['converged_max_ms']:.1f}); "
                   f"{command} -> link up {ms('link_up_ms')} ms; "
                   f"{command} -> converged {ms('total_ms')} ms")
+        elif name == "network-connect":
+            print(f"  {name}: {r['registered']} clients registered on {r['params'].get('procs', 1)} "
+                  f"bench processes, {r['ping_ok']}/{r['ping_sampled']} answered PING, "
+                  f"{r['registered'] / r['seconds']:.0f} registrations/s, "
+                  f"{r['rss_per_client_kib']:.2f} KiB of server RSS per client, "
+                  f"{r['errors']} errors")
         elif name.startswith("hops"):
             print(f"  {name} ({r['params'].get('hops')} hops, {r['params']['rate']}/s): "
                   f"p50 {r['latency_p50_ms']:.2f} ms, p99 {r['latency_p99_ms']:.2f} ms, "

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use hdrhistogram::Histogram;
 use tokio::io::BufReader;
 
-use super::conn::{connect_many, words, Conn, Stop};
+use super::conn::{connect_many, has_command, words, Conn, Stop};
 use super::report::Report;
 use super::transport::{Dialer, Reader, Writer};
 use super::{servers_cpu, Common};
@@ -162,6 +162,31 @@ async fn settle(
     Ok(())
 }
 
+/// Has every client read what it was sent while the others joined (a JOIN
+/// line per later member, which in a channel of N members is N²/2 lines
+/// in all): a PING round trip each, all at once. Without it the first
+/// messages measured queue behind that backlog (seconds at 5,000 members).
+async fn read_backlogs(conns: Vec<Conn>) -> Result<Vec<Conn>, String> {
+    let tasks: Vec<_> = conns
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut c)| {
+            tokio::spawn(async move {
+                let token = format!("settled{i}");
+                c.send(&format!("PING {token}\r\n")).await?;
+                c.until(|l| has_command(l, "PONG") && l.ends_with(&token))
+                    .await?;
+                Ok::<Conn, String>(c)
+            })
+        })
+        .collect();
+    let mut out = Vec::with_capacity(tasks.len());
+    for t in tasks {
+        out.push(t.await.map_err(|e| format!("backlog task: {e}"))??);
+    }
+    Ok(out)
+}
+
 /// Runs `shape` with clients spread over `addrs`, then records `params`
 /// in the report.
 pub async fn traffic(
@@ -198,8 +223,7 @@ pub async fn traffic(
     if addrs.len() > 1 {
         settle(&mut conns, addrs.len(), groups, members).await?;
     }
-    // Let JOIN echoes settle before measuring.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    let conns = read_backlogs(conns).await?;
     let epoch = Instant::now();
     let tally = Tally::new();
     let stop = Stop::new();
