@@ -352,7 +352,10 @@ def network(settings, a):
             "--label", "network", "--json", str(json_path)]
     shown = " ".join(shlex.quote(x) for x in argv)
     log(f"$ {shown}")
-    before = machine_load()
+    # Its entry first, so the fan-outs beside it number after it.
+    entry = {"name": "network-connect", "command": shown, "json": json_path.name,
+             "load_before": machine_load()}
+    RUNS.append(entry)
     proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     STARTED[proc.pid] = proc
@@ -379,9 +382,8 @@ def network(settings, a):
     out = first + rest
     print(out, end="", flush=True)
     report = json.loads(json_path.read_text()) if json_path.exists() else None
-    RUNS.append({"name": "network-connect", "command": shown, "rc": proc.returncode,
-                 "output": out, "json": json_path.name, "report": report,
-                 "load_before": before, "load_after": machine_load()})
+    entry.update({"rc": proc.returncode, "output": out, "report": report,
+                  "load_after": machine_load()})
     net.stop()
     return [("network-connect", report)] + figures
 

@@ -544,9 +544,10 @@ fn connect_over_processes_holds_its_clients_beside_a_fanout() {
         line.trim_end(),
         "natter bench: holding 41 clients until standard input closes"
     );
-    // Both servers count every held client (and the probe asking).
-    assert_eq!(global_users(a.irc), 42);
-    assert_eq!(global_users(b.irc), 42);
+    // Both servers count every held client (and the probe asking), once
+    // the link has carried the last registrations.
+    wait_users(a.irc, 42);
+    wait_users(b.irc, 42);
 
     let r = small_fanout(
         &addr_a,
@@ -568,11 +569,20 @@ fn connect_over_processes_holds_its_clients_beside_a_fanout() {
     assert_eq!(r["errors"], 0);
     assert!(r["rss_per_client_kib"].is_number(), "{r}");
     // The workers QUIT their clients when they were let go.
+    wait_users(b.irc, 1);
+}
+
+/// Waits until the server at `irc` counts `n` users in the network.
+fn wait_users(irc: SocketAddr, n: u64) {
     let deadline = std::time::Instant::now() + TIMEOUT;
-    while global_users(b.irc) != 1 {
+    loop {
+        let users = global_users(irc);
+        if users == n {
+            return;
+        }
         assert!(
             std::time::Instant::now() < deadline,
-            "the held clients never quit"
+            "{irc} counts {users} users, not {n}"
         );
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
