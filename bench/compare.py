@@ -544,8 +544,21 @@ def write_ngircd(d, port, s, tls_port=None):
     return argv, [conf]
 
 
+def hybrid_modules(root):
+    """ircd-hybrid loads its autoload modules from a compiled-in path
+    (/usr/lib/ircd-hybrid/modules/autoload) whatever ircd.conf says, and
+    exits 1 without them. Run from an unpacked copy (its package conflicts
+    with ngircd's), that path is made a symlink to the copy's modules."""
+    system = Path("/usr/lib/ircd-hybrid")
+    if root == Path("/") or system.exists() or system.is_symlink():
+        return
+    log(f"linking {system} to {root / 'usr/lib/ircd-hybrid'} (hybrid's compiled-in module path)")
+    system.symlink_to(root / "usr/lib/ircd-hybrid")
+
+
 def write_hybrid(d, port, s, tls_port=None):
     root = s["roots"]["hybrid"]
+    hybrid_modules(root)
     conf = d / "ircd.conf"
     conf.write_text(f"""/* ircd-hybrid, benchmark configuration (bench/compare.py) */
 serverinfo {{
