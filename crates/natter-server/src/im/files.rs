@@ -69,7 +69,7 @@ fn defer<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
     finish: impl FnOnce(&mut Ctx<'_>, T) + Send + 'static,
 ) {
-    ctx.client.deferred = Some(Deferred::Disk(SlowJob::new(move || {
+    ctx.client.defer(Deferred::Disk(SlowJob::new(move || {
         let result = work();
         Box::new(move |ctx: &mut Ctx<'_>| finish(ctx, result))
     })));

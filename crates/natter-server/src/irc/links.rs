@@ -43,7 +43,7 @@ pub fn connect(ctx: &mut Ctx<'_>, msg: &Message) {
         block.address.as_deref().unwrap_or("")
     ));
     tracing::info!(by = ctx.nick(), peer = block.name, "CONNECT");
-    ctx.client.deferred = Some(Deferred::Connect(block));
+    ctx.client.defer(Deferred::Connect(block));
 }
 
 /// SQUIT <server> [<comment>]: breaks the link to a neighbour (operators

@@ -66,8 +66,9 @@ pub struct Client {
     pub cap_version: u32,
     /// Set by a handler to end the connection: the quit reason.
     pub quit: Option<String>,
-    /// Work a handler left to run off the world lock.
-    pub deferred: Option<Deferred>,
+    /// Work a handler left to run off the world lock (boxed: it is rare,
+    /// and every connection's task holds this struct).
+    pub deferred: Option<Box<Deferred>>,
     /// The `label` tag of the command being answered (IRCv3
     /// labeled-response), when the client negotiated the capability.
     pub label: Option<String>,
@@ -81,8 +82,8 @@ pub struct Client {
     pub lines_in: u64,
     /// Bytes received, line ends included (STATS l).
     pub bytes_in: u64,
-    /// The SASL exchange in progress (AUTHENTICATE).
-    pub sasl: Option<sasl::Session>,
+    /// The SASL exchange in progress (AUTHENTICATE); boxed, as it is rare.
+    pub sasl: Option<Box<sasl::Session>>,
     /// The account logged in to before registration completed; it becomes
     /// the user's account when the user is introduced.
     pub account: Option<String>,
@@ -167,6 +168,12 @@ pub enum Deferred {
 }
 
 impl Client {
+    /// Leaves `job` for the connection task to run off the world lock once
+    /// the command is handled.
+    pub fn defer(&mut self, job: Deferred) {
+        self.deferred = Some(Box::new(job));
+    }
+
     /// A fresh connection from `addr`.
     pub fn new(id: UserId, addr: SocketAddr, needs_pass: bool, frontend: Frontend) -> Client {
         let host = crate::server_bans::real_host(addr.ip());
@@ -324,10 +331,10 @@ impl Ctx<'_> {
     /// Queues `job` to run off the world lock once this command is handled
     /// ([`Deferred::Slow`]); jobs queued by one command run in order.
     pub fn defer(&mut self, job: SlowJob) {
-        match &mut self.client.deferred {
+        match self.client.deferred.as_deref_mut() {
             Some(Deferred::Slow(jobs)) => jobs.push(job),
             Some(_) => tracing::warn!("slow work queued beside other deferred work, dropped"),
-            slot @ None => *slot = Some(Deferred::Slow(vec![job])),
+            None => self.client.deferred = Some(Box::new(Deferred::Slow(vec![job]))),
         }
     }
 

@@ -135,7 +135,7 @@ fn identify(ctx: &mut Ctx<'_>, args: &[&str]) {
         let _delay = account::login_failed(ctx, &name);
         return say(ctx, "Invalid account or password");
     };
-    ctx.client.deferred = Some(Deferred::CheckPassword {
+    ctx.client.defer(Deferred::CheckPassword {
         account: found.name.clone(),
         password: password.to_string(),
         hash: found.credentials.password.clone(),

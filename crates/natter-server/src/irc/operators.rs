@@ -30,7 +30,7 @@ pub fn oper(ctx: &mut Ctx<'_>, msg: &Message) {
     let block = ctx.world.config.opers.iter().find(|o| o.name == name);
     match block {
         Some(o) if mask::matches(&o.host, &shown) || mask::matches(&o.host, &real) => {
-            ctx.client.deferred = Some(Deferred::OperCheck {
+            ctx.client.defer(Deferred::OperCheck {
                 name: name.to_string(),
                 password: password.to_string(),
                 hash: o.password.clone(),
@@ -157,7 +157,7 @@ pub fn wallops(ctx: &mut Ctx<'_>, msg: &Message) {
 
 /// REHASH: reloads the configuration file and MOTD without dropping anyone.
 pub fn rehash(ctx: &mut Ctx<'_>, _msg: &Message) {
-    ctx.client.deferred = Some(Deferred::Rehash);
+    ctx.client.defer(Deferred::Rehash);
 }
 
 /// Finishes REHASH with the newly loaded configuration, or reports why it

@@ -128,10 +128,10 @@ fn start(ctx: &mut Ctx<'_>, mechanism: &str) {
             return failed(ctx);
         }
     };
-    ctx.client.sasl = Some(Session {
+    ctx.client.sasl = Some(Box::new(Session {
         step,
         buffer: String::new(),
-    });
+    }));
     ctx.server_line("AUTHENTICATE", &["+"]);
 }
 
@@ -163,10 +163,10 @@ fn step(ctx: &mut Ctx<'_>, step: Step, payload: Vec<u8>) {
             }
             let (exchange, server_first) = scram::Exchange::start(first, keys);
             send(ctx, server_first.as_bytes());
-            ctx.client.sasl = Some(Session {
+            ctx.client.sasl = Some(Box::new(Session {
                 step: Step::ScramFinal(Box::new(exchange)),
                 buffer: String::new(),
-            });
+            }));
         }
         Step::ScramFinal(exchange) => {
             let text = std::str::from_utf8(&payload).unwrap_or("");
@@ -174,10 +174,10 @@ fn step(ctx: &mut Ctx<'_>, step: Step, payload: Vec<u8>) {
                 Ok(server_final) => {
                     let name = exchange.username().to_string();
                     send(ctx, server_final.as_bytes());
-                    ctx.client.sasl = Some(Session {
+                    ctx.client.sasl = Some(Box::new(Session {
                         step: Step::ScramDone(name),
                         buffer: String::new(),
-                    });
+                    }));
                 }
                 Err(_) => {
                     let name = exchange.username().to_string();
@@ -207,7 +207,7 @@ fn plain(ctx: &mut Ctx<'_>, payload: &[u8]) {
         let _delay = account::login_failed(ctx, authcid);
         return failed(ctx);
     };
-    ctx.client.deferred = Some(Deferred::CheckPassword {
+    ctx.client.defer(Deferred::CheckPassword {
         account: account.name.clone(),
         password: password.to_string(),
         hash: account.credentials.password.clone(),

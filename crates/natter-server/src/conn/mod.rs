@@ -2,6 +2,11 @@
 //! handles input lines, enforces the registration and ping timeouts, and
 //! drains the client's [`Outbound`] queue into the socket with
 //! non-blocking writes, every queued line coalesced into one write.
+//! `admit` decides, before anything else, whether it is served at all.
+
+mod admit;
+
+use admit::{admit, refuse};
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -23,7 +28,6 @@ use crate::outbound::{Backlog, Closed, Outbound};
 use crate::server::Shared;
 use crate::transport::{Input, Socket, Transport};
 use crate::world::now;
-use crate::ConnEntry;
 
 /// Longest line accepted: 8191 bytes of tags plus 512 of message
 /// (IRCv3 message-tags; RFC 1459 2.3).
@@ -46,131 +50,94 @@ fn client_tags_len(line: &[u8]) -> usize {
 ///
 /// `addr` is the client's address as bans and WHOIS see it (for a
 /// WebSocket behind a trusted proxy, the one the proxy names).
-pub(crate) async fn serve<S: Socket>(
+#[allow(clippy::manual_async_fn)] // see the comment in the body
+pub(crate) fn serve<S: Socket>(
     shared: Arc<Shared>,
     mut stream: Transport<S>,
     addr: SocketAddr,
     frontend: Frontend,
-) {
-    let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
-    shared.metrics.accepted(frontend, stream.kind());
-    // A D-lined address, then one past a connection limit, is refused
-    // before anything else, with one line; both under one lock.
-    let admitted = {
-        let mut w = shared.world.lock();
-        let config = w.config.clone();
-        let now = std::time::Instant::now();
-        if let Some(why) = crate::server_bans::refused_at_accept(&mut w, addr.ip()) {
-            Err(why)
-        } else if let Err(refusal) = w.admission.admit(addr.ip(), &config.connections, now) {
-            Err(refusal.to_string())
-        } else {
-            let policy = Policy::for_client(&config, addr.ip(), None, false);
-            let out = Arc::new(Outbound::new(policy.sendq));
-            let mut entry = ConnEntry::new(out.clone(), frontend, addr);
-            entry.transport = stream.kind();
-            w.conns.insert(id, entry);
-            // Shutdown closes the queues it finds under this lock; one
-            // that arrives later closes itself.
-            if shared.shutdown.is_cancelled() {
-                out.shut_down();
-            }
-            let rates = ChangeRates::new(&config, &policy);
-            Ok((config.server.password.is_some(), out, policy, rates))
-        }
-    };
-    let (needs_pass, out, policy, rates) = match admitted {
-        Ok(admitted) => admitted,
-        Err(reason) => return refuse(&shared, stream, addr, frontend, &reason).await,
-    };
-    // The IM protocol has no PASS: the server password guards IRC only.
-    let mut client = Client::new(id, addr, needs_pass && frontend == Frontend::Irc, frontend);
-    client.change_rates = rates;
-    let mut pending: VecDeque<Bytes> = VecDeque::new();
-    let mut limiter = Limiter::new(policy, std::time::Instant::now());
-    let reason = drive(
-        &shared,
-        &mut client,
-        &mut stream,
-        &out,
-        &mut pending,
-        &mut limiter,
-    )
-    .await;
-
-    {
-        let mut w = shared.world.lock();
-        if let Some(user) = w
-            .net
-            .user(id)
-            .filter(|_| client.registered)
-            .map(|u| u.snapshot())
-        {
-            w.emit(
-                &Event::Quit {
-                    user,
-                    reason: reason.clone(),
-                    at: now(),
-                },
-                None,
-            );
-        }
-        w.net.release_nick(id);
-        w.remove_conn(id);
-        let config = w.config.clone();
-        w.admission.release(addr.ip(), &config.connections);
-    }
-    // An IM client's GOODBYE needs no answer; anything else is explained.
-    let last = (frontend == Frontend::Irc || reason != "Goodbye")
-        .then(|| closing_line(frontend, &client.host, &reason));
-    // Send what is still queued, then the closing line, then close. A client
-    // cut off for not reading gets only a best-effort try at the ERROR line.
-    let closed_by = out.closed();
-    let class =
-        crate::metrics::Disconnect::classify(closed_by.as_ref(), client.quit.is_some(), &reason);
-    shared.metrics.disconnected(class);
-    let aborted = matches!(closed_by, Some(Closed::Abort(_)));
-    let mut rest: Vec<u8> = Vec::new();
-    if !aborted {
-        for line in pending.drain(..) {
-            rest.extend_from_slice(&line);
-        }
-        out.drain_into(&mut rest);
-    }
-    // A graceful close by someone else (KILL) queued its own last lines.
-    if closed_by != Some(Closed::Graceful) {
-        if let Some(line) = last {
-            rest.extend_from_slice(line.as_bytes());
-        }
-    }
-    let grace = if aborted {
-        Duration::from_millis(200)
-    } else {
-        Duration::from_secs(5)
-    };
-    stream.finish(rest, grace).await;
-}
-
-/// Refuses a connection (a D-line, a connection limit) with `reason`: the
-/// closing line (IRC's ERROR, the IM protocol's ERROR) and a close. A TLS
-/// connection is closed before its handshake, without a line: a refused
-/// client gets no handshake's worth of the server's CPU.
-async fn refuse<S: Socket>(
-    shared: &Shared,
-    stream: Transport<S>,
-    addr: SocketAddr,
-    frontend: Frontend,
-    reason: &str,
-) {
-    shared
-        .metrics
-        .disconnected(crate::metrics::Disconnect::Refused);
-    tracing::debug!(%addr, reason, "connection refused");
-    let host = crate::server_bans::real_host(addr.ip());
-    let line = closing_line(frontend, &host, reason);
-    stream
-        .finish(line.into_bytes(), Duration::from_secs(1))
+) -> impl Future<Output = ()> + Send {
+    // An `async move` block rather than an `async fn`: the arguments are
+    // then kept once in the task, not twice (an async fn copies them into
+    // locals), and so is `admitted` below; the task of every idle client
+    // is this future, so its size is memory per client.
+    async move {
+        let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
+        shared.metrics.accepted(frontend, stream.kind());
+        let (needs_pass, out, policy, rates) = match admit(&shared, &stream, addr, frontend, id) {
+            Ok(admitted) => admitted,
+            Err(reason) => return refuse(&shared, stream, addr, frontend, &reason).await,
+        };
+        // The IM protocol has no PASS: the server password guards IRC only.
+        let mut client = Client::new(id, addr, needs_pass && frontend == Frontend::Irc, frontend);
+        client.change_rates = rates;
+        let mut pending: VecDeque<Bytes> = VecDeque::new();
+        let mut limiter = Limiter::new(policy, std::time::Instant::now());
+        let reason = drive(
+            &shared,
+            &mut client,
+            &mut stream,
+            &out,
+            &mut pending,
+            &mut limiter,
+        )
         .await;
+
+        {
+            let mut w = shared.world.lock();
+            if let Some(user) = w
+                .net
+                .user(id)
+                .filter(|_| client.registered)
+                .map(|u| u.snapshot())
+            {
+                w.emit(
+                    &Event::Quit {
+                        user,
+                        reason: reason.clone(),
+                        at: now(),
+                    },
+                    None,
+                );
+            }
+            w.net.release_nick(id);
+            w.remove_conn(id);
+            let config = w.config.clone();
+            w.admission.release(addr.ip(), &config.connections);
+        }
+        // An IM client's GOODBYE needs no answer; anything else is explained.
+        let last = (frontend == Frontend::Irc || reason != "Goodbye")
+            .then(|| closing_line(frontend, &client.host, &reason));
+        // Send what is still queued, then the closing line, then close. A client
+        // cut off for not reading gets only a best-effort try at the ERROR line.
+        let closed_by = out.closed();
+        let class = crate::metrics::Disconnect::classify(
+            closed_by.as_ref(),
+            client.quit.is_some(),
+            &reason,
+        );
+        shared.metrics.disconnected(class);
+        let aborted = matches!(closed_by, Some(Closed::Abort(_)));
+        let mut rest: Vec<u8> = Vec::new();
+        if !aborted {
+            for line in pending.drain(..) {
+                rest.extend_from_slice(&line);
+            }
+            out.drain_into(&mut rest);
+        }
+        // A graceful close by someone else (KILL) queued its own last lines.
+        if closed_by != Some(Closed::Graceful) {
+            if let Some(line) = last {
+                rest.extend_from_slice(line.as_bytes());
+            }
+        }
+        let grace = if aborted {
+            Duration::from_millis(200)
+        } else {
+            Duration::from_secs(5)
+        };
+        stream.finish(rest, grace).await;
+    }
 }
 
 /// The last line a closing connection gets, in its own protocol: IRC's
@@ -441,7 +408,7 @@ async fn handle_input<S: Socket>(
         if let Some(job) = client.deferred.take() {
             // Boxed: the rare slow path must not grow every connection's
             // task.
-            Box::pin(run_deferred(shared, client, out, backlog, job)).await;
+            Box::pin(run_deferred(shared, client, out, backlog, *job)).await;
         }
         if let Some(reason) = &client.quit {
             return Err(reason.clone());
