@@ -132,6 +132,17 @@ class NatterController(BaseServerController, DirectoryBasedController):
     # The mute extban: `MODE #chan +b m:nick!user@host` (ISUPPORT EXTBAN=,am;
     # `a:` is the account extban).
     extban_mute_char = "m"
+    # irctest synchronizes by sending PING on the client it reads from and
+    # taking everything before the PONG; it assumes a line another client
+    # sent just before was handled first. natter handles connections
+    # concurrently (one event loop per core), and a WebSocket client's
+    # lines cross a Unix socket pair from the WebSocket bridge to its
+    # connection task (crates/natter-server/src/http/websocket.rs), one
+    # more poll than a TCP client's: a TCP PING sent right after a
+    # WebSocket PRIVMSG could be answered first, and websocket.py's tests
+    # then failed in about 1 run of 5. No IRC server orders lines across
+    # connections; 2 ms before each read lets the other line land.
+    sync_sleep_time = 0.002
 
     # The capabilities natter offers that irctest knows (natter's CAP LS
     # also has cap-notify, chghost, invite-notify and userhost-in-names).
