@@ -39,7 +39,7 @@ const PRUNE_EVERY: Duration = Duration::from_secs(60);
 /// committing: one fsync and one write of each touched page for many
 /// messages under load, at most this much later under light load. A
 /// query flushes first, so it never waits this long; a crash loses at most
-/// this much of history (docs/performance.md, "Round 2": 10 ms cost 1.8x
+/// this much of history (plus the commit in progress) (docs/performance.md, "Round 2": 10 ms cost 1.8x
 /// the writer CPU of 50 ms in the rooms benchmark).
 const GATHER: Duration = Duration::from_millis(50);
 
@@ -141,9 +141,12 @@ impl History {
         let Some(message) = stored(event, net) else {
             return;
         };
-        self.pending.fetch_add(1, Ordering::Relaxed);
+        let before = self.pending.fetch_add(1, Ordering::Relaxed);
         if self.tx.send(Op::Append(message, Instant::now())).is_err() {
             self.pending.fetch_sub(1, Ordering::Relaxed);
+        } else if (before + 1).is_multiple_of(BATCH as u64) {
+            // A full batch commits without waiting for the deadline.
+            self.writer_thread.unpark();
         }
     }
 
@@ -220,8 +223,8 @@ fn write_loop(
             }
             // A flush, a full batch or the deadline commits; until then
             // the writer is parked, not waiting on the channel, so a
-            // message sent meanwhile costs its sender no wake-up (flush
-            // and close unpark it).
+            // message sent meanwhile costs its sender no wake-up. Flush,
+            // close and the message that fills a batch unpark it.
             let left = deadline.saturating_duration_since(Instant::now());
             if closing || batch.len() >= BATCH || !acks.is_empty() || left.is_zero() {
                 break;
