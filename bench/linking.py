@@ -359,10 +359,18 @@ def network(settings, a):
     proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     STARTED[proc.pid] = proc
-    first = proc.stdout.readline()
+    # Up to the "holding" line; what comes before it (warnings) is kept
+    # with the output.
+    first = ""
+    while True:
+        line = proc.stdout.readline()
+        first += line
+        if not line or line.startswith("natter bench: holding"):
+            break
+        log(f"connect said: {line.rstrip()}")
     figures = []
-    if first.startswith("natter bench: holding"):
-        log(first.strip())
+    if line.startswith("natter bench: holding"):
+        log(line.strip())
         rss = {n: rss_kib(s.proc.pid) for n, s in net.servers.items()}
         log(f"servers' RSS with the clients held, KiB: {rss}")
         for rate in [int(x) for x in a.network_rates.split(",")]:
@@ -372,6 +380,8 @@ def network(settings, a):
                 "--senders", "4", "--rate", str(rate), "--duration", str(a.fanout_duration),
                 "--prefix", f"f{rate}x", "--label", "network"], timeout=900)
             figures.append((label, r))
+    else:
+        log("network: the connect run never said it held its clients; no fan-out ran")
     try:
         # communicate closes its standard input: the clients are let go.
         rest, _ = proc.communicate(timeout=300)
@@ -522,6 +532,7 @@ def main():
         elif name == "network-connect":
             print(f"  {name}: {r['registered']} clients registered on {r['params'].get('procs', 1)} "
                   f"bench processes, {r['ping_ok']}/{r['ping_sampled']} answered PING, "
+                  f"{r.get('held_to_end')} still registered after the fan-outs, "
                   f"{r['registered'] / r['seconds']:.0f} registrations/s, "
                   f"{r['rss_per_client_kib']:.2f} KiB of server RSS per client, "
                   f"{r['errors']} errors")

@@ -566,6 +566,7 @@ fn connect_over_processes_holds_its_clients_beside_a_fanout() {
     assert_eq!(r["registered"], 41);
     assert_eq!(r["ping_sampled"], 41);
     assert_eq!(r["ping_ok"], 41);
+    assert_eq!(r["held_to_end"], 41, "{r}");
     assert_eq!(r["errors"], 0);
     assert!(r["rss_per_client_kib"].is_number(), "{r}");
     // The workers QUIT their clients when they were let go.

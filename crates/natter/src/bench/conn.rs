@@ -215,20 +215,21 @@ pub async fn join_many(
 }
 
 /// Keeps `c` registered while it idles: reads and drops what it is sent,
-/// answers PING, and QUITs when `stop` fires.
-pub fn idle(mut c: Conn, stop: Stop) -> tokio::task::JoinHandle<()> {
+/// answers PING, and QUITs when `stop` fires. Yields whether it was still
+/// connected then (false: the server closed it first).
+pub fn idle(mut c: Conn, stop: Stop) -> tokio::task::JoinHandle<bool> {
     tokio::spawn(async move {
         let mut line = String::new();
         loop {
             line.clear();
             tokio::select! {
                 r = c.reader.read_line(&mut line) => match r {
-                    Ok(0) | Err(_) => return,
+                    Ok(0) | Err(_) => return false,
                     Ok(_) => {
                         if let Some(token) = line.trim_end().strip_prefix("PING ") {
                             let pong = format!("PONG {token}\r\n");
                             if c.send(&pong).await.is_err() {
-                                return;
+                                return false;
                             }
                         }
                     }
@@ -237,6 +238,7 @@ pub fn idle(mut c: Conn, stop: Stop) -> tokio::task::JoinHandle<()> {
             }
         }
         let _ = c.send("QUIT :bench done\r\n").await;
+        true
     })
 }
 

@@ -190,7 +190,7 @@ async fn populate(
     users: usize,
     channels: usize,
     concurrency: usize,
-) -> Result<(Stop, Vec<tokio::task::JoinHandle<()>>), String> {
+) -> Result<(Stop, Vec<tokio::task::JoinHandle<bool>>), String> {
     let (conns, errors) = connect_many(dialer, addrs, prefix, users, concurrency).await;
     if errors > 0 {
         return Err(format!("only {} of {users} users registered", conns.len()));
@@ -219,7 +219,7 @@ async fn wrap_up(
     cpu_start: Option<super::report::Cpu>,
     watch: Watch,
     mut oper: Conn,
-    (idle_stop, idlers): (Stop, Vec<tokio::task::JoinHandle<()>>),
+    (idle_stop, idlers): (Stop, Vec<tokio::task::JoinHandle<bool>>),
     network: &State,
 ) {
     report.seconds = start.elapsed().as_secs_f64();

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::conn::{connect_many, has_command, Conn};
+use super::conn::{connect_many, has_command, idle, Conn, Stop};
 use super::procs::{self, Worker};
 use super::report::{rss_kib, Report};
 use super::transport::Dialer;
@@ -61,9 +61,11 @@ pub async fn connect(
                 report.ping_ok,
                 report.errors - errors
             ));
-            let _ = tokio::task::spawn_blocking(procs::wait_for_parent_to_close).await;
+            let held = hold_until(conns, procs::wait_for_parent_to_close).await;
+            procs::tell_parent(&format!("held {held}"));
+        } else {
+            quit_all(conns).await;
         }
-        quit_all(conns).await;
         return Ok(report);
     }
     tokio::time::sleep(Duration::from_secs(idle)).await;
@@ -83,11 +85,27 @@ pub async fn connect(
     ping_sample_of(&mut conns, ping_sample, &mut report).await;
     if hold {
         let registered = report.registered;
-        let _ =
-            tokio::task::spawn_blocking(move || procs::hold_until_stdin_closes(registered)).await;
+        let wait = move || procs::hold_until_stdin_closes(registered);
+        report.held_to_end = Some(hold_until(conns, wait).await);
+    } else {
+        quit_all(conns).await;
     }
-    quit_all(conns).await;
     Ok(report)
+}
+
+/// Keeps `conns` registered (reading what they are sent and answering
+/// the server's PINGs, so no ping timeout ends them) until `wait`
+/// returns, then QUITs them; how many were still connected then.
+async fn hold_until(conns: Vec<Conn>, wait: impl FnOnce() + Send + 'static) -> u64 {
+    let stop = Stop::new();
+    let idlers: Vec<_> = conns.into_iter().map(|c| idle(c, stop.clone())).collect();
+    let _ = tokio::task::spawn_blocking(wait).await;
+    stop.fire();
+    let mut held = 0;
+    for t in idlers {
+        held += u64::from(t.await.unwrap_or(false));
+    }
+    held
 }
 
 /// A PING round trip from `sample` idle clients spread evenly over

@@ -399,10 +399,22 @@ pub fn run(scenario: Scenario) -> bool {
         Scenario::Connect {
             procs,
             clients,
+            concurrency,
             idle,
             hold,
+            ref servers,
             ..
-        } if procs > 1 => procs::connect(&common, procs, clients, idle, hold),
+        } if procs > 1 => procs::connect(
+            &common,
+            procs::Plan {
+                procs,
+                clients,
+                concurrency,
+                servers: servers.addr.len(),
+                idle,
+                hold,
+            },
+        ),
         scenario => runtime.block_on(dispatch(scenario, &common)),
     };
     let mut report = match result {

@@ -99,59 +99,94 @@ impl WorkerProc {
     }
 }
 
+/// What a `--procs` run does: the `connect` arguments the parent acts on.
+#[derive(Debug, Clone, Copy)]
+pub struct Plan {
+    /// Worker processes.
+    pub procs: usize,
+    /// Clients in all.
+    pub clients: usize,
+    /// Registrations in flight at once, in all.
+    pub concurrency: usize,
+    /// Servers (`--addr`) the clients are spread over.
+    pub servers: usize,
+    /// Seconds to idle before the RSS reading and the PING sample.
+    pub idle: u64,
+    /// `--hold`: keep the clients until standard input closes.
+    pub hold: bool,
+}
+
 /// The parent of `--procs N`: runs the workers, sums their figures into
 /// one report (`seconds`: until every worker had registered its share).
-pub fn connect(
-    common: &Common,
-    procs: usize,
-    clients: usize,
-    idle: u64,
-    hold: bool,
-) -> Result<Report, String> {
+pub fn connect(common: &Common, plan: Plan) -> Result<Report, String> {
+    let Plan { procs, hold, .. } = plan;
     let exe = std::env::current_exe().map_err(|e| format!("cannot find natter itself: {e}"))?;
     let args = worker_args();
     let rss_before = rss_kib(&common.server_pid);
     let start = Instant::now();
     let mut workers = Vec::with_capacity(procs);
+    let mut result = Ok(());
     for index in 0..procs {
-        let mut child = Command::new(&exe)
+        let spawned = Command::new(&exe)
             .args(&args)
             .arg("--worker")
             .arg(format!("{index}/{procs}"))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .spawn()
-            .map_err(|e| format!("cannot start worker {index}: {e}"))?;
-        let stdin = child.stdin.take();
-        let stdout = BufReader::new(child.stdout.take().expect("piped"));
-        workers.push(WorkerProc {
-            child,
-            stdin,
-            stdout,
-        });
+            .spawn();
+        match spawned {
+            Ok(mut child) => {
+                let stdin = child.stdin.take();
+                let stdout = BufReader::new(child.stdout.take().expect("piped"));
+                workers.push(WorkerProc {
+                    child,
+                    stdin,
+                    stdout,
+                });
+            }
+            Err(e) => {
+                result = Err(format!("cannot start worker {index}: {e}"));
+                break;
+            }
+        }
     }
-    let result = drive(&mut workers, common, clients, idle, hold, rss_before, start);
+    let result = result.and_then(|()| drive(&mut workers, common, plan, rss_before, start));
+    // Closing a worker's input makes it QUIT its clients, say how many it
+    // still held, and exit; the workers started are waited for on every
+    // path.
+    let mut held = 0;
     for w in &mut workers {
-        // Closing a worker's input makes it QUIT its clients and exit.
         w.stdin.take();
     }
     for w in &mut workers {
+        if let Ok(f) = w.expect("held") {
+            held += f.first().copied().unwrap_or(0);
+        }
         let _ = w.child.wait();
     }
     let mut report = result?;
     report.params.insert("procs".into(), procs as u64);
+    if hold {
+        report.held_to_end = Some(held);
+    }
     Ok(report)
 }
 
 fn drive(
     workers: &mut [WorkerProc],
     common: &Common,
-    clients: usize,
-    idle: u64,
-    hold: bool,
+    plan: Plan,
     rss_before: Option<u64>,
     start: Instant,
 ) -> Result<Report, String> {
+    let Plan {
+        clients,
+        concurrency,
+        servers,
+        idle,
+        hold,
+        ..
+    } = plan;
     let mut report = Report {
         scenario: "connect".into(),
         ..Report::default()
@@ -180,6 +215,12 @@ fn drive(
         report.errors += f.get(2).copied().unwrap_or(0);
     }
     report.params.insert("clients".into(), clients as u64);
+    report
+        .params
+        .insert("concurrency".into(), concurrency as u64);
+    if servers > 1 {
+        report.params.insert("servers".into(), servers as u64);
+    }
     if hold {
         hold_until_stdin_closes(report.registered);
     }

@@ -34,6 +34,10 @@ pub struct Report {
     pub ping_ok: u64,
     /// Sampled idle clients asked (connect).
     pub ping_sampled: u64,
+    /// With `--hold`: the clients still registered when the hold ended
+    /// (each answered the server's PINGs meanwhile).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub held_to_end: Option<u64>,
     /// Server RSS growth per connected client, KiB (connect, with --server-pid).
     pub rss_per_client_kib: Option<f64>,
     /// Messages sent (fanout, rooms, hops).
@@ -165,6 +169,9 @@ impl Report {
                 );
                 if let Some(r) = self.rss_per_client_kib {
                     s += &format!("  server RSS:   {r:.2} KiB per client\n");
+                }
+                if let Some(h) = self.held_to_end {
+                    s += &format!("  held:         {h} still registered when the hold ended\n");
                 }
             }
             "churn" => {

@@ -181,10 +181,22 @@ async fn read_backlogs(conns: Vec<Conn>) -> Result<Vec<Conn>, String> {
         })
         .collect();
     let mut out = Vec::with_capacity(tasks.len());
+    let mut failed = None;
     for t in tasks {
-        out.push(t.await.map_err(|e| format!("backlog task: {e}"))??);
+        if failed.is_some() {
+            t.abort();
+            continue;
+        }
+        match t.await {
+            Ok(Ok(c)) => out.push(c),
+            Ok(Err(e)) => failed = Some(e),
+            Err(e) => failed = Some(format!("backlog task: {e}")),
+        }
     }
-    Ok(out)
+    match failed {
+        Some(e) => Err(format!("a client did not read its join backlog: {e}")),
+        None => Ok(out),
+    }
 }
 
 /// Runs `shape` with clients spread over `addrs`, then records `params`
