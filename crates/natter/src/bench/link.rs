@@ -467,6 +467,14 @@ pub async fn rejoin(run: RejoinRun, common: &Common) -> Result<Report, String> {
         let t0 = Instant::now();
         oper.send(&format!("SQUIT {squit} :natter bench rejoin\r\n"))
             .await?;
+        // Once the operator's PING is answered its server has split: a
+        // poll of it sent after that and showing the whole network means
+        // the link is back, even if no poll caught it down (a CONNECT or
+        // an autoconnect can take it back within milliseconds).
+        oper.send("PING :split\r\n").await?;
+        oper.until(|l| has_command(l, "PONG") && l.ends_with("split"))
+            .await?;
+        let split = Instant::now();
         // Each server's fewest servers since the SQUIT; an end of the link
         // has taken the other back when it sees more than that. The link
         // is up when both ends have (the accepting end registers the
@@ -495,6 +503,15 @@ pub async fn rejoin(run: RejoinRun, common: &Common) -> Result<Report, String> {
                 }
             } else if count > fewest[i] && rose[i].is_none() {
                 rose[i] = Some(at);
+            } else if rose[i].is_none() && fewest[i] == whole.servers.len() && count >= fewest[i] {
+                // No poll of this server caught the split. The operator's
+                // server is whole again after `split`; the far end once
+                // the operator's end has taken it back (the accepting end
+                // registers the link first, so both have by then).
+                let since = if i == 0 { Some(split) } else { rose[0] };
+                if since.is_some_and(|t| sent > t) {
+                    rose[i] = Some(at);
+                }
             }
             if rose[i].is_none() {
                 down_sent[i] = sent;
