@@ -36,11 +36,12 @@ const BATCH: usize = 4096;
 const PRUNE_EVERY: Duration = Duration::from_secs(60);
 
 /// How long the writer lets a batch gather after its first message before
-/// committing: one fsync and one write of each touched page for many
-/// messages under load, at most this much later under light load. A
-/// query flushes first, so it never waits this long; a crash loses at most
-/// this much of history (plus the commit in progress) (docs/performance.md, "Round 2": 10 ms cost 1.8x
-/// the writer CPU of 50 ms in the rooms benchmark).
+/// committing: under load one fsync, and one write of each page touched,
+/// for many messages; under light load a message is committed at most this
+/// much later. A query flushes first, so it never waits this long; a crash
+/// loses at most this much of history, plus the commit in progress.
+/// (docs/performance.md, "Round 2": 10 ms cost the writer 1.8 times the
+/// CPU of 50 ms in the rooms benchmark.)
 const GATHER: Duration = Duration::from_millis(50);
 
 /// A store write run on the writer thread.
