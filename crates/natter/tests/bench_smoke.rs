@@ -448,6 +448,14 @@ fn global_users(irc: SocketAddr) -> u64 {
     last.split(' ').nth(3).unwrap().parse().unwrap()
 }
 
+/// Servers `a` and `b` (under `dir`), b autoconnecting to a, once linked.
+fn linked_pair(dir: &Path) -> (Serve, Serve) {
+    let (a, a_link) = node(dir, "a", &[("b", Peer::Accept)]);
+    let (b, _) = node(dir, "b", &[("a", Peer::Auto(a_link))]);
+    wait_linked(&[a.irc, b.irc]);
+    (a, b)
+}
+
 /// Waits until every server in `ircs` lists all of them.
 fn wait_linked(ircs: &[SocketAddr]) {
     let deadline = std::time::Instant::now() + TIMEOUT;
@@ -462,9 +470,7 @@ fn wait_linked(ircs: &[SocketAddr]) {
 #[test]
 fn hops_and_spread_fanout_smoke_runs_cross_a_link() {
     let dir = tempfile::tempdir().unwrap();
-    let (a, a_link) = node(dir.path(), "a", &[("b", Peer::Accept)]);
-    let (b, _) = node(dir.path(), "b", &[("a", Peer::Auto(a_link))]);
-    wait_linked(&[a.irc, b.irc]);
+    let (a, b) = linked_pair(dir.path());
     let (from, to) = (a.irc.to_string(), b.irc.to_string());
     let json = dir.path().join("hops.json");
     let r = bench(
@@ -521,9 +527,7 @@ fn hops_and_spread_fanout_smoke_runs_cross_a_link() {
 fn connect_over_processes_holds_its_clients_beside_a_fanout() {
     use std::io::BufRead;
     let dir = tempfile::tempdir().unwrap();
-    let (a, a_link) = node(dir.path(), "a", &[("b", Peer::Accept)]);
-    let (b, _) = node(dir.path(), "b", &[("a", Peer::Auto(a_link))]);
-    wait_linked(&[a.irc, b.irc]);
+    let (a, b) = linked_pair(dir.path());
     let (addr_a, addr_b) = (a.irc.to_string(), b.irc.to_string());
     let json = dir.path().join("connect.json");
     let mut held = natter()

@@ -61,6 +61,16 @@ impl Conn {
         self.read_until(done, |_| {}).await
     }
 
+    /// A PING round trip: sends `PING <token>` and reads until its PONG,
+    /// so everything the server sent this connection before has been read
+    /// (and everything sent before on it handled).
+    pub async fn round_trip(&mut self, token: &str) -> Result<(), String> {
+        self.send(&format!("PING {token}\r\n")).await?;
+        self.until(|l| has_command(l, "PONG") && l.ends_with(token))
+            .await
+            .map(drop)
+    }
+
     /// Sends `request` and returns every line up to and including the first
     /// one with command `end`.
     pub async fn ask(&mut self, request: &str, end: &str) -> Result<Vec<String>, String> {
@@ -197,21 +207,52 @@ pub async fn join_many(
     channel: impl Fn(usize) -> String,
     concurrency: usize,
 ) -> Result<Vec<Conn>, String> {
-    let sem = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
-    let mut tasks = Vec::with_capacity(conns.len());
-    for (i, mut c) in conns.into_iter().enumerate() {
-        let sem = sem.clone();
+    each(conns, concurrency, |i, mut c| {
         let chan = channel(i);
-        tasks.push(tokio::spawn(async move {
-            let _permit = sem.acquire_owned().await;
-            c.join(&chan).await.map(|_| c)
-        }));
-    }
+        async move { c.join(&chan).await.map(|_| c) }
+    })
+    .await
+}
+
+/// Runs `step(i, conn)` on every connection, `concurrency` at a time, and
+/// returns them in the same order; on the first failure the steps still
+/// running are aborted and that error returned.
+pub async fn each<F, Fut>(
+    conns: Vec<Conn>,
+    concurrency: usize,
+    step: F,
+) -> Result<Vec<Conn>, String>
+where
+    F: Fn(usize, Conn) -> Fut,
+    Fut: std::future::Future<Output = Result<Conn, String>> + Send + 'static,
+{
+    let sem = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
+    let tasks: Vec<_> = conns
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let sem = sem.clone();
+            let run = step(i, c);
+            tokio::spawn(async move {
+                let _permit = sem.acquire_owned().await;
+                run.await
+            })
+        })
+        .collect();
     let mut out = Vec::with_capacity(tasks.len());
+    let mut failed = None;
     for t in tasks {
-        out.push(t.await.map_err(|e| format!("join task: {e}"))??);
+        if failed.is_some() {
+            t.abort();
+            continue;
+        }
+        match t.await {
+            Ok(Ok(c)) => out.push(c),
+            Ok(Err(e)) => failed = Some(e),
+            Err(e) => failed = Some(format!("task: {e}")),
+        }
     }
-    Ok(out)
+    failed.map_or(Ok(out), Err)
 }
 
 /// Keeps `c` registered while it idles: reads and drops what it is sent,

@@ -471,9 +471,7 @@ pub async fn rejoin(run: RejoinRun, common: &Common) -> Result<Report, String> {
         // poll of it sent after that and showing the whole network means
         // the link is back, even if no poll caught it down (a CONNECT or
         // an autoconnect can take it back within milliseconds).
-        oper.send("PING :split\r\n").await?;
-        oper.until(|l| has_command(l, "PONG") && l.ends_with("split"))
-            .await?;
+        oper.round_trip("split").await?;
         let split = Instant::now();
         // Each server's fewest servers since the SQUIT; an end of the link
         // has taken the other back when it sees more than that. The link

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use super::conn::{connect_many, has_command, idle, Conn, Stop};
 use super::procs::{self, Worker};
-use super::report::{rss_kib, Report};
+use super::report::{rss_kib, rss_per_client, Report};
 use super::transport::Dialer;
 use super::Common;
 
@@ -70,18 +70,8 @@ pub async fn connect(
     }
     tokio::time::sleep(Duration::from_secs(idle)).await;
     let rss_after = rss_kib(&common.server_pid);
-    report.params.insert("clients".into(), clients as u64);
-    report
-        .params
-        .insert("concurrency".into(), concurrency as u64);
-    if addrs.len() > 1 {
-        report.params.insert("servers".into(), addrs.len() as u64);
-    }
-    if let (Some(b), Some(a)) = (rss_before, rss_after) {
-        if !conns.is_empty() {
-            report.rss_per_client_kib = Some(a.saturating_sub(b) as f64 / conns.len() as f64);
-        }
-    }
+    connect_params(&mut report, clients, concurrency, addrs.len());
+    report.rss_per_client_kib = rss_per_client(rss_before, rss_after, report.registered);
     ping_sample_of(&mut conns, ping_sample, &mut report).await;
     if hold {
         let registered = report.registered;
@@ -91,6 +81,17 @@ pub async fn connect(
         quit_all(conns).await;
     }
     Ok(report)
+}
+
+/// The parameters a `connect` report records (one process or several).
+pub fn connect_params(report: &mut Report, clients: usize, concurrency: usize, servers: usize) {
+    report.params.insert("clients".into(), clients as u64);
+    report
+        .params
+        .insert("concurrency".into(), concurrency as u64);
+    if servers > 1 {
+        report.params.insert("servers".into(), servers as u64);
+    }
 }
 
 /// Keeps `conns` registered (reading what they are sent and answering
@@ -119,14 +120,7 @@ async fn ping_sample_of(conns: &mut [Conn], sample: usize, report: &mut Report) 
         .take(sample)
     {
         report.ping_sampled += 1;
-        let token = format!("bench{i}");
-        let ok = async {
-            c.send(&format!("PING {token}\r\n")).await?;
-            c.until(|l| has_command(l, "PONG") && l.ends_with(&token))
-                .await
-        }
-        .await;
-        match ok {
+        match c.round_trip(&format!("bench{i}")).await {
             Ok(_) => report.ping_ok += 1,
             Err(_) => report.errors += 1,
         }

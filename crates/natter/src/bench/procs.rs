@@ -22,7 +22,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::report::{rss_kib, Report};
+use super::report::{rss_kib, rss_per_client, Report};
 use super::Common;
 
 /// `--worker I/N`: this process is worker I (from 0) of N.
@@ -83,9 +83,9 @@ struct WorkerProc {
 }
 
 impl WorkerProc {
-    /// The next line from the worker, split in words, which must start
-    /// with `word`.
-    fn expect(&mut self, word: &str) -> Result<Vec<u64>, String> {
+    /// The numbers on the worker's next line, which must start with
+    /// `word` (0 for any missing).
+    fn expect(&mut self, word: &str) -> Result<[u64; 3], String> {
         let mut line = String::new();
         let n = self
             .stdout
@@ -95,7 +95,11 @@ impl WorkerProc {
         if n == 0 || words.next() != Some(word) {
             return Err(format!("a worker exited or said {line:?}, not {word}"));
         }
-        Ok(words.filter_map(|w| w.parse().ok()).collect())
+        let mut numbers = [0; 3];
+        for (n, w) in numbers.iter_mut().zip(words) {
+            *n = w.parse().unwrap_or(0);
+        }
+        Ok(numbers)
     }
 }
 
@@ -159,8 +163,8 @@ pub fn connect(common: &Common, plan: Plan) -> Result<Report, String> {
         w.stdin.take();
     }
     for w in &mut workers {
-        if let Ok(f) = w.expect("held") {
-            held += f.first().copied().unwrap_or(0);
+        if let Ok([n, ..]) = w.expect("held") {
+            held += n;
         }
         let _ = w.child.wait();
     }
@@ -192,35 +196,26 @@ fn drive(
         ..Report::default()
     };
     for w in workers.iter_mut() {
-        let f = w.expect("registered")?;
-        report.registered += f.first().copied().unwrap_or(0);
-        report.errors += f.get(1).copied().unwrap_or(0);
+        let [registered, errors, _] = w.expect("registered")?;
+        report.registered += registered;
+        report.errors += errors;
     }
     report.seconds = start.elapsed().as_secs_f64();
     report.per_second = report.registered as f64 / report.seconds;
     std::thread::sleep(Duration::from_secs(idle));
-    if let (Some(b), Some(a)) = (rss_before, rss_kib(&common.server_pid)) {
-        if report.registered > 0 {
-            report.rss_per_client_kib = Some(a.saturating_sub(b) as f64 / report.registered as f64);
-        }
-    }
+    report.rss_per_client_kib =
+        rss_per_client(rss_before, rss_kib(&common.server_pid), report.registered);
     for w in workers.iter_mut() {
         let stdin = w.stdin.as_mut().expect("open until the end");
         writeln!(stdin, "ping").map_err(|e| format!("writing to a worker: {e}"))?;
     }
     for w in workers.iter_mut() {
-        let f = w.expect("pinged")?;
-        report.ping_sampled += f.first().copied().unwrap_or(0);
-        report.ping_ok += f.get(1).copied().unwrap_or(0);
-        report.errors += f.get(2).copied().unwrap_or(0);
+        let [sampled, ok, errors] = w.expect("pinged")?;
+        report.ping_sampled += sampled;
+        report.ping_ok += ok;
+        report.errors += errors;
     }
-    report.params.insert("clients".into(), clients as u64);
-    report
-        .params
-        .insert("concurrency".into(), concurrency as u64);
-    if servers > 1 {
-        report.params.insert("servers".into(), servers as u64);
-    }
+    super::load::connect_params(&mut report, clients, concurrency, servers);
     if hold {
         hold_until_stdin_closes(report.registered);
     }

@@ -353,6 +353,16 @@ fn self_cpu_with_workers() -> f64 {
         / 100.0
 }
 
+/// Server RSS growth per client, KiB: from `before` to `after` (VmRSS
+/// KiB, as [`rss_kib`] reads them) over `clients`; None without both
+/// readings or without clients.
+pub fn rss_per_client(before: Option<u64>, after: Option<u64>, clients: u64) -> Option<f64> {
+    match (before, after) {
+        (Some(b), Some(a)) if clients > 0 => Some(a.saturating_sub(b) as f64 / clients as f64),
+        _ => None,
+    }
+}
+
 /// VmRSS of the processes `pids`, summed, KiB (None if one is gone).
 pub fn rss_kib(pids: &[u32]) -> Option<u64> {
     if pids.is_empty() {

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use hdrhistogram::Histogram;
 use tokio::io::BufReader;
 
-use super::conn::{connect_many, has_command, words, Conn, Stop};
+use super::conn::{connect_many, each, words, Conn, Stop};
 use super::report::Report;
 use super::transport::{Dialer, Reader, Writer};
 use super::{servers_cpu, Common};
@@ -167,36 +167,12 @@ async fn settle(
 /// in all): a PING round trip each, all at once. Without it the first
 /// messages measured queue behind that backlog (seconds at 5,000 members).
 async fn read_backlogs(conns: Vec<Conn>) -> Result<Vec<Conn>, String> {
-    let tasks: Vec<_> = conns
-        .into_iter()
-        .enumerate()
-        .map(|(i, mut c)| {
-            tokio::spawn(async move {
-                let token = format!("settled{i}");
-                c.send(&format!("PING {token}\r\n")).await?;
-                c.until(|l| has_command(l, "PONG") && l.ends_with(&token))
-                    .await?;
-                Ok::<Conn, String>(c)
-            })
-        })
-        .collect();
-    let mut out = Vec::with_capacity(tasks.len());
-    let mut failed = None;
-    for t in tasks {
-        if failed.is_some() {
-            t.abort();
-            continue;
-        }
-        match t.await {
-            Ok(Ok(c)) => out.push(c),
-            Ok(Err(e)) => failed = Some(e),
-            Err(e) => failed = Some(format!("backlog task: {e}")),
-        }
-    }
-    match failed {
-        Some(e) => Err(format!("a client did not read its join backlog: {e}")),
-        None => Ok(out),
-    }
+    let all = conns.len();
+    each(conns, all, |i, mut c| async move {
+        c.round_trip(&format!("settled{i}")).await.map(|()| c)
+    })
+    .await
+    .map_err(|e| format!("a client did not read its join backlog: {e}"))
 }
 
 /// Runs `shape` with clients spread over `addrs`, then records `params`
