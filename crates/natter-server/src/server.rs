@@ -656,22 +656,20 @@ pub(crate) fn on_next_loop<F, Fut>(
         tasks.spawn(serve(stream));
         return;
     }
-    let stream = match stream.into_std() {
-        Ok(s) => s,
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot hand a connection over");
-            return;
+    // Registered with the other loop's driver here, before the task is
+    // spawned, so that the task is the connection's future alone: a
+    // wrapper awaiting it would be kept, with its captures, for the
+    // connection's life.
+    let stream = stream.into_std().and_then(|stream| {
+        let _entered = handle.enter();
+        tokio::net::TcpStream::from_std(stream)
+    });
+    match stream {
+        Ok(stream) => {
+            tasks.spawn_on(serve(stream), handle);
         }
-    };
-    tasks.spawn_on(
-        async move {
-            match tokio::net::TcpStream::from_std(stream) {
-                Ok(stream) => serve(stream).await,
-                Err(e) => tracing::warn!(error = %e, "cannot watch a connection"),
-            }
-        },
-        handle,
-    );
+        Err(e) => tracing::warn!(error = %e, "cannot hand a connection over"),
+    }
 }
 
 /// Listen backlog: connections the kernel holds before natter accepts

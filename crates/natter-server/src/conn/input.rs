@@ -1,0 +1,434 @@
+//! What a connection does with the lines it reads: each framed line
+//! waits for the client's flood bucket, then is parsed and dispatched
+//! under the world lock, its replies queued as one buffer; slow work a
+//! handler leaves ([`Deferred`]) runs off the lock before the next line.
+//! Called by the connection task in `conn/mod.rs` only.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use natter_model::Frontend;
+use natter_proto::numeric::ERR_INPUTTOOLONG;
+use natter_proto::{Frame, Framer, Message, ParseError};
+
+use super::{feed_backlog, flush_queue};
+use crate::flood::{ChangeRates, Limiter, Policy};
+use crate::irc::{self, operators, Client, Ctx, Deferred};
+use crate::outbound::{Backlog, Outbound};
+use crate::server::Shared;
+use crate::transport::{Socket, Transport};
+
+/// Most tag data a client may send, in bytes, without the `@` and the
+/// space (IRCv3 message-tags: 4094; 8191 is for tags the server adds).
+const MAX_CLIENT_TAG_DATA: usize = 4094;
+
+/// Length of a raw line's tag data (between `@` and the first space).
+fn client_tags_len(line: &[u8]) -> usize {
+    let line = &line[line.iter().position(|&b| b != b' ').unwrap_or(0)..];
+    if line.first() != Some(&b'@') {
+        return 0;
+    }
+    line.iter().position(|&b| b == b' ').unwrap_or(line.len()) - 1
+}
+
+/// What [`handle_input`] works through: the framed lines, the flood
+/// bucket they wait for, and the large reply they wait behind.
+pub(super) struct Lines<'a> {
+    pub(super) framer: &'a mut Framer,
+    pub(super) limiter: &'a mut Limiter,
+    pub(super) backlog: &'a mut Backlog,
+}
+
+/// How far [`handle_input`] got.
+pub(super) enum Handled {
+    /// The lines ran out (`None`), or the flood bucket is empty until the
+    /// instant given; the replies are sent.
+    Paused(Option<std::time::Instant>),
+    /// A line left slow work to run off the world lock; the lines after it
+    /// wait for it ([`handle_deferred`]).
+    Deferred(DeferredLine),
+}
+
+/// A handled line whose slow work is still to run.
+pub(super) struct DeferredLine {
+    job: Box<Deferred>,
+    /// The line was IM file data, charged to the flood bucket after it is
+    /// handled (unless it moved bytes).
+    data: bool,
+}
+
+/// Handles the framed lines the client's flood bucket lets through, then
+/// sends the replies, until the lines run out, the bucket is empty, or a
+/// line leaves slow work (see [`Handled`]). Not async, so that what it
+/// keeps is not part of every idle connection's task. Errors: the reason
+/// to end the connection with (the client quit, or the queue closed).
+pub(super) fn handle_input<S: Socket>(
+    shared: &Arc<Shared>,
+    client: &mut Client,
+    stream: &mut Transport<S>,
+    out: &Outbound,
+    pending: &mut VecDeque<Bytes>,
+    lines: &mut Lines<'_>,
+) -> Result<Handled, String> {
+    let mut wait = None;
+    while lines.framer.has_frame() && lines.backlog.is_empty() {
+        // Closed meanwhile (KILL, SendQ): the doorbell ends the
+        // connection; the rest is not handled.
+        if out.is_closed() {
+            break;
+        }
+        // IM file data is charged after it is handled, unless it moved bytes.
+        let data = lines
+            .framer
+            .peek()
+            .is_some_and(|f| crate::im::files::is_data(client, f));
+        if let Some(Err(at)) = (!data).then(|| lines.limiter.take()) {
+            wait = Some(at);
+            break;
+        }
+        let frame = lines.framer.next_frame().expect("has a frame");
+        handle_frame(shared, client, out, lines.backlog, frame);
+        if let Some(job) = client.deferred.take() {
+            return Ok(Handled::Deferred(DeferredLine { job, data }));
+        }
+        wait = after_line(shared, client, out, lines.limiter, data)?;
+        if wait.is_some() {
+            break;
+        }
+    }
+    send_replies(client, stream, out, pending, lines.backlog)?;
+    Ok(Handled::Paused(wait))
+}
+
+/// Runs a line's slow work, then handles the lines after it as
+/// [`handle_input`] does, and any slow work they leave likewise.
+pub(super) async fn handle_deferred<S: Socket>(
+    shared: &Arc<Shared>,
+    client: &mut Client,
+    stream: &mut Transport<S>,
+    out: &Outbound,
+    pending: &mut VecDeque<Bytes>,
+    mut lines: Lines<'_>,
+    mut line: DeferredLine,
+) -> Result<Option<std::time::Instant>, String> {
+    loop {
+        run_deferred(shared, client, out, lines.backlog, *line.job).await;
+        if let Some(at) = after_line(shared, client, out, lines.limiter, line.data)? {
+            send_replies(client, stream, out, pending, lines.backlog)?;
+            return Ok(Some(at));
+        }
+        match handle_input(shared, client, stream, out, pending, &mut lines)? {
+            Handled::Paused(wait) => return Ok(wait),
+            Handled::Deferred(next) => line = next,
+        }
+    }
+}
+
+/// What follows a handled line: the connection ends if the client quit,
+/// its connect class is looked up again if it changed, and IM file data
+/// that moved nothing takes its token. Returns when the next line may go
+/// if the bucket is now empty. Errors: the quit reason.
+fn after_line(
+    shared: &Shared,
+    client: &mut Client,
+    out: &Outbound,
+    limiter: &mut Limiter,
+    data: bool,
+) -> Result<Option<std::time::Instant>, String> {
+    if let Some(reason) = &client.quit {
+        return Err(reason.clone());
+    }
+    if std::mem::take(&mut client.reclass) {
+        reclass(shared, client, out, limiter);
+    }
+    let charge = data && !std::mem::take(&mut client.moved_data);
+    Ok(charge.then(|| limiter.take()).and_then(Result::err))
+}
+
+/// Sends the replies in the same wake-up as the input that caused them,
+/// and feeds a large reply as far as the socket takes it.
+fn send_replies<S: Socket>(
+    client: &Client,
+    stream: &mut Transport<S>,
+    out: &Outbound,
+    pending: &mut VecDeque<Bytes>,
+    backlog: &mut Backlog,
+) -> Result<(), String> {
+    if out.take_ring() {
+        flush_queue(client, stream, out, pending)?;
+    }
+    feed_backlog(client, stream, out, pending, backlog)
+}
+
+/// Looks up the client's connect class again: it logged in, or became
+/// or stopped being an operator.
+fn reclass(shared: &Shared, client: &mut Client, out: &Outbound, limiter: &mut Limiter) {
+    let policy = {
+        let w = shared.world.lock();
+        let user = w.net.user(client.id);
+        Policy::for_client(
+            &w.config,
+            client.addr.ip(),
+            user.and_then(|u| u.account.as_deref()),
+            user.is_some_and(|u| u.modes.oper),
+        )
+    };
+    if policy.sendq != limiter.policy.sendq {
+        out.set_limit(policy.sendq);
+    }
+    if policy.exempt != limiter.policy.exempt {
+        client.change_rates = ChangeRates::new(&shared.world.lock().config, &policy);
+    }
+    limiter.reclass(policy);
+}
+
+/// Parses and handles one frame under the world lock, then queues the
+/// client's replies as one buffer.
+fn handle_frame(
+    shared: &Shared,
+    client: &mut Client,
+    out: &Outbound,
+    backlog: &mut Backlog,
+    frame: Frame,
+) {
+    client.lines_in += 1;
+    if let Frame::Line(bytes) = &frame {
+        client.bytes_in += bytes.len() as u64 + 2;
+    }
+    let mut world = shared.world.lock();
+    let locked = std::time::Instant::now();
+    // A registered client whose user is gone was KILLed while lines it had
+    // already sent were waiting here: it may no longer act (handlers rely on
+    // the user existing), its connection is closing.
+    if client.registered && world.net.user(client.id).is_none() {
+        return;
+    }
+    let mut ctx = Ctx {
+        world: &mut world,
+        client,
+        out: String::new(),
+    };
+    if ctx.client.frontend == Frontend::Im {
+        match frame {
+            Frame::TooLong => {
+                natter_proto::im::Reply::Error("line too long".into()).write_to(&mut ctx.out)
+            }
+            Frame::Line(bytes) => crate::im::dispatch(&mut ctx, &bytes),
+        }
+    } else {
+        handle_irc_frame(&mut ctx, frame);
+    }
+    queue_reply(out, backlog, ctx.take_reply());
+    note_status(&world, client);
+    drop(world);
+    shared.metrics.world_held(locked.elapsed());
+}
+
+/// Marks the client for a new look at its connect class when it logged
+/// in or out or opered up or down since the last look.
+fn note_status(world: &crate::World, client: &mut Client) {
+    if let Some(u) = world.net.user(client.id) {
+        let (oper, account) = &client.class_seen;
+        if u.modes.oper != *oper || u.account.as_deref() != account.as_deref() {
+            client.class_seen = (u.modes.oper, u.account.clone());
+            client.reclass = true;
+        }
+    }
+}
+
+/// Parses an IRC frame and dispatches it, answering what cannot be parsed.
+fn handle_irc_frame(ctx: &mut Ctx<'_>, frame: Frame) {
+    match frame {
+        Frame::TooLong => ctx.numeric(ERR_INPUTTOOLONG, &["Input line was too long"]),
+        Frame::Line(bytes) => match Message::parse_bytes(&bytes) {
+            Ok(msg) => {
+                ctx.take_label(&msg.tags);
+                if client_tags_len(&bytes) > MAX_CLIENT_TAG_DATA {
+                    ctx.numeric(ERR_INPUTTOOLONG, &["Input line was too long"])
+                } else {
+                    irc::dispatch(ctx, &msg)
+                }
+            }
+            Err(ParseError::Empty) => {}
+            Err(ParseError::TagsTooLong | ParseError::BodyTooLong) => {
+                ctx.numeric(ERR_INPUTTOOLONG, &["Input line was too long"])
+            }
+            Err(ParseError::NulByte) => {
+                // Never relayed: answered with the command it came with.
+                let clean: Vec<u8> = bytes.iter().copied().filter(|&b| b != 0).collect();
+                let lossy = String::from_utf8_lossy(&clean);
+                let parsed = Message::parse(&lossy).ok();
+                if let Some(m) = &parsed {
+                    ctx.take_label(&m.tags);
+                }
+                let cmd = parsed.map(|m| m.command).unwrap_or_else(|| "*".into());
+                ctx.numeric(
+                    natter_proto::numeric::ERR_UNKNOWNERROR,
+                    &[&cmd, "Message contains a NUL byte"],
+                );
+            }
+            Err(ParseError::InvalidUtf8) => {
+                let lossy = String::from_utf8_lossy(&bytes);
+                let cmd = Message::parse(&lossy)
+                    .map(|m| m.command)
+                    .unwrap_or_else(|_| "*".into());
+                ctx.server_line(
+                    "FAIL",
+                    &[
+                        &cmd,
+                        "INVALID_UTF8",
+                        "Message rejected, it contained invalid UTF-8",
+                    ],
+                );
+            }
+            Err(ParseError::NoCommand | ParseError::InvalidCommand) => {
+                let lossy = String::from_utf8_lossy(&bytes);
+                // Still answer a labeled line with its label.
+                if let Some((section, _)) = lossy
+                    .trim_start()
+                    .strip_prefix('@')
+                    .and_then(|r| r.split_once(' '))
+                {
+                    ctx.take_label(&natter_proto::message::parse_tags(section));
+                }
+                let word = lossy
+                    .split_ascii_whitespace()
+                    .find(|w| !w.starts_with('@') && !w.starts_with(':'))
+                    .unwrap_or("*")
+                    .to_string();
+                ctx.numeric(
+                    natter_proto::numeric::ERR_UNKNOWNCOMMAND,
+                    &[&word, "Unknown command"],
+                );
+            }
+        },
+    }
+}
+
+/// Queues a handler's replies as one buffer, or in pieces through
+/// `backlog` when they are larger than the room left in the SendQ. Called
+/// while the world lock is still held, so that nothing another handler
+/// delivers can overtake the client's own replies (e.g. a channel message
+/// arriving before the client's own JOIN).
+fn queue_reply(out: &Outbound, backlog: &mut Backlog, reply: String) {
+    if !reply.is_empty() {
+        let lines = reply.bytes().filter(|b| *b == b'\n').count() as u64;
+        backlog.queue(out, Bytes::from(reply), lines);
+    }
+}
+
+/// Runs slow work off the world lock, then finishes it under the lock.
+async fn run_deferred(
+    shared: &Arc<Shared>,
+    client: &mut Client,
+    out: &Outbound,
+    backlog: &mut Backlog,
+    job: Deferred,
+) {
+    let finish: Box<dyn FnOnce(&mut Ctx<'_>) + Send> = match job {
+        Deferred::OperCheck {
+            name,
+            password,
+            hash,
+        } => {
+            let ok = shared
+                .run_slow(move || crate::accounts::verify_password(&password, &hash))
+                .await;
+            Box::new(move |ctx| operators::oper_checked(ctx, &name, ok))
+        }
+        Deferred::Rehash => {
+            let path = shared.world.lock().config.path.clone();
+            let s = shared.clone();
+            let result = tokio::task::spawn_blocking(move || s.reload(path))
+                .await
+                .unwrap_or_else(|e| {
+                    Err(crate::config::ConfigError {
+                        file: None,
+                        line: None,
+                        key: None,
+                        message: format!("reload failed: {e}"),
+                    })
+                });
+            if result.is_ok() {
+                crate::link::session::start_autoconnects(shared);
+            }
+            // Accounts changed with `natter account` while running.
+            let store = shared.world.lock().accounts.store();
+            let accounts = shared.run_slow(move || store.accounts()).await;
+            Box::new(move |ctx| {
+                match accounts {
+                    Ok(records) => ctx.world.accounts.reload(records),
+                    Err(e) => tracing::warn!(error = %e, "REHASH: reading accounts failed"),
+                }
+                operators::rehashed(ctx, result)
+            })
+        }
+        Deferred::CheckPassword {
+            account,
+            password,
+            hash,
+            via,
+        } => {
+            let ok = shared
+                .run_slow(move || crate::accounts::verify_password(&password, &hash))
+                .await;
+            if !ok {
+                // Slowed down: the answer to a repeated failure waits.
+                let delay = {
+                    let mut world = shared.world.lock();
+                    let mut ctx = Ctx {
+                        world: &mut world,
+                        client,
+                        out: String::new(),
+                    };
+                    irc::account::login_failed(&mut ctx, &account)
+                };
+                if !delay.is_zero() {
+                    tokio::time::sleep(delay).await;
+                }
+            }
+            Box::new(move |ctx| irc::account::password_checked(ctx, &account, ok, via))
+        }
+        Deferred::Slow(jobs) => {
+            let finishes = shared
+                .run_slow(move || jobs.into_iter().map(irc::SlowJob::run).collect::<Vec<_>>())
+                .await;
+            Box::new(move |ctx| {
+                for finish in finishes {
+                    finish(ctx);
+                }
+            })
+        }
+        Deferred::Disk(job) => tokio::task::spawn_blocking(move || job.run())
+            .await
+            .unwrap_or_else(|_| Box::new(|_ctx| {})),
+        Deferred::Connect(block) => {
+            let s = shared.clone();
+            tokio::spawn(async move {
+                let name = block.name.clone();
+                if let Err(reason) = crate::link::session::connect(&s, block).await {
+                    tracing::warn!(peer = name, reason, "CONNECT: link down");
+                }
+            });
+            Box::new(|_ctx| {})
+        }
+    };
+    let mut world = shared.world.lock();
+    // Gone meanwhile (killed, or quit before registering).
+    let gone = match client.registered {
+        true => world.net.user(client.id).is_none(),
+        false => !world.conns.contains_key(&client.id),
+    };
+    if gone {
+        return;
+    }
+    let mut ctx = Ctx {
+        world: &mut world,
+        client,
+        out: String::new(),
+    };
+    finish(&mut ctx);
+    queue_reply(out, backlog, ctx.take_reply());
+    note_status(&world, client);
+}
