@@ -261,7 +261,7 @@ mod tests {
             let id = i as UserId + 1;
             w.conns.insert(
                 id,
-                ConnEntry {
+                Box::new(ConnEntry {
                     front: irc::ConnState {
                         caps: *c,
                         ..Default::default()
@@ -272,7 +272,7 @@ mod tests {
                         Frontend::Irc,
                         "127.0.0.1:1".parse().unwrap(),
                     )
-                },
+                }),
             );
             w.emit(&user(id, &format!("u{id}")), None);
             w.emit(

@@ -155,8 +155,10 @@ pub enum Origin {
 pub struct World<F: FrontEnds> {
     /// Users, channels and servers.
     pub net: Network,
-    /// Local connections by id.
-    pub conns: UserMap<ConnEntry<F::Conn>>,
+    /// Local connections by id. Boxed: a hash table keeps room for up to
+    /// twice its entries (it doubles), and an entry is 160 bytes; a slot
+    /// is then 8.
+    pub conns: UserMap<Box<ConnEntry<F::Conn>>>,
     /// The configuration in force (replaced by REHASH).
     pub config: Arc<Config>,
     /// MOTD lines (replaced by REHASH).
@@ -296,7 +298,7 @@ impl<F: FrontEnds> World<F> {
     /// quit); the front ends forget what they kept of it.
     pub fn remove_conn(&mut self, id: UserId) {
         if let Some(conn) = self.conns.remove(&id) {
-            F::conn_removed(self, id, conn);
+            F::conn_removed(self, id, *conn);
         }
     }
 

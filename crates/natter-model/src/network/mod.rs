@@ -35,7 +35,9 @@ pub struct WhowasEntry {
 /// Everything the network knows: users, nicks and channels.
 #[derive(Debug)]
 pub struct Network {
-    users: UserMap<User>,
+    /// Boxed: a hash table keeps room for up to twice its entries (it
+    /// doubles), and a User is 272 bytes; a slot is then 8.
+    users: UserMap<Box<User>>,
     /// Folded nick -> holder. Also holds reservations by clients that have
     /// sent NICK but not finished registering, so two of them cannot race
     /// to the same nick.
@@ -130,7 +132,7 @@ impl Network {
 
     /// A registered user by id.
     pub fn user(&self, id: UserId) -> Option<&User> {
-        self.users.get(&id)
+        self.users.get(&id).map(|u| &**u)
     }
 
     /// A registered user by nick (casemapped).
@@ -138,11 +140,12 @@ impl Network {
         self.nicks
             .get(&fold(nick))
             .and_then(|id| self.users.get(id))
+            .map(|u| &**u)
     }
 
     /// All registered users, in no particular order.
     pub fn users(&self) -> impl Iterator<Item = &User> {
-        self.users.values()
+        self.users.values().map(|u| &**u)
     }
 
     /// Number of registered users.
@@ -239,7 +242,10 @@ impl Network {
 
     /// The users of server `id`.
     pub fn users_of(&self, id: ServerId) -> impl Iterator<Item = &User> {
-        self.users.values().filter(move |u| u.server == id)
+        self.users
+            .values()
+            .map(|u| &**u)
+            .filter(move |u| u.server == id)
     }
 
     /// The name of server `id`, `*` for one not known.
@@ -323,7 +329,7 @@ impl Network {
                 self.drop_reservation(user.id);
                 self.nicks.insert(fold(&user.nick), user.id);
                 self.count_modes(&user.modes, 1);
-                self.users.insert(user.id, (**user).clone());
+                self.users.insert(user.id, Box::new((**user).clone()));
                 if user.frontend == Frontend::Service {
                     self.services += 1;
                     return Vec::new();

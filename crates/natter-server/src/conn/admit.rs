@@ -42,7 +42,7 @@ pub(super) fn admit<S: Socket>(
     let out = Arc::new(Outbound::new(policy.sendq));
     let mut entry = ConnEntry::new(out.clone(), frontend, addr);
     entry.transport = stream.kind();
-    w.conns.insert(id, entry);
+    w.conns.insert(id, Box::new(entry));
     // Shutdown closes the queues it finds under this lock; one that
     // arrives later closes itself.
     if shared.shutdown.is_cancelled() {
