@@ -82,6 +82,18 @@ impl Outbound {
         self.inner.lock().limit = limit;
     }
 
+    /// Frees the queue's buffer if nothing is queued. The queue and the
+    /// connection's `pending` swap buffers at every write and keep their
+    /// capacity, so a connection that once had a burst (its registration
+    /// replies, a long WHO) would hold both for good; the connection calls
+    /// this when it is likely idle (see `conn::drive`).
+    pub fn give_back(&self) {
+        let mut inner = self.inner.lock();
+        if inner.lines.is_empty() {
+            inner.lines = VecDeque::new();
+        }
+    }
+
     /// Wakes the connection's task (lines arrived or the queue closed).
     fn ring(&self) {
         self.rung.store(true, Ordering::Release);

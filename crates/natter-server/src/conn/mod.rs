@@ -269,6 +269,8 @@ fn drive<'a, S: Socket>(
                     read = true;
                 }
                 Wake::Deadline => {
+                    // Quiet since the last deadline, most likely.
+                    give_back(out, pending);
                     // Whatever REHASH set applies from here on.
                     let timeouts = shared.world.lock().config.timeouts.clone();
                     let mut deadline = if !client.registered {
@@ -354,6 +356,8 @@ fn drive<'a, S: Socket>(
             }
             if client.registered && !timing_registered {
                 timing_registered = true;
+                // The registration burst is sent: most clients now idle.
+                give_back(out, pending);
                 let at = last_rx + shared.world.lock().config.timeouts.ping_interval();
                 timer.as_mut().reset(resume.map_or(at, |r| r.min(at)));
             }
@@ -375,6 +379,15 @@ fn feed_backlog<S: Socket>(
         flush_queue(client, stream, out, pending)?;
     }
     Ok(())
+}
+
+/// Frees the buffers of `pending` and of the queue if both are empty:
+/// memory per idle client.
+fn give_back(out: &Outbound, pending: &mut VecDeque<Bytes>) {
+    if pending.is_empty() {
+        *pending = VecDeque::new();
+        out.give_back();
+    }
 }
 
 /// Takes the queued lines into `pending` and writes what the socket takes
