@@ -138,12 +138,17 @@ impl Fakelag {
     }
 }
 
-/// A connection's flood control: its [`Policy`] and, unless exempt, its
-/// bucket.
+/// A connection's flood control: what it needs of its [`Policy`] and,
+/// unless exempt, its bucket. Kept by every connection's task for its
+/// life, so it keeps no more.
 #[derive(Debug)]
 pub struct Limiter {
-    /// The limits in force.
-    pub policy: Policy,
+    /// The policy's SendQ, in bytes.
+    pub sendq: usize,
+    /// The policy's RecvQ, in bytes.
+    recvq: usize,
+    /// Whether the policy is exempt (no bucket, no RecvQ).
+    pub exempt: bool,
     bucket: Option<Fakelag>,
 }
 
@@ -151,9 +156,17 @@ impl Limiter {
     /// Flood control under `policy`, with a full bucket.
     pub fn new(policy: Policy, now: Instant) -> Limiter {
         Limiter {
+            sendq: policy.sendq,
+            recvq: policy.recvq,
+            exempt: policy.exempt,
             bucket: Fakelag::new(&policy, now),
-            policy,
         }
+    }
+
+    /// What tells two limiters' policies apart, buckets' fill aside.
+    fn shape(&self) -> (usize, usize, bool, Option<(u64, u64)>) {
+        let bucket = self.bucket.as_ref().map(|b| (b.burst, b.per_second));
+        (self.sendq, self.recvq, self.exempt, bucket)
     }
 
     /// Takes the token for one line. Errors: the line must wait until the
@@ -168,14 +181,15 @@ impl Limiter {
 
     /// Whether `unhandled` bytes of input are past the RecvQ.
     pub fn over_recvq(&self, unhandled: usize) -> bool {
-        self.bucket.is_some() && unhandled > self.policy.recvq
+        self.bucket.is_some() && unhandled > self.recvq
     }
 
     /// Changes to `policy` (the client logged in or became an operator);
-    /// a changed class starts with a full bucket.
+    /// changed limits start with a full bucket.
     pub fn reclass(&mut self, policy: Policy) {
-        if policy != self.policy {
-            *self = Limiter::new(policy, Instant::now());
+        let fresh = Limiter::new(policy, Instant::now());
+        if fresh.shape() != self.shape() {
+            *self = fresh;
         }
     }
 }

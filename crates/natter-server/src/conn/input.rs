@@ -174,10 +174,10 @@ fn reclass(shared: &Shared, client: &mut Client, out: &Outbound, limiter: &mut L
             user.is_some_and(|u| u.modes.oper),
         )
     };
-    if policy.sendq != limiter.policy.sendq {
+    if policy.sendq != limiter.sendq {
         out.set_limit(policy.sendq);
     }
-    if policy.exempt != limiter.policy.exempt {
+    if policy.exempt != limiter.exempt {
         client.change_rates = ChangeRates::new(&shared.world.lock().config, &policy);
     }
     limiter.reclass(policy);
@@ -231,7 +231,7 @@ fn note_status(world: &crate::World, client: &mut Client) {
     if let Some(u) = world.net.user(client.id) {
         let (oper, account) = &client.class_seen;
         if u.modes.oper != *oper || u.account.as_deref() != account.as_deref() {
-            client.class_seen = (u.modes.oper, u.account.clone());
+            client.class_seen = (u.modes.oper, u.account.as_deref().map(Box::from));
             client.reclass = true;
         }
     }

@@ -79,63 +79,77 @@ pub(crate) fn serve<S: Socket>(
         )
         .await;
 
-        // `client.id` from here on: `id` need not live across the wait.
-        let id = client.id;
-        {
-            let mut w = shared.world.lock();
-            if let Some(user) = w
-                .net
-                .user(id)
-                .filter(|_| client.registered)
-                .map(|u| u.snapshot())
-            {
-                w.emit(
-                    &Event::Quit {
-                        user,
-                        reason: reason.clone(),
-                        at: now(),
-                    },
-                    None,
-                );
-            }
-            w.net.release_nick(id);
-            w.remove_conn(id);
-            let config = w.config.clone();
-            w.admission.release(addr.ip(), &config.connections);
-        }
-        // An IM client's GOODBYE needs no answer; anything else is explained.
-        let last = (frontend == Frontend::Irc || reason != "Goodbye")
-            .then(|| closing_line(frontend, &client.host, &reason));
-        // Send what is still queued, then the closing line, then close. A client
-        // cut off for not reading gets only a best-effort try at the ERROR line.
-        let closed_by = out.closed();
-        let class = crate::metrics::Disconnect::classify(
-            closed_by.as_ref(),
-            client.quit.is_some(),
-            &reason,
-        );
-        shared.metrics.disconnected(class);
-        let aborted = matches!(closed_by, Some(Closed::Abort(_)));
-        let mut rest: Vec<u8> = Vec::new();
-        if !aborted {
-            for line in pending.drain(..) {
-                rest.extend_from_slice(&line);
-            }
-            out.drain_into(&mut rest);
-        }
-        // A graceful close by someone else (KILL) queued its own last lines.
-        if closed_by != Some(Closed::Graceful) {
-            if let Some(line) = last {
-                rest.extend_from_slice(line.as_bytes());
-            }
-        }
-        let grace = if aborted {
-            Duration::from_millis(200)
-        } else {
-            Duration::from_secs(5)
-        };
-        stream.finish(rest, grace).await;
+        let (rest, grace) = wind_down(&shared, &client, &out, &mut pending, reason);
+        // Boxed: a connection closes once, and its task must not be
+        // sized for it.
+        Box::pin(stream.finish(rest, grace)).await;
     }
+}
+
+/// Ends a connection's part in the world (its user quits, its nick and
+/// address are released) and returns what is left to send, with how long
+/// a slow reader may take it: the lines still queued and the closing line
+/// (only the closing line, best effort, for a client cut off for not
+/// reading).
+fn wind_down(
+    shared: &Shared,
+    client: &Client,
+    out: &Outbound,
+    pending: &mut VecDeque<Bytes>,
+    reason: String,
+) -> (Vec<u8>, Duration) {
+    let id = client.id;
+    {
+        let mut w = shared.world.lock();
+        if let Some(user) = w
+            .net
+            .user(id)
+            .filter(|_| client.registered)
+            .map(|u| u.snapshot())
+        {
+            w.emit(
+                &Event::Quit {
+                    user,
+                    reason: reason.clone(),
+                    at: now(),
+                },
+                None,
+            );
+        }
+        w.net.release_nick(id);
+        w.remove_conn(id);
+        let config = w.config.clone();
+        w.admission.release(client.addr.ip(), &config.connections);
+    }
+    // An IM client's GOODBYE needs no answer; anything else is explained.
+    let last = (client.frontend == Frontend::Irc || reason != "Goodbye")
+        .then(|| closing_line(client.frontend, &client.host, &reason));
+    // Send what is still queued, then the closing line, then close. A client
+    // cut off for not reading gets only a best-effort try at the ERROR line.
+    let closed_by = out.closed();
+    let class =
+        crate::metrics::Disconnect::classify(closed_by.as_ref(), client.quit.is_some(), &reason);
+    shared.metrics.disconnected(class);
+    let aborted = matches!(closed_by, Some(Closed::Abort(_)));
+    let mut rest: Vec<u8> = Vec::new();
+    if !aborted {
+        for line in pending.drain(..) {
+            rest.extend_from_slice(&line);
+        }
+        out.drain_into(&mut rest);
+    }
+    // A graceful close by someone else (KILL) queued its own last lines.
+    if closed_by != Some(Closed::Graceful) {
+        if let Some(line) = last {
+            rest.extend_from_slice(line.as_bytes());
+        }
+    }
+    let grace = if aborted {
+        Duration::from_millis(200)
+    } else {
+        Duration::from_secs(5)
+    };
+    (rest, grace)
 }
 
 /// The last line a closing connection gets, in its own protocol: IRC's
@@ -222,15 +236,17 @@ fn drive<'a, S: Socket>(
                 let wake = poll_wake(cx, out, stream, pending, timer.as_mut(), timed, reading);
                 if wake.is_ready() {
                     coop.made_progress();
+                    // Awake now: lines this task queues itself must not
+                    // schedule it again; it flushes them below before it
+                    // waits.
+                    out.mute();
                 }
                 wake
-            })
-            .await;
-            // Awake now: lines this task queues itself must not schedule it
-            // again; it flushes them below before it waits.
-            out.mute();
+            });
             let mut read = false;
-            match wake {
+            // Matched as it is awaited, so that it is not kept across the
+            // wait for a deferred line below.
+            match wake.await {
                 Wake::Rung => {
                     if let Err(reason) = flush_queue(client, stream, out, pending) {
                         return reason;
@@ -322,15 +338,15 @@ fn drive<'a, S: Socket>(
                     backlog: &mut backlog,
                 };
                 let handled = match handle_input(shared, client, stream, out, pending, &mut lines) {
-                    Ok(Handled::Deferred(line)) => {
-                        // Boxed: the rare slow path must not grow every
-                        // connection's task.
-                        Box::pin(handle_deferred(
-                            shared, client, stream, out, pending, lines, line,
-                        ))
-                        .await
-                    }
                     Ok(Handled::Paused(wait)) => Ok(wait),
+                    Ok(Handled::Deferred(line)) => {
+                        // Boxed, and made before it is awaited: the rare
+                        // slow path must not grow every connection's task.
+                        let job = Box::pin(handle_deferred(
+                            shared, client, stream, out, pending, lines, line,
+                        ));
+                        job.await
+                    }
                     Err(reason) => Err(reason),
                 };
                 match handled {
@@ -453,4 +469,26 @@ enum Wake {
     Readable(std::io::Result<()>),
     /// The registration or ping deadline timer fired.
     Deadline,
+}
+
+#[cfg(test)]
+mod tests {
+    /// Size of what `f` returns, without calling it.
+    fn returned_size<A, B, C, D, R>(_: impl FnOnce(A, B, C, D) -> R) -> usize {
+        std::mem::size_of::<R>()
+    }
+
+    /// The task of every idle client is this future in tokio's task cell
+    /// (with its header, scheduler handle, id, task tracker and trailer,
+    /// aligned to 128 bytes). Up to 904 bytes of future the cell is 1,024
+    /// bytes (`-Zprint-type-sizes`); one byte more makes it 1,152, in the
+    /// allocator's 1,280-byte class: 256 bytes more per client.
+    #[test]
+    fn an_idle_connection_task_stays_in_its_size_class() {
+        let size = returned_size(super::serve::<tokio::net::TcpStream>);
+        assert!(
+            size <= 904,
+            "the connection future is {size} bytes: see the comment above"
+        );
+    }
 }

@@ -84,7 +84,7 @@ fn finish_register(
     match account {
         Ok(name) => {
             crate::irc::account::login_succeeded(ctx, &name);
-            ctx.client.account = Some(name);
+            ctx.client.pre().account = Some(name);
             super::register(ctx, username, status, None);
         }
         Err(why) => super::error(ctx, why),

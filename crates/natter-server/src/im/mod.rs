@@ -203,8 +203,8 @@ fn register(ctx: &mut Ctx<'_>, username: &str, status: &str, password: Option<St
     }
     let logged_in = ctx
         .client
-        .account
-        .as_deref()
+        .pre_ref()
+        .and_then(|p| p.account.as_deref())
         .is_some_and(|a| casemap::fold(a) == casemap::fold(username));
     if !logged_in && ctx.world.accounts.get(username).is_some() {
         return error(
@@ -235,15 +235,14 @@ fn register(ctx: &mut Ctx<'_>, username: &str, status: &str, password: Option<St
     );
     // The status is the away message from the start: one presence event.
     user.away = away_of(ctx, status);
-    user.account = ctx.client.account.take();
+    user.account = ctx.client.pre().account.take();
     // IM clients never see hosts, but IRC users see theirs.
     crate::cloak::on_register(
         ctx.world.cloak.as_ref(),
         &ctx.world.config.privacy,
         &mut user,
     );
-    ctx.client.nick = Some(username.to_string());
-    ctx.client.registered = true;
+    ctx.client.registered_now();
     ctx.world.front.im.users.insert(id);
     if let Some(conn) = ctx.world.conns.get_mut(&id) {
         conn.registered = true;

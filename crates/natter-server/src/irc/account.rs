@@ -35,7 +35,7 @@ pub fn current(ctx: &Ctx<'_>) -> Option<String> {
             .user(ctx.client.id)
             .and_then(|u| u.account.clone())
     } else {
-        ctx.client.account.clone()
+        ctx.client.pre_ref().and_then(|p| p.account.clone())
     }
 }
 
@@ -43,7 +43,8 @@ pub fn current(ctx: &Ctx<'_>) -> Option<String> {
 /// not given yet), for RPL_LOGGEDIN.
 fn mask(ctx: &Ctx<'_>) -> String {
     let nick = ctx.nick().to_string();
-    let user = match (&ctx.client.user, ctx.world.net.user(ctx.client.id)) {
+    let given = ctx.client.pre_ref().and_then(|p| p.user.as_ref());
+    let user = match (given, ctx.world.net.user(ctx.client.id)) {
         (_, Some(u)) => u.user.clone(),
         (Some((u, _)), None) => u.clone(),
         (None, None) => "*".into(),
@@ -70,7 +71,7 @@ pub fn log_in(ctx: &mut Ctx<'_>, account: &str) {
             account: Some(account.to_string()),
         });
     } else {
-        ctx.client.account = Some(account.to_string());
+        ctx.client.pre().account = Some(account.to_string());
     }
 }
 
@@ -85,7 +86,7 @@ pub fn log_out(ctx: &mut Ctx<'_>) {
             account: None,
         });
     } else {
-        ctx.client.account = None;
+        ctx.client.pre().account = None;
     }
 }
 
@@ -128,7 +129,9 @@ pub fn register(ctx: &mut Ctx<'_>, msg: &Message) {
             "Finish connecting before registering an account",
         );
     }
-    let Some(nick) = ctx.client.nick.clone() else {
+    // Before registration, the nick given (if any); after, the user's.
+    let given = ctx.client.registered || ctx.client.pre_ref().is_some_and(|p| p.nick.is_some());
+    let Some(nick) = given.then(|| ctx.nick().to_string()) else {
         return fail(
             ctx,
             "NEED_NICK",

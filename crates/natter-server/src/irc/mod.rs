@@ -54,10 +54,8 @@ pub struct Client {
     pub host: String,
     /// Whether registration is complete.
     pub registered: bool,
-    /// The nick from NICK, before registration.
-    pub nick: Option<String>,
-    /// Username and real name from USER, before registration.
-    pub user: Option<(String, String)>,
+    /// What the client gave before registration (see [`Client::pre`]).
+    pre: Option<Box<PreRegistration>>,
     /// Whether a correct PASS was given (or none is needed).
     pub pass_ok: bool,
     /// Whether a CAP LS/REQ holds registration until CAP END.
@@ -71,7 +69,7 @@ pub struct Client {
     pub deferred: Option<Box<Deferred>>,
     /// The `label` tag of the command being answered (IRCv3
     /// labeled-response), when the client negotiated the capability.
-    pub label: Option<String>,
+    pub label: Option<Box<str>>,
     /// Counter for this client's batch reference tags.
     pub batches: u64,
     /// The protocol this connection speaks.
@@ -84,11 +82,8 @@ pub struct Client {
     pub bytes_in: u64,
     /// The SASL exchange in progress (AUTHENTICATE); boxed, as it is rare.
     pub sasl: Option<Box<sasl::Session>>,
-    /// The account logged in to before registration completed; it becomes
-    /// the user's account when the user is introduced.
-    pub account: Option<String>,
     /// Operator status and account as the connect class last saw them.
-    pub class_seen: (bool, Option<String>),
+    pub class_seen: (bool, Option<Box<str>>),
     /// Set when they changed: the connection task looks up the client's
     /// connect class again.
     pub reclass: bool,
@@ -167,7 +162,39 @@ pub enum Deferred {
     Disk(SlowJob),
 }
 
+/// What a client gives before it is registered, kept until registration
+/// introduces its user (which then holds it).
+#[derive(Debug, Default)]
+pub struct PreRegistration {
+    /// The nick from NICK (IRC) or the IM username.
+    pub nick: Option<String>,
+    /// Username and real name from USER.
+    pub user: Option<(String, String)>,
+    /// The account logged in to (SASL, or an IM login); it becomes the
+    /// user's account.
+    pub account: Option<String>,
+}
+
 impl Client {
+    /// What the client gave before registration, for a handler to fill
+    /// in. Boxed and dropped at registration ([`Client::registered_now`]):
+    /// every connection's task holds a Client for its whole life.
+    pub fn pre(&mut self) -> &mut PreRegistration {
+        self.pre.get_or_insert_default()
+    }
+
+    /// [`Client::pre`] to read, if anything was given.
+    pub fn pre_ref(&self) -> Option<&PreRegistration> {
+        self.pre.as_deref()
+    }
+
+    /// Marks registration complete: what was given before it is dropped
+    /// (the user now holds it).
+    pub fn registered_now(&mut self) {
+        self.registered = true;
+        self.pre = None;
+    }
+
     /// Leaves `job` for the connection task to run off the world lock once
     /// the command is handled.
     pub fn defer(&mut self, job: Deferred) {
@@ -182,8 +209,7 @@ impl Client {
             addr,
             host,
             registered: false,
-            nick: None,
-            user: None,
+            pre: None,
             pass_ok: !needs_pass,
             cap_negotiating: false,
             cap_version: 0,
@@ -196,7 +222,6 @@ impl Client {
             lines_in: 0,
             bytes_in: 0,
             sasl: None,
-            account: None,
             class_seen: (false, None),
             reclass: false,
             change_rates: None,
@@ -226,7 +251,7 @@ impl Ctx<'_> {
                 return &u.nick;
             }
         }
-        match &self.client.nick {
+        match self.client.pre_ref().and_then(|p| p.nick.as_deref()) {
             Some(n) => n,
             None => "*",
         }
@@ -246,9 +271,10 @@ impl Ctx<'_> {
     pub fn numeric(&mut self, numeric: &str, params: &[&str]) {
         let mut all: Vec<&str> = Vec::with_capacity(params.len() + 1);
         let Ctx { world, client, out } = self;
-        let nick = match (client.registered, world.net.user(client.id), &client.nick) {
+        let given = client.pre_ref().and_then(|p| p.nick.as_deref());
+        let nick = match (client.registered, world.net.user(client.id), given) {
             (true, Some(u), _) => u.nick.as_str(),
-            (_, _, Some(n)) => n.as_str(),
+            (_, _, Some(n)) => n,
             _ => "*",
         };
         all.push(nick);
@@ -288,7 +314,7 @@ impl Ctx<'_> {
         self.client.label = None;
         if self.caps().has(Cap::LabeledResponse) {
             if let Some(tag) = tags.iter().find(|t| t.key == "label") {
-                self.client.label = Some(tag.value.clone().unwrap_or_default());
+                self.client.label = Some(tag.value.as_deref().unwrap_or_default().into());
             }
         }
     }

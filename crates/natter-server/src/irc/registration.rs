@@ -61,7 +61,7 @@ pub fn nick(ctx: &mut Ctx<'_>, msg: &Message) {
         if ctx.world.net.reserve_nick(id, nick).is_err() {
             return ctx.numeric(ERR_NICKNAMEINUSE, &[nick, "Nickname is already in use"]);
         }
-        ctx.client.nick = Some(nick.to_string());
+        ctx.client.pre().nick = Some(nick.to_string());
         return try_register(ctx);
     }
     let me = ctx.me();
@@ -85,12 +85,11 @@ pub fn nick(ctx: &mut Ctx<'_>, msg: &Message) {
         new_nick: nick.to_string(),
         at: now(),
     });
-    ctx.client.nick = Some(nick.to_string());
 }
 
 /// USER <username> <mode> <unused> <realname>.
 pub fn user(ctx: &mut Ctx<'_>, msg: &Message) {
-    if ctx.client.registered || ctx.client.user.is_some() {
+    if ctx.client.registered || ctx.client.pre_ref().is_some_and(|p| p.user.is_some()) {
         return ctx.numeric(ERR_ALREADYREGISTERED, &["You may not reregister"]);
     }
     // An empty real name is refused too (Modern IRC USER: ERR_NEEDMOREPARAMS).
@@ -110,7 +109,7 @@ pub fn user(ctx: &mut Ctx<'_>, msg: &Message) {
         return ctx.need_more_params("USER");
     }
     let realname = truncate(&msg.params[3], REALLEN).to_string();
-    ctx.client.user = Some((format!("~{username}"), realname));
+    ctx.client.pre().user = Some((format!("~{username}"), realname));
     try_register(ctx);
 }
 
@@ -153,7 +152,8 @@ pub fn quit(ctx: &mut Ctx<'_>, msg: &Message) {
 /// introduces the user, sends the welcome burst.
 pub(super) fn try_register(ctx: &mut Ctx<'_>) {
     let c = &ctx.client;
-    if c.registered || c.cap_negotiating || c.nick.is_none() || c.user.is_none() {
+    let given = c.pre_ref().filter(|p| p.nick.is_some() && p.user.is_some());
+    if c.registered || c.cap_negotiating || given.is_none() {
         return;
     }
     if !c.pass_ok {
@@ -161,7 +161,7 @@ pub(super) fn try_register(ctx: &mut Ctx<'_>) {
         ctx.client.quit = Some("Bad password".into());
         return;
     }
-    let (username, realname) = c.user.clone().expect("checked above");
+    let (username, realname) = given.and_then(|p| p.user.clone()).expect("checked above");
     let (ip, host) = (c.addr.ip(), c.host.clone());
     if let Some(ban) = crate::server_bans::refused_at_registration(ctx.world, &username, ip, &host)
     {
@@ -171,7 +171,10 @@ pub(super) fn try_register(ctx: &mut Ctx<'_>) {
         return;
     }
     let c = &ctx.client;
-    let nick = c.nick.clone().expect("checked above");
+    let nick = c
+        .pre_ref()
+        .and_then(|p| p.nick.clone())
+        .expect("checked above");
     let user = User::new(
         Identity {
             id: c.id,
@@ -189,7 +192,7 @@ pub(super) fn try_register(ctx: &mut Ctx<'_>) {
         ctx.numeric(ERR_SASLABORTED, &["SASL authentication aborted"]);
     }
     let mut user = user;
-    user.account = ctx.client.account.take();
+    user.account = ctx.client.pre().account.take();
     crate::cloak::on_register(
         ctx.world.cloak.as_ref(),
         &ctx.world.config.privacy,
@@ -198,7 +201,7 @@ pub(super) fn try_register(ctx: &mut Ctx<'_>) {
     let cloaked = user.modes.cloaked.then(|| user.host.clone());
     let prefix = user.prefix();
     ctx.emit(Event::UserIntroduced(Box::new(user)));
-    ctx.client.registered = true;
+    ctx.client.registered_now();
     if let Some(conn) = ctx.world.conns.get_mut(&ctx.client.id) {
         conn.registered = true;
     }
