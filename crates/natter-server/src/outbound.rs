@@ -25,32 +25,46 @@ pub enum Closed {
     /// Orderly close: the writer sends what is queued, then closes.
     Graceful,
     /// Drop everything now, with this reason (e.g. "SendQ exceeded").
-    Abort(String),
+    /// A `Box<String>` is one pointer, so that an `Option<Closed>` is 16
+    /// bytes (see [`Inner`]).
+    #[allow(clippy::box_collection)]
+    Abort(Box<String>),
     /// The server is shutting down: the writer sends what is queued and
     /// its own ERROR line, then closes.
     Shutdown,
 }
 
+/// Every connection has a queue, so its fields are as small as they can
+/// be: the byte counts are u32 (a SendQ is capped at 4 GiB, see
+/// [`bytes32`]) and `closed` is 16 bytes, so that an [`Outbound`] is 112
+/// bytes, 128 in its `Arc` (an allocator size class; 136 would take 160).
 #[derive(Debug, Default)]
 struct Inner {
     lines: VecDeque<Bytes>,
-    bytes: usize,
     closed: Option<Closed>,
     /// Lines queued since the connection opened (STATS l).
     lines_queued: u64,
     /// Bytes written to the socket since the connection opened (STATS l).
     written: u64,
+    /// Bytes queued (and taken but not yet written).
+    bytes: u32,
     /// The SendQ: most bytes queued at once.
-    limit: usize,
+    limit: u32,
 }
 
 impl Inner {
     /// Drops every queued line and closes with `reason`.
-    fn abort(&mut self, reason: String) {
+    fn abort(&mut self, reason: &str) {
         self.lines = VecDeque::new();
         self.bytes = 0;
-        self.closed = Some(Closed::Abort(reason));
+        self.closed = Some(Closed::Abort(Box::new(reason.into())));
     }
+}
+
+/// `n` bytes as a queue counts them: up to 4 GiB (`u32::MAX`), more is
+/// counted as that.
+fn bytes32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 /// The queue. Shared as `Arc<Outbound>` by the connection's task and the world.
@@ -68,7 +82,7 @@ impl Outbound {
     pub fn new(limit: usize) -> Outbound {
         Outbound {
             inner: Mutex::new(Inner {
-                limit,
+                limit: bytes32(limit),
                 ..Inner::default()
             }),
             rung: AtomicBool::new(false),
@@ -79,7 +93,7 @@ impl Outbound {
     /// Sets the SendQ to `limit` bytes from now on (a connect class that
     /// applies once the client logged in); what is queued stays.
     pub fn set_limit(&self, limit: usize) {
-        self.inner.lock().limit = limit;
+        self.inner.lock().limit = bytes32(limit);
     }
 
     /// Frees the queue's buffer if nothing is queued. The queue and the
@@ -141,13 +155,14 @@ impl Outbound {
         if inner.closed.is_some() {
             return false;
         }
-        if inner.bytes + line.len() > inner.limit {
-            inner.abort("SendQ exceeded".into());
+        if inner.bytes as usize + line.len() > inner.limit as usize {
+            inner.abort("SendQ exceeded");
             drop(inner);
             self.ring();
             return false;
         }
-        inner.bytes += line.len();
+        // Within the limit, so within u32.
+        inner.bytes += line.len() as u32;
         inner.lines_queued += count;
         inner.lines.push_back(line);
         let first = inner.lines.len() == 1;
@@ -166,7 +181,7 @@ impl Outbound {
             return;
         }
         if let Some(line) = last {
-            inner.bytes += line.len();
+            inner.bytes = inner.bytes.saturating_add(bytes32(line.len()));
             inner.lines.push_back(line);
         }
         inner.closed = Some(Closed::Graceful);
@@ -192,7 +207,7 @@ impl Outbound {
         if matches!(inner.closed, Some(Closed::Abort(_))) {
             return;
         }
-        inner.abort(reason.to_string());
+        inner.abort(reason);
         drop(inner);
         self.ring();
     }
@@ -209,12 +224,12 @@ impl Outbound {
 
     /// Bytes waiting.
     pub fn queued_bytes(&self) -> usize {
-        self.inner.lock().bytes
+        self.inner.lock().bytes as usize
     }
 
     /// The SendQ, in bytes.
     pub fn limit(&self) -> usize {
-        self.inner.lock().limit
+        self.inner.lock().limit as usize
     }
 
     /// Moves every queued line into `out` (appending), returning whether the
@@ -260,7 +275,7 @@ impl Outbound {
     /// that much room above what a client is expected to lag.
     pub fn wrote(&self, n: usize) {
         let mut inner = self.inner.lock();
-        inner.bytes = inner.bytes.saturating_sub(n);
+        inner.bytes = inner.bytes.saturating_sub(bytes32(n));
         inner.written += n as u64;
     }
 
@@ -356,7 +371,10 @@ mod tests {
         let q = Outbound::new(10);
         assert!(q.push(Bytes::from_static(b"12345\r\n")));
         assert!(!q.push(Bytes::from_static(b"12345\r\n")));
-        assert_eq!(q.closed(), Some(Closed::Abort("SendQ exceeded".into())));
+        assert_eq!(
+            q.closed(),
+            Some(Closed::Abort(Box::new("SendQ exceeded".into())))
+        );
         assert!(q.is_closed());
         let mut out = Vec::new();
         q.drain_into(&mut out);

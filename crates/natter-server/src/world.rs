@@ -87,7 +87,7 @@ pub struct ConnEntry<C> {
     pub transport: crate::transport::Kind,
     /// The SHA-256 fingerprint of the TLS client certificate it presented
     /// (CertFP: WHOIS RPL_WHOISCERTFP, SASL EXTERNAL).
-    pub certfp: Option<String>,
+    pub certfp: Option<Box<str>>,
     /// What the front ends keep of it.
     pub front: C,
 }

@@ -277,7 +277,7 @@ fn drive<'a, S: Socket>(
                     };
                     if let Some(certfp) = stream.handshake_done() {
                         if let Some(conn) = shared.world.lock().conns.get_mut(&client.id) {
-                            conn.certfp = certfp;
+                            conn.certfp = certfp.map(Box::from);
                         }
                     }
                     last_rx = Instant::now();
@@ -417,7 +417,7 @@ fn flush_queue<S: Socket>(
 ) -> Result<(), String> {
     match out.take_lines(pending) {
         None => {}
-        Some(Closed::Abort(reason)) => return Err(reason),
+        Some(Closed::Abort(reason)) => return Err(*reason),
         Some(Closed::Shutdown) => return Err("Server shutting down".into()),
         Some(Closed::Graceful) => {
             return Err(client

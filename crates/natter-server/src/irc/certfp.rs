@@ -19,7 +19,14 @@ pub const MAX_CERTS: usize = 10;
 
 /// The fingerprint of the certificate `ctx`'s client connected with.
 pub fn own(ctx: &Ctx<'_>) -> Option<String> {
-    ctx.world.conns.get(&ctx.client.id)?.certfp.clone()
+    Some(
+        ctx.world
+            .conns
+            .get(&ctx.client.id)?
+            .certfp
+            .as_deref()?
+            .to_string(),
+    )
 }
 
 /// The account the client's certificate is bound to, if any.

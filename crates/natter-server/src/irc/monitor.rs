@@ -56,8 +56,8 @@ pub fn monitor(ctx: &mut Ctx<'_>, msg: &Message) {
                     );
                     break;
                 }
-                if let Some(conn) = ctx.world.conns.get_mut(&id) {
-                    conn.front.monitoring.insert(key.clone());
+                if let Some(conn) = ctx.world.conns.get_mut(&id).filter(|_| !already) {
+                    conn.front.monitoring.push(key.clone());
                 }
                 ctx.world
                     .front
@@ -78,7 +78,7 @@ pub fn monitor(ctx: &mut Ctx<'_>, msg: &Message) {
             for nick in targets {
                 let key = casemap::fold(nick);
                 if let Some(conn) = ctx.world.conns.get_mut(&id) {
-                    conn.front.monitoring.remove(&key);
+                    conn.front.monitoring.retain(|k| *k != key);
                 }
                 forget(ctx, &key, id);
             }
@@ -88,7 +88,7 @@ pub fn monitor(ctx: &mut Ctx<'_>, msg: &Message) {
                 .world
                 .conns
                 .get_mut(&id)
-                .map(|c| c.front.monitoring.drain().collect())
+                .map(|c| std::mem::take(&mut c.front.monitoring))
                 .unwrap_or_default();
             for key in keys {
                 forget(ctx, &key, id);
@@ -125,7 +125,7 @@ fn watched(ctx: &Ctx<'_>) -> Vec<String> {
         .world
         .conns
         .get(&ctx.client.id)
-        .map(|c| c.front.monitoring.iter().cloned().collect())
+        .map(|c| c.front.monitoring.to_vec())
         .unwrap_or_default();
     list.sort();
     list

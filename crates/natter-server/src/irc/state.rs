@@ -3,7 +3,7 @@
 //! and server-wide ([`State`], in the assembled world's `front.irc`).
 //! Only the IRC front end's modules read or change these.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use natter_model::UserSet;
 
@@ -17,8 +17,10 @@ use crate::config::Config;
 pub struct ConnState {
     /// Capabilities it negotiated (IRCv3 CAP); the renderer reads them.
     pub caps: CapSet,
-    /// Folded nicks this client MONITORs (mirrors [`State::monitors`]).
-    pub monitoring: HashSet<String>,
+    /// Folded nicks this client MONITORs (mirrors [`State::monitors`]):
+    /// at most `[limits] monitor`, each once. A Vec, not a set: every
+    /// connection keeps one, and an empty set is twice the size.
+    pub monitoring: Vec<String>,
     /// Which server notices it gets while its user has `+s`.
     pub snomask: Snomask,
     /// SILENCE: masks (`nick!user@host`) whose messages and invitations

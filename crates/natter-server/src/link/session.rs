@@ -515,7 +515,7 @@ async fn serve(
             out.drain_into(&mut pending);
         }
         match out.closed() {
-            Some(Closed::Abort(reason)) => return reason,
+            Some(Closed::Abort(reason)) => return *reason,
             Some(Closed::Graceful) if pending.is_empty() => return "Closed".into(),
             Some(Closed::Shutdown) => {
                 let _ = tokio::time::timeout(

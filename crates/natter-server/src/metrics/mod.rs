@@ -561,7 +561,7 @@ mod tests {
     #[test]
     fn disconnects_are_classified() {
         use Disconnect::*;
-        let abort = Closed::Abort("SendQ exceeded".into());
+        let abort = Closed::Abort(Box::new("SendQ exceeded".into()));
         let cases = [
             (Some(&abort), false, "SendQ exceeded", SendQ),
             (Some(&Closed::Shutdown), false, "x", Shutdown),
