@@ -149,8 +149,10 @@ pub struct User {
     pub channels: BTreeSet<String>,
     /// Folded names of the channels the user was invited to and has not
     /// joined since, oldest first; at most [`MAX_INVITES`]. Quitting
-    /// clears them from the channels.
-    pub invited_to: std::collections::VecDeque<String>,
+    /// clears them from the channels. Boxed, and `None` until the first
+    /// invitation: most users have none, and a User is kept for every user
+    /// of the network (at 248 bytes it fits a 256-byte allocation).
+    pub invited_to: Option<Box<std::collections::VecDeque<String>>>,
     /// Unix time (seconds) of registration.
     pub signon: u64,
     /// Unix time (seconds) of the last PRIVMSG/NOTICE sent, for WHOIS idle.

@@ -395,8 +395,8 @@ impl Network {
                 }
                 chan.invited.remove(id);
                 let to = chan.local.iter().copied().collect();
-                if let Some(user) = self.users.get_mut(id) {
-                    user.invited_to.retain(|k| *k != fold(channel));
+                if let Some(invites) = self.users.get_mut(id).and_then(|u| u.invited_to.as_mut()) {
+                    invites.retain(|k| *k != fold(channel));
                 }
                 to
             }
@@ -422,7 +422,7 @@ impl Network {
                 for key in &user.channels {
                     self.remove_member(key, *id);
                 }
-                for key in &user.invited_to {
+                for key in user.invited_to.iter().flat_map(|i| i.iter()) {
                     if let Some(chan) = self.channels.get_mut(key) {
                         chan.invited.remove(id);
                     }
@@ -623,10 +623,11 @@ impl Network {
         let Some(user) = self.users.get_mut(&id) else {
             return;
         };
-        user.invited_to.retain(|k| *k != key);
-        user.invited_to.push_back(key);
-        if user.invited_to.len() > crate::user::MAX_INVITES {
-            if let Some(oldest) = user.invited_to.pop_front() {
+        let invites = user.invited_to.get_or_insert_default();
+        invites.retain(|k| *k != key);
+        invites.push_back(key);
+        if invites.len() > crate::user::MAX_INVITES {
+            if let Some(oldest) = invites.pop_front() {
                 if let Some(chan) = self.channels.get_mut(&oldest) {
                     chan.invited.remove(&id);
                 }
