@@ -156,7 +156,7 @@ pub struct World<F: FrontEnds> {
     /// Users, channels and servers.
     pub net: Network,
     /// Local connections by id. Boxed: a hash table keeps room for up to
-    /// twice its entries (it doubles), and an entry is 160 bytes; a slot
+    /// twice its entries (it doubles), and an entry is 128 bytes; a slot
     /// is then 8.
     pub conns: UserMap<Box<ConnEntry<F::Conn>>>,
     /// The configuration in force (replaced by REHASH).

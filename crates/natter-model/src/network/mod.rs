@@ -36,7 +36,7 @@ pub struct WhowasEntry {
 #[derive(Debug)]
 pub struct Network {
     /// Boxed: a hash table keeps room for up to twice its entries (it
-    /// doubles), and a User is 272 bytes; a slot is then 8.
+    /// doubles), and a User is 248 bytes; a slot is then 8.
     users: UserMap<Box<User>>,
     /// Folded nick -> holder. Also holds reservations by clients that have
     /// sent NICK but not finished registering, so two of them cannot race
@@ -395,8 +395,13 @@ impl Network {
                 }
                 chan.invited.remove(id);
                 let to = chan.local.iter().copied().collect();
-                if let Some(invites) = self.users.get_mut(id).and_then(|u| u.invited_to.as_mut()) {
-                    invites.retain(|k| *k != fold(channel));
+                if let Some(user) = self.users.get_mut(id) {
+                    if let Some(invites) = user.invited_to.as_mut() {
+                        invites.retain(|k| *k != fold(channel));
+                        if invites.is_empty() {
+                            user.invited_to = None;
+                        }
+                    }
                 }
                 to
             }

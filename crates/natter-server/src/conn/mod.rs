@@ -204,7 +204,7 @@ fn drive<'a, S: Socket>(
         // connection touches the timer wheel once per ping interval, not once
         // per line. Fakelag sets it earlier, to when the next line may go.
         let registration = shared.world.lock().config.timeouts.registration();
-        let timer = tokio::time::sleep_until(Instant::from_std(client.connected_at) + registration);
+        let timer = tokio::time::sleep_until(registration_deadline(client, registration));
         tokio::pin!(timer);
         // Registration ends the registration deadline; the ping interval,
         // possibly shorter, starts from there.
@@ -285,12 +285,10 @@ fn drive<'a, S: Socket>(
                     read = true;
                 }
                 Wake::Deadline => {
-                    // Quiet since the last deadline, most likely.
-                    give_back(out, pending);
                     // Whatever REHASH set applies from here on.
                     let timeouts = shared.world.lock().config.timeouts.clone();
                     let mut deadline = if !client.registered {
-                        Instant::from_std(client.connected_at) + timeouts.registration()
+                        registration_deadline(client, timeouts.registration())
                     } else if let Some(sent) = ping_sent {
                         sent + timeouts.ping_timeout()
                     } else {
@@ -313,6 +311,12 @@ fn drive<'a, S: Socket>(
                         out.push(Bytes::from(line));
                         ping_sent = Some(now);
                         deadline = now + timeouts.ping_timeout();
+                        // Quiet for a ping interval: the PING goes out
+                        // now, and the buffers it leaves are given back.
+                        if let Err(reason) = flush_queue(client, stream, out, pending) {
+                            return reason;
+                        }
+                        give_back(out, pending);
                     }
                     let at = resume
                         .filter(|r| *r > now)
@@ -395,6 +399,11 @@ fn feed_backlog<S: Socket>(
         flush_queue(client, stream, out, pending)?;
     }
     Ok(())
+}
+
+/// When a client that has not registered within `timeout` is dropped.
+fn registration_deadline(client: &Client, timeout: Duration) -> Instant {
+    Instant::from_std(client.connected_at) + timeout
 }
 
 /// Frees the buffers of `pending` and of the queue if both are empty:

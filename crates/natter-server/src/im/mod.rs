@@ -235,7 +235,7 @@ fn register(ctx: &mut Ctx<'_>, username: &str, status: &str, password: Option<St
     );
     // The status is the away message from the start: one presence event.
     user.away = away_of(ctx, status);
-    user.account = ctx.client.pre().account.take();
+    user.account = ctx.client.take_account();
     // IM clients never see hosts, but IRC users see theirs.
     crate::cloak::on_register(
         ctx.world.cloak.as_ref(),

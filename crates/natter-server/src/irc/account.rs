@@ -2,8 +2,8 @@
 //! logging in and out (shared by SASL, REGISTER and NickServ), and the
 //! finishing halves of the slow work they defer.
 //!
-//! A login before connection registration is kept in
-//! [`super::Client::account`] and becomes the user's account when it is
+//! A login before connection registration is kept in the client's
+//! [`PreRegistration`](super::PreRegistration) and becomes the user's account when it is
 //! introduced; after it, an `Event::AccountChanged` tells the user's
 //! channel peers (account-notify) and the server links.
 
@@ -86,7 +86,7 @@ pub fn log_out(ctx: &mut Ctx<'_>) {
             account: None,
         });
     } else {
-        ctx.client.pre().account = None;
+        ctx.client.take_account();
     }
 }
 

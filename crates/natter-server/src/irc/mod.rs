@@ -162,11 +162,24 @@ pub enum Deferred {
     Disk(SlowJob),
 }
 
+/// The nick to address `client` by (`*` before it has one). Once it is
+/// registered the network's nick is the truth: the server may rename a
+/// user (nick enforcement, collisions) outside its task.
+fn nick_of<'a>(world: &'a World, client: &'a Client) -> &'a str {
+    match world.net.user(client.id).filter(|_| client.registered) {
+        Some(u) => &u.nick,
+        None => client
+            .pre_ref()
+            .and_then(|p| p.nick.as_deref())
+            .unwrap_or("*"),
+    }
+}
+
 /// What a client gives before it is registered, kept until registration
 /// introduces its user (which then holds it).
 #[derive(Debug, Default)]
 pub struct PreRegistration {
-    /// The nick from NICK (IRC) or the IM username.
+    /// The nick from NICK.
     pub nick: Option<String>,
     /// Username and real name from USER.
     pub user: Option<(String, String)>,
@@ -180,7 +193,16 @@ impl Client {
     /// in. Boxed and dropped at registration ([`Client::registered_now`]):
     /// every connection's task holds a Client for its whole life.
     pub fn pre(&mut self) -> &mut PreRegistration {
+        debug_assert!(
+            !self.registered,
+            "what a registered client gives is the user's"
+        );
         self.pre.get_or_insert_default()
+    }
+
+    /// Takes the account logged in to before registration, if any.
+    pub fn take_account(&mut self) -> Option<String> {
+        self.pre.as_mut().and_then(|p| p.account.take())
     }
 
     /// [`Client::pre`] to read, if anything was given.
@@ -244,17 +266,7 @@ pub struct Ctx<'a> {
 impl Ctx<'_> {
     /// The nick to address the client by in numerics (`*` before it has one).
     pub fn nick(&self) -> &str {
-        // Once registered the network's nick is the truth: the server may
-        // rename a user (nick enforcement, collisions) outside its task.
-        if self.client.registered {
-            if let Some(u) = self.world.net.user(self.client.id) {
-                return &u.nick;
-            }
-        }
-        match self.client.pre_ref().and_then(|p| p.nick.as_deref()) {
-            Some(n) => n,
-            None => "*",
-        }
+        nick_of(self.world, self.client)
     }
 
     /// The registered user behind this client.
@@ -271,13 +283,7 @@ impl Ctx<'_> {
     pub fn numeric(&mut self, numeric: &str, params: &[&str]) {
         let mut all: Vec<&str> = Vec::with_capacity(params.len() + 1);
         let Ctx { world, client, out } = self;
-        let given = client.pre_ref().and_then(|p| p.nick.as_deref());
-        let nick = match (client.registered, world.net.user(client.id), given) {
-            (true, Some(u), _) => u.nick.as_str(),
-            (_, _, Some(n)) => n,
-            _ => "*",
-        };
-        all.push(nick);
+        all.push(nick_of(world, client));
         all.extend_from_slice(params);
         write_line_trailing(out, None, Some(&world.config.server.name), numeric, &all);
     }

@@ -192,7 +192,7 @@ pub(super) fn try_register(ctx: &mut Ctx<'_>) {
         ctx.numeric(ERR_SASLABORTED, &["SASL authentication aborted"]);
     }
     let mut user = user;
-    user.account = ctx.client.pre().account.take();
+    user.account = ctx.client.take_account();
     crate::cloak::on_register(
         ctx.world.cloak.as_ref(),
         &ctx.world.config.privacy,
