@@ -348,7 +348,7 @@ def network(settings, a):
     json_path = settings["results"] / f"{len(RUNS) + 1:02d}-network-connect.json"
     argv = [settings["natter"], "bench", "connect", *addrs, *net.pids(),
             "--clients", str(held), "--ping-sample", str(held), "--procs", str(procs),
-            "--concurrency", "500", "--idle", "2", "--hold", "--prefix", "n",
+            "--concurrency", "500", "--idle", str(a.network_idle), "--hold", "--prefix", "n",
             "--label", "network", "--json", str(json_path)]
     shown = " ".join(shlex.quote(x) for x in argv)
     log(f"$ {shown}")
@@ -429,6 +429,10 @@ def main():
                     help="network: members of the channel that fans out")
     ap.add_argument("--network-rates", default="20,50,100,200",
                     help="network: offered msgs/s of the fan-out, one run each")
+    ap.add_argument("--network-idle", type=int, default=15,
+                    help="network: seconds between the last registration and the RSS reading, "
+                         "so that every server has every user (the links carry them after "
+                         "their own clients registered)")
     ap.add_argument("--network-per-process", type=int, default=18_000,
                     help="network: clients per bench process (below its open-files limit)")
     a = ap.parse_args()
@@ -438,12 +442,15 @@ def main():
         a.hops_count, a.repeat = 200, 1
         a.fanout_members, a.fanout_rates, a.fanout_duration = 60, "100,200", 2
         a.network_clients, a.network_members, a.network_rates = 2_000, 200, "20,50"
+        a.network_idle = 2
     natter = str(Path(a.natter).resolve()) if a.natter else str(REPO / "target/release/natter")
     if not a.natter and not a.no_build:
         log("building natter (release)")
         subprocess.run(["cargo", "build", "--release", "-p", "natter"], cwd=REPO, check=True)
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-    results = Path(a.results) if a.results else REPO / "bench/results" / f"linking-{stamp}"
+    # Absolute: the servers are started with paths into it from their own
+    # directories.
+    results = Path(a.results).resolve() if a.results else REPO / "bench/results" / f"linking-{stamp}"
     results.mkdir(parents=True, exist_ok=True)
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
