@@ -26,7 +26,7 @@ pub enum Closed {
     Graceful,
     /// Drop everything now, with this reason (e.g. "SendQ exceeded").
     /// A `Box<String>` is one pointer, so that an `Option<Closed>` is 16
-    /// bytes (see [`Inner`]).
+    /// bytes: every connection's queue holds one.
     #[allow(clippy::box_collection)]
     Abort(Box<String>),
     /// The server is shutting down: the writer sends what is queued and
