@@ -147,8 +147,7 @@ pub struct Limiter {
     pub sendq: usize,
     /// The policy's RecvQ, in bytes.
     recvq: usize,
-    /// Whether the policy is exempt (no bucket, no RecvQ).
-    pub exempt: bool,
+    /// `None` when the policy is exempt (no bucket, no RecvQ).
     bucket: Option<Fakelag>,
 }
 
@@ -158,15 +157,19 @@ impl Limiter {
         Limiter {
             sendq: policy.sendq,
             recvq: policy.recvq,
-            exempt: policy.exempt,
             bucket: Fakelag::new(&policy, now),
         }
     }
 
     /// What tells two limiters' policies apart, buckets' fill aside.
-    fn shape(&self) -> (usize, usize, bool, Option<(u64, u64)>) {
+    fn shape(&self) -> (usize, usize, Option<(u64, u64)>) {
         let bucket = self.bucket.as_ref().map(|b| (b.burst, b.per_second));
-        (self.sendq, self.recvq, self.exempt, bucket)
+        (self.sendq, self.recvq, bucket)
+    }
+
+    /// Whether the policy is exempt: no fakelag and no RecvQ.
+    pub fn exempt(&self) -> bool {
+        self.bucket.is_none()
     }
 
     /// Takes the token for one line. Errors: the line must wait until the

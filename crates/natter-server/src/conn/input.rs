@@ -177,7 +177,7 @@ fn reclass(shared: &Shared, client: &mut Client, out: &Outbound, limiter: &mut L
     if policy.sendq != limiter.sendq {
         out.set_limit(policy.sendq);
     }
-    if policy.exempt != limiter.exempt {
+    if policy.exempt != limiter.exempt() {
         client.change_rates = ChangeRates::new(&shared.world.lock().config, &policy);
     }
     limiter.reclass(policy);
