@@ -157,7 +157,7 @@ pub struct World<F: FrontEnds> {
     pub net: Network,
     /// Local connections by id. Boxed: a hash table keeps room for up to
     /// twice its entries (it doubles), and an entry is 128 bytes; a slot
-    /// is then 8.
+    /// is then 16 (the id and a pointer).
     pub conns: UserMap<Box<ConnEntry<F::Conn>>>,
     /// The configuration in force (replaced by REHASH).
     pub config: Arc<Config>,

@@ -36,7 +36,8 @@ pub struct WhowasEntry {
 #[derive(Debug)]
 pub struct Network {
     /// Boxed: a hash table keeps room for up to twice its entries (it
-    /// doubles), and a User is 248 bytes; a slot is then 8.
+    /// doubles), and a User is 248 bytes; a slot is then 16 (the id and a
+    /// pointer).
     users: UserMap<Box<User>>,
     /// Folded nick -> holder. Also holds reservations by clients that have
     /// sent NICK but not finished registering, so two of them cannot race
