@@ -366,7 +366,7 @@ impl Ctx<'_> {
         match self.client.deferred.as_deref_mut() {
             Some(Deferred::Slow(jobs)) => jobs.push(job),
             Some(_) => tracing::warn!("slow work queued beside other deferred work, dropped"),
-            None => self.client.deferred = Some(Box::new(Deferred::Slow(vec![job]))),
+            None => self.client.defer(Deferred::Slow(vec![job])),
         }
     }
 
