@@ -6,7 +6,7 @@ use natter_proto::numeric::*;
 use natter_proto::validate::{is_valid_nick, is_valid_user};
 use natter_proto::Message;
 
-use super::{queries, Ctx};
+use super::{queries, Ctx, PreRegistration};
 use crate::text::truncate;
 use crate::world::now;
 
@@ -152,16 +152,23 @@ pub fn quit(ctx: &mut Ctx<'_>, msg: &Message) {
 /// introduces the user, sends the welcome burst.
 pub(super) fn try_register(ctx: &mut Ctx<'_>) {
     let c = &ctx.client;
-    let given = c.pre_ref().filter(|p| p.nick.is_some() && p.user.is_some());
-    if c.registered || c.cap_negotiating || given.is_none() {
+    if c.registered || c.cap_negotiating {
         return;
     }
+    let Some(PreRegistration {
+        nick: Some(nick),
+        user: Some((username, realname)),
+        ..
+    }) = c.pre_ref()
+    else {
+        return;
+    };
+    let (nick, username, realname) = (nick.clone(), username.clone(), realname.clone());
     if !c.pass_ok {
         ctx.numeric(ERR_PASSWDMISMATCH, &["Password incorrect"]);
         ctx.client.quit = Some("Bad password".into());
         return;
     }
-    let (username, realname) = given.and_then(|p| p.user.clone()).expect("checked above");
     let (ip, host) = (c.addr.ip(), c.host.clone());
     if let Some(ban) = crate::server_bans::refused_at_registration(ctx.world, &username, ip, &host)
     {
@@ -171,14 +178,10 @@ pub(super) fn try_register(ctx: &mut Ctx<'_>) {
         return;
     }
     let c = &ctx.client;
-    let nick = c
-        .pre_ref()
-        .and_then(|p| p.nick.clone())
-        .expect("checked above");
     let user = User::new(
         Identity {
             id: c.id,
-            nick: nick.clone(),
+            nick,
             user: username,
             host: c.host.clone(),
             realname,
