@@ -235,18 +235,10 @@ fn register(ctx: &mut Ctx<'_>, username: &str, status: &str, password: Option<St
     );
     // The status is the away message from the start: one presence event.
     user.away = away_of(ctx, status);
-    user.account = ctx.client.take_account();
     // IM clients never see hosts, but IRC users see theirs.
-    crate::cloak::on_register(
-        ctx.world.cloak.as_ref(),
-        &ctx.world.config.privacy,
-        &mut user,
-    );
-    ctx.client.registered_now();
+    ctx.ready_user(&mut user);
+    ctx.mark_registered();
     ctx.world.front.im.users.insert(id);
-    if let Some(conn) = ctx.world.conns.get_mut(&id) {
-        conn.registered = true;
-    }
     // Introducing the user broadcasts ONLINE_USERS to every IM client,
     // this one included.
     ctx.emit(Event::UserIntroduced(Box::new(user)));

@@ -269,6 +269,23 @@ impl Ctx<'_> {
         nick_of(self.world, self.client)
     }
 
+    /// Readies `user`, about to be introduced for this client (IRC or
+    /// IM): it gets the account the client logged in to before
+    /// registration, and its cloak (`[privacy]`).
+    pub fn ready_user(&mut self, user: &mut User) {
+        user.account = self.client.take_account();
+        crate::cloak::on_register(self.world.cloak.as_ref(), &self.world.config.privacy, user);
+    }
+
+    /// Marks the client registered, in its own state (dropping what it
+    /// gave before registration) and in its world entry.
+    pub fn mark_registered(&mut self) {
+        self.client.registered_now();
+        if let Some(conn) = self.world.conns.get_mut(&self.client.id) {
+            conn.registered = true;
+        }
+    }
+
     /// The registered user behind this client.
     ///
     /// Panics if called before registration; the dispatcher guarantees it.

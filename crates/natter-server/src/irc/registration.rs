@@ -195,19 +195,11 @@ pub(super) fn try_register(ctx: &mut Ctx<'_>) {
         ctx.numeric(ERR_SASLABORTED, &["SASL authentication aborted"]);
     }
     let mut user = user;
-    user.account = ctx.client.take_account();
-    crate::cloak::on_register(
-        ctx.world.cloak.as_ref(),
-        &ctx.world.config.privacy,
-        &mut user,
-    );
+    ctx.ready_user(&mut user);
     let cloaked = user.modes.cloaked.then(|| user.host.clone());
     let prefix = user.prefix();
     ctx.emit(Event::UserIntroduced(Box::new(user)));
-    ctx.client.registered_now();
-    if let Some(conn) = ctx.world.conns.get_mut(&ctx.client.id) {
-        conn.registered = true;
-    }
+    ctx.mark_registered();
     welcome(ctx, &prefix, cloaked.as_deref());
     super::nickserv::check_new_user(ctx);
 }
