@@ -318,6 +318,13 @@ fn queue_reply(out: &Outbound, backlog: &mut Backlog, reply: String) {
     }
 }
 
+/// Checks `password` against the argon2 `hash` on the slow pool.
+async fn verify_password(shared: &Shared, password: String, hash: String) -> bool {
+    shared
+        .run_slow(move || crate::accounts::verify_password(&password, &hash))
+        .await
+}
+
 /// Runs slow work off the world lock, then finishes it under the lock.
 async fn run_deferred(
     shared: &Arc<Shared>,
@@ -332,9 +339,7 @@ async fn run_deferred(
             password,
             hash,
         } => {
-            let ok = shared
-                .run_slow(move || crate::accounts::verify_password(&password, &hash))
-                .await;
+            let ok = verify_password(shared, password, hash).await;
             Box::new(move |ctx| operators::oper_checked(ctx, &name, ok))
         }
         Deferred::Rehash => {
@@ -370,9 +375,7 @@ async fn run_deferred(
             hash,
             via,
         } => {
-            let ok = shared
-                .run_slow(move || crate::accounts::verify_password(&password, &hash))
-                .await;
+            let ok = verify_password(shared, password, hash).await;
             if !ok {
                 // Slowed down: the answer to a repeated failure waits.
                 let delay = {
