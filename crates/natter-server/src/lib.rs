@@ -52,6 +52,7 @@ pub mod cloak;
 pub mod clock;
 pub mod config;
 mod conn;
+mod deadlines;
 mod event_loops;
 pub mod files;
 pub mod flood;

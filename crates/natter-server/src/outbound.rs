@@ -73,6 +73,9 @@ pub struct Outbound {
     inner: Mutex<Inner>,
     /// Set with the doorbell's ring; cleared by the one waiter.
     rung: AtomicBool,
+    /// Set when the connection's deadline passed ([`crate::deadlines`]),
+    /// with a ring of the doorbell's waker; cleared by the one waiter.
+    due: AtomicBool,
     /// The connection task's waker.
     bell: AtomicWaker,
 }
@@ -86,6 +89,7 @@ impl Outbound {
                 ..Inner::default()
             }),
             rung: AtomicBool::new(false),
+            due: AtomicBool::new(false),
             bell: AtomicWaker::new(),
         }
     }
@@ -133,6 +137,21 @@ impl Outbound {
     /// Whether the doorbell rang since the last look; clears it.
     pub fn take_ring(&self) -> bool {
         self.rung.swap(false, Ordering::AcqRel)
+    }
+
+    /// Tells the connection's task that its deadline passed: wakes it
+    /// without ringing for lines.
+    pub fn ring_due(&self) {
+        self.due.store(true, Ordering::Release);
+        self.bell.wake();
+    }
+
+    /// Whether the deadline passed since the last look; clears it. The
+    /// task looks after [`Outbound::poll_rung`] registered its waker, so a
+    /// deadline passing in between still wakes it.
+    pub fn take_due(&self) -> bool {
+        // A plain load first: this is looked at on every wake-up.
+        self.due.load(Ordering::Relaxed) && self.due.swap(false, Ordering::AcqRel)
     }
 
     /// Forgets the waiting waker until the next [`Outbound::poll_rung`]:

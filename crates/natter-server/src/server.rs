@@ -40,6 +40,8 @@ pub(crate) struct Shared {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// Account credentials HTTP requests proved lately (shared files).
     pub http_auth: crate::http::auth::AuthCache,
+    /// Every connection's registration or keepalive deadline.
+    pub deadlines: crate::deadlines::Deadlines,
 }
 
 impl Shared {
@@ -498,6 +500,7 @@ pub async fn start(config: Config, overrides: Overrides) -> Result<Running, Star
         overrides,
         shutdown: shutdown.clone(),
         http_auth: Default::default(),
+        deadlines: Default::default(),
     });
     {
         let mut world = shared.world.lock();
@@ -534,6 +537,7 @@ pub async fn start(config: Config, overrides: Overrides) -> Result<Running, Star
     }
     tasks.spawn_on(close_all_at_shutdown(shared.clone()), &first);
     tasks.spawn_on(nick_enforcement(shared.clone()), &first);
+    tasks.spawn_on(crate::deadlines::keeper(shared.clone()), &first);
     if !im_addrs.is_empty() {
         tasks.spawn_on(presence_ticker(shared.clone()), &first);
     }

@@ -19,6 +19,7 @@ use input::{handle_deferred, handle_input, Handled, Lines};
 use std::collections::VecDeque;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::task::Poll;
@@ -27,7 +28,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use natter_model::{Event, Frontend};
 use natter_proto::{write_line, write_line_trailing, Framer};
-use tokio::time::Instant;
+use tokio::time::{Instant, Sleep};
 
 use crate::flood::{Limiter, EXCESS_FLOOD};
 use crate::irc::Client;
@@ -178,8 +179,10 @@ pub(crate) fn closing_line(frontend: Frontend, link: &str, reason: &str) -> Stri
 /// for input, for the queue's doorbell (lines are taken into `pending`, so
 /// one vectored write carries every queued line straight from the shared
 /// buffers, with no copy), for the socket to take more of `pending`, and
-/// for the registration/ping deadline. A client that does not read only
-/// stops its own writes; its queue overflows and aborts it.
+/// for its registration or keepalive deadline (armed with the server's
+/// one keeper of deadlines, `crate::deadlines`, which rings the queue when
+/// it passes). A client that does not read only stops its own writes; its
+/// queue overflows and aborts it.
 ///
 /// Like [`serve`], a function returning an `async move` block: an async
 /// fn would keep its six references twice. What lives across the wait
@@ -198,28 +201,32 @@ fn drive<'a, S: Socket>(
     async move {
         let mut framer = Framer::new(MAX_LINE);
         let mut last_rx = Instant::now();
-        let mut ping_sent: Option<Instant> = None;
-        // One timer for the connection's life. Input moves the real deadline
-        // but not the timer: when it fires early, it is set again, so a busy
-        // connection touches the timer wheel once per ping interval, not once
-        // per line. Fakelag sets it earlier, to when the next line may go.
+        // A PING went out (when the ping interval after `last_rx` ended)
+        // and nothing was read since.
+        let mut ping_sent = false;
+        // The deadline armed with the keeper (`crate::deadlines`): the
+        // registration deadline, then the next PING's or the ping timeout.
+        // Input moves the real deadline but not the armed one: when that
+        // fires early it is armed again, so a busy connection touches the
+        // keeper's set once per ping interval, not once per line.
         let registration = shared.world.lock().config.timeouts.registration();
-        let timer = tokio::time::sleep_until(registration_deadline(client, registration));
-        tokio::pin!(timer);
+        let first = registration_deadline(client, registration);
+        let mut armed = Some(shared.deadlines.arm(client.id, None, first));
         // Registration ends the registration deadline; the ping interval,
         // possibly shorter, starts from there.
         let mut timing_registered = false;
-        // Lines wait in the framer for the flood bucket until then.
-        let mut resume: Option<Instant> = None;
+        // Lines wait in the framer for the flood bucket until this fires: a
+        // timer of its own, boxed and made only while the client is held
+        // back (fakelag), so that an idle client's task has none.
+        let mut resume: Option<Pin<Box<Sleep>>> = None;
         // The peer finished sending; lines may still wait for the bucket.
         let mut input_closed = false;
         // A large reply of the client's own, fed as it reads; input waits.
         let mut backlog = Backlog::default();
-        loop {
+        let reason = 'conn: loop {
             // The IM protocol has no keepalive: once registered, an IM client
             // has no deadline (the periodic ONLINE_USERS writes find dead peers).
             let keepalive = client.frontend == Frontend::Irc || !client.registered;
-            let timed = keepalive || resume.is_some();
             // While a reply is fed, input stays in the socket: the client
             // reads before it is heard again.
             let reading = !input_closed && backlog.is_empty();
@@ -233,7 +240,8 @@ fn drive<'a, S: Socket>(
                 // a connection that always has something to do (a member of a
                 // channel flooded from another loop) would never yield its loop.
                 let coop = std::task::ready!(tokio::task::coop::poll_proceed(cx));
-                let wake = poll_wake(cx, out, stream, pending, timer.as_mut(), timed, reading);
+                let resume = resume.as_mut().map(|sleep| sleep.as_mut());
+                let wake = poll_wake(cx, out, stream, pending, resume, reading);
                 if wake.is_ready() {
                     coop.made_progress();
                     // Awake now: lines this task queues itself must not
@@ -249,20 +257,20 @@ fn drive<'a, S: Socket>(
             match wake.await {
                 Wake::Rung => {
                     if let Err(reason) = flush_queue(client, stream, out, pending) {
-                        return reason;
+                        break 'conn reason;
                     }
                 }
                 Wake::Writable(ready) => {
                     if ready.is_err() {
-                        return "Connection closed".into();
+                        break 'conn "Connection closed".into();
                     }
                     if let Err(reason) = stream.write_pending(out, pending) {
-                        return reason;
+                        break 'conn reason;
                     }
                 }
                 Wake::Readable(ready) => {
                     if ready.is_err() {
-                        return "Connection closed".into();
+                        break 'conn "Connection closed".into();
                     }
                     // A TLS read may bring the last lines and the close
                     // together: the lines are handled first.
@@ -271,9 +279,9 @@ fn drive<'a, S: Socket>(
                         Ok(Input::Data) => false,
                         Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
                         Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
-                            return format!("TLS error: {e}")
+                            break 'conn format!("TLS error: {e}")
                         }
-                        Err(e) => return format!("Read error: {e}"),
+                        Err(e) => break 'conn format!("Read error: {e}"),
                     };
                     if let Some(certfp) = stream.handshake_done() {
                         if let Some(conn) = shared.world.lock().conns.get_mut(&client.id) {
@@ -281,58 +289,68 @@ fn drive<'a, S: Socket>(
                         }
                     }
                     last_rx = Instant::now();
-                    ping_sent = None;
+                    ping_sent = false;
                     read = true;
                 }
-                Wake::Deadline => {
+                Wake::Resume => resume = None,
+                Wake::Due => {
                     // Whatever REHASH set applies from here on.
                     let timeouts = shared.world.lock().config.timeouts.clone();
-                    let mut deadline = if !client.registered {
+                    let deadline = if !client.registered {
                         registration_deadline(client, timeouts.registration())
-                    } else if let Some(sent) = ping_sent {
-                        sent + timeouts.ping_timeout()
+                    } else if ping_sent {
+                        last_rx + timeouts.ping_interval() + timeouts.ping_timeout()
                     } else {
                         last_rx + timeouts.ping_interval()
                     };
                     let now = Instant::now();
+                    let mut next = deadline;
                     if keepalive && deadline <= now {
                         if !client.registered {
-                            return "Registration timed out".into();
+                            break 'conn "Registration timed out".into();
                         }
-                        if let Some(sent) = ping_sent {
-                            return format!(
+                        if ping_sent {
+                            break 'conn format!(
                                 "Ping timeout: {} seconds",
-                                (now - sent + timeouts.ping_interval()).as_secs()
+                                (now - last_rx).as_secs()
                             );
                         }
                         let mut line = String::new();
                         let server = shared.world.lock().config.server.name.clone();
                         write_line(&mut line, None, None, "PING", &[&server]);
                         out.push(Bytes::from(line));
-                        ping_sent = Some(now);
-                        deadline = now + timeouts.ping_timeout();
+                        ping_sent = true;
+                        next = now + timeouts.ping_timeout();
                         // Quiet for a ping interval: the PING goes out
                         // now, and the buffers it leaves are given back.
                         if let Err(reason) = flush_queue(client, stream, out, pending) {
-                            return reason;
+                            break 'conn reason;
                         }
                         give_back(out, pending);
                     }
-                    let at = resume
-                        .filter(|r| *r > now)
-                        .map_or(deadline, |r| r.min(deadline));
-                    timer.as_mut().reset(at);
+                    // The keeper took the deadline that fired out of its set;
+                    // `armed` is replaced all the same, in case this
+                    // connection armed another meanwhile.
+                    armed = if keepalive {
+                        Some(shared.deadlines.arm(client.id, armed, next))
+                    } else {
+                        shared.deadlines.disarm(client.id, armed);
+                        None
+                    };
                 }
             }
             // Feed a large reply as the socket takes it.
             if !backlog.is_empty() {
                 if let Err(reason) = feed_backlog(client, stream, out, pending, &mut backlog) {
-                    return reason;
+                    break 'conn reason;
                 }
             }
             // Lines wait for the flood bucket (until `resume`) and for a large
             // reply to be fed; then they are handled.
-            if resume.is_some_and(|at| at <= Instant::now()) {
+            if resume
+                .as_ref()
+                .is_some_and(|sleep| sleep.deadline() <= Instant::now())
+            {
                 resume = None;
             }
             if resume.is_none() && backlog.is_empty() && framer.has_frame() {
@@ -354,22 +372,19 @@ fn drive<'a, S: Socket>(
                     Err(reason) => Err(reason),
                 };
                 match handled {
-                    Ok(wait) => resume = wait.map(Instant::from_std),
-                    Err(reason) => return reason,
-                }
-                if let Some(at) = resume {
-                    if at < timer.deadline() {
-                        timer.as_mut().reset(at);
+                    Ok(wait) => {
+                        resume = wait.map(|at| Box::pin(tokio::time::sleep_until(at.into())))
                     }
+                    Err(reason) => break 'conn reason,
                 }
             }
             if limiter.over_recvq(framer.buffered()) {
-                return EXCESS_FLOOD.into();
+                break 'conn EXCESS_FLOOD.into();
             }
             // A client that stopped sending still gets the rest of its lines
             // handled and its large reply fed before the connection ends.
             if input_closed && !framer.has_frame() && backlog.is_empty() {
-                return "Connection closed".into();
+                break 'conn "Connection closed".into();
             }
             if read {
                 framer.shrink();
@@ -378,10 +393,20 @@ fn drive<'a, S: Socket>(
                 timing_registered = true;
                 // The registration burst is sent: most clients now idle.
                 give_back(out, pending);
-                let at = last_rx + shared.world.lock().config.timeouts.ping_interval();
-                timer.as_mut().reset(resume.map_or(at, |r| r.min(at)));
+                if client.frontend == Frontend::Irc {
+                    // A ping interval shorter than what was left of the
+                    // registration timeout: the first PING is due sooner.
+                    let at = last_rx + shared.world.lock().config.timeouts.ping_interval();
+                    if armed.is_none_or(|armed| at < armed) {
+                        armed = Some(shared.deadlines.arm(client.id, armed, at));
+                    }
+                } else {
+                    shared.deadlines.disarm(client.id, armed.take());
+                }
             }
-        }
+        };
+        shared.deadlines.disarm(client.id, armed);
+        reason
     }
 }
 
@@ -440,15 +465,15 @@ fn flush_queue<S: Socket>(
 
 /// What, if anything, should wake the connection's task now, in order of
 /// priority: the doorbell, the socket taking more of `pending`, input
-/// (only while `reading`), the timer (only when `timed`). Registers the task's waker with every
-/// source it checks.
+/// (only while `reading`), the connection's deadline (rung by the keeper,
+/// `crate::deadlines`), the end of a fakelag pause. Registers the task's
+/// waker with every source it checks.
 fn poll_wake<S: Socket>(
     cx: &mut std::task::Context<'_>,
     out: &Outbound,
     stream: &Transport<S>,
     pending: &VecDeque<Bytes>,
-    timer: std::pin::Pin<&mut tokio::time::Sleep>,
-    timed: bool,
+    resume: Option<Pin<&mut Sleep>>,
     reading: bool,
 ) -> Poll<Wake> {
     if out.poll_rung(cx).is_ready() {
@@ -462,8 +487,13 @@ fn poll_wake<S: Socket>(
             return Poll::Ready(Wake::Readable(r));
         }
     }
-    if timed && timer.poll(cx).is_ready() {
-        return Poll::Ready(Wake::Deadline);
+    // After `poll_rung` registered the waker: a deadline that passes from
+    // here on wakes the task again.
+    if out.take_due() {
+        return Poll::Ready(Wake::Due);
+    }
+    if resume.is_some_and(|sleep| sleep.poll(cx).is_ready()) {
+        return Poll::Ready(Wake::Resume);
     }
     Poll::Pending
 }
@@ -476,8 +506,10 @@ enum Wake {
     Writable(std::io::Result<()>),
     /// The socket has input (or an error or end of stream).
     Readable(std::io::Result<()>),
-    /// The registration or ping deadline timer fired.
-    Deadline,
+    /// The registration or keepalive deadline armed with the keeper passed.
+    Due,
+    /// A fakelag pause ended: the next line may be handled.
+    Resume,
 }
 
 #[cfg(test)]
@@ -489,14 +521,16 @@ mod tests {
 
     /// The task of every idle client is this future in tokio's task cell
     /// (with its header, scheduler handle, id, task tracker and trailer,
-    /// aligned to 128 bytes). Up to 904 bytes of future the cell is 1,024
-    /// bytes (`-Zprint-type-sizes`); one byte more makes it 1,152, in the
-    /// allocator's 1,280-byte class: 256 bytes more per client.
+    /// aligned to 128 bytes). Up to 776 bytes of future the cell is 896
+    /// bytes (`-Zprint-type-sizes`), an allocator size class of its own;
+    /// one byte more makes it 1,024: 128 bytes more per client. (It is 752
+    /// in release and 760 in debug, since the deadlines moved out of the
+    /// task into `crate::deadlines`.)
     #[test]
     fn an_idle_connection_task_stays_in_its_size_class() {
         let size = returned_size(super::serve::<tokio::net::TcpStream>);
         assert!(
-            size <= 904,
+            size <= 776,
             "the connection future is {size} bytes: see the comment above"
         );
     }
