@@ -74,29 +74,36 @@ pub fn host_matches(pattern: &str, addr: IpAddr) -> bool {
 }
 
 /// One client's token bucket; `None` in the connection task for an
-/// exempt client.
+/// exempt client. Every connection's task holds one (and two more in its
+/// [`ChangeRates`]), so the counts are u32: 32 bytes, not 40.
 #[derive(Debug)]
 pub struct Fakelag {
     /// Tokens now, in thousandths of a line.
-    tokens: u64,
+    tokens: u32,
     /// A full bucket, in thousandths.
-    burst: u64,
+    burst: u32,
     /// Thousandths added per second.
-    per_second: u64,
+    per_second: u32,
     /// When `tokens` was last brought up to date.
     at: Instant,
 }
 
 /// Thousandths of a line per token.
-const MILLI: u64 = 1000;
+const MILLI: u32 = 1000;
+
+/// `n` lines in thousandths, as a bucket counts them: up to about four
+/// million lines (`u32::MAX` thousandths), more is counted as that.
+fn thousandths(n: u64) -> u32 {
+    u32::try_from(n.saturating_mul(MILLI.into())).unwrap_or(u32::MAX)
+}
 
 impl Fakelag {
     /// A full bucket for `policy`; `None` when it is exempt.
     pub fn new(policy: &Policy, now: Instant) -> Option<Fakelag> {
         (!policy.exempt).then(|| Fakelag {
-            tokens: policy.burst as u64 * MILLI,
-            burst: policy.burst as u64 * MILLI,
-            per_second: (policy.per_second as u64).max(1) * MILLI,
+            tokens: thousandths(policy.burst as u64),
+            burst: thousandths(policy.burst as u64),
+            per_second: thousandths((policy.per_second as u64).max(1)),
             at: now,
         })
     }
@@ -104,10 +111,11 @@ impl Fakelag {
     /// A full bucket of `burst` tokens that refills `per_minute` a
     /// minute.
     pub fn per_minute(burst: u64, per_minute: u64, now: Instant) -> Fakelag {
+        let per_second = (thousandths(per_minute) / 60).max(1);
         Fakelag {
-            tokens: burst * MILLI,
-            burst: burst * MILLI,
-            per_second: (per_minute * MILLI / 60).max(1),
+            tokens: thousandths(burst),
+            burst: thousandths(burst),
+            per_second,
             at: now,
         }
     }
@@ -115,13 +123,15 @@ impl Fakelag {
     /// Takes the token for one line. Errors: the bucket is empty; the
     /// value is when the next token will be there.
     pub fn take(&mut self, now: Instant) -> Result<(), Instant> {
+        let per_second = u64::from(self.per_second);
         let elapsed = now.saturating_duration_since(self.at);
-        let refill = (elapsed.as_micros() as u64).saturating_mul(self.per_second) / 1_000_000;
+        let refill = (elapsed.as_micros() as u64).saturating_mul(per_second) / 1_000_000;
         if refill > 0 {
-            self.tokens = (self.tokens + refill).min(self.burst);
+            // At most the burst, so within u32.
+            self.tokens = (u64::from(self.tokens) + refill).min(u64::from(self.burst)) as u32;
             // Only the time the refill accounted for is consumed, so that
             // frequent calls do not lose fractions.
-            let used = Duration::from_micros(refill.saturating_mul(1_000_000) / self.per_second);
+            let used = Duration::from_micros(refill.saturating_mul(1_000_000) / per_second);
             self.at = if self.tokens == self.burst {
                 now
             } else {
@@ -132,8 +142,8 @@ impl Fakelag {
             self.tokens -= MILLI;
             return Ok(());
         }
-        let missing = MILLI - self.tokens;
-        let wait = Duration::from_micros(missing * 1_000_000 / self.per_second + 1);
+        let missing = u64::from(MILLI - self.tokens);
+        let wait = Duration::from_micros(missing * 1_000_000 / per_second + 1);
         Err(self.at + wait)
     }
 }
@@ -162,7 +172,7 @@ impl Limiter {
     }
 
     /// What tells two limiters' policies apart, buckets' fill aside.
-    fn shape(&self) -> (usize, usize, Option<(u64, u64)>) {
+    fn shape(&self) -> (usize, usize, Option<(u32, u32)>) {
         let bucket = self.bucket.as_ref().map(|b| (b.burst, b.per_second));
         (self.sendq, self.recvq, bucket)
     }
