@@ -30,7 +30,9 @@ pub enum Frame {
 /// complete lines of the data fed since the queue was last drained.
 #[derive(Debug, Clone)]
 pub struct Framer {
-    max_line: usize,
+    /// The longest line accepted, in bytes (u32: every connection's task
+    /// holds a framer, and four bytes with `discarding` pack into eight).
+    max_line: u32,
     /// Unterminated tail of the current line (`<= max_line` bytes).
     partial: Vec<u8>,
     /// Inside an over-long line: drop bytes up to the next terminator.
@@ -50,10 +52,10 @@ fn is_terminator(b: u8) -> bool {
 impl Framer {
     /// Creates a framer. `max_line` is the longest accepted line in bytes,
     /// excluding the terminator (the server uses 8191 + 512 to leave room for
-    /// IRCv3 tags plus an RFC 1459 body).
+    /// IRCv3 tags plus an RFC 1459 body); 4 GiB or more counts as 4 GiB.
     pub fn new(max_line: usize) -> Framer {
         Framer {
-            max_line,
+            max_line: u32::try_from(max_line).unwrap_or(u32::MAX),
             partial: Vec::new(),
             discarding: false,
             ready: VecDeque::new(),
@@ -67,7 +69,7 @@ impl Framer {
     }
 
     fn push_too_long(&mut self) {
-        self.ready_bytes += self.max_line;
+        self.ready_bytes += self.max_line as usize;
         self.ready.push_back(Frame::TooLong);
     }
 
@@ -83,7 +85,7 @@ impl Framer {
                     if self.discarding {
                         // End of an over-long line already reported.
                         self.discarding = false;
-                    } else if self.partial.len() + chunk.len() > self.max_line {
+                    } else if self.partial.len() + chunk.len() > self.max_line as usize {
                         self.partial.clear();
                         self.push_too_long();
                     } else if self.partial.is_empty() {
@@ -102,7 +104,7 @@ impl Framer {
                     if self.discarding {
                         return;
                     }
-                    if self.partial.len() + data.len() > self.max_line {
+                    if self.partial.len() + data.len() > self.max_line as usize {
                         self.partial.clear();
                         self.push_too_long();
                         self.discarding = true;
@@ -126,7 +128,7 @@ impl Framer {
         let f = self.ready.pop_front()?;
         self.ready_bytes -= match &f {
             Frame::Line(l) => l.len(),
-            Frame::TooLong => self.max_line,
+            Frame::TooLong => self.max_line as usize,
         };
         Some(f)
     }
