@@ -1,111 +1,95 @@
 //! Connection deadlines: when a client that has not registered is
 //! dropped, when a quiet client is sent a PING, and when one that does not
-//! answer it is dropped. One task for the whole server ([`keeper`]) keeps
-//! them in one ordered set, rather than a tokio `Sleep` in every
-//! connection's task: a `Sleep` is 112 bytes, and the task of every idle
-//! client is memory per client (docs/performance.md, "Memory per idle
-//! client"); a set entry is 32 bytes. It also spares every wake-up of a
-//! connection a poll of its timer.
+//! answer it is dropped.
 //!
-//! A connection arms at most one deadline at a time: [`Deadlines::arm`]
-//! replaces the one it had, and the connection disarms it when it ends.
-//! When a deadline passes, the keeper takes it out of the set and rings
-//! the connection's queue ([`Outbound::ring_due`]); the connection then
-//! reads its own clock and timeouts, so a deadline that fired early (input
-//! moved the real one on) only arms the next.
+//! A connection's one deadline is a count of [`TICK`]s in its queue
+//! ([`Outbound::arm`]: four bytes that were padding), and one task for the
+//! whole server ([`keeper`]) looks at every connection's once a tick and
+//! rings the queue of each whose deadline passed ([`Outbound::fire_due`]).
+//! The connection then reads its own clock and timeouts, so a deadline
+//! that fired early (input moved the real one on) only arms the next.
 //!
-//! What may touch what: neutral (no front end); `conn` arms and disarms,
-//! `server` runs the keeper.
+//! Not a tokio `Sleep` in every connection's task: a `Sleep` is 112 bytes,
+//! and the task of every idle client is memory per client
+//! (docs/performance.md, "Memory per idle client"); nor a set of
+//! deadlines beside the connections, which costs as much again. The price
+//! is a tick's precision (a deadline fires up to a tick late, as in IRC
+//! servers that check pings from a once-a-second timer) and a look at
+//! every connection's queue once a tick: a few microseconds per thousand
+//! connections.
 //!
-//! [`Outbound::ring_due`]: crate::outbound::Outbound::ring_due
+//! What may touch what: neutral (no front end); `conn` arms, `server` runs
+//! the keeper.
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
+use std::time::Duration;
 
-use parking_lot::Mutex;
-use tokio::sync::Notify;
 use tokio::time::Instant;
 
+use crate::outbound::Outbound;
 use crate::server::Shared;
 
-/// The armed deadlines, earliest first: `(when, connection id)`.
-#[derive(Debug, Default)]
+/// How often the keeper looks, and so how late a deadline may fire.
+pub const TICK: Duration = Duration::from_secs(1);
+
+/// The clock deadlines are counted on: ticks since the server started,
+/// from 1 (0 is "not armed" in a queue).
+#[derive(Debug)]
 pub(crate) struct Deadlines {
-    set: Mutex<BTreeSet<(Instant, u64)>>,
-    /// Told when a deadline earlier than every other was armed, so that the
-    /// keeper sleeps until it instead.
-    earlier: Notify,
+    epoch: Instant,
+}
+
+impl Default for Deadlines {
+    fn default() -> Self {
+        Deadlines {
+            epoch: Instant::now(),
+        }
+    }
 }
 
 impl Deadlines {
-    /// Arms connection `id`'s deadline at `at`, replacing `old` (the one
-    /// it armed before, if it is still armed). Returns `at`, for the
-    /// connection to keep as its armed deadline.
-    pub fn arm(&self, id: u64, old: Option<Instant>, at: Instant) -> Instant {
-        let first = {
-            let mut set = self.set.lock();
-            if let Some(old) = old {
-                set.remove(&(old, id));
-            }
-            set.insert((at, id));
-            set.first() == Some(&(at, id))
-        };
-        if first {
-            self.earlier.notify_one();
-        }
-        at
+    /// The first tick at or after `at` (a deadline never fires early).
+    fn tick_at_or_after(&self, at: Instant) -> u32 {
+        let since = at.saturating_duration_since(self.epoch);
+        let ticks = since.as_nanos().div_ceil(TICK.as_nanos()) + 1;
+        u32::try_from(ticks).unwrap_or(u32::MAX)
     }
 
-    /// Disarms connection `id`'s deadline `at` (it ends).
-    pub fn disarm(&self, id: u64, at: Option<Instant>) {
-        if let Some(at) = at {
-            self.set.lock().remove(&(at, id));
-        }
+    /// The tick `now` is in.
+    fn tick_now(&self, now: Instant) -> u32 {
+        let since = now.saturating_duration_since(self.epoch);
+        let ticks = since.as_nanos() / TICK.as_nanos() + 1;
+        u32::try_from(ticks).unwrap_or(u32::MAX)
     }
 
-    /// Takes out every deadline that passed by `now` (appending their
-    /// connection ids to `due`) and returns the next one.
-    fn take_due(&self, now: Instant, due: &mut Vec<u64>) -> Option<Instant> {
-        let mut set = self.set.lock();
-        while let Some(&(at, id)) = set.first() {
-            if at > now {
-                return Some(at);
-            }
-            set.pop_first();
-            due.push(id);
-        }
-        None
+    /// Arms `out`'s deadline at `at`, replacing the one it had.
+    pub fn arm(&self, out: &Outbound, at: Instant) {
+        out.arm(self.tick_at_or_after(at));
     }
 
-    /// How many deadlines are armed (tests).
-    #[cfg(test)]
-    fn len(&self) -> usize {
-        self.set.lock().len()
+    /// Arms `out`'s deadline at `at` if it has none or a later one.
+    pub fn arm_earlier(&self, out: &Outbound, at: Instant) {
+        let tick = self.tick_at_or_after(at);
+        if out.armed().is_none_or(|armed| tick < armed) {
+            out.arm(tick);
+        }
     }
 }
 
-/// Rings each connection whose deadline passed, until the server shuts
-/// down. Runs on the first event loop.
+/// Once a tick, until the server shuts down, rings each connection whose
+/// deadline passed. Runs on the first event loop.
 pub(crate) async fn keeper(shared: Arc<Shared>) {
-    let mut due = Vec::new();
+    let mut ticks = tokio::time::interval(TICK);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        let next = shared.deadlines.take_due(Instant::now(), &mut due);
-        if !due.is_empty() {
-            let world = shared.world.lock();
-            for id in due.drain(..) {
-                // A connection that ended disarmed its deadline; one that is
-                // ending right now is past needing it.
-                if let Some(conn) = world.conns.get(&id) {
-                    conn.out.ring_due();
-                }
-            }
-        }
-        // A day stands for "nothing armed": an armed deadline notifies.
-        let until = next.unwrap_or_else(|| Instant::now() + std::time::Duration::from_secs(86_400));
         tokio::select! {
             _ = shared.shutdown.cancelled() => return,
-            _ = tokio::time::sleep_until(until) => {}
-            _ = shared.deadlines.earlier.notified() => {}
+            _ = ticks.tick() => {}
+        }
+        let now = shared.deadlines.tick_now(Instant::now());
+        let world = shared.world.lock();
+        for conn in world.conns.values() {
+            conn.out.fire_due(now);
         }
     }
 }
@@ -113,26 +97,27 @@ pub(crate) async fn keeper(shared: Arc<Shared>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     #[test]
-    fn deadlines_come_due_in_order_and_rearming_replaces() {
+    fn a_deadline_fires_at_its_tick_never_before() {
         let d = Deadlines::default();
-        let t0 = Instant::now();
-        let a = d.arm(1, None, t0 + Duration::from_secs(5));
-        let b = d.arm(2, None, t0 + Duration::from_secs(1));
-        // Connection 1 moves its deadline: the old one goes.
-        let a = d.arm(1, Some(a), t0 + Duration::from_secs(2));
-        assert_eq!(d.len(), 2);
-        let mut due = Vec::new();
-        assert_eq!(d.take_due(t0, &mut due), Some(b));
-        assert!(due.is_empty());
-        assert_eq!(d.take_due(t0 + Duration::from_secs(3), &mut due), None);
-        assert_eq!(due, [2, 1]);
-        // Disarming one already taken out is harmless.
-        d.disarm(1, Some(a));
-        d.arm(3, None, t0 + Duration::from_secs(9));
-        d.disarm(3, Some(t0 + Duration::from_secs(9)));
-        assert_eq!(d.len(), 0);
+        let out = Outbound::new(100);
+        let at = d.epoch + TICK * 3 + Duration::from_millis(1);
+        d.arm(&out, at);
+        assert_eq!(out.armed(), Some(5));
+        // Still in the tick `at` is in: not yet.
+        assert!(!out.fire_due(d.tick_now(at)));
+        assert!(!out.take_due());
+        assert!(out.fire_due(d.tick_now(d.epoch + TICK * 4)));
+        assert!(out.take_due());
+        // Fired once: disarmed.
+        assert_eq!(out.armed(), None);
+        assert!(!out.fire_due(u32::MAX));
+        // Only an earlier deadline replaces an armed one.
+        d.arm(&out, d.epoch + TICK * 10);
+        d.arm_earlier(&out, d.epoch + TICK * 20);
+        assert_eq!(out.armed(), Some(11));
+        d.arm_earlier(&out, d.epoch + TICK * 2);
+        assert_eq!(out.armed(), Some(3));
     }
 }

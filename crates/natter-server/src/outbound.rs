@@ -12,7 +12,7 @@
 //! with "SendQ exceeded": one stalled reader never holds up anyone else.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::task::{Context, Poll};
 
 use atomic_waker::AtomicWaker;
@@ -76,6 +76,9 @@ pub struct Outbound {
     /// Set when the connection's deadline passed ([`crate::deadlines`]),
     /// with a ring of the doorbell's waker; cleared by the one waiter.
     due: AtomicBool,
+    /// The connection's deadline, in the keeper's ticks (0: none). Four
+    /// bytes that were padding: the queue is still 112 bytes.
+    deadline: AtomicU32,
     /// The connection task's waker.
     bell: AtomicWaker,
 }
@@ -90,6 +93,7 @@ impl Outbound {
             }),
             rung: AtomicBool::new(false),
             due: AtomicBool::new(false),
+            deadline: AtomicU32::new(0),
             bell: AtomicWaker::new(),
         }
     }
@@ -139,11 +143,41 @@ impl Outbound {
         self.rung.swap(false, Ordering::AcqRel)
     }
 
-    /// Tells the connection's task that its deadline passed: wakes it
-    /// without ringing for lines.
-    pub fn ring_due(&self) {
+    /// Arms the connection's deadline at keeper tick `tick` (from 1),
+    /// replacing the one it had (`crate::deadlines`).
+    pub fn arm(&self, tick: u32) {
+        self.deadline.store(tick, Ordering::Relaxed);
+    }
+
+    /// Disarms the connection's deadline: it has none.
+    pub fn disarm(&self) {
+        self.deadline.store(0, Ordering::Relaxed);
+    }
+
+    /// The armed deadline's tick, if one is armed.
+    pub fn armed(&self) -> Option<u32> {
+        Some(self.deadline.load(Ordering::Relaxed)).filter(|&t| t != 0)
+    }
+
+    /// If the armed deadline is at or before tick `now`: disarms it and
+    /// wakes the connection's task to look at its clock (without ringing
+    /// for lines). Returns whether it fired.
+    pub fn fire_due(&self, now: u32) -> bool {
+        let tick = self.deadline.load(Ordering::Relaxed);
+        if tick == 0 || tick > now {
+            return false;
+        }
+        // The task may arm another meanwhile: only this one is cleared.
+        if self
+            .deadline
+            .compare_exchange(tick, 0, Ordering::Relaxed, Ordering::Relaxed)
+            .is_err()
+        {
+            return false;
+        }
         self.due.store(true, Ordering::Release);
         self.bell.wake();
+        true
     }
 
     /// Whether the deadline passed since the last look; clears it. The

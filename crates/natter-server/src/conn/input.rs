@@ -137,7 +137,7 @@ fn after_line(
     data: bool,
 ) -> Result<Option<std::time::Instant>, String> {
     if let Some(reason) = &client.quit {
-        return Err(reason.clone());
+        return Err(reason.to_string());
     }
     if std::mem::take(&mut client.reclass) {
         reclass(shared, client, out, limiter);
@@ -229,9 +229,11 @@ fn handle_frame(
 /// in or out or opered up or down since the last look.
 fn note_status(world: &crate::World, client: &mut Client) {
     if let Some(u) = world.net.user(client.id) {
-        let (oper, account) = &client.class_seen;
-        if u.modes.oper != *oper || u.account.as_deref() != account.as_deref() {
-            client.class_seen = (u.modes.oper, u.account.as_deref().map(Box::from));
+        if u.modes.oper != client.seen_oper
+            || u.account.as_deref() != client.seen_account.as_deref()
+        {
+            client.seen_oper = u.modes.oper;
+            client.seen_account = u.account.as_deref().map(Box::from);
             client.reclass = true;
         }
     }

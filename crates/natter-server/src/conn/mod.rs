@@ -52,21 +52,30 @@ pub(crate) fn serve<S: Socket>(
     addr: SocketAddr,
     frontend: Frontend,
 ) -> impl Future<Output = ()> + Send {
-    // An `async move` block rather than an `async fn`: the arguments are
-    // then kept once in the task, not twice (an async fn copies them into
-    // locals), and so is `admitted` below; the task of every idle client
-    // is this future, so its size is memory per client.
+    // The client's state is made here rather than in the task, so that
+    // its address is kept once (in the client), not also as the task's
+    // argument. And an `async move` block rather than an `async fn`: the
+    // arguments are then kept once in the task, not twice (an async fn
+    // copies them into locals), and so is `admitted` below. The task of
+    // every idle client is this future, so its size is memory per client.
+    let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
+    let mut client = Client::new(id, addr, frontend);
     async move {
-        let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
-        shared.metrics.accepted(frontend, stream.kind());
-        let (needs_pass, out, policy, rates) = match admit(&shared, &stream, addr, frontend, id) {
-            Ok(admitted) => admitted,
-            // Boxed, as every rare path that waits: a task is as large as
-            // its largest wait, and that is memory per idle client.
-            Err(reason) => return Box::pin(refuse(&shared, stream, addr, frontend, &reason)).await,
-        };
+        shared.metrics.accepted(client.frontend, stream.kind());
+        // Matched as it is made: a named result would be kept for the
+        // connection's life.
+        let (needs_pass, out, policy, rates) =
+            match admit(&shared, &stream, client.addr, client.frontend, client.id) {
+                Ok(admitted) => admitted,
+                // Boxed, as every rare path that waits: a task is as large as
+                // its largest wait, and that is memory per idle client.
+                Err(reason) => {
+                    let refusal = refuse(&shared, stream, client.addr, client.frontend, &reason);
+                    return Box::pin(refusal).await;
+                }
+            };
         // The IM protocol has no PASS: the server password guards IRC only.
-        let mut client = Client::new(id, addr, needs_pass && frontend == Frontend::Irc, frontend);
+        client.pass_ok = !(needs_pass && client.frontend == Frontend::Irc);
         client.change_rates = rates;
         let mut pending: VecDeque<Bytes> = VecDeque::new();
         let mut limiter = Limiter::new(policy, std::time::Instant::now());
@@ -179,9 +188,9 @@ pub(crate) fn closing_line(frontend: Frontend, link: &str, reason: &str) -> Stri
 /// for input, for the queue's doorbell (lines are taken into `pending`, so
 /// one vectored write carries every queued line straight from the shared
 /// buffers, with no copy), for the socket to take more of `pending`, and
-/// for its registration or keepalive deadline (armed with the server's
-/// one keeper of deadlines, `crate::deadlines`, which rings the queue when
-/// it passes). A client that does not read only stops its own writes; its
+/// for its registration or keepalive deadline (armed in the queue, where
+/// the server's one keeper of deadlines, `crate::deadlines`, finds it
+/// and rings when it passes). A client that does not read only stops its own writes; its
 /// queue overflows and aborts it.
 ///
 /// Like [`serve`], a function returning an `async move` block: an async
@@ -204,14 +213,14 @@ fn drive<'a, S: Socket>(
         // A PING went out (when the ping interval after `last_rx` ended)
         // and nothing was read since.
         let mut ping_sent = false;
-        // The deadline armed with the keeper (`crate::deadlines`): the
+        // The deadline armed in the queue (`crate::deadlines`): the
         // registration deadline, then the next PING's or the ping timeout.
         // Input moves the real deadline but not the armed one: when that
-        // fires early it is armed again, so a busy connection touches the
-        // keeper's set once per ping interval, not once per line.
+        // fires early it is armed again, once per ping interval at most.
         let registration = shared.world.lock().config.timeouts.registration();
-        let first = registration_deadline(client, registration);
-        let mut armed = Some(shared.deadlines.arm(client.id, None, first));
+        shared
+            .deadlines
+            .arm(out, registration_deadline(client, registration));
         // Registration ends the registration deadline; the ping interval,
         // possibly shorter, starts from there.
         let mut timing_registered = false;
@@ -223,7 +232,7 @@ fn drive<'a, S: Socket>(
         let mut input_closed = false;
         // A large reply of the client's own, fed as it reads; input waits.
         let mut backlog = Backlog::default();
-        let reason = 'conn: loop {
+        'conn: loop {
             // The IM protocol has no keepalive: once registered, an IM client
             // has no deadline (the periodic ONLINE_USERS writes find dead peers).
             let keepalive = client.frontend == Frontend::Irc || !client.registered;
@@ -328,15 +337,11 @@ fn drive<'a, S: Socket>(
                         }
                         give_back(out, pending);
                     }
-                    // The keeper took the deadline that fired out of its set;
-                    // `armed` is replaced all the same, in case this
-                    // connection armed another meanwhile.
-                    armed = if keepalive {
-                        Some(shared.deadlines.arm(client.id, armed, next))
-                    } else {
-                        shared.deadlines.disarm(client.id, armed);
-                        None
-                    };
+                    // The deadline that fired was disarmed; an IM client
+                    // that registered needs no other.
+                    if keepalive {
+                        shared.deadlines.arm(out, next);
+                    }
                 }
             }
             // Feed a large reply as the socket takes it.
@@ -359,23 +364,26 @@ fn drive<'a, S: Socket>(
                     limiter,
                     backlog: &mut backlog,
                 };
-                let handled = match handle_input(shared, client, stream, out, pending, &mut lines) {
-                    Ok(Handled::Paused(wait)) => Ok(wait),
-                    Ok(Handled::Deferred(line)) => {
-                        // Boxed, and made before it is awaited: the rare
-                        // slow path must not grow every connection's task.
-                        let job = Box::pin(handle_deferred(
-                            shared, client, stream, out, pending, lines, line,
-                        ));
-                        job.await
+                // Only the line with slow work is kept across its wait.
+                let deferred = match handle_input(shared, client, stream, out, pending, &mut lines)
+                {
+                    Ok(Handled::Paused(wait)) => {
+                        resume = wait.map(pause);
+                        None
                     }
-                    Err(reason) => Err(reason),
-                };
-                match handled {
-                    Ok(wait) => {
-                        resume = wait.map(|at| Box::pin(tokio::time::sleep_until(at.into())))
-                    }
+                    Ok(Handled::Deferred(line)) => Some(line),
                     Err(reason) => break 'conn reason,
+                };
+                if let Some(line) = deferred {
+                    // Boxed, and made before it is awaited: the rare slow
+                    // path must not grow every connection's task.
+                    let job = Box::pin(handle_deferred(
+                        shared, client, stream, out, pending, lines, line,
+                    ));
+                    match job.await {
+                        Ok(wait) => resume = wait.map(pause),
+                        Err(reason) => break 'conn reason,
+                    }
                 }
             }
             if limiter.over_recvq(framer.buffered()) {
@@ -397,16 +405,12 @@ fn drive<'a, S: Socket>(
                     // A ping interval shorter than what was left of the
                     // registration timeout: the first PING is due sooner.
                     let at = last_rx + shared.world.lock().config.timeouts.ping_interval();
-                    if armed.is_none_or(|armed| at < armed) {
-                        armed = Some(shared.deadlines.arm(client.id, armed, at));
-                    }
+                    shared.deadlines.arm_earlier(out, at);
                 } else {
-                    shared.deadlines.disarm(client.id, armed.take());
+                    out.disarm();
                 }
             }
-        };
-        shared.deadlines.disarm(client.id, armed);
-        reason
+        }
     }
 }
 
@@ -424,6 +428,12 @@ fn feed_backlog<S: Socket>(
         flush_queue(client, stream, out, pending)?;
     }
     Ok(())
+}
+
+/// The timer of a fakelag pause until `at`, boxed: only a client held
+/// back has one.
+fn pause(at: std::time::Instant) -> Pin<Box<Sleep>> {
+    Box::pin(tokio::time::sleep_until(at.into()))
 }
 
 /// When a client that has not registered within `timeout` is dropped.
@@ -456,8 +466,8 @@ fn flush_queue<S: Socket>(
         Some(Closed::Graceful) => {
             return Err(client
                 .quit
-                .clone()
-                .unwrap_or_else(|| "Connection closed".into()))
+                .as_deref()
+                .map_or_else(|| "Connection closed".into(), String::from))
         }
     }
     stream.write_pending(out, pending)
@@ -465,8 +475,8 @@ fn flush_queue<S: Socket>(
 
 /// What, if anything, should wake the connection's task now, in order of
 /// priority: the doorbell, the socket taking more of `pending`, input
-/// (only while `reading`), the connection's deadline (rung by the keeper,
-/// `crate::deadlines`), the end of a fakelag pause. Registers the task's
+/// (only while `reading`), the connection's deadline (fired by the
+/// keeper, `crate::deadlines`), the end of a fakelag pause. Registers the task's
 /// waker with every source it checks.
 fn poll_wake<S: Socket>(
     cx: &mut std::task::Context<'_>,
@@ -506,7 +516,7 @@ enum Wake {
     Writable(std::io::Result<()>),
     /// The socket has input (or an error or end of stream).
     Readable(std::io::Result<()>),
-    /// The registration or keepalive deadline armed with the keeper passed.
+    /// The registration or keepalive deadline armed in the queue passed.
     Due,
     /// A fakelag pause ended: the next line may be handled.
     Resume,
@@ -521,16 +531,17 @@ mod tests {
 
     /// The task of every idle client is this future in tokio's task cell
     /// (with its header, scheduler handle, id, task tracker and trailer,
-    /// aligned to 128 bytes). Up to 776 bytes of future the cell is 896
-    /// bytes (`-Zprint-type-sizes`), an allocator size class of its own;
-    /// one byte more makes it 1,024: 128 bytes more per client. (It is 752
-    /// in release and 760 in debug, since the deadlines moved out of the
-    /// task into `crate::deadlines`.)
+    /// aligned to 128 bytes): up to 648 bytes of future the cell is 768
+    /// bytes (`-Zprint-type-sizes`), and 896 from 649 to 776. mimalloc
+    /// puts a 768-byte cell with 128-byte alignment in its 896-byte blocks
+    /// and an 896-byte one in its 1,024-byte blocks, so one byte over 648
+    /// costs 128 bytes per client. (It is 632 in release and 640 in debug,
+    /// since the deadlines left the task for `crate::deadlines`.)
     #[test]
     fn an_idle_connection_task_stays_in_its_size_class() {
         let size = returned_size(super::serve::<tokio::net::TcpStream>);
         assert!(
-            size <= 776,
+            size <= 648,
             "the connection future is {size} bytes: see the comment above"
         );
     }

@@ -214,7 +214,7 @@ fn register(ctx: &mut Ctx<'_>, username: &str, status: &str, password: Option<St
     }
     let (ip, host) = (ctx.client.addr.ip(), ctx.client.host.clone());
     if let Some(ban) = crate::server_bans::refused_at_registration(ctx.world, "im", ip, &host) {
-        ctx.client.quit = Some(format!("{}: {}", ban.kind.label(), ban.reason));
+        ctx.client.quit = Some(format!("{}: {}", ban.kind.label(), ban.reason).into());
         return;
     }
     let id = ctx.client.id;
@@ -226,7 +226,7 @@ fn register(ctx: &mut Ctx<'_>, username: &str, status: &str, password: Option<St
             id,
             nick: username.to_string(),
             user: "im".into(),
-            host: ctx.client.host.clone(),
+            host: ctx.client.host.to_string(),
             realname: format!("{username} (IM)"),
             server: natter_model::LOCAL_SERVER,
             frontend: Frontend::Im,

@@ -51,7 +51,7 @@ pub struct Client {
     pub addr: SocketAddr,
     /// Host shown to others: the IP address (a leading ':' of an IPv6
     /// address is prefixed with '0' so it stays one IRC parameter).
-    pub host: String,
+    pub host: Box<str>,
     /// Whether registration is complete.
     pub registered: bool,
     /// What the client gave before registration (see [`Client::pre`]).
@@ -63,7 +63,7 @@ pub struct Client {
     /// CAP LS version (302 enables values and cap-notify).
     pub cap_version: u32,
     /// Set by a handler to end the connection: the quit reason.
-    pub quit: Option<String>,
+    pub quit: Option<Box<str>>,
     /// Work a handler left to run off the world lock (boxed: it is rare,
     /// and every connection's task holds this struct).
     pub deferred: Option<Box<Deferred>>,
@@ -82,8 +82,10 @@ pub struct Client {
     pub bytes_in: u64,
     /// The SASL exchange in progress (AUTHENTICATE); boxed, as it is rare.
     pub sasl: Option<Box<sasl::Session>>,
-    /// Operator status and account as the connect class last saw them.
-    pub class_seen: (bool, Option<Box<str>>),
+    /// Operator status as the connect class last saw it.
+    pub seen_oper: bool,
+    /// The account as the connect class last saw it.
+    pub seen_account: Option<Box<str>>,
     /// Set when they changed: the connection task looks up the client's
     /// connect class again.
     pub reclass: bool,
@@ -223,16 +225,17 @@ impl Client {
         self.deferred = Some(Box::new(job));
     }
 
-    /// A fresh connection from `addr`.
-    pub fn new(id: UserId, addr: SocketAddr, needs_pass: bool, frontend: Frontend) -> Client {
-        let host = crate::server_bans::real_host(addr.ip());
+    /// A fresh connection from `addr` (`pass_ok` until admission says the
+    /// server wants a PASS).
+    pub fn new(id: UserId, addr: SocketAddr, frontend: Frontend) -> Client {
+        let host = crate::server_bans::real_host(addr.ip()).into_boxed_str();
         Client {
             id,
             addr,
             host,
             registered: false,
             pre: None,
-            pass_ok: !needs_pass,
+            pass_ok: true,
             cap_negotiating: false,
             cap_version: 0,
             quit: None,
@@ -244,7 +247,8 @@ impl Client {
             lines_in: 0,
             bytes_in: 0,
             sasl: None,
-            class_seen: (false, None),
+            seen_oper: false,
+            seen_account: None,
             reclass: false,
             change_rates: None,
             moved_data: false,

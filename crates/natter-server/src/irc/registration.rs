@@ -144,7 +144,7 @@ pub fn quit(ctx: &mut Ctx<'_>, msg: &Message) {
         .user(ctx.client.id)
         .map_or(0, |u| ":".len() + u.prefix().len() + " QUIT :\r\n".len());
     let max = MAX_LINE.saturating_sub(error_overhead.max(quit_overhead));
-    ctx.client.quit = Some(truncate(&reason, max).to_string());
+    ctx.client.quit = Some(truncate(&reason, max).into());
 }
 
 /// Completes registration once NICK and USER are in and CAP negotiation is
@@ -174,7 +174,7 @@ pub(super) fn try_register(ctx: &mut Ctx<'_>) {
     {
         let (text, why) = super::server_bans::refusal(&ban);
         ctx.numeric(ERR_YOUREBANNEDCREEP, &[&text]);
-        ctx.client.quit = Some(why);
+        ctx.client.quit = Some(why.into());
         return;
     }
     let c = &ctx.client;
@@ -183,7 +183,7 @@ pub(super) fn try_register(ctx: &mut Ctx<'_>) {
             id: c.id,
             nick,
             user: username,
-            host: c.host.clone(),
+            host: c.host.to_string(),
             realname,
             server: natter_model::LOCAL_SERVER,
             frontend: Frontend::Irc,
