@@ -398,27 +398,49 @@ fn read_tls<S: Socket>(
     }
 }
 
-/// The plain path of [`Transport::write_pending`]: vectored writes straight
-/// from the queued buffers.
+/// Lines smaller than this together are copied into one buffer and sent
+/// with one `send`, rather than handed to `writev` where they lie.
+const GATHER: usize = 8 * 1024;
+
+thread_local! {
+    /// The buffer lines are gathered into, one per event loop (it keeps
+    /// its capacity: no allocation and no zeroing per write).
+    static GATHERED: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The plain path of [`Transport::write_pending`]. The kernel copies what
+/// it is given either way, and its vectored path (`writev`: `vfs_writev`,
+/// `fdget_pos`, the iovec import) costs more per call than `send`: in a
+/// rooms benchmark profile, 6 % of the server's samples. So one line is
+/// sent as it is, several small ones are gathered into one buffer and
+/// sent, and only a run of large ones (a long reply) goes to `writev`,
+/// straight from the shared buffers.
 fn write_plain<S: Socket>(
     socket: &S,
     out: &Outbound,
     pending: &mut VecDeque<Bytes>,
 ) -> Result<(), String> {
     while !pending.is_empty() {
-        let mut slices = [IoSlice::new(&[]); MAX_IOV];
-        let mut count = 0;
-        for (slot, line) in slices.iter_mut().zip(pending.iter()) {
-            *slot = IoSlice::new(line);
-            count += 1;
-        }
-        // One line (the usual case outside a busy channel) goes with
-        // `send`, not `writev`: the kernel's vectored path costs more per
-        // call (in a rooms benchmark profile, `vfs_writev` and
-        // `fdget_pos` were 6 % of the server's samples).
-        let written = if count == 1 {
+        let written = if pending.len() == 1 {
             socket.try_write(&pending[0])
+        } else if pending[0].len() + pending[1].len() <= GATHER {
+            GATHERED.with_borrow_mut(|buf| {
+                buf.clear();
+                for line in pending.iter() {
+                    if buf.len() + line.len() > GATHER {
+                        break;
+                    }
+                    buf.extend_from_slice(line);
+                }
+                socket.try_write(buf)
+            })
         } else {
+            let mut slices = [IoSlice::new(&[]); MAX_IOV];
+            let mut count = 0;
+            for (slot, line) in slices.iter_mut().zip(pending.iter()) {
+                *slot = IoSlice::new(line);
+                count += 1;
+            }
             socket.try_write_vectored(&slices[..count])
         };
         match written {
