@@ -10,6 +10,12 @@
 //! recipient's queue without copying.
 //! Past the byte limit the queue is discarded and the client is cut off
 //! with "SendQ exceeded": one stalled reader never holds up anyone else.
+//!
+//! The queue's lock is a spin lock: it is taken once per delivery, and
+//! every holder keeps it only for a push, a swap or a count (never across
+//! a system call), so it is released with a plain store rather than
+//! parking_lot's compare-exchange. In the fan-out benchmark's profile
+//! that halved `push_lines` (docs/performance.md).
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -17,7 +23,7 @@ use std::task::{Context, Poll};
 
 use atomic_waker::AtomicWaker;
 use bytes::Bytes;
-use parking_lot::Mutex;
+use spin::mutex::SpinMutex as Mutex;
 
 /// Why a queue stopped taking lines.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -471,6 +477,13 @@ mod tests {
         q.shut_down();
         assert!(rung_now(&q));
         assert_eq!(q.take_lines(&mut taken), Some(Closed::Shutdown));
+    }
+
+    /// Every connection has a queue: 112 bytes is 128 in its `Arc`, a
+    /// size class of its own (see [`Inner`]).
+    #[test]
+    fn a_queue_stays_in_its_size_class() {
+        assert!(std::mem::size_of::<Outbound>() <= 112);
     }
 
     #[test]
