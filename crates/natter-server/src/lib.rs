@@ -10,6 +10,8 @@
 //! - `event_loops`: one single-threaded runtime per core; every
 //!   connection lives on one of them.
 //! - `conn`: one connection's task (reads, writes, timeouts).
+//! - `deadlines`: every connection's registration or keepalive deadline,
+//!   kept in its queue and checked by one keeper task once a second.
 //! - [`transport`]: a connection's bytes: TCP or a WebSocket bridge's Unix
 //!   socket, with the TLS record layer on TLS listeners.
 //! - [`tls`]: certificates (configured or generated), fingerprints.
