@@ -15,8 +15,9 @@
 //! deadlines beside the connections, which costs as much again. The price
 //! is a tick's precision (a deadline fires up to a tick late, as in IRC
 //! servers that check pings from a once-a-second timer) and a look at
-//! every connection's queue once a tick: a few microseconds per thousand
-//! connections.
+//! every connection's queue once a tick, under the world lock: about 50
+//! µs per thousand connections (with 19,000 idle clients the server used
+//! 11 ms of CPU in 10 s, `perf stat -e task-clock`).
 //!
 //! What may touch what: neutral (no front end); `conn` arms, `server` runs
 //! the keeper.
@@ -79,8 +80,12 @@ impl Deadlines {
 /// Once a tick, until the server shuts down, rings each connection whose
 /// deadline passed. Runs on the first event loop.
 pub(crate) async fn keeper(shared: Arc<Shared>) {
-    let mut ticks = tokio::time::interval(TICK);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // Ticks on the deadlines' own clock, so that a deadline fires within
+    // a tick of its time; a tick missed (the loop was busy) is skipped,
+    // not made up for.
+    let epoch = shared.deadlines.epoch;
+    let mut ticks = tokio::time::interval_at(epoch + TICK, TICK);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
         tokio::select! {
             _ = shared.shutdown.cancelled() => return,

@@ -12,10 +12,13 @@
 //! with "SendQ exceeded": one stalled reader never holds up anyone else.
 //!
 //! The queue's lock is a spin lock: it is taken once per delivery, and
-//! every holder keeps it only for a push, a swap or a count (never across
-//! a system call), so it is released with a plain store rather than
-//! parking_lot's compare-exchange. In the fan-out benchmark's profile
-//! that halved `push_lines` (docs/performance.md).
+//! every holder keeps it only for a push, a swap or a count (lines and
+//! buffers a holder lets go are dropped after it releases the lock), so
+//! it is released with a plain store rather than parking_lot's
+//! compare-exchange. In the fan-out benchmark's profile that halved
+//! `push_lines` (docs/performance.md). A waiter that finds it held
+//! yields its thread rather than spin: a holder on another event loop
+//! may have been preempted.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -23,7 +26,8 @@ use std::task::{Context, Poll};
 
 use atomic_waker::AtomicWaker;
 use bytes::Bytes;
-use spin::mutex::SpinMutex as Mutex;
+/// The queue's lock (see the module's doc).
+type Mutex<T> = spin::mutex::SpinMutex<T, spin::relax::Yield>;
 
 /// Why a queue stopped taking lines.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,11 +63,13 @@ struct Inner {
 }
 
 impl Inner {
-    /// Drops every queued line and closes with `reason`.
-    fn abort(&mut self, reason: &str) {
-        self.lines = VecDeque::new();
+    /// Closes with `reason` and returns every queued line, to be dropped
+    /// once the lock is released.
+    #[must_use = "the lines are dropped after the lock is released"]
+    fn abort(&mut self, reason: &str) -> VecDeque<Bytes> {
         self.bytes = 0;
         self.closed = Some(Closed::Abort(Box::new(reason.into())));
+        std::mem::take(&mut self.lines)
     }
 }
 
@@ -118,7 +124,10 @@ impl Outbound {
     pub fn give_back(&self) {
         let mut inner = self.inner.lock();
         if inner.lines.is_empty() {
-            inner.lines = VecDeque::new();
+            // Freed after the lock is released.
+            let buffer = std::mem::take(&mut inner.lines);
+            drop(inner);
+            drop(buffer);
         }
     }
 
@@ -215,8 +224,9 @@ impl Outbound {
             return false;
         }
         if inner.bytes as usize + line.len() > inner.limit as usize {
-            inner.abort("SendQ exceeded");
+            let dropped = inner.abort("SendQ exceeded");
             drop(inner);
+            drop(dropped);
             self.ring();
             return false;
         }
@@ -266,8 +276,9 @@ impl Outbound {
         if matches!(inner.closed, Some(Closed::Abort(_))) {
             return;
         }
-        inner.abort(reason);
+        let dropped = inner.abort(reason);
         drop(inner);
+        drop(dropped);
         self.ring();
     }
 
@@ -296,13 +307,16 @@ impl Outbound {
     /// counted against the limit until [`Outbound::wrote`] says they left,
     /// so lines taken out but not yet written still count as SendQ.
     pub fn drain_into(&self, out: &mut Vec<u8>) -> Option<Closed> {
-        let mut inner = self.inner.lock();
-        for line in inner.lines.drain(..) {
-            out.extend_from_slice(&line);
+        // Taken out under the lock (which leaves no buffer behind: idle
+        // connections are many), copied after it.
+        let (lines, closed) = {
+            let mut inner = self.inner.lock();
+            (std::mem::take(&mut inner.lines), inner.closed.clone())
+        };
+        for line in &lines {
+            out.extend_from_slice(line);
         }
-        // Emptied: free the ring too, idle connections are many.
-        inner.lines = VecDeque::new();
-        inner.closed.clone()
+        closed
     }
 
     /// The queued lines themselves (tests check that recipients share one

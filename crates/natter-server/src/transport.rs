@@ -4,11 +4,12 @@
 //!
 //! Everything here is non-blocking and polled by the connection's task
 //! (`conn`): reads feed the line framer, writes drain the lines taken from
-//! the client's queue. Plain TCP writes every queued line in one vectored
-//! write straight from the shared buffers; TLS gathers them into records of
-//! up to 16 KiB and writes those. The TLS handshake runs in the same loop,
-//! under the registration timeout, so a client that never finishes it is
-//! dropped like one that never registers.
+//! the client's queue. Plain TCP writes every queued line in one `send`
+//! (small lines gathered into one buffer first) or, for a run of long
+//! ones, one vectored write straight from the shared buffers; TLS gathers
+//! them into records of up to 16 KiB and writes those. The TLS handshake
+//! runs in the same loop, under the registration timeout, so a client
+//! that never finishes it is dropped like one that never registers.
 
 use std::collections::VecDeque;
 use std::io::{self, IoSlice, Read, Write};

@@ -185,9 +185,8 @@ pub(crate) fn closing_line(frontend: Frontend, link: &str, reason: &str) -> Stri
 /// Runs the connection until it should end and returns the quit reason.
 ///
 /// One task does everything, with non-blocking reads and writes: it waits
-/// for input, for the queue's doorbell (lines are taken into `pending`, so
-/// one vectored write carries every queued line straight from the shared
-/// buffers, with no copy), for the socket to take more of `pending`, and
+/// for input, for the queue's doorbell (lines are taken into `pending`,
+/// and one write carries every queued line: see `transport`), for the socket to take more of `pending`, and
 /// for its registration or keepalive deadline (armed in the queue, where
 /// the server's one keeper of deadlines, `crate::deadlines`, finds it
 /// and rings when it passes). A client that does not read only stops its own writes; its
@@ -451,7 +450,7 @@ fn give_back(out: &Outbound, pending: &mut VecDeque<Bytes>) {
 }
 
 /// Takes the queued lines into `pending` and writes what the socket takes
-/// now (usually all, in one vectored write). Errors: the reason to end the
+/// now (usually all, in one write). Errors: the reason to end the
 /// connection with, when the queue was closed or the write failed.
 fn flush_queue<S: Socket>(
     client: &Client,
