@@ -399,8 +399,8 @@ fn read_tls<S: Socket>(
     }
 }
 
-/// Lines smaller than this together are copied into one buffer and sent
-/// with one `send`, rather than handed to `writev` where they lie.
+/// Up to this many bytes of small lines are copied into one buffer and
+/// sent with one `send`, rather than handed to `writev` where they lie.
 const GATHER: usize = 8 * 1024;
 
 thread_local! {
@@ -426,13 +426,7 @@ fn write_plain<S: Socket>(
             socket.try_write(&pending[0])
         } else if pending[0].len() + pending[1].len() <= GATHER {
             GATHERED.with_borrow_mut(|buf| {
-                buf.clear();
-                for line in pending.iter() {
-                    if buf.len() + line.len() > GATHER {
-                        break;
-                    }
-                    buf.extend_from_slice(line);
-                }
+                gather(pending, buf, GATHER);
                 socket.try_write(buf)
             })
         } else {
@@ -454,6 +448,19 @@ fn write_plain<S: Socket>(
         }
     }
     Ok(())
+}
+
+/// Copies the first `limit` bytes of `pending` into `into` (cleared
+/// first): whole lines, then the start of the one that does not fit.
+fn gather(pending: &VecDeque<Bytes>, into: &mut Vec<u8>, limit: usize) {
+    into.clear();
+    for line in pending {
+        let room = limit - into.len();
+        if room == 0 {
+            break;
+        }
+        into.extend_from_slice(&line[..line.len().min(room)]);
+    }
 }
 
 /// Drops the first `n` bytes of `pending`.
@@ -484,14 +491,7 @@ fn write_tls<S: Socket>(
         // Application data waits for the handshake; rustls would buffer it
         // without bound meanwhile.
         while !pending.is_empty() && !tls.is_handshaking() {
-            chunk.clear();
-            for line in pending.iter() {
-                let room = TLS_CHUNK - chunk.len();
-                if room == 0 {
-                    break;
-                }
-                chunk.extend_from_slice(&line[..line.len().min(room)]);
-            }
+            gather(pending, &mut chunk, TLS_CHUNK);
             let n = tls
                 .writer()
                 .write(&chunk)
