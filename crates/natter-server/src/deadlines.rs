@@ -51,16 +51,19 @@ impl Default for Deadlines {
 impl Deadlines {
     /// The first tick at or after `at` (a deadline never fires early).
     fn tick_at_or_after(&self, at: Instant) -> u32 {
-        let since = at.saturating_duration_since(self.epoch);
-        let ticks = since.as_nanos().div_ceil(TICK.as_nanos()) + 1;
-        u32::try_from(ticks).unwrap_or(u32::MAX)
+        self.tick(at, u128::div_ceil)
     }
 
     /// The tick `now` is in.
     fn tick_now(&self, now: Instant) -> u32 {
-        let since = now.saturating_duration_since(self.epoch);
-        let ticks = since.as_nanos() / TICK.as_nanos() + 1;
-        u32::try_from(ticks).unwrap_or(u32::MAX)
+        self.tick(now, |nanos, tick| nanos / tick)
+    }
+
+    /// Whole ticks from the epoch to `at`, counted by `round` (up or
+    /// down) and from 1; `u32::MAX` past that (136 years of seconds).
+    fn tick(&self, at: Instant, round: fn(u128, u128) -> u128) -> u32 {
+        let since = at.saturating_duration_since(self.epoch).as_nanos();
+        u32::try_from(round(since, TICK.as_nanos()) + 1).unwrap_or(u32::MAX)
     }
 
     /// Arms `out`'s deadline at `at`, replacing the one it had.
