@@ -9,6 +9,9 @@
 //! on delivering lines when messages went to few recipients at a time
 //! (docs/performance.md, rooms and churn).
 //!
+//! Each loop also runs a flusher (`crate::flusher`), which writes
+//! deliveries to the loop's idle connections without waking their tasks.
+//!
 //! The world is shared between the loops behind its one lock; nothing here
 //! touches it.
 
@@ -47,6 +50,7 @@ impl EventLoops {
             let thread = std::thread::Builder::new()
                 .name(format!("natter-loop-{i}"))
                 .spawn(move || {
+                    crate::flusher::enter_loop(i);
                     let runtime = match tokio::runtime::Builder::new_current_thread()
                         .enable_all()
                         .build()
@@ -57,6 +61,7 @@ impl EventLoops {
                             return;
                         }
                     };
+                    runtime.spawn(crate::flusher::run());
                     let _ = tx.send(Ok(runtime.handle().clone()));
                     // block_on runs every task spawned onto this runtime
                     // until the loops are told to stop; dropping the runtime

@@ -58,6 +58,7 @@ mod deadlines;
 mod event_loops;
 pub mod files;
 pub mod flood;
+mod flusher;
 pub mod frontends;
 #[doc(hidden)]
 pub mod fuzzing;

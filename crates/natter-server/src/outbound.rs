@@ -2,7 +2,8 @@
 //! bounded in bytes.
 //!
 //! Anyone may push (under the world lock, never awaiting); only the
-//! connection's task drains. The task waits on one doorbell that rings
+//! connection's task drains, or, while the task waits with nothing of its
+//! own to write, its event loop's flusher (`crate::flusher`). The task waits on one doorbell that rings
 //! when the first line lands in an empty queue or the queue closes: a
 //! single-waiter [`AtomicWaker`], so that waking a connection for a
 //! delivery costs an atomic swap, not a waiter list under a lock. Lines
@@ -79,6 +80,17 @@ fn bytes32(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
+/// What [`Outbound::push_quiet`] did with a line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Pushed {
+    /// The queue is closed, or the line overflowed it (which aborted it).
+    Refused,
+    /// Queued behind other lines: the task or the flusher already knows.
+    Queued,
+    /// Queued as the only line, and nobody told yet.
+    First,
+}
+
 /// The queue. Shared as `Arc<Outbound>` by the connection's task and the world.
 #[derive(Debug)]
 pub struct Outbound {
@@ -91,6 +103,10 @@ pub struct Outbound {
     /// The connection's deadline, in the keeper's ticks (0: none). Four
     /// bytes that were padding: the queue is still 112 bytes.
     deadline: AtomicU32,
+    /// Set while the connection's task waits with nothing of its own to
+    /// write, on a socket its event loop's flusher may write to
+    /// (`crate::flusher`); cleared when the task wakes. Padding too.
+    direct: AtomicBool,
     /// The connection task's waker.
     bell: AtomicWaker,
 }
@@ -106,6 +122,7 @@ impl Outbound {
             rung: AtomicBool::new(false),
             due: AtomicBool::new(false),
             deadline: AtomicU32::new(0),
+            direct: AtomicBool::new(false),
             bell: AtomicWaker::new(),
         }
     }
@@ -132,7 +149,7 @@ impl Outbound {
     }
 
     /// Wakes the connection's task (lines arrived or the queue closed).
-    fn ring(&self) {
+    pub(crate) fn ring(&self) {
         self.rung.store(true, Ordering::Release);
         self.bell.wake();
     }
@@ -206,9 +223,26 @@ impl Outbound {
     /// Forgets the waiting waker until the next [`Outbound::poll_rung`]:
     /// rings then only set the flag. The connection's task calls this when
     /// it wakes, so that the replies it queues itself do not schedule it
-    /// again; it looks at [`Outbound::take_ring`] before it waits.
+    /// again; it looks at [`Outbound::take_ring`] before it waits. The
+    /// task is awake from here, so the flusher leaves its socket alone.
     pub fn mute(&self) {
+        self.direct.store(false, Ordering::Relaxed);
         drop(self.bell.take());
+    }
+
+    /// The connection's task is about to wait; `direct`: with nothing of
+    /// its own left to write, on a socket the flusher may write to
+    /// (`crate::flusher`).
+    pub(crate) fn park(&self, direct: bool) {
+        self.direct.store(direct, Ordering::Relaxed);
+    }
+
+    /// Whether the flusher may write queued lines to the socket itself:
+    /// the task waits with nothing of its own to write. Only meaningful on
+    /// the connection's own event loop, where the task cannot wake while
+    /// the flusher runs.
+    pub(crate) fn is_direct(&self) -> bool {
+        self.direct.load(Ordering::Relaxed)
     }
 
     /// Queues a line (with its CRLF). Returns false when the queue is closed
@@ -219,16 +253,30 @@ impl Outbound {
 
     /// Queues `count` lines in one buffer, as [`Outbound::push`] queues one.
     pub fn push_lines(&self, line: Bytes, count: u64) -> bool {
+        match self.push_quiet(line, count) {
+            Pushed::Refused => false,
+            Pushed::Queued => true,
+            Pushed::First => {
+                self.ring();
+                true
+            }
+        }
+    }
+
+    /// Queues `count` lines as [`Outbound::push_lines`] does, but does not
+    /// ring the doorbell for the first line in an empty queue: the caller
+    /// rings it, or has the flusher write the line (`crate::flusher`).
+    pub(crate) fn push_quiet(&self, line: Bytes, count: u64) -> Pushed {
         let mut inner = self.inner.lock();
         if inner.closed.is_some() {
-            return false;
+            return Pushed::Refused;
         }
         if inner.bytes as usize + line.len() > inner.limit as usize {
             let dropped = inner.abort("SendQ exceeded");
             drop(inner);
             drop(dropped);
             self.ring();
-            return false;
+            return Pushed::Refused;
         }
         // Within the limit, so within u32.
         inner.bytes += line.len() as u32;
@@ -237,9 +285,10 @@ impl Outbound {
         let first = inner.lines.len() == 1;
         drop(inner);
         if first {
-            self.ring();
+            Pushed::First
+        } else {
+            Pushed::Queued
         }
-        true
     }
 
     /// Queues a final line (if any) and closes: the writer sends everything
@@ -338,6 +387,31 @@ impl Outbound {
             into.extend(inner.lines.drain(..));
         }
         inner.closed.clone()
+    }
+
+    /// Moves every queued line to the end of `into`, as
+    /// [`Outbound::take_lines`] does, but leaves the queue its own buffer:
+    /// the flusher's `into` serves every connection of its loop, and a
+    /// swap would hand one connection's buffer on to the next.
+    pub(crate) fn drain_lines(&self, into: &mut VecDeque<Bytes>) -> Option<Closed> {
+        let mut inner = self.inner.lock();
+        into.extend(inner.lines.drain(..));
+        inner.closed.clone()
+    }
+
+    /// Puts lines taken and not written back at the front of the queue,
+    /// before anything pushed since, and leaves `lines` empty. A queue
+    /// aborted meanwhile drops them (it counts no bytes any more).
+    pub(crate) fn put_back(&self, lines: &mut VecDeque<Bytes>) {
+        let mut inner = self.inner.lock();
+        if matches!(inner.closed, Some(Closed::Abort(_))) {
+            drop(inner);
+            lines.clear();
+            return;
+        }
+        while let Some(line) = lines.pop_back() {
+            inner.lines.push_front(line);
+        }
     }
 
     /// Records that `n` drained bytes were written to the socket.
@@ -498,6 +572,31 @@ mod tests {
     #[test]
     fn a_queue_stays_in_its_size_class() {
         assert!(std::mem::size_of::<Outbound>() <= 112);
+    }
+
+    #[test]
+    fn lines_put_back_go_before_those_pushed_since() {
+        let q = Outbound::new(100);
+        assert_eq!(q.push_quiet(Bytes::from_static(b"a\r\n"), 1), Pushed::First);
+        assert_eq!(
+            q.push_quiet(Bytes::from_static(b"b\r\n"), 1),
+            Pushed::Queued
+        );
+        // A quiet push does not ring: whoever pushed decides who writes.
+        assert!(!rung_now(&q));
+        let mut taken = VecDeque::new();
+        assert_eq!(q.drain_lines(&mut taken), None);
+        q.push(Bytes::from_static(b"c\r\n"));
+        // "a" was written in part; the rest and "b" go back.
+        taken[0] = Bytes::from_static(b"\r\n");
+        q.put_back(&mut taken);
+        assert!(taken.is_empty());
+        assert_eq!(q.queued_lines(), [&b"\r\n"[..], b"b\r\n", b"c\r\n"]);
+        // An aborted queue takes nothing back.
+        q.abort("gone");
+        taken.push_back(Bytes::from_static(b"d\r\n"));
+        q.put_back(&mut taken);
+        assert!(taken.is_empty() && q.queued_lines().is_empty());
     }
 
     #[test]

@@ -13,6 +13,7 @@
 
 use std::collections::VecDeque;
 use std::io::{self, IoSlice, Read, Write};
+use std::os::fd::{AsRawFd, RawFd};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -64,8 +65,19 @@ impl Kind {
     }
 }
 
+/// The write half of a non-blocking stream socket: what the plain write
+/// path needs, from a socket tokio watches ([`Socket`]) or from an event
+/// loop's flusher writing an idle connection's socket by its descriptor
+/// (`crate::flusher`).
+pub(crate) trait SocketWrite {
+    /// A non-blocking `send`: the bytes the kernel took, or WouldBlock.
+    fn try_write(&self, buf: &[u8]) -> io::Result<usize>;
+    /// A non-blocking vectored write, as [`SocketWrite::try_write`].
+    fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize>;
+}
+
 /// A non-blocking stream socket tokio watches: TCP, or a Unix socket.
-pub(crate) trait Socket: Send + Sync + Unpin + 'static {
+pub(crate) trait Socket: SocketWrite + Send + Sync + Unpin + 'static {
     /// tokio's `poll_read_ready`.
     fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
     /// tokio's `poll_write_ready`.
@@ -74,10 +86,8 @@ pub(crate) trait Socket: Send + Sync + Unpin + 'static {
     fn try_read(&self, buf: &mut [u8]) -> io::Result<usize>;
     /// tokio's `try_io`.
     fn try_io<R>(&self, interest: Interest, f: impl FnOnce() -> io::Result<R>) -> io::Result<R>;
-    /// tokio's `try_write`.
-    fn try_write(&self, buf: &[u8]) -> io::Result<usize>;
-    /// tokio's `try_write_vectored`.
-    fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize>;
+    /// The socket's file descriptor.
+    fn raw_fd(&self) -> RawFd;
 }
 
 macro_rules! socket {
@@ -99,6 +109,11 @@ macro_rules! socket {
             ) -> io::Result<R> {
                 <$t>::try_io(self, interest, f)
             }
+            fn raw_fd(&self) -> RawFd {
+                self.as_raw_fd()
+            }
+        }
+        impl SocketWrite for $t {
             fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
                 <$t>::try_write(self, buf)
             }
@@ -122,7 +137,7 @@ impl<S: Socket> Read for Blocking<'_, S> {
     }
 }
 
-impl<S: Socket> Write for Blocking<'_, S> {
+impl<S: SocketWrite> Write for Blocking<'_, S> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         self.0.try_write(buf)
     }
@@ -167,6 +182,13 @@ impl<S: Socket> Transport<S> {
     /// How the client connected.
     pub fn kind(&self) -> Kind {
         self.kind
+    }
+
+    /// The socket's descriptor when what is queued may be written to it as
+    /// it is (no TLS): an event loop's flusher then writes deliveries to
+    /// the idle connection itself (`crate::flusher`).
+    pub fn direct_fd(&self) -> Option<RawFd> {
+        self.tls.is_none().then(|| self.socket.raw_fd())
     }
 
     /// Once, when the TLS handshake has just finished: the SHA-256
@@ -416,7 +438,7 @@ thread_local! {
 /// sent as it is, several small ones are gathered into one buffer and
 /// sent, and only a run of large ones (a long reply) goes to `writev`,
 /// straight from the shared buffers.
-fn write_plain<S: Socket>(
+pub(crate) fn write_plain<S: SocketWrite>(
     socket: &S,
     out: &Outbound,
     pending: &mut VecDeque<Bytes>,

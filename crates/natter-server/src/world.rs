@@ -85,6 +85,12 @@ pub struct ConnEntry<C> {
     pub addr: SocketAddr,
     /// How it connected (TCP, TLS, WebSocket).
     pub transport: crate::transport::Kind,
+    /// The event loop its task runs on (`crate::flusher::NO_LOOP`: none).
+    pub(crate) home: u8,
+    /// Its socket's descriptor, when its loop's flusher may write queued
+    /// lines to it while the task is idle (not TLS; -1 otherwise):
+    /// `crate::flusher`. Not an `Option`: four bytes keep the entry at 128.
+    pub(crate) fd: std::os::fd::RawFd,
     /// The SHA-256 fingerprint of the TLS client certificate it presented
     /// (CertFP: WHOIS RPL_WHOISCERTFP, SASL EXTERNAL).
     pub certfp: Option<Box<str>>,
@@ -101,6 +107,8 @@ impl<C: Default> ConnEntry<C> {
             registered: false,
             addr,
             transport: crate::transport::Kind::Tcp,
+            home: crate::flusher::NO_LOOP,
+            fd: -1,
             certfp: None,
             front: C::default(),
         }

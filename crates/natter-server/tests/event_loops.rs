@@ -1,6 +1,7 @@
 //! Connections spread over several event loops (`server.threads`) behave as
 //! one server: deliveries cross loops in order, and shutdown reaches
-//! everyone.
+//! everyone. A loop's flusher writes deliveries to its idle connections
+//! and hands what a full socket does not take back to the connection.
 
 mod common;
 use common::*;
@@ -49,4 +50,42 @@ fn shutdown_reaches_clients_on_every_loop() {
             "{lines:?}"
         );
     }
+}
+
+/// On one loop, deliveries to an idle client are written by the loop's
+/// flusher. A client that stops reading fills its socket: what the
+/// flusher could not write goes back to the front of the queue and the
+/// client's own task writes it, after the part already written and
+/// before what came later (here, the PONG to its own PING).
+#[test]
+fn a_client_that_stalls_then_reads_gets_every_line_in_order() {
+    let server = TestServer::with_config(|c| {
+        c.server.threads = 1;
+        c.limits.sendq = 64 * 1024 * 1024;
+    });
+    let mut sender = server.client("sender");
+    let mut stalled = server.client("stalled");
+    for c in [&mut sender, &mut stalled] {
+        c.send("JOIN #stall");
+        c.expect("366");
+    }
+    // Far more than loopback's socket buffers hold while nobody reads:
+    // the writes stop part-way through a line.
+    const COUNT: usize = 12_000;
+    let body = "y".repeat(397);
+    for n in 0..COUNT {
+        sender.send(&format!("PRIVMSG #stall :{n} {body}"));
+    }
+    // Every message was handled once the sender's PONG comes back.
+    sender.send("PING :sent");
+    let pong = sender.expect("PONG");
+    assert_eq!(pong.params.last().map(String::as_str), Some("sent"));
+    stalled.send("PING :mine");
+    for n in 0..COUNT {
+        let m = stalled.expect("PRIVMSG");
+        assert_eq!(m.params[1], format!("{n} {body}"), "line {n}");
+    }
+    let pong = stalled.expect("PONG");
+    assert_eq!(pong.params.last().map(String::as_str), Some("mine"));
+    stalled.assert_quiet();
 }

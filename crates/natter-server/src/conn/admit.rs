@@ -42,6 +42,9 @@ pub(super) fn admit<S: Socket>(
     let out = Arc::new(Outbound::new(policy.sendq));
     let mut entry = ConnEntry::new(out.clone(), frontend, addr);
     entry.transport = stream.kind();
+    // Admitted on the loop the task runs on, for good.
+    entry.home = crate::flusher::current_loop();
+    entry.fd = stream.direct_fd().unwrap_or(-1);
     w.conns.insert(id, Box::new(entry));
     // Shutdown closes the queues it finds under this lock; one that
     // arrives later closes itself.

@@ -231,6 +231,8 @@ fn drive<'a, S: Socket>(
         let mut input_closed = false;
         // A large reply of the client's own, fed as it reads; input waits.
         let mut backlog = Backlog::default();
+        // Whether the loop's flusher may write to the socket (not TLS).
+        let direct = stream.direct_fd().is_some();
         'conn: loop {
             // The IM protocol has no keepalive: once registered, an IM client
             // has no deadline (the periodic ONLINE_USERS writes find dead peers).
@@ -254,8 +256,12 @@ fn drive<'a, S: Socket>(
                     coop.made_progress();
                     // Awake now: lines this task queues itself must not
                     // schedule it again; it flushes them below before it
-                    // waits.
+                    // waits. The loop's flusher leaves its socket alone.
                     out.mute();
+                } else {
+                    // Waiting: with nothing of its own to write, the
+                    // loop's flusher may write deliveries to the socket.
+                    out.park(pending.is_empty() && direct);
                 }
                 wake
             });
