@@ -56,7 +56,14 @@ struct Dirty {
     queues: Vec<(Arc<Outbound>, RawFd)>,
     /// The flusher, while it waits for a list.
     waker: Option<Waker>,
+    /// Whether this loop's flusher runs: until it starts, and if it ever
+    /// ended, deliveries ring the doorbell as before.
+    running: bool,
 }
+
+/// Scratch capacity kept between lists; more is given back (one stalled
+/// client with a large SendQ must not leave the loop holding its size).
+const KEEP: usize = 1024;
 
 thread_local! {
     /// This thread's event loop (from 0), or [`NO_LOOP`].
@@ -66,7 +73,8 @@ thread_local! {
 }
 
 /// Marks this thread as event loop `index` (the loop's thread calls it
-/// once, before it runs anything). Loops past 254 get no flusher.
+/// once, before it runs anything). Loops past 254 are never given a
+/// queue: their deliveries ring the doorbell as before.
 pub(crate) fn enter_loop(index: usize) {
     LOOP.set(u8::try_from(index).unwrap_or(NO_LOOP));
 }
@@ -88,12 +96,19 @@ pub(crate) fn deliver(out: &Arc<Outbound>, home: u8, fd: RawFd, line: Bytes) -> 
         Pushed::First => {
             match fd {
                 fd if fd >= 0 && home != NO_LOOP && home == LOOP.get() && out.is_direct() => {
-                    DIRTY.with_borrow_mut(|dirty| {
+                    let listed = DIRTY.with_borrow_mut(|dirty| {
+                        if !dirty.running {
+                            return false;
+                        }
                         dirty.queues.push((out.clone(), fd));
                         if let Some(waker) = dirty.waker.take() {
                             waker.wake();
                         }
+                        true
                     });
+                    if !listed {
+                        out.ring();
+                    }
                 }
                 _ => out.ring(),
             }
@@ -105,6 +120,7 @@ pub(crate) fn deliver(out: &Arc<Outbound>, home: u8, fd: RawFd, line: Bytes) -> 
 /// The flusher of the loop it runs on: waits for a dirty list and writes
 /// it, forever. Spawned once on each event loop.
 pub(crate) async fn run() {
+    let _running = Running::start();
     let mut batch: Vec<(Arc<Outbound>, RawFd)> = Vec::new();
     let mut lines: VecDeque<Bytes> = VecDeque::new();
     loop {
@@ -122,6 +138,41 @@ pub(crate) async fn run() {
         .await;
         for (out, fd) in batch.drain(..) {
             flush(&out, fd, &mut lines);
+        }
+        if batch.capacity() > KEEP {
+            batch = Vec::new();
+        }
+        if lines.capacity() > KEEP {
+            lines = VecDeque::new();
+        }
+    }
+}
+
+/// Marks the loop's flusher as running while it lives. Should it ever
+/// end (the runtime dropping it at shutdown, or a bug's panic), the
+/// queues it was given ring their tasks and later deliveries ring too, so
+/// that nothing waits for a flusher that is gone.
+struct Running;
+
+impl Running {
+    fn start() -> Running {
+        DIRTY.with_borrow_mut(|dirty| dirty.running = true);
+        Running
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        // At thread exit the list may already be gone: nothing to ring then.
+        let left = DIRTY
+            .try_with(|dirty| {
+                let mut dirty = dirty.borrow_mut();
+                dirty.running = false;
+                std::mem::take(&mut dirty.queues)
+            })
+            .unwrap_or_default();
+        for (out, _) in left {
+            out.ring();
         }
     }
 }

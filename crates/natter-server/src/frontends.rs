@@ -209,6 +209,10 @@ fn away_on_join(world: &mut World, user: &UserRef, recipients: &[UserId]) {
 mod tests {
     use super::*;
     use crate::irc::caps::{Cap, CapSet};
+    use crate::outbound::Outbound;
+    use natter_model::{Identity, MessageKind, MessageTarget, User};
+    use std::sync::Arc;
+    use tokio_util::sync::CancellationToken;
 
     /// Every connection has an entry, boxed in the world's table: 128
     /// bytes is an allocator size class of its own, 136 would take 160.
@@ -217,10 +221,6 @@ mod tests {
         let size = std::mem::size_of::<ConnEntry>();
         assert!(size <= 128, "ConnEntry is {size} bytes");
     }
-    use crate::outbound::Outbound;
-    use natter_model::{Identity, MessageKind, MessageTarget, User};
-    use std::sync::Arc;
-    use tokio_util::sync::CancellationToken;
 
     fn user(id: UserId, nick: &str) -> Event {
         Event::UserIntroduced(Box::new(User::new(

@@ -3,12 +3,14 @@
 //!
 //! Anyone may push (under the world lock, never awaiting); only the
 //! connection's task drains, or, while the task waits with nothing of its
-//! own to write, its event loop's flusher (`crate::flusher`). The task waits on one doorbell that rings
-//! when the first line lands in an empty queue or the queue closes: a
-//! single-waiter [`AtomicWaker`], so that waking a connection for a
-//! delivery costs an atomic swap, not a waiter list under a lock. Lines
-//! are [`Bytes`], so a channel message rendered once is shared by every
-//! recipient's queue without copying.
+//! own to write, its event loop's flusher (`crate::flusher`). The task
+//! waits on one doorbell that rings when the first line lands in an empty
+//! queue (unless the flusher takes it: then the flusher rings for what
+//! the socket does not take), or the queue closes: a single-waiter
+//! [`AtomicWaker`], so that waking a connection for a delivery costs an
+//! atomic swap, not a waiter list under a lock. Lines are [`Bytes`], so a
+//! channel message rendered once is shared by every recipient's queue
+//! without copying.
 //! Past the byte limit the queue is discarded and the client is cut off
 //! with "SendQ exceeded": one stalled reader never holds up anyone else.
 //!
@@ -148,14 +150,16 @@ impl Outbound {
         }
     }
 
-    /// Wakes the connection's task (lines arrived or the queue closed).
+    /// Wakes the connection's task: lines arrived, the queue closed, or
+    /// the flusher left lines for it (`crate::flusher`).
     pub(crate) fn ring(&self) {
         self.rung.store(true, Ordering::Release);
         self.bell.wake();
     }
 
     /// Ready once the doorbell rang since the last time this returned
-    /// ready: lines were pushed into an empty queue, or the queue closed.
+    /// ready: lines were pushed into an empty queue (or left by the
+    /// flusher), or the queue closed.
     /// Only the connection's task may poll it (one waker is kept).
     pub fn poll_rung(&self, cx: &mut Context<'_>) -> Poll<()> {
         if self.rung.swap(false, Ordering::AcqRel) {

@@ -89,3 +89,46 @@ fn a_client_that_stalls_then_reads_gets_every_line_in_order() {
     assert_eq!(pong.params.last().map(String::as_str), Some("mine"));
     stalled.assert_quiet();
 }
+
+/// A large reply (LIST bigger than the SendQ) is fed to the client as it
+/// reads. A delivery from the same loop that lands first in the queue is
+/// the flusher's to write, and the reply's pieces queued behind it ring
+/// nobody: the task must not count itself idle while pieces of its own
+/// reply wait, or the rest would wait for its next deadline (minutes).
+#[test]
+fn a_large_reply_is_fed_while_the_loop_flushes_deliveries() {
+    let server = TestServer::with_config(|c| {
+        c.server.threads = 1;
+        c.limits.sendq = 32 * 1024;
+        c.limits.channels_per_user = 2000;
+    });
+    let mut owner = server.client("owner");
+    const CHANNELS: usize = 1500;
+    let joins: String = (0..CHANNELS)
+        .map(|i| format!("JOIN #room{i}\r\n"))
+        .collect();
+    owner.send_raw(joins.as_bytes());
+    owner.sync();
+    let mut talker = server.client("talker");
+    let mut lister = server.client("lister");
+    for c in [&mut talker, &mut lister] {
+        c.send("JOIN #chat");
+        c.expect("366");
+    }
+    let burst: String = (0..50).map(|i| format!("PRIVMSG #chat :{i}\r\n")).collect();
+    for _ in 0..5 {
+        // The deliveries and the LIST reach the loop together.
+        talker.send_raw(burst.as_bytes());
+        lister.send("LIST");
+        let mut rooms = 0;
+        loop {
+            let m = lister.expect_any(&["322", "323"]);
+            if m.command == "323" {
+                break;
+            }
+            rooms += 1;
+        }
+        assert!(rooms > CHANNELS, "every channel listed: {rooms}");
+        lister.sync();
+    }
+}

@@ -1,7 +1,9 @@
 //! One client connection, served by one task: it frames, parses and
 //! handles input lines, enforces the registration and ping timeouts, and
 //! drains the client's [`Outbound`] queue into the socket with
-//! non-blocking writes, every queued line coalesced into one write.
+//! non-blocking writes, every queued line coalesced into one write. While
+//! the task waits with nothing of its own to write, its event loop's
+//! flusher may write deliveries to the socket instead (`crate::flusher`).
 //! `admit` decides, before anything else, whether it is served at all;
 //! `input` handles the lines it reads.
 //!
@@ -186,11 +188,14 @@ pub(crate) fn closing_line(frontend: Frontend, link: &str, reason: &str) -> Stri
 ///
 /// One task does everything, with non-blocking reads and writes: it waits
 /// for input, for the queue's doorbell (lines are taken into `pending`,
-/// and one write carries every queued line: see `transport`), for the socket to take more of `pending`, and
-/// for its registration or keepalive deadline (armed in the queue, where
-/// the server's one keeper of deadlines, `crate::deadlines`, finds it
-/// and rings when it passes). A client that does not read only stops its own writes; its
-/// queue overflows and aborts it.
+/// and one write carries every queued line: see `transport`), for the
+/// socket to take more of `pending`, and for its registration or
+/// keepalive deadline (armed in the queue, where the server's one keeper
+/// of deadlines, `crate::deadlines`, finds it and rings when it passes).
+/// While it waits idle, deliveries from its own loop are written by the
+/// loop's flusher, which rings the doorbell for what the socket does not
+/// take (`crate::flusher`). A client that does not read only stops its
+/// own writes; its queue overflows and aborts it.
 ///
 /// Like [`serve`], a function returning an `async move` block: an async
 /// fn would keep its six references twice. What lives across the wait
@@ -240,6 +245,12 @@ fn drive<'a, S: Socket>(
             // While a reply is fed, input stays in the socket: the client
             // reads before it is heard again.
             let reading = !input_closed && backlog.is_empty();
+            // The loop's flusher may write deliveries to the socket while
+            // the task waits with nothing of its own to write: a large
+            // reply still being fed is its own, and the flusher, which
+            // rings nobody when the socket takes everything, would leave
+            // the rest of it waiting for the next deadline.
+            let may_flush = direct && backlog.is_empty();
             // Polled by hand rather than with select!: the socket's own reader
             // and writer waker slots and the doorbell cost an atomic each per
             // wake-up, where select! would build and tear down a readiness
@@ -259,9 +270,7 @@ fn drive<'a, S: Socket>(
                     // waits. The loop's flusher leaves its socket alone.
                     out.mute();
                 } else {
-                    // Waiting: with nothing of its own to write, the
-                    // loop's flusher may write deliveries to the socket.
-                    out.park(pending.is_empty() && direct);
+                    out.park(may_flush && pending.is_empty());
                 }
                 wake
             });
