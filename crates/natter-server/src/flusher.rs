@@ -94,27 +94,28 @@ pub(crate) fn deliver(out: &Arc<Outbound>, home: u8, fd: RawFd, line: Bytes) -> 
         Pushed::Refused => false,
         Pushed::Queued => true,
         Pushed::First => {
-            match fd {
-                fd if fd >= 0 && home != NO_LOOP && home == LOOP.get() && out.is_direct() => {
-                    let listed = DIRTY.with_borrow_mut(|dirty| {
-                        if !dirty.running {
-                            return false;
-                        }
-                        dirty.queues.push((out.clone(), fd));
-                        if let Some(waker) = dirty.waker.take() {
-                            waker.wake();
-                        }
-                        true
-                    });
-                    if !listed {
-                        out.ring();
-                    }
-                }
-                _ => out.ring(),
+            let ours = fd >= 0 && home != NO_LOOP && home == LOOP.get() && out.is_direct();
+            if !(ours && list(out, fd)) {
+                out.ring();
             }
             true
         }
     }
+}
+
+/// Puts `out` on this loop's dirty list and wakes the flusher. Returns
+/// false when the loop's flusher does not run (the caller rings instead).
+fn list(out: &Arc<Outbound>, fd: RawFd) -> bool {
+    DIRTY.with_borrow_mut(|dirty| {
+        if !dirty.running {
+            return false;
+        }
+        dirty.queues.push((out.clone(), fd));
+        if let Some(waker) = dirty.waker.take() {
+            waker.wake();
+        }
+        true
+    })
 }
 
 /// The flusher of the loop it runs on: waits for a dirty list and writes
