@@ -90,17 +90,14 @@ pub(crate) fn current_loop() -> u8 {
 /// loop (`fd` is -1 for TLS). Returns false when the queue refused it,
 /// as [`Outbound::push`] does.
 pub(crate) fn deliver(out: &Arc<Outbound>, home: u8, fd: RawFd, line: Bytes) -> bool {
-    match out.push_quiet(line, 1) {
-        Pushed::Refused => false,
-        Pushed::Queued => true,
-        Pushed::First => {
-            let ours = fd >= 0 && home != NO_LOOP && home == LOOP.get() && out.is_direct();
-            if !(ours && list(out, fd)) {
-                out.ring();
-            }
-            true
+    let pushed = out.push_quiet(line, 1);
+    if pushed == Pushed::First {
+        let ours = fd >= 0 && home != NO_LOOP && home == LOOP.get() && out.is_direct();
+        if !(ours && list(out, fd)) {
+            out.ring();
         }
     }
+    pushed != Pushed::Refused
 }
 
 /// Puts `out` on this loop's dirty list and wakes the flusher. Returns

@@ -257,14 +257,11 @@ impl Outbound {
 
     /// Queues `count` lines in one buffer, as [`Outbound::push`] queues one.
     pub fn push_lines(&self, line: Bytes, count: u64) -> bool {
-        match self.push_quiet(line, count) {
-            Pushed::Refused => false,
-            Pushed::Queued => true,
-            Pushed::First => {
-                self.ring();
-                true
-            }
+        let pushed = self.push_quiet(line, count);
+        if pushed == Pushed::First {
+            self.ring();
         }
+        pushed != Pushed::Refused
     }
 
     /// Queues `count` lines as [`Outbound::push_lines`] does, but does not
