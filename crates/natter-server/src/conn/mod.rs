@@ -236,8 +236,6 @@ fn drive<'a, S: Socket>(
         let mut input_closed = false;
         // A large reply of the client's own, fed as it reads; input waits.
         let mut backlog = Backlog::default();
-        // Whether the loop's flusher may write to the socket (not TLS).
-        let direct = stream.direct_fd().is_some();
         'conn: loop {
             // The IM protocol has no keepalive: once registered, an IM client
             // has no deadline (the periodic ONLINE_USERS writes find dead peers).
@@ -250,7 +248,8 @@ fn drive<'a, S: Socket>(
             // reply still being fed is its own, and the flusher, which
             // rings nobody when the socket takes everything, would leave
             // the rest of it waiting for the next deadline.
-            let may_flush = direct && backlog.is_empty();
+            // Not on TLS, whose bytes go through the session.
+            let may_flush = backlog.is_empty() && stream.direct_fd().is_some();
             // Polled by hand rather than with select!: the socket's own reader
             // and writer waker slots and the doorbell cost an atomic each per
             // wake-up, where select! would build and tear down a readiness
