@@ -217,9 +217,18 @@ impl Store {
         })
     }
 
-    /// Deletes messages older than `before_ms` (through the time index),
-    /// and in each of `targets` all but the newest `keep` (retention; the
-    /// caller names the conversations that grew). Returns how many went.
+    /// Deletes the messages older than `before_ms` (Unix milliseconds)
+    /// that were stored before the first one, in storage order, that is
+    /// not; and in each of `targets` all but the newest `keep` (retention;
+    /// the caller names the conversations that grew). Returns how many went.
+    ///
+    /// Storage order (row id) is time order, except for a message stored
+    /// with an earlier time than one before it (a relayed one): it goes on
+    /// a later pass, once those before it have. A message stored while the
+    /// clock was ahead holds back those after it until its time has passed;
+    /// `keep` still bounds each conversation. The walk reads only the rows
+    /// that go and the first that stays, so no index on time has to be kept
+    /// up by every insert.
     pub fn prune_messages(
         &self,
         before_ms: i64,
@@ -228,7 +237,12 @@ impl Store {
     ) -> Result<usize, StoreError> {
         self.with(|c| {
             let tx = c.transaction()?;
-            let mut gone = tx.execute("DELETE FROM messages WHERE at_ms < ?1", [before_ms])?;
+            let mut gone = tx.execute(
+                "DELETE FROM messages WHERE id < coalesce(\
+                 (SELECT id FROM messages WHERE at_ms >= ?1 ORDER BY id LIMIT 1), \
+                 (SELECT max(id) + 1 FROM messages))",
+                [before_ms],
+            )?;
             {
                 let mut count =
                     tx.prepare_cached("SELECT count(*) FROM messages WHERE target = ?1")?;

@@ -198,6 +198,42 @@ fn history_ranges_cursors_targets_and_pruning() {
 }
 
 #[test]
+fn retention_by_age_goes_in_storage_order_and_needs_no_time_index() {
+    let store = Store::open_in_memory();
+    assert_eq!(store.prune_messages(i64::MAX, 10, &[]).unwrap(), 0);
+    // 3 is stored after 2000 with an older time (relayed late): it waits
+    // for the pass after 2000 has gone.
+    let batch = [
+        msg("#c", "old1", 1),
+        msg("#c", "old2", 2),
+        msg("#c", "young", 2000),
+        msg("#c", "straggler", 3),
+        msg("#c", "young2", 2001),
+    ];
+    store.append_messages(&batch).unwrap();
+    assert_eq!(store.prune_messages(1000, 10, &[]).unwrap(), 2);
+    assert_eq!(store.message_count().unwrap(), 3);
+    assert_eq!(store.cursor_of("#c", "old2").unwrap(), None);
+    assert!(store.cursor_of("#c", "straggler").unwrap().is_some());
+    assert_eq!(store.prune_messages(2001, 10, &[]).unwrap(), 2);
+    assert_eq!(store.cursor_of("#c", "straggler").unwrap(), None);
+    // Everything old: the table empties.
+    assert_eq!(store.prune_messages(i64::MAX, 10, &[]).unwrap(), 1);
+    assert_eq!(store.message_count().unwrap(), 0);
+    let indexes: Vec<String> = store
+        .with(|c| {
+            let mut stmt = c.prepare(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'messages' \
+                 ORDER BY name",
+            )?;
+            let names = stmt.query_map([], |r| r.get(0))?;
+            Ok(names.collect::<Result<Vec<String>, _>>()?)
+        })
+        .unwrap();
+    assert_eq!(indexes, ["messages_by_msgid", "messages_by_target"]);
+}
+
+#[test]
 fn registered_channels_keep_state_lists_and_access() {
     let store = Store::open_in_memory();
     let mut record = ChannelRecord {
