@@ -109,10 +109,25 @@ pub struct UserRef {
     pub host: String,
 }
 
+/// `nick!user@host` in one allocation of its length: sources are made on
+/// every message's path.
+fn source(nick: &str, user: &str, host: &str) -> String {
+    let mut source = String::with_capacity(nick.len() + user.len() + host.len() + 2);
+    for part in [nick, "!", user, "@", host] {
+        source.push_str(part);
+    }
+    source
+}
+
 impl UserRef {
     /// `nick!user@host` (Modern IRC "Source"), as bans and SILENCE match it.
     pub fn mask(&self) -> String {
-        format!("{}!{}@{}", self.nick, self.user, self.host)
+        source(&self.nick, &self.user, &self.host)
+    }
+
+    /// The length of [`UserRef::mask`] in bytes, without making it.
+    pub fn mask_len(&self) -> usize {
+        self.nick.len() + 1 + self.user.len() + 1 + self.host.len()
     }
 }
 
@@ -221,7 +236,7 @@ impl User {
 
     /// The user's message source, `nick!user@host` (Modern IRC "Source").
     pub fn prefix(&self) -> String {
-        format!("{}!{}@{}", self.nick, self.user, self.host)
+        source(&self.nick, &self.user, &self.host)
     }
 
     /// The user as an event names it, as it is now.
@@ -237,8 +252,7 @@ impl User {
     /// `nick!user@real_host`, when the user is shown with another host
     /// (a cloak); `None` when [`User::prefix`] already shows the address.
     pub fn real_prefix(&self) -> Option<String> {
-        (self.real_host != self.host)
-            .then(|| format!("{}!{}@{}", self.nick, self.user, self.real_host))
+        (self.real_host != self.host).then(|| source(&self.nick, &self.user, &self.real_host))
     }
 
     /// Whether the glob `mask` (nick!user@host form) matches this user,

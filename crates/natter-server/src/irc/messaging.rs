@@ -103,7 +103,6 @@ fn deliver(ctx: &mut Ctx<'_>, kind: MessageKind, target: &str, text: &str, tags:
         _ => (None, target),
     };
     let sender = me.snapshot();
-    let prefix = sender.mask();
     let from = me.id;
     let to = if is_channel_name(bare) {
         let Some(chan) = ctx.world.net.channel(bare) else {
@@ -167,7 +166,7 @@ fn deliver(ctx: &mut Ctx<'_>, kind: MessageKind, target: &str, text: &str, tags:
         MessageTarget::User(uid) => ctx.world.net.user(*uid).map_or(0, |u| u.nick.len()),
     };
     // ":" prefix " " command " " target " :" text "\r\n"
-    let overhead = 1 + prefix.len() + 1 + kind.command().len() + 1 + shown_target + 2 + 2;
+    let overhead = 1 + sender.mask_len() + 1 + kind.command().len() + 1 + shown_target + 2 + 2;
     let text = truncate(text, MAX_LINE.saturating_sub(overhead));
     let msgid = ctx.world.next_msgid();
     let to_self = to == MessageTarget::User(from);
