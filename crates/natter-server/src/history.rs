@@ -40,12 +40,14 @@ const PRUNE_EVERY: Duration = Duration::from_secs(60);
 /// for many messages; under light load a message is committed at most this
 /// much later. A query flushes first, so it never waits this long; a crash
 /// loses at most this much of history, plus the commit in progress.
-/// (docs/performance.md, "Round 2": 10 ms cost the writer 1.8 times the
-/// CPU of 50 ms in the rooms benchmark, and 50 ms about 1.7 times that of
-/// 250 ms: with many channels busy, each message's entry in the
-/// per-conversation index lands on a page of its own unless a batch is
-/// long enough for several of one conversation to share it.)
-const GATHER: Duration = Duration::from_millis(250);
+/// With many channels busy, each message's entry in the per-conversation
+/// index lands on a page of its own unless a batch is long enough for
+/// several of one conversation to share it, so the window sets the writer's
+/// cost (docs/performance.md): 10 ms cost 1.8 times the CPU of 50 ms in
+/// the rooms benchmark, 50 ms 1.7 times that of 250 ms, and 250 ms
+/// (625-message batches at its 2,500 messages/s) 1.8 times that of 1 s in
+/// `natter-store`'s `append_rate` example.
+const GATHER: Duration = Duration::from_secs(1);
 
 /// A store write run on the writer thread.
 type StoreWrite = Box<dyn FnOnce(&Store) + Send>;

@@ -176,6 +176,15 @@ impl Store {
             .map_err(|e| other(&e))?;
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(|e| other(&e))?;
+        // 8 MiB of page cache (negative: KiB), not SQLite's 2 MiB: with
+        // hundreds of busy conversations, the index pages their newest
+        // messages go to did not all fit, and each commit read evicted
+        // ones back from the file. In `examples/append_rate` with 500
+        // channels and 2,500-message batches that was a quarter of the CPU
+        // per message (docs/performance.md, "Session 13"). The cache fills
+        // only as history is written.
+        conn.pragma_update(None, "cache_size", -8192)
+            .map_err(|e| other(&e))?;
         migrations::migrations()
             .to_latest(&mut conn)
             .map_err(|e| other(&e))?;

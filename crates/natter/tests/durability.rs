@@ -1,6 +1,7 @@
 //! Durability of history, against the real binary: messages that clients
-//! saw relayed more than a second before a `kill -9` are in the store after
-//! a restart, and after a clean shutdown every message is.
+//! saw relayed longer before a `kill -9` than the history writer gathers a
+//! batch (1 s) and commits it are in the store after a restart, and after
+//! a clean shutdown every message is.
 
 mod common;
 use common::*;
@@ -83,7 +84,8 @@ fn acknowledged_messages_survive_kill_9_and_every_message_a_clean_stop() {
         c.until(|l| l.contains(" PRIVMSG #d :"));
         acknowledged.push(text);
     }
-    std::thread::sleep(Duration::from_millis(1100));
+    // The writer's gather window (1 s), and time for its commit.
+    std::thread::sleep(Duration::from_millis(1600));
     // More messages, still flowing when the process is killed.
     let started = Instant::now();
     for i in 0..300 {
