@@ -45,7 +45,7 @@ const PRUNE_EVERY: Duration = Duration::from_secs(60);
 /// several of one conversation to share it, so the window sets the writer's
 /// cost (docs/performance.md): 10 ms cost 1.8 times the CPU of 50 ms in
 /// the rooms benchmark, 50 ms 1.7 times that of 250 ms, and 250 ms
-/// (625-message batches at its 2,500 messages/s) 1.8 times that of 1 s in
+/// (625-message batches at its 2,500 messages/s) 1.75 times that of 1 s in
 /// `natter-store`'s `append_rate` example.
 const GATHER: Duration = Duration::from_secs(1);
 
