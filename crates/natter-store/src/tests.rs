@@ -201,8 +201,8 @@ fn history_ranges_cursors_targets_and_pruning() {
 fn retention_by_age_goes_in_storage_order_and_needs_no_time_index() {
     let store = Store::open_in_memory();
     assert_eq!(store.prune_messages(i64::MAX, 10, &[]).unwrap(), 0);
-    // 3 is stored after 2000 with an older time (relayed late): it waits
-    // for the pass after 2000 has gone.
+    // `straggler` (time 3) is stored after `young` (2000), as a message
+    // relayed late would be: it stays until a pass has taken `young`.
     let batch = [
         msg("#c", "old1", 1),
         msg("#c", "old2", 2),
