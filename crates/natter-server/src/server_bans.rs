@@ -354,7 +354,9 @@ pub fn normalize_dline(text: &str) -> Result<String, &'static str> {
 /// ban write (those from links, the expiry sweep), and waits for its
 /// result: blocking, so call it off the lock (a [`crate::irc::SlowJob`]).
 /// A ban set here and lifted from a link (or the other way round) is
-/// then stored in the order the world saw it.
+/// then stored in the order the world saw it. The flush ends the writer's
+/// gathering at once, so the operator's reply waits for one commit, not
+/// for the rest of the batch window.
 pub fn write_in_order<T: Send + 'static>(
     history: &crate::history::History,
     write: impl FnOnce(&natter_store::Store) -> Result<T, natter_store::StoreError> + Send + 'static,
@@ -363,6 +365,7 @@ pub fn write_in_order<T: Send + 'static>(
     history.write(move |store| {
         let _ = tx.send(write(store));
     });
+    history.flush();
     rx.recv().unwrap_or_else(|_| {
         Err(natter_store::StoreError::Sqlite(
             "the store writer has stopped".into(),

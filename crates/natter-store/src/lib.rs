@@ -182,7 +182,7 @@ impl Store {
         // ones back from the file. In `examples/append_rate` with 500
         // channels and 2,500-message batches that was a quarter of the CPU
         // per message (docs/performance.md, "Session 13"). The cache fills
-        // only as history is written.
+        // only as the store is used.
         conn.pragma_update(None, "cache_size", -8192)
             .map_err(|e| other(&e))?;
         migrations::migrations()
