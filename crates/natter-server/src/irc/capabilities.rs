@@ -9,7 +9,7 @@ use super::{registration, Ctx};
 /// ERR_INVALIDCAPCMD (Modern IRC).
 const ERR_INVALIDCAPCMD: &str = "410";
 
-/// CAP <subcommand> [params].
+/// `CAP <subcommand> [params]`.
 pub fn cap(ctx: &mut Ctx<'_>, msg: &Message) {
     let Some(sub) = msg.param(0) else {
         return ctx.need_more_params("CAP");

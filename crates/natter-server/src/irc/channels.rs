@@ -17,7 +17,7 @@ use super::registration::middle;
 use super::Ctx;
 use crate::world::now;
 
-/// JOIN <channel>{,<channel>} [<key>{,<key>}], or JOIN 0 to leave all.
+/// `JOIN <channel>{,<channel>} [<key>{,<key>}]`, or `JOIN 0` to leave all.
 pub fn join(ctx: &mut Ctx<'_>, msg: &Message) {
     // A list of nothing but commas names no channel at all.
     let Some(list) = super::target_list(msg) else {
@@ -122,7 +122,7 @@ fn join_one(ctx: &mut Ctx<'_>, name: &str, key: Option<&str>) {
     super::chathistory::playback_on_join(ctx, name);
 }
 
-/// PART <channel>{,<channel>} [<reason>].
+/// `PART <channel>{,<channel>} [<reason>]`.
 pub fn part(ctx: &mut Ctx<'_>, msg: &Message) {
     let Some(list) = super::target_list(msg) else {
         return ctx.need_more_params("PART");
@@ -151,7 +151,7 @@ pub fn part(ctx: &mut Ctx<'_>, msg: &Message) {
     }
 }
 
-/// TOPIC <channel> [<topic>]: query, set, or (empty) clear.
+/// `TOPIC <channel> [<topic>]`: query, set, or (empty) clear.
 pub fn topic(ctx: &mut Ctx<'_>, msg: &Message) {
     let Some(name) = msg.param(0) else {
         return ctx.need_more_params("TOPIC");
@@ -214,7 +214,7 @@ pub fn topic(ctx: &mut Ctx<'_>, msg: &Message) {
     });
 }
 
-/// NAMES [<channel>{,<channel>}]: RPL_NAMREPLY for each visible channel
+/// `NAMES [<channel>{,<channel>}]`: RPL_NAMREPLY for each visible channel
 /// named (at most TARGMAX NAMES of them, more are ignored), then one
 /// RPL_ENDOFNAMES naming the whole list as given (`366 nick #a,#b`, as
 /// irctest's names tests and Ergo have it). Unknown and secret channels
@@ -326,7 +326,7 @@ impl ListFilter {
     }
 }
 
-/// LIST [<elist item>{,<elist item>}]: channels with member counts and
+/// `LIST [<elist item>{,<elist item>}]`: channels with member counts and
 /// topics; secret channels only to their members. The items (ELIST=CMNTU)
 /// are channel names or masks (`M`), `!mask` (`N`), `>n`/`<n` member counts
 /// (`U`), `C>n`/`C<n` creation and `T>n`/`T<n` topic ages in minutes.
@@ -358,7 +358,7 @@ pub fn list(ctx: &mut Ctx<'_>, msg: &Message) {
     ctx.numeric(RPL_LISTEND, &["End of /LIST"]);
 }
 
-/// KICK <channel>{,<channel>} <user>{,<user>} [<reason>]: one channel and
+/// `KICK <channel>{,<channel>} <user>{,<user>} [<reason>]`: one channel and
 /// any number of users, or as many channels as users, paired in order (RFC
 /// 2812 3.2.8); other counts get ERR_NEEDMOREPARAMS. Targets past TARGMAX
 /// KICK are dropped silently (Modern IRC "KICK message"). Each target gets
@@ -451,7 +451,7 @@ fn kick_one(ctx: &mut Ctx<'_>, chan_name: &str, nick: &str, by: &UserRef, reason
     });
 }
 
-/// INVITE <nick> <channel>: lets the user past +i (and +k, +l) once.
+/// `INVITE <nick> <channel>`: lets the user past +i (and +k, +l) once.
 /// INVITE alone lists the channels the client is invited to (Modern IRC
 /// "INVITE message": RPL_INVITELIST, RPL_ENDOFINVITELIST).
 pub fn invite(ctx: &mut Ctx<'_>, msg: &Message) {

@@ -25,7 +25,7 @@ pub const CHANNEL_DELAY: u64 = 60;
 /// is 5 minutes; a shorter wait suits a small network).
 pub const CLIENT_DELAY: u64 = 30;
 
-/// KNOCK <channel> [<reason>].
+/// `KNOCK <channel> [<reason>]`.
 pub fn knock(ctx: &mut Ctx<'_>, msg: &Message) {
     let name = &msg.params[0];
     // irssi sends `/knock #chan let me in` without a ':', as separate

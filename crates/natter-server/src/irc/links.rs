@@ -12,7 +12,7 @@ use natter_proto::Message;
 use super::registration::middle;
 use super::{Ctx, Deferred};
 
-/// CONNECT <server>: links to the server of that `[[link]]` block now
+/// `CONNECT <server>`: links to the server of that `[[link]]` block now
 /// (operators only). Its address comes from the block; a port given after
 /// the name is ignored.
 pub fn connect(ctx: &mut Ctx<'_>, msg: &Message) {
@@ -46,7 +46,7 @@ pub fn connect(ctx: &mut Ctx<'_>, msg: &Message) {
     ctx.client.defer(Deferred::Connect(block));
 }
 
-/// SQUIT <server> [<comment>]: breaks the link to a neighbour (operators
+/// `SQUIT <server> [<comment>]`: breaks the link to a neighbour (operators
 /// only); everyone behind it quits, here and across the rest of the tree.
 pub fn squit(ctx: &mut Ctx<'_>, msg: &Message) {
     let name = &msg.params[0];

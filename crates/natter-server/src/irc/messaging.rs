@@ -23,7 +23,7 @@ const MAX_LINE: usize = 512;
 /// (IRCv3 message-tags: 4094 for client tags).
 const MAX_CLIENT_TAGS: usize = 4094;
 
-/// PRIVMSG/NOTICE <target>{,<target>} <text>, or TAGMSG <target>{,<target>}.
+/// `PRIVMSG <target>{,<target>} <text>` (and `NOTICE`), or `TAGMSG <target>{,<target>}`.
 /// A target is a nick, a channel, or `@#chan`/`+#chan` (STATUSMSG) for its
 /// ops or voiced members.
 pub fn message(ctx: &mut Ctx<'_>, msg: &Message) {
@@ -211,7 +211,7 @@ fn received_by_self(ctx: &mut Ctx<'_>, before: usize) {
     }
 }
 
-/// AWAY [<text>]: sets (RPL_NOWAWAY) or clears (RPL_UNAWAY) the away message.
+/// `AWAY [<text>]`: sets (RPL_NOWAWAY) or clears (RPL_UNAWAY) the away message.
 pub fn away(ctx: &mut Ctx<'_>, msg: &Message) {
     let message = msg
         .param(0)

@@ -11,7 +11,7 @@ use super::registration::middle;
 use super::Ctx;
 use crate::world::now;
 
-/// MODE <target> [<modestring> [<mode arguments>...]].
+/// `MODE <target> [<modestring> [<mode arguments>...]]`.
 pub fn mode(ctx: &mut Ctx<'_>, msg: &Message) {
     let Some(target) = msg.param(0) else {
         return ctx.need_more_params("MODE");

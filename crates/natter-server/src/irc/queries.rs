@@ -34,7 +34,7 @@ fn row_outside_channel(
     (u.clone(), name, status)
 }
 
-/// WHO <mask> [<flags>][%<fields>[,<token>]]: users matching a channel or a
+/// `WHO <mask> [<flags>][%<fields>[,<token>]]`: users matching a channel or a
 /// mask, as RPL_WHOREPLY, or as RPL_WHOSPCRPL with the requested fields
 /// (IRCv3 WHOX). The flag `o` keeps only operators.
 pub fn who(ctx: &mut Ctx<'_>, msg: &Message) {
@@ -160,7 +160,7 @@ pub fn who(ctx: &mut Ctx<'_>, msg: &Message) {
     ctx.numeric(RPL_ENDOFWHO, &[middle(target), "End of WHO list"]);
 }
 
-/// WHOIS [<server>] <nick>: RPL_WHOISUSER, WHOISCHANNELS, WHOISSERVER,
+/// `WHOIS [<server>] <nick>`: RPL_WHOISUSER, WHOISCHANNELS, WHOISSERVER,
 /// AWAY, WHOISOPERATOR, WHOISIDLE, ENDOFWHOIS.
 pub fn whois(ctx: &mut Ctx<'_>, msg: &Message) {
     let Some(first) = msg.param(0) else {
@@ -260,7 +260,7 @@ pub fn whois(ctx: &mut Ctx<'_>, msg: &Message) {
     ctx.numeric(RPL_ENDOFWHOIS, &[&u.nick, "End of /WHOIS list"]);
 }
 
-/// WHOWAS <nick> [<count>]: former holders of a nick, newest first.
+/// `WHOWAS <nick> [<count>]`: former holders of a nick, newest first.
 pub fn whowas(ctx: &mut Ctx<'_>, msg: &Message) {
     let Some(nick) = msg.param(0).filter(|n| !n.is_empty()) else {
         return ctx.numeric(ERR_NONICKNAMEGIVEN, &["No nickname given"]);
@@ -300,7 +300,7 @@ pub fn whowas(ctx: &mut Ctx<'_>, msg: &Message) {
     ctx.numeric(RPL_ENDOFWHOWAS, &[nick, "End of WHOWAS"]);
 }
 
-/// ISON <nick>{ <nick>}: which of the nicks are online (RPL_ISON).
+/// `ISON <nick>{ <nick>}`: which of the nicks are online (RPL_ISON).
 pub fn ison(ctx: &mut Ctx<'_>, msg: &Message) {
     if msg.params.is_empty() {
         return ctx.need_more_params("ISON");
@@ -327,7 +327,7 @@ pub fn ison(ctx: &mut Ctx<'_>, msg: &Message) {
     ctx.numeric(RPL_ISON, &[&online]);
 }
 
-/// USERHOST <nick>{ <nick>} (up to 5): `nick[*]=(+|-)user@host` (RPL_USERHOST).
+/// `USERHOST <nick>{ <nick>}` (up to 5): `nick[*]=(+|-)user@host` (RPL_USERHOST).
 /// The host is the cloak of a cloaked user, except for the user itself
 /// (as on Solanum, for DCC) and for operators.
 pub fn userhost(ctx: &mut Ctx<'_>, msg: &Message) {
@@ -414,7 +414,7 @@ pub fn info(ctx: &mut Ctx<'_>, _msg: &Message) {
     ctx.numeric(RPL_ENDOFINFO, &["End of /INFO list"]);
 }
 
-/// LINKS [[<remote>] <mask>]: the servers whose names match `<mask>` (all
+/// `LINKS [[<remote>] <mask>]`: the servers whose names match `<mask>` (all
 /// without one) as RPL_LINKS `<server> <uplink> :<hopcount> <description>`,
 /// then RPL_ENDOFLINKS naming the mask (`*` without one). A `<remote>` must
 /// match this server's name (ERR_NOSUCHSERVER otherwise).

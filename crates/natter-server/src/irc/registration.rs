@@ -34,7 +34,7 @@ pub(super) fn middle(p: &str) -> &str {
     }
 }
 
-/// PASS <password>: must come before NICK/USER when the server has one.
+/// `PASS <password>`: must come before NICK/USER when the server has one.
 pub fn pass(ctx: &mut Ctx<'_>, msg: &Message) {
     if ctx.client.registered {
         return ctx.numeric(ERR_ALREADYREGISTERED, &["You may not reregister"]);
@@ -48,7 +48,7 @@ pub fn pass(ctx: &mut Ctx<'_>, msg: &Message) {
     };
 }
 
-/// NICK <nickname>: sets the nick before registration, changes it after.
+/// `NICK <nickname>`: sets the nick before registration, changes it after.
 pub fn nick(ctx: &mut Ctx<'_>, msg: &Message) {
     let Some(nick) = msg.param(0).filter(|n| !n.is_empty()) else {
         return ctx.numeric(ERR_NONICKNAMEGIVEN, &["No nickname given"]);
@@ -87,7 +87,7 @@ pub fn nick(ctx: &mut Ctx<'_>, msg: &Message) {
     });
 }
 
-/// USER <username> <mode> <unused> <realname>.
+/// `USER <username> <mode> <unused> <realname>`.
 pub fn user(ctx: &mut Ctx<'_>, msg: &Message) {
     if ctx.client.registered || ctx.client.pre_ref().is_some_and(|p| p.user.is_some()) {
         return ctx.numeric(ERR_ALREADYREGISTERED, &["You may not reregister"]);
@@ -113,7 +113,7 @@ pub fn user(ctx: &mut Ctx<'_>, msg: &Message) {
     try_register(ctx);
 }
 
-/// PING <token>: answered with PONG at any time.
+/// `PING <token>`: answered with PONG at any time.
 pub fn ping(ctx: &mut Ctx<'_>, msg: &Message) {
     let Some(token) = msg.param(0) else {
         return ctx.need_more_params("PING");
@@ -128,7 +128,7 @@ pub fn ping(ctx: &mut Ctx<'_>, msg: &Message) {
 /// counted the line as activity, so there is nothing more to do.
 pub fn pong(_ctx: &mut Ctx<'_>, _msg: &Message) {}
 
-/// QUIT [<reason>]: ends the connection; peers see "Quit: reason".
+/// `QUIT [<reason>]`: ends the connection; peers see "Quit: reason".
 pub fn quit(ctx: &mut Ctx<'_>, msg: &Message) {
     let reason = match msg.param(0).filter(|r| !r.is_empty()) {
         Some(r) => format!("Quit: {r}"),
@@ -258,7 +258,7 @@ pub(super) fn send_isupport(ctx: &mut Ctx<'_>) {
     }
 }
 
-/// SETNAME <realname> (IRCv3 setname): changes the real name; the user and
+/// `SETNAME <realname>` (IRCv3 setname): changes the real name; the user and
 /// peers with the capability see `SETNAME`. A real name that is empty or
 /// longer than [`REALLEN`] gets `FAIL SETNAME INVALID_REALNAME`.
 pub fn setname(ctx: &mut Ctx<'_>, msg: &Message) {

@@ -32,7 +32,7 @@ const QUERIES: &[(&str, &str)] = &[
     ("?", "this list"),
 ];
 
-/// STATS [<query>]; without a query, the list `?` gives.
+/// `STATS [<query>]`; without a query, the list `?` gives.
 pub fn stats(ctx: &mut Ctx<'_>, msg: &Message) {
     // Only the first character counts, as in InspIRCd and Solanum.
     let query = msg.param(0).and_then(|q| q.chars().next()).unwrap_or('?');

@@ -107,7 +107,7 @@ fn wrap(names: &[&str]) -> Vec<String> {
 /// The text of ERR_HELPNOTFOUND.
 const NOT_FOUND: &str = "No help available on this topic";
 
-/// HELP [<subject>] and HELPOP [<subject>] (the same command): the index,
+/// `HELP [<subject>]` and `HELPOP [<subject>]` (the same command): the index,
 /// the entry for `<subject>`, or ERR_HELPNOTFOUND.
 pub fn help(ctx: &mut Ctx<'_>, msg: &Message) {
     let subject = msg.param(0).filter(|s| !s.is_empty());
