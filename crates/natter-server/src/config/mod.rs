@@ -316,7 +316,9 @@ pub struct HistorySection {
     /// Whether messages are kept at all.
     #[serde(deserialize_with = "words::flag")]
     pub enabled: bool,
-    /// Seconds a message is kept.
+    /// Seconds a message is kept. Retention takes messages in the order
+    /// they were stored and stops at the first younger one
+    /// (`natter_store::Store::prune_messages`; docs/accounts.md).
     #[serde(deserialize_with = "words::seconds")]
     pub max_age: u64,
     /// Messages kept per conversation (the newest).
