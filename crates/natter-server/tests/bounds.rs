@@ -4,7 +4,7 @@
 //! lifts and these servers put back); invitations, read markers, MONITOR
 //! lists, ban lists and WHOWAS stop at their limits (flood control lifted
 //! where a test sends hundreds of lines to get there). (IM conversations
-//! nobody joined yet are bounded in tests/im.rs; tag data in
+//! nobody joined yet are bounded in tests/im/conversations.rs; tag data in
 //! tests/message_tags.rs.)
 
 mod common;
