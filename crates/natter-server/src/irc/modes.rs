@@ -23,6 +23,13 @@ pub fn mode(ctx: &mut Ctx<'_>, msg: &Message) {
     }
 }
 
+/// MODE on a channel. Without a modestring: RPL_CHANNELMODEIS (the key and
+/// limit shown to members only) and RPL_CREATIONTIME. With one, each letter
+/// in turn against the would-be state: ERR_UNKNOWNMODE for a letter natter
+/// does not know, a list (`b`, `e`, `I`) without a mask shown once, at most
+/// `limits.modes_per_command` letters with a parameter, one
+/// ERR_CHANOPRIVSNEEDED for whatever a non-operator tried, and one
+/// [`Event::ChannelModeChanged`] with every change that took.
 fn channel_mode(ctx: &mut Ctx<'_>, name: &str, params: &[String]) {
     let Some(chan) = ctx.world.net.channel(name) else {
         return ctx.numeric(ERR_NOSUCHCHANNEL, &[middle(name), "No such channel"]);
@@ -91,12 +98,8 @@ fn channel_mode(ctx: &mut Ctx<'_>, name: &str, params: &[String]) {
             if c == 'k' && !add {
                 if !is_op {
                     denied = true;
-                } else if state.modes.key.take().is_some() {
-                    changes.push(ModeChange {
-                        add,
-                        mode: 'k',
-                        arg: Some(ModeArg::Text("*".into())),
-                    });
+                } else {
+                    changes.extend(remove_key(&mut state));
                 }
             }
             continue;
@@ -111,137 +114,14 @@ fn channel_mode(ctx: &mut Ctx<'_>, name: &str, params: &[String]) {
             }
             param_modes += 1;
         }
-        let change = match c {
-            'o' | 'v' => {
-                let nick = arg.expect("takes an argument");
-                let Some(user) = ctx.world.net.user_by_nick(&nick) else {
-                    ctx.numeric(ERR_NOSUCHNICK, &[middle(&nick), "No such nick/channel"]);
-                    continue;
-                };
-                let (uid, unick) = (user.id, user.nick.clone());
-                let Some(m) = state.members.get_mut(&uid) else {
-                    ctx.numeric(
-                        ERR_USERNOTINCHANNEL,
-                        &[&unick, &chan.name, "They aren't on that channel"],
-                    );
-                    continue;
-                };
-                let slot = if c == 'o' { &mut m.op } else { &mut m.voice };
-                if *slot == add {
-                    continue;
-                }
-                *slot = add;
-                ModeChange {
-                    add,
-                    mode: c,
-                    arg: Some(ModeArg::Member(uid, unick)),
-                }
-            }
-            'b' | 'e' | 'I' => {
-                let m = normalize_list_mask(c, &arg.expect("takes an argument"));
-                // The list replies show the mask as a middle parameter.
-                if middle(&m) != m {
-                    continue;
-                }
-                let total = state.bans.len() + state.excepts.len() + state.invexes.len();
-                let list = state.list_mut(c);
-                let exists = list
-                    .iter()
-                    .position(|b| natter_proto::casemap::eq(&b.mask, &m));
-                match (add, exists) {
-                    (true, Some(_)) | (false, None) => continue,
-                    (true, None) if total >= max_bans => {
-                        // ERR_BANLISTFULL names the list's mode letter
-                        // (RFC 2812 5.2; Modern IRC), not the mask; the
-                        // three lists share MAXLIST=beI:<max_bans>.
-                        ctx.numeric("478", &[&chan.name, &c.to_string(), "Channel list is full"]);
-                        continue;
-                    }
-                    (true, None) => list.push(ListEntry {
-                        mask: m.clone(),
-                        setter: String::new(),
-                        set_at: 0,
-                    }),
-                    (false, Some(i)) => {
-                        let entry = list.remove(i);
-                        // Show the mask as it was stored.
-                        changes.push(ModeChange {
-                            add,
-                            mode: c,
-                            arg: Some(ModeArg::Text(entry.mask)),
-                        });
-                        continue;
-                    }
-                }
-                ModeChange {
-                    add,
-                    mode: c,
-                    arg: Some(ModeArg::Text(m)),
-                }
-            }
-            'k' => {
-                let key = arg.expect("takes an argument");
-                if add {
-                    // JOIN must be able to give it as a middle parameter.
-                    if middle(&key) != key || key.contains(',') {
-                        ctx.numeric(ERR_INVALIDKEY, &[&chan.name, "Key is not well-formed"]);
-                        continue;
-                    }
-                    state.modes.key = Some(key.clone());
-                    ModeChange {
-                        add,
-                        mode: 'k',
-                        arg: Some(ModeArg::Text(key)),
-                    }
-                } else {
-                    if state.modes.key.take().is_none() {
-                        continue;
-                    }
-                    ModeChange {
-                        add,
-                        mode: 'k',
-                        arg: Some(ModeArg::Text("*".into())),
-                    }
-                }
-            }
-            'l' if add => {
-                let Some(limit) = arg.and_then(|a| a.parse::<usize>().ok()).filter(|&l| l > 0)
-                else {
-                    continue;
-                };
-                if state.modes.limit == Some(limit) {
-                    continue;
-                }
-                state.modes.limit = Some(limit);
-                ModeChange {
-                    add,
-                    mode: 'l',
-                    arg: Some(ModeArg::Text(limit.to_string())),
-                }
-            }
-            'l' => {
-                if state.modes.limit.take().is_none() {
-                    continue;
-                }
-                ModeChange {
-                    add,
-                    mode: 'l',
-                    arg: None,
-                }
-            }
-            flag => {
-                if state.modes.flag(flag) == Some(add) {
-                    continue;
-                }
-                state.modes.set_flag(flag, add);
-                ModeChange {
-                    add,
-                    mode: flag,
-                    arg: None,
-                }
-            }
+        let change = match (c, arg) {
+            ('o' | 'v', Some(nick)) => member_status(ctx, &mut state, c, add, &nick),
+            ('b' | 'e' | 'I', Some(mask)) => list_entry(ctx, &mut state, c, add, &mask, max_bans),
+            ('k', Some(key)) => channel_key(ctx, &mut state, add, key),
+            ('l', arg) => user_limit(&mut state, add, arg),
+            (flag, _) => simple_flag(&mut state, flag, add),
         };
-        changes.push(change);
+        changes.extend(change);
     }
     if denied {
         ctx.numeric(
@@ -258,6 +138,166 @@ fn channel_mode(ctx: &mut Ctx<'_>, name: &str, params: &[String]) {
             at: now(),
         });
     }
+}
+
+/// `+o`/`-o` or `+v`/`-v` on `nick` in `state`: ERR_NOSUCHNICK or
+/// ERR_USERNOTINCHANNEL when it cannot apply; `None` as well when the
+/// member already has (or lacks) the status.
+fn member_status(
+    ctx: &mut Ctx<'_>,
+    state: &mut Channel,
+    mode: char,
+    add: bool,
+    nick: &str,
+) -> Option<ModeChange> {
+    let Some(user) = ctx.world.net.user_by_nick(nick) else {
+        ctx.numeric(ERR_NOSUCHNICK, &[middle(nick), "No such nick/channel"]);
+        return None;
+    };
+    let (uid, unick) = (user.id, user.nick.clone());
+    let Some(m) = state.members.get_mut(&uid) else {
+        ctx.numeric(
+            ERR_USERNOTINCHANNEL,
+            &[&unick, &state.name, "They aren't on that channel"],
+        );
+        return None;
+    };
+    let slot = if mode == 'o' { &mut m.op } else { &mut m.voice };
+    if *slot == add {
+        return None;
+    }
+    *slot = add;
+    Some(ModeChange {
+        add,
+        mode,
+        arg: Some(ModeArg::Member(uid, unick)),
+    })
+}
+
+/// Adding `arg` to, or removing it from, list mode `mode` (`b`, `e` or
+/// `I`) of `state`, as [`normalize_list_mask`] completes it. Nothing when
+/// the mask could not be shown in a reply, is already there (or not there
+/// to remove), or the lists hold `max_bans` (ERR_BANLISTFULL). A removal
+/// shows the mask as it was stored.
+fn list_entry(
+    ctx: &mut Ctx<'_>,
+    state: &mut Channel,
+    mode: char,
+    add: bool,
+    arg: &str,
+    max_bans: usize,
+) -> Option<ModeChange> {
+    let m = normalize_list_mask(mode, arg);
+    // The list replies show the mask as a middle parameter.
+    if middle(&m) != m {
+        return None;
+    }
+    let total = state.bans.len() + state.excepts.len() + state.invexes.len();
+    let channel = state.name.clone();
+    let list = state.list_mut(mode);
+    let exists = list
+        .iter()
+        .position(|b| natter_proto::casemap::eq(&b.mask, &m));
+    let mask = match (add, exists) {
+        (true, Some(_)) | (false, None) => return None,
+        (true, None) if total >= max_bans => {
+            // ERR_BANLISTFULL names the list's mode letter (RFC 2812 5.2;
+            // Modern IRC), not the mask; the three lists share
+            // MAXLIST=beI:<max_bans>.
+            ctx.numeric(
+                "478",
+                &[&channel, &mode.to_string(), "Channel list is full"],
+            );
+            return None;
+        }
+        (true, None) => {
+            list.push(ListEntry {
+                mask: m.clone(),
+                setter: String::new(),
+                set_at: 0,
+            });
+            m
+        }
+        (false, Some(i)) => list.remove(i).mask,
+    };
+    Some(ModeChange {
+        add,
+        mode,
+        arg: Some(ModeArg::Text(mask)),
+    })
+}
+
+/// `+k <key>` (ERR_INVALIDKEY unless JOIN could give it back as a middle
+/// parameter without a comma) or `-k <anything>`, shown as `*`.
+fn channel_key(
+    ctx: &mut Ctx<'_>,
+    state: &mut Channel,
+    add: bool,
+    key: String,
+) -> Option<ModeChange> {
+    if !add {
+        return remove_key(state);
+    }
+    if middle(&key) != key || key.contains(',') {
+        ctx.numeric(ERR_INVALIDKEY, &[&state.name, "Key is not well-formed"]);
+        return None;
+    }
+    state.modes.key = Some(key.clone());
+    Some(ModeChange {
+        add,
+        mode: 'k',
+        arg: Some(ModeArg::Text(key)),
+    })
+}
+
+/// `-k`, with or without a key (RFC 2811: the key is not checked); nothing
+/// when there was none.
+fn remove_key(state: &mut Channel) -> Option<ModeChange> {
+    state.modes.key.take()?;
+    Some(ModeChange {
+        add: false,
+        mode: 'k',
+        arg: Some(ModeArg::Text("*".into())),
+    })
+}
+
+/// `+l <limit>` (a positive number, else ignored) or `-l`; nothing when
+/// it changes nothing.
+fn user_limit(state: &mut Channel, add: bool, arg: Option<String>) -> Option<ModeChange> {
+    if !add {
+        state.modes.limit.take()?;
+        return Some(ModeChange {
+            add,
+            mode: 'l',
+            arg: None,
+        });
+    }
+    let limit = arg
+        .and_then(|a| a.parse::<usize>().ok())
+        .filter(|&l| l > 0)?;
+    if state.modes.limit == Some(limit) {
+        return None;
+    }
+    state.modes.limit = Some(limit);
+    Some(ModeChange {
+        add,
+        mode: 'l',
+        arg: Some(ModeArg::Text(limit.to_string())),
+    })
+}
+
+/// A flag without a parameter (`C`, `U`, `i`, `m`, `n`, `s`, `t`); nothing
+/// when it is already so.
+fn simple_flag(state: &mut Channel, flag: char, add: bool) -> Option<ModeChange> {
+    if state.modes.flag(flag) == Some(add) {
+        return None;
+    }
+    state.modes.set_flag(flag, add);
+    Some(ModeChange {
+        add,
+        mode: flag,
+        arg: None,
+    })
 }
 
 /// A list mode's argument as stored: `nick!user@host` completed from a
