@@ -23,8 +23,8 @@ pub fn mode(ctx: &mut Ctx<'_>, msg: &Message) {
     }
 }
 
-/// MODE on a channel. Without a modestring: RPL_CHANNELMODEIS (the key and
-/// limit shown to members only) and RPL_CREATIONTIME. With one, each letter
+/// MODE on a channel. Without a modestring: RPL_CHANNELMODEIS (the key
+/// shown to members only, else `*`) and RPL_CREATIONTIME. With one, each letter
 /// in turn against the would-be state: ERR_UNKNOWNMODE for a letter natter
 /// does not know, a list (`b`, `e`, `I`) without a mask shown once, at most
 /// `limits.modes_per_command` letters with a parameter, one
