@@ -24,9 +24,10 @@ pub fn mode(ctx: &mut Ctx<'_>, msg: &Message) {
 }
 
 /// MODE on a channel. Without a modestring: RPL_CHANNELMODEIS (the key
-/// shown to members only, else `*`) and RPL_CREATIONTIME. With one, each letter
-/// in turn against the would-be state: ERR_UNKNOWNMODE for a letter natter
-/// does not know, a list (`b`, `e`, `I`) without a mask shown once, at most
+/// shown to members only, else `*`) and RPL_CREATIONTIME. With one, each
+/// letter in turn against the would-be state: ERR_UNKNOWNMODE for a letter
+/// natter does not know, a list (`b`, `e`, `I`) without a mask shown once
+/// (the exception lists to operators only), at most
 /// `limits.modes_per_command` letters with a parameter, one
 /// ERR_CHANOPRIVSNEEDED for whatever a non-operator tried, and one
 /// [`Event::ChannelModeChanged`] with every change that took.

@@ -3,9 +3,11 @@
 //! the document, IM and IRC users in one conversation (both directions, in
 //! order), IRC private messages as direct conversations, WHOIS and INVITE
 //! across the two protocols, presence (ONLINE_USERS on every change and
-//! periodically), every ERROR and that the connection survives it,
-//! conversation IDs never reused, and the shape of CONVERSATIONS. The IM
-//! side is driven by the blocking [`Im`] client of the common module.
+//! periodically, PRESENCE_CHANGED, statuses cut to AWAYLEN), every ERROR
+//! and that the connection survives it, conversation IDs never reused, the
+//! shape of CONVERSATIONS, and how connections end (GOODBYE, timeouts,
+//! shutdown, KILL). One file per topic; the IM side is driven by the
+//! blocking [`Im`] client of the common module.
 
 #[path = "../common/mod.rs"]
 mod common;

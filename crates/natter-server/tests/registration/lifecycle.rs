@@ -1,5 +1,6 @@
-//! Commands before registration, the registration timeout, PING/PONG,
-//! QUIT, and the length of what registration and QUIT send.
+//! Commands before registration, USER twice or short of parameters, the
+//! registration timeout, PING/PONG, QUIT, and the length of what
+//! registration and QUIT send.
 
 use super::*;
 
