@@ -114,6 +114,9 @@ SETTINGS_NOTES = {
             "`server.threads` = {natter_threads} (event loops; the default is one per core): the "
             "load generator runs on the same two cores and needs one of them, and InspIRCd, "
             "ngIRCd and ircd-hybrid each run one event loop too (`--natter-threads` changes it)",
+            "message history is {history} (on by default: each message to a channel or a "
+            "user is also committed to SQLite by a writer thread; `--natter-history off` "
+            "turns it off, as the other servers keep none)",
             "flood control (fakelag, RecvQ) and the per-address connection limits exempt "
             "the benchmark's address range, 127.0.0.0/8 (a `[[class]]` with `exempt = true` "
             "and `[connections] exempt`); the total connection limit stays; natter does no "
@@ -438,6 +441,8 @@ def write_natter(d, port, s, tls_port=None):
 cert = "{s['tls']['cert']}"
 key = "{s['tls']['key']}"
 """
+    # Off only with --natter-history off, to measure the chat core alone.
+    history = "" if s["natter_history"] else "\n[history]\nenabled = false\n"
     conf.write_text(f"""# natter, benchmark configuration (bench/compare.py)
 [server]
 name = "natter.bench.local"
@@ -473,7 +478,7 @@ exempt = ["127.0.0.0/8"]
 name = "bench"
 hosts = ["127.0.0.0/8"]
 exempt = true
-""")
+{history}""")
     return [str(s["natter_bin"]), "serve", "--config", str(conf)], [conf]
 
 
@@ -1335,7 +1340,8 @@ def report(results_dir, doc_path):
         w(f"### {name}")
         w("")
         values = dict(sendq=f"{args['sendq']:,}", stub=f"{STUB_DNS[0]}:{STUB_DNS[1]}",
-                      natter_threads=args.get("natter_threads", 0))
+                      natter_threads=args.get("natter_threads", 0),
+                      history=args.get("natter_history", "on"))
         for i, (heading, key) in enumerate((("Turned off / set:", "off"),
                                             ("Could not be turned off:", "cannot"))):
             if i:
@@ -2152,6 +2158,9 @@ def parse_args():
     p.add_argument("--sendq", type=int, default=16 * 1024 * 1024, help="SendQ bytes per client")
     p.add_argument("--natter-threads", type=int, default=1,
                    help="natter's server.threads (0: one event loop per core)")
+    p.add_argument("--natter-history", choices=("on", "off"), default="on",
+                   help="natter's message history (on by default; off measures the chat "
+                        "core alone, as the other servers keep no history)")
     p.add_argument("--pause", type=float, default=1.0, help="seconds between runs")
     p.add_argument("--bench-timeout", type=int, default=900, help="seconds before a bench run is killed")
     g = p.add_argument_group("connect")
@@ -2268,7 +2277,8 @@ def main():
     tmp = Path(tempfile.mkdtemp(prefix="natter-compare-"))
     os.chmod(tmp, 0o755)
     settings = {
-        "natter_bin": natter_bin, "sendq": a.sendq, "natter_threads": a.natter_threads, "fdlimit": soft, "uid": uid, "gid": gid,
+        "natter_bin": natter_bin, "sendq": a.sendq, "natter_threads": a.natter_threads,
+        "natter_history": a.natter_history == "on", "fdlimit": soft, "uid": uid, "gid": gid,
         "tmp": tmp, "results": results, "started": {},
         "roots": {s: pkg_root(s) for s in PACKAGES if s in a.servers},
     }
