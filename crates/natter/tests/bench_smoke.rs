@@ -110,6 +110,24 @@ fn fanout_and_connect_smoke_runs_report_everything() {
         assert!(r[key].is_number(), "{key} missing in {r}");
     }
     assert!(r["latency_p50_ms"].as_f64().unwrap() <= r["latency_p99_ms"].as_f64().unwrap());
+    // The same CPU by thread name: the server's event loop and its history
+    // writer (on by default), parts of the total.
+    let threads = r["server_threads"].as_object().expect("server_threads");
+    assert!(
+        threads.keys().any(|name| name.starts_with("natter-loop-")),
+        "{r}"
+    );
+    assert!(threads.contains_key("natter-history"), "{r}");
+    let parts: f64 = threads
+        .values()
+        .map(|t| t["user_s"].as_f64().unwrap() + t["sys_s"].as_f64().unwrap())
+        .sum();
+    // Parts of the total: each thread's time is read a moment after the
+    // process's and rounded down to 10 ms ticks on its own, so allow a tick
+    // per thread name and two for the moments between the readings.
+    let slack = 0.01 * (threads.len() as f64 + 2.0);
+    assert!(parts > 0.0, "{r}");
+    assert!(parts <= r["server_cpu_s"].as_f64().unwrap() + slack, "{r}");
 
     let json = dir.path().join("connect.json");
     let r = bench(

@@ -1,7 +1,7 @@
 //! A run's figures, their summary, and the CPU and memory readings from
 //! /proc they rest on.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
@@ -109,10 +109,31 @@ pub struct Report {
     pub server_sys_s_per_million: Option<f64>,
     /// Wall-clock seconds of the measured period.
     pub seconds: f64,
+    /// `server_cpu_s` by thread name (`/proc/<pid>/task/*/stat`), summed
+    /// over the threads of one name and over the servers: which part of a
+    /// server's CPU is its event loops and which its helpers (natter's
+    /// `natter-history` writer, for one). Threads that ended during the
+    /// measurement are missing, so the parts may add up to less; each
+    /// thread's time is rounded to 10 ms ticks on its own and read a moment
+    /// after the total, so they may also add up to a few ticks more.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub server_threads: BTreeMap<String, ThreadCpu>,
     /// The servers' CPU over the scenario's measured window, when it
     /// records one (else the whole run counts).
     #[serde(skip)]
     pub window_server_cpu: Option<Cpu>,
+    /// The same window's CPU by thread name, when the scenario reads it.
+    #[serde(skip)]
+    pub window_server_threads: Option<BTreeMap<String, Cpu>>,
+}
+
+/// One thread name's CPU in [`Report::server_threads`], seconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct ThreadCpu {
+    /// In user space (utime).
+    pub user_s: f64,
+    /// In the kernel on the threads' behalf (stime).
+    pub sys_s: f64,
 }
 
 /// The values of `v` with one decimal, joined by ", ".
@@ -263,6 +284,22 @@ impl Report {
             }
             s += "\n";
         }
+        if !self.server_threads.is_empty() {
+            let mut threads: Vec<_> = self.server_threads.iter().collect();
+            threads.sort_by(|a, b| (b.1.user_s + b.1.sys_s).total_cmp(&(a.1.user_s + a.1.sys_s)));
+            let parts: Vec<String> = threads
+                .iter()
+                .map(|(name, c)| {
+                    format!(
+                        "{name} {:.2} (user {:.2}, system {:.2})",
+                        c.user_s + c.sys_s,
+                        c.user_s,
+                        c.sys_s
+                    )
+                })
+                .collect();
+            s += &format!("  by thread:    {}\n", parts.join(", "));
+        }
         s
     }
 }
@@ -272,6 +309,8 @@ pub struct Usage {
     pub self_cpu: f64,
     /// Summed over the servers' PIDs.
     pub server_cpu: Option<Cpu>,
+    /// The same, by thread name.
+    pub server_threads: Option<BTreeMap<String, Cpu>>,
 }
 
 impl Usage {
@@ -279,8 +318,67 @@ impl Usage {
         Usage {
             self_cpu: self_cpu_with_workers(),
             server_cpu: super::servers_cpu(servers),
+            server_threads: servers_threads(servers),
         }
     }
+}
+
+/// The CPU of the threads of the processes `pids` now, by thread name
+/// (the `comm` of `/proc/<pid>/task/<tid>/stat`), summed over the threads
+/// of one name and over the processes; None without PIDs or if one is gone.
+pub fn servers_threads(pids: &[u32]) -> Option<BTreeMap<String, Cpu>> {
+    if pids.is_empty() {
+        return None;
+    }
+    let mut by_name: BTreeMap<String, Cpu> = BTreeMap::new();
+    for pid in pids {
+        let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
+        for task in tasks.flatten() {
+            let path = task.path().join("stat");
+            // A thread that ended since the listing is skipped.
+            let Ok(stat) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            if let Some((name, cpu)) = parse_stat(&stat) {
+                let sum = by_name.entry(name.to_string()).or_default();
+                *sum = *sum + cpu;
+            }
+        }
+    }
+    Some(by_name)
+}
+
+/// The change from `before` to `after` by thread name; a name that was not
+/// there before counts from zero.
+pub fn threads_delta(
+    after: BTreeMap<String, Cpu>,
+    before: &BTreeMap<String, Cpu>,
+) -> BTreeMap<String, Cpu> {
+    after
+        .into_iter()
+        .map(|(name, cpu)| {
+            let was = before.get(&name).copied().unwrap_or_default();
+            (name, cpu - was)
+        })
+        .collect()
+}
+
+/// The command name and the CPU of one `stat` line of /proc (a process's
+/// or a thread's): the name between the parentheses, utime and stime the
+/// 14th and 15th fields overall, in 10 ms ticks (USER_HZ is 100 on Linux).
+fn parse_stat(stat: &str) -> Option<(&str, Cpu)> {
+    let open = stat.find('(')?;
+    let close = stat.rfind(')')?;
+    let name = stat.get(open + 1..close)?;
+    let fields: Vec<&str> = stat.get(close + 2..)?.split(' ').collect();
+    let ticks = |i: usize| fields.get(i)?.parse::<f64>().ok();
+    Some((
+        name,
+        Cpu {
+            user: ticks(11)? / 100.0,
+            sys: ticks(12)? / 100.0,
+        },
+    ))
 }
 
 /// A process's CPU time, seconds, split as the kernel accounts it: in
@@ -325,15 +423,7 @@ impl std::ops::Sub for Cpu {
 /// Linux), in seconds.
 pub fn proc_cpu(pid: &str) -> Option<Cpu> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Fields after the parenthesised command name; utime and stime are the
-    // 14th and 15th fields overall.
-    let rest = &stat[stat.rfind(')')? + 2..];
-    let fields: Vec<&str> = rest.split(' ').collect();
-    let ticks = |i: usize| fields.get(i)?.parse::<f64>().ok();
-    Some(Cpu {
-        user: ticks(11)? / 100.0,
-        sys: ticks(12)? / 100.0,
-    })
+    parse_stat(&stat).map(|(_, cpu)| cpu)
 }
 
 /// This process's CPU seconds plus those of its children that have

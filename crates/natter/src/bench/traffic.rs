@@ -11,7 +11,7 @@ use hdrhistogram::Histogram;
 use tokio::io::BufReader;
 
 use super::conn::{connect_many, each, words, Conn, Stop};
-use super::report::Report;
+use super::report::{servers_threads, threads_delta, Report};
 use super::transport::{Dialer, Reader, Writer};
 use super::{servers_cpu, Common};
 
@@ -231,6 +231,7 @@ pub async fn traffic(
     }
     let pad = "x".repeat(size);
     let server_cpu_start = servers_cpu(&common.server_pid);
+    let threads_start = servers_threads(&common.server_pid);
     let send_start = Instant::now();
     let senders = senders_per_group.min(members).max(1);
     let mut rng = 0x9E37_79B9_7F4A_7C15u64;
@@ -279,6 +280,7 @@ pub async fn traffic(
     let send_seconds = send_start.elapsed().as_secs_f64();
     tally.drain(expected).await;
     let server_cpu_end = servers_cpu(&common.server_pid);
+    let threads_end = servers_threads(&common.server_pid);
     stop.fire();
     for h in handles {
         let _ = h.await;
@@ -296,6 +298,9 @@ pub async fn traffic(
     tally.fill(&mut report, expected, send_seconds);
     if let (Some(a), Some(b)) = (server_cpu_end, server_cpu_start) {
         report.window_server_cpu = Some(a - b);
+    }
+    if let (Some(a), Some(b)) = (threads_end, threads_start.as_ref()) {
+        report.window_server_threads = Some(threads_delta(a, b));
     }
     for (k, v) in params {
         report.params.insert((*k).into(), *v);
