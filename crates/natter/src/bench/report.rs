@@ -112,7 +112,10 @@ pub struct Report {
     /// `server_cpu_s` by thread name (`/proc/<pid>/task/*/stat`), summed
     /// over the threads of one name and over the servers: which part of a
     /// server's CPU is its event loops and which its helpers (natter's
-    /// `natter-history` writer, for one). Threads that ended during the
+    /// `natter-history` writer, for one): over the measured window in
+    /// fan-out and rooms, over the whole run in connect, churn and
+    /// handshakes; not in the linked-network scenarios, whose windows read
+    /// only the total. Threads that ended during the
     /// measurement are missing, so the parts may add up to less; each
     /// thread's time is rounded to 10 ms ticks on its own and read a moment
     /// after the total, so they may also add up to a few ticks more.
