@@ -115,10 +115,10 @@ pub struct Report {
     /// `natter-history` writer, for one): over the measured window in
     /// fan-out and rooms, over the whole run in connect, churn and
     /// handshakes; not in the linked-network scenarios, whose windows read
-    /// only the total. Threads that ended during the
-    /// measurement are missing, so the parts may add up to less; each
-    /// thread's time is rounded to 10 ms ticks on its own and read a moment
-    /// after the total, so they may also add up to a few ticks more.
+    /// only the total. Threads that ended during the measurement are
+    /// missing, so the parts may add up to less; each thread's time is
+    /// rounded to 10 ms ticks on its own and read a moment after the total,
+    /// so they may also add up to a few ticks more.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub server_threads: BTreeMap<String, ThreadCpu>,
     /// The servers' CPU over the scenario's measured window, when it
