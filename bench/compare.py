@@ -1407,6 +1407,19 @@ def report(results_dir, doc_path):
                 vals.append(es[-1]["result"].get(key))
         return vals
 
+    def thread_per_million(server, scenario, name):
+        """Per round: CPU s per million deliveries of the server's threads
+        called `name` (`server_threads` in `natter bench`'s JSON)."""
+        vals = []
+        for rnd in rounds:
+            es = [e for e in entries(server, scenario) if e["round"] == rnd and e.get("ok")]
+            if es:
+                r = es[-1]["result"]
+                t = (r.get("server_threads") or {}).get(name)
+                if t and r.get("deliveries"):
+                    vals.append((t["user_s"] + t["sys_s"]) / r["deliveries"] * 1e6)
+        return vals
+
     def okcount(server, scenario, pred=lambda e: True):
         es = entries(server, scenario, pred)
         return f"{sum(1 for e in es if e.get('ok'))}/{len(es)}"
@@ -1582,6 +1595,15 @@ def report(results_dir, doc_path):
                  "server CPU s per 10⁶ deliveries", "user", "system", "× natter",
                  "user × natter"], rows))
         w("")
+        history = []
+        if "natter" in servers and args.get("natter_history", "on") == "on":
+            history = thread_per_million("natter", "rooms", "natter-history")
+        if history:
+            h, _ = median_range(history, 2)
+            w(f"Of natter's server CPU, its message history writer (the `natter-history` thread, "
+              f"from `natter bench`'s `server_threads`) took {h} s per million deliveries; "
+              f"the other servers keep no history.")
+            w("")
         failures(w, [e for e in index if e["scenario"] == "rooms"])
 
     # churn
