@@ -436,24 +436,15 @@ pub fn run(scenario: Scenario) -> bool {
         let cpu = report.window_server_cpu.unwrap_or(a - b);
         // By thread over the same window: the scenario's own readings, or
         // the whole run's when it has no window of its own.
-        let threads = match report.window_server_threads.take() {
-            Some(t) => Some(t),
-            None if report.window_server_cpu.is_none() => after
-                .server_threads
-                .zip(before.server_threads.as_ref())
-                .map(|(a, b)| report::threads_delta(a, b)),
-            None => None,
-        };
+        let whole_run = report.window_server_cpu.is_none();
+        let threads = report.window_server_threads.take().or_else(|| {
+            let (a, b) = after.server_threads.zip(before.server_threads.as_ref())?;
+            whole_run.then(|| report::threads_delta(a, b))
+        });
         report.server_threads = threads
             .unwrap_or_default()
             .into_iter()
-            .map(|(name, c)| {
-                let c = report::ThreadCpu {
-                    user_s: c.user,
-                    sys_s: c.sys,
-                };
-                (name, c)
-            })
+            .map(|(name, c)| (name, c.into()))
             .collect();
         report.server_cpu_s = Some(cpu.total());
         report.server_user_s = Some(cpu.user);

@@ -139,6 +139,15 @@ pub struct ThreadCpu {
     pub sys_s: f64,
 }
 
+impl From<Cpu> for ThreadCpu {
+    fn from(c: Cpu) -> ThreadCpu {
+        ThreadCpu {
+            user_s: c.user,
+            sys_s: c.sys,
+        }
+    }
+}
+
 /// The values of `v` with one decimal, joined by ", ".
 fn list_ms(v: &[f64]) -> String {
     v.iter()
