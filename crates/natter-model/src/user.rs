@@ -265,3 +265,20 @@ impl User {
                 .is_some_and(|p| natter_proto::mask::matches(mask, &p))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mask_len_is_the_length_of_the_mask_it_does_not_build() {
+        let who = UserRef {
+            id: 7,
+            nick: "ann".into(),
+            user: "~ann".into(),
+            host: "héte.example".into(),
+        };
+        assert_eq!(who.mask(), "ann!~ann@héte.example");
+        assert_eq!(who.mask_len(), who.mask().len());
+    }
+}
