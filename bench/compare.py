@@ -1399,25 +1399,26 @@ def report(results_dir, doc_path):
     def entries(server, scenario, pred=lambda e: True):
         return [e for e in index if e["server"] == server and e["scenario"] == scenario and pred(e)]
 
-    def per_round(server, scenario, key, pred=lambda e: True):
-        vals = []
+    def round_results(server, scenario, pred=lambda e: True):
+        """Per round that has one: the last good run's `natter bench` JSON."""
+        results = []
         for rnd in rounds:
             es = [e for e in entries(server, scenario, pred) if e["round"] == rnd and e.get("ok")]
             if es:
-                vals.append(es[-1]["result"].get(key))
-        return vals
+                results.append(es[-1]["result"])
+        return results
+
+    def per_round(server, scenario, key, pred=lambda e: True):
+        return [r.get(key) for r in round_results(server, scenario, pred)]
 
     def thread_per_million(server, scenario, name):
         """Per round: CPU s per million deliveries of the server's threads
         called `name` (`server_threads` in `natter bench`'s JSON)."""
         vals = []
-        for rnd in rounds:
-            es = [e for e in entries(server, scenario) if e["round"] == rnd and e.get("ok")]
-            if es:
-                r = es[-1]["result"]
-                t = (r.get("server_threads") or {}).get(name)
-                if t and r.get("deliveries"):
-                    vals.append((t["user_s"] + t["sys_s"]) / r["deliveries"] * 1e6)
+        for r in round_results(server, scenario):
+            t = (r.get("server_threads") or {}).get(name)
+            if t and r.get("deliveries"):
+                vals.append((t["user_s"] + t["sys_s"]) / r["deliveries"] * 1e6)
         return vals
 
     def okcount(server, scenario, pred=lambda e: True):
