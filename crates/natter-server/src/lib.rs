@@ -31,6 +31,8 @@
 //! - [`cloak`]: keyed host cloaks (user mode +x), neutral.
 //! - [`server_bans`]: K-lines and D-lines in force (neutral), kept by
 //!   `natter-store`.
+//! - [`rules`]: who may join a channel or send to one, and how much text
+//!   a relayed line has room for, whichever front end asked (neutral).
 //! - [`chanreg`]: channels registered with ChanServ (access lists, state
 //!   saved across restarts).
 //! - [`history`]: message history, the store sink of the fan-out.
@@ -69,6 +71,7 @@ pub mod irc;
 pub mod link;
 pub mod metrics;
 pub mod outbound;
+pub mod rules;
 pub mod server;
 pub mod server_bans;
 pub mod services;

@@ -21,7 +21,8 @@ use natter_proto::casemap;
 use natter_proto::im::{parse_request, ConvId, PresenceMode, Reply, Request};
 use natter_proto::validate::is_valid_nick;
 
-use crate::irc::{fit_trailing, Ctx};
+use crate::irc::Ctx;
+use crate::rules::{check_channel_send, check_join, fit_message, Join, JoinDenied, SendDenied};
 use crate::world::now;
 use conversations::Conversation;
 
@@ -183,7 +184,7 @@ fn away_of(ctx: &Ctx<'_>, status: &str) -> Option<String> {
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect();
-    Some(crate::irc::truncate(&clean, ctx.world.config.limits.awaylen).to_string())
+    Some(crate::text::truncate(&clean, ctx.world.config.limits.awaylen).to_string())
 }
 
 /// REGISTER: with a password, first the account (see [`account`]); a
@@ -385,36 +386,31 @@ fn join(ctx: &mut Ctx<'_>, id: ConvId) {
         Some(Err(_)) => return error(ctx, format!("conversation {id} is private")),
         Some(Ok(channel)) => channel,
     };
-    let user = ctx.me();
-    let in_it = ctx
-        .world
-        .net
-        .channel(&channel)
-        .is_some_and(|c| c.member(me).is_some());
-    // The same CHANLIMIT an IRC JOIN obeys (405 there).
-    if !in_it && user.channels.len() >= ctx.world.config.limits.channels_per_user {
-        return error(
-            ctx,
-            format!("cannot join conversation {id}: you are in too many conversations"),
-        );
-    }
-    if let Some(chan) = ctx.world.net.channel(&channel) {
-        // The same rule as IRC JOIN; an IM client has no way to give a key.
-        let refusal = if in_it {
-            Some("you are already in it")
-        } else {
-            chan.join_refusal(user, None).map(|r| match r {
+    // The rules of IRC's JOIN (an IM client has no way to give a key).
+    let user = ctx.world.net.user(me).expect("registered");
+    let limits = &ctx.world.config.limits;
+    let rates = ctx.client.change_rates.as_mut();
+    let why = match check_join(&ctx.world.net, limits, rates, user, &channel, None) {
+        Ok(Join::Allowed) => None,
+        Ok(Join::AlreadyIn) => Some("you are already in it".to_string()),
+        Err(JoinDenied::Rate(wait)) => Some(format!(
+            "too many join requests, please wait {wait} seconds"
+        )),
+        Err(JoinDenied::TooManyChannels) => Some("you are in too many conversations".into()),
+        Err(JoinDenied::Channel(refusal)) => Some(
+            match refusal {
                 JoinRefusal::Banned => "you are banned",
                 JoinRefusal::InviteOnly => "it is invite-only",
                 JoinRefusal::BadKey => "it needs a key",
                 JoinRefusal::Full => "it is full",
-            })
-        };
-        if let Some(why) = refusal {
-            return error(ctx, format!("cannot join conversation {id}: {why}"));
-        }
+            }
+            .into(),
+        ),
+    };
+    if let Some(why) = why {
+        return error(ctx, format!("cannot join conversation {id}: {why}"));
     }
-    let user = user.snapshot();
+    let user = ctx.me().snapshot();
     // Whoever creates a conversation's channel is its operator, as on IRC
     // (or, for a registered channel, its access list decides).
     let op = crate::chanreg::op_on_join(&ctx.world.net, &ctx.world.channel_registry, &channel);
@@ -444,7 +440,6 @@ fn send_message(ctx: &mut Ctx<'_>, id: ConvId, text: &str) {
         return error(ctx, "empty message");
     }
     let me = ctx.me().clone();
-    let prefix = me.prefix();
     let target = match group_channel(ctx, id) {
         None => return,
         Some(Ok(channel)) => {
@@ -454,18 +449,17 @@ fn send_message(ctx: &mut Ctx<'_>, id: ConvId, text: &str) {
             if chan.member(me.id).is_none() {
                 return error(ctx, format!("not in conversation {id}"));
             }
-            if chan.blocks_ctcp(&text) {
-                return error(
-                    ctx,
-                    format!("cannot send to conversation {id}: no CTCP here (+C)"),
-                );
-            }
-            if let Some(refusal) = chan.send_refusal(&me) {
-                let why = match refusal {
-                    SendRefusal::Moderated => "it is moderated and you have no voice",
-                    SendRefusal::Banned => "you are banned",
+            if let Err(denied) = check_channel_send(chan, &me, &text) {
+                let why = match denied {
+                    SendDenied::Refused(SendRefusal::Moderated) => {
+                        "it is moderated and you have no voice"
+                    }
+                    SendDenied::Refused(SendRefusal::Banned) => "you are banned",
                     // A member is never refused as an outsider.
-                    SendRefusal::Muted | SendRefusal::NoExternal => "you are muted",
+                    SendDenied::Refused(SendRefusal::Muted | SendRefusal::NoExternal) => {
+                        "you are muted"
+                    }
+                    SendDenied::Ctcp => "no CTCP here (+C)",
                 };
                 return error(ctx, format!("cannot send to conversation {id}: {why}"));
             }
@@ -483,19 +477,15 @@ fn send_message(ctx: &mut Ctx<'_>, id: ConvId, text: &str) {
         }
         Some(Err(_)) => return error(ctx, format!("not in conversation {id}")),
     };
-    let shown = match &target {
-        MessageTarget::Channel { name, .. } => name.clone(),
-        MessageTarget::User(u) => ctx
-            .world
-            .net
-            .user(*u)
-            .map(|u| u.nick.clone())
-            .unwrap_or_default(),
+    let shown_len = match &target {
+        MessageTarget::Channel { name, .. } => name.len(),
+        MessageTarget::User(u) => ctx.world.net.user(*u).map_or(0, |u| u.nick.len()),
     };
-    let text = fit_trailing(&text, &prefix, "PRIVMSG", &[&shown]).to_string();
+    let from = me.snapshot();
+    let text = fit_message(&from, MessageKind::Privmsg, shown_len, &text).to_string();
     let msgid = ctx.world.next_msgid();
     ctx.emit(Event::Message {
-        from: me.snapshot(),
+        from,
         kind: MessageKind::Privmsg,
         target,
         text,

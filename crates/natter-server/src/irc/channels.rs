@@ -15,6 +15,7 @@ use natter_proto::{casemap, mask, Message};
 
 use super::registration::middle;
 use super::Ctx;
+use crate::rules::{check_join, Join, JoinDenied};
 use crate::world::now;
 
 /// `JOIN <channel>{,<channel>} [<key>{,<key>}]`, or `JOIN 0` to leave all.
@@ -58,26 +59,37 @@ fn join_one(ctx: &mut Ctx<'_>, name: &str, key: Option<&str>) {
     if !is_valid_channel(name, limits.channellen) {
         return ctx.numeric(ERR_NOSUCHCHANNEL, &[middle(name), "No such channel"]);
     }
-    // JOIN/PART cycling is limited per user (operators are exempt).
-    let oper = ctx.me().modes.oper;
-    if let Some(Err(wait)) = ctx.client.change_rates.as_mut().map(|r| r.join()) {
-        if !oper {
+    let me = ctx.world.net.user(ctx.client.id).expect("registered");
+    let rates = ctx.client.change_rates.as_mut();
+    match check_join(&ctx.world.net, limits, rates, me, name, key) {
+        Ok(Join::AlreadyIn) => return,
+        Ok(Join::Allowed) => {}
+        Err(JoinDenied::Rate(wait)) => {
             let text = format!("Too many join requests. Please wait {wait} seconds.");
             return ctx.numeric(ERR_TOOMANYJOINS, &[middle(name), &text]);
         }
+        Err(JoinDenied::TooManyChannels) => {
+            let text = "You have joined too many channels";
+            return ctx.numeric(ERR_TOOMANYCHANNELS, &[name, text]);
+        }
+        Err(JoinDenied::Channel(refusal)) => {
+            let (numeric, text) = match refusal {
+                JoinRefusal::Banned => (ERR_BANNEDFROMCHAN, "Cannot join channel (+b)"),
+                JoinRefusal::InviteOnly => (ERR_INVITEONLYCHAN, "Cannot join channel (+i)"),
+                JoinRefusal::BadKey => (ERR_BADCHANNELKEY, "Cannot join channel (+k)"),
+                JoinRefusal::Full => (ERR_CHANNELISFULL, "Cannot join channel (+l)"),
+            };
+            // The channel as its members know it.
+            let shown = ctx
+                .world
+                .net
+                .channel(name)
+                .map_or(name, |c| &c.name)
+                .to_string();
+            return ctx.numeric(numeric, &[&shown, text]);
+        }
     }
-    let me = ctx.me();
-    if me.channels.contains(&casemap::fold(name)) {
-        return;
-    }
-    if me.channels.len() >= limits.channels_per_user {
-        return ctx.numeric(
-            ERR_TOOMANYCHANNELS,
-            &[name, "You have joined too many channels"],
-        );
-    }
-    let existing = ctx.world.net.channel(name);
-    if existing.is_none()
+    if ctx.world.net.channel(name).is_none()
         && reserved_for_conversations(name)
         && !ctx.world.front.im.conversations.owns(name)
     {
@@ -91,18 +103,7 @@ fn join_one(ctx: &mut Ctx<'_>, name: &str, key: Option<&str>) {
             ],
         );
     }
-    if let Some(chan) = existing {
-        let refusal = chan.join_refusal(me, key).map(|r| match r {
-            JoinRefusal::Banned => (ERR_BANNEDFROMCHAN, "Cannot join channel (+b)"),
-            JoinRefusal::InviteOnly => (ERR_INVITEONLYCHAN, "Cannot join channel (+i)"),
-            JoinRefusal::BadKey => (ERR_BADCHANNELKEY, "Cannot join channel (+k)"),
-            JoinRefusal::Full => (ERR_CHANNELISFULL, "Cannot join channel (+l)"),
-        });
-        if let Some((numeric, text)) = refusal {
-            let name = chan.name.clone();
-            return ctx.numeric(numeric, &[&name, text]);
-        }
-    }
+    let me = ctx.me();
     let user = me.snapshot();
     // Whoever creates a channel is its operator (RFC 2811 4.2.1 "channel
     // creator"); a registered channel's access list decides instead.

@@ -14,10 +14,8 @@ use natter_proto::Message;
 
 use super::caps::Cap;
 use super::Ctx;
+use crate::rules::{check_channel_send, fit_message, SendDenied};
 use crate::text::truncate;
-
-/// Longest line sent to a client, CR LF included (RFC 1459 2.3).
-const MAX_LINE: usize = 512;
 
 /// Longest client-only tag section accepted from a client, in bytes
 /// (IRCv3 message-tags: 4094 for client tags).
@@ -111,22 +109,16 @@ fn deliver(ctx: &mut Ctx<'_>, kind: MessageKind, target: &str, text: &str, tags:
             }
             return;
         };
-        if let Some(refusal) = chan.send_refusal(me) {
+        if let Err(denied) = check_channel_send(chan, me, text) {
             if !notice {
+                // +C refuses notices silently too (Solanum, InspIRCd;
+                // irctest's no_ctcp test wants 404 for a PRIVMSG).
+                let why = match denied {
+                    SendDenied::Refused(refusal) => refusal.text(),
+                    SendDenied::Ctcp => "Cannot send to channel (+C)",
+                };
                 let name = chan.name.clone();
-                ctx.numeric(ERR_CANNOTSENDTOCHAN, &[&name, refusal.text()]);
-            }
-            return;
-        }
-        // +C: CTCPs other than ACTION are refused, notices silently
-        // (Solanum, InspIRCd; irctest's no_ctcp test wants 404).
-        if chan.blocks_ctcp(text) {
-            if !notice {
-                let name = chan.name.clone();
-                ctx.numeric(
-                    ERR_CANNOTSENDTOCHAN,
-                    &[&name, "Cannot send to channel (+C)"],
-                );
+                ctx.numeric(ERR_CANNOTSENDTOCHAN, &[&name, why]);
             }
             return;
         }
@@ -158,16 +150,13 @@ fn deliver(ctx: &mut Ctx<'_>, kind: MessageKind, target: &str, text: &str, tags:
         }
         MessageTarget::User(uid)
     };
-    // A relayed line may not exceed 512 bytes with its CR LF (RFC 1459 2.3;
-    // Modern IRC "Message Format"), and the source we prepend makes it
-    // longer than what the client sent: cut the text to fit.
+    // The source we prepend makes the relayed line longer than what the
+    // client sent: cut the text so that it fits in 512 bytes.
     let shown_target = match &to {
         MessageTarget::Channel { name, status } => name.len() + usize::from(status.is_some()),
         MessageTarget::User(uid) => ctx.world.net.user(*uid).map_or(0, |u| u.nick.len()),
     };
-    // ":" prefix " " command " " target " :" text "\r\n"
-    let overhead = 1 + sender.mask_len() + 1 + kind.command().len() + 1 + shown_target + 2 + 2;
-    let text = truncate(text, MAX_LINE.saturating_sub(overhead));
+    let text = fit_message(&sender, kind, shown_target, text);
     let msgid = ctx.world.next_msgid();
     let to_self = to == MessageTarget::User(from);
     let before = ctx.out.len();

@@ -257,3 +257,35 @@ fn join_refusals_follow_the_channel_modes() {
     bob.ask(&format!("LEAVE [{a}]"));
     bob.join(c);
 }
+
+#[test]
+fn joins_past_the_burst_are_refused_as_on_irc() {
+    // IRC's JOIN/PART cycling limit ([flood] join_burst), for IM's JOIN.
+    let server = TestServer::with_config(|c| {
+        protected(c);
+        c.im.online_users_interval = 3600;
+        c.flood.join_burst = 3;
+    });
+    let mut carol = server.client("carol");
+    carol.send("JOIN #room");
+    carol.expect("366");
+    let mut alice = Im::register(&server, "alice", "online");
+    carol.send("INVITE alice #room");
+    let id = alice.expect_invitation("carol");
+    for _ in 0..3 {
+        alice.join(id);
+        alice.ask(&format!("LEAVE [{id}]"));
+    }
+    let refused = alice.error_of(&format!("JOIN [{id}]"));
+    let want = format!("cannot join conversation {id}: too many join requests, please wait ");
+    assert!(refused.starts_with(&want), "{refused}");
+    // Refused, not joined: carol's channel still has only carol, and
+    // alice's connection goes on.
+    carol.send("NAMES #room");
+    let names = carol.expect("353");
+    assert_eq!(names.params[3], "@carol");
+    assert_eq!(
+        alice.error_of(&format!("SEND_MESSAGE [{id}, \"x\"]")),
+        format!("not in conversation {id}")
+    );
+}
