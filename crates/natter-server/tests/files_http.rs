@@ -593,3 +593,27 @@ fn retries_ranges_cross_site_and_broken_posts() {
     }
     assert_eq!(left, 0, "a broken POST left a partial file");
 }
+
+#[test]
+fn failed_logins_over_http_count_for_irc_too() {
+    let (server, http) = server();
+    let path = "/files/AAAAAAAAAAAAAAAAAAAAAA";
+    // Six wrong passwords (the last three answered late) ...
+    for _ in 0..6 {
+        let r = Request::new("GET", path)
+            .header(basic("bob", "wrong"))
+            .send(http)
+            .unwrap();
+        assert_eq!(r.status, 401);
+    }
+    // ... and the address is refused for a while, with how long to wait.
+    let r = get_as(http, path, "bob");
+    assert_eq!(r.status, 429);
+    let wait: u64 = r.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=600).contains(&wait), "Retry-After {wait}");
+    // The same throttle holds NickServ's IDENTIFY from that address.
+    let mut c = server.client("bob_");
+    let got = c.ask("PRIVMSG NickServ :IDENTIFY bob pw-bob-123");
+    let notice = &with_command(&got, "NOTICE")[0].params[1];
+    assert!(notice.starts_with("Too many failed attempts"), "{notice}");
+}

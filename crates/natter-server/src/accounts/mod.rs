@@ -15,6 +15,7 @@
 pub mod scram;
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use natter_proto::casemap::fold;
@@ -250,6 +251,44 @@ impl Throttle {
     /// How long to delay the answer to a failure that made `count`.
     pub fn delay(count: u32) -> std::time::Duration {
         std::time::Duration::from_secs(u64::from(count.saturating_sub(Self::SLOW_AFTER)).min(2))
+    }
+
+    /// The keys a login attempt from `ip` to `account` counts against:
+    /// `ip:<address>` (an IPv4-mapped address as IPv4) and
+    /// `account:<casefolded name>`. Every way to log in (SASL, NickServ,
+    /// IM, HTTP) uses these, so failures on one count on all.
+    pub fn login_keys(ip: IpAddr, account: &str) -> [String; 2] {
+        [
+            format!("ip:{}", ip.to_canonical()),
+            format!("account:{}", fold(account)),
+        ]
+    }
+
+    /// `Err(seconds)` to wait if logins from `ip` or to `account` are
+    /// refused now (after [`Throttle::REFUSE_AFTER`] failures).
+    pub fn check_login(&self, ip: IpAddr, account: &str, now: u64) -> Result<(), u64> {
+        for key in Self::login_keys(ip, account) {
+            self.check(&key, now)?;
+        }
+        Ok(())
+    }
+
+    /// Records a failed login from `ip` to `account`; returns how long to
+    /// hold the answer back ([`Throttle::delay`] of the worse count).
+    pub fn login_failed(&mut self, ip: IpAddr, account: &str, now: u64) -> std::time::Duration {
+        let worst = Self::login_keys(ip, account)
+            .iter()
+            .map(|key| self.failed(key, now))
+            .max()
+            .unwrap_or(0);
+        Self::delay(worst)
+    }
+
+    /// Records a successful login to `account`: its failures are forgotten
+    /// (the address's are not, as it may be trying other accounts).
+    pub fn login_succeeded(&mut self, ip: IpAddr, account: &str) {
+        let [_, account_key] = Self::login_keys(ip, account);
+        self.succeeded(&account_key);
     }
 }
 

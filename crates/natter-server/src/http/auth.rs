@@ -85,24 +85,18 @@ pub(crate) async fn account(
     let Some((name, password)) = basic(headers) else {
         return Err(challenge());
     };
-    let keys = [
-        format!("ip:{}", client.ip().to_canonical()),
-        format!("account:{}", fold(&name)),
-    ];
     let now = crate::world::now();
     let found = {
         let world = shared.world.lock();
-        for key in &keys {
-            if let Err(seconds) = world.login_failures.check(key, now) {
-                let mut r = plain(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "too many failed logins: try again later\n",
-                );
-                if let Ok(v) = HeaderValue::from_str(&seconds.to_string()) {
-                    r.headers_mut().insert(header::RETRY_AFTER, v);
-                }
-                return Err(r);
+        if let Err(seconds) = world.login_failures.check_login(client.ip(), &name, now) {
+            let mut r = plain(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too many failed logins: try again later\n",
+            );
+            if let Ok(v) = HeaderValue::from_str(&seconds.to_string()) {
+                r.headers_mut().insert(header::RETRY_AFTER, v);
             }
+            return Err(r);
         }
         world
             .accounts
@@ -137,18 +131,21 @@ pub(crate) async fn account(
                 .0
                 .lock()
                 .insert(fold(&account), (proof, Instant::now()));
-            shared.world.lock().login_failures.succeeded(&keys[1]);
+            let ip = client.ip();
+            shared
+                .world
+                .lock()
+                .login_failures
+                .login_succeeded(ip, &account);
             Ok(account)
         }
         _ => {
-            let worst = {
-                let mut world = shared.world.lock();
-                keys.iter()
-                    .map(|k| world.login_failures.failed(k, now))
-                    .max()
-                    .unwrap_or(0)
-            };
-            tokio::time::sleep(crate::accounts::Throttle::delay(worst)).await;
+            let delay = shared
+                .world
+                .lock()
+                .login_failures
+                .login_failed(client.ip(), &name, now);
+            tokio::time::sleep(delay).await;
             Err(challenge())
         }
     }

@@ -226,38 +226,23 @@ pub fn registered(
     }
 }
 
-/// The throttle keys of a login attempt by this client for `account`.
-pub fn throttle_keys(ctx: &Ctx<'_>, account: &str) -> [String; 2] {
-    [
-        format!("ip:{}", ctx.client.addr.ip().to_canonical()),
-        format!("account:{}", natter_proto::casemap::fold(account)),
-    ]
-}
-
 /// `Err(seconds)` when logins by this client or to `account` are refused
 /// for now after too many failures.
 pub fn refused(ctx: &Ctx<'_>, account: &str) -> Result<(), u64> {
-    let now = now();
-    for key in throttle_keys(ctx, account) {
-        ctx.world.login_failures.check(&key, now)?;
-    }
-    Ok(())
+    let ip = ctx.client.addr.ip();
+    ctx.world.login_failures.check_login(ip, account, now())
 }
 
 /// Records a login failure; returns how long to hold the answer back.
 pub fn login_failed(ctx: &mut Ctx<'_>, account: &str) -> std::time::Duration {
-    let now = now();
-    let mut worst = 0;
-    for key in throttle_keys(ctx, account) {
-        worst = worst.max(ctx.world.login_failures.failed(&key, now));
-    }
-    accounts::Throttle::delay(worst)
+    let ip = ctx.client.addr.ip();
+    ctx.world.login_failures.login_failed(ip, account, now())
 }
 
 /// Records a login success.
 pub fn login_succeeded(ctx: &mut Ctx<'_>, account: &str) {
-    let [_, account_key] = throttle_keys(ctx, account);
-    ctx.world.login_failures.succeeded(&account_key);
+    let ip = ctx.client.addr.ip();
+    ctx.world.login_failures.login_succeeded(ip, account);
 }
 
 /// Finishes a password login (SASL PLAIN, NickServ IDENTIFY) once the hash
