@@ -59,6 +59,25 @@ impl FrontEnds for Natter {
         }
     }
 
+    /// Loads IRC's read markers from the store and introduces NickServ and
+    /// ChanServ.
+    fn started(
+        world: &mut World,
+        new_id: &mut dyn FnMut() -> UserId,
+    ) -> Result<(), natter_store::StoreError> {
+        let markers = world.history.store().read_markers()?;
+        irc::read_marker::load(&mut world.front.irc.read_markers, markers);
+        for service in [irc::nickserv::NICK, irc::chanserv::NICK] {
+            irc::nickserv::introduce(world, new_id(), service);
+        }
+        Ok(())
+    }
+
+    fn tick(world: &mut World, now: std::time::Instant) {
+        irc::nickserv::enforce(world);
+        im::presence::tick(world, now);
+    }
+
     fn reconfigured(world: &mut World) {
         let mut tokens = irc::render::isupport_tokens(&world.config);
         // IRCv3 draft/FILEHOST: where IRC clients upload files (HTTP POST,

@@ -1,6 +1,10 @@
 //! Starting and stopping the server: starts the event loops, binds the
 //! listeners, accepts connections into their tasks (spread over the
 //! loops), and shuts everything down in order.
+//!
+//! It names a front end only to hand a listener's connections to it; what
+//! the front ends load at start-up and do over time is behind
+//! [`crate::world::FrontEnds::started`] and [`crate::world::FrontEnds::tick`].
 
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicU64;
@@ -424,7 +428,6 @@ pub async fn start(config: Config, overrides: Overrides) -> Result<Running, Star
         &config.history,
     ));
     let channels = store.channels().map_err(unreadable)?;
-    let read_markers = store.read_markers().map_err(unreadable)?;
     let bans = store.server_bans().map_err(unreadable)?;
     let accounts = crate::accounts::Accounts::load(store.clone()).map_err(unreadable)?;
     let bound = |k: Listener| -> Vec<SocketAddr> {
@@ -504,7 +507,6 @@ pub async fn start(config: Config, overrides: Overrides) -> Result<Running, Star
     });
     {
         let mut world = shared.world.lock();
-        crate::irc::read_marker::load(&mut world.front.irc.read_markers, read_markers);
         world.bans = crate::server_bans::ServerBans::load(bans);
         crate::server_bans::sweep(&mut world);
         for record in channels {
@@ -512,12 +514,13 @@ pub async fn start(config: Config, overrides: Overrides) -> Result<Running, Star
             world.net.restore_channel(channel);
             world.channel_registry.insert(registration);
         }
-        for service in [crate::irc::nickserv::NICK, crate::irc::chanserv::NICK] {
-            let id = shared
+        let mut new_id = || {
+            shared
                 .next_id
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            crate::irc::nickserv::introduce(&mut world, id, service);
-        }
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        };
+        <crate::frontends::Natter as crate::world::FrontEnds>::started(&mut world, &mut new_id)
+            .map_err(unreadable)?;
     }
     let first = loops.first().clone();
     for (listener, kind) in listeners {
@@ -536,11 +539,8 @@ pub async fn start(config: Config, overrides: Overrides) -> Result<Running, Star
         );
     }
     tasks.spawn_on(close_all_at_shutdown(shared.clone()), &first);
-    tasks.spawn_on(nick_enforcement(shared.clone()), &first);
+    tasks.spawn_on(front_end_clock(shared.clone()), &first);
     tasks.spawn_on(crate::deadlines::keeper(shared.clone()), &first);
-    if !im_addrs.is_empty() {
-        tasks.spawn_on(presence_ticker(shared.clone()), &first);
-    }
     tasks.spawn_on(crate::files::sweeper(shared.clone()), &first);
     for (kind, addr) in &all_bound {
         tracing::info!(listener = kind.key(), %addr, "listening for {}", kind.serves());
@@ -575,28 +575,18 @@ async fn close_all_at_shutdown(shared: Arc<Shared>) {
     }
 }
 
-/// Renames, once a second, users whose grace period for a registered nick
-/// ended (NickServ's enforcement).
-async fn nick_enforcement(shared: Arc<Shared>) {
+/// Once a second, the front ends' timed work ([`crate::world::FrontEnds::tick`]):
+/// NickServ's enforcement, IM's periodic ONLINE_USERS.
+async fn front_end_clock(shared: Arc<Shared>) {
     loop {
         tokio::select! {
             _ = shared.shutdown.cancelled() => return,
             _ = tokio::time::sleep(Duration::from_secs(1)) => {
-                crate::irc::nickserv::enforce(&mut shared.world.lock());
-            }
-        }
-    }
-}
-
-/// Sends every IM client ONLINE_USERS every `im.online_users_interval`
-/// seconds (read again after each tick, so REHASH can change it).
-async fn presence_ticker(shared: Arc<Shared>) {
-    loop {
-        let every = shared.world.lock().config.im.online_users_interval.max(1);
-        tokio::select! {
-            _ = shared.shutdown.cancelled() => return,
-            _ = tokio::time::sleep(Duration::from_secs(every)) => {
-                crate::im::presence::broadcast(&shared.world.lock(), None);
+                let mut world = shared.world.lock();
+                <crate::frontends::Natter as crate::world::FrontEnds>::tick(
+                    &mut world,
+                    std::time::Instant::now(),
+                );
             }
         }
     }

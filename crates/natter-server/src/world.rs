@@ -47,6 +47,19 @@ pub trait FrontEnds: Sized + Debug + 'static {
     /// Called after REHASH installed a new [`World::config`].
     fn reconfigured(world: &mut World<Self>);
 
+    /// Called once at start-up, after the stored channels were restored and
+    /// before any connection: the front ends load what they keep in the
+    /// store and introduce their service users, each with an id from
+    /// `new_id`. Errors: the store could not be read.
+    fn started(
+        world: &mut World<Self>,
+        new_id: &mut dyn FnMut() -> UserId,
+    ) -> Result<(), natter_store::StoreError>;
+
+    /// Called about once a second, at `now`, for the front ends' timed
+    /// work (NickServ's enforcement, IM's periodic presence).
+    fn tick(world: &mut World<Self>, now: std::time::Instant);
+
     /// The fan-out of `event`, already applied, from `origin`:
     /// `recipients` are the local and remote users the model says see it.
     /// Lines for `me` (the acting client) go to its buffer, so they stay in

@@ -49,6 +49,8 @@ pub struct State {
     pub presence_pending: std::collections::BTreeMap<String, Option<String>>,
     /// IM clients told about presence as changes (`PRESENCE ["changes"]`).
     pub presence_changes: natter_model::UserSet,
+    /// When the periodic ONLINE_USERS is next due (set at the first tick).
+    pub presence_due: Option<std::time::Instant>,
 }
 
 impl State {

@@ -74,6 +74,18 @@ fn tell(
     });
 }
 
+/// The periodic ONLINE_USERS (called every second, [`crate::world::FrontEnds::tick`]):
+/// sent every `[im] online_users_interval` seconds, read again each time
+/// so that REHASH can change it.
+pub fn tick(world: &mut World, now: std::time::Instant) {
+    let every = std::time::Duration::from_secs(world.config.im.online_users_interval.max(1));
+    let due = *world.front.im.presence_due.get_or_insert(now + every);
+    if now >= due {
+        world.front.im.presence_due = Some(now + every);
+        broadcast(world, None);
+    }
+}
+
 /// Sends the whole ONLINE_USERS list to every registered IM client (the
 /// periodic update, and the answer to PRESENCE).
 pub fn broadcast(world: &World, me: Option<(UserId, &mut String)>) {
