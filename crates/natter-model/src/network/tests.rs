@@ -1,7 +1,7 @@
 //! Unit tests of the parent module.
 
 use super::*;
-use crate::event::MessageKind;
+use crate::event::{Event, MessageKind, MessageTarget, ModeArg, ModeChange, Source};
 use crate::user::{Frontend, Identity, UserRef};
 
 fn user(id: UserId, nick: &str) -> Event {
