@@ -6,9 +6,9 @@
 //! user's private message reaches an IM user. IDs are positive and never
 //! reused while the server runs.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
-use natter_model::{Event, Network, UserId};
+use natter_model::{Event, Network, UserId, UserRef};
 use natter_proto::casemap::fold;
 use natter_proto::im::ConvId;
 
@@ -36,6 +36,12 @@ pub struct Conversations {
     by_id: BTreeMap<ConvId, Conversation>,
     by_channel: HashMap<String, ConvId>,
     by_pair: HashMap<(UserId, UserId), ConvId>,
+    /// For each user, the conversations its leaving the network may end:
+    /// its direct ones, the groups it created, and the groups whose channel
+    /// it joined. It may still name conversations that ended (they are
+    /// skipped). With it, a JOIN, PART or QUIT looks at the conversations
+    /// of its channel or user, not at every conversation.
+    ties: HashMap<UserId, HashSet<ConvId>>,
 }
 
 impl Conversations {
@@ -47,6 +53,19 @@ impl Conversations {
     fn allocate(&mut self) -> ConvId {
         self.next += 1;
         self.next
+    }
+
+    fn tie(&mut self, user: UserId, id: ConvId) {
+        self.ties.entry(user).or_default().insert(id);
+    }
+
+    fn untie(&mut self, user: UserId, id: ConvId) {
+        if let Some(ties) = self.ties.get_mut(&user) {
+            ties.remove(&id);
+            if ties.is_empty() {
+                self.ties.remove(&user);
+            }
+        }
     }
 
     /// Creates a group conversation for an IM INVITE by `creator`, on a
@@ -89,6 +108,7 @@ impl Conversations {
                     started: false,
                 },
             );
+            self.tie(creator, id);
             return (id, channel);
         }
     }
@@ -96,10 +116,12 @@ impl Conversations {
     /// How many group conversations `creator` made that have not started
     /// (nobody joined yet).
     pub fn pending_of(&self, creator: UserId) -> usize {
-        self.by_id
-            .values()
-            .filter(|c| {
-                matches!(c, Conversation::Group { creator: Some(by), started: false, .. } if *by == creator)
+        let Some(ties) = self.ties.get(&creator) else {
+            return 0;
+        };
+        ties.iter()
+            .filter(|id| {
+                matches!(self.by_id.get(id), Some(Conversation::Group { creator: Some(by), started: false, .. }) if *by == creator)
             })
             .count()
     }
@@ -111,12 +133,19 @@ impl Conversations {
     }
 
     /// The ID of the conversation on `channel`, registering an existing
-    /// channel as a conversation the first time it is asked for.
-    pub fn for_channel(&mut self, channel: &str) -> ConvId {
+    /// channel of `net` as a conversation the first time it is asked for.
+    pub fn for_channel(&mut self, channel: &str, net: &Network) -> ConvId {
         if let Some(&id) = self.by_channel.get(&fold(channel)) {
             return id;
         }
         let id = self.allocate();
+        let members = net
+            .channel(channel)
+            .into_iter()
+            .flat_map(|c| c.members.keys());
+        for &member in members {
+            self.tie(member, id);
+        }
         self.by_channel.insert(fold(channel), id);
         self.by_id.insert(
             id,
@@ -138,6 +167,8 @@ impl Conversations {
         let id = self.allocate();
         self.by_pair.insert(key, id);
         self.by_id.insert(id, Conversation::Direct(key.0, key.1));
+        self.tie(key.0, id);
+        self.tie(key.1, id);
         id
     }
 
@@ -156,48 +187,85 @@ impl Conversations {
         match self.by_id.remove(&id) {
             Some(Conversation::Direct(a, b)) => {
                 self.by_pair.remove(&(a, b));
+                self.untie(a, id);
+                self.untie(b, id);
             }
-            Some(Conversation::Group { channel, .. }) => {
+            Some(Conversation::Group {
+                channel, creator, ..
+            }) => {
                 self.by_channel.remove(&fold(&channel));
+                if let Some(creator) = creator {
+                    self.untie(creator, id);
+                }
             }
             None => {}
         }
     }
 
     /// Brings the registry in line with the network after `event`: a
-    /// started group ends with its channel; a user who quits takes their
-    /// direct conversations and unjoined invitations with them.
+    /// group starts when its channel is joined and ends with its channel
+    /// (the last member parts, is kicked or quits, or it is unregistered
+    /// while empty); a user who quits takes their direct conversations and
+    /// unstarted invitations with them.
     pub fn after(&mut self, event: &Event, net: &Network) {
         if self.by_id.is_empty() {
             return;
         }
-        let quitter = match event {
-            Event::Quit { user, .. } | Event::Killed { user, .. } => Some(user.id),
-            Event::Parted { .. } | Event::Kicked { .. } | Event::Joined { .. } => None,
-            _ => return,
-        };
-        let mut ended = Vec::new();
-        for (id, conv) in self.by_id.iter_mut() {
-            match conv {
-                Conversation::Group {
-                    channel,
-                    creator,
-                    started,
-                } => {
-                    if net.channel(channel).is_some() {
+        match event {
+            Event::Joined { user, channel, .. } => {
+                if let Some(&id) = self.by_channel.get(&fold(channel)) {
+                    if let Some(Conversation::Group { started, .. }) = self.by_id.get_mut(&id) {
                         *started = true;
-                    } else if *started || (quitter.is_some() && *creator == quitter) {
-                        ended.push(*id);
                     }
-                }
-                Conversation::Direct(a, b) => {
-                    if quitter.is_some_and(|q| q == *a || q == *b) {
-                        ended.push(*id);
-                    }
+                    self.tie(user.id, id);
                 }
             }
+            Event::Parted {
+                user: UserRef { id: user, .. },
+                channel,
+                ..
+            }
+            | Event::Kicked {
+                target: user,
+                channel,
+                ..
+            } => {
+                if let Some(&id) = self.by_channel.get(&fold(channel)) {
+                    self.untie(*user, id);
+                    self.end_if_gone(id, None, net);
+                }
+            }
+            Event::ChannelRegistered { channel, .. } => {
+                if let Some(&id) = self.by_channel.get(&fold(channel)) {
+                    self.end_if_gone(id, None, net);
+                }
+            }
+            Event::Quit { user, .. } | Event::Killed { user, .. } => {
+                for id in self.ties.remove(&user.id).unwrap_or_default() {
+                    self.end_if_gone(id, Some(user.id), net);
+                }
+            }
+            _ => {}
         }
-        for id in ended {
+    }
+
+    /// Ends conversation `id` if it no longer has a reason to be: a group
+    /// whose channel is gone (once started, or when `quitter` created it),
+    /// or a direct conversation of `quitter`.
+    fn end_if_gone(&mut self, id: ConvId, quitter: Option<UserId>, net: &Network) {
+        let ended = match self.by_id.get(&id) {
+            Some(Conversation::Group {
+                channel,
+                creator,
+                started,
+            }) => {
+                net.channel(channel).is_none()
+                    && (*started || quitter.is_some_and(|q| *creator == Some(q)))
+            }
+            Some(Conversation::Direct(a, b)) => quitter.is_some_and(|q| q == *a || q == *b),
+            None => false,
+        };
+        if ended {
             self.remove(id);
         }
     }

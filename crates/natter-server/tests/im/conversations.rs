@@ -370,3 +370,42 @@ fn list_conversations_shape() {
     assert_eq!(bob.conversations()[&hidden], ["bob", "carol"]);
     assert!(!alice.conversations().contains_key(&hidden));
 }
+
+#[test]
+fn a_conversation_on_an_irc_channel_ends_with_the_channel() {
+    let server = start();
+    let mut carol = server.client("carol");
+    let mut dan = server.client("dan");
+    let mut alice = Im::register(&server, "alice", "online");
+    alice.sync();
+    // carol's #talk becomes a conversation when she invites alice; carol
+    // was in it before that, and quitting takes the channel with her.
+    carol.send("JOIN #talk");
+    carol.expect("366");
+    carol.send("INVITE alice #talk");
+    let talk = alice.expect_invitation("carol");
+    carol.send("QUIT :bye");
+    carol.read_until_closed();
+    alice.online();
+    assert_eq!(
+        alice.error_of(&format!("JOIN [{talk}]")),
+        format!("no such conversation {talk}")
+    );
+
+    // The last member kicked out of a channel ends it too (dan kicks
+    // alice, then parts).
+    dan.send("JOIN #den");
+    dan.expect("366");
+    dan.send("INVITE alice #den");
+    let den = alice.expect_invitation("dan");
+    alice.join(den);
+    dan.send("KICK #den alice");
+    dan.expect("KICK");
+    dan.send("PART #den");
+    dan.expect("PART");
+    assert_eq!(
+        alice.error_of(&format!("JOIN [{den}]")),
+        format!("no such conversation {den}")
+    );
+    assert_eq!(alice.conversations(), convs(&[]));
+}
