@@ -57,7 +57,7 @@ pub struct Network {
     /// Users of this server, kept for LUSERS without a scan.
     local_users: usize,
     max_local_users_seen: usize,
-    /// Service users ([`Frontend::Service`]), left out of the counts.
+    /// Service users ([`crate::Frontend::Service`]), left out of the counts.
     services: usize,
 }
 
