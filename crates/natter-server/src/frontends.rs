@@ -22,6 +22,26 @@ pub type World = world::World<Natter>;
 /// A local connection as this server's world keeps it.
 pub type ConnEntry = world::ConnEntry<irc::ConnState>;
 
+/// Hands a local client's framed line to its front end (IRC or IM); the
+/// replies are left in `ctx.out`. Called by the connection task under the
+/// world lock.
+pub fn handle_frame(ctx: &mut irc::Ctx<'_>, frame: natter_proto::Frame) {
+    match ctx.client.frontend {
+        Frontend::Im => im::handle_frame(ctx, frame),
+        Frontend::Irc | Frontend::Service => irc::input::handle_frame(ctx, frame),
+    }
+}
+
+/// The last line a closing connection gets, in its own protocol: IRC's
+/// `ERROR :Closing Link: <link> (<reason>)` or the IM protocol's
+/// `ERROR "closing: <reason>"`.
+pub fn closing_line(frontend: Frontend, link: &str, reason: &str) -> String {
+    match frontend {
+        Frontend::Irc | Frontend::Service => irc::render::closing_line(link, reason),
+        Frontend::Im => im::closing_line(reason),
+    }
+}
+
 /// A hook of the fan-out: runs after every event was applied, delivered
 /// and passed on, for what a front end keeps beside the network state.
 /// The last argument is the acting client's pending output, for lines that

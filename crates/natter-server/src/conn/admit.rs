@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use natter_model::Frontend;
 
-use super::closing_line;
 use crate::flood::{ChangeRates, Policy};
+use crate::frontends::closing_line;
 use crate::outbound::Outbound;
 use crate::server::Shared;
 use crate::transport::{Socket, Transport};

@@ -1,16 +1,15 @@
 //! What a connection does with the lines it reads: each framed line
-//! waits for the client's flood bucket, then is parsed and dispatched
-//! under the world lock, its replies queued as one buffer; slow work a
-//! handler leaves ([`Deferred`]) runs off the lock before the next line.
-//! Called by the connection task in `conn/mod.rs` only.
+//! waits for the client's flood bucket, then goes to its front end
+//! ([`crate::frontends::handle_frame`]) under the world lock, its replies
+//! queued as one buffer; slow work a handler leaves ([`Deferred`]) runs
+//! off the lock before the next line. Called by the connection task in
+//! `conn/mod.rs` only.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use natter_model::Frontend;
-use natter_proto::numeric::ERR_INPUTTOOLONG;
-use natter_proto::{Frame, Framer, Message, ParseError};
+use natter_proto::{Frame, Framer};
 
 use super::{feed_backlog, flush_queue};
 use crate::flood::{ChangeRates, Limiter, Policy};
@@ -18,19 +17,6 @@ use crate::irc::{self, operators, Client, Ctx, Deferred};
 use crate::outbound::{Backlog, Outbound};
 use crate::server::Shared;
 use crate::transport::{Socket, Transport};
-
-/// Most tag data a client may send, in bytes, without the `@` and the
-/// space (IRCv3 message-tags: 4094; 8191 is for tags the server adds).
-const MAX_CLIENT_TAG_DATA: usize = 4094;
-
-/// Length of a raw line's tag data (between `@` and the first space).
-fn client_tags_len(line: &[u8]) -> usize {
-    let line = &line[line.iter().position(|&b| b != b' ').unwrap_or(0)..];
-    if line.first() != Some(&b'@') {
-        return 0;
-    }
-    line.iter().position(|&b| b == b' ').unwrap_or(line.len()) - 1
-}
 
 /// What [`handle_input`] works through: the framed lines, the flood
 /// bucket they wait for, and the large reply they wait behind.
@@ -209,16 +195,7 @@ fn handle_frame(
         client,
         out: String::new(),
     };
-    if ctx.client.frontend == Frontend::Im {
-        match frame {
-            Frame::TooLong => {
-                natter_proto::im::Reply::Error("line too long".into()).write_to(&mut ctx.out)
-            }
-            Frame::Line(bytes) => crate::im::dispatch(&mut ctx, &bytes),
-        }
-    } else {
-        handle_irc_frame(&mut ctx, frame);
-    }
+    crate::frontends::handle_frame(&mut ctx, frame);
     queue_reply(out, backlog, ctx.take_reply());
     note_status(&world, client);
     drop(world);
@@ -236,75 +213,6 @@ fn note_status(world: &crate::World, client: &mut Client) {
             client.seen_account = u.account.as_deref().map(Box::from);
             client.reclass = true;
         }
-    }
-}
-
-/// Parses an IRC frame and dispatches it, answering what cannot be parsed.
-fn handle_irc_frame(ctx: &mut Ctx<'_>, frame: Frame) {
-    match frame {
-        Frame::TooLong => ctx.numeric(ERR_INPUTTOOLONG, &["Input line was too long"]),
-        Frame::Line(bytes) => match Message::parse_bytes(&bytes) {
-            Ok(msg) => {
-                ctx.take_label(&msg.tags);
-                if client_tags_len(&bytes) > MAX_CLIENT_TAG_DATA {
-                    ctx.numeric(ERR_INPUTTOOLONG, &["Input line was too long"])
-                } else {
-                    irc::dispatch(ctx, &msg)
-                }
-            }
-            Err(ParseError::Empty) => {}
-            Err(ParseError::TagsTooLong | ParseError::BodyTooLong) => {
-                ctx.numeric(ERR_INPUTTOOLONG, &["Input line was too long"])
-            }
-            Err(ParseError::NulByte) => {
-                // Never relayed: answered with the command it came with.
-                let clean: Vec<u8> = bytes.iter().copied().filter(|&b| b != 0).collect();
-                let lossy = String::from_utf8_lossy(&clean);
-                let parsed = Message::parse(&lossy).ok();
-                if let Some(m) = &parsed {
-                    ctx.take_label(&m.tags);
-                }
-                let cmd = parsed.map(|m| m.command).unwrap_or_else(|| "*".into());
-                ctx.numeric(
-                    natter_proto::numeric::ERR_UNKNOWNERROR,
-                    &[&cmd, "Message contains a NUL byte"],
-                );
-            }
-            Err(ParseError::InvalidUtf8) => {
-                let lossy = String::from_utf8_lossy(&bytes);
-                let cmd = Message::parse(&lossy)
-                    .map(|m| m.command)
-                    .unwrap_or_else(|_| "*".into());
-                ctx.server_line(
-                    "FAIL",
-                    &[
-                        &cmd,
-                        "INVALID_UTF8",
-                        "Message rejected, it contained invalid UTF-8",
-                    ],
-                );
-            }
-            Err(ParseError::NoCommand | ParseError::InvalidCommand) => {
-                let lossy = String::from_utf8_lossy(&bytes);
-                // Still answer a labeled line with its label.
-                if let Some((section, _)) = lossy
-                    .trim_start()
-                    .strip_prefix('@')
-                    .and_then(|r| r.split_once(' '))
-                {
-                    ctx.take_label(&natter_proto::message::parse_tags(section));
-                }
-                let word = lossy
-                    .split_ascii_whitespace()
-                    .find(|w| !w.starts_with('@') && !w.starts_with(':'))
-                    .unwrap_or("*")
-                    .to_string();
-                ctx.numeric(
-                    natter_proto::numeric::ERR_UNKNOWNCOMMAND,
-                    &[&word, "Unknown command"],
-                );
-            }
-        },
     }
 }
 

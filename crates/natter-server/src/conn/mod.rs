@@ -29,7 +29,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use natter_model::{Event, Frontend};
-use natter_proto::{write_line, write_line_trailing, Framer};
+use natter_proto::{write_line, Framer};
 use tokio::time::{Instant, Sleep};
 
 use crate::flood::{Limiter, EXCESS_FLOOD};
@@ -135,7 +135,7 @@ fn wind_down(
     }
     // An IM client's GOODBYE needs no answer; anything else is explained.
     let last = (client.frontend == Frontend::Irc || reason != "Goodbye")
-        .then(|| closing_line(client.frontend, &client.host, &reason));
+        .then(|| crate::frontends::closing_line(client.frontend, &client.host, &reason));
     // Send what is still queued, then the closing line, then close. A client
     // cut off for not reading gets only a best-effort try at the ERROR line.
     let closed_by = out.closed();
@@ -162,26 +162,6 @@ fn wind_down(
         Duration::from_secs(5)
     };
     (rest, grace)
-}
-
-/// The last line a closing connection gets, in its own protocol: IRC's
-/// `ERROR :Closing Link: <link> (<reason>)` or the IM protocol's
-/// `ERROR "closing: <reason>"`.
-pub(crate) fn closing_line(frontend: Frontend, link: &str, reason: &str) -> String {
-    match frontend {
-        Frontend::Irc | Frontend::Service => {
-            let mut line = String::new();
-            write_line_trailing(
-                &mut line,
-                None,
-                None,
-                "ERROR",
-                &[&format!("Closing Link: {link} ({reason})")],
-            );
-            line
-        }
-        Frontend::Im => natter_proto::im::Reply::Error(format!("closing: {reason}")).to_line(),
-    }
 }
 
 /// Runs the connection until it should end and returns the quit reason.

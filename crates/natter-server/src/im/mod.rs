@@ -61,6 +61,21 @@ impl State {
     }
 }
 
+/// An IM client's framed line: a request ([`dispatch`]), or
+/// `ERROR "line too long"` for one over the limit.
+pub fn handle_frame(ctx: &mut Ctx<'_>, frame: natter_proto::Frame) {
+    match frame {
+        natter_proto::Frame::TooLong => error(ctx, "line too long"),
+        natter_proto::Frame::Line(bytes) => dispatch(ctx, &bytes),
+    }
+}
+
+/// The last line a closing IM connection gets: `ERROR "closing: <reason>"`,
+/// with its line end.
+pub fn closing_line(reason: &str) -> String {
+    Reply::Error(format!("closing: {reason}")).to_line()
+}
+
 /// Queues `reply` for the client.
 fn reply(ctx: &mut Ctx<'_>, reply: Reply) {
     reply.write_to(&mut ctx.out);

@@ -15,6 +15,7 @@ pub mod chathistory;
 mod commands;
 pub mod fanout;
 mod help;
+pub mod input;
 mod knock;
 mod links;
 mod messaging;

@@ -129,7 +129,7 @@ pub fn close_killed(world: &World, by: &Source, user: &UserRef, why: &str) {
         Source::User(u) => u.mask(),
         Source::Server(id) => world.net.server_name(*id).to_string(),
     };
-    let closing = crate::conn::closing_line(conn.frontend, world.server_name(), why);
+    let closing = crate::frontends::closing_line(conn.frontend, world.server_name(), why);
     let last = match conn.frontend {
         natter_model::Frontend::Irc | natter_model::Frontend::Service => {
             let mut line = String::new();

@@ -445,3 +445,18 @@ pub fn isupport_tokens(config: &Config) -> Vec<String> {
     }
     tokens
 }
+
+/// The last line a closing IRC connection gets,
+/// `ERROR :Closing Link: <link> (<reason>)` (RFC 2812 3.7.4; Modern IRC
+/// "ERROR message"), with CR LF.
+pub fn closing_line(link: &str, reason: &str) -> String {
+    let mut line = String::new();
+    write_line_trailing(
+        &mut line,
+        None,
+        None,
+        "ERROR",
+        &[&format!("Closing Link: {link} ({reason})")],
+    );
+    line
+}

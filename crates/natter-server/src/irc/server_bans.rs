@@ -299,7 +299,7 @@ fn disconnect(world: &mut World, ban: &ServerBan) {
                 &[nick, &text],
             );
         }
-        last.push_str(&crate::conn::closing_line(frontend, &host, &why));
+        last.push_str(&crate::frontends::closing_line(frontend, &host, &why));
         if let Some(user) = user {
             let quit = Event::Quit {
                 user,
