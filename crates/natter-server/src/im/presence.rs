@@ -10,6 +10,14 @@
 //! once per batch of lines the link delivers (once at the end of a
 //! neighbour's burst), so a burst of thousands of users costs each client
 //! one message, not one per user.
+//!
+//! Lists are bounded in time too: at most [`LISTS_PER_TICK`] go out for
+//! changes between two ticks of the front ends' clock (a second); past
+//! that, a change is told by the list the next tick sends, with the state
+//! as it is then. The client whose own request made the change still gets
+//! its list at once. Without the bound, N IM clients connecting together
+//! would be sent N lists of up to N users each: a thousand of them were
+//! sent 5.3 GB.
 
 use std::collections::BTreeMap;
 
@@ -58,31 +66,58 @@ pub fn end_of_link_batch(world: &mut World) {
 /// that asked for them, the whole list to the others. `me`'s copy goes to
 /// its pending output when given, to stay in order with its replies.
 fn tell(
-    world: &World,
+    world: &mut World,
     changes: BTreeMap<String, Option<String>>,
     me: Option<(UserId, &mut String)>,
 ) {
+    let im = &mut world.front.im;
+    let lists = im.lists_since_tick < LISTS_PER_TICK;
+    if lists {
+        im.lists_since_tick += 1;
+    } else {
+        im.list_owed = true;
+    }
+    let me_id = me.as_ref().map(|(id, _)| *id);
+    let world = &*world;
     let mut list: Option<Bytes> = None;
     let changed = Bytes::from(Reply::PresenceChanged(changes).to_line());
     send(world, me, |id| {
         if world.front.im.presence_changes.contains(&id) {
-            changed.clone()
+            Some(changed.clone())
+        } else if lists || me_id == Some(id) {
+            let list = list.get_or_insert_with(|| super::render::online_users(&world.net));
+            Some(list.clone())
         } else {
-            list.get_or_insert_with(|| super::render::online_users(&world.net))
-                .clone()
+            None
         }
     });
 }
 
+/// Most ONLINE_USERS lists sent for changes between two ticks; see the
+/// module's documentation.
+pub const LISTS_PER_TICK: u32 = 20;
+
 /// The periodic ONLINE_USERS (called every second, [`crate::world::FrontEnds::tick`]):
 /// sent every `[im] online_users_interval` seconds, read again each time
 /// so that REHASH can change it.
+///
+/// A list owed to clients since the budget of [`LISTS_PER_TICK`] ran out
+/// goes to those that get lists.
 pub fn tick(world: &mut World, now: std::time::Instant) {
+    let im = &mut world.front.im;
+    im.lists_since_tick = 0;
+    let owed = std::mem::take(&mut im.list_owed);
     let every = std::time::Duration::from_secs(world.config.im.online_users_interval.max(1));
-    let due = *world.front.im.presence_due.get_or_insert(now + every);
+    let due = *im.presence_due.get_or_insert(now + every);
     if now >= due {
-        world.front.im.presence_due = Some(now + every);
+        im.presence_due = Some(now + every);
         broadcast(world, None);
+    } else if owed {
+        let list = super::render::online_users(&world.net);
+        let changes = &world.front.im.presence_changes;
+        send(world, None, |id| {
+            (!changes.contains(&id)).then(|| list.clone())
+        });
     }
 }
 
@@ -90,16 +125,16 @@ pub fn tick(world: &mut World, now: std::time::Instant) {
 /// periodic update, and the answer to PRESENCE).
 pub fn broadcast(world: &World, me: Option<(UserId, &mut String)>) {
     let list = super::render::online_users(&world.net);
-    send(world, me, |_| list.clone());
+    send(world, me, |_| Some(list.clone()));
 }
 
-/// Sends `line_for(id)` to every registered IM client whose user is still
-/// on the network (one that just quit is listed until its connection is
-/// gone, but gets no presence).
+/// Sends `line_for(id)`, if any, to every registered IM client whose user
+/// is still on the network (one that just quit is listed until its
+/// connection is gone, but gets no presence).
 fn send(
     world: &World,
     mut me: Option<(UserId, &mut String)>,
-    mut line_for: impl FnMut(UserId) -> Bytes,
+    mut line_for: impl FnMut(UserId) -> Option<Bytes>,
 ) {
     for &id in world
         .front
@@ -108,7 +143,9 @@ fn send(
         .iter()
         .filter(|id| world.net.user(**id).is_some())
     {
-        let line = line_for(id);
+        let Some(line) = line_for(id) else {
+            continue;
+        };
         match &mut me {
             Some((me_id, buf)) if *me_id == id => {
                 buf.push_str(std::str::from_utf8(&line).unwrap_or_default())

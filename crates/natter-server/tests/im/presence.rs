@@ -152,3 +152,29 @@ fn presence_as_changes_names_only_who_changed() {
         r#"PRESENCE takes ["changes"] or ["lists"]"#
     );
 }
+
+#[test]
+fn lists_for_changes_are_bounded_per_second() {
+    use natter_server::im::presence::LISTS_PER_TICK;
+    let server = start();
+    let mut watcher = Im::register(&server, "watcher", "online");
+    watcher.sync();
+    // 200 arrivals, each a change; without a bound the watcher would get
+    // 200 lists of up to 201 users.
+    let started = std::time::Instant::now();
+    let clients: Vec<Client> = (0..200).map(|i| server.client(&format!("c{i}"))).collect();
+    let seconds = started.elapsed().as_secs() as u32;
+    // Every change is told: the lists go on until one shows everyone (at
+    // the latest, the list the next tick owes).
+    let mut lists = 0;
+    while watcher.online().len() < 201 {
+        lists += 1;
+    }
+    lists += 1;
+    let ticks = seconds + 2;
+    assert!(
+        lists <= ticks * (LISTS_PER_TICK + 1) && lists < 200,
+        "{lists} lists for 200 arrivals in {seconds} s"
+    );
+    drop(clients);
+}
