@@ -299,10 +299,24 @@ fn bans_hold_on_every_linked_server_and_travel_in_the_burst() {
     let mut victim = from_banned(&b);
     victim.register("victim");
     wait_user(&mut op, "victim");
+    let mut b_op = operator_named(&b, "op_b");
+    b_op.send("MODE op_b +s");
+    b_op.sync();
 
     op.ask("KLINE *@127.0.0.2 :network wide");
-    // The ban reaches b, which disconnects its own user.
+    // The ban reaches b, which disconnects its own user and tells its
+    // operators where the ban came from.
     assert_klined(&until_closed(&mut victim), "network wide");
+    let notice = loop {
+        let n = b_op.expect("NOTICE");
+        if params(&n)[1].contains("K-Line") {
+            break params(&n)[1].to_string();
+        }
+    };
+    assert_eq!(
+        notice,
+        "*** Notice -- op!~op@127.0.0.1 added K-Line for [*@127.0.0.2] (via a.test): network wide"
+    );
     assert_klined(&refused_registration(&b, "again"), "network wide");
     op.ask("DLINE 198.51.100.0/24 :blocked");
 
@@ -325,7 +339,6 @@ fn bans_hold_on_every_linked_server_and_travel_in_the_burst() {
 
     // Lifted on c, lifted everywhere.
     op_c.ask("UNKLINE *@127.0.0.2");
-    let mut b_op = operator_named(&b, "op_b");
     let deadline = Instant::now() + TIMEOUT;
     while !with_command(&b_op.ask("STATS k"), "216").is_empty() {
         assert!(Instant::now() < deadline, "UNKLINE never reached b");

@@ -242,7 +242,9 @@ pub fn after_event(
     origin: Origin,
     _: Option<(UserId, &mut String)>,
 ) {
-    let from = match origin {
+    // Every event passes here, most of them messages: the text is made
+    // only for a ban.
+    let from = |world: &World| match origin {
         Origin::Link(id) => format!(" (via {})", world.net.server_name(id)),
         _ => String::new(),
     };
@@ -253,17 +255,22 @@ pub fn after_event(
                 None => String::new(),
             };
             let text = format!(
-                "{} added {how}{}-Line for [{}]{from}: {}",
+                "{} added {how}{}-Line for [{}]{}: {}",
                 ban.set_by,
                 ban.kind.letter(),
                 ban.mask,
+                from(world),
                 ban.reason
             );
             super::snomask::notify(world, 'k', &text);
             disconnect(world, ban);
         }
         Event::ServerBanLifted { kind, mask, by } => {
-            let text = format!("{by} removed {}-Line for [{mask}]{from}", kind.letter());
+            let text = format!(
+                "{by} removed {}-Line for [{mask}]{}",
+                kind.letter(),
+                from(world)
+            );
             super::snomask::notify(world, 'k', &text);
         }
         _ => {}
