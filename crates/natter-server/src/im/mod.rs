@@ -51,11 +51,11 @@ pub struct State {
     pub presence_changes: natter_model::UserSet,
     /// When the periodic ONLINE_USERS is next due (set at the first tick).
     pub presence_due: Option<std::time::Instant>,
-    /// ONLINE_USERS lists sent for changes since the last tick (at most
-    /// [`presence::LISTS_PER_TICK`]).
+    /// Changes told as ONLINE_USERS lists since the last tick (each sent
+    /// to every client in lists mode; at most [`presence::LISTS_PER_TICK`]).
     pub lists_since_tick: u32,
-    /// A change was not told as a list because the budget was spent: the
-    /// list goes out at the next tick.
+    /// A change was not told to some client in lists mode because the
+    /// budget was spent: the list goes out at the next tick.
     pub list_owed: bool,
 }
 

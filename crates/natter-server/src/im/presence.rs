@@ -70,27 +70,31 @@ fn tell(
     changes: BTreeMap<String, Option<String>>,
     me: Option<(UserId, &mut String)>,
 ) {
-    let im = &mut world.front.im;
-    let lists = im.lists_since_tick < LISTS_PER_TICK;
-    if lists {
-        im.lists_since_tick += 1;
-    } else {
-        im.list_owed = true;
-    }
+    let budget = world.front.im.lists_since_tick < LISTS_PER_TICK;
     let me_id = me.as_ref().map(|(id, _)| *id);
-    let world = &*world;
-    let mut list: Option<Bytes> = None;
-    let changed = Bytes::from(Reply::PresenceChanged(changes).to_line());
-    send(world, me, |id| {
-        if world.front.im.presence_changes.contains(&id) {
-            Some(changed.clone())
-        } else if lists || me_id == Some(id) {
-            let list = list.get_or_insert_with(|| super::render::online_users(&world.net));
-            Some(list.clone())
-        } else {
-            None
-        }
-    });
+    let (mut listed, mut skipped) = (false, false);
+    {
+        let world = &*world;
+        let mut list: Option<Bytes> = None;
+        let changed = Bytes::from(Reply::PresenceChanged(changes).to_line());
+        send(world, me, |id| {
+            if world.front.im.presence_changes.contains(&id) {
+                Some(changed.clone())
+            } else if budget || me_id == Some(id) {
+                listed |= me_id != Some(id);
+                let list = list.get_or_insert_with(|| super::render::online_users(&world.net));
+                Some(list.clone())
+            } else {
+                skipped = true;
+                None
+            }
+        });
+    }
+    let im = &mut world.front.im;
+    if listed {
+        im.lists_since_tick += 1;
+    }
+    im.list_owed |= skipped;
 }
 
 /// Most ONLINE_USERS lists sent for changes between two ticks; see the
@@ -107,16 +111,23 @@ pub fn tick(world: &mut World, now: std::time::Instant) {
     let im = &mut world.front.im;
     im.lists_since_tick = 0;
     let owed = std::mem::take(&mut im.list_owed);
+    if im.users.is_empty() {
+        return;
+    }
     let every = std::time::Duration::from_secs(world.config.im.online_users_interval.max(1));
     let due = *im.presence_due.get_or_insert(now + every);
     if now >= due {
         im.presence_due = Some(now + every);
         broadcast(world, None);
     } else if owed {
-        let list = super::render::online_users(&world.net);
+        let mut list: Option<Bytes> = None;
         let changes = &world.front.im.presence_changes;
         send(world, None, |id| {
-            (!changes.contains(&id)).then(|| list.clone())
+            if changes.contains(&id) {
+                return None;
+            }
+            let list = list.get_or_insert_with(|| super::render::online_users(&world.net));
+            Some(list.clone())
         });
     }
 }
