@@ -99,3 +99,35 @@ fn im_users_on_two_servers_and_an_irc_user_share_a_conversation() {
         Reply::Message(bens, "carl".into(), "and from IRC".into())
     );
 }
+
+#[test]
+fn an_invitation_from_another_server_waits_for_a_join_and_ends_with_its_inviter() {
+    let a = node("a.test", "b.test", None);
+    let b = node("b.test", "a.test", a.link_addr);
+    let mut ann = Im::register(&a, "ann", "online");
+    let mut ben = Im::register(&b, "ben", "online");
+    let mut carl = b.client("carl");
+    wait_online(&mut ann, &[("ben", "online"), ("carl", "online")]);
+    wait_online(&mut ben, &[("ann", "online")]);
+    // Two invitations from ann on a; on b nobody has joined their channels.
+    ann.invite(&["ben"]);
+    let first = ben.expect_invitation("ann");
+    ann.invite(&["ben"]);
+    let second = ben.expect_invitation("ann");
+    // Joins and parts of other channels on b leave them alone.
+    carl.send("JOIN #elsewhere");
+    carl.expect("366");
+    carl.send("PART #elsewhere");
+    carl.expect("PART");
+    ben.join(first);
+    // ann goes: the invitation nobody joined goes with her on b too; the
+    // one ben joined stays.
+    ann.send("GOODBYE");
+    ann.read_until_closed();
+    while ben.online().contains_key("ann") {}
+    assert_eq!(
+        ben.error_of(&format!("JOIN [{second}]")),
+        format!("no such conversation {second}")
+    );
+    assert_eq!(ben.conversations().get(&first).map(Vec::len), Some(1));
+}

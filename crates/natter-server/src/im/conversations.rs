@@ -132,27 +132,39 @@ impl Conversations {
         self.by_channel.contains_key(&fold(channel))
     }
 
-    /// The ID of the conversation on `channel`, registering an existing
-    /// channel of `net` as a conversation the first time it is asked for.
-    pub fn for_channel(&mut self, channel: &str, net: &Network) -> ConvId {
+    /// The ID of the conversation on `channel`, registering it the first
+    /// time it is asked for: an existing channel of `net` as a started
+    /// conversation, or a channel nobody has joined yet that `inviter`
+    /// invited someone to (an IM INVITE on another server) as a pending
+    /// one, which ends when the inviter goes, as on the inviter's server.
+    /// A channel that is neither (gone before an invitation to it was
+    /// shown) gets a fresh ID that names no conversation: nothing would
+    /// ever end it.
+    pub fn for_channel(&mut self, channel: &str, net: &Network, inviter: Option<UserId>) -> ConvId {
         if let Some(&id) = self.by_channel.get(&fold(channel)) {
             return id;
         }
         let id = self.allocate();
-        let members = net
-            .channel(channel)
-            .into_iter()
-            .flat_map(|c| c.members.keys());
-        for &member in members {
-            self.tie(member, id);
-        }
+        let (creator, started) = match (net.channel(channel), inviter) {
+            (Some(chan), _) => {
+                for &member in chan.members.keys() {
+                    self.tie(member, id);
+                }
+                (None, true)
+            }
+            (None, Some(by)) => {
+                self.tie(by, id);
+                (Some(by), false)
+            }
+            (None, None) => return id,
+        };
         self.by_channel.insert(fold(channel), id);
         self.by_id.insert(
             id,
             Conversation::Group {
                 channel: channel.to_string(),
-                creator: None,
-                started: true,
+                creator,
+                started,
             },
         );
         id
@@ -213,7 +225,12 @@ impl Conversations {
         }
         match event {
             Event::Joined { user, channel, .. } => {
-                if let Some(&id) = self.by_channel.get(&fold(channel)) {
+                // A join the model did not take (a user it does not know,
+                // in a link race) ties no one: no quit would untie it.
+                let joined = net
+                    .channel(channel)
+                    .is_some_and(|c| c.member(user.id).is_some());
+                if let Some(&id) = self.by_channel.get(&fold(channel)).filter(|_| joined) {
                     if let Some(Conversation::Group { started, .. }) = self.by_id.get_mut(&id) {
                         *started = true;
                     }

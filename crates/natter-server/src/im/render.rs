@@ -54,7 +54,7 @@ pub fn render(
             ..
         } => {
             let conv = match target {
-                MessageTarget::Channel { name, .. } => convs.for_channel(name, net),
+                MessageTarget::Channel { name, .. } => convs.for_channel(name, net, None),
                 MessageTarget::User(to) => convs.direct(from.id, *to),
             };
             Reply::Message(conv, from.nick.clone(), text.clone())
@@ -64,9 +64,10 @@ pub fn render(
             target,
             channel,
             ..
-        } if *target == recipient => {
-            Reply::Invitation(convs.for_channel(channel, net), by.nick.clone())
-        }
+        } if *target == recipient => Reply::Invitation(
+            convs.for_channel(channel, net, Some(by.id)),
+            by.nick.clone(),
+        ),
         _ => return None,
     };
     Some(Bytes::from(reply.to_line()))
