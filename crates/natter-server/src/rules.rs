@@ -106,7 +106,25 @@ pub fn fit_message<'t>(
     target_len: usize,
     text: &'t str,
 ) -> &'t str {
-    // ':' source ' ' command ' ' target ' :' text CR LF
-    let overhead = 1 + from.mask_len() + 1 + kind.command().len() + 1 + target_len + 2 + 2;
-    truncate(text, MAX_LINE.saturating_sub(overhead))
+    let room = room_for_trailing(from.mask_len(), kind.command(), target_len + 1);
+    truncate(text, room)
+}
+
+/// `text` cut on a character boundary so that the line
+/// `:source COMMAND middles... :text` CR LF fits in [`MAX_LINE`]: for any
+/// line whose last parameter comes from a user (a PART or QUIT reason, a
+/// topic, a KICK comment).
+pub fn fit_trailing<'t>(text: &'t str, source: &str, command: &str, middles: &[&str]) -> &'t str {
+    let middles_len = middles.iter().map(|m| m.len() + 1).sum();
+    truncate(text, room_for_trailing(source.len(), command, middles_len))
+}
+
+/// Bytes left for the trailing parameter of
+/// `:source COMMAND middles :trailing` CR LF in [`MAX_LINE`], with a source
+/// of `source_len` bytes and middle parameters taking `middles_len` bytes
+/// with the space before each.
+fn room_for_trailing(source_len: usize, command: &str, middles_len: usize) -> usize {
+    // ':' source ' ' command middles ' :' trailing CR LF
+    let overhead = 1 + source_len + 1 + command.len() + middles_len + 2 + 2;
+    MAX_LINE.saturating_sub(overhead)
 }

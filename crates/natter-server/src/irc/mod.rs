@@ -405,6 +405,7 @@ impl Ctx<'_> {
     }
 }
 
+pub(crate) use crate::rules::fit_trailing;
 pub(crate) use crate::text::truncate;
 pub use commands::{dispatch, Command, COMMANDS, COMMAND_NAMES};
 pub use state::{ConnState, State};
@@ -416,26 +417,6 @@ fn with_tag(line: &str, tag: &str) -> String {
         Some(rest) => format!("@{tag};{rest}"),
         None => format!("@{tag} {line}"),
     }
-}
-
-/// `text` cut (on a character boundary) so that the line
-/// `:source COMMAND middles... :text` CR LF fits in 512 bytes (RFC 1459 2.3):
-/// the source a server prepends can push a client's maximal line over.
-pub(crate) fn fit_trailing<'t>(
-    text: &'t str,
-    source: &str,
-    command: &str,
-    middles: &[&str],
-) -> &'t str {
-    // ':' source ' ' command (' ' middle)* ' :' text CR LF
-    let overhead = 1
-        + source.len()
-        + 1
-        + command.len()
-        + middles.iter().map(|m| m.len() + 1).sum::<usize>()
-        + 2
-        + 2;
-    truncate(text, 512usize.saturating_sub(overhead))
 }
 
 /// The first parameter of `msg` when it is a comma list naming at least

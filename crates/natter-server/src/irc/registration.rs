@@ -7,14 +7,12 @@ use natter_proto::validate::{is_valid_nick, is_valid_user};
 use natter_proto::Message;
 
 use super::{queries, Ctx, PreRegistration};
+use crate::rules::MAX_LINE;
 use crate::text::truncate;
 use crate::world::now;
 
 /// The version string in RPL_YOURHOST, RPL_MYINFO and VERSION.
 pub const VERSION: &str = concat!("natter-", env!("CARGO_PKG_VERSION"));
-
-/// Longest line sent to a client, CR LF included (RFC 1459 2.3).
-const MAX_LINE: usize = 512;
 
 /// Longest real name kept from USER, in bytes. The real name is repeated
 /// in WHO, WHOIS and WHOWAS replies next to nicks, channel and host names;
