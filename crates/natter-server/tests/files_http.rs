@@ -611,9 +611,10 @@ fn failed_logins_over_http_count_for_irc_too() {
     assert_eq!(r.status, 429);
     let wait: u64 = r.header("retry-after").unwrap().parse().unwrap();
     assert!((1..=600).contains(&wait), "Retry-After {wait}");
-    // The same throttle holds NickServ's IDENTIFY from that address.
-    let mut c = server.client("bob_");
-    let got = c.ask("PRIVMSG NickServ :IDENTIFY bob pw-bob-123");
+    // The same throttle holds NickServ's IDENTIFY from that address, even
+    // to another account with its right password (the address's key).
+    let mut c = server.client("eve_");
+    let got = c.ask("PRIVMSG NickServ :IDENTIFY eve pw-eve-123");
     let notice = &with_command(&got, "NOTICE")[0].params[1];
     assert!(notice.starts_with("Too many failed attempts"), "{notice}");
 }

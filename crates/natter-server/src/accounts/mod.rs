@@ -260,8 +260,12 @@ impl Throttle {
     pub fn login_keys(ip: IpAddr, account: &str) -> [String; 2] {
         [
             format!("ip:{}", ip.to_canonical()),
-            format!("account:{}", fold(account)),
+            Self::account_key(account),
         ]
+    }
+
+    fn account_key(account: &str) -> String {
+        format!("account:{}", fold(account))
     }
 
     /// `Err(seconds)` to wait if logins from `ip` or to `account` are
@@ -286,9 +290,8 @@ impl Throttle {
 
     /// Records a successful login to `account`: its failures are forgotten
     /// (the address's are not, as it may be trying other accounts).
-    pub fn login_succeeded(&mut self, ip: IpAddr, account: &str) {
-        let [_, account_key] = Self::login_keys(ip, account);
-        self.succeeded(&account_key);
+    pub fn login_succeeded(&mut self, account: &str) {
+        self.succeeded(&Self::account_key(account));
     }
 }
 

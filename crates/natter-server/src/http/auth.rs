@@ -131,12 +131,7 @@ pub(crate) async fn account(
                 .0
                 .lock()
                 .insert(fold(&account), (proof, Instant::now()));
-            let ip = client.ip();
-            shared
-                .world
-                .lock()
-                .login_failures
-                .login_succeeded(ip, &account);
+            shared.world.lock().login_failures.login_succeeded(&account);
             Ok(account)
         }
         _ => {

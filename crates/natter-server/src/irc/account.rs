@@ -241,8 +241,7 @@ pub fn login_failed(ctx: &mut Ctx<'_>, account: &str) -> std::time::Duration {
 
 /// Records a login success.
 pub fn login_succeeded(ctx: &mut Ctx<'_>, account: &str) {
-    let ip = ctx.client.addr.ip();
-    ctx.world.login_failures.login_succeeded(ip, account);
+    ctx.world.login_failures.login_succeeded(account);
 }
 
 /// Finishes a password login (SASL PLAIN, NickServ IDENTIFY) once the hash
