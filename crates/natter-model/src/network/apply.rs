@@ -1,9 +1,12 @@
-//! [`Network::apply`]: the one path by which the network state changes,
-//! one method per event, and the bookkeeping those share (mode counters,
-//! membership, invitations, WHOWAS).
+//! [`Network::apply`]: the one path by which every change a user or a link
+//! makes reaches the network state, one method per event, and the
+//! bookkeeping those share (mode counters, membership, invitations,
+//! WHOWAS).
 //!
-//! Only `apply` is public: a front end, a link or the store never changes
-//! the state any other way, so every change reaches the fan-out.
+//! Only `apply` here is public, so every such change reaches the fan-out.
+//! The other public methods that change the state are set-up and
+//! bookkeeping outside any event (`mod.rs`): nick reservations before
+//! registration, server ids, restoring stored channels at start-up.
 
 use natter_proto::casemap::fold;
 

@@ -1,7 +1,8 @@
-//! One client connection, served by one task: it frames, parses and
-//! handles input lines, enforces the registration and ping timeouts, and
-//! drains the client's [`Outbound`] queue into the socket with
-//! non-blocking writes, every queued line coalesced into one write. While
+//! One client connection, served by one task: it frames input lines and
+//! hands them to their front end (`crate::frontends::handle_frame`),
+//! enforces the registration and ping timeouts, and drains the client's
+//! [`Outbound`] queue into the socket with non-blocking writes, every
+//! queued line coalesced into one write. While
 //! the task waits with nothing of its own to write, its event loop's
 //! flusher may write deliveries to the socket instead (`crate::flusher`).
 //! `admit` decides, before anything else, whether it is served at all;

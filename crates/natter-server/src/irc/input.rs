@@ -24,7 +24,7 @@ fn client_tags_len(line: &[u8]) -> usize {
 
 /// Parses an IRC frame and dispatches it, answering what cannot be
 /// parsed: ERR_INPUTTOOLONG (417) for a line or tag section over its
-/// limit, ERR_UNKNOWNERROR (400) for a NUL byte, `FAIL * INVALID_UTF8`
+/// limit, ERR_UNKNOWNERROR (400) for a NUL byte, `FAIL <command> INVALID_UTF8`
 /// (IRCv3 UTF8ONLY), ERR_UNKNOWNCOMMAND (421) for a line without a
 /// command. A labeled line's answer keeps its label.
 pub fn handle_frame(ctx: &mut Ctx<'_>, frame: Frame) {
