@@ -79,8 +79,8 @@ impl FrontEnds for Natter {
         }
     }
 
-    /// Loads IRC's read markers from the store and introduces NickServ and
-    /// ChanServ.
+    /// Loads IRC's read markers from the store, introduces NickServ and
+    /// ChanServ, and starts the IM presence interval.
     fn started(
         world: &mut World,
         new_id: &mut dyn FnMut() -> UserId,
@@ -90,6 +90,7 @@ impl FrontEnds for Natter {
         for service in [irc::nickserv::NICK, irc::chanserv::NICK] {
             irc::nickserv::introduce(world, new_id(), service);
         }
+        im::presence::started(world, std::time::Instant::now());
         Ok(())
     }
 

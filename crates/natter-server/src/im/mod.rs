@@ -49,7 +49,7 @@ pub struct State {
     pub presence_pending: std::collections::BTreeMap<String, Option<String>>,
     /// IM clients told about presence as changes (`PRESENCE ["changes"]`).
     pub presence_changes: natter_model::UserSet,
-    /// When the periodic ONLINE_USERS is next due (set at the first tick).
+    /// When the periodic ONLINE_USERS is next due (set at start-up).
     pub presence_due: Option<std::time::Instant>,
     /// Changes told as ONLINE_USERS lists since the last tick (each sent
     /// to every client in lists mode; at most [`presence::LISTS_PER_TICK`]).

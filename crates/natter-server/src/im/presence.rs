@@ -101,6 +101,12 @@ fn tell(
 /// module's documentation.
 pub const LISTS_PER_TICK: u32 = 20;
 
+/// Starts the interval of the periodic ONLINE_USERS at `now` (start-up).
+pub fn started(world: &mut World, now: std::time::Instant) {
+    let every = std::time::Duration::from_secs(world.config.im.online_users_interval.max(1));
+    world.front.im.presence_due = Some(now + every);
+}
+
 /// The periodic ONLINE_USERS (called every second, [`crate::world::FrontEnds::tick`]):
 /// sent every `[im] online_users_interval` seconds, read again each time
 /// so that REHASH can change it.
