@@ -366,6 +366,138 @@ impl Inbound<'_> {
             .get(&self.peer)
             .is_some_and(|l| l.natter.is_none())
     }
+
+    /// JOIN: the user joins each channel, as an operator with `O` or `o`
+    /// and voiced with `v` after its BEL (RFC 2813 4.2.1).
+    pub(super) fn joins(
+        &mut self,
+        source: Option<&str>,
+        channels: Vec<natter_proto::link::JoinChannel>,
+    ) {
+        let Some(id) = self.user_source(source, "JOIN") else {
+            return;
+        };
+        for c in channels {
+            let op = c.modes.contains('o') || c.modes.contains('O');
+            self.join(
+                id,
+                &c.name,
+                op,
+                c.modes.contains('v'),
+                From::Server(self.peer),
+            );
+        }
+    }
+
+    /// PART: the user leaves each channel it is in.
+    pub(super) fn part(
+        &mut self,
+        source: Option<&str>,
+        channels: Vec<String>,
+        reason: Option<String>,
+    ) {
+        let Some(id) = self.user_source(source, "PART") else {
+            return;
+        };
+        for channel in channels {
+            let user = self.world.net.user(id).expect("resolved").snapshot();
+            let member = self.world.net.channel(&channel).and_then(|c| c.member(id));
+            if member.is_some() {
+                let channel = self
+                    .world
+                    .net
+                    .channel(&channel)
+                    .expect("member")
+                    .name
+                    .clone();
+                self.emit(Event::Parted {
+                    user,
+                    channel,
+                    reason: reason.clone(),
+                });
+            }
+        }
+    }
+
+    /// KICK: `nick` is put out of `channel`, if a member.
+    pub(super) fn kick(
+        &mut self,
+        source: Option<&str>,
+        channel: &str,
+        nick: &str,
+        reason: Option<String>,
+    ) {
+        let Some(from) = self.source(source, "KICK") else {
+            return;
+        };
+        let net = &self.world.net;
+        let (Some(chan), Some(target)) = (net.channel(channel), net.user_by_nick(nick)) else {
+            return;
+        };
+        if chan.member(target.id).is_none() {
+            return;
+        }
+        let event = Event::Kicked {
+            by: self.event_source(from),
+            channel: chan.name.clone(),
+            target: target.id,
+            target_nick: target.nick.clone(),
+            reason: reason.unwrap_or_default(),
+        };
+        self.emit(event);
+    }
+
+    /// TOPIC: a user's change, or a server's restatement in a burst (which
+    /// a younger channel, or the same topic, does not take).
+    pub(super) fn topic(&mut self, source: Option<&str>, channel: &str, topic: String) {
+        let Some(from) = self.source(source, "TOPIC") else {
+            return;
+        };
+        let Some(chan) = self.world.net.channel(channel) else {
+            return;
+        };
+        if matches!(from, From::Server(_)) && self.younger(channel) {
+            return;
+        }
+        // A rejoin's burst restates the topic both sides have.
+        let current = chan.topic.as_ref().map_or("", |t| t.text.as_str());
+        if matches!(from, From::Server(_)) && current == topic {
+            return;
+        }
+        let channel = chan.name.clone();
+        let by = self.event_source(from);
+        let setter = match &by {
+            Source::User(u) => u.mask(),
+            Source::Server(id) => self.world.net.server_name(*id).to_string(),
+        };
+        let topic = (!topic.is_empty()).then(|| Topic {
+            text: topic,
+            setter,
+            set_at: now(),
+        });
+        self.emit(Event::TopicChanged { by, channel, topic });
+    }
+
+    /// INVITE: `nick` is invited to `channel`.
+    pub(super) fn invite(&mut self, source: Option<&str>, nick: &str, channel: String) {
+        let Some(id) = self.user_source(source, "INVITE") else {
+            return;
+        };
+        let net = &self.world.net;
+        let Some(target) = net.user_by_nick(nick) else {
+            return;
+        };
+        // An IM conversation's channel exists only once someone
+        // joined it: the invitation may name one not made yet.
+        let channel = net.channel(&channel).map_or(channel, |c| c.name.clone());
+        let event = Event::Invited {
+            by: net.user(id).expect("resolved").snapshot(),
+            target: target.id,
+            target_nick: target.nick.clone(),
+            channel,
+        };
+        self.emit(event);
+    }
 }
 
 /// The changes of a channel MODE from a link: `o`/`v` name members by nick,

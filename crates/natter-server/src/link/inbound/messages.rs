@@ -168,6 +168,15 @@ impl Inbound<'_> {
             _ => {}
         }
     }
+
+    /// WALLOPS: a message to the users with +w.
+    pub(super) fn wallops(&mut self, source: Option<&str>, text: String) {
+        let Some(from) = self.source(source, "WALLOPS") else {
+            return;
+        };
+        let by = self.event_source(from);
+        self.emit(Event::Wallops { by, text });
+    }
 }
 
 /// The server ban event a natter neighbour's `BANADD <K|D> <mask> <set_at>

@@ -170,7 +170,6 @@ impl Inbound<'_> {
     }
 
     pub(super) fn handle(&mut self, message: LinkMessage) -> Verdict {
-        let command = message_name(&message);
         match message {
             LinkMessage::Server {
                 source,
@@ -198,17 +197,7 @@ impl Inbound<'_> {
                 realname,
             ),
             LinkMessage::NickChange { source, nick } => self.nick_change(source.as_deref(), nick),
-            LinkMessage::Quit { source, reason } => {
-                let Some(id) = self.user_source(source.as_deref(), command) else {
-                    return Verdict::Continue;
-                };
-                let user = self.world.net.user(id).expect("resolved").snapshot();
-                self.emit(Event::Quit {
-                    user,
-                    reason: reason.unwrap_or_default(),
-                    at: now(),
-                });
-            }
+            LinkMessage::Quit { source, reason } => self.quit(source.as_deref(), reason),
             LinkMessage::Squit {
                 source,
                 server,
@@ -219,74 +208,18 @@ impl Inbound<'_> {
                 channel,
                 members,
             } => self.njoin(source.as_deref(), &channel, &members),
-            LinkMessage::Join { source, channels } => {
-                let Some(id) = self.user_source(source.as_deref(), command) else {
-                    return Verdict::Continue;
-                };
-                for c in channels {
-                    let op = c.modes.contains('o') || c.modes.contains('O');
-                    self.join(
-                        id,
-                        &c.name,
-                        op,
-                        c.modes.contains('v'),
-                        From::Server(self.peer),
-                    );
-                }
-            }
+            LinkMessage::Join { source, channels } => self.joins(source.as_deref(), channels),
             LinkMessage::Part {
                 source,
                 channels,
                 reason,
-            } => {
-                let Some(id) = self.user_source(source.as_deref(), command) else {
-                    return Verdict::Continue;
-                };
-                for channel in channels {
-                    let user = self.world.net.user(id).expect("resolved").snapshot();
-                    let member = self.world.net.channel(&channel).and_then(|c| c.member(id));
-                    if member.is_some() {
-                        let channel = self
-                            .world
-                            .net
-                            .channel(&channel)
-                            .expect("member")
-                            .name
-                            .clone();
-                        self.emit(Event::Parted {
-                            user,
-                            channel,
-                            reason: reason.clone(),
-                        });
-                    }
-                }
-            }
+            } => self.part(source.as_deref(), channels, reason),
             LinkMessage::Kick {
                 source,
                 channel,
                 nick,
                 reason,
-            } => {
-                let Some(from) = self.source(source.as_deref(), command) else {
-                    return Verdict::Continue;
-                };
-                let net = &self.world.net;
-                let (Some(chan), Some(target)) = (net.channel(&channel), net.user_by_nick(&nick))
-                else {
-                    return Verdict::Continue;
-                };
-                if chan.member(target.id).is_none() {
-                    return Verdict::Continue;
-                }
-                let event = Event::Kicked {
-                    by: self.event_source(from),
-                    channel: chan.name.clone(),
-                    target: target.id,
-                    target_nick: target.nick.clone(),
-                    reason: reason.unwrap_or_default(),
-                };
-                self.emit(event);
-            }
+            } => self.kick(source.as_deref(), &channel, &nick, reason),
             LinkMessage::Mode {
                 source,
                 target,
@@ -297,57 +230,12 @@ impl Inbound<'_> {
                 source,
                 channel,
                 topic,
-            } => {
-                let Some(from) = self.source(source.as_deref(), command) else {
-                    return Verdict::Continue;
-                };
-                let Some(chan) = self.world.net.channel(&channel) else {
-                    return Verdict::Continue;
-                };
-                if matches!(from, From::Server(_)) && self.younger(&channel) {
-                    return Verdict::Continue;
-                }
-                // A rejoin's burst restates the topic both sides have.
-                let current = chan.topic.as_ref().map_or("", |t| t.text.as_str());
-                if matches!(from, From::Server(_)) && current == topic {
-                    return Verdict::Continue;
-                }
-                let channel = chan.name.clone();
-                let by = self.event_source(from);
-                let setter = match &by {
-                    Source::User(u) => u.mask(),
-                    Source::Server(id) => self.world.net.server_name(*id).to_string(),
-                };
-                let topic = (!topic.is_empty()).then(|| Topic {
-                    text: topic,
-                    setter,
-                    set_at: now(),
-                });
-                self.emit(Event::TopicChanged { by, channel, topic });
-            }
+            } => self.topic(source.as_deref(), &channel, topic),
             LinkMessage::Invite {
                 source,
                 nick,
                 channel,
-            } => {
-                let Some(id) = self.user_source(source.as_deref(), command) else {
-                    return Verdict::Continue;
-                };
-                let net = &self.world.net;
-                let Some(target) = net.user_by_nick(&nick) else {
-                    return Verdict::Continue;
-                };
-                // An IM conversation's channel exists only once someone
-                // joined it: the invitation may name one not made yet.
-                let channel = net.channel(&channel).map_or(channel, |c| c.name.clone());
-                let event = Event::Invited {
-                    by: net.user(id).expect("resolved").snapshot(),
-                    target: target.id,
-                    target_nick: target.nick.clone(),
-                    channel,
-                };
-                self.emit(event);
-            }
+            } => self.invite(source.as_deref(), &nick, channel),
             LinkMessage::Privmsg {
                 source,
                 target,
@@ -362,52 +250,10 @@ impl Inbound<'_> {
                 source,
                 nick,
                 comment,
-            } => {
-                let Some(from) = self.source(source.as_deref(), command) else {
-                    return Verdict::Continue;
-                };
-                let Some(target) = self.world.net.user_by_nick(&nick) else {
-                    return Verdict::Continue;
-                };
-                let user = target.snapshot();
-                let by = self.event_source(from);
-                let killer = match &by {
-                    Source::User(u) => u.nick.clone(),
-                    Source::Server(id) => self.world.net.server_name(*id).to_string(),
-                };
-                self.emit(Event::Killed {
-                    by,
-                    user,
-                    reason: format!("Killed ({killer} ({comment}))"),
-                    comment,
-                    at: now(),
-                });
-            }
-            LinkMessage::Wallops { source, text } => {
-                let Some(from) = self.source(source.as_deref(), command) else {
-                    return Verdict::Continue;
-                };
-                let by = self.event_source(from);
-                self.emit(Event::Wallops { by, text });
-            }
-            LinkMessage::Away { source, message } => {
-                let Some(id) = self.user_source(source.as_deref(), command) else {
-                    return Verdict::Continue;
-                };
-                let message = message.filter(|m| !m.is_empty());
-                self.away(id, message);
-            }
-            LinkMessage::Ping { origin, .. } => {
-                let me = self.world.server_name().to_string();
-                let pong = LinkMessage::Pong {
-                    source: Some(me.clone()),
-                    origin: me,
-                    target: Some(origin),
-                };
-                if let Some(link) = self.world.front.link.links.get(&self.peer) {
-                    link.out.push(bytes::Bytes::from(pong.to_line()));
-                }
-            }
+            } => self.kill(source.as_deref(), &nick, comment),
+            LinkMessage::Wallops { source, text } => self.wallops(source.as_deref(), text),
+            LinkMessage::Away { source, message } => self.away_from(source.as_deref(), message),
+            LinkMessage::Ping { origin, .. } => self.ping(origin),
             LinkMessage::Pong { .. } => return Verdict::Pong,
             LinkMessage::Error { message, .. } => {
                 return Verdict::Close(format!("ERROR from the peer: {message}"));
@@ -424,32 +270,5 @@ impl Inbound<'_> {
             LinkMessage::Other(m) => self.other(&m),
         }
         Verdict::Continue
-    }
-}
-
-fn message_name(m: &LinkMessage) -> &'static str {
-    match m {
-        LinkMessage::Pass { .. } => "PASS",
-        LinkMessage::Server { .. } => "SERVER",
-        LinkMessage::Nick { .. } | LinkMessage::NickChange { .. } => "NICK",
-        LinkMessage::Quit { .. } => "QUIT",
-        LinkMessage::Squit { .. } => "SQUIT",
-        LinkMessage::Njoin { .. } => "NJOIN",
-        LinkMessage::Mode { .. } => "MODE",
-        LinkMessage::Topic { .. } => "TOPIC",
-        LinkMessage::Join { .. } => "JOIN",
-        LinkMessage::Part { .. } => "PART",
-        LinkMessage::Kick { .. } => "KICK",
-        LinkMessage::Invite { .. } => "INVITE",
-        LinkMessage::Privmsg { .. } => "PRIVMSG",
-        LinkMessage::Notice { .. } => "NOTICE",
-        LinkMessage::Kill { .. } => "KILL",
-        LinkMessage::Wallops { .. } => "WALLOPS",
-        LinkMessage::Away { .. } => "AWAY",
-        LinkMessage::Ping { .. } => "PING",
-        LinkMessage::Pong { .. } => "PONG",
-        LinkMessage::Error { .. } => "ERROR",
-        LinkMessage::ChanInfo { .. } => "CHANINFO",
-        LinkMessage::Other(_) => "other",
     }
 }

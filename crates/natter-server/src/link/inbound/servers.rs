@@ -67,6 +67,19 @@ impl Inbound<'_> {
         split(self.world, far, &reason, Origin::Link(self.peer));
         Verdict::Continue
     }
+
+    /// PING from the peer: answered with PONG at once.
+    pub(super) fn ping(&mut self, origin: String) {
+        let me = self.world.server_name().to_string();
+        let pong = LinkMessage::Pong {
+            source: Some(me.clone()),
+            origin: me,
+            target: Some(origin),
+        };
+        if let Some(link) = self.world.front.link.links.get(&self.peer) {
+            link.out.push(bytes::Bytes::from(pong.to_line()));
+        }
+    }
 }
 
 /// Removes server `far` and everything behind it: each of their users

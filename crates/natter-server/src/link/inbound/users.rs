@@ -226,6 +226,51 @@ impl Inbound<'_> {
         let user = user.snapshot();
         self.emit(Event::AwayChanged { user, message });
     }
+
+    /// QUIT: the user leaves the network.
+    pub(super) fn quit(&mut self, source: Option<&str>, reason: Option<String>) {
+        let Some(id) = self.user_source(source, "QUIT") else {
+            return;
+        };
+        let user = self.world.net.user(id).expect("resolved").snapshot();
+        self.emit(Event::Quit {
+            user,
+            reason: reason.unwrap_or_default(),
+            at: now(),
+        });
+    }
+
+    /// KILL: `nick` is removed from the network with `comment`.
+    pub(super) fn kill(&mut self, source: Option<&str>, nick: &str, comment: String) {
+        let Some(from) = self.source(source, "KILL") else {
+            return;
+        };
+        let Some(target) = self.world.net.user_by_nick(nick) else {
+            return;
+        };
+        let user = target.snapshot();
+        let by = self.event_source(from);
+        let killer = match &by {
+            Source::User(u) => u.nick.clone(),
+            Source::Server(id) => self.world.net.server_name(*id).to_string(),
+        };
+        self.emit(Event::Killed {
+            by,
+            user,
+            reason: format!("Killed ({killer} ({comment}))"),
+            comment,
+            at: now(),
+        });
+    }
+
+    /// AWAY: the user is away with `message`, or back without one.
+    pub(super) fn away_from(&mut self, source: Option<&str>, message: Option<String>) {
+        let Some(id) = self.user_source(source, "AWAY") else {
+            return;
+        };
+        let message = message.filter(|m| !m.is_empty());
+        self.away(id, message);
+    }
 }
 
 /// The nick a collision's loser gets: its nick (shortened) and a short
