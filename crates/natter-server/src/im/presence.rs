@@ -63,8 +63,10 @@ pub fn end_of_link_batch(world: &mut World) {
 }
 
 /// Tells every registered IM client about `changes`: the changes to those
-/// that asked for them, the whole list to the others. `me`'s copy goes to
-/// its pending output when given, to stay in order with its replies.
+/// that asked for them, the whole list to the others while the tick's
+/// budget lasts (to `me` always; see the module's documentation). `me`'s
+/// copy goes to its pending output when given, to stay in order with its
+/// replies.
 fn tell(
     world: &mut World,
     changes: BTreeMap<String, Option<String>>,
