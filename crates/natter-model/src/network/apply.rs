@@ -12,7 +12,7 @@ use natter_proto::casemap::fold;
 
 use super::{whowas_entry, Network, WhowasEntry};
 use crate::channel::{Channel, ListEntry, Membership};
-use crate::event::{Event, MessageTarget, ModeArg, ModeChange, Source};
+use crate::event::{Event, MessageTarget, ModeArg, ModeChange};
 use crate::server::LOCAL_SERVER;
 use crate::user::{Frontend, User, UserId};
 
@@ -77,10 +77,7 @@ impl Network {
                 at,
             } => {
                 let key = fold(channel);
-                let setter = match by {
-                    Source::User(u) => u.nick.clone(),
-                    Source::Server(id) => self.server_name(*id).to_string(),
-                };
+                let setter = self.source_name(by);
                 for change in changes {
                     self.apply_channel_mode(&key, &setter, change, *at);
                 }

@@ -6,6 +6,7 @@ use std::collections::{HashMap, VecDeque};
 use natter_proto::casemap::fold;
 
 use crate::channel::Channel;
+use crate::event::Source;
 use crate::server::{Server, ServerId, LOCAL_SERVER};
 use crate::user::{User, UserId, UserMap};
 
@@ -252,6 +253,24 @@ impl Network {
     /// The name of server `id`, `*` for one not known.
     pub fn server_name(&self, id: ServerId) -> &str {
         self.servers.get(&id).map_or("*", |s| &s.name)
+    }
+
+    /// Who `source` is, as a mask: `nick!user@host` for a user, the name
+    /// for a server (Modern IRC "Source"); what topics and KILLs record.
+    pub fn source_mask(&self, source: &Source) -> String {
+        match source {
+            Source::User(u) => u.mask(),
+            Source::Server(id) => self.server_name(*id).to_string(),
+        }
+    }
+
+    /// Who `source` is, by name: a user's nick or a server's name; what
+    /// list modes record as their setter.
+    pub fn source_name(&self, source: &Source) -> String {
+        match source {
+            Source::User(u) => u.nick.clone(),
+            Source::Server(id) => self.server_name(*id).to_string(),
+        }
     }
 
     /// A channel by name (casemapped).

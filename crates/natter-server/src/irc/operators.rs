@@ -125,10 +125,7 @@ pub fn close_killed(world: &World, by: &Source, user: &UserRef, why: &str) {
     let Some(conn) = world.conns.get(&user.id) else {
         return;
     };
-    let killer = match by {
-        Source::User(u) => u.mask(),
-        Source::Server(id) => world.net.server_name(*id).to_string(),
-    };
+    let killer = world.net.source_mask(by);
     let closing = crate::frontends::closing_line(conn.frontend, world.server_name(), why);
     let last = match conn.frontend {
         natter_model::Frontend::Irc | natter_model::Frontend::Service => {

@@ -207,7 +207,7 @@ pub fn render(event: &Event, net: &Network, form: CapSet, stamp: &Stamp) -> Byte
         } => write_line_trailing(
             &mut out,
             Some(&tags),
-            Some(&source(by, net)),
+            Some(&net.source_mask(by)),
             "KICK",
             &[channel, target_nick, reason],
         ),
@@ -219,7 +219,7 @@ pub fn render(event: &Event, net: &Network, form: CapSet, stamp: &Stamp) -> Byte
             write_line_trailing(
                 &mut out,
                 Some(&tags),
-                Some(&source(by, net)),
+                Some(&net.source_mask(by)),
                 "TOPIC",
                 &[channel, text],
             )
@@ -237,7 +237,13 @@ pub fn render(event: &Event, net: &Network, form: CapSet, stamp: &Stamp) -> Byte
                     .iter()
                     .filter_map(|c| c.arg.as_ref().map(|a| a.as_str())),
             );
-            write_line(&mut out, Some(&tags), Some(&source(by, net)), "MODE", &args);
+            write_line(
+                &mut out,
+                Some(&tags),
+                Some(&net.source_mask(by)),
+                "MODE",
+                &args,
+            );
         }
         Event::UserModeChanged { nick, changes, .. } => {
             let (flags, _) = ModeChange::mode_string(changes);
@@ -356,21 +362,12 @@ pub fn render(event: &Event, net: &Network, form: CapSet, stamp: &Stamp) -> Byte
         Event::Wallops { by, text } => write_line_trailing(
             &mut out,
             Some(&tags),
-            Some(&source(by, net)),
+            Some(&net.source_mask(by)),
             "WALLOPS",
             &[text],
         ),
     }
     Bytes::from(out)
-}
-
-/// An event's source as an IRC prefix: `nick!user@host` for a user, the
-/// name for a server (Modern IRC "Source").
-fn source(by: &Source, net: &Network) -> String {
-    match by {
-        Source::User(u) => u.mask(),
-        Source::Server(id) => net.server_name(*id).to_string(),
-    }
 }
 
 /// Appends `key[=value]` (escaped) to a tag string.

@@ -466,10 +466,7 @@ impl Inbound<'_> {
         }
         let channel = chan.name.clone();
         let by = self.event_source(from);
-        let setter = match &by {
-            Source::User(u) => u.mask(),
-            Source::Server(id) => self.world.net.server_name(*id).to_string(),
-        };
+        let setter = self.world.net.source_mask(&by);
         let topic = (!topic.is_empty()).then(|| Topic {
             text: topic,
             setter,

@@ -250,10 +250,7 @@ impl Inbound<'_> {
         };
         let user = target.snapshot();
         let by = self.event_source(from);
-        let killer = match &by {
-            Source::User(u) => u.nick.clone(),
-            Source::Server(id) => self.world.net.server_name(*id).to_string(),
-        };
+        let killer = self.world.net.source_name(&by);
         self.emit(Event::Killed {
             by,
             user,
