@@ -257,7 +257,7 @@ impl Throttle {
     /// `ip:<address>` (an IPv4-mapped address as IPv4) and
     /// `account:<casefolded name>`. Every way to log in (SASL, NickServ,
     /// IM, HTTP) uses these, so failures on one count on all.
-    pub fn login_keys(ip: IpAddr, account: &str) -> [String; 2] {
+    fn login_keys(ip: IpAddr, account: &str) -> [String; 2] {
         [
             format!("ip:{}", ip.to_canonical()),
             Self::account_key(account),
