@@ -225,12 +225,15 @@ impl Conversations {
         }
         match event {
             Event::Joined { user, channel, .. } => {
+                let Some(&id) = self.by_channel.get(&fold(channel)) else {
+                    return;
+                };
                 // A join the model did not take (a user it does not know,
                 // in a link race) ties no one: no quit would untie it.
                 let joined = net
                     .channel(channel)
                     .is_some_and(|c| c.member(user.id).is_some());
-                if let Some(&id) = self.by_channel.get(&fold(channel)).filter(|_| joined) {
+                if joined {
                     if let Some(Conversation::Group { started, .. }) = self.by_id.get_mut(&id) {
                         *started = true;
                     }
