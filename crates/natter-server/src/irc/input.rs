@@ -11,7 +11,7 @@ use super::Ctx;
 
 /// Most tag data a client may send, in bytes, without the `@` and the
 /// space (IRCv3 message-tags: 4094; 8191 is for tags the server adds).
-const MAX_CLIENT_TAG_DATA: usize = 4094;
+pub(super) const MAX_CLIENT_TAG_DATA: usize = 4094;
 
 /// Length of a raw line's tag data (between `@` and the first space).
 fn client_tags_len(line: &[u8]) -> usize {

@@ -17,10 +17,6 @@ use super::Ctx;
 use crate::rules::{check_channel_send, fit_message, SendDenied};
 use crate::text::truncate;
 
-/// Longest client-only tag section accepted from a client, in bytes
-/// (IRCv3 message-tags: 4094 for client tags).
-const MAX_CLIENT_TAGS: usize = 4094;
-
 /// `PRIVMSG <target>{,<target>} <text>` (and `NOTICE`), or `TAGMSG <target>{,<target>}`.
 /// A target is a nick, a channel, or `@#chan`/`+#chan` (STATUSMSG) for its
 /// ops or voiced members.
@@ -80,7 +76,7 @@ fn client_tags(ctx: &Ctx<'_>, msg: &Message) -> String {
             .is_some_and(|name| !tag_denied(name, deny))
     });
     let mut out = natter_proto::message::client_only_tags(allowed);
-    if out.len() > MAX_CLIENT_TAGS {
+    if out.len() > super::input::MAX_CLIENT_TAG_DATA {
         out.clear();
     }
     out
