@@ -128,6 +128,24 @@ class Runner:
         time.sleep(self.args.pause)
         return entry
 
+    def fanout_sweep(self, rnd, name, transport=None):
+        """The fan-out into each --fanout-members channel at each offered
+        rate in turn, stopping a channel's sweep at the first rate not
+        sustained. `transport` (the --tls comparison's) goes into the run's
+        tag; None is the plain comparison's plain TCP."""
+        a = self.args
+        infix = f"-{transport}" if transport else ""
+        for m in a.fanout_members:
+            for rate in a.fanout_rates:
+                e = self.bench(rnd, name, "fanout", f"fanout-m{m}{infix}-r{rate}",
+                               {"members": m, "senders": a.fanout_senders,
+                                "rate": rate, "duration": a.fanout_duration,
+                                "size": a.fanout_size,
+                                "concurrency": a.setup_concurrency},
+                               setup_param="concurrency", transport=transport or "plain")
+                if not sustained(e, a.p99_ms):
+                    break
+
     def tls_round(self, rnd):
         """natter and InspIRCd over TLS (and plain, the baseline), alternating
         which server goes first from round to round."""
@@ -139,16 +157,7 @@ class Runner:
                     continue
                 log(f"round {rnd}: {name} over {transport}")
                 if "fanout" in a.scenarios:
-                    for m in a.fanout_members:
-                        for rate in a.fanout_rates:
-                            e = self.bench(rnd, name, "fanout", f"fanout-m{m}-{transport}-r{rate}",
-                                           {"members": m, "senders": a.fanout_senders,
-                                            "rate": rate, "duration": a.fanout_duration,
-                                            "size": a.fanout_size,
-                                            "concurrency": a.setup_concurrency},
-                                           setup_param="concurrency", transport=transport)
-                            if not sustained(e, a.p99_ms):
-                                break
+                    self.fanout_sweep(rnd, name, transport)
                 if "handshakes" in a.scenarios:
                     # Key exchange groups matter to a handshake's cost only
                     # over TLS.
@@ -180,16 +189,7 @@ class Runner:
                                 "idle": a.connect_idle},
                                cap_param="concurrency")
                 elif sc == "fanout":
-                    for m in a.fanout_members:
-                        for rate in a.fanout_rates:
-                            e = self.bench(rnd, name, "fanout", f"fanout-m{m}-r{rate}",
-                                           {"members": m, "senders": a.fanout_senders,
-                                            "rate": rate, "duration": a.fanout_duration,
-                                            "size": a.fanout_size,
-                                            "concurrency": a.setup_concurrency},
-                                           setup_param="concurrency")
-                            if not sustained(e, a.p99_ms):
-                                break
+                    self.fanout_sweep(rnd, name)
                 elif sc == "rooms":
                     self.bench(rnd, name, "rooms", "rooms",
                                {"channels": a.rooms_channels, "members": a.rooms_members,
