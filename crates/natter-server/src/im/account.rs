@@ -15,7 +15,7 @@
 
 use natter_proto::im::{ConvId, Reply};
 
-use crate::irc::chathistory::{Answer, Query, Ref};
+use crate::history::query::{Answer, Query, Range, Ref, MAX_LIMIT};
 use crate::irc::{Ctx, SlowJob};
 
 /// Starts an IM registration with a password: checks it against the
@@ -106,13 +106,13 @@ pub fn history_on_join(ctx: &mut Ctx<'_>, id: ConvId, channel: &str) {
         return;
     }
     let query = Query::Messages {
-        sub: "LATEST",
+        range: Range::Latest,
         keys: vec![natter_proto::casemap::fold(&chan.name)],
         shown: chan.name.clone(),
         refs: (Ref::Unbounded, Ref::Unbounded),
-        limit: count.min(crate::irc::chathistory::MAX_LIMIT),
+        limit: count.min(MAX_LIMIT),
     };
-    crate::irc::chathistory::ask(ctx, query, move |ctx, _, answer| {
+    crate::history::query::ask(ctx, query, move |ctx, _, answer| {
         finish_history(ctx, id, answer)
     });
 }
@@ -128,7 +128,7 @@ fn finish_history(ctx: &mut Ctx<'_>, id: ConvId, answer: Result<Answer, String>)
         .filter(|m| m.kind != "TAGMSG")
         .map(|m| {
             let sender = m.source.split('!').next().unwrap_or("").to_string();
-            let time = crate::irc::render::format_time_ms(m.at_ms.max(0) as u64);
+            let time = crate::clock::format_time_ms(m.at_ms.max(0) as u64);
             (sender, m.text, time)
         })
         .collect();

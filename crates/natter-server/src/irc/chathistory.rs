@@ -13,66 +13,21 @@
 //! everything sent before, and [`answered`] renders the batch.
 
 use natter_proto::Message;
-use natter_store::{Cursor, StoredMessage};
 
 use super::caps::Cap;
 use super::render::format_time_ms;
-use super::{Ctx, SlowJob};
+use super::Ctx;
 use crate::history::party;
+use crate::history::query::{ask, Answer, Query, Range, Ref, MAX_LIMIT};
 
-/// The most messages one query returns (ISUPPORT `CHATHISTORY`).
-pub const MAX_LIMIT: usize = 1000;
-
-/// A message reference.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Ref {
-    /// `*`: no bound.
-    Unbounded,
-    /// `timestamp=`: Unix milliseconds.
-    Time(i64),
-    /// `msgid=`.
-    Msgid(String),
-}
-
-/// What a query asks for, resolved under the lock.
-#[derive(Debug, Clone)]
-pub enum Query {
-    /// A range of one conversation.
-    Messages {
-        /// The subcommand, upper case.
-        sub: &'static str,
-        /// The conversation's keys (a private one may have two).
-        keys: Vec<String>,
-        /// The target as the client named it (the batch's parameter).
-        shown: String,
-        /// The references (the second only for BETWEEN).
-        refs: (Ref, Ref),
-        /// At most this many messages.
-        limit: usize,
-    },
-    /// TARGETS.
-    Targets {
-        /// The keys of the channels the client is in.
-        channels: Vec<String>,
-        /// The client's private-conversation party (`acct:<name>`).
-        party: Option<String>,
-        /// Bounds, Unix milliseconds (exclusive).
-        from_ms: i64,
-        /// Upper bound.
-        to_ms: i64,
-        /// At most this many targets.
-        limit: usize,
-    },
-}
-
-/// What the store answered.
-#[derive(Debug)]
-pub enum Answer {
-    /// The messages, oldest first.
-    Messages(Vec<StoredMessage>),
-    /// (name, latest Unix milliseconds), oldest first.
-    Targets(Vec<(String, i64)>),
-}
+/// The subcommands that ask for messages; TARGETS is the other.
+const RANGES: [Range; 5] = [
+    Range::Latest,
+    Range::Before,
+    Range::After,
+    Range::Around,
+    Range::Between,
+];
 
 fn fail(ctx: &mut Ctx<'_>, code: &str, params: &[&str], text: &str) {
     let mut all = vec!["CHATHISTORY", code];
@@ -104,17 +59,11 @@ fn parse_limit(s: &str) -> Option<usize> {
 /// `CHATHISTORY <subcommand> ...`.
 pub fn chathistory(ctx: &mut Ctx<'_>, msg: &Message) {
     let sub = msg.param(0).unwrap_or("").to_ascii_uppercase();
-    let sub: &'static str = match sub.as_str() {
-        "LATEST" => "LATEST",
-        "BEFORE" => "BEFORE",
-        "AFTER" => "AFTER",
-        "AROUND" => "AROUND",
-        "BETWEEN" => "BETWEEN",
-        "TARGETS" => "TARGETS",
-        other => {
-            let other = other.to_string();
-            return fail(ctx, "INVALID_PARAMS", &[&other], "Unknown subcommand");
-        }
+    let range = RANGES.into_iter().find(|r| r.name() == sub);
+    let sub: &'static str = match range {
+        Some(r) => r.name(),
+        None if sub == "TARGETS" => "TARGETS",
+        None => return fail(ctx, "INVALID_PARAMS", &[&sub], "Unknown subcommand"),
     };
     if !ctx.world.history.enabled() {
         return fail(
@@ -126,7 +75,7 @@ pub fn chathistory(ctx: &mut Ctx<'_>, msg: &Message) {
     }
     let args: Vec<&str> = msg.params.iter().skip(1).map(String::as_str).collect();
     let bad = |ctx: &mut Ctx<'_>| fail(ctx, "INVALID_PARAMS", &[sub], "Invalid parameters");
-    if sub == "TARGETS" {
+    let Some(range) = range else {
         let (Some(Ref::Time(a)), Some(Ref::Time(b)), Some(limit)) = (
             args.first().and_then(|s| parse_ref(s, false)),
             args.get(1).and_then(|s| parse_ref(s, false)),
@@ -153,14 +102,15 @@ pub fn chathistory(ctx: &mut Ctx<'_>, msg: &Message) {
             limit,
         };
         return ask(ctx, query, answered);
-    }
-    let between = sub == "BETWEEN";
+    };
+    let between = range == Range::Between;
     let (target, first, second, limit) = match (between, args.as_slice()) {
         (false, [target, r, limit, ..]) => (*target, *r, None, *limit),
         (true, [target, a, b, limit, ..]) => (*target, *a, Some(*b), *limit),
         _ => return bad(ctx),
     };
-    let (Some(first), Some(limit)) = (parse_ref(first, sub == "LATEST"), parse_limit(limit)) else {
+    let (Some(first), Some(limit)) = (parse_ref(first, range == Range::Latest), parse_limit(limit))
+    else {
         return bad(ctx);
     };
     let second = match second.map(|s| parse_ref(s, false)) {
@@ -178,29 +128,13 @@ pub fn chathistory(ctx: &mut Ctx<'_>, msg: &Message) {
         );
     };
     let query = Query::Messages {
-        sub,
+        range,
         keys,
         shown: target.to_string(),
         refs: (first, second),
         limit,
     };
     ask(ctx, query, answered);
-}
-
-/// Runs `query` off the world lock, once everything sent before it is
-/// committed, then `finish` with its answer under the lock. (The IM front
-/// end's history after JOIN goes the same way.)
-pub fn ask(
-    ctx: &mut Ctx<'_>,
-    query: Query,
-    finish: impl FnOnce(&mut Ctx<'_>, &Query, Result<Answer, String>) + Send + 'static,
-) {
-    let history = ctx.world.history.clone();
-    ctx.defer(SlowJob::new(move || {
-        history.flush();
-        let answer = run(&history.store(), &query).map_err(|e| e.to_string());
-        Box::new(move |ctx| finish(ctx, &query, answer))
-    }));
 }
 
 /// After the client's own JOIN of `channel`: with `history.join_playback`
@@ -219,7 +153,7 @@ pub fn playback_on_join(ctx: &mut Ctx<'_>, channel: &str) {
         return;
     }
     let query = Query::Messages {
-        sub: "LATEST",
+        range: Range::Latest,
         keys: vec![natter_proto::casemap::fold(&chan.name)],
         shown: chan.name.clone(),
         refs: (Ref::Unbounded, Ref::Unbounded),
@@ -254,124 +188,11 @@ fn keys_for(ctx: &Ctx<'_>, target: &str) -> Option<Vec<String>> {
     )
 }
 
-/// Runs `query` against the store (blocking; off the world lock, after a
-/// history flush).
-pub fn run(store: &natter_store::Store, query: &Query) -> Result<Answer, natter_store::StoreError> {
-    match query {
-        Query::Targets {
-            channels,
-            party,
-            from_ms,
-            to_ms,
-            limit,
-        } => {
-            let rows = store.targets(channels, party.as_deref(), *from_ms, *to_ms, *limit)?;
-            let named = rows
-                .into_iter()
-                .map(|(key, shown, at)| {
-                    let name = match (key.strip_prefix("dm:"), party) {
-                        (Some(pair), Some(me)) => pair
-                            .split(' ')
-                            .find(|p| p != me)
-                            .unwrap_or(me)
-                            .split_once(':')
-                            .map_or(String::new(), |(_, n)| n.to_string()),
-                        _ => shown,
-                    };
-                    (name, at)
-                })
-                .collect();
-            Ok(Answer::Targets(named))
-        }
-        Query::Messages {
-            sub,
-            keys,
-            refs,
-            limit,
-            ..
-        } => {
-            // A msgid reference becomes a position; an unknown one matches
-            // nothing.
-            let resolve = |r: &Ref| -> Result<Option<Option<Cursor>>, natter_store::StoreError> {
-                Ok(match r {
-                    Ref::Unbounded => Some(None),
-                    Ref::Time(_) => Some(None),
-                    Ref::Msgid(id) => {
-                        let mut found = None;
-                        for k in keys {
-                            if let Some(c) = store.cursor_of(k, id)? {
-                                found = Some(c);
-                                break;
-                            }
-                        }
-                        found.map(Some)
-                    }
-                })
-            };
-            let (Some(a), Some(b)) = (resolve(&refs.0)?, resolve(&refs.1)?) else {
-                return Ok(Answer::Messages(Vec::new()));
-            };
-            // As a lower bound (exclusive) and as an upper bound.
-            let lower = |r: &Ref, c: Option<Cursor>| match (r, c) {
-                (_, Some(c)) => c,
-                (Ref::Time(t), None) => Cursor::after_ms(*t),
-                _ => Cursor::before_ms(i64::MIN),
-            };
-            let upper = |r: &Ref, c: Option<Cursor>| match (r, c) {
-                (_, Some(c)) => c,
-                (Ref::Time(t), None) => Cursor::before_ms(*t),
-                _ => Cursor::after_ms(i64::MAX),
-            };
-            let start = Cursor::before_ms(i64::MIN);
-            let end = Cursor::after_ms(i64::MAX);
-            let pick =
-                |from, to, n, newest| -> Result<Vec<StoredMessage>, natter_store::StoreError> {
-                    Ok(store
-                        .messages_between(keys, from, to, n, newest)?
-                        .into_iter()
-                        .map(|(m, _)| m)
-                        .collect())
-                };
-            let out = match *sub {
-                "LATEST" => pick(lower(&refs.0, a), end, *limit, true)?,
-                "BEFORE" => pick(start, upper(&refs.0, a), *limit, true)?,
-                "AFTER" => pick(lower(&refs.0, a), end, *limit, false)?,
-                "BETWEEN" => {
-                    let (la, ua) = (lower(&refs.0, a), upper(&refs.0, a));
-                    let (lb, ub) = (lower(&refs.1, b), upper(&refs.1, b));
-                    if la <= lb {
-                        pick(la, ub, *limit, false)?
-                    } else {
-                        pick(lb, ua, *limit, true)?
-                    }
-                }
-                _ => {
-                    // AROUND: half before the reference, the rest from it on.
-                    let before_n = limit / 2;
-                    let centre_lower = match (&refs.0, a) {
-                        (_, Some(c)) => Cursor {
-                            at_ms: c.at_ms,
-                            id: c.id - 1,
-                        },
-                        (Ref::Time(t), None) => Cursor::before_ms(*t),
-                        _ => start,
-                    };
-                    let mut before = pick(start, upper(&refs.0, a), before_n, true)?;
-                    let after = pick(centre_lower, end, limit - before.len(), false)?;
-                    before.extend(after);
-                    before
-                }
-            };
-            Ok(Answer::Messages(out))
-        }
-    }
-}
-
 /// Finishes a query: the `chathistory` (or `draft/chathistory-targets`)
 /// batch, or a FAIL if the store failed.
 pub fn answered(ctx: &mut Ctx<'_>, query: &Query, answer: Result<Answer, String>) {
     let sub = match query {
-        Query::Messages { sub, .. } => *sub,
+        Query::Messages { range, .. } => range.name(),
         Query::Targets { .. } => "TARGETS",
     };
     let answer = match answer {

@@ -405,7 +405,7 @@ pub fn isupport_tokens(config: &Config) -> Vec<String> {
         "CHANMODES=beI,k,l,CUimnst".into(),
         format!("CHANNELLEN={}", l.channellen),
         "CHANTYPES=#&".into(),
-        format!("CHATHISTORY={}", super::chathistory::MAX_LIMIT),
+        format!("CHATHISTORY={}", crate::history::query::MAX_LIMIT),
         "ELIST=CMNTU".into(),
         "EXCEPTS=e".into(),
         "EXTBAN=,am".into(),

@@ -15,7 +15,10 @@
 //! user can read private history (a nick is no lasting identity).
 //!
 //! What may touch what: neutral (no front end); the fan-out calls
-//! [`History::record`], the IRC front end's CHATHISTORY queries the store.
+//! [`History::record`]; the front ends query the store through
+//! [`query`] (IRC's CHATHISTORY, IM's history after JOIN).
+
+pub mod query;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
