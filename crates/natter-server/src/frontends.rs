@@ -13,6 +13,7 @@ use bytes::Bytes;
 use natter_model::{Event, Frontend, UserId, UserRef};
 
 use crate::config::Config;
+use crate::session::{Client, Ctx};
 use crate::world::{self, FrontEnds, Origin};
 use crate::{im, irc, link};
 
@@ -25,11 +26,27 @@ pub type ConnEntry = world::ConnEntry<irc::ConnState>;
 /// Hands a local client's framed line to its front end (IRC or IM); the
 /// replies are left in `ctx.out`. Called by the connection task under the
 /// world lock.
-pub fn handle_frame(ctx: &mut irc::Ctx<'_>, frame: natter_proto::Frame) {
+pub fn handle_frame(ctx: &mut Ctx<'_>, frame: natter_proto::Frame) {
     match ctx.client.frontend {
         Frontend::Im => im::handle_frame(ctx, frame),
         Frontend::Irc | Frontend::Service => irc::input::handle_frame(ctx, frame),
     }
+}
+
+/// Takes the replies a handler left in `ctx.out`, ready to queue: IRC
+/// labels them (IRCv3 labeled-response); IM replies go as they are.
+pub fn take_reply(ctx: &mut Ctx<'_>) -> String {
+    match ctx.client.frontend {
+        Frontend::Im => std::mem::take(&mut ctx.out),
+        Frontend::Irc | Frontend::Service => ctx.take_reply(),
+    }
+}
+
+/// Whether `frame`, from `client`, is data rather than a command line
+/// (IM's file transfers, [`im::files::is_data`]): charged to the flood
+/// bucket after it is handled, and only if it moved no bytes.
+pub fn is_data(client: &Client, frame: &natter_proto::Frame) -> bool {
+    client.frontend == Frontend::Im && im::files::is_data(frame)
 }
 
 /// The last line a closing connection gets, in its own protocol: IRC's

@@ -10,6 +10,9 @@
 //! - `event_loops`: one single-threaded runtime per core; every
 //!   connection lives on one of them.
 //! - `conn`: one connection's task (reads, writes, timeouts).
+//! - [`session`]: a client connection as every front end's handlers see
+//!   it (the client, the handler context, slow work left for its task);
+//!   neutral.
 //! - `deadlines`: every connection's registration or keepalive deadline,
 //!   kept in its queue and checked by one keeper task once a second.
 //! - [`transport`]: a connection's bytes: TCP or a WebSocket bridge's Unix
@@ -35,7 +38,8 @@
 //!   a relayed line has room for, whichever front end asked (neutral).
 //! - [`chanreg`]: channels registered with ChanServ (access lists, state
 //!   saved across restarts).
-//! - [`history`]: message history, the store sink of the fan-out.
+//! - [`history`]: message history, the store sink of the fan-out, and
+//!   the queries front ends make of it.
 //! - [`files`]: shared files (offset-based uploads and reads, grants),
 //!   neutral; used by the IM and HTTP front ends.
 //! - [`frontends`]: the front ends assembled into the fan-out, and the
@@ -75,6 +79,7 @@ pub mod rules;
 pub mod server;
 pub mod server_bans;
 pub mod services;
+pub mod session;
 pub mod text;
 pub mod tls;
 pub mod transport;

@@ -58,12 +58,50 @@ impl Shared {
             .expect("slow work does not panic")
     }
 
+    /// REHASH's work off the world lock: reads the configuration file and
+    /// MOTD again ([`Shared::reload`], on a blocking thread), starts the
+    /// autoconnects a new configuration names, and reloads the accounts
+    /// (changed with `natter account` while running). Returns the loaded
+    /// configuration for the world to take under the lock.
+    pub async fn rehash(self: &Arc<Self>) -> Reloaded {
+        let path = self.world.lock().config.path.clone();
+        let s = self.clone();
+        let result = tokio::task::spawn_blocking(move || s.reload(path))
+            .await
+            .unwrap_or_else(|e| {
+                Err(ConfigError {
+                    file: None,
+                    line: None,
+                    key: None,
+                    message: format!("reload failed: {e}"),
+                })
+            });
+        if result.is_ok() {
+            crate::link::session::start_autoconnects(self);
+        }
+        let store = self.world.lock().accounts.store();
+        match self.run_slow(move || store.accounts()).await {
+            Ok(records) => self.world.lock().accounts.reload(records),
+            Err(e) => tracing::warn!(error = %e, "REHASH: reading accounts failed"),
+        }
+        result
+    }
+
+    /// Connects to the server of `block` (CONNECT) in a task of its own;
+    /// a failure is logged.
+    pub fn connect_link(self: &Arc<Self>, block: crate::config::LinkBlock) {
+        let s = self.clone();
+        tokio::spawn(async move {
+            let name = block.name.clone();
+            if let Err(reason) = crate::link::session::connect(&s, block).await {
+                tracing::warn!(peer = name, reason, "CONNECT: link down");
+            }
+        });
+    }
+
     /// Reads the configuration file again (REHASH). Blocking file I/O: call
     /// it off the world lock and off the async threads.
-    pub fn reload(
-        &self,
-        path: Option<std::path::PathBuf>,
-    ) -> Result<(Config, Vec<String>), ConfigError> {
+    pub fn reload(&self, path: Option<std::path::PathBuf>) -> Reloaded {
         // REHASH answers in one line: the first problem and a count; the
         // log has them all.
         let one = |errors: ConfigErrors| {
@@ -85,6 +123,10 @@ impl Shared {
         Ok((config, motd))
     }
 }
+
+/// What REHASH loaded: the configuration and the MOTD's lines, or the
+/// first problem (with a count of the others, which are logged).
+pub type Reloaded = Result<(Config, Vec<String>), ConfigError>;
 
 /// A kind of listener, for messages that must say which listener failed
 /// and where it is configured.

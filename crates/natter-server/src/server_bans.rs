@@ -352,7 +352,7 @@ pub fn normalize_dline(text: &str) -> Result<String, &'static str> {
 
 /// Runs `write` on the history writer, in order with every other server
 /// ban write (those from links, the expiry sweep), and waits for its
-/// result: blocking, so call it off the lock (a [`crate::irc::SlowJob`]).
+/// result: blocking, so call it off the lock (a [`crate::session::SlowJob`]).
 /// A ban set here and lifted from a link (or the other way round) is
 /// then stored in the order the world saw it. The flush ends the writer's
 /// gathering at once, so the operator's reply waits for one commit, not

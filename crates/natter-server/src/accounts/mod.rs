@@ -12,6 +12,7 @@
 //! front end (SASL, REGISTER, NickServ) and the IM front end log users in
 //! through it, and the fan-out tells others with `Event::AccountChanged`.
 
+pub mod login;
 pub mod scram;
 
 use std::collections::HashMap;

@@ -13,9 +13,9 @@ use natter_proto::{Frame, Framer};
 
 use super::{feed_backlog, flush_queue};
 use crate::flood::{ChangeRates, Limiter, Policy};
-use crate::irc::{self, operators, Client, Ctx, Deferred};
 use crate::outbound::{Backlog, Outbound};
 use crate::server::Shared;
+use crate::session::{Client, Ctx, Deferred, Finish, SlowJob};
 use crate::transport::{Socket, Transport};
 
 /// What [`handle_input`] works through: the framed lines, the flood
@@ -68,7 +68,7 @@ pub(super) fn handle_input<S: Socket>(
         let data = lines
             .framer
             .peek()
-            .is_some_and(|f| crate::im::files::is_data(client, f));
+            .is_some_and(|f| crate::frontends::is_data(client, f));
         if let Some(Err(at)) = (!data).then(|| lines.limiter.take()) {
             wait = Some(at);
             break;
@@ -196,7 +196,7 @@ fn handle_frame(
         out: String::new(),
     };
     crate::frontends::handle_frame(&mut ctx, frame);
-    queue_reply(out, backlog, ctx.take_reply());
+    queue_reply(out, backlog, crate::frontends::take_reply(&mut ctx));
     note_status(&world, client);
     drop(world);
     shared.metrics.world_held(locked.elapsed());
@@ -243,69 +243,34 @@ async fn run_deferred(
     backlog: &mut Backlog,
     job: Deferred,
 ) {
-    let finish: Box<dyn FnOnce(&mut Ctx<'_>) + Send> = match job {
-        Deferred::OperCheck {
-            name,
+    let finish: Finish = match job {
+        Deferred::Verify {
             password,
             hash,
+            login,
+            then,
         } => {
             let ok = verify_password(shared, password, hash).await;
-            Box::new(move |ctx| operators::oper_checked(ctx, &name, ok))
-        }
-        Deferred::Rehash => {
-            let path = shared.world.lock().config.path.clone();
-            let s = shared.clone();
-            let result = tokio::task::spawn_blocking(move || s.reload(path))
-                .await
-                .unwrap_or_else(|e| {
-                    Err(crate::config::ConfigError {
-                        file: None,
-                        line: None,
-                        key: None,
-                        message: format!("reload failed: {e}"),
-                    })
-                });
-            if result.is_ok() {
-                crate::link::session::start_autoconnects(shared);
-            }
-            // Accounts changed with `natter account` while running.
-            let store = shared.world.lock().accounts.store();
-            let accounts = shared.run_slow(move || store.accounts()).await;
-            Box::new(move |ctx| {
-                match accounts {
-                    Ok(records) => ctx.world.accounts.reload(records),
-                    Err(e) => tracing::warn!(error = %e, "REHASH: reading accounts failed"),
-                }
-                operators::rehashed(ctx, result)
-            })
-        }
-        Deferred::CheckPassword {
-            account,
-            password,
-            hash,
-            via,
-        } => {
-            let ok = verify_password(shared, password, hash).await;
-            if !ok {
+            if let (false, Some(account)) = (ok, &login) {
                 // Slowed down: the answer to a repeated failure waits.
-                let delay = {
-                    let mut world = shared.world.lock();
-                    let mut ctx = Ctx {
-                        world: &mut world,
-                        client,
-                        out: String::new(),
-                    };
-                    irc::account::login_failed(&mut ctx, &account)
-                };
+                let delay = shared.world.lock().login_failures.login_failed(
+                    client.addr.ip(),
+                    account,
+                    crate::world::now(),
+                );
                 if !delay.is_zero() {
                     tokio::time::sleep(delay).await;
                 }
             }
-            Box::new(move |ctx| irc::account::password_checked(ctx, &account, ok, via))
+            Box::new(move |ctx| then(ctx, ok))
+        }
+        Deferred::Rehash(then) => {
+            let result = shared.rehash().await;
+            Box::new(move |ctx| then(ctx, result))
         }
         Deferred::Slow(jobs) => {
             let finishes = shared
-                .run_slow(move || jobs.into_iter().map(irc::SlowJob::run).collect::<Vec<_>>())
+                .run_slow(move || jobs.into_iter().map(SlowJob::run).collect::<Vec<_>>())
                 .await;
             Box::new(move |ctx| {
                 for finish in finishes {
@@ -317,13 +282,7 @@ async fn run_deferred(
             .await
             .unwrap_or_else(|_| Box::new(|_ctx| {})),
         Deferred::Connect(block) => {
-            let s = shared.clone();
-            tokio::spawn(async move {
-                let name = block.name.clone();
-                if let Err(reason) = crate::link::session::connect(&s, block).await {
-                    tracing::warn!(peer = name, reason, "CONNECT: link down");
-                }
-            });
+            shared.connect_link(block);
             Box::new(|_ctx| {})
         }
     };
@@ -342,6 +301,6 @@ async fn run_deferred(
         out: String::new(),
     };
     finish(&mut ctx);
-    queue_reply(out, backlog, ctx.take_reply());
+    queue_reply(out, backlog, crate::frontends::take_reply(&mut ctx));
     note_status(&world, client);
 }

@@ -34,9 +34,9 @@ use natter_proto::{write_line, Framer};
 use tokio::time::{Instant, Sleep};
 
 use crate::flood::{Limiter, EXCESS_FLOOD};
-use crate::irc::Client;
 use crate::outbound::{Backlog, Closed, Outbound};
 use crate::server::Shared;
+use crate::session::Client;
 use crate::transport::{Input, Socket, Transport};
 use crate::world::now;
 

@@ -10,7 +10,7 @@
 
 use natter_store::{Cursor, StoredMessage};
 
-use crate::irc::{Ctx, SlowJob};
+use crate::session::{Ctx, SlowJob};
 
 /// The most messages one query returns (ISUPPORT `CHATHISTORY`).
 pub const MAX_LIMIT: usize = 1000;

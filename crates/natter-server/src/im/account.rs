@@ -10,18 +10,18 @@
 //!   `history.im_playback` messages.
 //!
 //! The password check, the account creation and the history query run off
-//! the world lock (slow jobs, [`crate::irc::Ctx::defer`]) and finish under
+//! the world lock (slow jobs, [`crate::session::Ctx::defer`]) and finish under
 //! it.
 
 use natter_proto::im::{ConvId, Reply};
 
 use crate::history::query::{Answer, Query, Range, Ref, MAX_LIMIT};
-use crate::irc::{Ctx, SlowJob};
+use crate::session::{Ctx, SlowJob};
 
 /// Starts an IM registration with a password: checks it against the
 /// account, or creates the account, off the lock.
 pub fn register_with_password(ctx: &mut Ctx<'_>, username: &str, status: &str, password: String) {
-    if let Err(wait) = crate::irc::account::refused(ctx, username) {
+    if let Err(wait) = crate::accounts::login::refused(ctx, username) {
         return super::error(
             ctx,
             format!("too many failed logins, try again in {wait} s"),
@@ -33,7 +33,7 @@ pub fn register_with_password(ctx: &mut Ctx<'_>, username: &str, status: &str, p
         .get(username)
         .map(|a| a.credentials.password.clone());
     if hash.is_none() {
-        if let Some(why) = crate::irc::account::weak_password(ctx, &password) {
+        if let Some(why) = crate::accounts::login::weak_password(ctx, &password) {
             return super::error(ctx, why);
         }
     }
@@ -68,7 +68,7 @@ fn finish_register(
         Ok(Some(record)) => {
             let name = record.name.clone();
             ctx.world.accounts.created(record);
-            crate::irc::account::announce(ctx, &name);
+            crate::accounts::login::announce(ctx, &name);
             Ok(name)
         }
         Ok(None) => Ok(ctx
@@ -77,13 +77,13 @@ fn finish_register(
             .get(username)
             .map_or(username.to_string(), |a| a.name.clone())),
         Err(why) => {
-            crate::irc::account::login_failed(ctx, username);
+            crate::accounts::login::login_failed(ctx, username);
             Err(why)
         }
     };
     match account {
         Ok(name) => {
-            crate::irc::account::login_succeeded(ctx, &name);
+            crate::accounts::login::login_succeeded(ctx, &name);
             ctx.client.pre().account = Some(name);
             super::register(ctx, username, status, None);
         }

@@ -15,7 +15,7 @@ use natter_proto::im::{ConvId, Reply};
 use serde_json::{json, Value};
 
 use crate::files::{access, FileError, Files, OpenRequest, Status, Who, Written, CHUNK};
-use crate::irc::{Ctx, Deferred, SlowJob};
+use crate::session::{Ctx, Deferred, SlowJob};
 use std::sync::Arc;
 
 use super::conversations::Conversation;
@@ -26,14 +26,13 @@ fn ok(ctx: &mut Ctx<'_>, request: &str, detail: Value) {
     Reply::Ok(request.into(), detail).write_to(&mut ctx.out);
 }
 
-/// Whether `frame`, from `client`, is IM file data (`FILE_WRITE`,
+/// Whether `frame`, from an IM client, is file data (`FILE_WRITE`,
 /// `FILE_READ`): requests that, when they move bytes, are held to the
 /// RecvQ and the SendQ rather than the flood bucket's line rate (the
 /// handlers set `Client::moved_data`; any other outcome costs a token).
-pub fn is_data(client: &crate::irc::Client, frame: &natter_proto::framer::Frame) -> bool {
-    client.frontend == natter_model::Frontend::Im
-        && matches!(frame, natter_proto::framer::Frame::Line(l)
-            if l.starts_with(b"FILE_WRITE ") || l.starts_with(b"FILE_READ "))
+pub fn is_data(frame: &natter_proto::framer::Frame) -> bool {
+    matches!(frame, natter_proto::framer::Frame::Line(l)
+        if l.starts_with(b"FILE_WRITE ") || l.starts_with(b"FILE_READ "))
 }
 
 /// Sends `NOT_OK`.

@@ -21,8 +21,8 @@ use natter_proto::casemap;
 use natter_proto::im::{parse_request, ConvId, PresenceMode, Reply, Request};
 use natter_proto::validate::is_valid_nick;
 
-use crate::irc::Ctx;
 use crate::rules::{check_channel_send, check_join, fit_message, Join, JoinDenied, SendDenied};
+use crate::session::Ctx;
 use crate::world::now;
 use conversations::Conversation;
 

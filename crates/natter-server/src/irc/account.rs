@@ -12,9 +12,9 @@ use natter_proto::numeric::*;
 use natter_proto::Message;
 use natter_store::StoreError;
 
-use super::{Ctx, SlowJob};
-use crate::accounts::{self, MAX_PASSWORD};
-use crate::world::now;
+use super::{Ctx, Deferred, SlowJob};
+use crate::accounts;
+use crate::accounts::login::{announce, login_succeeded, weak_password};
 
 /// How a login or registration was asked for, which decides its replies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,22 +93,6 @@ pub fn log_out(ctx: &mut Ctx<'_>) {
 /// `FAIL REGISTER <code> <account> :<text>` (IRCv3 standard replies).
 fn fail(ctx: &mut Ctx<'_>, code: &str, account: &str, text: &str) {
     ctx.server_line("FAIL", &["REGISTER", code, account, text]);
-}
-
-/// Why `password` is not acceptable (shorter than
-/// `accounts.min_password_length` or longer than [`MAX_PASSWORD`]), if it
-/// is not.
-pub fn weak_password(ctx: &Ctx<'_>, password: &str) -> Option<String> {
-    let min = ctx.world.config.accounts.min_password_length;
-    if password.len() < min {
-        Some(format!("Passwords must be at least {min} bytes long"))
-    } else if password.len() > MAX_PASSWORD {
-        Some(format!(
-            "Passwords must be at most {MAX_PASSWORD} bytes long"
-        ))
-    } else {
-        None
-    }
 }
 
 /// `REGISTER <account> <email> <password>` (draft/account-registration).
@@ -226,22 +210,16 @@ pub fn registered(
     }
 }
 
-/// `Err(seconds)` when logins by this client or to `account` are refused
-/// for now after too many failures.
-pub fn refused(ctx: &Ctx<'_>, account: &str) -> Result<(), u64> {
-    let ip = ctx.client.addr.ip();
-    ctx.world.login_failures.check_login(ip, account, now())
-}
-
-/// Records a login failure; returns how long to hold the answer back.
-pub fn login_failed(ctx: &mut Ctx<'_>, account: &str) -> std::time::Duration {
-    let ip = ctx.client.addr.ip();
-    ctx.world.login_failures.login_failed(ip, account, now())
-}
-
-/// Records a login success.
-pub fn login_succeeded(ctx: &mut Ctx<'_>, account: &str) {
-    ctx.world.login_failures.login_succeeded(account);
+/// Checks `password` against `account`'s argon2id `hash` off the world
+/// lock, then finishes the login ([`password_checked`]): SASL PLAIN and
+/// NickServ IDENTIFY. A mismatch counts as a failed login.
+pub fn check_password(ctx: &mut Ctx<'_>, account: String, hash: String, password: &str, via: Via) {
+    ctx.client.defer(Deferred::Verify {
+        password: password.to_string(),
+        hash,
+        login: Some(account.clone()),
+        then: Box::new(move |ctx, ok| password_checked(ctx, &account, ok, via)),
+    });
 }
 
 /// Finishes a password login (SASL PLAIN, NickServ IDENTIFY) once the hash
@@ -338,13 +316,5 @@ pub fn dropped(ctx: &mut Ctx<'_>, account: &str, result: Result<bool, StoreError
             tracing::error!(error = %e, account, "dropping an account failed");
             super::nickserv::say(ctx, "Dropping the account failed, try again later");
         }
-    }
-}
-
-/// Tells the network (natter server links) about account `name` as it now
-/// is: a registration or a password change.
-pub fn announce(ctx: &mut Ctx<'_>, name: &str) {
-    if let Some(event) = crate::accounts::registered_event(&ctx.world.accounts, name) {
-        ctx.world.emit(&event, None);
     }
 }

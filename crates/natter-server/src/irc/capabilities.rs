@@ -19,15 +19,15 @@ pub fn cap(ctx: &mut Ctx<'_>, msg: &Message) {
     match sub.to_ascii_uppercase().as_str() {
         "LS" => {
             if !ctx.client.registered {
-                ctx.client.cap_negotiating = true;
+                ctx.irc().cap_negotiating = true;
             }
             let version: u32 = msg.param(1).and_then(|v| v.parse().ok()).unwrap_or(0);
-            ctx.client.cap_version = ctx.client.cap_version.max(version);
-            if ctx.client.cap_version >= 302 {
+            ctx.irc().cap_version = ctx.irc().cap_version.max(version);
+            if ctx.irc().cap_version >= 302 {
                 // CAP LS 302 implies cap-notify.
                 set_caps(ctx, |caps| caps.set(Cap::CapNotify, true));
             }
-            let v302 = ctx.client.cap_version >= 302;
+            let v302 = ctx.irc().cap_version >= 302;
             let config = ctx.world.config.clone();
             let mut entries: Vec<String> = Cap::ALL
                 .iter()
@@ -68,7 +68,7 @@ pub fn cap(ctx: &mut Ctx<'_>, msg: &Message) {
         }
         "REQ" => {
             if !ctx.client.registered {
-                ctx.client.cap_negotiating = true;
+                ctx.irc().cap_negotiating = true;
             }
             let Some(req) = msg.param(1) else {
                 return ctx.need_more_params("CAP");
@@ -82,7 +82,7 @@ pub fn cap(ctx: &mut Ctx<'_>, msg: &Message) {
                 };
                 match Cap::from_name(name) {
                     // cap-notify cannot be disabled once CAP LS 302 was seen.
-                    Some(Cap::CapNotify) if !on && ctx.client.cap_version >= 302 => ok = false,
+                    Some(Cap::CapNotify) if !on && ctx.irc().cap_version >= 302 => ok = false,
                     Some(cap) => wanted.set(cap, on),
                     None => ok = false,
                 }
@@ -96,7 +96,7 @@ pub fn cap(ctx: &mut Ctx<'_>, msg: &Message) {
         }
         "END" => {
             if !ctx.client.registered {
-                ctx.client.cap_negotiating = false;
+                ctx.irc().cap_negotiating = false;
                 registration::try_register(ctx);
             }
         }

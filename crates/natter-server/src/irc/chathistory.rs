@@ -204,8 +204,7 @@ pub fn answered(ctx: &mut Ctx<'_>, query: &Query, answer: Result<Answer, String>
     };
     let caps = ctx.caps();
     let server = ctx.world.server_name().to_string();
-    ctx.client.batches += 1;
-    let batch_id = format!("ch{}", ctx.client.batches);
+    let batch_id = format!("ch{}", ctx.irc().next_batch());
     let batched = caps.has(Cap::Batch);
     let (kind, param) = match query {
         Query::Messages { shown, .. } => ("chathistory", Some(shown.clone())),

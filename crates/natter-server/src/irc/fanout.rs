@@ -51,8 +51,8 @@ impl Forms {
         server_name: &str,
     ) -> Option<Bytes> {
         let caps = conn.front.caps;
-        if !conn.front.silence.is_empty() && super::silence::blocks(&conn.front.silence, event, net)
-        {
+        let silence = conn.front.silence();
+        if !silence.is_empty() && super::silence::blocks(silence, event, net) {
             return None;
         }
         if !render::visible(event, id, caps) {

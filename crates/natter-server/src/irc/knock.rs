@@ -64,7 +64,7 @@ pub fn knock(ctx: &mut Ctx<'_>, msg: &Message) {
     let (id, user) = (me.id, me.snapshot());
     let now = now();
     let folded = casemap::fold(&channel);
-    let last_by_me = ctx.world.conns.get(&id).map_or(0, |c| c.front.last_knock);
+    let last_by_me = ctx.world.conns.get(&id).map_or(0, |c| c.front.last_knock());
     if now.saturating_sub(last_by_me) < CLIENT_DELAY {
         return ctx.numeric(ERR_TOOMANYKNOCK, &[&channel, "Too many KNOCKs (user)"]);
     }
@@ -78,7 +78,7 @@ pub fn knock(ctx: &mut Ctx<'_>, msg: &Message) {
     }
     ctx.world.front.irc.knocks.insert(folded, now);
     if let Some(conn) = ctx.world.conns.get_mut(&id) {
-        conn.front.last_knock = now;
+        conn.front.lists().last_knock = now;
     }
     let text = super::fit_trailing(reason, &user.mask(), "PRIVMSG", &[&channel]).to_string();
     ctx.emit(Event::Knocked {

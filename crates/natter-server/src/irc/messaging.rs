@@ -184,7 +184,7 @@ fn received_by_self(ctx: &mut Ctx<'_>, before: usize) {
         return;
     }
     let echo = ctx.caps().has(Cap::EchoMessage);
-    if ctx.client.label.is_some() {
+    if ctx.irc().label.is_some() {
         if !echo {
             ctx.out.truncate(before);
         }

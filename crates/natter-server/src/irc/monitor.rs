@@ -42,12 +42,12 @@ pub fn monitor(ctx: &mut Ctx<'_>, msg: &Message) {
                     .world
                     .conns
                     .get(&id)
-                    .map_or(0, |c| c.front.monitoring.len());
+                    .map_or(0, |c| c.front.monitoring().len());
                 let already = ctx
                     .world
                     .conns
                     .get(&id)
-                    .is_some_and(|c| c.front.monitoring.contains(&key));
+                    .is_some_and(|c| c.front.monitoring().contains(&key));
                 if !already && count >= limit {
                     let rest = targets[i..].join(",");
                     ctx.numeric(
@@ -57,7 +57,7 @@ pub fn monitor(ctx: &mut Ctx<'_>, msg: &Message) {
                     break;
                 }
                 if let Some(conn) = ctx.world.conns.get_mut(&id).filter(|_| !already) {
-                    conn.front.monitoring.push(key.clone());
+                    conn.front.lists().monitoring.push(key.clone());
                 }
                 ctx.world
                     .front
@@ -77,8 +77,13 @@ pub fn monitor(ctx: &mut Ctx<'_>, msg: &Message) {
         "-" => {
             for nick in targets {
                 let key = casemap::fold(nick);
-                if let Some(conn) = ctx.world.conns.get_mut(&id) {
-                    conn.front.monitoring.retain(|k| *k != key);
+                if let Some(lists) = ctx
+                    .world
+                    .conns
+                    .get_mut(&id)
+                    .and_then(|c| c.front.lists.as_mut())
+                {
+                    lists.monitoring.retain(|k| *k != key);
                 }
                 forget(ctx, &key, id);
             }
@@ -88,7 +93,8 @@ pub fn monitor(ctx: &mut Ctx<'_>, msg: &Message) {
                 .world
                 .conns
                 .get_mut(&id)
-                .map(|c| std::mem::take(&mut c.front.monitoring))
+                .and_then(|c| c.front.lists.as_mut())
+                .map(|l| std::mem::take(&mut l.monitoring))
                 .unwrap_or_default();
             for key in keys {
                 forget(ctx, &key, id);
@@ -125,7 +131,7 @@ fn watched(ctx: &Ctx<'_>) -> Vec<String> {
         .world
         .conns
         .get(&ctx.client.id)
-        .map(|c| c.front.monitoring.to_vec())
+        .map(|c| c.front.monitoring().to_vec())
         .unwrap_or_default();
     list.sort();
     list

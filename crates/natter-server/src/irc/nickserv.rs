@@ -12,7 +12,7 @@ use natter_proto::casemap::fold;
 use natter_proto::{write_line_trailing, Message};
 
 use super::account::{self, Via};
-use super::{Ctx, Deferred, SlowJob};
+use super::{Ctx, SlowJob};
 use crate::world::now;
 use crate::World;
 
@@ -127,20 +127,21 @@ fn identify(ctx: &mut Ctx<'_>, args: &[&str]) {
     if account::current(ctx).is_some() {
         return say(ctx, "You are already logged in");
     }
-    if let Err(wait) = account::refused(ctx, &name) {
+    if let Err(wait) = crate::accounts::login::refused(ctx, &name) {
         let text = format!("Too many failed attempts, try again in {wait} s");
         return say(ctx, &text);
     }
     let Some(found) = ctx.world.accounts.get(&name) else {
-        let _delay = account::login_failed(ctx, &name);
+        let _delay = crate::accounts::login::login_failed(ctx, &name);
         return say(ctx, "Invalid account or password");
     };
-    ctx.client.defer(Deferred::CheckPassword {
-        account: found.name.clone(),
-        password: password.to_string(),
-        hash: found.credentials.password.clone(),
-        via: Via::NickServ,
-    });
+    account::check_password(
+        ctx,
+        found.name.clone(),
+        found.credentials.password.clone(),
+        password,
+        Via::NickServ,
+    );
 }
 
 fn logout(ctx: &mut Ctx<'_>) {
@@ -196,7 +197,7 @@ fn set(ctx: &mut Ctx<'_>, args: &[&str]) {
             let Some(current) = account::current(ctx) else {
                 return say(ctx, "You must be logged in to change your password");
             };
-            if let Some(why) = account::weak_password(ctx, password) {
+            if let Some(why) = crate::accounts::login::weak_password(ctx, password) {
                 return say(ctx, &why);
             }
             let (store, password) = (ctx.world.accounts.store(), password.to_string());

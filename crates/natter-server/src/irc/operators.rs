@@ -14,7 +14,6 @@ use natter_proto::numeric::*;
 use natter_proto::{mask, write_line_trailing, Message};
 
 use super::{Ctx, Deferred};
-use crate::config::{Config, ConfigError};
 use crate::world::now;
 use crate::World;
 
@@ -30,10 +29,12 @@ pub fn oper(ctx: &mut Ctx<'_>, msg: &Message) {
     let block = ctx.world.config.opers.iter().find(|o| o.name == name);
     match block {
         Some(o) if mask::matches(&o.host, &shown) || mask::matches(&o.host, &real) => {
-            ctx.client.defer(Deferred::OperCheck {
-                name: name.to_string(),
+            let name = name.to_string();
+            ctx.client.defer(Deferred::Verify {
                 password: password.to_string(),
                 hash: o.password.clone(),
+                login: None,
+                then: Box::new(move |ctx, ok| oper_checked(ctx, &name, ok)),
             });
         }
         Some(_) => ctx.numeric(ERR_NOOPERHOST, &["No O-lines for your host"]),
@@ -154,12 +155,12 @@ pub fn wallops(ctx: &mut Ctx<'_>, msg: &Message) {
 
 /// REHASH: reloads the configuration file and MOTD without dropping anyone.
 pub fn rehash(ctx: &mut Ctx<'_>, _msg: &Message) {
-    ctx.client.defer(Deferred::Rehash);
+    ctx.client.defer(Deferred::Rehash(rehashed));
 }
 
 /// Finishes REHASH with the newly loaded configuration, or reports why it
 /// was refused (the old configuration stays in force).
-pub fn rehashed(ctx: &mut Ctx<'_>, result: Result<(Config, Vec<String>), ConfigError>) {
+pub fn rehashed(ctx: &mut Ctx<'_>, result: crate::server::Reloaded) {
     match result {
         Ok((mut config, motd)) => {
             // Listeners and the server's name cannot change while running.

@@ -6,8 +6,9 @@ use natter_proto::numeric::*;
 use natter_proto::validate::{is_valid_nick, is_valid_user};
 use natter_proto::Message;
 
-use super::{queries, Ctx, PreRegistration};
+use super::{queries, Ctx};
 use crate::rules::MAX_LINE;
+use crate::session::PreRegistration;
 use crate::text::truncate;
 use crate::world::now;
 
@@ -149,10 +150,10 @@ pub fn quit(ctx: &mut Ctx<'_>, msg: &Message) {
 /// over: checks PASS and the server bans (a K-line on the `user@host`),
 /// introduces the user, sends the welcome burst.
 pub(super) fn try_register(ctx: &mut Ctx<'_>) {
-    let c = &ctx.client;
-    if c.registered || c.cap_negotiating {
+    if ctx.client.registered || ctx.irc().cap_negotiating {
         return;
     }
+    let c = &ctx.client;
     let Some(PreRegistration {
         nick: Some(nick),
         user: Some((username, realname)),
@@ -188,7 +189,7 @@ pub(super) fn try_register(ctx: &mut Ctx<'_>) {
         },
         now(),
     );
-    if ctx.client.sasl.take().is_some() {
+    if ctx.irc().sasl.take().is_some() {
         // sasl-3.1: registration ends an unfinished exchange.
         ctx.numeric(ERR_SASLABORTED, &["SASL authentication aborted"]);
     }

@@ -19,7 +19,7 @@ use natter_proto::numeric::*;
 use natter_proto::Message;
 
 use super::account::{self, Via};
-use super::{Ctx, Deferred};
+use super::Ctx;
 use crate::accounts::scram;
 
 /// The mechanisms offered, as the `sasl` capability's value and in 908.
@@ -56,16 +56,16 @@ pub fn authenticate(ctx: &mut Ctx<'_>, msg: &Message) {
         return ctx.need_more_params("AUTHENTICATE");
     };
     if arg == "*" {
-        ctx.client.sasl = None;
+        ctx.irc().sasl = None;
         return ctx.numeric(ERR_SASLABORTED, &["SASL authentication aborted"]);
     }
-    let Some(mut session) = ctx.client.sasl.take() else {
+    let Some(mut session) = ctx.irc().sasl.take() else {
         return start(ctx, arg);
     };
     match add_piece(&mut session.buffer, arg) {
         Piece::TooLong => ctx.numeric(ERR_SASLTOOLONG, &["SASL message too long"]),
         Piece::Invalid => failed(ctx),
-        Piece::More => ctx.client.sasl = Some(session),
+        Piece::More => ctx.irc().sasl = Some(session),
         Piece::Payload(payload) => step(ctx, session.step, payload),
     }
 }
@@ -128,7 +128,7 @@ fn start(ctx: &mut Ctx<'_>, mechanism: &str) {
             return failed(ctx);
         }
     };
-    ctx.client.sasl = Some(Box::new(Session {
+    ctx.irc().sasl = Some(Box::new(Session {
         step,
         buffer: String::new(),
     }));
@@ -158,12 +158,12 @@ fn step(ctx: &mut Ctx<'_>, step: Step, payload: Vec<u8>) {
             else {
                 return failed(ctx);
             };
-            if let Err(wait) = account::refused(ctx, &first.username) {
+            if let Err(wait) = crate::accounts::login::refused(ctx, &first.username) {
                 return refused(ctx, wait);
             }
             let (exchange, server_first) = scram::Exchange::start(first, keys);
             send(ctx, server_first.as_bytes());
-            ctx.client.sasl = Some(Box::new(Session {
+            ctx.irc().sasl = Some(Box::new(Session {
                 step: Step::ScramFinal(Box::new(exchange)),
                 buffer: String::new(),
             }));
@@ -174,14 +174,14 @@ fn step(ctx: &mut Ctx<'_>, step: Step, payload: Vec<u8>) {
                 Ok(server_final) => {
                     let name = exchange.username().to_string();
                     send(ctx, server_final.as_bytes());
-                    ctx.client.sasl = Some(Box::new(Session {
+                    ctx.irc().sasl = Some(Box::new(Session {
                         step: Step::ScramDone(name),
                         buffer: String::new(),
                     }));
                 }
                 Err(_) => {
                     let name = exchange.username().to_string();
-                    let _delay = account::login_failed(ctx, &name);
+                    let _delay = crate::accounts::login::login_failed(ctx, &name);
                     failed(ctx);
                 }
             }
@@ -200,19 +200,20 @@ fn plain(ctx: &mut Ctx<'_>, payload: &[u8]) {
     let Some((authcid, password)) = plain_fields(payload) else {
         return failed(ctx);
     };
-    if let Err(wait) = account::refused(ctx, authcid) {
+    if let Err(wait) = crate::accounts::login::refused(ctx, authcid) {
         return refused(ctx, wait);
     }
     let Some(account) = ctx.world.accounts.get(authcid) else {
-        let _delay = account::login_failed(ctx, authcid);
+        let _delay = crate::accounts::login::login_failed(ctx, authcid);
         return failed(ctx);
     };
-    ctx.client.defer(Deferred::CheckPassword {
-        account: account.name.clone(),
-        password: password.to_string(),
-        hash: account.credentials.password.clone(),
-        via: Via::Sasl,
-    });
+    super::account::check_password(
+        ctx,
+        account.name.clone(),
+        account.credentials.password.clone(),
+        password,
+        Via::Sasl,
+    );
 }
 
 /// PLAIN's payload (RFC 4616): `authzid NUL authcid NUL passwd`, each
@@ -258,13 +259,13 @@ fn send(ctx: &mut Ctx<'_>, payload: &[u8]) {
 
 /// ERR_SASLFAIL; the exchange is over.
 pub fn failed(ctx: &mut Ctx<'_>) {
-    ctx.client.sasl = None;
+    ctx.irc().sasl = None;
     ctx.numeric(ERR_SASLFAIL, &["SASL authentication failed"]);
 }
 
 /// ERR_SASLFAIL for a client or account that failed too often.
 fn refused(ctx: &mut Ctx<'_>, wait: u64) {
-    ctx.client.sasl = None;
+    ctx.irc().sasl = None;
     let text =
         format!("SASL authentication failed: too many failed attempts, try again in {wait} s");
     ctx.numeric(ERR_SASLFAIL, &[&text]);
@@ -272,8 +273,8 @@ fn refused(ctx: &mut Ctx<'_>, wait: u64) {
 
 /// Logged in by SASL: 900 then 903.
 pub fn succeeded(ctx: &mut Ctx<'_>, account_name: &str) {
-    ctx.client.sasl = None;
-    account::login_succeeded(ctx, account_name);
+    ctx.irc().sasl = None;
+    crate::accounts::login::login_succeeded(ctx, account_name);
     account::log_in(ctx, account_name);
     ctx.numeric(RPL_SASLSUCCESS, &["SASL authentication successful"]);
 }

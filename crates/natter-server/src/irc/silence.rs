@@ -29,7 +29,7 @@ pub fn silence(ctx: &mut Ctx<'_>, msg: &Message) {
             .world
             .conns
             .get(&id)
-            .map(|c| c.front.silence.clone())
+            .map(|c| c.front.silence().to_vec())
             .unwrap_or_default();
         let nick = ctx.nick().to_string();
         for m in &masks {
@@ -54,23 +54,23 @@ pub fn silence(ctx: &mut Ctx<'_>, msg: &Message) {
     };
     let existing = conn
         .front
-        .silence
+        .silence()
         .iter()
         .position(|m| natter_proto::casemap::eq(m, &normalized));
     // The echo names the entry as it is listed.
     let entry = match (add, existing) {
         (true, Some(_)) | (false, None) => return,
-        (true, None) if conn.front.silence.len() >= MAX_SILENCE => {
+        (true, None) if conn.front.silence().len() >= MAX_SILENCE => {
             return ctx.numeric(
                 ERR_SILELISTFULL,
                 &[&normalized, "Your silence list is full"],
             );
         }
         (true, None) => {
-            conn.front.silence.push(normalized.clone());
+            conn.front.lists().silence.push(normalized.clone());
             normalized
         }
-        (false, Some(i)) => conn.front.silence.remove(i),
+        (false, Some(i)) => conn.front.lists().silence.remove(i),
     };
     let prefix = ctx.me().prefix();
     let sign = if add { "+" } else { "-" };

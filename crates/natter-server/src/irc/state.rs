@@ -1,5 +1,6 @@
 //! What the IRC front end keeps in the world beside the network state:
-//! per connection ([`ConnState`], in [`crate::world::ConnEntry::front`])
+//! per connection ([`ConnState`], in [`crate::world::ConnEntry::front`]:
+//! its capabilities and negotiation, the reply being labeled, SASL)
 //! and server-wide ([`State`], in the assembled world's `front.irc`).
 //! Only the IRC front end's modules read or change these.
 
@@ -12,22 +13,69 @@ use super::read_marker::ReadMarkers;
 use super::snomask::Snomask;
 use crate::config::Config;
 
-/// What the world keeps of one local IRC connection.
+/// What the world keeps of one local IRC connection. Every connection has
+/// one (in its [`crate::world::ConnEntry`], which must stay within 128
+/// bytes): what few clients use is boxed in [`Lists`].
 #[derive(Debug, Default)]
 pub struct ConnState {
     /// Capabilities it negotiated (IRCv3 CAP); the renderer reads them.
     pub caps: CapSet,
-    /// Folded nicks this client MONITORs (mirrors [`State::monitors`]):
-    /// at most `[limits] monitor`, each once. A Vec, not a set: every
-    /// connection keeps one, and an empty set is twice the size.
-    pub monitoring: Vec<String>,
     /// Which server notices it gets while its user has `+s`.
     pub snomask: Snomask,
+    /// CAP LS version (302 enables values and cap-notify).
+    pub cap_version: u32,
+    /// Whether a CAP LS/REQ holds registration until CAP END.
+    pub cap_negotiating: bool,
+    /// Counter for this client's batch reference tags.
+    pub batches: u64,
+    /// The `label` tag of the command being answered (IRCv3
+    /// labeled-response), when the client negotiated the capability.
+    pub label: Option<Box<str>>,
+    /// The SASL exchange in progress (AUTHENTICATE); boxed, as it is rare.
+    pub sasl: Option<Box<super::sasl::Session>>,
+    /// Its MONITOR and SILENCE lists and last KNOCK, once it used one.
+    pub lists: Option<Box<Lists>>,
+}
+
+/// What a connection keeps once it used MONITOR, SILENCE or KNOCK.
+#[derive(Debug, Default)]
+pub struct Lists {
+    /// Folded nicks this client MONITORs (mirrors [`State::monitors`]):
+    /// at most `[limits] monitor`, each once.
+    pub monitoring: Vec<String>,
     /// SILENCE: masks (`nick!user@host`) whose messages and invitations
     /// this client does not want; checked on delivery.
     pub silence: Vec<String>,
     /// Unix time (seconds) of its last KNOCK, for the per-client delay.
     pub last_knock: u64,
+}
+
+impl ConnState {
+    /// A fresh batch reference number for this client (`lr1`, `ch2`, ...).
+    pub fn next_batch(&mut self) -> u64 {
+        self.batches += 1;
+        self.batches
+    }
+
+    /// Its lists, to change (made on first use).
+    pub fn lists(&mut self) -> &mut Lists {
+        self.lists.get_or_insert_default()
+    }
+
+    /// The folded nicks it MONITORs.
+    pub fn monitoring(&self) -> &[String] {
+        self.lists.as_deref().map_or(&[], |l| &l.monitoring)
+    }
+
+    /// Its SILENCE masks.
+    pub fn silence(&self) -> &[String] {
+        self.lists.as_deref().map_or(&[], |l| &l.silence)
+    }
+
+    /// Unix time (seconds) of its last KNOCK (0: none).
+    pub fn last_knock(&self) -> u64 {
+        self.lists.as_deref().map_or(0, |l| l.last_knock)
+    }
 }
 
 /// What the IRC front end keeps server-wide.
@@ -73,7 +121,7 @@ impl State {
     pub fn conn_removed(&mut self, id: natter_model::UserId, conn: ConnState) {
         self.snotice_watchers.remove(&id);
         self.nick_deadlines.remove(&id);
-        for nick in conn.monitoring {
+        for nick in conn.lists.map(|l| l.monitoring).unwrap_or_default() {
             if let Some(watchers) = self.monitors.get_mut(&nick) {
                 watchers.remove(&id);
                 if watchers.is_empty() {
