@@ -113,11 +113,11 @@ pub enum Deferred {
         then: Verified,
     },
     /// Reload the configuration, the MOTD and the accounts
-    /// ([`crate::server::Shared::rehash`]), then the function given, with
+    /// (`Shared::rehash` in `crate::server`), then the function given, with
     /// the outcome, under the lock.
     Rehash(fn(&mut Ctx<'_>, crate::server::Reloaded)),
     /// Connect to the server of this `[[link]]` block (CONNECT;
-    /// [`crate::server::Shared::connect_link`]).
+    /// `Shared::connect_link` in `crate::server`).
     Connect(crate::config::LinkBlock),
     /// Blocking work for the slow pool (the store, password hashing),
     /// each job finished under the lock in order (one command's, or the

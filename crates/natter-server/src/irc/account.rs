@@ -3,7 +3,7 @@
 //! finishing halves of the slow work they defer.
 //!
 //! A login before connection registration is kept in the client's
-//! [`PreRegistration`](super::PreRegistration) and becomes the user's account when it is
+//! [`PreRegistration`](crate::session::PreRegistration) and becomes the user's account when it is
 //! introduced; after it, an `Event::AccountChanged` tells the user's
 //! channel peers (account-notify) and the server links.
 

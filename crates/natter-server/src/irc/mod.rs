@@ -1,9 +1,15 @@
-//! The IRC front end: per-client protocol state, the command table, and one
-//! file per command family.
+//! The IRC front end: the command table, one file per command family, and
+//! what IRC keeps per connection ([`ConnState`]: capabilities, CAP
+//! negotiation, labeled-response, SASL, MONITOR and SILENCE lists) and
+//! server-wide ([`State`]).
 //!
-//! A handler runs with the world locked ([`Ctx`]): it validates the command,
-//! answers the client with numerics, and turns accepted commands into
-//! [`natter_model::Event`]s through [`Ctx::emit`]. It never awaits.
+//! A handler runs with the world locked, on the neutral handler context
+//! ([`crate::session::Ctx`]): it validates the command, answers the client
+//! with numerics (IRC's reply methods on [`Ctx`] are in this module), and
+//! turns accepted commands into [`natter_model::Event`]s through
+//! [`Ctx::emit`]. It never awaits. Nothing outside the front ends imports
+//! this module except `crate::frontends`, which assembles them (and
+//! `crate::fuzzing`, for the SASL decoder its fuzz target checks).
 
 pub mod account;
 mod capabilities;
@@ -165,7 +171,7 @@ impl Ctx<'_> {
 pub(crate) use crate::rules::fit_trailing;
 pub(crate) use crate::text::truncate;
 pub use commands::{dispatch, Command, COMMANDS, COMMAND_NAMES};
-pub use state::{ConnState, State};
+pub use state::{ConnState, Lists, State};
 
 /// `line` (one serialized line) with `tag` (`key[=value]`, escaped) added
 /// in front of any tags it has.
