@@ -59,14 +59,13 @@ impl Shared {
     }
 
     /// REHASH's work off the world lock: reads the configuration file and
-    /// MOTD again ([`Shared::reload`], on a blocking thread), starts the
-    /// autoconnects a new configuration names, and reloads the accounts
-    /// (changed with `natter account` while running). Returns the loaded
-    /// configuration for the world to take under the lock.
-    pub async fn rehash(self: &Arc<Self>) -> Reloaded {
+    /// MOTD again ([`Shared::reload`], on a blocking thread) and the
+    /// accounts (changed with `natter account` while running), for the
+    /// world to take under the lock ([`Rehashed::apply`]).
+    pub async fn rehash(self: &Arc<Self>) -> Rehashed {
         let path = self.world.lock().config.path.clone();
         let s = self.clone();
-        let result = tokio::task::spawn_blocking(move || s.reload(path))
+        let config = tokio::task::spawn_blocking(move || s.reload(path))
             .await
             .unwrap_or_else(|e| {
                 Err(ConfigError {
@@ -76,15 +75,15 @@ impl Shared {
                     message: format!("reload failed: {e}"),
                 })
             });
-        if result.is_ok() {
-            crate::link::session::start_autoconnects(self);
-        }
         let store = self.world.lock().accounts.store();
-        match self.run_slow(move || store.accounts()).await {
-            Ok(records) => self.world.lock().accounts.reload(records),
-            Err(e) => tracing::warn!(error = %e, "REHASH: reading accounts failed"),
-        }
-        result
+        let accounts = self.run_slow(move || store.accounts()).await;
+        Rehashed { config, accounts }
+    }
+
+    /// Starts the autoconnects of `[[link]]` blocks that are not
+    /// connecting yet (after a REHASH took a new configuration).
+    pub fn start_autoconnects(self: &Arc<Self>) {
+        crate::link::session::start_autoconnects(self);
     }
 
     /// Connects to the server of `block` (CONNECT) in a task of its own;
@@ -127,6 +126,27 @@ impl Shared {
 /// What REHASH loaded: the configuration and the MOTD's lines, or the
 /// first problem (with a count of the others, which are logged).
 pub type Reloaded = Result<(Config, Vec<String>), ConfigError>;
+
+/// What REHASH read off the world lock ([`Shared::rehash`]).
+pub struct Rehashed {
+    /// The configuration and MOTD, or why not.
+    pub config: Reloaded,
+    /// Every account in the store, or why they could not be read.
+    pub accounts: Result<Vec<natter_store::AccountRecord>, natter_store::StoreError>,
+}
+
+impl Rehashed {
+    /// Takes the accounts into `world` and returns the configuration for
+    /// the front end to install and answer with. Under the world lock, in
+    /// the same hold as the answer.
+    pub fn apply(self, world: &mut crate::World) -> Reloaded {
+        match self.accounts {
+            Ok(records) => world.accounts.reload(records),
+            Err(e) => tracing::warn!(error = %e, "REHASH: reading accounts failed"),
+        }
+        self.config
+    }
+}
 
 /// A kind of listener, for messages that must say which listener failed
 /// and where it is configured.

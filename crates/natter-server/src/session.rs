@@ -113,8 +113,9 @@ pub enum Deferred {
         then: Verified,
     },
     /// Reload the configuration, the MOTD and the accounts
-    /// (`Shared::rehash` in `crate::server`), then the function given, with
-    /// the outcome, under the lock.
+    /// (`Shared::rehash` in `crate::server`), then, under the lock, take
+    /// the accounts and call the function given with the configuration;
+    /// autoconnects start once it is installed.
     Rehash(fn(&mut Ctx<'_>, crate::server::Reloaded)),
     /// Connect to the server of this `[[link]]` block (CONNECT;
     /// `Shared::connect_link` in `crate::server`).

@@ -3,7 +3,8 @@
 //! host), KILL (the target sees KILL, QUIT and ERROR and is closed, peers see
 //! QUIT "Killed (...)", 481 for non-operators), WALLOPS (only +w users),
 //! REHASH (configuration and MOTD reloaded from the file without dropping
-//! anyone, 382; a broken file keeps the old configuration and says why),
+//! anyone, 382; a broken file keeps the old configuration and says why; a
+//! `[[link]]` block it adds with autoconnect connects),
 //! and DIE (refused unless server.allow_die; otherwise every client gets
 //! ERROR and the server stops).
 
@@ -312,6 +313,34 @@ fn rehash_reloads_config_and_motd_without_dropping_anyone() {
         cmds(&bob.ask("OPER second pw2")),
         vec!["MODE", "008", "381"]
     );
+}
+
+/// A `[[link]]` block that REHASH adds with `autoconnect` connects: the
+/// autoconnects start once the new configuration is in place, not from
+/// the old one.
+#[test]
+fn rehash_that_adds_an_autoconnect_link_connects_it() {
+    let hub = common::links::node("hub.test", 0, &[("natter.local", None)]);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("motd.txt"), "hello\n").unwrap();
+    let path = write_config(dir.path(), 390, "");
+    let leaf = server_from_file(&path);
+    let mut alice = oper_client(&leaf, "alice");
+    common::links::wait_servers(&mut alice, 1);
+
+    let block = format!(
+        "\n[[link]]\nname = \"hub.test\"\naddress = \"{}\"\n\
+         send_password = \"{}\"\nreceive_password = \"{}\"\nautoconnect = true\n",
+        hub.link_addr.expect("the hub listens for links"),
+        common::links::PW,
+        cheap_hash(common::links::PW),
+    );
+    write_config(dir.path(), 390, &block);
+    let reply = alice.ask("REHASH");
+    assert_eq!(cmds(&reply), vec!["382"], "{reply:#?}");
+    common::links::wait_servers(&mut alice, 2);
+    let mut bob = hub.client("bob");
+    common::links::wait_user(&mut bob, "alice");
 }
 
 #[test]

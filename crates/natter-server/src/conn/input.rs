@@ -243,6 +243,7 @@ async fn run_deferred(
     backlog: &mut Backlog,
     job: Deferred,
 ) {
+    let mut rehash = false;
     let finish: Finish = match job {
         Deferred::Verify {
             password,
@@ -265,8 +266,12 @@ async fn run_deferred(
             Box::new(move |ctx| then(ctx, ok))
         }
         Deferred::Rehash(then) => {
-            let result = shared.rehash().await;
-            Box::new(move |ctx| then(ctx, result))
+            let rehashed = shared.rehash().await;
+            rehash = rehashed.config.is_ok();
+            Box::new(move |ctx| {
+                let config = rehashed.apply(ctx.world);
+                then(ctx, config)
+            })
         }
         Deferred::Slow(jobs) => {
             let finishes = shared
@@ -303,4 +308,10 @@ async fn run_deferred(
     finish(&mut ctx);
     queue_reply(out, backlog, crate::frontends::take_reply(&mut ctx));
     note_status(&world, client);
+    drop(world);
+    // Autoconnects read the configuration the finish installed (a new
+    // `[[link]]` block with `autoconnect` starts now).
+    if rehash {
+        shared.start_autoconnects();
+    }
 }
