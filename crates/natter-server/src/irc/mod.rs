@@ -123,14 +123,14 @@ impl Ctx<'_> {
         if self.client.deferred.is_some() {
             return out;
         }
-        let Some(label) = self.irc().label.take() else {
+        let irc = self.irc();
+        let Some(label) = irc.label.take() else {
             return out;
         };
         let mut label_tag = String::from("label=");
         natter_proto::message::escape_tag_value(&label, &mut label_tag);
         let lines: Vec<&str> = out.split_inclusive("\r\n").collect();
-        let batch =
-            (lines.len() > 1 && self.caps().has(Cap::Batch)).then(|| self.irc().next_batch());
+        let batch = (lines.len() > 1 && irc.caps.has(Cap::Batch)).then(|| irc.next_batch());
         let server = &self.world.config.server.name;
         match (lines.len(), batch) {
             (0, _) => format!("@{label_tag} :{server} ACK\r\n"),

@@ -1,6 +1,7 @@
 //! What the IRC front end keeps in the world beside the network state:
 //! per connection ([`ConnState`], in [`crate::world::ConnEntry::front`]:
-//! its capabilities and negotiation, the reply being labeled, SASL)
+//! its capabilities and their negotiation, its snomask, the reply being
+//! labeled, SASL, and its MONITOR and SILENCE lists)
 //! and server-wide ([`State`], in the assembled world's `front.irc`).
 //! Only the IRC front end's modules read or change these.
 
