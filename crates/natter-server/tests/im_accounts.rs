@@ -127,3 +127,52 @@ fn irc_join_playback_and_the_no_history_mode() {
         "the +U message was never stored"
     );
 }
+
+/// Wrong IM passwords are failed logins, as IRC's are: they count against
+/// the address and the account, and after six both are refused for a
+/// while, over IM and over IRC (NickServ).
+#[test]
+fn failed_im_logins_count_against_the_address_and_the_account() {
+    let server = TestServer::start();
+    let mut ann = Im::connect(&server, "ann");
+    ann.send(&format!(
+        "REGISTER [\"ann\", \"online\", {}]",
+        q("ann-password")
+    ));
+    assert!(ann.online().contains_key("ann"));
+    ann.send("GOODBYE");
+    ann.read_until_closed();
+    // Six wrong passwords, the last three answered late (as IRC's are:
+    // 1 s after the fourth failure, 2 s after the fifth and sixth; a lower
+    // bound, which a busy machine cannot break) ...
+    let mut other = Im::connect(&server, "ann");
+    for attempt in 1..=6 {
+        let asked = std::time::Instant::now();
+        let err = other.error_of(&format!(
+            "REGISTER [\"ann\", \"online\", {}]",
+            q("wrong-password")
+        ));
+        assert_eq!(err, "wrong password for that account");
+        if attempt == 5 {
+            let took = asked.elapsed();
+            assert!(
+                took >= std::time::Duration::from_millis(1900),
+                "answered after {took:?}"
+            );
+        }
+    }
+    // ... and now even the right one is refused, with how long to wait.
+    let err = other.error_of(&format!(
+        "REGISTER [\"ann\", \"online\", {}]",
+        q("ann-password")
+    ));
+    assert!(
+        err.starts_with("too many failed logins, try again in"),
+        "{err}"
+    );
+    // The same throttle holds NickServ's IDENTIFY from that address.
+    let mut c = server.client("ann_");
+    let got = c.ask("PRIVMSG NickServ :IDENTIFY ann ann-password");
+    let notice = &with_command(&got, "NOTICE")[0].params[1];
+    assert!(notice.starts_with("Too many failed attempts"), "{notice}");
+}

@@ -16,7 +16,7 @@
 use natter_proto::im::{ConvId, Reply};
 
 use crate::history::query::{Answer, Query, Range, Ref, MAX_LIMIT};
-use crate::session::{Ctx, SlowJob};
+use crate::session::{Ctx, Deferred, SlowJob};
 
 /// Starts an IM registration with a password: checks it against the
 /// account, or creates the account, off the lock.
@@ -27,68 +27,64 @@ pub fn register_with_password(ctx: &mut Ctx<'_>, username: &str, status: &str, p
             format!("too many failed logins, try again in {wait} s"),
         );
     }
-    let hash = ctx
-        .world
-        .accounts
-        .get(username)
-        .map(|a| a.credentials.password.clone());
-    if hash.is_none() {
-        if let Some(why) = crate::accounts::login::weak_password(ctx, &password) {
-            return super::error(ctx, why);
-        }
+    let (username, status) = (username.to_string(), status.to_string());
+    if let Some(found) = ctx.world.accounts.get(&username) {
+        // A login: a mismatch counts as a failed login, and its answer is
+        // held back as IRC's is (`Deferred::Verify`).
+        let hash = found.credentials.password.clone();
+        return ctx.client.defer(Deferred::Verify {
+            password,
+            hash,
+            login: Some(username.clone()),
+            then: Box::new(move |ctx, ok| {
+                let result = match ok {
+                    true => Ok(None),
+                    false => Err("wrong password for that account".to_string()),
+                };
+                finish_register(ctx, &username, &status, result)
+            }),
+        });
+    }
+    if let Some(why) = crate::accounts::login::weak_password(ctx, &password) {
+        return super::error(ctx, why);
     }
     let store = ctx.world.accounts.store();
-    let (username, status) = (username.to_string(), status.to_string());
     ctx.defer(SlowJob::new(move || {
-        let result = match hash {
-            Some(hash) if crate::accounts::verify_password(&password, &hash) => Ok(None),
-            Some(_) => Err("wrong password for that account".to_string()),
-            None => {
-                let record =
-                    crate::accounts::record(&username, crate::accounts::credentials(&password));
-                match store.create_account(&record) {
-                    Ok(()) => Ok(Some(record)),
-                    Err(e) => Err(format!("cannot create the account: {e}")),
-                }
-            }
+        let record = crate::accounts::record(&username, crate::accounts::credentials(&password));
+        let result = match store.create_account(&record) {
+            Ok(()) => Ok(Some(record)),
+            Err(e) => Err(format!("cannot create the account: {e}")),
         };
         Box::new(move |ctx| finish_register(ctx, &username, &status, result))
     }));
 }
 
 /// Finishes an IM registration with a password: the account was checked
-/// (`Ok(None)`), just created (`Ok(Some)`), or why not.
+/// (`Ok(None)`), just created (`Ok(Some)`), or why not (a wrong password,
+/// already counted as a failed login, or the store's failure).
 fn finish_register(
     ctx: &mut Ctx<'_>,
     username: &str,
     status: &str,
     result: Result<Option<natter_store::AccountRecord>, String>,
 ) {
-    let account = match result {
+    let name = match result {
         Ok(Some(record)) => {
             let name = record.name.clone();
             ctx.world.accounts.created(record);
             crate::accounts::login::announce(ctx, &name);
-            Ok(name)
+            name
         }
-        Ok(None) => Ok(ctx
+        Ok(None) => ctx
             .world
             .accounts
             .get(username)
-            .map_or(username.to_string(), |a| a.name.clone())),
-        Err(why) => {
-            crate::accounts::login::login_failed(ctx, username);
-            Err(why)
-        }
+            .map_or(username.to_string(), |a| a.name.clone()),
+        Err(why) => return super::error(ctx, why),
     };
-    match account {
-        Ok(name) => {
-            crate::accounts::login::login_succeeded(ctx, &name);
-            ctx.client.pre().account = Some(name);
-            super::register(ctx, username, status, None);
-        }
-        Err(why) => super::error(ctx, why),
-    }
+    crate::accounts::login::login_succeeded(ctx, &name);
+    ctx.client.pre().account = Some(name);
+    super::register(ctx, username, status, None);
 }
 
 /// After a JOIN of `channel` (conversation `id`): the HISTORY reply, when
