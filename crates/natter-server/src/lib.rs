@@ -5,6 +5,8 @@
 //! - [`accounts`]: accounts (kept by `natter-store`), their credentials,
 //!   SCRAM, and login throttling; neutral, used by every front end.
 //! - [`server`]: binding listeners, accepting, shutting down.
+//! - [`listener`]: the kinds of listener, where each is configured, and
+//!   how a TCP listener is bound.
 //! - [`admission`]: connection limits per address block and in total.
 //! - [`flood`]: connect classes and the fakelag token bucket (RecvQ).
 //! - `event_loops`: one single-threaded runtime per core; every
@@ -73,6 +75,7 @@ pub mod http;
 pub mod im;
 pub mod irc;
 pub mod link;
+pub mod listener;
 pub mod metrics;
 pub mod outbound;
 pub mod rules;
