@@ -130,7 +130,7 @@ impl Shared {
 pub type Reloaded = Result<(Config, Vec<String>), ConfigError>;
 
 /// What REHASH read off the world lock ([`Shared::rehash`]).
-pub struct Rehashed {
+pub(crate) struct Rehashed {
     /// The configuration and MOTD, or why not.
     pub config: Reloaded,
     /// Every account in the store, or why they could not be read.
