@@ -8,15 +8,17 @@ mod common;
 use common::*;
 use natter_proto::im::Reply;
 
+/// `REGISTER ["ann", "online", "<password>"]`: ann's IM login.
+fn login_line(password: &str) -> String {
+    format!("REGISTER [\"ann\", \"online\", {}]", q(password))
+}
+
 #[test]
 fn im_register_with_a_password_shares_the_account_with_irc() {
     let server = TestServer::start();
     // A new account, created by the IM REGISTER.
     let mut ann = Im::connect(&server, "ann");
-    ann.send(&format!(
-        "REGISTER [\"ann\", \"online\", {}]",
-        q("ann-password")
-    ));
+    ann.send(&login_line("ann-password"));
     assert!(ann.online().contains_key("ann"));
     let mut irc = server.client("watcher");
     let got = irc.ask("WHOIS ann");
@@ -32,16 +34,10 @@ fn im_register_with_a_password_shares_the_account_with_irc() {
     let mut other = Im::connect(&server, "ann");
     let err = other.error_of("REGISTER [\"ann\", \"online\"]");
     assert!(err.contains("is a registered account"), "{err}");
-    let err = other.error_of(&format!(
-        "REGISTER [\"ann\", \"online\", {}]",
-        q("wrong-password")
-    ));
+    let err = other.error_of(&login_line("wrong-password"));
     assert_eq!(err, "wrong password for that account");
     let mut again = Im::connect(&server, "ann");
-    again.send(&format!(
-        "REGISTER [\"ann\", \"online\", {}]",
-        q("ann-password")
-    ));
+    again.send(&login_line("ann-password"));
     assert!(again.online().contains_key("ann"));
     // The same account logs in with SASL from IRC.
     let mut c = server.connect();
@@ -135,10 +131,7 @@ fn irc_join_playback_and_the_no_history_mode() {
 fn failed_im_logins_count_against_the_address_and_the_account() {
     let server = TestServer::start();
     let mut ann = Im::connect(&server, "ann");
-    ann.send(&format!(
-        "REGISTER [\"ann\", \"online\", {}]",
-        q("ann-password")
-    ));
+    ann.send(&login_line("ann-password"));
     assert!(ann.online().contains_key("ann"));
     ann.send("GOODBYE");
     ann.read_until_closed();
@@ -148,10 +141,7 @@ fn failed_im_logins_count_against_the_address_and_the_account() {
     let mut other = Im::connect(&server, "ann");
     for attempt in 1..=6 {
         let asked = std::time::Instant::now();
-        let err = other.error_of(&format!(
-            "REGISTER [\"ann\", \"online\", {}]",
-            q("wrong-password")
-        ));
+        let err = other.error_of(&login_line("wrong-password"));
         assert_eq!(err, "wrong password for that account");
         if attempt == 5 {
             let took = asked.elapsed();
@@ -162,10 +152,7 @@ fn failed_im_logins_count_against_the_address_and_the_account() {
         }
     }
     // ... and now even the right one is refused, with how long to wait.
-    let err = other.error_of(&format!(
-        "REGISTER [\"ann\", \"online\", {}]",
-        q("ann-password")
-    ));
+    let err = other.error_of(&login_line("ann-password"));
     assert!(
         err.starts_with("too many failed logins, try again in"),
         "{err}"
