@@ -108,6 +108,13 @@ pub struct ChannelModes {
     /// `C`: no CTCP to the channel except ACTION (Solanum, InspIRCd; Modern
     /// IRC "No CTCP" mode): refused with ERR_CANNOTSENDTOCHAN.
     pub no_ctcp: bool,
+    /// `M`: only members logged in to an account, or with voice or op,
+    /// may speak (ngIRCd, UnrealIRCd, Ergo): refused with
+    /// ERR_CANNOTSENDTOCHAN.
+    pub registered_speak: bool,
+    /// `R`: only users logged in to an account may join, unless invited
+    /// (ngIRCd, UnrealIRCd, Ergo): refused with ERR_NEEDREGGEDNICK.
+    pub registered_only: bool,
     /// `i`: joining needs an INVITE (or a matching `+I` entry).
     pub invite_only: bool,
     /// `m`: only voiced members and operators may speak.
@@ -127,12 +134,21 @@ pub struct ChannelModes {
 }
 
 impl ChannelModes {
-    /// The flag modes, in the order they are shown.
-    pub const FLAGS: [char; 7] = ['C', 'U', 'i', 'm', 'n', 's', 't'];
+    /// The flag modes, in the order they are shown (ISUPPORT CHANMODES'
+    /// fourth group): every place that parses or lists modes without an
+    /// argument takes them from here.
+    pub const FLAGS: [char; 9] = ['C', 'M', 'R', 'U', 'i', 'm', 'n', 's', 't'];
+
+    /// Whether `c` is one of the flag modes ([`ChannelModes::FLAGS`]).
+    pub fn is_flag(c: char) -> bool {
+        Self::FLAGS.contains(&c)
+    }
 
     fn flag_mut(&mut self, c: char) -> Option<&mut bool> {
         Some(match c {
             'C' => &mut self.no_ctcp,
+            'M' => &mut self.registered_speak,
+            'R' => &mut self.registered_only,
             'U' => &mut self.no_history,
             'i' => &mut self.invite_only,
             'm' => &mut self.moderated,
@@ -169,6 +185,8 @@ impl ChannelModes {
         let mut args = Vec::new();
         for (on, c) in [
             (self.no_ctcp, 'C'),
+            (self.registered_speak, 'M'),
+            (self.registered_only, 'R'),
             (self.no_history, 'U'),
             (self.invite_only, 'i'),
             (self.key.is_some(), 'k'),
@@ -200,6 +218,9 @@ pub enum JoinRefusal {
     Banned,
     /// `+i` without an invitation or invite exception (ERR_INVITEONLYCHAN).
     InviteOnly,
+    /// `+R` and not logged in to an account, without an invitation
+    /// (ERR_NEEDREGGEDNICK).
+    NeedsAccount,
     /// `+k` and the wrong key, without an invitation (ERR_BADCHANNELKEY).
     BadKey,
     /// `+l` reached, without an invitation (ERR_CHANNELISFULL).
@@ -214,6 +235,9 @@ pub enum SendRefusal {
     NoExternal,
     /// `+m` and the sender has neither voice nor op.
     Moderated,
+    /// `+M` and the sender is logged in to no account and has neither
+    /// voice nor op.
+    NeedsAccount,
     /// A ban matches the sender and no exception does.
     Banned,
     /// An `m:` mute extban matches the sender and no `m:` exception does.
@@ -229,6 +253,9 @@ impl SendRefusal {
                 "Cannot send to channel (+n: no external messages, join it first)"
             }
             SendRefusal::Moderated => "Cannot send to channel (+m: moderated, you need voice)",
+            SendRefusal::NeedsAccount => {
+                "Cannot send to channel (+M: you need to be logged in to an account)"
+            }
             SendRefusal::Banned => "Cannot send to channel (+b: you are banned)",
             SendRefusal::Muted => "Cannot send to channel (+b m: you are muted)",
         }
@@ -364,15 +391,17 @@ impl Channel {
     }
 
     /// Whether `user` may join with `key`; the one rule IRC's JOIN and the
-    /// IM protocol's JOIN share. An invitation lets a user past `+i`, `+k`
-    /// and `+l`, an invite exception past `+i`; nothing but an exception
-    /// gets past a ban.
+    /// IM protocol's JOIN share. An invitation lets a user past `+i`, `+R`,
+    /// `+k` and `+l`, an invite exception past `+i`; nothing but an
+    /// exception gets past a ban.
     pub fn join_refusal(&self, user: &User, key: Option<&str>) -> Option<JoinRefusal> {
         let invited = self.invited.contains(&user.id);
         if self.is_banned(user) {
             Some(JoinRefusal::Banned)
         } else if self.modes.invite_only && !invited && !self.is_invex(user) {
             Some(JoinRefusal::InviteOnly)
+        } else if self.modes.registered_only && user.account.is_none() && !invited {
+            Some(JoinRefusal::NeedsAccount)
         } else if self.modes.key.is_some() && self.modes.key.as_deref() != key && !invited {
             Some(JoinRefusal::BadKey)
         } else if self.modes.limit.is_some_and(|l| self.members.len() >= l) && !invited {
@@ -383,8 +412,9 @@ impl Channel {
     }
 
     /// Why `user` may not speak here (RFC 2812 3.3.1), or `None` if it may:
-    /// +n keeps outsiders out, +m needs voice or op, and bans and mutes
-    /// silence members without voice or op (and outsiders).
+    /// +n keeps outsiders out, +m needs voice or op, +M an account (or
+    /// voice or op), and bans and mutes silence members without voice or
+    /// op (and outsiders).
     pub fn send_refusal(&self, user: &User) -> Option<SendRefusal> {
         let member = self.member(user.id);
         if member.is_some_and(|m| m.op || m.voice) {
@@ -394,6 +424,8 @@ impl Channel {
             Some(SendRefusal::NoExternal)
         } else if self.modes.moderated {
             Some(SendRefusal::Moderated)
+        } else if self.modes.registered_speak && user.account.is_none() {
+            Some(SendRefusal::NeedsAccount)
         } else if self.is_banned(user) {
             Some(SendRefusal::Banned)
         } else if self.is_muted(user) {

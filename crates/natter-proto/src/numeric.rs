@@ -260,6 +260,10 @@ numerics! {
     ERR_BADCHANNELKEY = "475";
     /// `476`: bad channel mask / name (RFC 2812 5.2; Modern IRC).
     ERR_BADCHANMASK = "476";
+    /// `477`: cannot join channel (+R), it needs an account (Bahamut,
+    /// UnrealIRCd, ngIRCd and Ergo; RFC 2812's ERR_NOCHANMODES shares the
+    /// number, for a channel without modes).
+    ERR_NEEDREGGEDNICK = "477";
     /// `481`: permission denied, not an IRC operator (RFC 1459 6.1; RFC 2812 5.2; Modern IRC).
     ERR_NOPRIVILEGES = "481";
     /// `482`: you are not a channel operator (RFC 1459 6.1; RFC 2812 5.2; Modern IRC).

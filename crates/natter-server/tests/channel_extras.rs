@@ -1,5 +1,6 @@
 //! End-to-end tests of channel features irctest checks beyond the basics:
-//! `+C` (no CTCP but ACTION), KICK and NAMES with several targets (TARGMAX
+//! `+C` (no CTCP but ACTION), `+R` and `+M` (joining and speaking need an
+//! account), KICK and NAMES with several targets (TARGMAX
 //! KICK and NAMES), INVITE without parameters (RPL_INVITELIST 336 and
 //! RPL_ENDOFINVITELIST 337) and the LIST filters of ELIST=CMNTU.
 
@@ -325,4 +326,69 @@ fn list_filters_by_creation_and_topic_time() {
     // Conditions combine with masks; unparsable numbers are ignored.
     assert_eq!(list(&mut alice, "C<10,#o*"), ["#old"]);
     assert_eq!(list(&mut alice, "C<x,>abc"), ["#new", "#old"]);
+}
+
+/// `+R`: only users logged in to an account join (ERR_NEEDREGGEDNICK,
+/// 477), unless invited. `+M`: only they speak, or voiced members and
+/// operators (ERR_CANNOTSENDTOCHAN).
+#[test]
+fn registered_only_modes_need_an_account_to_join_and_to_speak() {
+    let server = TestServer::start();
+    let mut alice = server.client("alice");
+    let got = alice.ask("PRIVMSG NickServ :REGISTER alice-password");
+    assert_eq!(with_command(&got, "900").len(), 1, "{got:#?}");
+    alice.send("JOIN #r");
+    alice.expect("366");
+    alice.sync();
+    assert_eq!(
+        alice.ask("MODE #r +R"),
+        ms(&[&format!(":{} MODE #r +R", src("alice"))])
+    );
+    let mut bob = server.client("bob");
+    only(
+        &bob.ask("JOIN #r"),
+        SERVER,
+        "477",
+        &[
+            "bob",
+            "#r",
+            "Cannot join channel (+R): you need to be logged in to an account",
+        ],
+    );
+    // Logged in, carol joins; invited, bob does too.
+    let mut carol = server.client("carol");
+    carol.ask("PRIVMSG NickServ :REGISTER carol-password");
+    carol.send("JOIN #r");
+    carol.expect("366");
+    alice.ask("INVITE bob #r");
+    bob.sync();
+    bob.send("JOIN #r");
+    bob.expect("366");
+    for c in [&mut alice, &mut bob, &mut carol] {
+        c.sync();
+    }
+
+    alice.ask("MODE #r -R+M");
+    bob.sync();
+    carol.sync();
+    let got = alice.ask("MODE #r");
+    assert_numeric(&got[0], "324", &["alice", "#r", "+Mnt"]);
+    only(
+        &bob.ask("PRIVMSG #r :hello"),
+        SERVER,
+        "404",
+        &[
+            "bob",
+            "#r",
+            "Cannot send to channel (+M: you need to be logged in to an account)",
+        ],
+    );
+    alice.assert_quiet();
+    assert!(carol.ask("PRIVMSG #r :from an account").is_empty());
+    assert_got(&mut alice, "carol", "PRIVMSG", &["#r", "from an account"]);
+    alice.ask("MODE #r +v bob");
+    bob.sync();
+    carol.sync();
+    assert!(bob.ask("PRIVMSG #r :voiced").is_empty());
+    assert_got(&mut alice, "bob", "PRIVMSG", &["#r", "voiced"]);
 }

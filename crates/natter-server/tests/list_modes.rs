@@ -33,7 +33,7 @@ fn isupport_announces_the_list_modes_and_the_mute_extban() {
     assert_eq!(token(&tokens, "ACCOUNTEXTBAN").as_deref(), Some("a"));
     assert_eq!(
         token(&tokens, "CHANMODES").as_deref(),
-        Some("beI,k,l,CUimnst")
+        Some("beI,k,l,CMRUimnst")
     );
     assert_eq!(token(&tokens, "MAXLIST").as_deref(), Some("beI:100"));
 }

@@ -140,7 +140,10 @@ fn myinfo_lists_every_channel_mode() {
     c.send("NICK n");
     c.send("USER n 0 * :N");
     let myinfo = c.expect("004");
-    assert_eq!(myinfo.params[3..], ["Bioswx", "Cbeiklmnostv", "beIklov"]);
+    assert_eq!(
+        myinfo.params[3..],
+        ["Bioswx", "CIMRUbeiklmnostv", "beIklov"]
+    );
 }
 
 #[test]

@@ -424,6 +424,7 @@ fn join(ctx: &mut Ctx<'_>, id: ConvId) {
             match refusal {
                 JoinRefusal::Banned => "you are banned",
                 JoinRefusal::InviteOnly => "it is invite-only",
+                JoinRefusal::NeedsAccount => "it needs you to be logged in to an account",
                 JoinRefusal::BadKey => "it needs a key",
                 JoinRefusal::Full => "it is full",
             }
@@ -476,6 +477,9 @@ fn send_message(ctx: &mut Ctx<'_>, id: ConvId, text: &str) {
                 let why = match denied {
                     SendDenied::Refused(SendRefusal::Moderated) => {
                         "it is moderated and you have no voice"
+                    }
+                    SendDenied::Refused(SendRefusal::NeedsAccount) => {
+                        "it needs you to be logged in to an account"
                     }
                     SendDenied::Refused(SendRefusal::Banned) => "you are banned",
                     // A member is never refused as an outsider.

@@ -76,6 +76,10 @@ fn join_one(ctx: &mut Ctx<'_>, name: &str, key: Option<&str>) {
             let (numeric, text) = match refusal {
                 JoinRefusal::Banned => (ERR_BANNEDFROMCHAN, "Cannot join channel (+b)"),
                 JoinRefusal::InviteOnly => (ERR_INVITEONLYCHAN, "Cannot join channel (+i)"),
+                JoinRefusal::NeedsAccount => (
+                    ERR_NEEDREGGEDNICK,
+                    "Cannot join channel (+R): you need to be logged in to an account",
+                ),
                 JoinRefusal::BadKey => (ERR_BADCHANNELKEY, "Cannot join channel (+k)"),
                 JoinRefusal::Full => (ERR_CHANNELISFULL, "Cannot join channel (+l)"),
             };

@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 
-use natter_model::{Event, ModeArg, ModeChange, Source};
+use natter_model::{ChannelModes, Event, ModeArg, ModeChange, Source};
 use natter_proto::casemap::fold;
 use natter_proto::Message;
 use natter_store::{ChannelRecord, StoreError};
@@ -102,6 +102,12 @@ pub fn handle(ctx: &mut Ctx<'_>, text: &str) {
     }
 }
 
+/// The flag modes SET MODES takes, as help and its refusal name them
+/// (`C, M, R, ...`).
+fn flag_list() -> String {
+    ChannelModes::FLAGS.map(String::from).join(", ")
+}
+
 fn help(ctx: &mut Ctx<'_>) {
     for line in [
         "ChanServ keeps registered channels: they stay while empty, keep their",
@@ -114,10 +120,14 @@ fn help(ctx: &mut Ctx<'_>) {
         "ACCESS <#channel> ADD <account> <op|voice>  add or change an entry (founder)",
         "ACCESS <#channel> DEL <account>      remove an entry (founder)",
         "SET <#channel> TOPICLOCK ON|OFF      only access-list ops change the topic",
-        "SET <#channel> MODES <+modes-modes>  set flag modes (C, U, i, m, n, s, t)",
     ] {
         say(ctx, line);
     }
+    let modes = format!(
+        "SET <#channel> MODES <+modes-modes>  set flag modes ({})",
+        flag_list()
+    );
+    say(ctx, &modes);
 }
 
 /// The caller's account, or a NOTICE saying it must log in.
@@ -374,7 +384,7 @@ fn set(ctx: &mut Ctx<'_>, channel: &str, args: &[&str]) {
                 match c {
                     '+' => add = true,
                     '-' => add = false,
-                    'C' | 'i' | 'm' | 'n' | 's' | 't' => changes.push(ModeChange {
+                    c if ChannelModes::is_flag(c) => changes.push(ModeChange {
                         add,
                         mode: c,
                         arg: None,
@@ -382,7 +392,7 @@ fn set(ctx: &mut Ctx<'_>, channel: &str, args: &[&str]) {
                     other => {
                         return say(
                             ctx,
-                            &format!("SET MODES takes flag modes (C, i, m, n, s, t), not {other}"),
+                            &format!("SET MODES takes flag modes ({}), not {other}", flag_list()),
                         )
                     }
                 }

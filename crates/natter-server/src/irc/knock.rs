@@ -59,7 +59,12 @@ pub fn knock(ctx: &mut Ctx<'_>, msg: &Message) {
                 &[&channel, "Cannot knock on channel (+b: you are banned)"],
             )
         }
-        Some(JoinRefusal::InviteOnly | JoinRefusal::BadKey | JoinRefusal::Full) => {}
+        Some(
+            JoinRefusal::InviteOnly
+            | JoinRefusal::NeedsAccount
+            | JoinRefusal::BadKey
+            | JoinRefusal::Full,
+        ) => {}
     }
     let (id, user) = (me.id, me.snapshot());
     let now = now();

@@ -2,7 +2,7 @@
 //! Modern IRC "MODE message").
 
 use natter_model::channel::{ACCOUNT_EXTBAN, MUTE_EXTBAN};
-use natter_model::{Channel, Event, ListEntry, ModeArg, ModeChange, Source};
+use natter_model::{Channel, ChannelModes, Event, ListEntry, ModeArg, ModeChange, Source};
 use natter_proto::numeric::*;
 use natter_proto::validate::is_channel_name;
 use natter_proto::{mask, Message};
@@ -68,7 +68,7 @@ fn channel_mode(ctx: &mut Ctx<'_>, name: &str, params: &[String]) {
             'o' | 'v' | 'b' | 'e' | 'I' => true,
             'k' => true,
             'l' => add,
-            'C' | 'U' | 'i' | 'm' | 'n' | 's' | 't' => false,
+            c if ChannelModes::is_flag(c) => false,
             _ => {
                 ctx.numeric(
                     ERR_UNKNOWNMODE,

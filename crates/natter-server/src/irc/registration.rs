@@ -233,8 +233,8 @@ fn welcome(ctx: &mut Ctx<'_>, prefix: &str, cloak: Option<&str>) {
             server,
             VERSION,
             UserModes::LETTERS,
-            "Cbeiklmnostv",
-            "beIklov",
+            &super::render::myinfo_channel_modes(),
+            super::render::CHANNEL_MODES_WITH_PARAM,
         ],
     );
     send_isupport(ctx);

@@ -10,7 +10,9 @@
 use std::cell::OnceCell;
 
 use bytes::Bytes;
-use natter_model::{Event, MessageKind, MessageTarget, ModeChange, Network, Source, UserId};
+use natter_model::{
+    ChannelModes, Event, MessageKind, MessageTarget, ModeChange, Network, Source, UserId,
+};
 use natter_proto::message::escape_tag_value;
 use natter_proto::{write_line, write_line_trailing};
 
@@ -389,6 +391,22 @@ fn add_account_tag(tags: &mut String, account: Option<&str>) {
     }
 }
 
+/// The channel modes that take a parameter (RPL_MYINFO's last field):
+/// the lists, the key, the limit and the member statuses.
+pub const CHANNEL_MODES_WITH_PARAM: &str = "beIklov";
+
+/// Every channel mode, in ASCII order, as RPL_MYINFO lists them: the flag
+/// modes ([`ChannelModes::FLAGS`]) and those that take a parameter.
+pub fn myinfo_channel_modes() -> String {
+    let mut modes: Vec<char> = ChannelModes::FLAGS
+        .into_iter()
+        .chain(CHANNEL_MODES_WITH_PARAM.chars())
+        .collect();
+    modes.sort_unstable();
+    modes.dedup();
+    modes.into_iter().collect()
+}
+
 /// The RPL_ISUPPORT tokens (Modern IRC "Feature Advertisement"). The list
 /// modes b, e and I share MAXLIST; `EXTBAN=,am` offers the account extban
 /// `a:<account>` (also named by `ACCOUNTEXTBAN=a`, IRCv3 account-extban)
@@ -402,7 +420,10 @@ pub fn isupport_tokens(config: &Config) -> Vec<String> {
         "BOT=B".into(),
         "CASEMAPPING=rfc1459".into(),
         format!("CHANLIMIT=#&:{}", l.channels_per_user),
-        "CHANMODES=beI,k,l,CUimnst".into(),
+        format!(
+            "CHANMODES=beI,k,l,{}",
+            String::from_iter(ChannelModes::FLAGS)
+        ),
         format!("CHANNELLEN={}", l.channellen),
         "CHANTYPES=#&".into(),
         format!("CHATHISTORY={}", crate::history::query::MAX_LIMIT),

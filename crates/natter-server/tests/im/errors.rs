@@ -227,6 +227,7 @@ fn join_refusals_follow_the_channel_modes() {
         ("+k key", "it needs a key", "-k key"),
         ("+l 1", "it is full", "-l"),
         ("+b bob!*@*", "you are banned", "-b bob!*@*"),
+        ("+R", "it needs you to be logged in to an account", "-R"),
     ] {
         mode(&mut carol, set);
         assert_eq!(
@@ -240,6 +241,11 @@ fn join_refusals_follow_the_channel_modes() {
     assert_eq!(
         bob.error_of(&format!("SEND_MESSAGE [{id}, \"x\"]")),
         format!("cannot send to conversation {id}: it is moderated and you have no voice")
+    );
+    mode(&mut carol, "-m+M");
+    assert_eq!(
+        bob.error_of(&format!("SEND_MESSAGE [{id}, \"x\"]")),
+        format!("cannot send to conversation {id}: it needs you to be logged in to an account")
     );
     mode(&mut carol, "+v bob");
     assert_eq!(bob.say(id, "voiced"), [message(id, "bob", "voiced")]);

@@ -60,6 +60,8 @@ fn ngircd_connects_users_talk_and_commands_cross() {
     );
     echoed(&mut alice, "MODE #chat +o bob", "MODE #chat +o bob");
     echoed(&mut alice, "MODE #chat +m", "MODE #chat +m");
+    // ngIRCd has natter's +M and +R (an account to speak, to join).
+    echoed(&mut alice, "MODE #chat +MR", "MODE #chat +MR");
     echoed(
         &mut alice,
         "MODE #chat +b *!*@bad.example",
@@ -72,16 +74,18 @@ fn ngircd_connects_users_talk_and_commands_cross() {
             ":alice!~alice@127.0.0.1 TOPIC #chat :set on natter",
             ":alice!~alice@127.0.0.1 MODE #chat +o bob",
             ":alice!~alice@127.0.0.1 MODE #chat +m",
+            ":alice!~alice@127.0.0.1 MODE #chat +MR",
             ":alice!~alice@127.0.0.1 MODE #chat +b *!*@bad.example",
         ],
     );
     assert_eq!(topic(&mut bob, "#chat").as_deref(), Some("set on natter"));
-    assert_eq!(channel_modes(&mut bob, "#chat"), "+mnt");
+    assert_eq!(channel_modes(&mut bob, "#chat"), "+MRmnt");
 
     // TOPIC and MODE from ngIRCd (bob is an op now).
     bob.send("TOPIC #chat :set on ngircd");
     bob.send("MODE #chat +v alice");
     bob.send("MODE #chat -m");
+    bob.send("MODE #chat -MR");
     bob.send("MODE #chat -b *!*@bad.example");
     bob.send("MODE #chat +l 42");
     assert_relayed(
@@ -91,6 +95,7 @@ fn ngircd_connects_users_talk_and_commands_cross() {
             ":bob!~bob@127.0.0.1 TOPIC #chat :set on ngircd",
             ":bob!~bob@127.0.0.1 MODE #chat +v alice",
             ":bob!~bob@127.0.0.1 MODE #chat -m",
+            ":bob!~bob@127.0.0.1 MODE #chat -MR",
             ":bob!~bob@127.0.0.1 MODE #chat -b *!*@bad.example",
             ":bob!~bob@127.0.0.1 MODE #chat +l 42",
         ],

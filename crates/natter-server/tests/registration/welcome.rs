@@ -14,7 +14,7 @@ fn welcome_burst_advertises_isupport_tokens() {
         ("AWAYLEN", "390"),
         ("CASEMAPPING", "rfc1459"),
         ("CHANLIMIT", "#&:50"),
-        ("CHANMODES", "beI,k,l,CUimnst"),
+        ("CHANMODES", "beI,k,l,CMRUimnst"),
         ("CHANNELLEN", "50"),
         ("CHANTYPES", "#&"),
         ("HOSTLEN", "64"),

@@ -2,6 +2,7 @@
 //! merge between natter servers), MODE and ngIRCd's CHANINFO.
 
 use super::*;
+use natter_model::ChannelModes;
 
 /// A channel's modes and topic from an ngIRCd CHANINFO, kept on the link
 /// ([`crate::link::LinkEntry::chaninfo`]) when the channel is not known yet.
@@ -28,9 +29,6 @@ impl ChanInfo {
         }
     }
 }
-
-/// The channel modes without argument that natter has.
-const SIMPLE_MODES: &str = "CUimnst";
 
 impl Inbound<'_> {
     /// `NJOIN <channel> :<members>`: members of a channel in a burst.
@@ -306,12 +304,12 @@ impl Inbound<'_> {
         let wanted: String = info
             .modes
             .chars()
-            .filter(|c| SIMPLE_MODES.contains(*c))
+            .filter(|c| ChannelModes::is_flag(*c))
             .collect();
         let change = |add, mode, arg| ModeChange { add, mode, arg };
         let mut changes = Vec::new();
         if created {
-            for c in current.chars().filter(|c| SIMPLE_MODES.contains(*c)) {
+            for c in current.chars().filter(|c| ChannelModes::is_flag(*c)) {
                 if !wanted.contains(c) {
                     changes.push(change(false, c, None));
                 }
@@ -537,7 +535,7 @@ pub(super) fn channel_changes(
                     arg: Some(ModeArg::Text(arg.clone())),
                 });
             }
-            'C' | 'U' | 'i' | 'l' | 'm' | 'n' | 's' | 't' => changes.push(ModeChange {
+            c if c == 'l' || ChannelModes::is_flag(c) => changes.push(ModeChange {
                 add,
                 mode: c,
                 arg: None,
