@@ -31,7 +31,8 @@ pub enum Frontend {
 }
 
 /// User modes (RFC 2812 3.1.5; `B` from the IRCv3 bot-mode spec; `x`
-/// as InspIRCd's cloak module and Solanum's ip_cloaking have it).
+/// as InspIRCd's cloak module and Solanum's ip_cloaking have it; `R` as
+/// Ergo, InspIRCd and UnrealIRCd have it).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct UserModes {
     /// `i`: hidden from WHO/NAMES for users who share no channel.
@@ -42,6 +43,9 @@ pub struct UserModes {
     pub wallops: bool,
     /// `B`: marks the user as a bot.
     pub bot: bool,
+    /// `R`: takes private messages only from users logged in to an
+    /// account (and from operators); others get ERR_NEEDREGGEDNICK.
+    pub registered_only: bool,
     /// `s`: receives server notices (RFC 2812 3.1.5); which ones is the
     /// server notice mask its local connection keeps. Operators only.
     pub server_notices: bool,
@@ -52,7 +56,7 @@ pub struct UserModes {
 
 impl UserModes {
     /// The mode letters natter knows, in display order.
-    pub const LETTERS: &'static str = "Bioswx";
+    pub const LETTERS: &'static str = "BRioswx";
 
     /// Whether mode `c` is set; `None` for a letter natter does not know.
     pub fn get(&self, c: char) -> Option<bool> {
@@ -61,6 +65,7 @@ impl UserModes {
             'o' => self.oper,
             'w' => self.wallops,
             'B' => self.bot,
+            'R' => self.registered_only,
             's' => self.server_notices,
             'x' => self.cloaked,
             _ => return None,
@@ -74,6 +79,7 @@ impl UserModes {
             'o' => self.oper = on,
             'w' => self.wallops = on,
             'B' => self.bot = on,
+            'R' => self.registered_only = on,
             's' => self.server_notices = on,
             'x' => self.cloaked = on,
             _ => return false,

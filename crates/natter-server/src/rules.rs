@@ -1,6 +1,6 @@
 //! The rules a user's action obeys whichever front end it came through:
-//! who may join a channel, who may send to one, and how much of a
-//! message's text a relayed line has room for.
+//! who may join a channel, who may send to one or to a user, and how much
+//! of a message's text a relayed line has room for.
 //!
 //! Each check returns a typed refusal, and the front end renders it as its
 //! own error: a numeric on IRC (ERR_TOOMANYJOINS, ERR_CANNOTSENDTOCHAN…),
@@ -19,6 +19,25 @@ use crate::text::truncate;
 /// Longest IRC line, CR LF included (RFC 1459 2.3; Modern IRC "Message
 /// Format"): every message is relayed to IRC users as one.
 pub const MAX_LINE: usize = 512;
+
+/// Why a user may not send a private message to another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PrivateDenied {
+    /// The target has user mode `+R` and the sender is logged in to no
+    /// account (IRC: ERR_NEEDREGGEDNICK, 477).
+    NeedsAccount,
+}
+
+/// Whether `sender` may send a private message to `target`: a `+R`
+/// target takes them only from users logged in to an account, from
+/// operators, and from itself.
+pub fn check_private_send(sender: &User, target: &User) -> Result<(), PrivateDenied> {
+    let exempt = sender.account.is_some() || sender.modes.oper || sender.id == target.id;
+    if target.modes.registered_only && !exempt {
+        return Err(PrivateDenied::NeedsAccount);
+    }
+    Ok(())
+}
 
 /// What [`check_join`] allows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,8 +1,9 @@
 //! Accounts and history across server links: an account registered on one
 //! natter server logs in on another (registered before the link, in the
 //! burst, or after it), a password change travels too, a login is seen
-//! network wide (WHOIS 330, account-notify), and a channel's history is the
-//! same on every natter server, members there or not.
+//! network wide (WHOIS 330, account-notify), a channel's history is the
+//! same on every natter server, members there or not, and the modes that
+//! ask for an account (user `+R`, channel `+R`) hold on every server.
 
 mod common;
 
@@ -105,6 +106,63 @@ fn a_channels_history_is_the_same_on_every_natter_server() {
             Instant::now() < deadline,
             "b's history {seen:?}, a's messages {sent:?}"
         );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A user's `+R` (messages only from accounts) and a channel's `+R` (joins
+/// only with an account) travel between natter servers, and the other
+/// server refuses as the user's or the channel's own would.
+#[test]
+fn modes_that_ask_for_an_account_hold_across_a_link() {
+    let a = node("a.test", 0, &[("b.test", None)]);
+    let b = node("b.test", 0, &[("a.test", a.link_addr)]);
+    let mut alice = a.client("alice");
+    alice.ask("NS REGISTER alice-password");
+    alice.send("JOIN #acct");
+    alice.expect("366");
+    alice.ask("MODE #acct +R");
+    alice.ask("MODE alice +R");
+    let mut bob = b.client("bob");
+    wait_servers(&mut bob, 2);
+    // The modes arrive after alice: wait until b refuses the message.
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        let got = bob.ask("PRIVMSG alice :hi");
+        if cmds(&got) == ["477"] {
+            assert_eq!(
+                params(&got[0]),
+                [
+                    "bob",
+                    "alice",
+                    "You need to be logged in to an account to message this user"
+                ]
+            );
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "b never applied alice's +R: {got:#?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let got = bob.ask("JOIN #acct");
+    assert_eq!(cmds(&got), ["477"], "{got:#?}");
+    // Logged in on b, bob gets through both.
+    bob.ask("NS REGISTER bob-password");
+    bob.send("JOIN #acct");
+    bob.expect("366");
+    assert!(bob.ask("PRIVMSG alice :now with an account").is_empty());
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        let got = alice.sync();
+        if got
+            .iter()
+            .any(|m| m.command == "PRIVMSG" && m.params[1] == "now with an account")
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "alice never got bob's message");
         std::thread::sleep(Duration::from_millis(20));
     }
 }

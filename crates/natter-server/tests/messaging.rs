@@ -2,7 +2,8 @@
 //! delivery to nicks and channels and to several targets at once, STATUSMSG
 //! (`@#chan`, `+#chan`), the channel rules that refuse a message (+n, +m,
 //! bans) with 404, NOTICE never causing an error reply, 401/407/411/412,
-//! away replies (301 for PRIVMSG only), ordering, and casemapped targets.
+//! away replies (301 for PRIVMSG only), ordering, casemapped targets, and
+//! user mode +R (private messages only from accounts, else 477).
 
 mod common;
 use common::*;
@@ -550,4 +551,45 @@ fn relayed_lines_are_cut_to_512_bytes() {
     // An odd number of bytes: the cut must not split a character.
     assert_eq!(room % 2, 1);
     assert_eq!(got[0].params[1], "é".repeat(room / 2));
+}
+
+/// User mode `+R`: private messages only from users logged in to an
+/// account, and from operators. A PRIVMSG from anyone else gets 477 and
+/// is dropped; a NOTICE is dropped without a word.
+#[test]
+fn registered_only_user_mode_takes_messages_from_accounts_only() {
+    let server = server_with_root(|_| {});
+    let mut alice = server.client("alice");
+    assert_eq!(alice.ask("MODE alice +R"), ms(&[":alice MODE alice +R"]));
+    let mut bob = server.client("bob");
+    only(
+        &bob.ask("PRIVMSG alice :hi"),
+        SERVER,
+        "477",
+        &[
+            "bob",
+            "alice",
+            "You need to be logged in to an account to message this user",
+        ],
+    );
+    assert!(bob.ask("NOTICE alice :hi").is_empty());
+    assert!(bob.ask("TAGMSG alice").is_empty());
+    alice.assert_quiet();
+
+    let mut carol = server.client("carol");
+    carol.ask("PRIVMSG NickServ :REGISTER carol-password");
+    assert!(carol.ask("PRIVMSG alice :from an account").is_empty());
+    assert_got(
+        &mut alice,
+        "carol",
+        "PRIVMSG",
+        &["alice", "from an account"],
+    );
+    oper_up(&mut bob);
+    assert!(bob.ask("PRIVMSG alice :from an operator").is_empty());
+    assert_got(&mut alice, "bob", "PRIVMSG", &["alice", "from an operator"]);
+    assert_eq!(alice.ask("MODE alice -R"), ms(&[":alice MODE alice -R"]));
+    let mut dave = server.client("dave");
+    assert!(dave.ask("PRIVMSG alice :open again").is_empty());
+    assert_got(&mut alice, "dave", "PRIVMSG", &["alice", "open again"]);
 }

@@ -142,7 +142,7 @@ fn myinfo_lists_every_channel_mode() {
     let myinfo = c.expect("004");
     assert_eq!(
         myinfo.params[3..],
-        ["Bioswx", "CIMRUbeiklmnostv", "beIklov"]
+        ["BRioswx", "CIMRUbeiklmnostv", "beIklov"]
     );
 }
 

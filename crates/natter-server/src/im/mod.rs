@@ -21,7 +21,10 @@ use natter_proto::casemap;
 use natter_proto::im::{parse_request, ConvId, PresenceMode, Reply, Request};
 use natter_proto::validate::is_valid_nick;
 
-use crate::rules::{check_channel_send, check_join, fit_message, Join, JoinDenied, SendDenied};
+use crate::rules::{
+    check_channel_send, check_join, check_private_send, fit_message, Join, JoinDenied,
+    PrivateDenied, SendDenied,
+};
 use crate::session::Ctx;
 use crate::world::now;
 use conversations::Conversation;
@@ -497,8 +500,15 @@ fn send_message(ctx: &mut Ctx<'_>, id: ConvId, text: &str) {
         }
         Some(Err((a, b))) if a == me.id || b == me.id => {
             let other = if a == me.id { b } else { a };
-            if ctx.world.net.user(other).is_none() {
+            let Some(them) = ctx.world.net.user(other) else {
                 return error(ctx, format!("the other user of conversation {id} is gone"));
+            };
+            if let Err(PrivateDenied::NeedsAccount) = check_private_send(&me, them) {
+                let text = format!(
+                    "{} takes messages only from users logged in to an account",
+                    them.nick
+                );
+                return error(ctx, text);
             }
             MessageTarget::User(other)
         }

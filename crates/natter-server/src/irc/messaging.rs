@@ -14,7 +14,9 @@ use natter_proto::Message;
 
 use super::caps::Cap;
 use super::Ctx;
-use crate::rules::{check_channel_send, fit_message, SendDenied};
+use crate::rules::{
+    check_channel_send, check_private_send, fit_message, PrivateDenied, SendDenied,
+};
 use crate::text::truncate;
 
 /// `PRIVMSG <target>{,<target>} <text>` (and `NOTICE`), or `TAGMSG <target>{,<target>}`.
@@ -138,6 +140,14 @@ fn deliver(ctx: &mut Ctx<'_>, kind: MessageKind, target: &str, text: &str, tags:
                     super::chanserv::NICK => super::chanserv::handle(ctx, text),
                     _ => super::nickserv::handle(ctx, text),
                 }
+            }
+            return;
+        }
+        if let Err(PrivateDenied::NeedsAccount) = check_private_send(me, user) {
+            // NOTICE and TAGMSG are dropped without a word.
+            if kind == MessageKind::Privmsg {
+                let text = "You need to be logged in to an account to message this user";
+                ctx.numeric(ERR_NEEDREGGEDNICK, &[&nick, text]);
             }
             return;
         }

@@ -391,7 +391,7 @@ fn user_mode(ctx: &mut Ctx<'_>, target: &str, modestring: Option<&str>, snomask:
                     });
                 }
             }
-            'i' | 'w' | 'B' | 'o' | 's' => {
+            'i' | 'w' | 'B' | 'R' | 'o' | 's' => {
                 if modes.get(c) != Some(add) {
                     modes.set(c, add);
                     changes.push(ModeChange {

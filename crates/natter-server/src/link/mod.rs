@@ -158,6 +158,20 @@ fn targets(world: &World, event: &Event, origin: Origin) -> Vec<ServerId> {
 /// The link sink of the fan-out: passes `event` (already applied) on to
 /// every link that needs it, rendered once per kind of peer (natter with
 /// its extensions, or plain RFC 2813).
+/// Whether user mode `c` crosses a link, to or from a peer (`natter`: a
+/// natter peer, else a plain RFC 2813 one such as ngIRCd). `s` never
+/// does: server notices are each server's own. `x` (natter's cloak) and
+/// `R` (natter's registered-only messages) cross only between natter
+/// servers: ngIRCd has its own `x` (its cloak) and `R` (registered with
+/// services).
+pub(crate) fn user_mode_crosses(c: char, natter: bool) -> bool {
+    match c {
+        's' => false,
+        'x' | 'R' => natter,
+        c => natter_model::UserModes::LETTERS.contains(c),
+    }
+}
+
 pub fn forward(world: &World, event: &Event, origin: Origin) {
     if world.front.link.links.is_empty() {
         return;
@@ -179,5 +193,26 @@ pub fn forward(world: &World, event: &Event, origin: Origin) {
         if let Some(line) = line {
             link.out.push(line);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::user_mode_crosses;
+
+    /// ngIRCd reads `R` as "registered with services" and `x` as its own
+    /// cloak: natter's meanings of both stay between natter servers, and
+    /// server notices (`s`) stay on their server.
+    #[test]
+    fn which_user_modes_cross_to_which_peer() {
+        let crossing = |natter| {
+            natter_model::UserModes::LETTERS
+                .chars()
+                .filter(|c| user_mode_crosses(*c, natter))
+                .collect::<String>()
+        };
+        assert_eq!(crossing(true), "BRiowx");
+        assert_eq!(crossing(false), "Biow");
+        assert!(!user_mode_crosses('a', true), "away is not a user mode here");
     }
 }

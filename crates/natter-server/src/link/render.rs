@@ -211,12 +211,11 @@ pub fn render(world: &World, event: &Event, natter: Option<Extensions>) -> Optio
             }
         }
         Event::UserModeChanged { nick, changes, .. } => {
-            // Server notices are this server's business; a plain peer
-            // (ngIRCd) has its own meaning of `x` (its own cloak), and
-            // keeps the cloak it was given as the host.
+            // A plain peer (ngIRCd) keeps the cloak it was given as the
+            // host (see `user_mode_crosses`).
             let changes: Vec<ModeChange> = changes
                 .iter()
-                .filter(|c| c.mode != 's' && (c.mode != 'x' || natter.is_some()))
+                .filter(|c| super::user_mode_crosses(c.mode, natter.is_some()))
                 .cloned()
                 .collect();
             if changes.is_empty() {
@@ -375,8 +374,8 @@ pub fn introduction(world: &World, user: &User, natter: Option<Extensions>) -> O
     }
     let mut out = String::new();
     let mut nick = nick_line(world, user)?;
-    if let (None, LinkMessage::Nick { umodes, .. }) = (natter, &mut nick) {
-        umodes.retain(|c| c != 'x');
+    if let LinkMessage::Nick { umodes, .. } = &mut nick {
+        umodes.retain(|c| super::user_mode_crosses(c, natter.is_some()));
     }
     nick.write_with_tags((!tags.is_empty()).then_some(tags.as_str()), &mut out);
     if let Some(away) = &user.away {

@@ -124,6 +124,16 @@ fn irc_privmsg_to_an_im_user_is_a_direct_conversation_it_can_answer() {
     assert_eq!(params(one(&got, "301")), ["carol", "alice", "on the phone"]);
     assert_eq!(alice.sync(), [message(1, "carol", "still there?")]);
 
+    // With user mode +R, carol takes messages only from accounts: alice
+    // has none, and is told so.
+    carol.ask("MODE carol +R");
+    assert_eq!(
+        alice.error_of(r#"SEND_MESSAGE [1, "x"]"#),
+        "carol takes messages only from users logged in to an account"
+    );
+    carol.assert_quiet();
+    carol.ask("MODE carol -R");
+
     // The IRC user leaving ends the conversation.
     carol.send("QUIT :bye");
     alice.online();

@@ -637,6 +637,8 @@ pub static ENTRIES: &[Entry] = &[
             "   non-members.",
             "w  receive WALLOPS.",
             "B  bot: shown in WHO (flag B) and WHOIS.",
+            "R  private messages only from users logged in to an account (and",
+            "   operators); others get 477 and their message is dropped.",
             "o  IRC operator: given by OPER; MODE can only remove it.",
             "s  server notices, operators only: MODE <nick> +s +<kinds> picks",
             "   them (c connects, q quits, k kills, o OPER, a REHASH; * all).",

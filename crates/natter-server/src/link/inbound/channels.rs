@@ -218,8 +218,7 @@ impl Inbound<'_> {
                 match c {
                     '+' | '-' => add = c == '+',
                     'a' => self.away(id, add.then(|| "Away".to_string())),
-                    'x' if !natter => {}
-                    'i' | 'o' | 'w' | 'B' | 'x' => changes.push(ModeChange {
+                    c if crate::link::user_mode_crosses(c, natter) => changes.push(ModeChange {
                         add,
                         mode: c,
                         arg: None,

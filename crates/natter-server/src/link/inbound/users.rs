@@ -69,8 +69,10 @@ impl Inbound<'_> {
                 user.real_host = real.to_string();
             }
         }
-        let known = if natter { "iowBx" } else { "iowB" };
-        for c in umodes.chars().filter(|c| known.contains(*c)) {
+        for c in umodes
+            .chars()
+            .filter(|c| crate::link::user_mode_crosses(*c, natter))
+        {
             user.modes.set(c, true);
         }
         let away = umodes.contains('a');
