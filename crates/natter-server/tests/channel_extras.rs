@@ -355,11 +355,19 @@ fn registered_only_modes_need_an_account_to_join_and_to_speak() {
             "Cannot join channel (+R): you need to be logged in to an account",
         ],
     );
-    // Logged in, carol joins; invited, bob does too.
+    // Logged in, carol joins; invited, bob does too, but only an operator
+    // invites past +R (as past +i).
     let mut carol = server.client("carol");
     carol.ask("PRIVMSG NickServ :REGISTER carol-password");
     carol.send("JOIN #r");
     carol.expect("366");
+    alice.sync();
+    only(
+        &carol.ask("INVITE bob #r"),
+        SERVER,
+        "482",
+        &["carol", "#r", "You're not channel operator"],
+    );
     alice.ask("INVITE bob #r");
     bob.sync();
     bob.send("JOIN #r");

@@ -125,7 +125,20 @@ fn modes_that_ask_for_an_account_hold_across_a_link() {
     alice.ask("MODE alice +R");
     let mut bob = b.client("bob");
     wait_servers(&mut bob, 2);
-    // The modes arrive after alice: wait until b refuses the message.
+    // The burst brings alice, then the channel: wait until b has both
+    // modes (a JOIN before the channel arrived would make a new one).
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        let got = bob.ask("MODE #acct");
+        if got
+            .first()
+            .is_some_and(|m| m.command == "324" && m.params[2].contains('R'))
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "b never had #acct +R: {got:#?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let deadline = Instant::now() + TIMEOUT;
     loop {
         let got = bob.ask("PRIVMSG alice :hi");

@@ -561,7 +561,7 @@ fn registered_only_user_mode_takes_messages_from_accounts_only() {
     let server = server_with_root(|_| {});
     let mut alice = server.client("alice");
     assert_eq!(alice.ask("MODE alice +R"), ms(&[":alice MODE alice +R"]));
-    let mut bob = server.client("bob");
+    let mut bob = client_with(&server, "bob", "message-tags");
     only(
         &bob.ask("PRIVMSG alice :hi"),
         SERVER,
@@ -573,7 +573,7 @@ fn registered_only_user_mode_takes_messages_from_accounts_only() {
         ],
     );
     assert!(bob.ask("NOTICE alice :hi").is_empty());
-    assert!(bob.ask("TAGMSG alice").is_empty());
+    assert!(bob.ask("@+typing=active TAGMSG alice").is_empty());
     alice.assert_quiet();
 
     let mut carol = server.client("carol");

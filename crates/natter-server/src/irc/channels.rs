@@ -482,7 +482,8 @@ pub fn invite(ctx: &mut Ctx<'_>, msg: &Message) {
                 &[&chan_name, "You're not on that channel"],
             )
         }
-        Some(m) if chan.modes.invite_only && !m.op => {
+        // An invitation gets past +i and +R: only operators give one there.
+        Some(m) if (chan.modes.invite_only || chan.modes.registered_only) && !m.op => {
             return ctx.numeric(
                 ERR_CHANOPRIVSNEEDED,
                 &[&chan_name, "You're not channel operator"],

@@ -107,10 +107,7 @@ pub fn burst(world: &World, peer: ServerId, natter: Option<Extensions>) -> Strin
         flush(&mut members, &mut out);
         let t = tags.as_deref();
         let (mut modes, args) = chan.modes.render(true);
-        if natter.is_none() {
-            // `+U` (no history) is natter's own.
-            modes.retain(|c| c != 'U');
-        }
+        modes.retain(|c| c == '+' || super::channel_mode_crosses(c, natter.is_some()));
         if modes.len() > 1 {
             mode_line(&me, &chan.name, &modes, args, t, &mut out);
         }

@@ -155,9 +155,6 @@ fn targets(world: &World, event: &Event, origin: Origin) -> Vec<ServerId> {
     }
 }
 
-/// The link sink of the fan-out: passes `event` (already applied) on to
-/// every link that needs it, rendered once per kind of peer (natter with
-/// its extensions, or plain RFC 2813).
 /// Whether user mode `c` crosses a link, to or from a peer (`natter`: a
 /// natter peer, else a plain RFC 2813 one such as ngIRCd). `s` never
 /// does: server notices are each server's own. `x` (natter's cloak) and
@@ -172,6 +169,20 @@ pub(crate) fn user_mode_crosses(c: char, natter: bool) -> bool {
     }
 }
 
+/// Whether channel mode `c` crosses a link, to or from a peer (`natter`
+/// as for [`user_mode_crosses`]). Between natter servers every mode does.
+/// A plain peer gets those ngIRCd gives the same meaning (CHANMODES
+/// `beI,k,l,imMnOPQRstVz` in ngIRCd 26): not `C` (it has none), `U`
+/// (natter's own) nor `M`, which in ngIRCd lets only users registered
+/// with services speak, voiced or not, and would silence natter's users
+/// there; what a plain peer sends of those is ignored.
+pub(crate) fn channel_mode_crosses(c: char, natter: bool) -> bool {
+    natter || !matches!(c, 'C' | 'U' | 'M')
+}
+
+/// The link sink of the fan-out: passes `event` (already applied) on to
+/// every link that needs it, rendered once per kind of peer (natter with
+/// its extensions, or plain RFC 2813).
 pub fn forward(world: &World, event: &Event, origin: Origin) {
     if world.front.link.links.is_empty() {
         return;
@@ -198,7 +209,7 @@ pub fn forward(world: &World, event: &Event, origin: Origin) {
 
 #[cfg(test)]
 mod tests {
-    use super::user_mode_crosses;
+    use super::{channel_mode_crosses, user_mode_crosses};
 
     /// ngIRCd reads `R` as "registered with services" and `x` as its own
     /// cloak: natter's meanings of both stay between natter servers, and
@@ -213,6 +224,22 @@ mod tests {
         };
         assert_eq!(crossing(true), "BRiowx");
         assert_eq!(crossing(false), "Biow");
-        assert!(!user_mode_crosses('a', true), "away is not a user mode here");
+        assert!(
+            !user_mode_crosses('a', true),
+            "away is not a user mode here"
+        );
+    }
+
+    /// ngIRCd has no `C` nor `U`, and its `M` means something else.
+    #[test]
+    fn which_channel_modes_cross_to_which_peer() {
+        let crossing = |natter| {
+            "CMRUbeIiklmnost"
+                .chars()
+                .filter(|c| channel_mode_crosses(*c, natter))
+                .collect::<String>()
+        };
+        assert_eq!(crossing(true), "CMRUbeIiklmnost");
+        assert_eq!(crossing(false), "RbeIiklmnost");
     }
 }

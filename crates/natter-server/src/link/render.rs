@@ -192,10 +192,9 @@ pub fn render(world: &World, event: &Event, natter: Option<Extensions>) -> Optio
             changes,
             ..
         } => {
-            // `+U` (no history) is natter's own: a plain peer does not know it.
             let changes: Vec<ModeChange> = changes
                 .iter()
-                .filter(|c| natter.is_some() || c.mode != 'U')
+                .filter(|c| super::channel_mode_crosses(c.mode, natter.is_some()))
                 .cloned()
                 .collect();
             if changes.is_empty() {
@@ -332,7 +331,8 @@ fn join_plain(world: &World, join: &LinkMessage, channel: &str) -> String {
     let Some(chan) = world.net.channel(channel) else {
         return out;
     };
-    let (modes, args) = chan.modes.render(true);
+    let (mut modes, args) = chan.modes.render(true);
+    modes.retain(|c| c == '+' || super::channel_mode_crosses(c, false));
     if chan.members.len() == 1 && modes.len() > 1 {
         LinkMessage::Mode {
             source: Some(world.server_name().to_string()),

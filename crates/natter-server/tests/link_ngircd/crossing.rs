@@ -60,7 +60,8 @@ fn ngircd_connects_users_talk_and_commands_cross() {
     );
     echoed(&mut alice, "MODE #chat +o bob", "MODE #chat +o bob");
     echoed(&mut alice, "MODE #chat +m", "MODE #chat +m");
-    // ngIRCd has natter's +M and +R (an account to speak, to join).
+    // ngIRCd has natter's +R (an account to join); its +M means
+    // "registered with services" and is left out.
     echoed(&mut alice, "MODE #chat +MR", "MODE #chat +MR");
     echoed(
         &mut alice,
@@ -74,18 +75,19 @@ fn ngircd_connects_users_talk_and_commands_cross() {
             ":alice!~alice@127.0.0.1 TOPIC #chat :set on natter",
             ":alice!~alice@127.0.0.1 MODE #chat +o bob",
             ":alice!~alice@127.0.0.1 MODE #chat +m",
-            ":alice!~alice@127.0.0.1 MODE #chat +MR",
+            ":alice!~alice@127.0.0.1 MODE #chat +R",
             ":alice!~alice@127.0.0.1 MODE #chat +b *!*@bad.example",
         ],
     );
     assert_eq!(topic(&mut bob, "#chat").as_deref(), Some("set on natter"));
-    assert_eq!(channel_modes(&mut bob, "#chat"), "+MRmnt");
+    assert_eq!(channel_modes(&mut bob, "#chat"), "+Rmnt");
+    echoed(&mut alice, "MODE #chat -M", "MODE #chat -M");
 
     // TOPIC and MODE from ngIRCd (bob is an op now).
     bob.send("TOPIC #chat :set on ngircd");
     bob.send("MODE #chat +v alice");
     bob.send("MODE #chat -m");
-    bob.send("MODE #chat -MR");
+    bob.send("MODE #chat -R");
     bob.send("MODE #chat -b *!*@bad.example");
     bob.send("MODE #chat +l 42");
     assert_relayed(
@@ -95,7 +97,7 @@ fn ngircd_connects_users_talk_and_commands_cross() {
             ":bob!~bob@127.0.0.1 TOPIC #chat :set on ngircd",
             ":bob!~bob@127.0.0.1 MODE #chat +v alice",
             ":bob!~bob@127.0.0.1 MODE #chat -m",
-            ":bob!~bob@127.0.0.1 MODE #chat -MR",
+            ":bob!~bob@127.0.0.1 MODE #chat -R",
             ":bob!~bob@127.0.0.1 MODE #chat -b *!*@bad.example",
             ":bob!~bob@127.0.0.1 MODE #chat +l 42",
         ],
@@ -105,6 +107,25 @@ fn ngircd_connects_users_talk_and_commands_cross() {
     assert_eq!(names(&mut alice, "#chat"), ["@alice", "@bob"]);
     assert_eq!(names(&mut bob, "#chat"), ["@alice", "@bob"]);
     bob.sync();
+
+    // A natter user's +R holds for ngIRCd's users, which never learn it:
+    // natter drops their private messages (they have no account here).
+    alice.ask("MODE alice +R");
+    bob.send("PRIVMSG alice :dropped by +R");
+    bob.send("PRIVMSG #chat :after the dropped one");
+    let mut got = Vec::new();
+    while !got
+        .iter()
+        .any(|m: &Message| m.params.last().map(String::as_str) == Some("after the dropped one"))
+    {
+        got.push(alice.recv());
+    }
+    assert_eq!(
+        got,
+        ms(&[":bob!~bob@127.0.0.1 PRIVMSG #chat :after the dropped one"]),
+        "{got:#?}"
+    );
+    alice.ask("MODE alice -R");
 
     // AWAY: ngIRCd carries only "away or not" (user mode +a), so each side
     // shows its stand-in text for a user of the other.

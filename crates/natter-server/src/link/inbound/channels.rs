@@ -241,7 +241,8 @@ impl Inbound<'_> {
         let channel = chan.name.clone();
         // A rejoin's burst restates modes both sides have: only what
         // changes something is shown.
-        let mut changes = channel_changes(&self.world.net, modes, args);
+        let natter = self.is_natter();
+        let mut changes = channel_changes(&self.world.net, modes, args, natter);
         changes.retain(|c| changes_something(chan, c));
         if changes.is_empty() {
             return;
@@ -304,6 +305,7 @@ impl Inbound<'_> {
             .modes
             .chars()
             .filter(|c| ChannelModes::is_flag(*c))
+            .filter(|c| crate::link::channel_mode_crosses(*c, self.is_natter()))
             .collect();
         let change = |add, mode, arg| ModeChange { add, mode, arg };
         let mut changes = Vec::new();
@@ -501,6 +503,7 @@ pub(super) fn channel_changes(
     net: &natter_model::Network,
     modes: &str,
     args: &[String],
+    natter: bool,
 ) -> Vec<ModeChange> {
     let mut args = args.iter();
     let mut add = true;
@@ -534,13 +537,15 @@ pub(super) fn channel_changes(
                     arg: Some(ModeArg::Text(arg.clone())),
                 });
             }
+            c if !crate::link::channel_mode_crosses(c, natter) => {}
             c if c == 'l' || ChannelModes::is_flag(c) => changes.push(ModeChange {
                 add,
                 mode: c,
                 arg: None,
             }),
-            // Other servers' modes with an argument would shift the rest.
-            'h' | 'q' | 'a' | 'O' => {
+            // Other servers' member statuses take a nick: skipped, it
+            // would shift the rest (ngIRCd's `O`, opers only, is a flag).
+            'h' | 'q' | 'a' => {
                 args.next();
             }
             _ => {}

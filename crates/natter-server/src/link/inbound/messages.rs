@@ -35,10 +35,17 @@ impl Inbound<'_> {
         } else {
             // `nick` or `nick@server` (RFC 2812 §3.3.1).
             let nick = bare.split('@').next().unwrap_or(bare);
-            match net.user_by_nick(nick) {
-                Some(u) => MessageTarget::User(u.id),
-                None => return,
+            let Some(u) = net.user_by_nick(nick) else {
+                return;
+            };
+            // The target's `+R` holds whoever sends: a plain peer (ngIRCd)
+            // does not know it, and a natter peer checked before relaying.
+            // Dropped without an answer (none reaches a remote sender).
+            let sender = net.user(id).expect("resolved");
+            if crate::rules::check_private_send(sender, u).is_err() {
+                return;
             }
+            MessageTarget::User(u.id)
         };
         let msgid = match self.tag("msgid") {
             Some(m) if !m.is_empty() => m.to_string(),
