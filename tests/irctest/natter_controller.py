@@ -193,7 +193,7 @@ class NatterController(BaseServerController, DirectoryBasedController):
     isupport = {
         "BOT": "B",
         "CASEMAPPING": "rfc1459",
-        "CHANMODES": "beI,k,l,CUimnst",
+        "CHANMODES": "beI,k,l,CMRUimnst",
         "CHANTYPES": "#&",
         "CHATHISTORY": "1000",
         "ELIST": "CMNTU",
