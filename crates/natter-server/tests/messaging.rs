@@ -559,7 +559,8 @@ fn relayed_lines_are_cut_to_512_bytes() {
 #[test]
 fn registered_only_user_mode_takes_messages_from_accounts_only() {
     let server = server_with_root(|_| {});
-    let mut alice = server.client("alice");
+    // alice takes TAGMSG (message-tags): a dropped one would show.
+    let mut alice = client_with(&server, "alice", "message-tags");
     assert_eq!(alice.ask("MODE alice +R"), ms(&[":alice MODE alice +R"]));
     let mut bob = client_with(&server, "bob", "message-tags");
     only(
@@ -576,7 +577,7 @@ fn registered_only_user_mode_takes_messages_from_accounts_only() {
     assert!(bob.ask("@+typing=active TAGMSG alice").is_empty());
     alice.assert_quiet();
 
-    let mut carol = server.client("carol");
+    let mut carol = client_with(&server, "carol", "message-tags");
     carol.ask("PRIVMSG NickServ :REGISTER carol-password");
     assert!(carol.ask("PRIVMSG alice :from an account").is_empty());
     assert_got(
@@ -585,6 +586,10 @@ fn registered_only_user_mode_takes_messages_from_accounts_only() {
         "PRIVMSG",
         &["alice", "from an account"],
     );
+    // From an account, a TAGMSG arrives too.
+    assert!(carol.ask("@+typing=active TAGMSG alice").is_empty());
+    let tagmsg = alice.expect("TAGMSG");
+    assert_eq!(params(&tagmsg), ["alice"]);
     oper_up(&mut bob);
     assert!(bob.ask("PRIVMSG alice :from an operator").is_empty());
     assert_got(&mut alice, "bob", "PRIVMSG", &["alice", "from an operator"]);

@@ -456,7 +456,8 @@ fn kick_one(ctx: &mut Ctx<'_>, chan_name: &str, nick: &str, by: &UserRef, reason
     });
 }
 
-/// `INVITE <nick> <channel>`: lets the user past +i (and +k, +l) once.
+/// `INVITE <nick> <channel>`: lets the user past +i and +R (and +k, +l)
+/// once; on a +i or +R channel only its operators may invite.
 /// INVITE alone lists the channels the client is invited to (Modern IRC
 /// "INVITE message": RPL_INVITELIST, RPL_ENDOFINVITELIST).
 pub fn invite(ctx: &mut Ctx<'_>, msg: &Message) {

@@ -90,6 +90,10 @@ fn natter_connects_bursts_carry_channel_state_both_ways() {
     assert_relayed(&mut alice, &mut bob, &[]);
     assert_eq!(channel_modes(&mut bob, "#fresh"), "+nt");
     assert_eq!(names(&mut bob, "#fresh"), ["@alice"]);
+    // Of natter's C, U, M and R, ngIRCd gets R only (the same meaning).
+    alice.ask("MODE #fresh +CUMR");
+    assert_relayed(&mut alice, &mut bob, &[]);
+    assert_eq!(channel_modes(&mut bob, "#fresh"), "+Rnt");
     join(&mut bob, "#new");
     assert_relayed(&mut bob, &mut alice, &[]);
     assert_eq!(channel_modes(&mut alice, "#new"), "+");
@@ -153,5 +157,6 @@ fn natter_connects_bursts_carry_channel_state_both_ways() {
         &mut bob,
         &[":alice!~alice@127.0.0.1 PRIVMSG #ng :welcome back, bob"],
     );
-    assert_eq!(channel_modes(&mut bob, "#fresh"), "+nt");
+    // The burst leaves C, U and M out too.
+    assert_eq!(channel_modes(&mut bob, "#fresh"), "+Rnt");
 }

@@ -87,7 +87,9 @@ fn ngircd_connects_users_talk_and_commands_cross() {
     bob.send("TOPIC #chat :set on ngircd");
     bob.send("MODE #chat +v alice");
     bob.send("MODE #chat -m");
-    bob.send("MODE #chat -R");
+    // ngIRCd's +M is not natter's: ignored (its -M too).
+    bob.send("MODE #chat +M-R");
+    bob.send("MODE #chat -M");
     bob.send("MODE #chat -b *!*@bad.example");
     bob.send("MODE #chat +l 42");
     assert_relayed(
@@ -309,5 +311,59 @@ fn ngircd_connects_users_talk_and_commands_cross() {
         &mut bob,
         &mut alice,
         &[":bob!~bob@127.0.0.1 PRIVMSG #chat :glad to be back"],
+    );
+}
+
+/// An invitation gets past natter's +R, and ngIRCd asks for channel
+/// operator status to invite on +i only: natter takes an invitation from
+/// ngIRCd into a +R channel only from one of its operators.
+#[test]
+fn ngircd_invitations_past_plus_r_need_an_operator() {
+    let Some(bin) = ngircd_or_skip() else { return };
+    let natter = natter(None);
+    let mut alice = natter.client("alice");
+    join(&mut alice, "#gate");
+    let mut ng = Ngircd::start(&bin, Dial::NgircdConnects(natter.link_addr.unwrap()));
+    ng.wait_synced(0);
+    // bob joins first: ngIRCd holds its own users to +R (he has no
+    // services registration).
+    let mut bob = ng.client("bob");
+    join(&mut bob, "#gate");
+    assert_relayed(&mut bob, &mut alice, &[":bob!~bob@127.0.0.1 JOIN #gate"]);
+    alice.ask("MODE #gate +R");
+    assert_relayed(
+        &mut alice,
+        &mut bob,
+        &[":alice!~alice@127.0.0.1 MODE #gate +R"],
+    );
+    assert_eq!(channel_modes(&mut bob, "#gate"), "+Rnt");
+    let mut carl = natter.client("carl");
+    // ngIRCd knows carl once his own message has crossed.
+    assert_relayed(&mut carl, &mut bob, &[]);
+
+    // bob is no operator: ngIRCd relays his INVITE, natter drops it.
+    bob.send("INVITE carl #gate");
+    assert_relayed(&mut bob, &mut carl, &[]);
+    let got = carl.ask("JOIN #gate");
+    assert_eq!(cmds(&got), ["477"], "{got:#?}");
+
+    // As an operator he may.
+    alice.ask("MODE #gate +o bob");
+    assert_relayed(
+        &mut alice,
+        &mut bob,
+        &[":alice!~alice@127.0.0.1 MODE #gate +o bob"],
+    );
+    bob.send("INVITE carl #gate");
+    assert_relayed(
+        &mut bob,
+        &mut carl,
+        &[":bob!~bob@127.0.0.1 INVITE carl #gate"],
+    );
+    let got = join(&mut carl, "#gate");
+    assert_eq!(
+        got.first().map(|m| m.command.as_str()),
+        Some("JOIN"),
+        "{got:#?}"
     );
 }

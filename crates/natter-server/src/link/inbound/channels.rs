@@ -485,7 +485,14 @@ impl Inbound<'_> {
         };
         // An IM conversation's channel exists only once someone
         // joined it: the invitation may name one not made yet.
-        let channel = net.channel(&channel).map_or(channel, |c| c.name.clone());
+        let chan = net.channel(&channel);
+        // An invitation gets past +i and +R, so only an operator gives one
+        // there (a natter peer checked; ngIRCd asks for one on +i only).
+        let gated = chan.is_some_and(|c| c.modes.invite_only || c.modes.registered_only);
+        if gated && !chan.and_then(|c| c.member(id)).is_some_and(|m| m.op) {
+            return;
+        }
+        let channel = chan.map_or(channel, |c| c.name.clone());
         let event = Event::Invited {
             by: net.user(id).expect("resolved").snapshot(),
             target: target.id,

@@ -40,7 +40,8 @@ impl Inbound<'_> {
             };
             // The target's `+R` holds whoever sends: a plain peer (ngIRCd)
             // does not know it, and a natter peer checked before relaying.
-            // Dropped without an answer (none reaches a remote sender).
+            // Dropped without an answer: its sender's own server answers
+            // 477 if it is natter, and ngIRCd's users are not told.
             let sender = net.user(id).expect("resolved");
             if crate::rules::check_private_send(sender, u).is_err() {
                 return;
