@@ -323,7 +323,7 @@ fn ngircd_invitations_past_plus_r_need_an_operator() {
     let natter = natter(None);
     let mut alice = natter.client("alice");
     join(&mut alice, "#gate");
-    let mut ng = Ngircd::start(&bin, Dial::NgircdConnects(natter.link_addr.unwrap()));
+    let ng = Ngircd::start(&bin, Dial::NgircdConnects(natter.link_addr.unwrap()));
     ng.wait_synced(0);
     // bob joins first: ngIRCd holds its own users to +R (he has no
     // services registration).
