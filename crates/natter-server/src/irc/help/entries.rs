@@ -196,9 +196,9 @@ pub static ENTRIES: &[Entry] = &[
             "Invites <nick> to <channel>, which you must be on; on an",
             "invite-only (+i) or account-only (+R) channel only channel",
             "operators may invite. The invitation lets them join once past",
-            "+i, +R, +k and +l (not past a ban). You get RPL_INVITING, and RPL_AWAY if they are",
-            "away; they get an INVITE, as do channel operators that",
-            "enabled invite-notify.",
+            "+i, +R, +k and +l (not past a ban). You get RPL_INVITING, and",
+            "RPL_AWAY if they are away; they get an INVITE, as do channel",
+            "operators that enabled invite-notify.",
         ],
     },
     Entry {
