@@ -292,12 +292,12 @@ async fn run_deferred(
         }
     };
     let mut world = shared.world.lock();
-    // Gone meanwhile (killed, or quit before registering).
-    let gone = match client.registered {
-        true => world.net.user(client.id).is_none(),
-        false => !world.conns.contains_key(&client.id),
-    };
-    if gone {
+    // Killed meanwhile: its user is gone, and handlers rely on it. (An
+    // unregistered client is always still here: its world entry lasts
+    // until this task ends.) Known gap: what the slow work already wrote
+    // to the store stays, and the world learns of it only at a REHASH or
+    // a restart (a finish would need a world effect that runs anyway).
+    if client.registered && world.net.user(client.id).is_none() {
         return;
     }
     let mut ctx = Ctx {
