@@ -373,10 +373,7 @@ pub fn introduction(world: &World, user: &User, natter: Option<Extensions>) -> O
         push_tag(&mut tags, "realhost", &user.real_host);
     }
     let mut out = String::new();
-    let mut nick = nick_line(world, user)?;
-    if let LinkMessage::Nick { umodes, .. } = &mut nick {
-        umodes.retain(|c| super::user_mode_crosses(c, natter.is_some()));
-    }
+    let nick = nick_line(world, user, natter.is_some())?;
     nick.write_with_tags((!tags.is_empty()).then_some(tags.as_str()), &mut out);
     if let Some(away) = &user.away {
         away_line(&user.nick, Some(away), natter).write(&mut out);
@@ -405,11 +402,13 @@ pub fn away_line(nick: &str, message: Option<&str>, natter: Option<Extensions>) 
 }
 
 /// `NICK <nick> <hopcount> <user> <host> <token> +<modes> :<realname>`
-/// (RFC 2813 §4.1.3), from this server.
-pub fn nick_line(world: &World, user: &User) -> Option<LinkMessage> {
+/// (RFC 2813 §4.1.3), from this server, for a natter peer (`natter`) or
+/// a plain one: with the user modes that cross to it
+/// (`link::user_mode_crosses`).
+pub fn nick_line(world: &World, user: &User, natter: bool) -> Option<LinkMessage> {
     let server = world.net.server(user.server)?;
     let mut umodes: String = user.modes.render().trim_start_matches('+').to_string();
-    umodes.retain(|c| c != 's');
+    umodes.retain(|c| super::user_mode_crosses(c, natter));
     Some(LinkMessage::Nick {
         source: Some(world.server_name().to_string()),
         nick: user.nick.clone(),
