@@ -390,6 +390,13 @@ impl Channel {
             .any(|e| entry_matches(&e.mask, user, &prefix))
     }
 
+    /// Whether only the channel's operators may invite to it: an
+    /// invitation gets past `+i` and `+R` ([`Channel::join_refusal`]), so
+    /// on such a channel it is theirs to give (RFC 2812 3.2.7 for `+i`).
+    pub fn invitation_needs_op(&self) -> bool {
+        self.modes.invite_only || self.modes.registered_only
+    }
+
     /// Whether `user` may join with `key`; the one rule IRC's JOIN and the
     /// IM protocol's JOIN share. An invitation lets a user past `+i`, `+R`,
     /// `+k` and `+l`, an invite exception past `+i`; nothing but an

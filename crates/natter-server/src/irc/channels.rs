@@ -483,8 +483,7 @@ pub fn invite(ctx: &mut Ctx<'_>, msg: &Message) {
                 &[&chan_name, "You're not on that channel"],
             )
         }
-        // An invitation gets past +i and +R: only operators give one there.
-        Some(m) if (chan.modes.invite_only || chan.modes.registered_only) && !m.op => {
+        Some(m) if chan.invitation_needs_op() && !m.op => {
             return ctx.numeric(
                 ERR_CHANOPRIVSNEEDED,
                 &[&chan_name, "You're not channel operator"],

@@ -486,10 +486,8 @@ impl Inbound<'_> {
         // An IM conversation's channel exists only once someone
         // joined it: the invitation may name one not made yet.
         let chan = net.channel(&channel);
-        // An invitation gets past +i and +R, so only an operator gives one
-        // there (a natter peer checked; ngIRCd asks for one on +i only).
-        let gated = chan.is_some_and(|c| c.modes.invite_only || c.modes.registered_only);
-        if gated && !chan.and_then(|c| c.member(id)).is_some_and(|m| m.op) {
+        // A natter peer checked; ngIRCd asks for an operator on +i only.
+        if chan.is_some_and(|c| c.invitation_needs_op() && !c.member(id).is_some_and(|m| m.op)) {
             return;
         }
         let channel = chan.map_or(channel, |c| c.name.clone());
