@@ -106,8 +106,7 @@ pub fn burst(world: &World, peer: ServerId, natter: Option<Extensions>) -> Strin
         }
         flush(&mut members, &mut out);
         let t = tags.as_deref();
-        let (mut modes, args) = chan.modes.render(true);
-        modes.retain(|c| c == '+' || super::channel_mode_crosses(c, natter.is_some()));
+        let (modes, args) = super::modes_for_peer(&chan.modes, natter.is_some());
         if modes.len() > 1 {
             mode_line(&me, &chan.name, &modes, args, t, &mut out);
         }

@@ -180,6 +180,19 @@ pub(crate) fn channel_mode_crosses(c: char, natter: bool) -> bool {
     natter || !matches!(c, 'C' | 'U' | 'M')
 }
 
+/// `modes` as a MODE line to a peer shows them (`natter` as for
+/// [`user_mode_crosses`]): the flag string with only the modes that
+/// cross ([`channel_mode_crosses`]), and the arguments (the key, shown,
+/// and the limit, which always cross). Just `+` when none do.
+pub(crate) fn modes_for_peer(
+    modes: &natter_model::ChannelModes,
+    natter: bool,
+) -> (String, Vec<String>) {
+    let (mut flags, args) = modes.render(true);
+    flags.retain(|c| c == '+' || channel_mode_crosses(c, natter));
+    (flags, args)
+}
+
 /// The link sink of the fan-out: passes `event` (already applied) on to
 /// every link that needs it, rendered once per kind of peer (natter with
 /// its extensions, or plain RFC 2813).

@@ -331,8 +331,7 @@ fn join_plain(world: &World, join: &LinkMessage, channel: &str) -> String {
     let Some(chan) = world.net.channel(channel) else {
         return out;
     };
-    let (mut modes, args) = chan.modes.render(true);
-    modes.retain(|c| c == '+' || super::channel_mode_crosses(c, false));
+    let (modes, args) = super::modes_for_peer(&chan.modes, false);
     if chan.members.len() == 1 && modes.len() > 1 {
         LinkMessage::Mode {
             source: Some(world.server_name().to_string()),

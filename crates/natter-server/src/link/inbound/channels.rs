@@ -301,11 +301,11 @@ impl Inbound<'_> {
         let name = chan.name.clone();
         let had_topic = chan.topic.is_some();
         let current = chan.modes.render(true).0;
+        let natter = self.is_natter();
         let wanted: String = info
             .modes
             .chars()
-            .filter(|c| ChannelModes::is_flag(*c))
-            .filter(|c| crate::link::channel_mode_crosses(*c, self.is_natter()))
+            .filter(|c| ChannelModes::is_flag(*c) && crate::link::channel_mode_crosses(*c, natter))
             .collect();
         let change = |add, mode, arg| ModeChange { add, mode, arg };
         let mut changes = Vec::new();
