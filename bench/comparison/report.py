@@ -9,7 +9,7 @@ import os
 from .common import REPO, SCENARIOS, SERVERS, SETTINGS_NOTES, STUB_DNS, TLS_HEADING, log
 from .tables import (
     PROFILE_HEADING, existing_profile, existing_section, failures, median_range, ratio,
-    sustained, table, template, why,
+    sustained, sweep, table, template,
 )
 
 
@@ -213,22 +213,11 @@ def report(results_dir, doc_path):
             # common rate (`same`), median (min..max) across rounds.
             figures = {}
             for s in servers:
-                best, at, shared, stops = [], [], [], []
+                best, at, stops = sweep([(rnd, steps(s, rnd)) for rnd in rounds], args["p99_ms"])
+                shared = []
                 for rnd in rounds:
-                    es = steps(s, rnd)
-                    ok = passed(s, rnd)
-                    if ok:
-                        top = max(ok, key=lambda e: e["params"]["rate"])
-                        best.append(top["params"]["rate"])
-                        at.append(top["result"])
-                    elif es:
-                        best.append(0)
-                    shared += [e["result"] for e in ok if e["params"]["rate"] == common[rnd]][-1:]
-                    failed = [e for e in es if not sustained(e, args["p99_ms"])]
-                    if failed:
-                        stops.append(f"r{rnd}: {why(failed[0], args['p99_ms'])}")
-                    elif es:
-                        stops.append(f"r{rnd}: passed every step")
+                    shared += [e["result"] for e in passed(s, rnd)
+                               if e["params"]["rate"] == common[rnd]][-1:]
 
                 def cpu(results, key="server_cpu_s_per_million"):
                     return median_range([r.get(key) for r in results], 2)

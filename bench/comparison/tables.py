@@ -96,6 +96,29 @@ def why(e, p99_ms):
     return f"{', '.join(parts)} at {rate:,}/s"
 
 
+def sweep(rounds_steps, p99_ms):
+    """One server's fan-out sweep over the rounds, given as (round, its
+    steps) pairs: per round that ran, the highest offered rate that passed
+    (0 if none did), the result at that rate, and why the sweep stopped.
+    Returns the three lists (best, at, stops); `at` has no entry for a
+    round where nothing passed."""
+    best, at, stops = [], [], []
+    for rnd, steps in rounds_steps:
+        passed = [e for e in steps if sustained(e, p99_ms)]
+        if passed:
+            top = max(passed, key=lambda e: e["params"]["rate"])
+            best.append(top["params"]["rate"])
+            at.append(top["result"])
+        elif steps:
+            best.append(0)
+        failed = [e for e in steps if not sustained(e, p99_ms)]
+        if failed:
+            stops.append(f"r{rnd}: {why(failed[0], p99_ms)}")
+        elif steps:
+            stops.append(f"r{rnd}: passed every step")
+    return best, at, stops
+
+
 def failures(w, es):
     bad = [e for e in es if e.get("error")]
     if not bad:

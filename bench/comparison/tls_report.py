@@ -10,8 +10,8 @@ import re
 from .common import REPO, TLS_ANALYSIS, TLS_HEADING, TLS_SERVERS, log
 from .machine import irq_cores, others_cores, ours_cores
 from .tables import (
-    PROFILE_HEADING, existing_section, failures, fmt, median_range, ratio, sustained, table,
-    template, why,
+    PROFILE_HEADING, existing_section, failures, fmt, median_range, ratio, sweep, table,
+    template,
 )
 
 
@@ -151,21 +151,9 @@ def tls_report(results_dir, doc_path):
             rows = []
             for s in servers:
                 for tr in transports:
-                    best, at, stops = [], [], []
-                    for rnd in rounds:
-                        steps = [e for e in es(s, tr, "fanout", fan) if e["round"] == rnd]
-                        passed = [e for e in steps if sustained(e, p99_ms)]
-                        if passed:
-                            top = max(passed, key=lambda e: e["params"]["rate"])
-                            best.append(top["params"]["rate"])
-                            at.append(top["result"])
-                        elif steps:
-                            best.append(0)
-                        failed = [e for e in steps if not sustained(e, p99_ms)]
-                        if failed:
-                            stops.append(f"r{rnd}: {why(failed[0], p99_ms)}")
-                        elif steps:
-                            stops.append(f"r{rnd}: passed every step")
+                    runs = es(s, tr, "fanout", fan)
+                    best, at, stops = sweep(
+                        [(rnd, [e for e in runs if e["round"] == rnd]) for rnd in rounds], p99_ms)
                     if not best:
                         continue
                     rate, _ = median_range(best)
